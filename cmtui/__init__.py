@@ -1,0 +1,3 @@
+"""cmtui: a terminal social inbox for community managers."""
+
+__version__ = "0.1.0"

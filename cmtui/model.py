@@ -1,0 +1,259 @@
+"""Plain typed records shared by every layer: messages, conversations, the outbox.
+
+Every text field here is already sanitised (`cmtui.text.safe_text`) by the adapter that built
+the record; native ids are opaque strings, never ints. Records turn into JSON-ready dicts with
+`to_dict()` and back with `from_dict()`, which is how the store and `cmtui export` see them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Self
+
+
+class Platform(StrEnum):
+    """The networks cmtui speaks to."""
+
+    MASTODON = "mastodon"
+    BLUESKY = "bluesky"
+    X = "x"
+    FACEBOOK = "facebook"
+    WORDPRESS = "wordpress"
+    FEED = "feed"
+    REDDIT = "reddit"
+    HACKERNEWS = "hackernews"
+
+
+class Kind(StrEnum):
+    """Why a message is in the inbox."""
+
+    MENTION = "mention"
+    REPLY = "reply"
+    COMMENT = "comment"
+    DIRECT = "direct"
+    POST = "post"
+    SEARCH_HIT = "search_hit"
+    FEED_ITEM = "feed_item"
+
+
+class Status(StrEnum):
+    """Triage state of a conversation."""
+
+    NEW = "new"
+    OPEN = "open"
+    PENDING = "pending"
+    DONE = "done"
+    SNOOZED = "snoozed"
+
+
+class OutboxState(StrEnum):
+    """Life of a queued reply; see DESIGN.md, "Sync and outbox"."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNKNOWN = "unknown"  # may have been applied: reconcile by reading the thread
+    CANCELLED = "cancelled"
+
+
+def utcnow() -> datetime:
+    """The current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+def parse_time(value: str) -> datetime:
+    """Read an ISO-8601 timestamp written by `to_dict()` (always aware UTC)."""
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _time_or_none(value: str | None) -> datetime | None:
+    return None if value is None else parse_time(value)
+
+
+def _iso_or_none(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """Who wrote a message. `handle` carries the domain where the network has one."""
+
+    handle: str
+    display_name: str = ""
+    url: str = ""
+
+    @property
+    def label(self) -> str:
+        """What a list row shows: the display name, or the handle when there is none."""
+        return self.display_name or self.handle
+
+
+@dataclass(slots=True)
+class Message:
+    """One post, comment or direct message, normalised across networks."""
+
+    id: str  # "{account_id}:{native_id}", globally unique
+    account_id: str
+    platform: Platform
+    kind: Kind
+    native_id: str
+    conversation_id: str
+    parent_id: str | None
+    author: Author
+    text: str
+    url: str
+    created_at: datetime
+    lang: str | None = None
+    sentiment: float | None = None  # polarity, -1..1
+    is_own: bool = False  # sent by the brand
+    reply_target: dict[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def make_id(account_id: str, native_id: str) -> str:
+        """The global id of a network's native id seen through one account."""
+        return f"{account_id}:{native_id}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict with the model's field names."""
+        data = asdict(self)
+        data["platform"] = str(self.platform)
+        data["kind"] = str(self.kind)
+        data["created_at"] = self.created_at.isoformat()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """The inverse of `to_dict()`."""
+        return cls(
+            id=data["id"],
+            account_id=data["account_id"],
+            platform=Platform(data["platform"]),
+            kind=Kind(data["kind"]),
+            native_id=data["native_id"],
+            conversation_id=data["conversation_id"],
+            parent_id=data.get("parent_id"),
+            author=Author(**data["author"]),
+            text=data["text"],
+            url=data.get("url", ""),
+            created_at=parse_time(data["created_at"]),
+            lang=data.get("lang"),
+            sentiment=data.get("sentiment"),
+            is_own=bool(data.get("is_own", False)),
+            reply_target=dict(data.get("reply_target") or {}),
+        )
+
+
+@dataclass(slots=True)
+class Conversation:
+    """A thread as the inbox lists it: a summary kept beside the messages."""
+
+    id: str
+    account_id: str
+    platform: Platform
+    brand: str
+    subject: str  # first line of the root message
+    snippet: str  # first line of the latest message
+    last_author: str  # label of the latest message's author
+    participants: list[str]
+    last_activity: datetime
+    message_count: int = 0
+    status: Status = Status.NEW
+    labels: list[str] = field(default_factory=list)
+    assignee: str | None = None
+    unread: int = 0
+    priority: int = 0
+    sentiment: float | None = None  # rolling mean of the others' messages
+    awaiting_reply_since: datetime | None = None
+    snoozed_until: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict with the model's field names."""
+        data = asdict(self)
+        data["platform"] = str(self.platform)
+        data["status"] = str(self.status)
+        data["last_activity"] = self.last_activity.isoformat()
+        data["awaiting_reply_since"] = _iso_or_none(self.awaiting_reply_since)
+        data["snoozed_until"] = _iso_or_none(self.snoozed_until)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """The inverse of `to_dict()`."""
+        return cls(
+            id=data["id"],
+            account_id=data["account_id"],
+            platform=Platform(data["platform"]),
+            brand=data.get("brand", ""),
+            subject=data.get("subject", ""),
+            snippet=data.get("snippet", ""),
+            last_author=data.get("last_author", ""),
+            participants=list(data.get("participants") or []),
+            last_activity=parse_time(data["last_activity"]),
+            message_count=int(data.get("message_count", 0)),
+            status=Status(data.get("status", Status.NEW)),
+            labels=list(data.get("labels") or []),
+            assignee=data.get("assignee"),
+            unread=int(data.get("unread", 0)),
+            priority=int(data.get("priority", 0)),
+            sentiment=data.get("sentiment"),
+            awaiting_reply_since=_time_or_none(data.get("awaiting_reply_since")),
+            snoozed_until=_time_or_none(data.get("snoozed_until")),
+        )
+
+
+@dataclass(slots=True)
+class OutboxItem:
+    """A reply on its way out. `id` is also the idempotency key sent to the network."""
+
+    account_id: str
+    conversation_id: str
+    in_reply_to: str  # the Message.id being answered
+    target: dict[str, str]  # that message's reply_target
+    text: str
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    state: OutboxState = OutboxState.QUEUED
+    remote_id: str | None = None
+    error: str | None = None
+    attempts: int = 0
+    created_at: datetime = field(default_factory=utcnow)
+    updated_at: datetime = field(default_factory=utcnow)
+    not_before: datetime | None = None  # end of the undo window
+
+    def moved(self, state: OutboxState, **changes: Any) -> OutboxItem:
+        """A copy in a new state, stamped now."""
+        return replace(self, state=state, updated_at=utcnow(), **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict with the model's field names."""
+        data = asdict(self)
+        data["state"] = str(self.state)
+        data["created_at"] = self.created_at.isoformat()
+        data["updated_at"] = self.updated_at.isoformat()
+        data["not_before"] = _iso_or_none(self.not_before)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """The inverse of `to_dict()`."""
+        return cls(
+            id=data["id"],
+            account_id=data["account_id"],
+            conversation_id=data["conversation_id"],
+            in_reply_to=data["in_reply_to"],
+            target=dict(data.get("target") or {}),
+            text=data["text"],
+            state=OutboxState(data["state"]),
+            remote_id=data.get("remote_id"),
+            error=data.get("error"),
+            attempts=int(data.get("attempts", 0)),
+            created_at=parse_time(data["created_at"]),
+            updated_at=parse_time(data["updated_at"]),
+            not_before=_time_or_none(data.get("not_before")),
+        )

@@ -1,0 +1,93 @@
+"""What every network adapter offers, and the one error hierarchy they all raise.
+
+An adapter turns one network's HTTP API into `Message`s. It knows nothing of the store or
+the UI; the sync engine drives it. Wire formats: ../shared/PLATFORMS.md.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar
+
+import httpx
+
+from cmtui.model import Message, OutboxItem, Platform
+
+
+class PlatformError(Exception):
+    """Base of every adapter error. Messages never contain tokens or full URLs."""
+
+
+class RateLimited(PlatformError):
+    """The network asked us to wait until `reset_at` (aware UTC)."""
+
+    def __init__(self, reset_at: datetime, detail: str = "rate limited") -> None:
+        super().__init__(detail)
+        self.reset_at = reset_at
+
+
+class AuthFailed(PlatformError):
+    """The credentials were refused (401): stop this account until the user logs in again."""
+
+
+class Transient(PlatformError):
+    """Not applied, safe to retry later (connect failure, 5xx before sending, overload)."""
+
+
+class Permanent(PlatformError):
+    """Refused for good (4xx other than 401/408/429, malformed response): do not retry."""
+
+
+class Ambiguous(PlatformError):
+    """The request may have been applied (e.g. a POST whose answer never came)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How long a reply may be on this network, and how it is counted."""
+
+    max_length: int
+    counting: str = "graphemes"  # graphemes | x-weighted | bytes | chars
+    url_length: int | None = None  # every URL counts this much, where the network says so
+
+
+@dataclass(slots=True)
+class Batch:
+    """One page of a stream: its messages, newest first or oldest first, and where to resume."""
+
+    messages: list[Message]
+    cursor: str | None  # opaque; pass back to `fetch` to get only what is newer
+    skipped: list[str] = field(default_factory=list)  # why items were dropped (typed errors)
+
+
+class Adapter(abc.ABC):
+    """One account on one network, over one `httpx.AsyncClient`."""
+
+    platform: ClassVar[Platform]
+
+    def __init__(self, account_id: str, client: httpx.AsyncClient) -> None:
+        self.account_id = account_id
+        self.client = client
+
+    @property
+    @abc.abstractmethod
+    def limits(self) -> Limits:
+        """The reply length rule for this account."""
+
+    @abc.abstractmethod
+    async def fetch(self, stream: str, cursor: str | None) -> Batch:
+        """Items of `stream` newer than `cursor` (all recent ones when it is None)."""
+
+    @abc.abstractmethod
+    async def fetch_thread(self, message: Message) -> list[Message]:
+        """The message's whole thread (ancestors, itself, replies), oldest first."""
+
+    @abc.abstractmethod
+    async def send_reply(self, item: OutboxItem) -> Message:
+        """Post `item` as a reply; `item.id` is the idempotency key where the network has one."""
+
+    async def aclose(self) -> None:
+        """Release the HTTP client."""
+        await self.client.aclose()

@@ -1,0 +1,504 @@
+"""cmtui.text, the gate for remote text: SAFETY.md rows 1-17 at the function level, and
+property tests over hostile Unicode and HTML."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cmtui.text import (
+    Link,
+    display_handle,
+    first_line,
+    grapheme_count,
+    graphemes,
+    html_to_text,
+    is_mixed_script,
+    match_key,
+    parse_html,
+    safe_text,
+    safe_url,
+    truncate_graphemes,
+)
+
+BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+INVISIBLE = set("\u200b\u2060\ufeff\u00ad")
+FAMILY = "👨\u200d👩\u200d👧\u200d👦"
+HEART = "❤\ufe0f"
+SCOTLAND = "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+
+
+def assert_displayable(text: str) -> None:
+    """No escape, C0 but newline and tab, C1, bidi control, invisible or lone surrogate."""
+    for ch in text:
+        cp = ord(ch)
+        assert cp >= 0x20 or ch in "\n\t", ascii(text)
+        assert not 0x7F <= cp <= 0x9F, ascii(text)
+        assert not 0xD800 <= cp <= 0xDFFF, ascii(text)
+        assert ch not in BIDI and ch not in INVISIBLE, ascii(text)
+    text.encode("utf-8")
+
+
+# Rows 1-5: terminal escapes and controls.
+
+
+def test_row1_osc52_clipboard_write_is_removed() -> None:
+    assert safe_text("A\x1b]52;c;cm0gLXJmIH4=\x07B") == "AB"
+
+
+@pytest.mark.parametrize(
+    ("sequence", "visible"),
+    [
+        ("\x1b]0;t\x07", ""),
+        ("\x1b]8;;https://e\x07x\x1b]8;;\x07", "x"),
+        ("\x1b[2J\x1b[H", ""),
+        ("\x1b[6n", ""),
+        ('\x1bP$q"p\x1b\\', ""),
+        ("\x1b_x\x1b\\", ""),
+        ("\x1bc", ""),
+    ],
+)
+def test_row2_escape_sequences_leave_visible_text_only(sequence: str, visible: str) -> None:
+    assert safe_text(sequence) == visible
+    assert safe_text(f"before {sequence} after") == f"before {visible} after"
+
+
+@pytest.mark.parametrize("sequence", ["\x9b2J", "\x9d0;x\x9c", "\x90q\x9c"])
+def test_row3_c1_sequences_are_removed(sequence: str) -> None:
+    assert safe_text(f"left{sequence}right") == "leftright"
+
+
+def test_row4_unterminated_osc_is_removed_to_end_of_input() -> None:
+    payload = "ok \x1b]52;c;" + "QUFB" * 2560
+    assert safe_text(payload) == "ok "
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("Paid\rREFUND", "PaidREFUND"), ("abc\b\b\bxyz", "abcxyz")]
+)
+def test_row5_no_overwrite_controls(text: str, expected: str) -> None:
+    assert safe_text(text) == expected
+
+
+def test_row6_markup_stays_literal_text() -> None:
+    # Escaping markup is the widgets' job (Content/Text); the gate must not mangle it.
+    for text in ["[bold]x[/bold]", "[/]", "[@click=app.quit]x[/]", "[$accent]r[/]"]:
+        assert safe_text(text) == text
+        assert html_to_text(f"<p>{text}</p>") == text
+
+
+# Rows 7-11: names, handles, Unicode.
+
+
+def test_row7_bidi_and_invisibles_stripped_from_names() -> None:
+    name = "\u202eEve\u2066 Admin\u2069\u200b\u2060\ufeff\U000e0041\U000e0042"
+    assert safe_text(name, single_line=True) == "Eve Admin"
+    assert display_handle("\u202eeve\u200b", "\u2066social.example\u2069") == (
+        "@eve@social.example"
+    )
+
+
+def test_row8_lookalike_domain_in_punycode_and_flagged() -> None:
+    assert display_handle("pаypal", "xn--pypal-4ve.example") == "@pаypal@xn--pypal-4ve.example"
+    assert display_handle("paypal", "pаypal.example") == "@paypal@xn--pypal-4ve.example"
+    assert is_mixed_script("pаypal")
+
+
+def test_row9_zalgo_keeps_at_most_four_marks() -> None:
+    out = safe_text("a" + "\u0301" * 500)
+    assert out == "a" + "\u0301" * 4
+    assert grapheme_count(out) == 1
+
+
+@pytest.mark.parametrize("cluster", [FAMILY, HEART, "🇫🇷", SCOTLAND, "東", "e\u0301", "👍🏽"])
+def test_row10_truncation_never_splits_a_grapheme(cluster: str) -> None:
+    text = cluster * 6
+    assert graphemes(text) == [cluster] * 6
+    assert safe_text(text) == text
+    for limit in range(8):
+        cut = truncate_graphemes(text, limit)
+        body = cut.removesuffix("…")
+        assert body == cluster * (len(body) // len(cluster))
+        assert grapheme_count(cut) <= max(limit, 1)
+
+
+def test_row11_lone_surrogate_becomes_replacement_character() -> None:
+    decoded = json.loads('"\\ud800"')
+    assert safe_text(decoded) == "\ufffd"
+    assert safe_text(f"a{decoded}b\ud83d\ude00").encode("utf-8") == "a\ufffdb😀".encode()
+    assert html_to_text(f"<p>{decoded}</p>") == "\ufffd"
+
+
+# Rows 12-17: size caps and HTML.
+
+
+def test_row12_huge_text_and_html_are_capped() -> None:
+    out = safe_text("word " * 200_000)
+    assert out.endswith("…[truncated]")
+    assert grapheme_count(out) <= 5000
+    html = html_to_text("<p>" + "x" * 200_000 + "</p>")
+    assert html.endswith("…[truncated]")
+    assert len(html) < 20_000
+
+
+def test_row13_entities_decoded_before_sanitising() -> None:
+    assert html_to_text("<p>a</p><p>b &amp;lt;</p><br>&#8238;x&#27;") == "a\n\nb &lt;\nx"
+
+
+def test_row14_script_and_style_skipped() -> None:
+    assert html_to_text("<script>alert(1)</script><style>p{}</style>ok") == "ok"
+    assert html_to_text("<template><p>t</p></template><title>T</title>ok") == "ok"
+
+
+def test_row15_real_link_domain_shown() -> None:
+    parsed = parse_html('<a href="https://evil.example">https://bank.example</a>')
+    assert parsed.text == "https://bank.example [evil.example]"
+    assert parsed.links == (Link("https://bank.example", "https://evil.example"),)
+    assert parsed.links[0].domain == "evil.example"
+
+
+@pytest.mark.parametrize(
+    "href", ["javascript:alert(1)", "file:///etc/passwd", "-x", "data:text/html,<b>x</b>"]
+)
+def test_row15_non_http_hrefs_are_never_links(href: str) -> None:
+    assert safe_url(href) is None
+    parsed = parse_html(f'<a href="{href}">open me</a>')
+    assert parsed.text == "open me"
+    assert parsed.links == ()
+
+
+def test_row16_deep_nesting_and_garbage_parse_flat() -> None:
+    deep = "<div>" * 100_000
+    assert html_to_text(deep) == "…[truncated]"
+    assert html_to_text(deep + "x", max_input=len(deep) + 1) == "x"
+    # "<closed <p>" is one tag whose attribute is "<p"; stray end tags are ignored.
+    assert html_to_text("<b><i>un<closed <p>garbage</x></y>\x00 <<>>") == "ungarbage <<>>"
+
+
+def test_row17_quadratic_parser_input_is_capped() -> None:
+    attack = "<a " * 20_000
+    assert html_to_text(attack) == "…[truncated]"
+    # Uncapped, the unfinished tag is dropped at end of input instead of retried at every "<".
+    assert html_to_text(attack, max_input=len(attack)) == ""
+    assert html_to_text("ok <a b='>'" * 2000, max_input=10**6) == "ok"
+
+
+# safe_text details.
+
+
+def test_blank_lines_collapse_to_two() -> None:
+    assert safe_text("a\n\n\n\n\n \n\t\nb") == "a\n\n\nb"
+    assert safe_text("a\n\n\nb") == "a\n\n\nb"
+
+
+def test_single_line_joins_lines_and_trims() -> None:
+    assert safe_text("  Jane\n\tDoe \r\n ", single_line=True) == "Jane Doe"
+    assert safe_text("a\u2028b\u2029c", single_line=True) == "a b c"
+
+
+def test_zwj_kept_only_between_pictographs() -> None:
+    assert safe_text(FAMILY) == FAMILY
+    assert safe_text("a\u200db\u200d") == "ab"
+    assert safe_text("👍\u200d") == "👍"
+
+
+def test_tag_characters_kept_only_in_flag_sequences() -> None:
+    assert safe_text(SCOTLAND) == SCOTLAND
+    assert safe_text("hi\U000e0068\U000e0069") == "hi"
+    assert safe_text("🏴\U000e0067\U000e0062") == "🏴"
+
+
+def test_max_chars_counts_graphemes_and_marks_the_cut() -> None:
+    assert safe_text("x" * 30, max_chars=30) == "x" * 30
+    assert safe_text("x" * 31, max_chars=30) == "x" * 18 + "…[truncated]"
+    out = safe_text(FAMILY * 40, max_chars=20)
+    assert out == FAMILY * 8 + "…[truncated]"
+
+
+# HTML details.
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("<p>a</p><p>b</p>", "a\n\nb"),
+        ("<ul><li>a</li><li>b</li></ul><p>c</p>", "a\nb\n\nc"),
+        ("a<br><br>b", "a\n\nb"),
+        ("<p>a<br></p><p>b</p>", "a\n\nb"),
+        ("<div>a</div>b", "a\nb"),
+        ("<p>\n   hello\n   <b>big</b>  world  </p>", "hello big world"),
+        ("<pre>  x = 1\n  y = 2</pre>", "x = 1\n  y = 2"),
+        ("<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>", "a b\nc"),
+        ("caf&eacute; &#x9b;2J&nbsp;!", "café ›2J\xa0!"),
+    ],
+)
+def test_html_layout(html: str, text: str) -> None:
+    assert html_to_text(html) == text
+
+
+def test_mastodon_link_display() -> None:
+    html = (
+        '<p><span class="h-card"><a href="https://m.example/@bob" class="u-url mention">'
+        "@<span>bob</span></a></span> see "
+        '<a href="https://www.example.com/a/very/long/path" rel="nofollow">'
+        '<span class="invisible">https://www.</span>'
+        '<span class="ellipsis">example.com/a/very/lo</span>'
+        '<span class="invisible">ng/path</span></a> '
+        '<a href="https://m.example/tags/cm" class="mention hashtag">#<span>cm</span></a></p>'
+    )
+    parsed = parse_html(html)
+    assert parsed.text == "@bob see example.com/a/very/lo… #cm"
+    assert [link.text for link in parsed.links] == ["@bob", "example.com/a/very/lo…", "#cm"]
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ('<a href="https://evil.example/">click here</a>!', "click here [evil.example]!"),
+        ('<a href="https://bücher.example/">bücher.example</a>', "bücher.example"),
+        (
+            '<a href="https://xn--pypal-4ve.example/">paypal.example</a>',
+            "paypal.example [xn--pypal-4ve.example]",
+        ),
+        (
+            '<a href="https://evil.example/">https://bank.example@evil.example</a>',
+            "https://bank.example@evil.example [evil.example]",
+        ),
+        ('<a href="https://a.example/">one<a href="https://a.example/x">a.example</a>', None),
+    ],
+)
+def test_link_text_that_hides_the_target_gets_the_real_domain(html: str, text: str) -> None:
+    if text is None:  # links do not nest: the first closes where the second opens
+        parsed = parse_html(html)
+        assert parsed.text == "one [a.example]a.example"
+        assert len(parsed.links) == 2
+    else:
+        assert html_to_text(html) == text
+
+
+def test_link_domain_is_punycode() -> None:
+    assert Link("x", "https://Bücher.Example:8443/p").domain == "xn--bcher-kva.example"
+    assert Link("x", "https://user@host.example/").domain == "host.example"
+
+
+# URLs, handles, scripts, keys.
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/a?b=1#c",
+        "http://127.0.0.1:8080/",
+        "HTTPS://EXAMPLE.COM",
+        "https://[::1]/",
+    ],
+)
+def test_safe_url_accepts_http_urls(url: str) -> None:
+    assert safe_url(f"  {url}\n") == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "java\tscript:alert(1)",
+        "file:///etc/passwd",
+        "-x",
+        "--help",
+        "/relative/path",
+        "//example.com/x",
+        "https://",
+        "ftp://example.com/",
+        "https://exa\u202emple.com/",
+        "https://ex\u200bample.com/",
+        "https://evil.example\\@bank.example/",
+        "https://a.example/x y",
+        "https://a.example:99999/",
+        "https://[::1/",
+        "https://a.example/" + "x" * 5000,
+    ],
+)
+def test_safe_url_rejects(url: str) -> None:
+    assert safe_url(url) is None
+
+
+def test_display_handle() -> None:
+    assert display_handle("bob", "xn--pypal-4ve.example") == "@bob@xn--pypal-4ve.example"
+    assert display_handle("bob", "Bücher.Example") == "@bob@xn--bcher-kva.example"
+    assert display_handle("@bob") == "@bob"
+    assert display_handle("bob", "") == "@bob"
+    assert display_handle("bo\nb", "a..b") == "@bob@a..b"
+    assert display_handle("bob@bücher.example") == "@bob@xn--bcher-kva.example"
+    assert display_handle("bob@bank.example", "evil.example") == "@bob@evil.example"
+    long_label = "é" * 70 + ".example"
+    assert display_handle("bob", long_label).isascii()
+
+
+@pytest.mark.parametrize(
+    ("name", "mixed"),
+    [
+        ("pаypal", True),
+        ("Ivan Иван", True),
+        ("Αpple", True),  # Greek capital alpha
+        ("Léa", False),
+        ("東京 Tokyo", False),
+        ("Ελληνικά", False),
+        ("Маша", False),
+        ("𝐩𝐚𝐲pal 2024 🎉!", False),  # mathematical bold letters are Latin
+        ("", False),
+    ],
+)
+def test_is_mixed_script(name: str, mixed: bool) -> None:
+    assert is_mixed_script(name) is mixed
+
+
+def test_match_key() -> None:
+    assert match_key("c\u200br\u200bisis") == "crisis"
+    assert match_key("ＣＲＩＳＩＳ") == "crisis"
+    assert match_key("Cri\U000e0041sis\u00ad!") == "crisis!"
+    assert "crise" in match_key("Une CRISE\u2060 majeure")
+
+
+def test_first_line() -> None:
+    assert first_line("\n \n  Hello\tworld \x1b[31m!\nsecond") == "Hello world !"
+    assert first_line("") == ""
+    assert first_line("x" * 300, limit=10) == "x" * 9 + "…"
+    assert first_line(FAMILY * 5, limit=3) == FAMILY * 2 + "…"
+
+
+def test_grapheme_clusters() -> None:
+    assert graphemes("a\r\nb") == ["a", "\r\n", "b"]
+    assert graphemes("🇫🇷🇩") == ["🇫🇷", "🇩"]
+    assert graphemes("\u0301a") == ["\u0301", "a"]
+    assert graphemes("\n\u0301") == ["\n", "\u0301"]
+    hangul = unicodedata.normalize("NFD", "한국")
+    assert graphemes(hangul) == [unicodedata.normalize("NFD", c) for c in "한국"]
+    assert grapheme_count("e\u0301" + FAMILY + HEART + "東京") == 5
+
+
+# Properties.
+
+HOSTILE_CHARS = list(
+    "\x1b[]P_^X\\\x07\x9b\x9c\x9d\x90\x00\r\n\t\b\x7f;0?m "
+    "\u200b\u200c\u200d\u2060\ufeff\u00ad\u202e\u2066\u2069\u061c\u2028\u3164"
+    "\u0301\u0300\ufe0f\U0001f3fb\u1160\u11a8\ud800\udc00\ud83d\ude00"
+    "👨👩🏴🇫🇷❤東é"
+    "\U000e0067\U000e0062\U000e007f\U000e0041"
+)
+hostile_text = st.text(
+    alphabet=st.one_of(
+        st.characters(exclude_categories=()),  # the full range, surrogates included
+        st.sampled_from(HOSTILE_CHARS),
+    ),
+    max_size=200,
+)
+html_pieces = st.one_of(
+    st.sampled_from(
+        [
+            "<p>",
+            "</p>",
+            "<br>",
+            "<div>",
+            "</div>",
+            "<li>",
+            "<pre>",
+            "</pre>",
+            "<script>",
+            "</script>",
+            "<style>",
+            "<template>",
+            '<span class="invisible">',
+            '<span class="ellipsis">',
+            "</span>",
+            '<a href="https://a.example/x">',
+            '<a href="javascript:x">',
+            "<a href=",
+            "</a>",
+            "<!--",
+            "-->",
+            "<![CDATA[",
+            "]]>",
+            "<!x>",
+            "<?x>",
+            "<a ",
+            "<b",
+            "'",
+            '"',
+            ">",
+            "<",
+            "&",
+            "&amp;",
+            "&lt;",
+            "&#8238;",
+            "&#27;",
+            "&#x9b;",
+            "&#0;",
+            "&#xd800;",
+            "&#1114112;",
+            "&nbsp;",
+            "&eacute",
+        ]
+    ),
+    hostile_text,
+)
+hostile_html = st.lists(html_pieces, max_size=40).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(hostile_text, st.integers(min_value=0, max_value=60), st.booleans())
+def test_safe_text_is_clean_bounded_and_idempotent(
+    text: str, max_chars: int, single_line: bool
+) -> None:
+    out = safe_text(text, max_chars=max_chars, single_line=single_line)
+    assert_displayable(out)
+    assert grapheme_count(out) <= max(max_chars, len("…[truncated]"))
+    assert len(out) <= max_chars * 8 + len("…[truncated]")
+    if single_line:
+        assert "\n" not in out and "\t" not in out
+        assert out == out.strip()
+    assert safe_text(out, max_chars=max_chars, single_line=single_line) == out
+
+
+@settings(max_examples=200, deadline=None)
+@given(hostile_html, st.integers(min_value=0, max_value=400))
+def test_html_to_text_is_clean_and_bounded(html: str, max_input: int) -> None:
+    parsed = parse_html(html, max_input=max_input)
+    assert_displayable(parsed.text)
+    assert grapheme_count(parsed.text) <= 5000
+    for link in parsed.links:
+        assert_displayable(link.text)
+        assert "\n" not in link.text
+        assert safe_url(link.href) == link.href
+        assert link.domain.isascii()
+
+
+@settings(max_examples=200, deadline=None)
+@given(hostile_text, st.integers(min_value=0, max_value=20))
+def test_graphemes_partition_the_text_and_truncation_respects_them(text: str, limit: int) -> None:
+    clusters = graphemes(text)
+    assert "".join(clusters) == text
+    cut = truncate_graphemes(text, limit)
+    if cut != text:
+        body = cut.removesuffix("…")
+        assert text.startswith(body)
+        assert grapheme_count(cut) <= max(limit, 1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(hostile_text, hostile_text)
+def test_handles_urls_and_keys_never_raise(user: str, domain: str) -> None:
+    handle = display_handle(user, domain)
+    assert_displayable(handle)
+    assert "\n" not in handle and " " not in handle
+    assert handle.startswith("@")
+    assert handle.partition("@")[2].partition("@")[2].isascii()
+    url = safe_url(domain)
+    assert url is None or url.lower().startswith(("http://", "https://"))
+    assert isinstance(match_key(user), str)
+    assert isinstance(is_mixed_script(user), bool)
+    assert_displayable(first_line(user))

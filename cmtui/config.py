@@ -1,0 +1,680 @@
+"""The user's configuration: typed, frozen records read from TOML and validated up front.
+
+`load_config()` reads the file at `locations.config_file()`; every mistake in it becomes one
+`ConfigError` whose text names the file, the line (when it can be found), the key path such as
+`accounts[2].platform`, what is wrong and what is expected. Bad input never gives a traceback.
+
+Each key is read by a `_Rule` (what it must be, and how to turn it into a Python value); a table
+is a dataclass plus the rules of its keys, so defaults live in one place: the dataclasses below.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import ipaddress
+import json
+import math
+import re
+import shlex
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+from cmtui.model import Platform
+
+# Networks whose public data can be read without credentials.
+TOKENLESS_PLATFORMS = frozenset({Platform.FEED, Platform.HACKERNEWS})
+MIN_POLL_SECONDS = 5.0
+
+
+class ConfigError(Exception):
+    """A config mistake, as one sentence: `<file>:<line>: <key>: <what is wrong>; expected <what>`.
+
+    `line` is None when the line cannot be found; `key` is empty for file-level problems.
+    """
+
+    def __init__(
+        self, file: Path, problem: str, expected: str, *, key: str = "", line: int | None = None
+    ) -> None:
+        self.file = file
+        self.line = line
+        self.key = key
+        self.problem = problem
+        self.expected = expected
+        where = f"{file}:{line}" if line is not None else str(file)
+        subject = f"{key}: " if key else ""
+        super().__init__(f"{where}: {subject}{problem}; expected {expected}")
+
+
+@dataclass(frozen=True)
+class ToneRules:
+    """Checks run on a draft before it is sent in a brand's name."""
+
+    banned: tuple[str, ...] = ()
+    """Words or phrases the brand never uses (matched case-insensitively)."""
+    require_signature: bool = False
+    """Warn when a reply does not end with the brand's `signature`."""
+    max_exclamations: int | None = None
+    """Most exclamation marks allowed in one reply; unset means no limit."""
+
+
+@dataclass(frozen=True)
+class Brand:
+    """A brand the user speaks for, declared as a `[[brands]]` table."""
+
+    name: str
+    """Unique name; accounts refer to it with `brand = "..."`."""
+    keywords: tuple[str, ...] = ()
+    """Terms that mark a message as being about the brand (listening, priority)."""
+    signature: str = ""
+    """Line that ends the brand's replies, e.g. "— Léa, Maison Lumière"."""
+    tone: ToneRules = field(default_factory=ToneRules)
+    """Brand-voice checks for drafts, e.g. `tone = { banned = ["cheap"] }`."""
+
+
+@dataclass(frozen=True)
+class TokenSource:
+    """Where an account's token comes from: exactly one of the three is set.
+
+    Tokens are never written in the config itself; see `cmtui.secrets.resolve_token`.
+    """
+
+    env: str | None = None
+    """Name of an environment variable holding the token."""
+    command: str | None = None
+    """Command printing the token on stdout, e.g. "pass show cmtui/ml" (run without a shell)."""
+    file: str | None = None
+    """Absolute path (or starting with `~`) of a file holding the token, mode 0600, owned by
+    the user."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """One account on one network, declared as an `[[accounts]]` table."""
+
+    id: str
+    """Unique id: letters, digits, "-" and "_" (it names the account in secrets.toml and in
+    `CMTUI_TOKEN_<ID>`, and prefixes every message id)."""
+    brand: str
+    """Name of the `[[brands]]` entry this account speaks for."""
+    platform: Platform
+    """mastodon, bluesky, x, facebook, wordpress, feed, reddit or hackernews."""
+    base_url: str
+    """Root of the network's API, e.g. "https://mastodon.social" (self-hosted, proxies, tests).
+    Plain http:// is accepted for loopback hosts only, unless `allow_insecure` is true."""
+    token: TokenSource | None = None
+    """Where the token comes from; required except on feed and hackernews accounts."""
+    streams: tuple[str, ...] = ("mentions",)
+    """What to watch, e.g. ["mentions", "search:maison lumière"]; the platform defines the names."""
+    poll_seconds: float = 60.0
+    """Seconds between two fetches of each stream; at least 5."""
+    allow_insecure: bool = False
+    """Accept a plain http:// `base_url` on a non-loopback host (tokens then travel in clear)."""
+    enabled: bool = True
+    """False keeps the account and its cache but stops syncing it."""
+
+
+@dataclass(frozen=True)
+class UiSettings:
+    """The `[ui]` table."""
+
+    theme: str = "cmtui-dark"
+    """A built-in theme name or the name of a TOML file in the user themes folder."""
+    keymap: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Binding id -> comma-separated keys, e.g. `"quit" = "q,ctrl+c"` under `[ui.keymap]`.
+    Values are checked here; binding ids are checked by the UI, which knows them."""
+    emoji: bool = True
+    """False replaces emoji in fixed-width columns, for terminals that mis-measure them."""
+    narrow_width: int = 100
+    """Below this many columns, the three panes collapse to one at a time."""
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    """The `[outbox]` table."""
+
+    undo_seconds: float = 5.0
+    """Seconds a queued reply waits, and can be cancelled, before delivery starts."""
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """The `[retention]` table: what the local cache keeps."""
+
+    max_age_days: int = 365
+    """Messages older than this many days are dropped from the cache."""
+    max_messages_per_account: int = 200_000
+    """Beyond this many messages in one account, the oldest are dropped."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration; an empty config is valid (the app then offers `--demo`)."""
+
+    brands: tuple[Brand, ...] = ()
+    accounts: tuple[Account, ...] = ()
+    ui: UiSettings = field(default_factory=UiSettings)
+    outbox: OutboxSettings = field(default_factory=OutboxSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+    path: Path | None = None
+    """The file this was read from (not a config key)."""
+
+    def brand(self, name: str) -> Brand | None:
+        """The brand called `name`, if declared."""
+        return next((brand for brand in self.brands if brand.name == name), None)
+
+    def account(self, account_id: str) -> Account | None:
+        """The account with this id, if declared."""
+        return next((account for account in self.accounts if account.id == account_id), None)
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate the config file; a missing file is an empty config."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return Config(path=path)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, f"byte {exc.start} is not UTF-8", "a UTF-8 text file") from None
+    except OSError as exc:
+        raise ConfigError(path, f"cannot be read ({exc.strerror})", "a readable file") from None
+    return parse_config(text, path=path)
+
+
+def parse_config(text: str, *, path: Path) -> Config:
+    """Validate TOML `text` read from `path` (named in errors) into a `Config`."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _syntax_error(path, str(exc), text) from None
+    except RecursionError:  # tomllib recurses into nested arrays and inline tables
+        raise _syntax_error(path, "arrays or tables nested too deeply", text) from None
+    config: Config = _apply(_CONFIG, data, _Where(_Source(path, text), ()))
+    return dataclasses.replace(config, path=path)
+
+
+_TOML_POSITION = re.compile(
+    r"^(?P<reason>.*) \(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)$"
+)
+
+
+def _syntax_error(path: Path, message: str, text: str) -> ConfigError:
+    """Re-phrase a tomllib error ("Invalid value (at line 3, column 9)") in our format."""
+    match = _TOML_POSITION.match(message)
+    if match is None:
+        return ConfigError(path, f"invalid TOML ({message})", 'valid TOML such as key = "value"')
+    reason = match["reason"][:1].lower() + match["reason"][1:]
+    if match["line"] is None:
+        line = max(1, len(text.splitlines()))
+        problem = f"invalid TOML at the end of the file: {reason}"
+    else:
+        line = int(match["line"])
+        problem = f"invalid TOML at column {match['column']}: {reason}"
+    return ConfigError(path, problem, 'valid TOML such as key = "value"', line=line)
+
+
+@dataclass(frozen=True)
+class _Header:
+    line: int  # 1-based
+    name: str  # dotted, quotes and spaces removed
+    array: bool  # [[name]] rather than [name]
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_\-.\"' ]+?)\s*\]\]?\s*(?:#.*)?$")
+
+
+class _Source:
+    """The config text, scanned for table headers so that a key path can be given a line.
+
+    tomllib reports no positions for values, so the line is found by walking the headers:
+    `accounts[2].platform` is the `platform =` line after the third `[[accounts]]`. The scan
+    ignores multi-line strings and the like; at worst it names the table's line, or none.
+    """
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+        self.headers: list[_Header] = []
+        for number, line in enumerate(self.lines, start=1):
+            match = _HEADER.match(line)
+            if match:
+                name = re.sub(r"\s*\.\s*", ".", match[2]).replace('"', "").replace("'", "")
+                self.headers.append(_Header(number, name, match[1] == "[["))
+
+    def line_of(self, parts: Sequence[str | int]) -> int | None:
+        """The line of the key at `parts`, else of its innermost table, else None."""
+        current: int | None = None  # index of the header whose body we are in; None: top level
+        in_body = True  # False while between `[a.b]`-style headers (no `[a]` header declared)
+        scope = range(len(self.headers))  # headers that may be sub-tables of the current table
+        name = ""
+        position = 0
+        while position < len(parts) and isinstance(key := parts[position], str):
+            found = self._key_line(current, key) if in_body else None
+            if found is not None:
+                return found
+            name = f"{name}.{key}" if name else key
+            index = parts[position + 1] if position + 1 < len(parts) else None
+            indexed = isinstance(index, int)
+            matches = [h for h in scope if self._is(h, name, indexed)]
+            nth = index if isinstance(index, int) else 0
+            if nth < len(matches):
+                current, in_body = matches[nth], True
+                scope = range(current + 1, self._scope_end(current, name, scope.stop))
+            elif indexed or not any(self.headers[h].name.startswith(f"{name}.") for h in scope):
+                break
+            else:
+                in_body = False
+            position += 2 if indexed else 1
+        return None if current is None else self.headers[current].line
+
+    def _is(self, header: int, name: str, indexed: bool) -> bool:
+        # An index needs a `[[name]]`; without one, the first `[name]` or `[[name]]` will do.
+        return self.headers[header].name == name and (self.headers[header].array or not indexed)
+
+    def _scope_end(self, header: int, name: str, limit: int) -> int:
+        """Index of the first header after `header` that is not a sub-table of `name`."""
+        for later in range(header + 1, limit):
+            if not self.headers[later].name.startswith(f"{name}."):
+                return later
+        return limit
+
+    def _key_line(self, header: int | None, key: str) -> int | None:
+        """The line where `key` is assigned in the body of `header` (None: top level)."""
+        start = 0 if header is None else self.headers[header].line
+        following = header + 1 if header is not None else 0
+        end = self.headers[following].line - 1 if following < len(self.headers) else len(self.lines)
+        quoted = re.escape(key)
+        pattern = re.compile(rf"^\s*(?:{quoted}|\"{quoted}\"|'{quoted}')\s*[.=]")
+        for number in range(start, end):
+            if pattern.match(self.lines[number]):
+                return number + 1
+        return None
+
+
+@dataclass(frozen=True)
+class _Where:
+    """A position in the config: the key path for messages, the source for its line."""
+
+    source: _Source
+    parts: tuple[str | int, ...]
+
+    def child(self, part: str | int) -> _Where:
+        return _Where(self.source, (*self.parts, part))
+
+    @property
+    def path(self) -> str:
+        text = ""
+        for part in self.parts:
+            if isinstance(part, int):
+                text += f"[{part}]"
+            else:
+                text += ("." if text else "") + _key_text(part)
+        return text
+
+    def error(self, problem: str, expected: str) -> ConfigError:
+        line = self.source.line_of(self.parts)
+        return ConfigError(self.source.path, problem, expected, key=self.path, line=line)
+
+
+def _key_text(key: str) -> str:
+    """A key as TOML would write it: bare when it can be, else quoted."""
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
+
+
+class _Invalid(Exception):
+    """A value broke its rule; `_apply` adds where it is and what was expected."""
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """How one key is read: what it must be (for messages) and the conversion to apply."""
+
+    expected: str
+    convert: Callable[[Any, _Where], Any]
+
+
+def _apply(rule: _Rule, value: object, where: _Where) -> Any:
+    try:
+        return rule.convert(value, where)
+    except _Invalid as exc:
+        raise where.error(str(exc), rule.expected) from None
+
+
+_TOML_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "a boolean"),  # before int: bool is an int subclass
+    (int, "an integer"),
+    (float, "a float"),
+    (str, "a string"),
+    (list, "an array"),
+    (dict, "a table"),
+)
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, [str(choice) for choice in choices], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _got(value: object) -> _Invalid:
+    kind = next((name for cls, name in _TOML_TYPES if isinstance(value, cls)), "a date or time")
+    return _Invalid(f"got {kind}")
+
+
+def _string(*, empty_ok: bool = False, expected: str | None = None) -> _Rule:
+    def convert(value: object, where: _Where) -> str:
+        if not isinstance(value, str):
+            raise _got(value)
+        if not empty_ok and not value.strip():
+            raise _Invalid("is empty")
+        return value
+
+    return _Rule(expected or ("a string" if empty_ok else "a non-empty string"), convert)
+
+
+def _strings(*, at_least: int = 0) -> _Rule:
+    item = _string()
+
+    def convert(value: object, where: _Where) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            raise _got(value)
+        if len(value) < at_least:
+            raise _Invalid(f"has {len(value)} items")
+        return tuple(_apply(item, entry, where.child(index)) for index, entry in enumerate(value))
+
+    least = f" (at least {at_least})" if at_least else ""
+    return _Rule(f'an array of non-empty strings{least}, e.g. ["a", "b"]', convert)
+
+
+def _number(*, minimum: float) -> _Rule:
+    def convert(value: object, where: _Where) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _got(value)
+        if not math.isfinite(value):
+            raise _Invalid(f"got {value}")
+        if value < minimum:
+            raise _Invalid(f"{value:g} is too small")
+        return float(value)
+
+    return _Rule(f"a number of at least {minimum:g}", convert)
+
+
+def _integer(*, minimum: int) -> _Rule:
+    def convert(value: object, where: _Where) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _got(value)
+        if value < minimum:
+            raise _Invalid(f"{value} is too small")
+        return value
+
+    return _Rule(f"an integer of at least {minimum}", convert)
+
+
+def _convert_boolean(value: object, where: _Where) -> bool:
+    if not isinstance(value, bool):
+        raise _got(value)
+    return value
+
+
+_BOOLEAN = _Rule("true or false", _convert_boolean)
+
+
+def _platform(value: object, where: _Where) -> Platform:
+    if not isinstance(value, str):
+        raise _got(value)
+    try:
+        return Platform(value)
+    except ValueError:
+        raise _Invalid(f"unknown platform {value!r}{_did_you_mean(value, Platform)}") from None
+
+
+_PLATFORM = _Rule(f"one of {', '.join(Platform)}", _platform)
+
+
+def _identifier(value: object, where: _Where) -> str:
+    if not isinstance(value, str):
+        raise _got(value)
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", value):
+        raise _Invalid(f"{value!r} has characters other than letters, digits, '-' and '_'")
+    return value
+
+
+_IDENTIFIER = _Rule('an id of letters, digits, "-" and "_", e.g. "ml-masto"', _identifier)
+
+
+def _url(value: object, where: _Where) -> str:
+    # The URL itself stays out of messages: it may carry credentials.
+    if not isinstance(value, str):
+        raise _got(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises ValueError on a bad port)
+    except ValueError:
+        raise _Invalid("is not a valid URL") from None
+    if parts.scheme not in ("http", "https"):
+        raise _Invalid(f"scheme {parts.scheme or '(none)'!r} is not http or https")
+    if not parts.hostname:
+        raise _Invalid("has no host name")
+    if parts.username is not None or parts.password is not None:
+        raise _Invalid("carries credentials, which belong in `token`")
+    return value
+
+
+_URL = _Rule('an http(s) URL, e.g. "https://mastodon.social"', _url)
+
+
+def _command(value: object, where: _Where) -> str:
+    if not isinstance(value, str):
+        raise _got(value)
+    try:
+        words = shlex.split(value)
+    except ValueError as exc:
+        raise _Invalid(f"cannot be split into words ({exc})") from None
+    if not words:
+        raise _Invalid("is empty")
+    return value
+
+
+_COMMAND = _Rule('a command line, e.g. "pass show cmtui/ml" (run without a shell)', _command)
+
+
+def _file_path(value: object, where: _Where) -> str:
+    if not isinstance(value, str):
+        raise _got(value)
+    if not Path(value).expanduser().is_absolute():
+        raise _Invalid(f"{value!r} is a relative path")
+    return value
+
+
+_FILE_PATH = _Rule('an absolute path or one starting with ~, e.g. "~/.ml-token"', _file_path)
+
+
+def _mapping(item: _Rule, expected: str) -> _Rule:
+    def convert(value: object, where: _Where) -> Mapping[str, Any]:
+        if not isinstance(value, dict):
+            raise _got(value)
+        return MappingProxyType({k: _apply(item, v, where.child(k)) for k, v in value.items()})
+
+    return _Rule(expected, convert)
+
+
+def _table(
+    cls: type[Any],
+    rules: Mapping[str, _Rule],
+    *,
+    expected: str = "a table",
+    check: Callable[[Any, _Where], None] | None = None,
+) -> _Rule:
+    """The rule of a TOML table read into the dataclass `cls`, key by key, then `check`-ed."""
+    required = {
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    }
+
+    def convert(value: object, where: _Where) -> Any:
+        if not isinstance(value, dict):
+            raise _got(value)
+        for key in value:
+            if key not in rules:
+                problem = f"unknown key{_did_you_mean(key, rules)}"
+                raise where.child(key).error(problem, f"one of {', '.join(rules)}")
+        for key in rules:
+            if key in required and key not in value:
+                raise where.child(key).error("is missing", rules[key].expected)
+        kwargs = {key: _apply(rules[key], item, where.child(key)) for key, item in value.items()}
+        record = cls(**kwargs)
+        if check is not None:
+            check(record, where)
+        return record
+
+    return _Rule(expected, convert)
+
+
+def _tables(item: _Rule) -> _Rule:
+    """The rule of an array of tables (`[[name]]`), read into a tuple."""
+
+    def convert(value: object, where: _Where) -> tuple[Any, ...]:
+        if not isinstance(value, list):
+            raise _got(value)
+        return tuple(_apply(item, entry, where.child(index)) for index, entry in enumerate(value))
+
+    return _Rule(f"an array of tables, each {item.expected}", convert)
+
+
+def _check_brand(brand: Brand, where: _Where) -> None:
+    if brand.tone.require_signature and not brand.signature.strip():
+        raise (
+            where.child("tone")
+            .child("require_signature")
+            .error("is true but the brand has no signature", 'signature = "..." in the same brand')
+        )
+
+
+def _check_token(token: TokenSource, where: _Where) -> None:
+    chosen = [name for name in ("env", "command", "file") if getattr(token, name) is not None]
+    if len(chosen) != 1:
+        problem = "sets none of them" if not chosen else f"sets {' and '.join(chosen)}"
+        raise where.error(problem, "exactly one of env, command or file")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_account(account: Account, where: _Where) -> None:
+    if account.token is None and account.platform not in TOKENLESS_PLATFORMS:
+        raise where.child("token").error(
+            f"is missing, and {account.platform} accounts need a token", _TOKEN.expected
+        )
+    insecure = urlsplit(account.base_url).scheme == "http" and not account.allow_insecure
+    if insecure and not _is_loopback(urlsplit(account.base_url).hostname or ""):
+        raise where.child("base_url").error(
+            "plain http:// is accepted for loopback hosts only",
+            "an https:// URL, or allow_insecure = true in this account",
+        )
+
+
+def _check_config(config: Config, where: _Where) -> None:
+    """Checks across tables: unique brand names and account ids, accounts naming a brand."""
+    _check_unique([brand.name for brand in config.brands], where.child("brands"), "name")
+    _check_unique([account.id for account in config.accounts], where.child("accounts"), "id")
+    names = [brand.name for brand in config.brands]
+    declared = f"one of the [[brands]] names: {', '.join(names)}" if names else "a [[brands]] name"
+    for index, account in enumerate(config.accounts):
+        if account.brand not in names:
+            raise (
+                where.child("accounts")
+                .child(index)
+                .child("brand")
+                .error(f"names no declared brand ({account.brand!r})", declared)
+            )
+
+
+def _check_unique(values: list[str], where: _Where, key: str) -> None:
+    for index, value in enumerate(values):
+        first = values.index(value)
+        if first != index:
+            raise (
+                where.child(index)
+                .child(key)
+                .error(f"{value!r} is already used by {where.child(first).path}", f"a unique {key}")
+            )
+
+
+_TONE = _table(
+    ToneRules,
+    {
+        "banned": _strings(),
+        "require_signature": _BOOLEAN,
+        "max_exclamations": _integer(minimum=0),
+    },
+)
+_BRAND = _table(
+    Brand,
+    {
+        "name": _string(),
+        "keywords": _strings(),
+        "signature": _string(empty_ok=True),
+        "tone": _TONE,
+    },
+    check=_check_brand,
+)
+_TOKEN = _table(
+    TokenSource,
+    {"env": _string(), "command": _COMMAND, "file": _FILE_PATH},
+    expected='one of { env = "VAR" }, { command = "..." } or { file = "path" }',
+    check=_check_token,
+)
+_ACCOUNT = _table(
+    Account,
+    {
+        "id": _IDENTIFIER,
+        "brand": _string(),
+        "platform": _PLATFORM,
+        "base_url": _URL,
+        "token": _TOKEN,
+        "streams": _strings(at_least=1),
+        "poll_seconds": _number(minimum=MIN_POLL_SECONDS),
+        "allow_insecure": _BOOLEAN,
+        "enabled": _BOOLEAN,
+    },
+    check=_check_account,
+)
+_UI = _table(
+    UiSettings,
+    {
+        "theme": _string(),
+        "keymap": _mapping(
+            _string(expected='comma-separated keys, e.g. "q,ctrl+c"'),
+            'a table of binding id = keys, e.g. [ui.keymap] quit = "q,ctrl+c"',
+        ),
+        "emoji": _BOOLEAN,
+        "narrow_width": _integer(minimum=0),
+    },
+)
+_OUTBOX = _table(OutboxSettings, {"undo_seconds": _number(minimum=0)})
+_RETENTION = _table(
+    RetentionSettings,
+    {"max_age_days": _integer(minimum=1), "max_messages_per_account": _integer(minimum=1)},
+)
+_CONFIG = _table(
+    Config,
+    {
+        "brands": _tables(_BRAND),
+        "accounts": _tables(_ACCOUNT),
+        "ui": _UI,
+        "outbox": _OUTBOX,
+        "retention": _RETENTION,
+    },
+    check=_check_config,
+)

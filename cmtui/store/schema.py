@@ -1,0 +1,66 @@
+"""The cache's schema version, kept in the `_meta` table of the main file, and its migrations.
+
+A cache written by a newer cmtui is refused untouched (no silent downgrade). An older one is
+copied to `<name>.bak-v<N>` and migrated step by step: `MIGRATIONS[n]` turns version n into n+1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from cmtui import __version__
+from cmtui.store.errors import CorruptFile, SchemaTooNew
+from cmtui.store.storage import Tables, atomic_write, encode_tables
+
+SCHEMA_VERSION = 1
+META_TABLE = "_meta"
+_META_DOC = "1"
+
+Migration = Callable[[Tables], None]
+"""Changes a database in place from one version to the next."""
+
+
+def _from_v0(data: Tables) -> None:
+    """Version 0 is the same layout written before the meta table existed: only the stamp is new."""
+
+
+MIGRATIONS: dict[int, Migration] = {0: _from_v0}
+
+
+def version_of(data: Tables, path: Path) -> int:
+    """The schema version of a database: 0 without a meta table, current for an empty one."""
+    if not data:
+        return SCHEMA_VERSION
+    meta = data.get(META_TABLE)
+    if meta is None:
+        return 0
+    version = meta.get(_META_DOC, {}).get("schema_version")
+    if type(version) is not int or version < 0:
+        raise CorruptFile(f"{path}: the {META_TABLE} table has no valid schema_version")
+    return version
+
+
+def upgrade(data: Tables, path: Path, *, writable: bool) -> bool:
+    """Bring `data` (the content of `path`) to `SCHEMA_VERSION` in place.
+
+    Raises SchemaTooNew for a newer version. Returns True when the content changed and the file
+    must be rewritten. When `writable`, the old content is first saved as `<name>.bak-v<N>`.
+    """
+    version = version_of(data, path)
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"{path} was written by a newer cmtui (cache schema {version}; this cmtui reads up"
+            f" to {SCHEMA_VERSION}). It was left untouched: update cmtui or use another"
+            " data folder."
+        )
+    if META_TABLE in data and version == SCHEMA_VERSION:
+        return False
+    if writable and version < SCHEMA_VERSION:
+        atomic_write(path.with_name(f"{path.name}.bak-v{version}"), encode_tables(data))
+    for step in range(version, SCHEMA_VERSION):
+        MIGRATIONS[step](data)
+    data[META_TABLE] = {
+        _META_DOC: {"schema_version": SCHEMA_VERSION, "written_by": f"cmtui {__version__}"}
+    }
+    return True

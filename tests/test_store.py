@@ -1,0 +1,299 @@
+"""The store's behaviour on real files: round trips, summaries, threads, search, the lock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from tinydb import Query, TinyDB
+
+from cmtui.model import Author, Kind, Message, OutboxItem, OutboxState, Platform, Status
+from cmtui.store import AtomicJSONStorage, ReadOnlyStore, Store, StoreLocked
+
+T0 = datetime(2024, 5, 31, 23, 0, tzinfo=UTC)
+BRAND = "Maison Lumière"
+OWN = Author("maisonlumiere@mastodon.social", "Maison Lumière")
+ANA = Author("ana@example.social", "Ana")
+
+
+def msg(
+    n: int,
+    *,
+    conv: str = "acct:c1",
+    parent: int | None = None,
+    author: Author = ANA,
+    text: str | None = None,
+    minutes: int | None = None,
+    own: bool = False,
+    sentiment: float | None = None,
+    account: str = "acct",
+) -> Message:
+    """A message `n` minutes after T0 (T0 + 1 h crosses into June: a second partition)."""
+    return Message(
+        id=Message.make_id(account, str(n)),
+        account_id=account,
+        platform=Platform.MASTODON,
+        kind=Kind.REPLY if parent else Kind.MENTION,
+        native_id=str(n),
+        conversation_id=conv,
+        parent_id=None if parent is None else Message.make_id(account, str(parent)),
+        author=OWN if own else author,
+        text=f"message {n}" if text is None else text,
+        url=f"https://example.social/@ana/{n}",
+        created_at=T0 + timedelta(minutes=n if minutes is None else minutes),
+        sentiment=sentiment,
+        is_own=own,
+        reply_target={"status_id": str(n)},
+    )
+
+
+def outbox_item(text: str) -> OutboxItem:
+    return OutboxItem("acct", "acct:c1", "acct:1", {"status_id": "1"}, text)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(tmp_path / "data") as opened:
+        yield opened
+
+
+def reopen(store: Store) -> Store:
+    store.close()
+    return Store.open(store.data_dir)
+
+
+def test_everything_survives_close_and_reopen(store: Store) -> None:
+    messages = [msg(1, text="Où est ma commande ?"), msg(90, parent=1), msg(5, conv="acct:c2")]
+    store.add_messages(messages, brand=BRAND)
+    store.set_cursor("acct", "search:maison lumière", "cursor-42")
+    item = OutboxItem("acct", "acct:c1", "acct:90", {"status_id": "90"}, "Bonjour Ana !")
+    store.put_outbox(item)
+    store.put_outbox(item.moved(OutboxState.SENT, remote_id="r1"))
+    before = store.conversations()
+
+    store = reopen(store)
+    with store:
+        assert store.conversations() == before
+        assert store.thread("acct:c1") == [messages[0], messages[1]]
+        assert store.message("acct:5") == messages[2]
+        assert store.get_cursor("acct", "search:maison lumière") == "cursor-42"
+        assert store.get_cursor("acct", "mentions") is None
+        [sent] = store.outbox()
+        assert (sent.id, sent.state, sent.remote_id) == (item.id, OutboxState.SENT, "r1")
+        assert store.notices == []
+
+
+def test_outbox_items_queued_at_the_same_instant_keep_their_order(store: Store) -> None:
+    items = [replace(reply, created_at=T0) for reply in map(outbox_item, "abcdef")]
+    for item in items:
+        store.put_outbox(item)
+    store.put_outbox(items[0].moved(OutboxState.SENDING))
+    with reopen(store) as reopened:
+        assert [i.text for i in reopened.outbox()] == list("abcdef")
+
+
+def test_the_summary_table_alone_lists_conversations(store: Store) -> None:
+    store.add_messages([msg(1), msg(2, conv="acct:c2")])
+    store.close()
+    for partition in (store.data_dir / "messages").rglob("*.json"):
+        partition.unlink()
+    with Store.open(store.data_dir) as reopened:
+        assert [c.id for c in reopened.conversations()] == ["acct:c2", "acct:c1"]
+
+
+def test_cursor_can_be_forgotten(store: Store) -> None:
+    store.set_cursor("acct", "mentions", "c1")
+    store.set_cursor("acct", "mentions", None)
+    assert store.get_cursor("acct", "mentions") is None
+
+
+def test_same_message_twice_is_stored_once(store: Store) -> None:
+    [first] = store.add_messages([msg(1)])
+    assert store.add_messages([msg(1)]) == []
+    [summary] = store.conversations()
+    assert summary == first
+    assert (summary.message_count, summary.unread) == (1, 1)
+
+
+def test_changed_copy_is_an_edit_not_a_new_message(store: Store) -> None:
+    store.add_messages([msg(1), msg(2, text="Typo")])
+    store.mark_read("acct:c1")
+    [edited] = store.add_messages([msg(2, text="Fixed\nsecond line", sentiment=0.5)])
+    assert (edited.message_count, edited.unread, edited.snippet) == (2, 0, "Fixed")
+    assert edited.sentiment == 0.5
+    assert [m.text for m in store.thread("acct:c1")] == ["message 1", "Fixed\nsecond line"]
+
+
+def test_reply_joins_its_parents_conversation(store: Store) -> None:
+    store.add_messages([msg(1, conv="acct:root")])
+    [joined] = store.add_messages([msg(2, conv="acct:other", parent=1)])
+    assert joined.id == "acct:root"
+    assert store.conversation("acct:other") is None
+    assert [m.id for m in store.thread("acct:root")] == ["acct:1", "acct:2"]
+    assert store.message("acct:2").conversation_id == "acct:root"  # type: ignore[union-attr]
+
+
+def test_replies_in_one_batch_join_whatever_the_order(store: Store) -> None:
+    batch = [msg(3, conv="acct:x3", parent=2), msg(2, conv="acct:x2", parent=1), msg(1)]
+    [summary] = store.add_messages(batch)
+    assert (summary.id, summary.message_count) == ("acct:c1", 3)
+
+
+def test_summary_fields(store: Store) -> None:
+    bob = Author("bob@example.social", "Bob")
+    [summary] = store.add_messages(
+        [
+            msg(1, text="\nFirst line\nmore", sentiment=-0.8),
+            msg(2, author=bob, sentiment=-0.2),
+            msg(3, own=True, sentiment=0.9),
+            msg(4, sentiment=None),
+            msg(5, author=bob, text="latest words"),
+        ],
+        brand=BRAND,
+    )
+    assert summary.subject == "First line"
+    assert (summary.snippet, summary.last_author) == ("latest words", "Bob")
+    assert summary.participants == ["ana@example.social", "bob@example.social"]
+    assert summary.last_activity == T0 + timedelta(minutes=5)
+    assert (summary.message_count, summary.unread, summary.brand) == (5, 4, BRAND)
+    assert summary.sentiment == pytest.approx(-0.5)
+    assert summary.awaiting_reply_since == T0 + timedelta(minutes=4)
+    assert summary.status is Status.NEW
+
+
+def test_awaiting_reply_clears_when_the_brand_answers(store: Store) -> None:
+    store.add_messages([msg(1)])
+    [answered] = store.add_messages([msg(2, own=True)])
+    assert answered.awaiting_reply_since is None
+    assert answered.unread == 1  # the brand's own message is not unread
+    [asked_again] = store.add_messages([msg(3)])
+    assert asked_again.awaiting_reply_since == T0 + timedelta(minutes=3)
+
+
+def test_mark_read(store: Store) -> None:
+    store.add_messages([msg(1), msg(2)])
+    assert store.mark_read("acct:c1").unread == 0  # type: ignore[union-attr]
+    assert store.mark_read("acct:missing") is None
+    with reopen(store) as reopened:
+        assert reopened.conversation("acct:c1").unread == 0  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("status", [Status.DONE, Status.SNOOZED])
+def test_new_message_from_others_reopens(store: Store, status: Status) -> None:
+    [summary] = store.add_messages([msg(1)])
+    summary.status = status
+    summary.snoozed_until = T0 + timedelta(days=1) if status is Status.SNOOZED else None
+    store.save_conversation(summary)
+    [still] = store.add_messages([msg(2, own=True)])
+    assert still.status is status
+    [reopened] = store.add_messages([msg(3)])
+    assert (reopened.status, reopened.snoozed_until) == (Status.OPEN, None)
+
+
+def test_backfilled_ancestors_are_not_news(store: Store) -> None:
+    [summary] = store.add_messages([msg(10)])
+    store.mark_read(summary.id)
+    summary.status = Status.DONE
+    store.save_conversation(summary)
+    [backfilled] = store.add_messages([msg(1), msg(2)])
+    assert (backfilled.status, backfilled.unread, backfilled.message_count) == (Status.DONE, 0, 3)
+    assert backfilled.subject == "message 1"
+
+
+def test_save_conversation_stores_triage_and_keeps_derived_fields(store: Store) -> None:
+    [stale] = store.add_messages([msg(1)])
+    store.add_messages([msg(2)])
+    stale.status, stale.labels, stale.assignee, stale.priority = Status.PENDING, ["vip"], "léa", 7
+    store.save_conversation(stale)
+    with reopen(store) as reopened:
+        saved = reopened.conversation("acct:c1")
+    assert saved is not None
+    assert (saved.status, saved.labels, saved.assignee, saved.priority) == (
+        Status.PENDING,
+        ["vip"],
+        "léa",
+        7,
+    )
+    assert (saved.message_count, saved.unread) == (2, 2)
+
+
+def test_returned_records_are_copies(store: Store) -> None:
+    store.add_messages([msg(1)])
+    store.conversations()[0].participants.append("intruder")
+    assert store.conversation("acct:c1").participants == ["ana@example.social"]  # type: ignore[union-attr]
+
+
+def test_conversations_newest_first(store: Store) -> None:
+    store.add_messages([msg(1, conv="acct:a"), msg(3, conv="acct:b"), msg(2, conv="acct:c")])
+    assert [c.id for c in store.conversations()] == ["acct:b", "acct:c", "acct:a"]
+
+
+def test_search_ignores_case_and_accents(store: Store) -> None:
+    store.add_messages(
+        [
+            msg(1, conv="acct:a", text="La CRÈME brûlée était froide"),
+            msg(2, conv="acct:b", text="creme brulee parfaite", minutes=120),
+            msg(3, conv="acct:c", author=Author("zoe@example.social", "Zoé Marchand")),
+            msg(5, conv="acct:e", text="un cr\u200bissant hidden"),
+            msg(4, conv="acct:d", text="rien à voir"),
+        ]
+    )
+    store = reopen(store)
+    with store:
+        assert store.search("Crème BRÛLÉE") == ["acct:b", "acct:a"]
+        assert store.search("creme froide") == ["acct:a"]
+        assert store.search("zoe marchand") == ["acct:c"]
+        assert store.search("ZOE@EXAMPLE") == ["acct:c"]
+        assert store.search("crème", limit=1) == ["acct:b"]
+        assert store.search("CRISSANT") == ["acct:e"]
+        assert store.search("   ") == []
+        assert store.search("absent") == []
+
+
+def test_iter_messages_oldest_first_across_partitions(store: Store) -> None:
+    store.add_messages([msg(90), msg(1), msg(30, account="other")])
+    store = reopen(store)
+    with store:
+        assert [m.id for m in store.iter_messages()] == ["acct:1", "other:30", "acct:90"]
+        since = T0 + timedelta(minutes=30)
+        assert [m.id for m in store.iter_messages(since)] == ["other:30", "acct:90"]
+
+
+def test_odd_account_ids_make_safe_folder_names(store: Store) -> None:
+    account = "../we:ird/acct"
+    message = msg(1, account=account, conv="c")
+    store.add_messages([message])
+    store = reopen(store)
+    with store:
+        assert store.message(message.id) == message
+        folders = [p.name for p in (store.data_dir / "messages").iterdir()]
+        assert len(folders) == 1
+        assert not folders[0].startswith(".")
+        assert "/" not in folders[0]
+
+
+def test_files_are_plain_tinydb_databases(store: Store) -> None:
+    store.add_messages([msg(1, text="hello tinydb")])
+    [partition] = (store.data_dir / "messages").rglob("*.json")
+    with TinyDB(partition, storage=AtomicJSONStorage) as db:
+        [doc] = db.table("messages").search(Query().text.search("tinydb"))
+    assert doc["id"] == "acct:1"
+
+
+def test_second_writer_is_refused_and_read_only_works(store: Store) -> None:
+    store.add_messages([msg(1)])
+    with pytest.raises(StoreLocked, match=r"Another cmtui .*is using .*read-only"):
+        Store.open(store.data_dir)
+    with Store.open(store.data_dir, read_only=True) as viewer:
+        assert viewer.read_only
+        assert [m.id for m in viewer.thread("acct:c1")] == ["acct:1"]
+        with pytest.raises(ReadOnlyStore, match="could not mark the conversation read"):
+            viewer.mark_read("acct:c1")
+        with pytest.raises(ReadOnlyStore, match="read-only"):
+            viewer.put_outbox(OutboxItem("acct", "acct:c1", "acct:1", {}, "hi"))
+    store.close()
+    with Store.open(store.data_dir) as next_writer:
+        assert not next_writer.read_only

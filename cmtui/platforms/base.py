@@ -66,6 +66,9 @@ class Adapter(abc.ABC):
     """One account on one network, over one `httpx.AsyncClient`."""
 
     platform: ClassVar[Platform]
+    # True where the network deduplicates a retried reply (Mastodon Idempotency-Key, Bluesky
+    # rkey): an ambiguous failure may then be retried with the same key instead of reconciled.
+    idempotent_replies: ClassVar[bool] = False
 
     def __init__(self, account_id: str, client: httpx.AsyncClient) -> None:
         self.account_id = account_id

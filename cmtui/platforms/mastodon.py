@@ -1,0 +1,472 @@
+"""The Mastodon adapter: mentions, searches and hashtags in, replies out (PLATFORMS.md §1).
+
+Streams:
+- `mentions`: `GET /api/v1/notifications?types[]=mention`;
+- `search:<query>`: `GET /api/v2/search?type=statuses`;
+- `tag:<name>`: `GET /api/v1/timelines/tag/<name>`.
+
+The cursor of a stream is the newest item id seen (notification id for mentions, status id
+otherwise). A poll asks for `min_id=<cursor>`, which returns the page *just above* the cursor,
+then walks `Link rel="prev"` pages until one comes back empty, so a burst bigger than a page
+is never skipped over. A first fetch walks `rel="next"` a few pages into the past. Only the
+`min_id`/`max_id` value of a Link is used, on our own path: a hostile server cannot steer
+the client (and its token) elsewhere. Ids are compared as Mastodon's own web client does:
+by length, then as strings.
+
+Every remote string goes through `cmtui.text` before it becomes a record field; an item that
+does not parse is skipped with a reason in `Batch.skipped`, never failing the page.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+import httpx
+
+from cmtui.model import Author, Kind, Message, OutboxItem, Platform
+from cmtui.platforms.base import Adapter, Ambiguous, Batch, Limits, Permanent
+from cmtui.platforms.http import HttpResponse, request
+from cmtui.text import display_handle, html_to_text, safe_text, safe_url
+
+PAGE_SIZE = 40
+FIRST_FETCH_PAGES = 5  # how far a stream's first fetch looks into the past
+POLL_PAGES = 20  # most pages one poll reads; the cursor resumes where it stopped
+DEFAULT_MAX_CHARACTERS = 500
+URL_LENGTH = 23
+
+_VISIBILITIES = frozenset({"public", "unlisted", "private", "direct"})
+_MAX_ID_CHARS = 8192
+_ID_CHARS = re.compile(r"[!-~]+")  # printable ASCII, no spaces: opaque but inert
+_LANG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+_LINK = re.compile(r"<([^>]*)>([^<]*)")
+
+
+class _BadItem(Exception):
+    """One item of a page does not have the documented shape."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Stream:
+    """How to read one stream: where, what kind its items are, how to unwrap a page."""
+
+    path: str
+    params: Mapping[str, str | list[str]]
+    kind: Kind
+    items: Callable[[Any], list[Any]]  # page JSON -> raw items (notifications or statuses)
+    notifications: bool  # items wrap their status in a notification
+
+
+class MastodonAdapter(Adapter):
+    """One Mastodon account, over a client that already carries its base URL and token."""
+
+    platform: ClassVar[Platform] = Platform.MASTODON
+    idempotent_replies: ClassVar[bool] = True
+
+    def __init__(self, account_id: str, client: httpx.AsyncClient) -> None:
+        super().__init__(account_id, client)
+        self._limits = Limits(DEFAULT_MAX_CHARACTERS, "graphemes", URL_LENGTH)
+        self._limits_loaded = False
+        self._own_id: str | None = None
+
+    @property
+    def limits(self) -> Limits:
+        """The instance's status length rule (500 graphemes until `load_limits` ran)."""
+        return self._limits
+
+    async def load_limits(self) -> Limits:
+        """Read the instance's length rule from `GET /api/v2/instance`, once.
+
+        Servers without the v2 endpoint (before Mastodon 4.0) keep the default of 500.
+        """
+        if self._limits_loaded:
+            return self._limits
+        try:
+            data = (await request(self.client, "GET", "/api/v2/instance")).json()
+        except Permanent:
+            data = {}
+        statuses = _dig(data, "configuration", "statuses")
+        max_chars = _count(statuses.get("max_characters"), DEFAULT_MAX_CHARACTERS)
+        url_length = _count(statuses.get("characters_reserved_per_url"), URL_LENGTH)
+        self._limits = Limits(max_chars, "graphemes", url_length)
+        self._limits_loaded = True
+        return self._limits
+
+    async def own_account_id(self) -> str:
+        """The id of the account the token belongs to (`verify_credentials`, once)."""
+        if self._own_id is None:
+            data = (await request(self.client, "GET", "/api/v1/accounts/verify_credentials")).json()
+            own_id = _native_id(data.get("id")) if isinstance(data, dict) else None
+            if own_id is None:
+                raise Permanent("verify_credentials: the answer has no account id")
+            self._own_id = own_id
+        return self._own_id
+
+    async def fetch(self, stream: str, cursor: str | None) -> Batch:
+        """Items of `stream` newer than `cursor`, oldest first; all recent ones without one."""
+        spec = self._stream(stream)
+        own_id = await self.own_account_id()
+        await self.load_limits()
+        pages = await (self._backfill(spec) if cursor is None else self._catch_up(spec, cursor))
+        return self._batch(stream, spec, [item for page in pages for item in page], cursor, own_id)
+
+    def _batch(
+        self, stream: str, spec: _Stream, items: list[Any], cursor: str | None, own_id: str
+    ) -> Batch:
+        """The messages of raw page items, oldest first, and the newest id as the cursor.
+
+        An item that does not parse still moves the cursor, so it is reported once, not
+        fetched again on every poll.
+        """
+        messages: dict[str, Message] = {}
+        skipped: list[str] = []
+        newest = cursor
+        for raw in items:
+            item_id = _native_id(raw.get("id")) if isinstance(raw, dict) else None
+            if item_id is not None and cursor is not None and _id_key(item_id) <= _id_key(cursor):
+                continue  # a server that ignores min_id sends what we already have
+            if item_id is not None and (newest is None or _id_key(item_id) > _id_key(newest)):
+                newest = item_id
+            try:
+                message = self._item_to_message(raw, spec, own_id)
+            except _BadItem as error:
+                skipped.append(f"{stream} item {_short(item_id)}: {error}")
+                continue
+            if message is not None:
+                messages[message.id] = message
+        return Batch(_oldest_first(messages.values()), newest, skipped)
+
+    async def fetch_thread(self, message: Message) -> list[Message]:
+        """Ancestors, the message, and descendants, oldest first, in the message's conversation.
+
+        Items of the context that do not parse are left out.
+        """
+        own_id = await self.own_account_id()
+        path = f"/api/v1/statuses/{quote(message.native_id, safe='')}/context"
+        data = (await request(self.client, "GET", path)).json()
+        if not isinstance(data, dict):
+            raise Permanent(f"{path}: expected an object, got {type(data).__name__}")
+        thread = [message]
+        for raw in _list(data.get("ancestors")) + _list(data.get("descendants")):
+            try:
+                thread.append(self._status_to_message(raw, Kind.POST, own_id))
+            except _BadItem:
+                continue
+        for item in thread:
+            item.conversation_id = message.conversation_id
+        return _oldest_first({item.id: item for item in thread}.values())
+
+    async def send_reply(self, item: OutboxItem) -> Message:
+        """Post `item` as a reply; `item.id` is the `Idempotency-Key`, the same on every retry."""
+        status_id = item.target.get("status_id")
+        if not status_id:
+            raise Permanent(f"outbox item {item.id}: its target has no status_id")
+        body = {
+            "status": item.text,
+            "in_reply_to_id": status_id,
+            "visibility": item.target.get("visibility", "public"),
+        }
+        answer = await request(
+            self.client,
+            "POST",
+            "/api/v1/statuses",
+            json=body,
+            headers={"Idempotency-Key": item.id},
+        )
+        try:
+            sent = self._status_to_message(_object(answer), Kind.REPLY, own_id=None)
+        except (_BadItem, Permanent) as error:
+            raise Ambiguous(
+                f"{answer.url}: reply posted but its answer is unreadable: {error}"
+            ) from None
+        sent.is_own = True
+        sent.parent_id = item.in_reply_to
+        sent.conversation_id = item.conversation_id
+        return sent
+
+    def _stream(self, stream: str) -> _Stream:
+        """The reading recipe of a stream name; `Permanent` for a name this adapter lacks."""
+        limit = str(PAGE_SIZE)
+        if stream == "mentions":
+            return _Stream(
+                "/api/v1/notifications",
+                {"types[]": ["mention"], "limit": limit},
+                Kind.MENTION,
+                _page_list,
+                notifications=True,
+            )
+        kind_name, _, value = stream.partition(":")
+        if kind_name == "search" and value.strip():
+            params = {"q": value.strip(), "type": "statuses", "limit": limit}
+            return _Stream(
+                "/api/v2/search", params, Kind.SEARCH_HIT, _search_statuses, notifications=False
+            )
+        tag = value.strip().lstrip("#")
+        if kind_name == "tag" and tag:
+            path = f"/api/v1/timelines/tag/{quote(tag, safe='')}"
+            return _Stream(path, {"limit": limit}, Kind.SEARCH_HIT, _page_list, notifications=False)
+        raise Permanent(
+            f"unknown Mastodon stream {stream!r}: expected mentions, search:<query> or tag:<name>"
+        )
+
+    async def _backfill(self, spec: _Stream) -> list[list[Any]]:
+        """The newest pages of a stream, following `rel="next"` (older) a few pages back."""
+        pages: list[list[Any]] = []
+        max_id: str | None = None
+        for _ in range(FIRST_FETCH_PAGES):
+            answer = await self._page(spec, {"max_id": max_id} if max_id else {})
+            page = spec.items(answer.json())
+            if not page:
+                break
+            pages.append(page)
+            max_id = _link_param(answer.headers, "next", "max_id")
+            if max_id is None:
+                break
+        return pages
+
+    async def _catch_up(self, spec: _Stream, cursor: str) -> list[list[Any]]:
+        """Every page above `cursor`, walking `rel="prev"` (newer) until an empty page.
+
+        Where the server sends no Link (search), the next `min_id` is the newest id read.
+        A page that does not move past the previous `min_id` ends the walk (a server that
+        ignores `min_id` must not loop us forever).
+        """
+        pages: list[list[Any]] = []
+        min_id = cursor
+        for _ in range(POLL_PAGES):
+            answer = await self._page(spec, {"min_id": min_id})
+            page = spec.items(answer.json())
+            newest = max(_page_ids(page), key=_id_key, default=None)
+            if newest is None or _id_key(newest) <= _id_key(min_id):
+                break
+            pages.append(page)
+            min_id = _link_param(answer.headers, "prev", "min_id") or newest
+        return pages
+
+    async def _page(self, spec: _Stream, extra: Mapping[str, str]) -> HttpResponse:
+        """One GET of a stream's path with its parameters plus `extra`."""
+        return await request(self.client, "GET", spec.path, params={**spec.params, **extra})
+
+    def _item_to_message(self, raw: Any, spec: _Stream, own_id: str) -> Message | None:
+        """The message of one page item; None for a notification that is not a mention."""
+        if not spec.notifications:
+            return self._status_to_message(raw, spec.kind, own_id)
+        if not isinstance(raw, dict):
+            raise _BadItem(f"expected an object, got {_type_name(raw)}")
+        if raw.get("type") != "mention":
+            return None
+        return self._status_to_message(raw.get("status"), spec.kind, own_id)
+
+    def _status_to_message(self, raw: Any, kind: Kind, own_id: str | None) -> Message:
+        """A Status entity as a Message (the reblogged status for a reblog).
+
+        `kind` becomes REPLY when the status answers the brand's own account.
+        """
+        status = _require_object(raw, "status")
+        if isinstance(status.get("reblog"), dict):
+            status = status["reblog"]
+        native_id = _require_id(status, "id")
+        account = _require_object(status.get("account"), "account")
+        author_id = _require_id(account, "id")
+        username = _require_str(account, "username")
+        acct = _require_str(account, "acct")
+        parent_native = _optional_id(status, "in_reply_to_id")
+        replying_to = _optional_id(status, "in_reply_to_account_id")
+        visibility = _optional_str(status, "visibility") or "public"
+        if visibility not in _VISIBILITIES:
+            visibility = "private"  # a fork's narrower audience: never widen it in a reply
+        message_id = Message.make_id(self.account_id, native_id)
+        return Message(
+            id=message_id,
+            account_id=self.account_id,
+            platform=Platform.MASTODON,
+            kind=Kind.REPLY if own_id is not None and replying_to == own_id else kind,
+            native_id=native_id,
+            conversation_id=message_id,
+            parent_id=Message.make_id(self.account_id, parent_native) if parent_native else None,
+            author=Author(
+                handle=display_handle(username, self._domain_of(acct)),
+                display_name=safe_text(
+                    _optional_str(account, "display_name"), single_line=True, max_chars=100
+                ),
+                url=safe_url(_optional_str(account, "url")) or "",
+            ),
+            text=_status_text(status),
+            url=safe_url(_optional_str(status, "url") or _optional_str(status, "uri")) or "",
+            created_at=_require_time(status, "created_at"),
+            lang=_language(status.get("language")),
+            is_own=own_id is not None and author_id == own_id,
+            reply_target={
+                "status_id": native_id,
+                "acct": safe_text(acct, single_line=True, max_chars=200),
+                "visibility": visibility,
+            },
+        )
+
+    def _domain_of(self, acct: str) -> str:
+        """The author's domain: from `user@domain`, or this instance's host for local users."""
+        _, at, domain = acct.rpartition("@")
+        return domain if at and domain else self.client.base_url.host
+
+
+def _status_text(status: dict[str, Any]) -> str:
+    """The status body as plain text, its content warning first."""
+    text = html_to_text(_optional_str(status, "content"))
+    spoiler = safe_text(_optional_str(status, "spoiler_text"), single_line=True)
+    return f"CW: {spoiler}\n\n{text}" if spoiler else text
+
+
+def _oldest_first(messages: Iterable[Message]) -> list[Message]:
+    """Messages by creation time, ties broken by id."""
+    return sorted(messages, key=lambda message: (message.created_at, _id_key(message.native_id)))
+
+
+def _page_list(data: Any) -> list[Any]:
+    """A page that is a JSON array (notifications, timelines)."""
+    if not isinstance(data, list):
+        raise Permanent(f"expected a JSON array, got {_type_name(data)}")
+    return data
+
+
+def _search_statuses(data: Any) -> list[Any]:
+    """The statuses of a v2 search result."""
+    if not isinstance(data, dict):
+        raise Permanent(f"expected a JSON object, got {_type_name(data)}")
+    return _page_list(data.get("statuses", []))
+
+
+def _page_ids(page: list[Any]) -> list[str]:
+    """The valid ids of a page's items, whatever else is wrong with them."""
+    ids = (_native_id(item.get("id")) for item in page if isinstance(item, dict))
+    return [item_id for item_id in ids if item_id is not None]
+
+
+def _link_param(headers: httpx.Headers, rel: str, param: str) -> str | None:
+    """The `param` query value of the Link header's `rel` target (RFC 8288), if any."""
+    for target, attributes in _LINK.findall(headers.get("link", "")[:8192]):
+        rels = re.findall(r'rel\s*=\s*"?([^";,]*)', attributes)
+        if rel not in " ".join(rels).split():
+            continue
+        try:
+            value = httpx.URL(target).params.get(param)
+        except httpx.InvalidURL:
+            return None
+        return _native_id(value)
+    return None
+
+
+def _id_key(native_id: str) -> tuple[int, str]:
+    """Sort key of Mastodon ids: longer is newer, then string order (as Mastodon's web UI)."""
+    return (len(native_id), native_id)
+
+
+def _native_id(value: Any) -> str | None:
+    """An id as an opaque string (ints accepted), or None when it is not a plausible id."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or len(value) > _MAX_ID_CHARS:
+        return None
+    return value if _ID_CHARS.fullmatch(value) else None
+
+
+def _require_object(value: Any, name: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _BadItem(f"{name}: expected an object, got {_type_name(value)}")
+    return value
+
+
+def _require_id(data: dict[str, Any], key: str) -> str:
+    native_id = _native_id(data.get(key))
+    if native_id is None:
+        raise _BadItem(f"{key}: expected an id, got {_type_name(data.get(key))}")
+    return native_id
+
+
+def _optional_id(data: dict[str, Any], key: str) -> str | None:
+    if data.get(key) is None:
+        return None
+    return _require_id(data, key)
+
+
+def _require_str(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        raise _BadItem(f"{key}: expected a non-empty string, got {_type_name(value)}")
+    return value
+
+
+def _optional_str(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise _BadItem(f"{key}: expected a string, got {_type_name(value)}")
+    return value
+
+
+def _require_time(data: dict[str, Any], key: str) -> datetime:
+    value = data.get(key)
+    try:
+        parsed = datetime.fromisoformat(value[:64]) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise _BadItem(f"{key}: expected an ISO-8601 time, got {_type_name(value)}")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _language(value: Any) -> str | None:
+    """An ISO 639 language code, or None for anything else."""
+    return value if isinstance(value, str) and _LANG.fullmatch(value[:32]) else None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _dig(data: Any, *keys: str) -> dict[str, Any]:
+    """`data[k1][k2]...` as a dict, or an empty dict when any step is missing or not an object."""
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def _count(value: Any, default: int) -> int:
+    """A positive count from remote JSON (not a bool, not absurd), or `default`."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return default
+    if not math.isfinite(value) or not 0 < value <= 1_000_000:
+        return default
+    return int(value)
+
+
+def _object(answer: HttpResponse) -> dict[str, Any]:
+    data = answer.json()
+    if not isinstance(data, dict):
+        raise Permanent(f"{answer.url}: expected a JSON object, got {_type_name(data)}")
+    return data
+
+
+def _type_name(value: Any) -> str:
+    """What a value is, for a skip reason (never the value itself: it is remote text)."""
+    if value is None:
+        return "null"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "a non-finite number"
+    if value == "":
+        return "an empty string"
+    return type(value).__name__
+
+
+def _short(native_id: str | None) -> str:
+    """An id shortened for a skip reason (ids may be thousands of digits)."""
+    if native_id is None:
+        return "(no id)"
+    return native_id if len(native_id) <= 24 else f"{native_id[:20]}…"

@@ -1,0 +1,126 @@
+"""Conversation priority (0..100): what a community manager should answer first.
+
+The score is a sum of capped parts, so each weight below is the most that signal can add:
+
+| signal | points | shape |
+|---|---|---|
+| waiting for an answer | 30 | log of minutes waited, full at 24 h |
+| negativity | 25 | linear in -sentiment, positive sentiment adds nothing |
+| urgent keywords (safety, money, legal) | 20 | 1 hit 10, 2 hits 15, 3 hits 17.5 ... |
+| direct address (DM, reply to the brand) | 15 | yes or no |
+| author reach (followers) | 5 | log10, full at 1 M |
+| mentions the brand by name | 5 | yes or no |
+
+Waiting is log-scaled because the first hour matters most on social media; it saturates at a
+day so an old thread does not outrank a fresh safety report.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+
+from cmtui.analysis.language import fold
+
+WAIT_POINTS = 30.0
+NEGATIVITY_POINTS = 25.0
+KEYWORD_POINTS = 20.0
+DIRECT_POINTS = 15.0
+REACH_POINTS = 5.0
+MENTION_POINTS = 5.0
+
+_WAIT_FULL_MINUTES = 24 * 60
+_REACH_FULL = 1_000_000
+_WORD_START = r"(?<!\w)"
+_WORD_END = r"(?!\w)"
+
+URGENT_KEYWORDS: tuple[str, ...] = (
+    # money back
+    "refund*", "chargeback", "rembours*",
+    # safety: fire, injury, breakage. "burn", "burns" and "brûle" are everyday candle talk
+    # ("burn time", "elle brûle bien"; accents are ignored, so "brûlé" would match "brûle").
+    "danger*", "fire", "flames", "feu", "flammes", "smoke", "fumée",
+    "explod*", "explos*", "burned", "burnt", "brûlure*", "brûlée",
+    "injur*", "hurt", "blessure*", "blessé", "blessée", "cracked", "shattered",
+    "fissur*", "éclaté*", "toxic", "toxique", "allerg*", "hospital", "hôpital", "urgences",
+    # legal and authorities
+    "lawyer*", "avocat*", "lawsuit", "sue", "suing", "police", "plainte", "procès",
+    "tribunal", "recall*", "rappel", "dgccrf", "trading standards",
+)  # fmt: skip
+"""Words that call for a fast answer, English and French, written as people type them.
+
+A trailing "*" matches any ending ("rembours*": remboursez, remboursement); otherwise the
+whole word must match. Matching ignores case, accents and invisible characters."""
+
+
+@dataclass(frozen=True)
+class PriorityInputs:
+    """What the priority of a conversation is computed from."""
+
+    unanswered_for: timedelta | None
+    """How long the last customer message has waited for the brand; None when answered."""
+    sentiment: float | None
+    """Polarity -1..1 of the waiting message(s); None when not scored."""
+    is_direct: bool
+    """A direct message or a reply to the brand, rather than a mention in passing."""
+    mentions_brand: bool
+    """The text names the brand (handle, name or hashtag)."""
+    author_reach: int | None
+    """Followers or subscribers of the author, where the network says."""
+    keywords_hit: int
+    """How many `URGENT_KEYWORDS` (or the brand's own list) the text contains."""
+
+
+def priority(inputs: PriorityInputs) -> int:
+    """The priority of a conversation, 0..100; see the module docstring for the weights."""
+    points = (
+        WAIT_POINTS * _waiting_share(inputs.unanswered_for)
+        + NEGATIVITY_POINTS * max(0.0, min(-(inputs.sentiment or 0.0), 1.0))
+        + KEYWORD_POINTS * (1.0 - 0.5 ** max(inputs.keywords_hit, 0))
+        + DIRECT_POINTS * inputs.is_direct
+        + REACH_POINTS * _reach_share(inputs.author_reach)
+        + MENTION_POINTS * inputs.mentions_brand
+    )
+    return max(0, min(round(points), 100))
+
+
+def _waiting_share(waited: timedelta | None) -> float:
+    if waited is None or waited <= timedelta(0):
+        return 0.0
+    minutes = waited.total_seconds() / 60
+    return min(math.log1p(minutes) / math.log1p(_WAIT_FULL_MINUTES), 1.0)
+
+
+def _reach_share(reach: int | None) -> float:
+    if not reach or reach <= 0:
+        return 0.0
+    return min(math.log10(1 + reach) / math.log10(_REACH_FULL), 1.0)
+
+
+def keyword_hits(text: str, keywords: Iterable[str]) -> int:
+    """How many different `keywords` occur in `text`.
+
+    Case, accents and invisible characters are ignored on both sides ("C\u200bRACKED" hits
+    "cracked"); a keyword ending in "*" matches any word that starts with it. Where keywords
+    overlap at one place ("fire", "fire alarm"), the first listed is the one counted.
+    """
+    pattern = _alternation(tuple(keywords))
+    if pattern is None:
+        return 0
+    return len({match.lastindex for match in pattern.finditer(fold(text))})
+
+
+@lru_cache(maxsize=64)
+def _alternation(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern with a group per keyword (the group tells which matched), cached per list."""
+    groups = []
+    for keyword in keywords:
+        words = fold(keyword.rstrip("*")).split()
+        if words:
+            end = "" if keyword.endswith("*") else _WORD_END
+            groups.append("(" + r"\s+".join(map(re.escape, words)) + end + ")")
+    return re.compile(_WORD_START + "(?:" + "|".join(groups) + ")") if groups else None

@@ -7,7 +7,9 @@ the record; native ids are opaque strings, never ints. Records turn into JSON-re
 
 from __future__ import annotations
 
-import uuid
+import itertools
+import secrets
+import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -58,6 +60,19 @@ class OutboxState(StrEnum):
     FAILED = "failed"
     UNKNOWN = "unknown"  # may have been applied: reconcile by reading the thread
     CANCELLED = "cancelled"
+
+
+_sequence = itertools.count()
+
+
+def ordered_id() -> str:
+    """A unique 32-hex-digit id that sorts in creation order (time, then a counter).
+
+    Outbox ids are also idempotency keys, so they must be unique; sorting by them keeps
+    replies queued in the same instant in the order they were written.
+    """
+    counter = next(_sequence) & 0xFFFF
+    return f"{time.time_ns():016x}{counter:04x}{secrets.token_hex(6)}"
 
 
 def utcnow() -> datetime:
@@ -217,7 +232,7 @@ class OutboxItem:
     in_reply_to: str  # the Message.id being answered
     target: dict[str, str]  # that message's reply_target
     text: str
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    id: str = field(default_factory=ordered_id)
     state: OutboxState = OutboxState.QUEUED
     remote_id: str | None = None
     error: str | None = None

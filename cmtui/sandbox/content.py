@@ -1,0 +1,666 @@
+# ruff: noqa: E501 - templates read best one per line, whatever their length.
+"""What the sandbox's people say: personas, vocabulary and post templates, in English and French.
+
+Pure data. `scenario.py` picks from it with a seeded RNG and fills the `{placeholders}`:
+`{brand}` (a mention of the brand's account), `{name}` (the brand's name, not a mention),
+`{friend}`, `{op}` and `{victim}` (mentions of other people), `{who}` (the brand, mentioned
+or named), `{product}`, `{candle}`, `{lamp}`, `{new}`/`{New}` (an announced product),
+`{city}`, `{to_country}`, `{order}`, `{days}`, `{hours}`, `{budget}`, `{photo}` and
+`{shop_link}` (URLs).
+French product names carry their article ("la bougie Ambre"), so templates only put them
+where any article reads well.
+"""
+
+from __future__ import annotations
+
+from cmtui.sandbox.world import Person
+
+MASTO = "mastodon.sandbox.example"
+PIAILLE = "piaille.sandbox.example"
+MAMOT = "mamot.sandbox.example"
+TOOT = "toot.sandbox.example"
+SOCIAL = "social.sandbox.example"
+CHAOS = "chaos.sandbox.example"
+INSTANCES = (MASTO, PIAILLE, MAMOT, TOOT, SOCIAL)
+
+BRAND_NAME = "Maison Lumière"
+BRAND_USERNAME = "maisonlumiere"
+BRAND_BIO = "Bougies, lampes et parfums d'intérieur coulés à la main près de Lyon. Léa vous répond."
+SHOP = "https://maisonlumiere.example"
+NEW_SLUGS = ("bougie-mimosa", "printemps-2026", "diffuseur-fleur-oranger", "coffret-nuit-hiver")
+PHOTOS = "https://photos.sandbox.example/p/"
+
+BRANDS = (  # the brand's two accounts: English and French, then mostly French
+    Person(BRAND_USERNAME, MASTO, "Maison Lumière 🕯️", "en", "brand", 5400, BRAND_BIO),
+    Person(BRAND_USERNAME, PIAILLE, "Maison Lumière", "fr", "brand", 3100, BRAND_BIO),
+)
+REGULARS = (
+    Person("claire_dlf", PIAILLE, "Claire Dufresne-Lefèvre", "fr", "regular", 310),
+    Person("elodie.m", MASTO, "Élodie 🌸", "fr", "regular", 845),
+    Person("tombecker", MASTO, "Tom Becker", "en", "regular", 122),
+    Person("aicha", PIAILLE, "Aïcha Benali", "fr", "regular", 530),
+    Person("priya", TOOT, "Priya Raman ✨", "en", "regular", 1290),
+    Person("fhebert", MAMOT, "François Hébert", "fr", "regular", 77),
+    Person("samoneill", MASTO, "Sam O'Neill", "en", "regular", 401),
+    Person("zoe_garnier", PIAILLE, "Zoé 🕯️ Garnier", "fr", "regular", 268),
+    Person("maelle", PIAILLE, "Maëlle Kerbrat", "fr", "regular", 193),
+    Person("jonasw", SOCIAL, "Jonas Weber", "en", "regular", 88),
+    Person("chloe_mr", MASTO, "Chloé Martin-Roy 🍁", "fr", "regular", 640),
+    Person("bencarter", TOOT, "Ben Carter", "en", "regular", 57),
+    Person("ines", PIAILLE, "Inès 🌙", "fr", "regular", 980),
+    Person("graceliu", MASTO, "Grace Liu", "en", "regular", 2210),
+    Person("noemie", MAMOT, "Noémie Roussel", "fr", "regular", 145),
+    Person("oliviaj", SOCIAL, "Olivia Jensen 🌿", "en", "regular", 376),
+)
+JOURNALIST = Person(
+    "helene_vasseur",
+    MAMOT,
+    "Hélène Vasseur · Le Quotidien Déco",
+    "fr",
+    "journalist",
+    12400,
+    "Journaliste maison & déco. Tuyaux bienvenus.",
+)
+COMPETITOR_FAN = Person(
+    "team_cireetco",
+    SOCIAL,
+    "Bougies Forever 🔥",
+    "fr",
+    "competitor_fan",
+    320,
+    "Team Cire & Co depuis toujours.",
+)
+INFLUENCER = Person(
+    "jade.cosyhome",
+    MASTO,
+    "Jade | Cosy Home ✨🏡",
+    "fr",
+    "influencer",
+    48200,
+    "Déco, cocooning et petits bonheurs. Collabs : DM.",
+)
+# Hostile on purpose: bidi overrides, isolates, a zero-width space and markup in the name.
+TROLL = Person(
+    "n0body",
+    CHAOS,
+    "\u202eTroll\u202c \u2066[bold]Support officiel[/bold]\u2069\u200b",
+    "fr",
+    "troll",
+    3,
+)
+
+NEWCOMER_NAMES = {
+    "fr": (
+        (
+            "Camille",
+            "Lucas",
+            "Manon",
+            "Hugo",
+            "Léa",
+            "Théo",
+            "Sarah",
+            "Nathan",
+            "Julie",
+            "Antoine",
+            "Émilie",
+            "Mathis",
+            "Océane",
+            "Gaëtan",
+            "Anaïs",
+            "Baptiste",
+        ),
+        (
+            "Morel",
+            "Lambert",
+            "Fontaine",
+            "Chevalier",
+            "Girard",
+            "Mercier",
+            "Blanc",
+            "Guérin",
+            "Faure",
+            "Roux",
+            "Lefèbvre",
+            "Bonnet",
+        ),
+    ),
+    "en": (
+        (
+            "Emma",
+            "Liam",
+            "Olivia",
+            "Noah",
+            "Ava",
+            "Ethan",
+            "Mia",
+            "Harper",
+            "James",
+            "Isla",
+            "Owen",
+            "Ruby",
+            "Finn",
+            "Zara",
+        ),
+        (
+            "Walker",
+            "Hughes",
+            "Patel",
+            "Murphy",
+            "Nguyen",
+            "Brooks",
+            "Reid",
+            "Foster",
+            "Hayes",
+            "Kim",
+            "O'Brien",
+        ),
+    ),
+}
+NAME_EMOJI = ("", "", "", " 🌷", " ☕", " 🐈", " 📚", " 🌻")
+
+VOCAB: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {
+        "candle": (
+            "the Ambre candle",
+            "the Figue noire candle",
+            "the Bois de santal candle",
+            "the Thé blanc candle",
+            "the Cèdre candle",
+            "the Tomate verte candle",
+            "the Fleur d'oranger candle",
+        ),
+        "lamp": ("the Opaline lamp", "the Atelier brass lamp", "the Lune bedside lamp"),
+        "other": ("the Linen reed diffuser", "the Cèdre refill", "the travel tin trio"),
+        "new": (
+            "the Mimosa candle",
+            "the Printemps collection",
+            "the Fleur d'oranger diffuser",
+            "the Nuit d'hiver gift box",
+        ),
+        "city": (
+            "London",
+            "Brussels",
+            "Montréal",
+            "Geneva",
+            "New York",
+            "Amsterdam",
+            "Berlin",
+            "Dublin",
+            "Lyon",
+            "Paris",
+        ),
+        "to_country": (
+            "to Canada",
+            "to the US",
+            "to the UK",
+            "to Switzerland",
+            "to Ireland",
+            "to Australia",
+        ),
+    },
+    "fr": {
+        "candle": (
+            "la bougie Ambre",
+            "la bougie Figue noire",
+            "la bougie Bois de santal",
+            "la bougie Thé blanc",
+            "la bougie Cèdre",
+            "la bougie Tomate verte",
+            "la bougie Fleur d'oranger",
+        ),
+        "lamp": ("la lampe Opaline", "la lampe Atelier en laiton", "la lampe de chevet Lune"),
+        "other": ("le diffuseur Lin", "la recharge Cèdre", "le trio de bougies de voyage"),
+        "new": (
+            "la bougie Mimosa",
+            "la collection Printemps",
+            "le diffuseur Fleur d'oranger",
+            "le coffret Nuit d'hiver",
+        ),
+        "city": (
+            "Lyon",
+            "Paris",
+            "Bordeaux",
+            "Nantes",
+            "Lille",
+            "Rennes",
+            "Marseille",
+            "Toulouse",
+            "Strasbourg",
+            "Annecy",
+        ),
+        "to_country": (
+            "au Canada",
+            "en Belgique",
+            "en Suisse",
+            "au Québec",
+            "aux États-Unis",
+            "au Royaume-Uni",
+            "en Allemagne",
+        ),
+    },
+}
+
+# Appended to some posts so that the same template does not read the same twice.
+CLOSERS: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {
+        "positive": (
+            "",
+            "",
+            "",
+            " ❤️",
+            " ✨",
+            " 🕯️",
+            " 😍",
+            " Thank you!",
+            " Can't recommend enough.",
+            " Honestly.",
+            " 🙌",
+            " Love it.",
+        ),
+        "neutral": (
+            "",
+            "",
+            "",
+            " Thanks!",
+            " Thanks in advance 🙏",
+            " 🙂",
+            " Cheers.",
+            " 🤔",
+            " Any tips welcome.",
+            " Thx",
+            " 👀",
+        ),
+        "negative": (
+            "",
+            "",
+            "",
+            " 😡",
+            " 😞",
+            " Really disappointed.",
+            " Not impressed.",
+            " 🙄",
+            " Seriously?",
+            " 😤",
+            " Unbelievable.",
+        ),
+    },
+    "fr": {
+        "positive": (
+            "",
+            "",
+            "",
+            " ❤️",
+            " ✨",
+            " 🕯️",
+            " 😍",
+            " Merci !",
+            " Je recommande à 100 %.",
+            " Franchement.",
+            " 🙌",
+            " J'adore.",
+        ),
+        "neutral": (
+            "",
+            "",
+            "",
+            " Merci !",
+            " Merci d'avance 🙏",
+            " 🙂",
+            " Bonne journée !",
+            " 🤔",
+            " Vos conseils sont les bienvenus.",
+            " Merci bcp",
+            " 👀",
+        ),
+        "negative": (
+            "",
+            "",
+            "",
+            " 😡",
+            " 😞",
+            " Vraiment décevant.",
+            " Pas sérieux.",
+            " 🙄",
+            " Sérieusement ?",
+            " 😤",
+            " Incroyable.",
+        ),
+    },
+}
+
+TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
+    "question": {
+        "en": (
+            "{brand} Hi! How long does {candle} burn, roughly? Torn between the 190 g and the 400 g.",
+            "{brand} Do you ship {to_country}? And how long does it usually take?",
+            "{brand} Is the wick in {candle} cotton or wood? Mine crackles a bit, just curious.",
+            "{brand} Can I buy a refill for {candle} or do I need a whole new jar?",
+            "{brand} do you offer gift wrapping? It's for my mum's birthday on Saturday 🎁",
+            "{brand} What wax do you use? Soy, rapeseed? Asking for a friend with allergies.",
+            "{brand} Which bulb goes in {lamp}? The one I had just died.",
+            "{brand} Is {candle} back in stock soon? It's been sold out in {city} for weeks.",
+            "{brand} how strong is the scent of {candle}? My flat is tiny 😅",
+            "{brand} any chance you ship to Canada without customs surprises on delivery?",
+            "Quick question for {brand}: can I add a handwritten card to order {order}? It's a gift.",
+            "{brand} Hello, is {lamp} compatible with a dimmer switch?",
+            "{brand} do you have a shop in {city} where I could smell the candles first?",
+            "{brand} how do I recycle the empty jars? Do you take them back?",
+            "{brand} should I trim the wick of {candle} before every burn? First-time owner here.",
+            "{brand} how much is shipping {to_country}? I'd like to send one to my sister.",
+        ),
+        "fr": (
+            "{brand} Bonjour ! Combien de temps brûle {candle} à peu près ? J'hésite entre le 190 g et le 400 g.",
+            "{brand} Vous livrez {to_country} ? Et en combien de temps environ ?",
+            "{brand} La mèche de {candle}, elle est en coton ou en bois ? La mienne crépite un peu.",
+            "{brand} Il existe une recharge pour {candle} ou faut-il racheter le pot entier ?",
+            "{brand} Vous faites les paquets cadeaux ? C'est pour l'anniversaire de ma mère samedi 🎁",
+            "{brand} Quelle cire utilisez-vous ? Soja, colza ? Je demande pour une amie allergique.",
+            "{brand} Quelle ampoule faut-il pour {lamp} ? La mienne vient de griller.",
+            "{brand} {candle} revient bientôt en stock ? Introuvable à {city} depuis des semaines.",
+            "{brand} Le parfum de {candle} est-il fort ? Mon appart est minuscule 😅",
+            "{brand} Je peux ajouter une carte manuscrite à ma commande {order} ? C'est un cadeau.",
+            "{brand} Bonjour, {lamp} est compatible avec un variateur ?",
+            "{brand} Vous avez une boutique à {city} pour sentir les bougies avant d'acheter ?",
+            "{brand} Comment recycler les pots vides ? Vous les reprenez en boutique ?",
+            "{brand} Faut-il recouper la mèche de {candle} avant chaque allumage ? Grande première pour moi 😊",
+            "{brand} Les frais de port {to_country}, c'est combien ? Je voudrais en envoyer une à ma sœur.",
+            "{brand} Pour le Canada, il y a des frais de douane à la livraison ?",
+        ),
+    },
+    "complaint": {
+        "en": (
+            "{brand} My order {order} was due {days} days ago. Still nothing, and no reply to my email.",
+            "{brand} Received {candle} today and the glass was broken in the box. Photos: {photo}",
+            "{brand} I've been waiting for my refund for {days} days now. Order {order}. What's going on?",
+            "{brand} I ordered {candle} and received something else entirely. Order {order}, please fix this.",
+            "{brand} tracking for {order} hasn't moved in {days} days. Is it lost?",
+            "{brand} {lamp} stopped working after two weeks. Not what I expect at this price.",
+            "{brand} Your customer service hasn't answered in a week. Order {order}.",
+            "{brand} the lid of {candle} arrived cracked, wax all over the box {photo}",
+            "{brand} charged twice for order {order}. Please refund the duplicate.",
+            "{brand} {candle} tunnels badly: half the wax is left on the sides after {hours} hours.",
+            "Honestly {brand}, {days} days for a delivery to {city} is far too long.",
+            "{brand} the courier left my parcel out in the rain, box soaked, {candle} label ruined.",
+        ),
+        "fr": (
+            "{brand} Ma commande {order} devait arriver il y a {days} jours. Toujours rien, et aucune réponse à mon mail.",
+            "{brand} Reçu {candle} aujourd'hui, le verre était cassé dans le carton. Photos : {photo}",
+            "{brand} J'attends mon remboursement depuis {days} jours. Commande {order}. Il se passe quoi ?",
+            "{brand} J'ai commandé {candle} et reçu tout autre chose. Commande {order}, merci de corriger ça.",
+            "{brand} Le suivi de {order} n'a pas bougé depuis {days} jours. Colis perdu ?",
+            "{brand} {lamp} ne fonctionne plus après deux semaines. Pas ce que j'attends à ce prix-là.",
+            "{brand} Votre service client ne répond pas depuis une semaine. Commande {order}.",
+            "{brand} Le couvercle de {candle} est arrivé fendu, de la cire partout dans le carton {photo}",
+            "{brand} Deux prélèvements pour la commande {order}. Merci de rembourser le doublon.",
+            "{brand} {candle} fait un puits : la moitié de la cire reste sur les bords après {hours} heures.",
+            "Franchement {brand}, {days} jours pour une livraison à {city}, c'est beaucoup trop long.",
+            "{brand} Le livreur a laissé mon colis sous la pluie : carton trempé, étiquette de {candle} fichue.",
+        ),
+    },
+    "praise": {
+        "en": (
+            "{brand} {candle} is pure magic. The whole living room smells like a cosy cabin 🕯️",
+            "Thank you {brand}, {lamp} arrived perfectly packed and looks even better than in the photos.",
+            "{brand} third jar of {candle} this winter, I'm officially addicted.",
+            "{brand} fast delivery to {city}, beautiful packaging, lovely handwritten note. 10/10 ✨",
+            "{brand} {candle} burns so cleanly, no soot at all. Worth every penny.",
+            "Just lit {candle} from {brand} and my evening is instantly better.",
+            "{brand} customer service sorted my issue in a day. That's how it's done 👏",
+            "{brand} {lamp} + {candle} = my favourite corner of the flat.",
+            "{brand} got {product} as a gift and now I understand the hype.",
+            "{brand} love that you take the jars back for refills. More brands should do this 🌿",
+        ),
+        "fr": (
+            "{brand} {candle}, c'est magique. Tout le salon sent le chalet douillet 🕯️",
+            "Merci {brand}, {lamp} est arrivée parfaitement emballée, encore plus belle qu'en photo.",
+            "{brand} troisième pot de {candle} cet hiver, je suis officiellement accro.",
+            "{brand} livraison rapide à {city}, emballage superbe, petit mot manuscrit adorable. 10/10 ✨",
+            "{brand} {candle} brûle tellement proprement, zéro suie. Ça vaut chaque centime.",
+            "Je viens d'allumer {candle} de chez {brand} et ma soirée va tout de suite mieux.",
+            "{brand} le service client a réglé mon souci en une journée. Chapeau 👏",
+            "{brand} {lamp} + {candle} = mon coin préféré de l'appart.",
+            "{brand} on m'a offert {product} et je comprends enfin l'engouement.",
+            "{brand} j'adore que vous repreniez les pots pour les recharger. Plus de marques devraient faire ça 🌿",
+        ),
+    },
+    "recommend": {
+        "en": (
+            "{friend} you should try {candle} from {who}, it's exactly the smell you described.",
+            "{friend} for your housewarming: {who}. Trust me on {candle}.",
+            "{friend} remember the candle you loved at my place? It's {candle}, from {who} 😉",
+            "{friend} {who} ships to {city} now, no more excuses!",
+            "{friend} looking for a gift? {who} does gift wrapping and {lamp} is gorgeous.",
+            "{friend} did I tell you about {who}? Their candles last for ages, go for it.",
+        ),
+        "fr": (
+            "{friend} tu devrais essayer {candle} de chez {who}, c'est exactement l'odeur que tu décrivais.",
+            "{friend} pour ta crémaillère : {who}. Fais-moi confiance pour {candle}.",
+            "{friend} tu te souviens de la bougie que tu adorais chez moi ? C'est {candle}, de chez {who} 😉",
+            "{friend} {who} livre à {city} maintenant, plus d'excuse !",
+            "{friend} tu cherches un cadeau ? {who} fait les paquets cadeaux et {lamp} est sublime.",
+            "{friend} je t'ai parlé de {who} ? Leurs bougies tiennent des heures, fonce.",
+        ),
+    },
+    "thread_root": {
+        "en": (
+            "Any ideas for a housewarming gift under {budget}€? Something nicer than another bottle of wine.",
+            "Rainy evening, tea, a book and a candle. What's your cosy ritual?",
+            "Looking for a bedside lamp that doesn't look like a hospital light. Recommendations?",
+            "Which candles actually smell of something once lit? Mine smell great in the jar, then nothing.",
+            "Mother's day is coming and I have no idea what to get 😩",
+            "Just moved to {city}, the flat feels so bare. What makes a place feel like home for you?",
+            "Gift for a colleague who has everything, budget {budget}€. Help?",
+            "Candle people: soy or rapeseed wax, and does it really matter?",
+        ),
+        "fr": (
+            "Des idées de cadeau de crémaillère à moins de {budget} € ? Autre chose qu'une bouteille de vin.",
+            "Soirée pluvieuse, thé, bouquin et bougie. C'est quoi votre rituel cocooning ?",
+            "Je cherche une lampe de chevet qui ne ressemble pas à un néon d'hôpital. Des recos ?",
+            "Quelles bougies sentent vraiment quelque chose une fois allumées ? Les miennes, rien du tout.",
+            "Bientôt la fête des mères et aucune idée de cadeau 😩",
+            "Je viens d'emménager à {city}, l'appart fait tellement vide. Qu'est-ce qui fait « chez vous » pour vous ?",
+            "Cadeau pour une collègue qui a déjà tout, budget {budget} €. Au secours ?",
+            "Question aux amateurs de bougies : cire de soja ou de colza, et ça change vraiment quelque chose ?",
+        ),
+    },
+    "third_party": {
+        "en": (
+            "{op} Maison Lumière, without hesitation. {candle} is my go-to.",
+            "{op} I'd say Maison Lumière, a bit pricey but {lamp} is lovely.",
+            "{op} the Maison Lumière ones! They burn for ages. #maisonlumiere",
+            "{op} I tried Maison Lumière last month, honestly a bit overrated for the price.",
+            "{op} Maison Lumière has a shop in {city}, go and smell {candle} there.",
+        ),
+        "fr": (
+            "{op} Maison Lumière, sans hésiter. {candle}, c'est ma valeur sûre.",
+            "{op} Je dirais Maison Lumière, un peu cher mais {lamp} est superbe.",
+            "{op} Celles de Maison Lumière ! Elles tiennent des heures. #maisonlumiere",
+            "{op} J'ai testé Maison Lumière le mois dernier, franchement un peu surcoté pour le prix.",
+            "{op} Maison Lumière a une boutique à {city}, va sentir {candle} sur place.",
+        ),
+    },
+    "announcement": {
+        "en": (
+            "✨ New in: {new}. Hand-poured in our workshop near Lyon, online and in our shops today. {shop_link} #maisonlumiere",
+            "{New} is back! Small batch, so don't wait too long 🕯️ {shop_link}",
+            "Spring is coming: discover {new}, bright and green for lighter evenings. {shop_link} #candles",
+            "Free gift wrapping all week on {new} 🎁 {shop_link}",
+            "Refill week! Bring your empty jars back to our shops: 15% off your refill, {new} included. #maisonlumiere #zerowaste",
+        ),
+        "fr": (
+            "✨ Nouveauté : {new}, coulée à la main dans notre atelier près de Lyon. En ligne et en boutique dès aujourd'hui. {shop_link} #maisonlumiere",
+            "{New} est de retour ! Petite série, ne tardez pas trop 🕯️ {shop_link}",
+            "Le printemps arrive : découvrez {new}, lumineux et vert pour des soirées plus légères. {shop_link} #bougie",
+            "Paquet cadeau offert toute la semaine sur {new} 🎁 {shop_link}",
+            "Semaine de la recharge ! Rapportez vos pots vides en boutique : -15 % sur votre recharge, {new} compris. #maisonlumiere #zérodéchet",
+        ),
+    },
+    "announcement_reply": {
+        "en": (
+            "{brand} Will it be available in the {city} shop too?",
+            "{brand} Do you ship {new} {to_country}?",
+            "{brand} Is it a limited edition or will it stay in the range?",
+            "{brand} Finally! Already ordered two 😍",
+            "{brand} How long does it last?",
+            "{brand} Any chance of a smaller size? I'd love to try it first.",
+            "{brand} Price?",
+            "{brand} what does it smell like exactly? The photo is gorgeous.",
+        ),
+        "fr": (
+            "{brand} Ce sera dispo aussi à la boutique de {city} ?",
+            "{brand} Vous livrez {new} {to_country} ?",
+            "{brand} C'est une édition limitée ou ça reste dans la gamme ?",
+            "{brand} Enfin ! J'en ai déjà commandé deux 😍",
+            "{brand} Ça tient combien de temps ?",
+            "{brand} Un petit format est prévu ? J'aimerais tester avant.",
+            "{brand} Prix ?",
+            "{brand} Ça sent quoi exactement ? La photo est superbe.",
+        ),
+    },
+    "journalist": {
+        "en": (
+            "{brand} Hello, I'm writing a piece on French artisan candles. Would you have time for a short interview this week?",
+            "{brand} Hello, could you confirm a new shop is opening in {city}? Thanks!",
+        ),
+        "fr": (
+            "{brand} Bonjour, je prépare un article sur les bougies artisanales françaises pour Le Quotidien Déco. Un court entretien cette semaine ?",
+            "{brand} Bonjour, pouvez-vous me confirmer l'ouverture d'une boutique à {city} ? Merci !",
+            "{brand} Bonjour, des lecteurs nous écrivent au sujet de {candle}. Auriez-vous un contact presse ?",
+        ),
+    },
+    "competitor": {
+        "en": (
+            "Sorry but Cire & Co does better than {name} for half the price. #candles",
+            "{brand} your candles are pretty but Cire & Co's last twice as long 🤷",
+            "People paying 45€ for a {name} candle… Cire & Co exists, you know.",
+            "Blind test at home: Cire & Co 3, {name} 1. #candles",
+        ),
+        "fr": (
+            "Désolé mais Cire & Co fait mieux que {name} pour moitié prix. #bougie",
+            "{brand} vos bougies sont jolies mais celles de Cire & Co tiennent deux fois plus longtemps 🤷",
+            "Les gens qui paient 45 € une bougie {name}… Cire & Co existe, hein.",
+            "{brand} vous avez copié le pot de Cire & Co ou c'est moi ?",
+            "Test à l'aveugle chez moi : Cire & Co 3, {name} 1. #bougie",
+        ),
+    },
+    "influencer": {
+        "en": (
+            "My evening ritual lately: {candle} by {brand}, a blanket and a series. Want a video of my winter decor? #maisonlumiere #cosy",
+            "Unboxing of the month: {lamp} from {brand} 😍 Full review in my stories. #maisonlumiere",
+            "{brand} would you be up for a giveaway with my community? 🎁",
+        ),
+        "fr": (
+            "Mon rituel du soir en ce moment : {candle} de {brand}, plaid et série. Une vidéo sur ma déco d'hiver ? #maisonlumiere #cosy",
+            "Unboxing du mois : {lamp} de chez {brand} 😍 Avis complet en story. #maisonlumiere",
+            "{brand} partants pour un concours avec ma communauté ? 🎁",
+            "Top 3 des bougies de l'hiver, numéro 1 : {candle} ({brand}). D'accord avec moi ? #cosy",
+        ),
+    },
+    "crisis": {
+        "en": (
+            "{brand} the glass of my Ambre candle just cracked while burning. Lot 42 on the sticker. That's dangerous. {photo}",
+            "{brand} Ambre candle, lot 42: the glass split in two after an hour. Wax all over my sideboard. Is there a recall?",
+            "Careful if you have the Maison Lumière Ambre candle, lot 42: mine cracked on the table. {brand} #lot42",
+            "{brand} second Ambre jar from lot 42 that cracks in my house. What's going on with this batch?",
+            "{brand} my Ambre candle (lot 42) cracked and burnt the table. I want an explanation, not a discount code.",
+            "PSA: check the lot number under your {name} Ambre candle. Lot 42 = cracked glass for several of us. #lot42 #maisonlumiere",
+            "{brand} lot 42, Ambre, the glass cracked. My kids were in the room. Not OK.",
+            "{brand} any statement about the Ambre lot 42 glass cracking? Photos are everywhere.",
+        ),
+        "fr": (
+            "{brand} le verre de ma bougie Ambre vient d'éclater pendant qu'elle brûlait. Lot 42 sur l'étiquette. C'est dangereux. {photo}",
+            "{brand} Bougie Ambre, lot 42 : le verre s'est fendu en deux au bout d'une heure. De la cire partout sur le buffet. Il y a un rappel ?",
+            "Attention si vous avez la bougie Ambre de Maison Lumière, lot 42 : le verre éclate. La mienne sur la table. {brand} #lot42",
+            "{brand} deuxième pot Ambre du lot 42 qui éclate chez moi. Il se passe quoi avec ce lot ?",
+            "{brand} ma bougie Ambre (lot 42) a éclaté et brûlé la table. Je veux une explication, pas un code promo.",
+            "Vérifiez le numéro de lot sous vos bougies Ambre de {name}. Lot 42 = le verre éclate chez plusieurs d'entre nous. #lot42 #maisonlumiere",
+            "{brand} lot 42, Ambre, le verre a éclaté. Mes enfants étaient dans la pièce. Inadmissible.",
+            "{brand} un communiqué sur le lot 42 de la bougie Ambre ? Les photos de verre éclaté circulent partout.",
+            "{brand} le verre éclate sur la bougie Ambre lot 42, ça sent le défaut de fabrication.",
+        ),
+    },
+    # Templates that open with {victim} are replies in the victim's thread; the others stand alone.
+    "echo": {
+        "en": (
+            '🔁 {victim}: "Ambre candle lot 42, the glass cracked". Same here. {brand} #lot42',
+            "{victim} same thing happened to me last night, lot 42 too 😱",
+            "Boosting for visibility: {victim} had the Ambre glass crack. If you own lot 42, stop burning it. #lot42",
+            "{victim} wow. Checked mine: lot 42. Not lighting it again until {brand} says something.",
+            "Third post about the Ambre lot 42 I see today. {brand} you need to address this. #lot42",
+            "{victim} this is scary. Sharing so people check their candles.",
+        ),
+        "fr": (
+            "🔁 {victim} : « bougie Ambre lot 42, le verre a éclaté ». Pareil chez moi. {brand} #lot42",
+            "{victim} même chose chez moi hier soir, lot 42 aussi 😱",
+            "Je relaie : chez {victim} le verre de la bougie Ambre a éclaté. Si vous avez le lot 42, ne l'allumez plus. #lot42",
+            "{victim} ouah. J'ai vérifié la mienne : lot 42. Je ne l'allume plus tant que {brand} ne dit rien.",
+            "Troisième message sur le lot 42 de la bougie Ambre que je vois aujourd'hui. {brand} il faut réagir. #lot42",
+            "{victim} ça fait peur. Je partage pour que les gens vérifient leurs bougies.",
+        ),
+    },
+    "followup": {
+        "en": (
+            "{brand} still no answer. Order {order}.",
+            "{brand} day {days} and counting… anyone there?",
+            "{brand} sent an email and a DM, nothing. Hello?",
+        ),
+        "fr": (
+            "{brand} toujours aucune réponse. Commande {order}.",
+            "{brand} jour {days} et toujours rien… il y a quelqu'un ?",
+            "{brand} mail et message privé envoyés, aucune nouvelle. Allô ?",
+        ),
+    },
+    "thanks_resolved": {
+        "en": (
+            "{brand} Thank you, that's all I needed. Filling in the form now.",
+            "{brand} Thanks for the quick reply, much appreciated 🙏",
+            "{brand} OK, got the refund link. Thank you!",
+            "{brand} Great, thanks for sorting it out so fast.",
+        ),
+        "fr": (
+            "{brand} Merci, c'est tout ce qu'il me fallait. Je remplis le formulaire.",
+            "{brand} Merci pour la réponse rapide, c'est apprécié 🙏",
+            "{brand} Bien reçu le lien de remboursement, merci !",
+            "{brand} Parfait, merci d'avoir réglé ça si vite.",
+        ),
+    },
+    "thanks_info": {
+        "en": (
+            "{brand} Perfect, thanks for the info!",
+            "{brand} Great, that helps a lot. Ordering tonight 😊",
+            "{brand} Thank you Léa, you're a star ✨",
+            "{brand} Noted, thanks!",
+        ),
+        "fr": (
+            "{brand} Super, merci pour l'info !",
+            "{brand} Top, ça m'aide beaucoup. Je commande ce soir 😊",
+            "{brand} Merci Léa, vous êtes au top ✨",
+            "{brand} C'est noté, merci !",
+        ),
+    },
+    "insist": {
+        "en": (
+            "{brand} That doesn't really answer my question…",
+            "{brand} A link to the FAQ is not an answer. Order {order} is still missing.",
+            "{brand} I've heard that before. When exactly?",
+            "{brand} I'd rather talk to a human, please.",
+        ),
+        "fr": (
+            "{brand} Ça ne répond pas vraiment à ma question…",
+            "{brand} Un lien vers la FAQ, ce n'est pas une réponse. Ma commande {order} n'est toujours pas là.",
+            "{brand} On me l'a déjà dit. Quand exactement ?",
+            "{brand} J'aimerais parler à un humain, s'il vous plaît.",
+        ),
+    },
+}
+
+# Hostile on purpose: markup, actions, terminal escapes, carriage returns and bidi overrides.
+# The app must show all of this literally and inertly (SAFETY.md, test list rows 1-7).
+TROLL_TEXTS = (
+    "{brand} [@click=app.quit]x[/] vos bougies c'est de l'arnaque [bold]SCAM[/bold] [/]"
+    " \x1b]0;pwned\x07\x1b[2J",
+    "[/] [$accent @click=app.screenshot('x','/tmp')]Lire la suite[/] {brand}"
+    " \x1b]8;;https://evil.example\x07cliquez ici\x1b]8;;\x07 \x1b[6n",
+    "{brand} <script>alert(1)</script> A\x1b]52;c;cm0gLXJmIH4=\x07B Paid\rREFUND"
+    " \u202egnp.exe \x9b2J",
+)

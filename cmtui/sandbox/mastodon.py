@@ -1,0 +1,459 @@
+"""Mastodon's REST API over the sandbox world: one server per instance host (PLATFORMS.md §1).
+
+It speaks the real wire format: Status, Account and Notification JSON in Mastodon's shape,
+content as the HTML Mastodon emits (h-card mentions, hashtag links, invisible/ellipsis link
+spans), `Link` pagination headers with `max_id`/`min_id`, rate-limit headers with an ISO-8601
+reset, `Idempotency-Key` on posting, and Mastodon's error bodies and status codes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from html import escape
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode
+
+import httpx
+
+from cmtui.sandbox.clock import Clock
+from cmtui.sandbox.limits import Quota, RateLimiter
+from cmtui.sandbox.world import Link, Mention, Person, Post, Segment, Tag, World, parse_text
+from cmtui.text import grapheme_count
+
+T = TypeVar("T")
+
+MAX_CHARACTERS = 500
+URL_LENGTH = 23
+RATE_LIMIT = 300
+RATE_PERIOD = timedelta(minutes=5)
+IDEMPOTENCY_TTL = timedelta(hours=1)
+VERSION = "4.3.2"
+
+_URL_PREFIX = re.compile(r"\Ahttps?://(?:www\.)?")
+_URL = re.compile(r"https?://\S+")
+_REMOTE_MENTION = re.compile(r"(?<![\w@/])@(\w(?:[\w.-]*\w)?)@[\w-]+(?:\.[\w-]+)+")
+_NUMBER = re.compile(r"\d+")
+_VISIBILITIES = ("public", "unlisted", "private", "direct")
+_NOTIFICATION_SHIFT = 100_000  # notification id = milliseconds * this + sequence
+
+
+def iso_millis(when: datetime) -> str:
+    """A timestamp as Mastodon writes `created_at`: UTC, milliseconds, `Z`."""
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def iso_micros(when: datetime) -> str:
+    """A timestamp as Mastodon writes `X-RateLimit-Reset`: UTC, microseconds, `Z`."""
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _html_escape(text: str) -> str:
+    """Escape as Rails' `h()` does (`'` becomes `&#39;`)."""
+    return escape(text, quote=True).replace("&#x27;", "&#39;")
+
+
+def _link_html(url: str) -> str:
+    """A link as Mastodon's TextFormatter writes it: scheme hidden, cut after 30 characters."""
+    prefix = _URL_PREFIX.match(url)
+    head = prefix.group(0) if prefix else ""
+    rest = url[len(head) :]
+    shown, hidden = rest[:30], rest[30:]
+    cutoff = "ellipsis" if hidden else ""
+    return (
+        f'<a href="{_html_escape(url)}" target="_blank" rel="nofollow noopener" translate="no">'
+        f'<span class="invisible">{_html_escape(head)}</span>'
+        f'<span class="{cutoff}">{_html_escape(shown)}</span>'
+        f'<span class="invisible">{_html_escape(hidden)}</span></a>'
+    )
+
+
+def _segment_html(segment: Segment, host: str) -> str:
+    if isinstance(segment, Mention):
+        person = segment.person
+        return (
+            f'<span class="h-card" translate="no"><a href="{_html_escape(person.url)}" '
+            f'class="u-url mention">@<span>{_html_escape(person.username)}</span></a></span>'
+        )
+    if isinstance(segment, Tag):
+        return (
+            f'<a href="https://{host}/tags/{_html_escape(segment.name.lower())}" '
+            f'class="mention hashtag" rel="tag">#<span>{_html_escape(segment.name)}</span></a>'
+        )
+    if isinstance(segment, Link):
+        return _link_html(segment.url)
+    return _html_escape(segment)
+
+
+def content_html(post: Post, host: str) -> str:
+    """The post's `content`: paragraphs on blank lines, `<br />` on single newlines."""
+    body = "".join(_segment_html(segment, host) for segment in post.segments).strip("\n")
+    paragraphs = re.split(r"\n{2,}", body)
+    return "".join(f"<p>{p.replace(chr(10), '<br />')}</p>" for p in paragraphs)
+
+
+def acct(person: Person, host: str) -> str:
+    """`username` for an account of `host`, `username@domain` for a remote one."""
+    return person.username if person.domain == host else person.handle
+
+
+def account_json(person: Person, host: str) -> dict[str, Any]:
+    """An Account entity as `host` serves it."""
+    avatar = f"https://{person.domain}/avatars/original/missing.png"
+    header = f"https://{person.domain}/headers/original/missing.png"
+    return {
+        "id": person.id,
+        "username": person.username,
+        "acct": acct(person, host),
+        "display_name": person.display_name,
+        "locked": False,
+        "bot": False,
+        "discoverable": True,
+        "group": False,
+        "created_at": "2022-11-05T00:00:00.000Z",
+        "note": f"<p>{_html_escape(person.bio)}</p>" if person.bio else "",
+        "url": person.url,
+        "uri": f"https://{person.domain}/users/{person.username}",
+        "avatar": avatar,
+        "avatar_static": avatar,
+        "header": header,
+        "header_static": header,
+        "followers_count": person.followers,
+        "following_count": 40 + person.followers % 300,
+        "statuses_count": 25 + person.followers // 3,
+        "last_status_at": None,
+        "emojis": [],
+        "fields": [],
+    }
+
+
+def status_json(post: Post, host: str, world: World) -> dict[str, Any]:
+    """A Status entity as `host` serves it."""
+    author = post.author
+    tags = post.tags
+    return {
+        "id": post.id,
+        "created_at": iso_millis(post.created_at),
+        "in_reply_to_id": post.parent_id,
+        "in_reply_to_account_id": post.parent_author.id if post.parent_author else None,
+        "sensitive": False,
+        "spoiler_text": "",
+        "visibility": post.visibility,
+        "language": post.lang,
+        "uri": f"https://{author.domain}/users/{author.username}/statuses/{post.id}",
+        "url": f"https://{author.domain}/@{author.username}/{post.id}",
+        "replies_count": world.replies_count(post),
+        "reblogs_count": 0,
+        "favourites_count": 0,
+        "edited_at": None,
+        "favourited": False,
+        "reblogged": False,
+        "muted": False,
+        "bookmarked": False,
+        "content": content_html(post, host),
+        "filtered": [],
+        "reblog": None,
+        "application": {"name": "Web", "website": None} if author.domain == host else None,
+        "account": account_json(author, host),
+        "media_attachments": [],
+        "mentions": [
+            {"id": p.id, "username": p.username, "url": p.url, "acct": acct(p, host)}
+            for p in post.mentions
+        ],
+        "tags": [{"name": name, "url": f"https://{host}/tags/{name}"} for name in tags],
+        "emojis": [],
+        "card": None,
+        "poll": None,
+    }
+
+
+def countable_length(text: str) -> int:
+    """Length as Mastodon's StatusLengthValidator counts it: graphemes, URLs 23, `@user` only."""
+    text = _REMOTE_MENTION.sub(lambda m: f"@{m.group(1)}", text)
+    urls = len(_URL.findall(text))
+    return grapheme_count(_URL.sub("", text)) + urls * URL_LENGTH
+
+
+def _int_param(params: httpx.QueryParams, name: str) -> int | None:
+    """An id or number parameter, read as Rails' `to_i` would (leading digits), or None."""
+    match = _NUMBER.match(params.get(name, ""))
+    return int(match.group(0)) if match else None
+
+
+def _limit(params: httpx.QueryParams, default: int) -> int:
+    """Mastodon's `limit_param`: the default when absent, at most twice the default."""
+    value = _int_param(params, "limit")
+    return default if value is None else max(1, min(value, default * 2))
+
+
+def paginate(items: Sequence[tuple[int, T]], params: httpx.QueryParams, default: int) -> list[T]:
+    """One page of `items` (ascending by key), newest first, as Mastodon pages by id.
+
+    `max_id` is an upper bound; `since_id` a lower bound returning the newest page;
+    `min_id` a lower bound returning the page just above it (then listed newest first).
+    """
+    limit = _limit(params, default)
+    max_id, since_id, min_id = (_int_param(params, n) for n in ("max_id", "since_id", "min_id"))
+    low = min_id if min_id is not None else since_id
+    pool = [(k, v) for k, v in items if (max_id is None or k < max_id) and (low is None or k > low)]
+    if min_id is not None:
+        return [v for _, v in pool[:limit]][::-1]
+    offset = _int_param(params, "offset") or 0
+    return [v for _, v in pool[::-1][offset : offset + limit]]
+
+
+def notification_id(post: Post) -> int:
+    """The mention notification's id: increasing with time, distinct from the status id."""
+    status = int(post.id)
+    return (status >> 16) * _NOTIFICATION_SHIFT + (status & 0xFFFF)
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    method: str
+    pattern: re.Pattern[str]
+    handler: Callable[[httpx.Request, re.Match[str]], Awaitable[httpx.Response]]
+    public: bool = False
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> httpx.Response:
+    return httpx.Response(status, json={"error": message}, headers=headers)
+
+
+class MastodonServer:
+    """One Mastodon instance: serves the world to the brand account that lives on `host`."""
+
+    def __init__(self, host: str, world: World, owner: Person, token: str, clock: Clock) -> None:
+        self.host = host
+        self.world = world
+        self.owner = owner
+        self.token = token
+        self.clock = clock
+        self._limiter = RateLimiter(clock, RATE_LIMIT, RATE_PERIOD)
+        self._idempotency: dict[str, tuple[str, datetime]] = {}
+        self._routes = (
+            _Route("GET", re.compile(r"/api/v2/instance"), self._instance, public=True),
+            _Route("GET", re.compile(r"/api/v1/accounts/verify_credentials"), self._me),
+            _Route("GET", re.compile(r"/api/v1/notifications"), self._notifications),
+            _Route("GET", re.compile(r"/api/v1/statuses/(?P<id>[^/]+)"), self._status),
+            _Route("GET", re.compile(r"/api/v1/statuses/(?P<id>[^/]+)/context"), self._context),
+            _Route("GET", re.compile(r"/api/v2/search"), self._search),
+            _Route("GET", re.compile(r"/api/v1/timelines/tag/(?P<tag>[^/]+)"), self._tag),
+            _Route("POST", re.compile(r"/api/v1/statuses"), self._post),
+        )
+
+    async def handle(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request: authenticate, count it against the quota, route it."""
+        path = request.url.path.rstrip("/")
+        for route in self._routes:
+            match = route.pattern.fullmatch(path)
+            if match is None or route.method != request.method:
+                continue
+            if route.public:
+                return await route.handler(request, match)
+            if request.headers.get("authorization") != f"Bearer {self.token}":
+                return _error(401, "The access token is invalid")
+            quota = self._limiter.hit(self.token)
+            if not quota.allowed:
+                return _error(429, "Too many requests", _quota_headers(quota))
+            response = await route.handler(request, match)
+            response.headers.update(_quota_headers(quota))
+            return response
+        return _error(404, "Record not found")
+
+    def _json(self, data: Any, headers: dict[str, str] | None = None) -> httpx.Response:
+        return httpx.Response(200, json=data, headers=headers)
+
+    def _status_json(self, post: Post) -> dict[str, Any]:
+        return status_json(post, self.host, self.world)
+
+    async def _instance(self, request: httpx.Request, match: re.Match[str]) -> httpx.Response:
+        return self._json(
+            {
+                "domain": self.host,
+                "title": self.host.split(".")[0].capitalize(),
+                "version": VERSION,
+                "source_url": "https://github.com/mastodon/mastodon",
+                "description": "A Mastodon instance of the cmtui sandbox.",
+                "usage": {"users": {"active_month": 2048}},
+                "languages": ["fr", "en"],
+                "configuration": {
+                    "urls": {"streaming": f"wss://{self.host}"},
+                    "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
+                    "statuses": {
+                        "max_characters": MAX_CHARACTERS,
+                        "max_media_attachments": 4,
+                        "characters_reserved_per_url": URL_LENGTH,
+                    },
+                    "polls": {"max_options": 4, "max_characters_per_option": 50},
+                    "translation": {"enabled": False},
+                },
+                "registrations": {"enabled": True, "approval_required": False, "message": None},
+                "contact": {"email": f"admin@{self.host}", "account": None},
+                "rules": [],
+            }
+        )
+
+    async def _me(self, request: httpx.Request, match: re.Match[str]) -> httpx.Response:
+        data = account_json(self.owner, self.host)
+        data["source"] = {
+            "privacy": "public",
+            "sensitive": False,
+            "language": self.owner.lang,
+            "note": self.owner.bio,
+            "fields": [],
+        }
+        return self._json(data)
+
+    async def _notifications(self, request: httpx.Request, match: re.Match[str]) -> httpx.Response:
+        params = request.url.params
+        types = params.get_list("types[]") + params.get_list("types")
+        excluded = params.get_list("exclude_types[]") + params.get_list("exclude_types")
+        mentions: list[tuple[int, Post]] = []
+        if (not types or "mention" in types) and "mention" not in excluded:
+            mentions = [
+                (notification_id(p), p)
+                for p in self.world.visible()
+                if p.mentions_person(self.owner) and p.author.handle != self.owner.handle
+            ]
+        page = paginate(mentions, params, default=40)
+        body = [
+            {
+                "id": str(notification_id(post)),
+                "type": "mention",
+                "created_at": iso_millis(post.created_at),
+                "group_key": f"ungrouped-{notification_id(post)}",
+                "account": account_json(post.author, self.host),
+                "status": self._status_json(post),
+            }
+            for post in page
+        ]
+        ids = [str(notification_id(post)) for post in page]
+        kept = ("account_id", "exclude_types[]", "limit", "types[]")
+        return self._json(body, self._link_headers(request, ids, kept))
+
+    async def _status(self, request: httpx.Request, match: re.Match[str]) -> httpx.Response:
+        post = self.world.get(match["id"])
+        return self._json(self._status_json(post)) if post else _error(404, "Record not found")
+
+    async def _context(self, request: httpx.Request, match: re.Match[str]) -> httpx.Response:
+        post = self.world.get(match["id"])
+        if post is None:
+            return _error(404, "Record not found")
+        return self._json(
+            {
+                "ancestors": [self._status_json(p) for p in self.world.ancestors(post)],
+                "descendants": [self._status_json(p) for p in self.world.descendants(post)],
+            }
+        )
+
+    async def _search(self, request: httpx.Request, match: re.Match[str]) -> httpx.Response:
+        params = request.url.params
+        query = params.get("q", "").strip().casefold()
+        wanted = params.get("type") in (None, "statuses")
+        statuses: list[Post] = []
+        if query and wanted:
+            found = [(int(p.id), p) for p in self.world.visible() if query in p.text.casefold()]
+            statuses = paginate(found, params, default=20)
+        return self._json(
+            {"accounts": [], "statuses": [self._status_json(p) for p in statuses], "hashtags": []}
+        )
+
+    async def _tag(self, request: httpx.Request, match: re.Match[str]) -> httpx.Response:
+        tag = match["tag"].lower()
+        tagged = [(int(p.id), p) for p in self.world.visible() if tag in p.tags]
+        page = paginate(tagged, request.url.params, default=20)
+        headers = self._link_headers(request, [p.id for p in page], ("limit", "local"))
+        return self._json([self._status_json(p) for p in page], headers)
+
+    async def _post(self, request: httpx.Request, match: re.Match[str]) -> httpx.Response:
+        try:
+            form = _form(request.headers.get("content-type", ""), await request.aread())
+        except ValueError:
+            return _error(400, "Error while parsing request body")
+        parent_id = form.get("in_reply_to_id")
+        parent = self.world.get(str(parent_id)) if parent_id else None
+        if parent_id and parent is None:
+            return _error(404, "The post you are trying to reply to does not appear to exist.")
+        key = request.headers.get("idempotency-key")
+        if key:
+            earlier = self._idempotent(key)
+            if earlier is not None:
+                return self._json(self._status_json(earlier))
+        text = str(form.get("status") or "")
+        spoiler = str(form.get("spoiler_text") or "")
+        visibility = str(form.get("visibility") or "public")
+        if not text.strip():
+            return _error(422, "Validation failed: Text can't be blank")
+        if countable_length(spoiler + text) > MAX_CHARACTERS:
+            return _error(
+                422, f"Validation failed: Text character limit of {MAX_CHARACTERS} exceeded"
+            )
+        if visibility not in _VISIBILITIES:
+            return _error(422, f"'{visibility}' is not a valid visibility")
+        post = self._publish(text, parent, str(form.get("language") or ""), visibility)
+        if key:
+            self._idempotency[key] = (post.id, self.clock.now())
+        return self._json(self._status_json(post))
+
+    def _idempotent(self, key: str) -> Post | None:
+        """The status already created with `key` within the last hour, if any."""
+        earlier = self._idempotency.get(key)
+        if earlier is None or self.clock.now() - earlier[1] >= IDEMPOTENCY_TTL:
+            return None
+        return self.world.get(earlier[0])
+
+    def _publish(self, text: str, parent: Post | None, lang: str, visibility: str) -> Post:
+        """The brand's new status, added to the world (which may schedule an answer back)."""
+        now = self.clock.now()
+        owner = self.owner
+        post = Post(
+            id=self.world.new_id(now),
+            author=owner,
+            created_at=now,
+            text=text,
+            segments=parse_text(text, owner.domain, self.world.directory),
+            lang=lang or (parent.lang if parent else owner.lang),
+            kind="brand_reply" if parent else "brand_post",
+            parent_id=parent.id if parent else None,
+            parent_author=parent.author if parent else None,
+            visibility=visibility,
+        )
+        return self.world.publish(post)
+
+    def _link_headers(
+        self, request: httpx.Request, ids: list[str], kept: Iterable[str]
+    ) -> dict[str, str]:
+        """Mastodon's `Link` header: `next` (older, max_id) and `prev` (newer, min_id)."""
+        if not ids:
+            return {}
+        params = request.url.params
+        base = [(name, value) for name in sorted(kept) for value in params.get_list(name)]
+
+        def url(cursor: str, value: str) -> str:
+            query = urlencode(sorted([*base, (cursor, value)], key=lambda pair: pair[0]))
+            return str(request.url.copy_with(query=query.encode()))
+
+        links = f'<{url("max_id", ids[-1])}>; rel="next", <{url("min_id", ids[0])}>; rel="prev"'
+        return {"Link": links}
+
+
+def _quota_headers(quota: Quota) -> dict[str, str]:
+    return {
+        "X-RateLimit-Limit": str(quota.limit),
+        "X-RateLimit-Remaining": str(quota.remaining),
+        "X-RateLimit-Reset": iso_micros(quota.reset),
+    }
+
+
+def _form(content_type: str, body: bytes) -> dict[str, Any]:
+    """The fields of a JSON or form-encoded body; `ValueError` when it does not parse."""
+    if "application/json" in content_type:
+        data = json.loads(body or b"{}")
+        if not isinstance(data, dict):
+            raise ValueError("expected a JSON object")
+        return data
+    return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))

@@ -1,0 +1,264 @@
+"""The conversation list widget: 100k rows, cursor keys, messages, hostile and wide text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.message import Message
+
+from cmtui.model import Conversation, Platform, Status
+from cmtui.ui.widgets.conversation_list import ConversationList, fit_cells
+
+NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
+HOSTILE_AUTHOR = "[@click=app.quit]x[/]"
+HOSTILE_SUBJECT = "[/] [bold]loud[/bold] [$accent @click=app.screenshot('p','/tmp/t')]r[/]"
+FAMILY = "👨\u200d👩\u200d👧\u200d👦"
+FLAGS = "🇫🇷🇯🇵🇧🇷"
+
+
+def conversation(index: int, **changes: object) -> Conversation:
+    """A conversation whose fields say which row it is; `changes` override any field."""
+    fields: dict[str, object] = {
+        "id": f"c{index}",
+        "account_id": "ml-masto",
+        "platform": Platform.MASTODON,
+        "brand": "Maison Lumière",
+        "subject": f"Subject {index}",
+        "snippet": f"snippet {index}",
+        "last_author": f"Author {index}",
+        "participants": [],
+        "last_activity": NOW - timedelta(minutes=index),
+        "unread": index % 2,
+    }
+    fields.update(changes)
+    return Conversation(**fields)  # type: ignore[arg-type]
+
+
+@cache
+def many(count: int) -> tuple[Conversation, ...]:
+    """`count` conversations, built once per test run (tests never mutate them)."""
+    return tuple(conversation(index) for index in range(count))
+
+
+class ListApp(App[None]):
+    """Composes only the list and records the messages it posts."""
+
+    def __init__(self, conversations: tuple[Conversation, ...] | list[Conversation]) -> None:
+        super().__init__()
+        self.conversations = conversations
+        self.messages: list[Message] = []
+
+    def compose(self) -> ComposeResult:
+        conversation_list = ConversationList(now=lambda: NOW)
+        conversation_list.set_conversations(self.conversations)
+        yield conversation_list
+
+    def on_conversation_list_highlighted(self, message: ConversationList.Highlighted) -> None:
+        self.messages.append(message)
+
+    def on_conversation_list_selected(self, message: ConversationList.Selected) -> None:
+        self.messages.append(message)
+
+    @property
+    def highlighted(self) -> list[str | None]:
+        return [
+            m.conversation_id for m in self.messages if isinstance(m, ConversationList.Highlighted)
+        ]
+
+    @property
+    def selected(self) -> list[str]:
+        return [
+            m.conversation_id for m in self.messages if isinstance(m, ConversationList.Selected)
+        ]
+
+
+def lines(widget: ConversationList) -> list[str]:
+    """The text of every visible line."""
+    return [widget.render_line(y).text for y in range(widget.scrollable_content_region.height)]
+
+
+async def test_hundred_thousand_rows_show_the_first_rows() -> None:
+    app = ListApp(many(100_000))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        widget = app.query_one(ConversationList)
+        shown = lines(widget)
+        assert widget.virtual_size.height == 100_000
+        assert "Subject 0 — snippet 0" in shown[0]
+        assert "Author 29 " in shown[29]
+        assert shown[0].rstrip().endswith("now")
+        assert widget.highlighted_id == "c0"
+        assert app.highlighted == ["c0"]
+
+
+async def test_keys_move_the_cursor_and_post_highlighted() -> None:
+    app = ListApp(many(100_000))
+    async with app.run_test(size=(100, 30)) as pilot:
+        widget = app.query_one(ConversationList)
+        await pilot.press("j", "j", "down", "k")
+        assert widget.highlighted_id == "c2"
+        await pilot.press("G")
+        await pilot.pause()
+        assert widget.highlighted_id == "c99999"
+        assert widget.scroll_offset.y == 100_000 - 30
+        assert "Subject 99999" in lines(widget)[-1]
+        await pilot.press("g")
+        await pilot.pause()
+        assert widget.scroll_offset.y == 0
+        assert app.highlighted == ["c0", "c1", "c2", "c3", "c2", "c99999", "c0"]
+
+
+async def test_page_keys_move_the_cursor_and_the_view_by_a_page() -> None:
+    app = ListApp(many(1_000))
+    async with app.run_test(size=(100, 30)) as pilot:
+        widget = app.query_one(ConversationList)
+        await pilot.press("j", "pagedown", "ctrl+d")
+        assert (widget.cursor, widget.scroll_offset.y) == (61, 60)
+        await pilot.press("pageup")
+        assert (widget.cursor, widget.scroll_offset.y) == (31, 30)
+        await pilot.press("ctrl+u", "ctrl+u")
+        assert (widget.cursor, widget.scroll_offset.y) == (0, 0)
+
+
+async def test_new_items_on_top_keep_the_highlighted_conversation() -> None:
+    rows = list(many(100))
+    app = ListApp(rows)
+    async with app.run_test(size=(100, 30)) as pilot:
+        widget = app.query_one(ConversationList)
+        await pilot.press(*"jjjjj")
+        await pilot.pause()
+        posted = len(app.highlighted)
+        fresh = [conversation(index) for index in range(1000, 1003)]
+        widget.set_conversations(fresh + rows)
+        await pilot.pause()
+        assert widget.highlighted_id == "c5"
+        assert widget.cursor == 8
+        assert len(app.highlighted) == posted  # same conversation: no message
+        assert "Subject 1000" in lines(widget)[0]
+
+
+async def test_losing_the_highlighted_conversation_highlights_its_successor() -> None:
+    rows = list(many(10))
+    app = ListApp(rows)
+    async with app.run_test(size=(100, 30)) as pilot:
+        widget = app.query_one(ConversationList)
+        await pilot.press("j", "j")
+        widget.set_conversations(rows[:2] + rows[3:])
+        await pilot.pause()
+        assert widget.highlighted_id == "c3"
+        assert app.highlighted[-1] == "c3"
+        widget.set_conversations([])
+        await pilot.pause()
+        assert widget.highlighted_id is None
+        assert app.highlighted[-1] is None
+
+
+async def test_enter_and_click_post_selected() -> None:
+    app = ListApp(many(100))
+    async with app.run_test(size=(100, 30)) as pilot:
+        widget = app.query_one(ConversationList)
+        await pilot.press("j", "enter")
+        await pilot.click(ConversationList, offset=(30, 4))
+        await pilot.pause()
+        assert app.selected == ["c1", "c4"]
+        assert widget.highlighted_id == "c4"
+
+
+async def test_select_id_and_update_conversations() -> None:
+    app = ListApp(list(many(100)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        widget = app.query_one(ConversationList)
+        widget.update_conversations([conversation(1, status=Status.DONE, sentiment=-0.8)])
+        await pilot.pause()
+        assert "done Subject 1 —" in lines(widget)[1]
+        assert "▼" in lines(widget)[1]
+        assert widget.select_id("c42")
+        assert not widget.select_id("nope")
+        await pilot.pause()
+        assert widget.cursor == 42
+        assert app.highlighted[-1] == "c42"
+
+
+async def test_hostile_text_renders_literally_and_clicking_it_runs_nothing() -> None:
+    hostile = conversation(0, last_author=HOSTILE_AUTHOR, subject=HOSTILE_SUBJECT, snippet="[/]")
+    app = ListApp([hostile])
+    async with app.run_test(size=(140, 30)) as pilot:
+        widget = app.query_one(ConversationList)
+        strip = widget.render_line(0)
+        assert HOSTILE_AUTHOR in strip.text
+        assert HOSTILE_SUBJECT in strip.text
+        assert all(not segment.style or not segment.style.meta for segment in strip)
+        await pilot.click(ConversationList, offset=(10, 0))
+        await pilot.click(ConversationList, offset=(40, 0))
+        await pilot.pause()
+        assert app.is_running
+        assert app.selected == ["c0", "c0"]
+
+
+@pytest.mark.parametrize("width", [30, 47, 100])
+async def test_wide_graphemes_never_overflow_a_row(width: int) -> None:
+    rows = [
+        conversation(0, last_author=FAMILY * 12, subject="漢字" * 40),
+        conversation(1, last_author=FLAGS * 8, subject=FLAGS * 30, snippet=FAMILY * 30),
+        conversation(2, last_author="a" + FAMILY + "漢" * 20, subject="x" + FLAGS * 30),
+    ]
+    app = ListApp(rows)
+    async with app.run_test(size=(width, 10)) as pilot:
+        await pilot.pause()
+        widget = app.query_one(ConversationList)
+        assert widget.scrollable_content_region.width == width
+        for y in range(3):
+            strip = widget.render_line(y)
+            assert strip.cell_length == width
+            assert "\U0001f1eb" not in strip.text.replace("🇫🇷", "")  # no half flag
+            assert "\u200d " not in strip.text  # no ZWJ sequence cut in half
+
+
+def test_fit_cells_cuts_between_graphemes() -> None:
+    assert fit_cells("short", 10) == "short"
+    assert fit_cells("abcdefgh", 5) == "abcd…"
+    assert fit_cells("🇫🇷🇯🇵🇧🇷", 4) == "🇫🇷…"
+    assert fit_cells("x🇫🇷🇯🇵", 4) == "x🇫🇷…"
+    assert fit_cells(FAMILY * 3, 3) == FAMILY + "…"
+    assert fit_cells("漢字漢字", 4) == "漢…"
+    assert fit_cells("👍🏽👍🏽👍🏽", 4) == "👍🏽…"
+    assert fit_cells("a\u0301\u0301bcdef", 3) == "a\u0301\u0301b…"
+    assert fit_cells("a" * 100_000, 3) == "aa…"
+    assert fit_cells("anything", 0) == ""
+
+
+async def test_empty_list_shows_a_placeholder() -> None:
+    app = ListApp([])
+    async with app.run_test(size=(100, 30)) as pilot:
+        widget = app.query_one(ConversationList)
+        assert lines(widget)[0].strip() == "No conversations yet"
+        assert lines(widget)[1].strip() == ""
+        await pilot.press("j", "G", "enter")
+        await pilot.click(ConversationList, offset=(3, 0))
+        assert widget.highlighted_id is None
+        assert app.selected == []
+
+
+async def test_cursor_style_follows_focus() -> None:
+    app = ListApp(list(many(10)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        widget = app.query_one(ConversationList)
+        focused = widget.render_line(0)
+        widget.blur()
+        await pilot.pause()
+        blurred = widget.render_line(0)
+        assert focused.text == blurred.text
+        assert focused[0] != blurred[0]  # same text, other cursor colours
+
+
+async def test_show_brand_adds_the_brand_column() -> None:
+    app = ListApp(list(many(3)))
+    async with app.run_test(size=(120, 30)) as pilot:
+        widget = app.query_one(ConversationList)
+        assert "Maison" not in widget.render_line(0).text
+        widget.show_brand = True
+        await pilot.pause()
+        assert "Maison Lumière" in widget.render_line(0).text

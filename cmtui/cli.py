@@ -1,6 +1,329 @@
-"""Command-line interface (placeholder until the CLI lands in this same series)."""
+"""Command-line interface: the TUI, the demo, and the headless commands of the contract.
+
+Slow modules (Textual, the sandbox, the analysers) are imported by the command that needs
+them, so `cmtui locate` and `cmtui --help` stay instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from cmtui import __version__, locations
+from cmtui.config import ConfigError, load_config
+from cmtui.locations import LocationError
+from cmtui.secrets import SecretError
+
+if TYPE_CHECKING:
+    from cmtui.model import Message
+    from cmtui.session import Session
+    from cmtui.sync.engine import SyncEvent
+
+EXPORT_FIELDS = (
+    "id",
+    "conversation_id",
+    "account_id",
+    "platform",
+    "kind",
+    "created_at",
+    "author",
+    "text",
+    "url",
+    "lang",
+    "sentiment",
+    "is_own",
+    "parent_id",
+)
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def main() -> int:
+class UsageError(Exception):
+    """Bad input from the command line; printed as one line, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; its help is the reference for every command."""
+    parser = argparse.ArgumentParser(
+        prog="cmtui",
+        description="A terminal social inbox for community managers.",
+        epilog="Without a command, cmtui opens the inbox. Keys: press ? inside the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"cmtui {__version__}")
+    parser.add_argument("--config", type=Path, help="config file (default: `cmtui locate config`)")
+    parser.add_argument("--data-dir", type=Path, help="cache folder (default: `cmtui locate data`)")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="run on the built-in sandbox network, in a throwaway data folder",
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="with --demo: how many times faster than real time the sandbox runs (default 1)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sync = commands.add_parser("sync", help="sync every account without the UI")
+    sync.add_argument("--once", action="store_true", help="one round, then exit")
+    commands.add_parser("watch", help="sync and print new messages as JSON lines on stdout")
+    reply = commands.add_parser(
+        "reply", help="queue a reply to a conversation's latest message from someone else"
+    )
+    reply.add_argument("conversation_id")
+    reply.add_argument("text")
+    export = commands.add_parser("export", help="print cached messages (jsonl or csv)")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.add_argument("--since", help="only messages from this date on (YYYY-MM-DD or ISO time)")
+    commands.add_parser("doctor", help="check config, folders, cache and tokens")
+    locate = commands.add_parser("locate", help="print where cmtui keeps a kind of file")
+    locate.add_argument("what", choices=("config", "data", "themes", "logs"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `cmtui` console script."""
+    os.umask(0o077)  # every folder 0700, every file 0600, whatever the shell's umask
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except (ConfigError, LocationError, SecretError, UsageError) as error:
+        print(f"cmtui: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "locate":
+        print(_locate(args.what))
+        return 0
+    if args.speed <= 0:
+        raise UsageError("--speed must be a positive number")
+    _setup_logging()
+    with _session(args) as session:
+        if args.command is None:
+            return _run_tui(session)
+        if args.command == "sync":
+            return asyncio.run(_sync(session, once=args.once))
+        if args.command == "watch":
+            return asyncio.run(_watch(session))
+        if args.command == "reply":
+            return _reply(session, args.conversation_id, args.text)
+        if args.command == "export":
+            return _export(session, args.format, _parse_since(args.since), sys.stdout)
+        if args.command == "doctor":
+            return _doctor(session)
+    raise UsageError(f"unknown command {args.command!r}")
+
+
+def _locate(what: str) -> Path:
+    paths = {
+        "config": locations.config_file,
+        "data": locations.data_dir,
+        "themes": locations.themes_dir,
+        "logs": locations.log_dir,
+    }
+    return paths[what]()
+
+
+def _setup_logging() -> None:
+    folder = locations.ensure_private_dir(locations.log_dir())
+    logging.basicConfig(
+        filename=folder / "cmtui.log",
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "httpcore"):  # they log full URLs, which may carry tokens
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@contextmanager
+def _session(args: argparse.Namespace) -> Iterator[Session]:
+    from cmtui.session import open_session
+
+    if args.demo:
+        with _demo_session(args) as session:
+            yield session
+        return
+    config_path = args.config or locations.config_file()
+    config = load_config(config_path)
+    if not config.accounts and args.command is None:
+        raise UsageError(
+            f"no accounts in {config_path}; see the README to add one, "
+            "or try `cmtui --demo` (`make demo`)"
+        )
+    data_dir = args.data_dir or locations.data_dir()
+    session = open_session(config, data_dir)
+    try:
+        yield session
+    finally:
+        session.store.close()
+
+
+@contextmanager
+def _demo_session(args: argparse.Namespace) -> Iterator[Session]:
+    from cmtui.sandbox.clock import RealClock
+    from cmtui.sandbox.network import DEMO_START
+    from cmtui.session import sandbox_session
+
+    throwaway = args.data_dir is None
+    data_dir = Path(tempfile.mkdtemp(prefix="cmtui-demo-")) if throwaway else args.data_dir
+    clock = RealClock(DEMO_START, speed=args.speed)
+    session = sandbox_session(data_dir, clock=clock)
+    try:
+        yield session
+    finally:
+        session.store.close()
+        if throwaway:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _run_tui(session: Session) -> int:
+    from cmtui.ui.app import CmtuiApp
+
+    CmtuiApp(session).run()
     return 0
+
+
+async def _sync(session: Session, *, once: bool) -> int:
+    _refuse_read_only(session)
+    _print_problems(session)
+    engine = session.engine()
+    try:
+        if once:
+            await engine.run_once()
+        else:
+            await engine.run()
+    finally:
+        await engine.close()
+    failing = [s for s in engine.states.values() if s.status not in ("live", "starting")]
+    for state in failing:
+        print(f"cmtui: {state.account_id}: {state.status} {state.detail}".rstrip(), file=sys.stderr)
+    return 1 if failing else 0
+
+
+async def _watch(session: Session) -> int:
+    from cmtui.sync.engine import Ingested, OutboxChanged, StateChanged
+
+    _refuse_read_only(session)
+
+    def emit(event: SyncEvent) -> None:
+        if isinstance(event, Ingested):
+            for message in event.messages:
+                _print_json({"event": "message", **_export_row(message)})
+        elif isinstance(event, StateChanged):
+            state = event.state
+            until = state.until.isoformat() if state.until else None
+            _print_json(
+                {
+                    "event": "account",
+                    "account_id": state.account_id,
+                    "status": str(state.status),
+                    "until": until,
+                }
+            )
+        elif isinstance(event, OutboxChanged):
+            item = event.item
+            _print_json(
+                {
+                    "event": "outbox",
+                    "id": item.id,
+                    "state": str(item.state),
+                    "conversation_id": item.conversation_id,
+                }
+            )
+
+    engine = session.engine(emit)
+    try:
+        await engine.run()
+    finally:
+        await engine.close()
+    return 0
+
+
+def _print_json(data: dict[str, object]) -> None:
+    print(json.dumps(data, ensure_ascii=False), flush=True)
+
+
+def _reply(session: Session, conversation_id: str, text: str) -> int:
+    from cmtui.sync.outbox import OutboxError, queue_reply
+
+    _refuse_read_only(session)
+    undo = session.config.outbox.undo_seconds
+    try:
+        item = queue_reply(session.store, conversation_id, text, undo_seconds=undo)
+    except OutboxError as error:
+        raise UsageError(str(error)) from error
+    print(f"queued {item.id}: delivered by the next `cmtui sync` (or the running app)")
+    return 0
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise UsageError(f"--since {value!r}: expected a date like 2026-03-01") from error
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _export_row(message: Message) -> dict[str, object]:
+    data = message.to_dict()
+    return {name: data[name] for name in EXPORT_FIELDS}
+
+
+def _neutralise(value: object) -> object:
+    """Keep spreadsheets from running a cell as a formula (CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _export(session: Session, fmt: str, since: datetime | None, out: TextIO) -> int:
+    messages = session.store.iter_messages(since)
+    if fmt == "jsonl":
+        for message in messages:
+            out.write(json.dumps(_export_row(message), ensure_ascii=False) + "\n")
+        return 0
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_FIELDS)
+    for message in messages:
+        row = _export_row(message)
+        author = message.author
+        row["author"] = (
+            f"{author.display_name} ({author.handle})" if author.display_name else author.handle
+        )
+        writer.writerow([_neutralise(row[name]) for name in EXPORT_FIELDS])
+    return 0
+
+
+def _doctor(session: Session) -> int:
+    from cmtui.doctor import run_checks
+
+    results = run_checks(session)
+    for result in results:
+        print(f"{'ok ' if result.ok else 'BAD'}  {result.what}: {result.detail}")
+    return 0 if all(r.ok for r in results) else 1
+
+
+def _refuse_read_only(session: Session) -> None:
+    if session.read_only:
+        raise UsageError("another cmtui is using this data folder; try again when it has quit")
+
+
+def _print_problems(session: Session) -> None:
+    for problem in session.problems + session.store.notices:
+        print(f"cmtui: {problem}", file=sys.stderr)

@@ -1,0 +1,132 @@
+"""The Textual application: themes, keymap, the inbox screen, and the sync engine's worker."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import ClassVar, Literal
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
+
+from cmtui import locations
+from cmtui.session import Session
+from cmtui.sync.engine import SyncEngine, SyncEvent
+from cmtui.ui.commands import CmtuiCommands
+from cmtui.ui.keys import key_table, unknown_ids
+from cmtui.ui.screens.help import HelpScreen
+from cmtui.ui.screens.inbox import InboxScreen, SyncUpdate
+from cmtui.ui.themes import load_themes
+from cmtui.ui.widgets.composer import Composer
+from cmtui.ui.widgets.conversation_list import ConversationList
+from cmtui.ui.widgets.sources import SourcesTree
+from cmtui.ui.widgets.thread_view import ThreadView
+
+SyncMode = Literal["live", "once", "off"]
+
+
+class CmtuiApp(App[None]):
+    """cmtui: every network's conversations in one keyboard-driven screen.
+
+    | Key(s) | Description |
+    | :- | :- |
+    | q | Quit (pending writes are flushed). |
+    | ? | Show every key. |
+    | ctrl+p | Command palette. |
+    """
+
+    TITLE = "cmtui"
+    CSS_PATH = "cmtui.tcss"
+    COMMANDS = App.COMMANDS | {CmtuiCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Keys", id="app.help"),
+        Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.commands"),
+    ]
+
+    def __init__(self, session: Session, *, sync: SyncMode = "live") -> None:
+        super().__init__()
+        self.session = session
+        self.sync_mode: SyncMode = "off" if session.read_only else sync
+        self.sync_done = asyncio.Event()  # set when a "once" round has finished
+        self.engine: SyncEngine | None = None
+        self.inbox = InboxScreen(session)
+        if session.label:
+            self.sub_title = session.label
+
+    def on_mount(self) -> None:
+        self._load_themes()
+        self._apply_keymap()
+        if self.sync_mode != "off":
+            self.engine = self.session.engine(self._on_sync_event)
+            self.inbox.engine = self.engine
+            self.run_sync()
+        self.push_screen(self.inbox)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            # An SSH drop sends SIGHUP: leave cleanly so the cache is flushed.
+            loop.add_signal_handler(sig, self.exit)
+
+    def _load_themes(self) -> None:
+        themes, problems = load_themes(locations.builtin_themes_dir(), locations.themes_dir())
+        for theme in themes:
+            self.register_theme(theme)
+        wanted = self.session.config.ui.theme
+        if wanted in self.available_themes:
+            self.theme = wanted
+        else:
+            problems.append(f"theme {wanted!r} not found; using {self.theme!r}")
+        for problem in problems:
+            self.notify(problem, severity="warning", timeout=10, markup=False)
+
+    def _apply_keymap(self) -> None:
+        keymap = dict(self.session.config.ui.keymap)
+        unknown = unknown_ids(self.key_owners(), keymap)
+        if unknown:
+            self.notify(
+                f"[ui.keymap] names unknown bindings: {', '.join(unknown)} (see ? for ids)",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
+        self.set_keymap(keymap)
+
+    def key_owners(self) -> dict[str, type[DOMNode]]:
+        """Where each bound key works, for the help screen and the keymap check."""
+        return {
+            "everywhere": type(self),
+            "inbox": InboxScreen,
+            "list": ConversationList,
+            "thread": ThreadView,
+            "sources": SourcesTree,
+            "composer": Composer,
+            "help": HelpScreen,
+        }
+
+    def _on_sync_event(self, event: SyncEvent) -> None:
+        self.inbox.post_message(SyncUpdate(event))
+
+    @work(group="sync", exclusive=True, exit_on_error=False)
+    async def run_sync(self) -> None:
+        """Run the sync engine for as long as the app lives (or one round, in "once" mode)."""
+        assert self.engine is not None
+        if self.sync_mode == "once":
+            try:
+                await self.engine.run_once()
+            finally:
+                self.sync_done.set()
+        else:
+            await self.engine.run()
+
+    def action_help(self) -> None:
+        """Show every key binding."""
+        rows = key_table(self.key_owners(), dict(self.session.config.ui.keymap))
+        self.push_screen(HelpScreen(rows))
+
+    async def on_unmount(self) -> None:
+        self.workers.cancel_group(self, "sync")
+        if self.engine is not None:
+            await self.engine.close()
+        await asyncio.to_thread(self.session.store.close)

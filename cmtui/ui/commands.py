@@ -1,0 +1,42 @@
+"""The command palette provider: views, sync and help, by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+
+from cmtui.ui.screens.inbox import InboxScreen
+from cmtui.ui.widgets.sources import SourcesTree
+
+
+class CmtuiCommands(Provider):
+    """Go to a view, show the keys, or quit, from ctrl+p."""
+
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        app = self.app
+        commands: list[tuple[str, Callable[[], object], str]] = [
+            ("Keys: show every key binding", partial(app.run_action, "help"), "help"),
+        ]
+        screen = app.screen
+        if isinstance(screen, InboxScreen):
+            sources = screen.query_one(SourcesTree)
+            for view in sources.views:
+                message = SourcesTree.ViewChosen(view)
+                commands.append(
+                    (f"View: {view.label}", partial(screen.post_message, message), "view")
+                )
+        return commands
+
+    async def discover(self) -> Hits:
+        for name, callback, help_text in self._commands():
+            yield DiscoveryHit(Content(name), callback, text=name, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, callback, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, text=name, help=help_text)

@@ -1,0 +1,376 @@
+"""The main screen: sources, the conversation list and the thread with its composer."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message as TextualMessage
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer
+
+from cmtui.model import Conversation, Message, OutboxItem, OutboxState, Status
+from cmtui.platforms.base import Limits
+from cmtui.session import Session
+from cmtui.store import StoreError
+from cmtui.sync import outbox
+from cmtui.sync.engine import Ingested, OutboxChanged, StateChanged, SyncEngine, SyncEvent
+from cmtui.ui.widgets.composer import Composer, ReplyContext
+from cmtui.ui.widgets.conversation_list import ConversationList
+from cmtui.ui.widgets.sources import SourcesTree
+from cmtui.ui.widgets.status_bar import StatusBar
+from cmtui.ui.widgets.thread_view import ThreadView
+from cmtui.views import BUILTIN_VIEWS, View
+
+PANES = ("sources", "conversations", "thread-pane")
+DEFAULT_LIMITS = Limits(max_length=500)
+
+
+class SyncUpdate(TextualMessage):
+    """Something the sync engine did, delivered to the screen that owns the state."""
+
+    def __init__(self, event: SyncEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+class InboxScreen(Screen[None]):
+    """Three panes side by side, or one at a time on a narrow terminal.
+
+    | Key(s) | Description |
+    | :- | :- |
+    | tab / shift+tab | Next / previous pane. |
+    | enter | Open the highlighted conversation. |
+    | r | Reply to the open conversation. |
+    | u | Undo the last reply while it waits in the outbox. |
+    | d | Mark the conversation done (again: reopen it). |
+    | escape | Back: close the composer, or go back one pane. |
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "pane(1)", "Next pane", show=False, id="inbox.next_pane"),
+        Binding("shift+tab", "pane(-1)", "Previous pane", show=False, id="inbox.previous_pane"),
+        Binding("r", "reply", "Reply", id="inbox.reply"),
+        Binding("u", "undo", "Undo send", id="inbox.undo"),
+        Binding("d", "toggle_done", "Done", id="inbox.done"),
+        Binding("escape", "back", "Back", show=False, id="inbox.back"),
+    ]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.engine: SyncEngine | None = None
+        self.conversations: dict[str, Conversation] = {}
+        self.outbox_items: dict[str, OutboxItem] = {}
+        self.view: View = BUILTIN_VIEWS[0]
+        self.open_id: str | None = None  # the conversation shown in the thread pane
+        self.active_pane = "conversations"
+
+    def compose(self) -> ComposeResult:
+        now = self.session.clock
+        with Horizontal(id="panes"):
+            yield SourcesTree(self.session.config, id="sources")
+            conversation_list = ConversationList(id="conversations")
+            conversation_list.now = now
+            conversation_list.show_brand = len(self.session.config.brands) > 1
+            yield conversation_list
+            with Vertical(id="thread-pane"):
+                yield ThreadView(id="thread", now=now)
+                yield Composer(id="composer")
+        yield StatusBar(id="status", now=now)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ConversationList).focus()
+        self._show_pane("conversations")
+        self.load_cache()
+
+    # --- state from the cache and the engine ----------------------------------------------
+
+    @work(thread=True, group="cache", exclusive=True)
+    def load_cache(self) -> None:
+        """Read the conversation summaries and the outbox off the UI thread."""
+        store = self.session.store
+        conversations = store.conversations()
+        items = store.outbox()
+        self.app.call_from_thread(self._cache_loaded, conversations, items)
+
+    def _cache_loaded(self, conversations: list[Conversation], items: list[OutboxItem]) -> None:
+        self.conversations = {c.id: c for c in conversations}
+        self.outbox_items = {i.id: i for i in outbox.pending(items)}
+        self._refresh_list()
+        self._refresh_status()
+        for notice in self.session.store.notices + self.session.problems:
+            self.notify(notice, title="cmtui", severity="warning", timeout=10, markup=False)
+
+    @on(SyncUpdate)
+    def _on_sync(self, message: SyncUpdate) -> None:
+        event = message.event
+        if isinstance(event, Ingested):
+            for conversation in event.conversations:
+                self.conversations[conversation.id] = conversation
+            self._refresh_list()
+            if self.open_id in {c.id for c in event.conversations}:
+                self.show_thread(self.open_id, keep_position=True)
+        elif isinstance(event, StateChanged):
+            self._refresh_status()
+        elif isinstance(event, OutboxChanged):
+            self._outbox_changed(event.item)
+
+    def _outbox_changed(self, item: OutboxItem) -> None:
+        if item.state in (OutboxState.SENT, OutboxState.CANCELLED):
+            self.outbox_items.pop(item.id, None)
+        else:
+            self.outbox_items[item.id] = item
+        if item.state is OutboxState.FAILED:
+            self.notify(
+                item.error or "reply failed", title="Reply not sent", severity="error", markup=False
+            )
+        self._refresh_status()
+        if item.conversation_id == self.open_id:
+            self.show_thread(item.conversation_id, keep_position=True)
+
+    def _refresh_list(self) -> None:
+        conversation_list = self.query_one(ConversationList)
+        conversation_list.set_conversations(self.view.apply(self.conversations.values()))
+        sources = self.query_one(SourcesTree)
+        counts = {view.id: 0 for view in sources.views}
+        unread = [c for c in self.conversations.values() if c.unread]
+        for view in sources.views:
+            counts[view.id] = sum(1 for c in unread if view.predicate(c))
+        sources.show_counts(counts)
+
+    def _refresh_status(self) -> None:
+        states = self.engine.states if self.engine is not None else {}
+        problem = "read-only: another cmtui uses this data folder" if self.session.read_only else ""
+        self.query_one(StatusBar).show(states, queued=len(self.outbox_items), problem=problem)
+
+    # --- the thread pane -------------------------------------------------------------------
+
+    @on(SourcesTree.ViewChosen)
+    def _view_chosen(self, message: SourcesTree.ViewChosen) -> None:
+        self.view = message.view
+        self._refresh_list()
+
+    @on(ConversationList.Highlighted)
+    def _highlighted(self, message: ConversationList.Highlighted) -> None:
+        if message.conversation_id is not None and not self._narrow:
+            self.show_thread(message.conversation_id)
+
+    @on(ConversationList.Selected)
+    def _selected(self, message: ConversationList.Selected) -> None:
+        self.show_thread(message.conversation_id)
+        self.mark_read(message.conversation_id)
+        if self.engine is not None:
+            self.refresh_remote_thread(message.conversation_id)
+        if self._narrow:
+            self._show_pane("thread-pane")
+            self.query_one(ThreadView).focus()
+
+    @work(thread=True, group="thread", exclusive=True)
+    def show_thread(self, conversation_id: str, keep_position: bool = False) -> None:
+        """Load a conversation's messages off the UI thread and show them."""
+        messages = self.session.store.thread(conversation_id)
+        self.app.call_from_thread(self._thread_loaded, conversation_id, messages, keep_position)
+
+    def _thread_loaded(self, conversation_id: str, messages: list[Message], keep: bool) -> None:
+        same = conversation_id == self.open_id
+        self.open_id = conversation_id
+        conversation = self.conversations.get(conversation_id)
+        thread = self.query_one(ThreadView)
+        if conversation is not None:
+            thread.border_title = Text(conversation.subject or conversation.snippet)
+        pending = [i for i in self.outbox_items.values() if i.conversation_id == conversation_id]
+        pending.sort(key=lambda i: i.created_at)
+        thread.show(messages, pending, keep_position=keep and same)
+
+    @work(group="remote-thread", exclusive=True)
+    async def refresh_remote_thread(self, conversation_id: str) -> None:
+        """Ask the network for the whole thread; the store tells us if anything is new."""
+        if self.engine is not None:
+            await self.engine.refresh_thread(conversation_id)
+
+    @work(thread=True, group="cache-write")
+    def mark_read(self, conversation_id: str) -> None:
+        """Clear the unread count in the cache and in the list."""
+        if self.session.read_only:
+            return
+        conversation = self.session.store.mark_read(conversation_id)
+        if conversation is not None:
+            self.app.call_from_thread(self._conversation_saved, conversation)
+
+    def _conversation_saved(self, conversation: Conversation) -> None:
+        self.conversations[conversation.id] = conversation
+        self._refresh_list()
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def action_reply(self) -> None:
+        """Open the composer on the conversation shown in the thread pane."""
+        conversation_id = self.open_id or self.query_one(ConversationList).highlighted_id
+        if conversation_id is None:
+            self.notify("Select a conversation first.", markup=False)
+            return
+        if self.session.read_only:
+            self.notify(
+                "Read-only: another cmtui writes this data folder.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.open_composer(conversation_id)
+
+    @work(thread=True, group="thread", exclusive=True)
+    def open_composer(self, conversation_id: str) -> None:
+        """Find what the reply answers (off the UI thread), then open the composer."""
+        thread = self.session.store.thread(conversation_id)
+        try:
+            target = outbox.reply_target(thread)
+        except outbox.OutboxError as error:
+            self.app.call_from_thread(self.notify, str(error), markup=False)
+            return
+        self.app.call_from_thread(self._open_composer, conversation_id, thread, target)
+
+    def _open_composer(self, conversation_id: str, thread: list[Message], target: Message) -> None:
+        self._thread_loaded(conversation_id, thread, False)
+        conversation = self.conversations.get(conversation_id)
+        brand = self.session.brand(conversation.brand if conversation else "")
+        limits = self.engine.limits(target.account_id) if self.engine else DEFAULT_LIMITS
+        mention = f"{target.author.handle} " if target.author.handle.startswith("@") else ""
+        signature = f"\n\n{brand.signature}" if brand.signature else ""
+        context = ReplyContext(
+            conversation_id=conversation_id,
+            recipient=target.author.handle,
+            limits=limits,
+            rules=brand.tone,
+            signature=brand.signature,
+            prefill=f"{mention}{signature}",
+        )
+        if self._narrow:
+            self._show_pane("thread-pane")
+        self.query_one(Composer).open(context)
+
+    @on(Composer.Send)
+    def _send(self, message: Composer.Send) -> None:
+        self.queue(message.conversation_id, message.text)
+
+    @work(thread=True, group="cache-write")
+    def queue(self, conversation_id: str, text: str) -> None:
+        """Write the reply to the outbox (durable) and let the engine deliver it."""
+        undo = self.session.config.outbox.undo_seconds
+        try:
+            item = outbox.queue_reply(
+                self.session.store,
+                conversation_id,
+                text,
+                undo_seconds=undo,
+                now=self.session.clock(),
+            )
+        except (outbox.OutboxError, StoreError) as error:
+            self.app.call_from_thread(self._queue_failed, str(error))
+            return
+        self.app.call_from_thread(self._queued, item)
+
+    def _queue_failed(self, reason: str) -> None:
+        # The draft stays in the composer: nothing typed is lost.
+        self.notify(reason, title="Reply not queued", severity="error", markup=False)
+
+    def _queued(self, item: OutboxItem) -> None:
+        self.query_one(Composer).discard()
+        self._outbox_changed(item)
+        self.query_one(ThreadView).focus()
+        if self.engine is not None:
+            self.engine.wake_outbox()
+
+    def action_undo(self) -> None:
+        """Cancel the newest reply still waiting in its undo window, back into the composer."""
+        now = self.session.clock()
+        waiting = [
+            i
+            for i in self.outbox_items.values()
+            if i.state is OutboxState.QUEUED and i.not_before is not None and i.not_before > now
+        ]
+        if not waiting:
+            self.notify("Nothing to undo.", markup=False)
+            return
+        self.undo(max(waiting, key=lambda i: i.created_at))
+
+    @work(thread=True, group="cache-write")
+    def undo(self, item: OutboxItem) -> None:
+        """Cancel `item` and put its text back in the composer."""
+        try:
+            cancelled = outbox.cancel(self.session.store, item.id)
+        except (outbox.OutboxError, StoreError) as error:
+            self.app.call_from_thread(self.notify, str(error), markup=False)
+            return
+        self.app.call_from_thread(self._undone, cancelled)
+
+    def _undone(self, item: OutboxItem) -> None:
+        self._outbox_changed(item)
+        self.notify("Reply cancelled; it is back in the composer.", markup=False)
+        self.query_one(Composer).remember(item.conversation_id, item.text)
+        self.open_composer(item.conversation_id)
+
+    def action_toggle_done(self) -> None:
+        """Mark the highlighted conversation done, or reopen it."""
+        conversation_id = self.query_one(ConversationList).highlighted_id
+        conversation = self.conversations.get(conversation_id or "")
+        if conversation is None or self.session.read_only:
+            return
+        status = Status.OPEN if conversation.status is Status.DONE else Status.DONE
+        self.save(replace(conversation, status=status, unread=0))
+
+    @work(thread=True, group="cache-write")
+    def save(self, conversation: Conversation) -> None:
+        """Write a triage change to the cache."""
+        self.session.store.save_conversation(conversation)
+        self.app.call_from_thread(self._conversation_saved, conversation)
+
+    def action_back(self) -> None:
+        composer = self.query_one(Composer)
+        if composer.has_class("-open"):
+            composer.close()
+            self.query_one(ThreadView).focus()
+        elif self._narrow and self.active_pane != "conversations":
+            self._show_pane("conversations")
+            self.query_one(ConversationList).focus()
+
+    def action_pane(self, step: int) -> None:
+        """Move the focus to the next or previous pane."""
+        index = (PANES.index(self.active_pane) + step) % len(PANES)
+        pane = PANES[index]
+        self._show_pane(pane)
+        target: Widget = (
+            self.query_one(ThreadView) if pane == "thread-pane" else self.query_one(f"#{pane}")
+        )
+        target.focus()
+
+    # --- layout ----------------------------------------------------------------------------
+
+    @property
+    def _narrow(self) -> bool:
+        return self.size.width < self.session.config.ui.narrow_width
+
+    def on_resize(self) -> None:
+        self.set_class(self._narrow, "-narrow")
+
+    def _show_pane(self, pane: str) -> None:
+        self.active_pane = pane
+        for name in PANES:
+            self.set_class(name == pane, f"-show-{name}")
+        self.set_class(self._narrow, "-narrow")
+
+    def on_descendant_focus(self, event: object) -> None:
+        focused = self.focused
+        for pane in PANES:
+            container = self.query_one(f"#{pane}")
+            if focused is not None and (focused is container or container in focused.ancestors):
+                if pane != self.active_pane:
+                    self._show_pane(pane)
+                return

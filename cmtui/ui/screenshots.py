@@ -1,0 +1,96 @@
+"""Render the README's screenshots from the sandbox at a fixed clock: `make screenshots`.
+
+The same scenes back the snapshot tests, so what the README shows is what the tests pin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from cmtui.sandbox.clock import ManualClock
+from cmtui.sandbox.network import DEMO_START
+from cmtui.session import Session, sandbox_session
+from cmtui.ui.app import CmtuiApp
+
+# Deep enough into the scenario that the history fills the inbox and the crisis has begun.
+SHOT_TIME = DEMO_START + timedelta(hours=6)
+
+
+@dataclass(frozen=True, slots=True)
+class Scene:
+    """A screenshot: a name, a terminal size, and the keys pressed before it is taken."""
+
+    name: str
+    size: tuple[int, int]
+    keys: tuple[str, ...] = ()
+
+
+SCENES = (
+    Scene("inbox", (120, 36), ("down", "enter")),
+    Scene("inbox-narrow", (80, 24)),
+    Scene("thread-narrow", (80, 24), ("enter",)),
+    Scene("composer", (120, 36), ("enter", "r")),
+)
+
+
+def scene_app(data_dir: Path) -> CmtuiApp:
+    """The app on a sandbox session at SHOT_TIME, syncing exactly once."""
+    clock = ManualClock(SHOT_TIME)
+    session: Session = sandbox_session(data_dir, clock=clock)
+    return CmtuiApp(session, sync="once")
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait until the app's workers (but the live sync) are done and the screen is idle."""
+    for _ in range(3):
+        busy = [w for w in pilot.app.workers if not w.is_finished and w.group != "sync"]
+        await asyncio.gather(*(w.wait() for w in busy), return_exceptions=True)
+        await pilot.pause()
+
+
+def run_before(scene: Scene) -> Callable[[Pilot[None]], Awaitable[None]]:
+    """What to do in a scene before the picture: wait for the sync round, press the keys."""
+
+    async def prepare(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, CmtuiApp)
+        await app.sync_done.wait()
+        await settle(pilot)
+        for key in scene.keys:
+            await pilot.press(key)
+            await settle(pilot)
+
+    return prepare
+
+
+async def render(scene: Scene, folder: Path) -> Path:
+    """Write one scene's SVG into `folder`."""
+    with tempfile.TemporaryDirectory(prefix="cmtui-shot-") as data_dir:
+        app = scene_app(Path(data_dir))
+        async with app.run_test(size=scene.size) as pilot:
+            await run_before(scene)(pilot)
+            svg = app.export_screenshot(title=f"cmtui — {scene.name}")
+    path = folder / f"{scene.name}.svg"
+    path.write_text(svg, encoding="utf-8")
+    return path
+
+
+def main(argv: list[str]) -> int:
+    """`python -m cmtui.ui.screenshots FOLDER`."""
+    folder = Path(argv[1] if len(argv) > 1 else "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    for scene in SCENES:
+        print(asyncio.run(render(scene, folder)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))

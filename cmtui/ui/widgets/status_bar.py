@@ -1,0 +1,99 @@
+"""The status bar: each account's sync state, the outbox, and the latest alert."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import Static
+
+from cmtui.model import utcnow
+from cmtui.sync.engine import AccountState, AccountStatus
+
+_MARKS: dict[AccountStatus, tuple[str, str]] = {
+    AccountStatus.STARTING: ("○", "status-bar--muted"),
+    AccountStatus.SYNCING: ("⟳", "status-bar--muted"),
+    AccountStatus.LIVE: ("●", "status-bar--ok"),
+    AccountStatus.RATE_LIMITED: ("◐", "status-bar--warn"),
+    AccountStatus.OFFLINE: ("○", "status-bar--warn"),
+    AccountStatus.DEGRADED: ("◌", "status-bar--warn"),
+    AccountStatus.NEEDS_LOGIN: ("✗", "status-bar--error"),
+}
+
+
+def describe(state: AccountState, now: datetime) -> str:
+    """The words for one account's state, e.g. "rate-limited until 14:05"."""
+    if state.status is AccountStatus.RATE_LIMITED and state.until is not None:
+        local = state.until.astimezone()
+        return f"rate-limited until {local:%H:%M}"
+    if state.status is AccountStatus.LIVE and state.last_sync is not None:
+        return "live"
+    return str(state.status)
+
+
+class StatusBar(Static):
+    """One line at the bottom: `● ml-masto live  ◐ ml-x rate-limited until 14:05  ✉ 2 queued`."""
+
+    COMPONENT_CLASSES = {
+        "status-bar--ok",
+        "status-bar--warn",
+        "status-bar--error",
+        "status-bar--muted",
+    }
+
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+        background: $panel;
+        color: $foreground;
+        padding: 0 1;
+        & > .status-bar--ok { color: $text-success; }
+        & > .status-bar--warn { color: $text-warning; }
+        & > .status-bar--error { color: $text-error; text-style: bold; }
+        & > .status-bar--muted { color: $text-muted; }
+    }
+    """
+
+    def __init__(self, *, now: Callable[[], datetime] = utcnow, id: str | None = None) -> None:
+        super().__init__(id=id, markup=False)
+        self.now = now
+        self.states: dict[str, AccountState] = {}
+        self.queued = 0
+        self.problem = ""  # a store or outbox problem the user must see
+
+    def show(
+        self,
+        states: Mapping[str, AccountState],
+        *,
+        queued: int | None = None,
+        problem: str | None = None,
+    ) -> None:
+        """Redraw with new states (and optionally the outbox count and a problem)."""
+        self.states = dict(states)
+        if queued is not None:
+            self.queued = queued
+        if problem is not None:
+            self.problem = problem
+        self.update(self._line())
+
+    def _line(self) -> Text:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        now = self.now()
+        for state in self.states.values():
+            mark, part = _MARKS[state.status]
+            style = self.get_component_rich_style(part, partial=True)
+            line.append(f"{mark} ", style)
+            line.append(f"{state.account_id} ")
+            line.append(describe(state, now), style)
+            line.append("   ")
+        if self.queued:
+            line.append(
+                f"✉ {self.queued} in outbox   ",
+                self.get_component_rich_style("status-bar--warn", partial=True),
+            )
+        if self.problem:
+            line.append(
+                self.problem, self.get_component_rich_style("status-bar--error", partial=True)
+            )
+        return line

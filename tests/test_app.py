@@ -1,0 +1,144 @@
+"""The real app on the sandbox network, driven with Textual's Pilot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from cmtui.model import OutboxState
+from cmtui.sandbox.clock import ManualClock
+from cmtui.session import sandbox_session
+from cmtui.ui.app import CmtuiApp
+from cmtui.ui.screens.help import HelpScreen
+from cmtui.ui.screenshots import SHOT_TIME, settle
+from cmtui.ui.widgets.composer import Composer
+from cmtui.ui.widgets.conversation_list import ConversationList
+from cmtui.ui.widgets.thread_view import ThreadView
+
+HOSTILE = "[@click=app.quit]x[/]"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(SHOT_TIME)
+
+
+@pytest.fixture
+def app(tmp_path: Path, clock: ManualClock) -> Iterator[CmtuiApp]:
+    session = sandbox_session(tmp_path / "data", clock=clock)
+    yield CmtuiApp(session, sync="once")
+
+
+def screen_text(app: CmtuiApp) -> str:
+    """Every visible line of the thread view, as plain text."""
+    thread = app.screen.query_one(ThreadView)
+    return "\n".join(thread.render_line(y).text for y in range(thread.size.height))
+
+
+async def ready(app: CmtuiApp, pilot: Pilot[None]) -> ConversationList:
+    await app.sync_done.wait()
+    await settle(pilot)
+    return app.screen.query_one(ConversationList)
+
+
+async def test_inbox_fills_and_a_thread_opens(app: CmtuiApp) -> None:
+    async with app.run_test(size=(120, 36)) as pilot:
+        conversations = await ready(app, pilot)
+        assert conversations.conversation_count > 20
+        first = conversations.highlighted_id
+        await pilot.press("j")
+        assert conversations.highlighted_id not in (None, first)
+        await pilot.press("enter")
+        await settle(pilot)
+        thread = app.screen.query_one(ThreadView)
+        assert thread.message_count >= 1
+        assert app.screen.conversations[conversations.highlighted_id].unread == 0  # type: ignore[attr-defined]
+
+
+async def test_reply_goes_through_the_outbox_and_appears_in_the_thread(
+    app: CmtuiApp, clock: ManualClock
+) -> None:
+    async with app.run_test(size=(120, 36)) as pilot:
+        conversations = await ready(app, pilot)
+        await pilot.press("enter", "r")
+        await settle(pilot)
+        composer = app.screen.query_one(Composer)
+        assert composer.has_class("-open")
+        assert composer.text_area.text.startswith("@")  # the recipient is mentioned
+        composer.text_area.insert("Merci, we are on it")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        store = app.session.store
+        (item,) = store.outbox()
+        assert item.state is OutboxState.QUEUED
+        assert "sends in" in screen_text(app)
+        clock.advance(timedelta(seconds=10))
+        assert app.engine is not None
+        await app.engine.deliver_due()
+        await settle(pilot)
+        assert store.outbox()[0].state is OutboxState.SENT
+        thread = store.thread(conversations.highlighted_id or "")
+        assert thread[-1].is_own and "we are on it" in thread[-1].text
+        assert "we are on it" in screen_text(app)
+
+
+async def test_undo_puts_the_reply_back_in_the_composer(app: CmtuiApp) -> None:
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("enter", "r")
+        await settle(pilot)
+        composer = app.screen.query_one(Composer)
+        composer.text_area.load_text("Oops, wrong customer")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert app.session.store.outbox()[0].state is OutboxState.CANCELLED
+        assert composer.text_area.text == "Oops, wrong customer"
+
+
+async def test_hostile_sandbox_post_renders_literally_and_runs_nothing(app: CmtuiApp) -> None:
+    async with app.run_test(size=(120, 36)) as pilot:
+        conversations = await ready(app, pilot)
+        store = app.session.store
+        hostile_ids = store.search("click=app.quit")
+        assert hostile_ids, "the sandbox troll post should be in the cache"
+        assert conversations.select_id(hostile_ids[0])
+        await pilot.press("enter")
+        await settle(pilot)
+        shown = screen_text(app)
+        assert HOSTILE in shown or "[/]" in shown
+        assert "\x1b" not in shown
+        await pilot.click(ThreadView)
+        await pilot.click(ConversationList)
+        await pilot.pause()
+        assert app.is_running  # the markup did not become a quit action
+
+
+async def test_narrow_terminal_shows_one_pane_at_a_time(app: CmtuiApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        conversations = await ready(app, pilot)
+        thread = app.screen.query_one("#thread-pane")
+        assert conversations.display and not thread.display
+        await pilot.press("enter")
+        await settle(pilot)
+        assert thread.display and not conversations.display
+        await pilot.press("escape")
+        await pilot.pause()
+        assert conversations.display and not thread.display
+
+
+async def test_help_lists_every_binding_id(app: CmtuiApp) -> None:
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        ids = {row.id for row in app.screen.rows}
+        assert {"app.quit", "inbox.reply", "composer.send", "list.down"} <= ids
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)

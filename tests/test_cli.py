@@ -1,0 +1,83 @@
+"""The command-line contract: paths, clear errors, headless sync, reply and export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from cmtui.cli import _neutralise, main
+
+
+@pytest.fixture(autouse=True)
+def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+        monkeypatch.setenv(var, str(tmp_path / var.lower()))
+    monkeypatch.delenv("CMTUI_CONFIG", raising=False)
+    monkeypatch.delenv("CMTUI_DATA_DIR", raising=False)
+
+
+def test_locate_honours_cmtui_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CMTUI_CONFIG", str(tmp_path / "elsewhere.toml"))
+    assert main(["locate", "config"]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "elsewhere.toml")
+
+
+def test_bad_config_is_one_clear_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[[brands]]\nname = "B"\n\n[[accounts]]\nid = "a"\nbrand = "B"\n'
+        'platform = "myspace"\nbase_url = "https://x.example"\ntoken = { env = "T" }\n'
+    )
+    assert main(["--config", str(config), "doctor"]) == 2
+    err = capsys.readouterr().err
+    assert "config.toml:7" in err and "accounts[0].platform" in err and "myspace" in err
+    assert "Traceback" not in err
+
+
+def test_no_accounts_points_to_the_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--config", str(tmp_path / "missing.toml")]) == 2
+    assert "--demo" in capsys.readouterr().err
+
+
+def test_demo_sync_then_export_and_reply(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = str(tmp_path / "demo-data")
+    assert main(["--demo", "--data-dir", data, "sync", "--once"]) == 0
+    capsys.readouterr()
+    assert main(["--demo", "--data-dir", data, "export"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) > 20
+    assert {"id", "conversation_id", "text", "author", "created_at", "sentiment"} <= set(rows[0])
+
+    assert main(["--demo", "--data-dir", data, "export", "--format", "csv"]) == 0
+    table = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert table[0][:2] == ["id", "conversation_id"] and len(table) == len(rows) + 1
+
+    conversation = rows[-1]["conversation_id"]
+    assert main(["--demo", "--data-dir", data, "reply", conversation, "Merci !"]) == 0
+    assert "queued" in capsys.readouterr().out
+    assert main(["--demo", "--data-dir", data, "reply", "nope:1", "hello"]) == 2
+    assert "nope:1" in capsys.readouterr().err
+
+
+def test_export_since_rejects_a_bad_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = str(tmp_path / "d")
+    assert main(["--demo", "--data-dir", data, "export", "--since", "yesterday"]) == 2
+    assert "--since" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("cell", ['=HYPERLINK("x")', "+1", "-2+3", "@SUM(A1)"])
+def test_csv_cells_cannot_become_formulas(cell: str) -> None:
+    assert _neutralise(cell) == "'" + cell
+    assert _neutralise("plain text") == "plain text"

@@ -3,56 +3,73 @@
 A data folder holds:
 
     cmtui.lock                          flock'ed by the one process allowed to write
-    cache.json (+ .bak1..3)             _meta (schema version), conversation summaries, cursors
+    cache.json (+ .bak1..3)             _meta (schema version) and sync cursors
     outbox.json (+ .bak1..3)            replies on their way out
+    summaries/                          conversation summaries: a base, a journal of changes
+                                        and the first screen (see `cmtui.store.summaries`)
     messages/<account>/<YYYY-MM>.json   messages, one partition per account and month (UTC)
 
-The summary table alone lists the inbox; a partition is read the first time a thread, a search,
-an export or new messages of its account need it. Every change is on disk (atomic, fsynced)
-when the call that made it returns. If a write fails, the call raises `StoreWriteError`, the
-file keeps its previous version and the change stays pending: the next change or `flush()`
-writes it. Partitions are written before `cache.json`, so a cursor never gets ahead of the
-messages it stands for.
+Reading. `Store.open` reads the small files and the first screen only: enough for
+`recent_conversations()`. The rest of the summaries, and the indexes over messages (where each
+lives, which form a conversation, which words each uses), are built on first need, account by
+account; `warm()` builds them all and is meant to run in a thread at start-up. A few message
+partitions at most are held in memory at a time.
+
+Durability. A call that changes the cache returns once the change is on disk: every file it
+touched was replaced atomically and fsynced, folder included (see `storage`). When
+`add_messages` returns, its messages are in their partitions and the summaries in a journal
+file: a crash or SIGKILL after that loses none of them, and one before it leaves every file
+whole, in its old or new version. Partitions are written first, then summaries, then
+`cache.json`, so a cursor is never ahead of the messages it stands for, nor a summary ahead of
+its messages. If a write fails, the call raises `StoreWriteError`, the file keeps its previous
+version, the change stays pending, and the next change or `flush()` writes it. Nothing is held
+back otherwise, so SIGHUP or SIGTERM need nothing beyond the `close()` the app calls on exit.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import re
 import stat
+import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from itertools import groupby
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
-from cmtui.model import Conversation, Message, OutboxItem
+from cmtui.model import Conversation, Message, OutboxItem, parse_time
 from cmtui.store import schema
 from cmtui.store.docfile import DocFile, KeyedTable, Prepare
 from cmtui.store.errors import CorruptFile, ReadOnlyStore, StoreError, StoreWriteError
-from cmtui.store.index import MessageIndex
+from cmtui.store.index import MessageIndex, SearchIndex, words_of
 from cmtui.store.lock import DataDirLock
+from cmtui.store.partitions import MESSAGES, Partitions
 from cmtui.store.storage import Tables, make_private_dir, sweep_temp_files
+from cmtui.store.summaries import Summaries
 from cmtui.store.summary import summarize, with_triage
 
 MAIN_FILE = "cache.json"
 OUTBOX_FILE = "outbox.json"
 MESSAGES_DIR = "messages"
+SUMMARIES_DIR = "summaries"
 BACKUPS = 3
 
-_CONVERSATIONS, _CURSORS, _OUTBOX, _MESSAGES = "conversations", "cursors", "outbox", "messages"
-_MAIN_KEYS = {_CONVERSATIONS: "id", _CURSORS: "key"}
-_PARTITIONS = "partitions"  # in a summary document: the partitions holding its messages
-_MONTH_FILE = re.compile(r"\d{4}-\d{2}\.json")
-
-Record = TypeVar("Record", Conversation, OutboxItem)
+_CURSORS, _OUTBOX = "cursors", "outbox"
+_LEGACY_CONVERSATIONS = "conversations"  # the summaries' table in cache.json up to schema 1
 
 
 class Store:
-    """The local cache: conversation summaries, messages, cursors, the outbox. Thread-safe."""
+    """The local cache: conversation summaries, messages, cursors, the outbox. Thread-safe.
+
+    Records handed out are copies: changing one does not change the cache.
+    """
 
     def __init__(self, data_dir: Path, *, lock: DataDirLock | None) -> None:
         """Use `Store.open`: it takes the lock this constructor is handed."""
@@ -62,21 +79,35 @@ class Store:
         self._lock = lock
         self._mutex = threading.RLock()
         self._closed = False
-        self._parts: dict[str, DocFile] = {}
-        self._loaded_dirs: set[str] = set()
         self._index = MessageIndex()
+        self._words = SearchIndex()
+        self._indexed_parts: set[str] = set()
+        self._indexed_dirs: set[str] = set()
         main_path = data_dir / MAIN_FILE
         self._main = self._load(
             main_path,
-            _MAIN_KEYS,
+            {_CURSORS: "key"},
             lambda data: schema.upgrade(data, main_path, writable=not self.read_only),
             BACKUPS,
         )
         if not self.read_only:
             sweep_temp_files(data_dir)
         self._outbox = self._load(data_dir / OUTBOX_FILE, {_OUTBOX: "id"}, backups=BACKUPS)
-        self._conversations = self._parse_all(self._main, _CONVERSATIONS, Conversation.from_dict)
-        self._outbox_items = self._parse_all(self._outbox, _OUTBOX, OutboxItem.from_dict)
+        self._outbox_items = self._parse_outbox()
+        self._parts = Partitions(
+            data_dir / MESSAGES_DIR,
+            lambda path: self._load(path, {MESSAGES: "id"}, _check_messages),
+        )
+        self._summaries = Summaries(
+            data_dir / SUMMARIES_DIR,
+            lock=self._mutex,
+            writable=not self.read_only,
+            notices=self.notices,
+        )
+        legacy = self._main.data.pop(_LEGACY_CONVERSATIONS, None)
+        if legacy is not None:  # written to summaries/ before cache.json drops them
+            self._summaries.adopt(legacy.values(), main_path)
+            self._main.dirty = True
         if not self.read_only:
             try:
                 self._flush()
@@ -109,11 +140,29 @@ class Store:
                 lock.release()
             raise
 
+    def warm(self) -> None:
+        """Read every summary and index every partition now, one partition per turn of the
+        lock so other calls are served meanwhile. Meant for a thread at start-up: a call
+        needing an index builds it otherwise, and then it makes its caller wait."""
+        with self._mutex:
+            self._check_open()
+            self._summaries.load()
+            keys = self._parts.listing()
+        for key in keys:
+            with self._mutex:
+                if self._closed:
+                    return
+                self._partition(key)
+        with self._mutex:
+            self._indexed_dirs.update(_account_dir_of(key) for key in keys)
+            self._parts.release()  # what a warm-up read is not what the user reads next
+
     # -- conversations ---------------------------------------------------------------------
 
     def add_messages(self, messages: Iterable[Message], *, brand: str = "") -> list[Conversation]:
         """Store messages (idempotent on `Message.id`; a changed copy is an edit) and update
-        their conversations' summaries. Returns the summaries that changed.
+        their conversations' summaries, in one write per file. Returns the summaries that
+        changed. Pass a whole sync round at once: each call costs a write.
 
         A message whose `parent_id` names a stored message joins that message's conversation.
         `brand` is given to conversations this batch creates.
@@ -122,33 +171,41 @@ class Store:
             self._check_writable("store new messages")
             batch = sorted(messages, key=lambda m: m.created_at)
             for account_id in {m.account_id for m in batch}:
-                self._load_dir(_account_dir(account_id))
+                self._index_account(_account_dir(account_id))
             touched: dict[str, list[datetime]] = {}  # conversation -> arrivals from others
+            lost: defaultdict[str, set[str]] = defaultdict(set)  # words edits took away
             for message in batch:
                 is_new = self._index.partition_of(message.id) is None
-                changed = self._put_message(message)
+                changed = self._put_message(message, lost)
                 for conversation_id in changed:
                     touched.setdefault(conversation_id, [])
                 if changed and is_new and not message.is_own:
                     touched[changed[0]].append(message.created_at)
             changed_summaries = [
-                self._resummarize(cid, arrived, brand) for cid, arrived in touched.items()
+                self._resummarize(cid, arrived, brand, lost.get(cid, set()))
+                for cid, arrived in touched.items()
             ]
             self._flush()
             return [_copy(c) for c in changed_summaries if c is not None]
+
+    def recent_conversations(self, limit: int) -> list[Conversation]:
+        """The `limit` conversations with the newest activity, newest first: the inbox's
+        first screen, served from a small file right after `open` when `limit` <= 200."""
+        with self._mutex:
+            self._check_open()
+            return [_copy(c) for c in self._summaries.recent(limit)]
 
     def conversations(self) -> list[Conversation]:
         """Every conversation summary, newest `last_activity` first."""
         with self._mutex:
             self._check_open()
-            ordered = sorted(self._conversations.values(), key=_newest_first)
-            return [_copy(c) for c in ordered]
+            return [_copy(c) for c in self._summaries.all()]
 
     def conversation(self, conversation_id: str) -> Conversation | None:
         """One conversation summary, or None."""
         with self._mutex:
             self._check_open()
-            found = self._conversations.get(conversation_id)
+            found = self._summaries.get(conversation_id)
             return None if found is None else _copy(found)
 
     def save_conversation(self, conversation: Conversation) -> None:
@@ -158,68 +215,88 @@ class Store:
         """
         with self._mutex:
             self._check_writable("save the conversation")
-            stored = self._conversations.get(conversation.id)
-            self._save_summary(
-                conversation if stored is None else with_triage(stored, conversation)
-            )
+            stored = self._summaries.get(conversation.id)
+            triaged = conversation if stored is None else with_triage(stored, conversation)
+            self._summaries.put(_copy(triaged))
             self._flush()
 
     def mark_read(self, conversation_id: str) -> Conversation | None:
         """Set a conversation's unread count to zero; returns it (None if unknown)."""
         with self._mutex:
             self._check_writable("mark the conversation read")
-            stored = self._conversations.get(conversation_id)
+            stored = self._summaries.get(conversation_id)
             if stored is None:
                 return None
             if stored.unread:
-                self._save_summary(replace(stored, unread=0))
+                stored = replace(stored, unread=0)
+                self._summaries.put(stored)
                 self._flush()
-            return _copy(self._conversations[conversation_id])
+            return _copy(stored)
 
     def thread(self, conversation_id: str) -> list[Message]:
         """A conversation's messages, oldest first."""
         with self._mutex:
             self._check_open()
+            self._index_owner(conversation_id)
+            if not self._index.members(conversation_id):
+                self._index_all()  # an id that does not start with its account's
             return self._members(conversation_id)
 
     def message(self, message_id: str) -> Message | None:
         """One message by its global id, or None."""
         with self._mutex:
             self._check_open()
-            if self._index.partition_of(message_id) is None:
-                # The id starts with "<account_id>:"; account ids may hold ':' themselves.
-                for colon in (i for i, c in enumerate(message_id) if c == ":"):
-                    self._load_dir(_account_dir(message_id[:colon]))
-            return self._stored_message(message_id)
+            self._index_owner(message_id)
+            key = self._index.partition_of(message_id)
+            doc = None if key is None else self._parts.get(key).tables[MESSAGES].get(message_id)
+            return None if doc is None else Message.from_dict(doc)
 
     def search(self, query: str, *, limit: int = 1000) -> list[str]:
-        """Ids of conversations with a message whose text, author handle or display name holds
-        every word of `query` (case- and accent-insensitive), newest activity first."""
+        """Ids of conversations whose messages' text, author handles and display names hold
+        every word of `query` (case- and accent-insensitive; the last word may be the start of
+        one, for search-as-you-type), newest activity first."""
         with self._mutex:
             self._check_open()
-            self._load_all()
-            found = [
-                self._conversations[cid]
-                for cid in set(self._index.matching(query))
-                if cid in self._conversations
-            ]
-            return [c.id for c in sorted(found, key=_newest_first)[:limit]]
+            self._index_all()
+            keyed = self._summaries.keys(self._words.matching(query))
+            return [cid for _, cid in heapq.nsmallest(limit, keyed)]
 
     def iter_messages(self, since: datetime | None = None) -> Iterator[Message]:
-        """Every stored message (created at or after `since`), oldest first: for export."""
+        """Every stored message (created at or after `since`), oldest first: for export.
+
+        Reads one month of partitions at a time."""
         with self._mutex:
             self._check_open()
-            self._load_all()
-            first_month = None if since is None else _month(since)
-            docs = [
-                doc
-                for key, part in self._parts.items()
-                if first_month is None or key.rsplit("/", 1)[1] >= first_month
-                for doc in part.tables[_MESSAGES]
-            ]
-        messages = (Message.from_dict(doc) for doc in docs)
-        selected = [m for m in messages if since is None or m.created_at >= since]
-        yield from sorted(selected, key=lambda m: (m.created_at, m.id))
+            keys = self._parts.listing()
+        first_month = None if since is None else _month(since)
+        for month, group in groupby(keys, key=_month_of):
+            if first_month is not None and month < first_month:
+                continue
+            with self._mutex:
+                self._check_open()
+                docs = [doc for key in group for doc in self._parts.get(key).tables[MESSAGES]]
+            messages = (Message.from_dict(doc) for doc in docs)
+            selected = [m for m in messages if since is None or m.created_at >= since]
+            yield from sorted(selected, key=lambda m: (m.created_at, m.id))
+
+    def apply_retention(
+        self, max_age_days: int, max_messages_per_account: int, now: datetime
+    ) -> int:
+        """Delete messages older than `max_age_days`, and each account's oldest beyond
+        `max_messages_per_account`; conversations left empty go too. One account at a time,
+        partition by partition, each account written before the next. Returns how many
+        messages were deleted."""
+        with self._mutex:
+            self._check_writable("apply the retention rules")
+            self._summaries.load()
+            account_dirs = self._parts.account_dirs()
+        cutoff = now - timedelta(days=max_age_days)
+        removed = 0
+        for account_dir in account_dirs:
+            with self._mutex:
+                self._check_writable("apply the retention rules")
+                removed += self._retain(account_dir, cutoff, max_messages_per_account)
+        return removed
 
     # -- cursors and outbox ----------------------------------------------------------------
 
@@ -272,6 +349,7 @@ class Store:
 
     def close(self) -> None:
         """Flush, rotate the backups of the small files, and release the lock."""
+        self._summaries.close()  # outside the lock: a compaction ends by taking it
         with self._mutex:
             if self._closed:
                 return
@@ -326,123 +404,150 @@ class Store:
             prepare=prepare,
         )
 
-    def _parse_all(
-        self, file: DocFile, table_name: str, parse: Callable[[dict[str, Any]], Record]
-    ) -> dict[str, Record]:
-        """Every record of a table; one that does not parse is dropped, and the user told."""
-        table = file.tables[table_name]
-        records: dict[str, Record] = {}
+    def _parse_outbox(self) -> dict[str, OutboxItem]:
+        """Every outbox item; one that does not parse is dropped, and the user told."""
+        table = self._outbox.tables[_OUTBOX]
+        items: dict[str, OutboxItem] = {}
         bad = []
         for doc in table:
             try:
-                records[doc["id"]] = parse(doc)
+                items[doc["id"]] = OutboxItem.from_dict(doc)
             except (KeyError, TypeError, ValueError):
                 bad.append(doc["id"])
         for key in bad:
             table.remove(key)
         if bad:
-            self.notices.append(f"{len(bad)} unreadable record(s) were dropped from {file.path}.")
-        return records
+            self.notices.append(f"{len(bad)} unreadable record(s) were dropped from {OUTBOX_FILE}.")
+        return items
 
     def _flush(self) -> None:
-        for part in self._parts.values():
-            part.flush()
+        self._parts.flush()
         self._outbox.flush()
+        self._summaries.flush()
         self._main.flush()
 
     def _partition(self, key: str) -> DocFile:
-        """A partition (`<account dir>/<YYYY-MM>`), loaded and indexed on first use."""
+        """A partition (`<account dir>/<YYYY-MM>`), indexed the first time it is read."""
         part = self._parts.get(key)
-        if part is None:
-            path = self.data_dir / MESSAGES_DIR / f"{key}.json"
-            part = self._load(path, {_MESSAGES: "id"}, _check_messages)
-            self._parts[key] = part
-            for doc in part.tables[_MESSAGES]:
+        if key not in self._indexed_parts:
+            self._indexed_parts.add(key)
+            for doc in part.tables[MESSAGES]:
                 self._index.add(doc, key)
+                self._words.add(sys.intern(doc["conversation_id"]), words_of(doc))
         return part
 
-    def _load_dir(self, account_dir: str) -> None:
-        """Load every partition of one account folder under messages/."""
-        if account_dir in self._loaded_dirs:
-            return
-        self._loaded_dirs.add(account_dir)
-        folder = self.data_dir / MESSAGES_DIR / account_dir
-        if folder.is_dir():
-            for path in sorted(folder.iterdir()):
-                if _MONTH_FILE.fullmatch(path.name):
-                    self._partition(f"{account_dir}/{path.stem}")
+    def _index_account(self, account_dir: str) -> None:
+        if account_dir not in self._indexed_dirs:
+            for key in self._parts.listing(account_dir):
+                self._partition(key)
+            self._indexed_dirs.add(account_dir)
 
-    def _load_all(self) -> None:
-        folder = self.data_dir / MESSAGES_DIR
-        if folder.is_dir():
-            for account_dir in sorted(p.name for p in folder.iterdir() if p.is_dir()):
-                self._load_dir(account_dir)
+    def _index_all(self) -> None:
+        for account_dir in self._parts.account_dirs():
+            self._index_account(account_dir)
 
-    def _messages_table(self, message_id: str) -> KeyedTable | None:
+    def _index_owner(self, item_id: str) -> None:
+        """Index the account a message or conversation id may start with ("<account_id>:";
+        account ids may hold ':' themselves)."""
+        for colon in (i for i, c in enumerate(item_id) if c == ":"):
+            account_dir = _account_dir(item_id[:colon])
+            if (self._parts.root / account_dir).is_dir():
+                self._index_account(account_dir)
+
+    def _table_of(self, message_id: str) -> KeyedTable | None:
         key = self._index.partition_of(message_id)
-        return None if key is None else self._parts[key].tables[_MESSAGES]
+        return None if key is None else self._parts.get(key).tables[MESSAGES]
 
-    def _stored_message(self, message_id: str) -> Message | None:
-        table = self._messages_table(message_id)
-        doc = None if table is None else table.get(message_id)
-        return None if doc is None else Message.from_dict(doc)
-
-    def _put_message(self, message: Message) -> list[str]:
+    def _put_message(self, message: Message, lost: defaultdict[str, set[str]]) -> list[str]:
         """Store one message; returns the conversations it changed: the one it is in now,
-        then the one it left when an edit moved it (nothing for an unchanged copy)."""
+        then the one it left when an edit moved it (nothing for an unchanged copy). The words
+        an edit took away are added to `lost` under the conversation they were in."""
         before = self._index.conversation_of(message.id)
         parent = message.parent_id
         joined = None if parent is None else self._index.conversation_of(parent)
         conversation_id = joined or before or message.conversation_id
         doc = message.to_dict()
         doc["conversation_id"] = conversation_id
-        old_table = self._messages_table(message.id)
-        if old_table is not None and old_table.get(message.id) == doc:
+        old_table = self._table_of(message.id)
+        old = None if old_table is None else old_table.get(message.id)
+        if old == doc:
             return []
-        key = f"{_account_dir(message.account_id)}/{_month(message.created_at)}"
-        if old_table is not None:
+        if old_table is not None and old is not None and before is not None:
             old_table.remove(message.id)
-        self._partition(key).tables[_MESSAGES].put(doc)
+            lost[before].update(words_of(old))
+        key = f"{_account_dir(message.account_id)}/{_month(message.created_at)}"
+        self._partition(key).tables[MESSAGES].put(doc)
         self._index.add(doc, key)
+        self._words.add(sys.intern(conversation_id), words_of(doc))
         return [conversation_id] if before in (None, conversation_id) else [conversation_id, before]
 
+    def _member_docs(self, conversation_id: str) -> list[dict[str, Any]]:
+        """The stored documents of a conversation's indexed messages."""
+        docs = []
+        for message_id in self._index.members(conversation_id):
+            table = self._table_of(message_id)
+            doc = None if table is None else table.get(message_id)
+            if doc is not None:
+                docs.append(doc)
+        return docs
+
     def _members(self, conversation_id: str) -> list[Message]:
-        """All of a conversation's messages, oldest first (loading the partitions it spans)."""
-        doc = self._main.tables[_CONVERSATIONS].get(conversation_id)
-        for key in [] if doc is None else doc.get(_PARTITIONS, []):
-            self._partition(key)
-        found = (self._stored_message(i) for i in self._index.members(conversation_id))
-        return sorted((m for m in found if m is not None), key=lambda m: (m.created_at, m.id))
+        """A conversation's indexed messages, oldest first."""
+        messages = map(Message.from_dict, self._member_docs(conversation_id))
+        return sorted(messages, key=lambda m: (m.created_at, m.id))
 
     def _resummarize(
-        self, conversation_id: str, arrived: list[datetime], brand: str
+        self, conversation_id: str, arrived: list[datetime], brand: str, lost: set[str]
     ) -> Conversation | None:
-        messages = self._members(conversation_id)
-        if not messages:
-            self._main.tables[_CONVERSATIONS].remove(conversation_id)
-            self._conversations.pop(conversation_id, None)
+        """Summarize a conversation again from its messages (dropping it when it has none),
+        and take out of the search index the `lost` words none of them uses any more."""
+        docs = self._member_docs(conversation_id)
+        if lost:
+            self._words.remove(conversation_id, lost.difference(*map(words_of, docs)))
+        if not docs:
+            self._summaries.remove(conversation_id)
             return None
-        previous = self._conversations.get(conversation_id)
+        messages = sorted(map(Message.from_dict, docs), key=lambda m: (m.created_at, m.id))
+        previous = self._summaries.get(conversation_id)
         summary = summarize(conversation_id, messages, previous, brand=brand, arrived=arrived)
-        self._save_summary(summary)
+        self._summaries.put(summary)
         return summary
 
-    def _save_summary(self, conversation: Conversation) -> None:
-        partitions = {self._index.partition_of(i) for i in self._index.members(conversation.id)}
-        table = self._main.tables[_CONVERSATIONS]
-        stored = table.get(conversation.id)
-        known = set() if stored is None else set(stored.get(_PARTITIONS, []))
-        doc = conversation.to_dict()
-        doc[_PARTITIONS] = sorted(known | {p for p in partitions if p is not None})
-        table.put(doc)
-        self._conversations[conversation.id] = _copy(conversation)
+    def _retain(self, account_dir: str, cutoff: datetime, limit: int) -> int:
+        """Apply retention to one account's partitions, oldest first; returns the count."""
+        self._index_account(account_dir)
+        keys = self._parts.listing(account_dir)
+        excess = sum(self._index.counts[key] for key in keys) - limit
+        lost: defaultdict[str, set[str]] = defaultdict(set)
+        removed = 0
+        for key in keys:
+            if excess <= 0 and _month_of(key) > _month(cutoff):
+                break
+            table = self._partition(key).tables[MESSAGES]
+            for created_at, message_id in sorted(
+                (parse_time(doc["created_at"]), doc["id"]) for doc in table
+            ):
+                if created_at >= cutoff and excess <= 0:
+                    break
+                doc = table.get(message_id)
+                conversation_id = self._index.conversation_of(message_id)
+                if doc is not None and conversation_id is not None:
+                    lost[conversation_id].update(words_of(doc))
+                table.remove(message_id)
+                self._index.discard(message_id)
+                excess -= 1
+                removed += 1
+        for conversation_id, words in lost.items():
+            self._resummarize(conversation_id, [], "", words)
+        self._flush()
+        return removed
 
 
 def _check_messages(data: Tables) -> bool:
     """A partition's documents must carry what the indexes need."""
-    for doc_id, doc in data.get(_MESSAGES, {}).items():
-        if not isinstance(doc.get("conversation_id"), str):
-            raise CorruptFile(f"message document {doc_id} has no conversation_id")
+    for doc_id, doc in data.get(MESSAGES, {}).items():
+        if not isinstance(doc.get("conversation_id"), str) or not isinstance(doc.get("id"), str):
+            raise CorruptFile(f"message document {doc_id} has no id or conversation_id")
     return False
 
 
@@ -454,17 +559,23 @@ def _account_dir(account_id: str) -> str:
     return safe
 
 
+def _account_dir_of(key: str) -> str:
+    """The account folder of a partition key."""
+    return key.rsplit("/", 1)[0]
+
+
 def _month(moment: datetime) -> str:
     """The partition month of a moment: `YYYY-MM` in UTC."""
     return moment.astimezone(UTC).strftime("%Y-%m")
 
 
+def _month_of(key: str) -> str:
+    """The month of a partition key."""
+    return key.rsplit("/", 1)[1]
+
+
 def _cursor_key(account_id: str, stream: str) -> str:
     return json.dumps([account_id, stream], ensure_ascii=False)
-
-
-def _newest_first(conversation: Conversation) -> tuple[float, str]:
-    return (-conversation.last_activity.timestamp(), conversation.id)
 
 
 def _copy(conversation: Conversation) -> Conversation:

@@ -8,6 +8,7 @@ stores them, addresses documents by a string key through an index, and writes th
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -156,18 +157,39 @@ class DocFile:
         paths = backup_paths(self.path, generations)
         if not paths or not self.path.exists() or read_bytes(paths[0]) == payload:
             return
-        try:
-            for older, newer in zip(reversed(paths), reversed(paths[:-1]), strict=False):
-                if newer.exists():
-                    newer.replace(older)
-        except OSError as exc:
-            raise StoreWriteError(f"could not rotate the backups of {self.path}: {exc}") from exc
+        _shift(paths)
         atomic_write(paths[0], payload)
 
 
 def backup_paths(path: Path, generations: int) -> list[Path]:
     """`<name>.bak1` (newest) to `<name>.bak<generations>`."""
     return [path.with_name(f"{path.name}.bak{n}") for n in range(1, generations + 1)]
+
+
+def link_backup(path: Path, generations: int) -> None:
+    """Rotate `<name>.bak1..N` and make `path` the new `.bak1` by a hard link, at no cost.
+
+    Call it only just before replacing `path` atomically: `.bak1` then keeps the old content
+    alone, and changes to the new file cannot reach it.
+    """
+    paths = backup_paths(path, generations)
+    if paths and path.exists():
+        _shift(paths)
+        try:
+            paths[0].unlink(missing_ok=True)
+            os.link(path, paths[0])
+        except OSError as exc:
+            raise StoreWriteError(f"could not back up {path}: {exc}") from exc
+
+
+def _shift(paths: list[Path]) -> None:
+    """Move each backup one generation older (`.bak1` -> `.bak2`, ...); the oldest goes."""
+    try:
+        for older, newer in zip(reversed(paths), reversed(paths[:-1]), strict=False):
+            if newer.exists():
+                newer.replace(older)
+    except OSError as exc:
+        raise StoreWriteError(f"could not rotate the backups {paths[0]}: {exc}") from exc
 
 
 def quarantine(path: Path) -> Path:

@@ -1,18 +1,24 @@
-"""In-memory indexes over the messages loaded from partitions.
+"""In-memory indexes over the stored messages, rebuilt as partitions are first read.
 
-They answer what the UI asks without scanning files: in which partition a message lives, which
-messages form a conversation, and which messages match a search. They are rebuilt as partitions
-load, so they are never written to disk and cannot disagree with it.
+`MessageIndex` says where each message lives and which messages form a conversation;
+`SearchIndex` maps folded words to the conversations that use them. Neither is ever written to
+disk, so neither can disagree with it; both hold ids and words only, never message bodies.
 """
 
 from __future__ import annotations
 
+import re
+import sys
 import unicodedata
-from collections import defaultdict
-from collections.abc import Iterator
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cmtui.text import match_key
+
+_WORD = re.compile(r"\w+")
+_HEAD = 2  # prefix lookups scan the words sharing their first _HEAD characters
 
 
 def fold(text: str) -> str:
@@ -23,52 +29,136 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def detached(text: str) -> str:
+    """A copy of `text` in memory of its own.
+
+    A string kept from a parsed file shares memory pages with the rest of the parse; as
+    long as it lives, those pages cannot be given back. Kept strings are copied instead.
+    """
+    return f"{text}\0"[:-1]
+
+
+def words_of(doc: Mapping[str, Any]) -> set[str]:
+    """The folded words of a message document: its text, author handle and display name."""
+    author = doc.get("author") or {}
+    text = f"{doc.get('text', '')}\n{author.get('handle', '')}\n{author.get('display_name', '')}"
+    return set(_WORD.findall(fold(text)))
+
+
 class MessageIndex:
-    """Where each loaded message lives, conversation membership, and search keys."""
+    """For each indexed message, its partition and conversation; for each conversation, its
+    messages; for each partition, how many messages it holds."""
 
     def __init__(self) -> None:
-        self._partition: dict[str, str] = {}
-        self._conversation: dict[str, str] = {}
+        self._where: dict[str, tuple[str, str]] = {}  # message id -> (partition, conversation)
         self._members: defaultdict[str, set[str]] = defaultdict(set)
-        self._search_key: dict[str, str] = {}
+        self.counts: Counter[str] = Counter()  # partition -> messages
 
-    def add(self, doc: dict[str, Any], partition: str) -> None:
+    def add(self, doc: Mapping[str, Any], partition: str) -> None:
         """Index a stored message document (replacing what was known of the same id)."""
-        message_id = doc["id"]
+        message_id = detached(doc["id"])
         self.discard(message_id)
-        author = doc.get("author") or {}
-        self._partition[message_id] = partition
-        self._conversation[message_id] = doc["conversation_id"]
-        self._members[doc["conversation_id"]].add(message_id)
-        self._search_key[message_id] = fold(
-            f"{doc.get('text', '')}\n{author.get('handle', '')}\n{author.get('display_name', '')}"
-        )
+        # Interned: the same few thousand ids are shared by every message and posting list.
+        conversation = sys.intern(detached(doc["conversation_id"]))
+        self._where[message_id] = (sys.intern(partition), conversation)
+        self._members[conversation].add(message_id)
+        self.counts[partition] += 1
 
     def discard(self, message_id: str) -> None:
         """Forget a message, if it was indexed."""
-        conversation = self._conversation.pop(message_id, None)
-        if conversation is not None:
-            self._members[conversation].discard(message_id)
-        self._partition.pop(message_id, None)
-        self._search_key.pop(message_id, None)
+        where = self._where.pop(message_id, None)
+        if where is None:
+            return
+        partition, conversation = where
+        members = self._members[conversation]
+        members.discard(message_id)
+        if not members:
+            del self._members[conversation]
+        self.counts[partition] -= 1
 
     def partition_of(self, message_id: str) -> str | None:
-        """The partition holding a loaded message."""
-        return self._partition.get(message_id)
+        """The partition holding an indexed message."""
+        where = self._where.get(message_id)
+        return None if where is None else where[0]
 
     def conversation_of(self, message_id: str) -> str | None:
-        """The conversation a loaded message belongs to."""
-        return self._conversation.get(message_id)
+        """The conversation an indexed message belongs to."""
+        where = self._where.get(message_id)
+        return None if where is None else where[1]
 
     def members(self, conversation_id: str) -> set[str]:
-        """The loaded messages of a conversation."""
+        """The indexed messages of a conversation."""
         return set(self._members.get(conversation_id, ()))
 
-    def matching(self, query: str) -> Iterator[str]:
-        """Conversation ids of messages containing every word of `query` (may repeat)."""
-        words = fold(query).split()
-        if not words:
-            return
-        for message_id, key in self._search_key.items():
-            if all(word in key for word in words):
-                yield self._conversation[message_id]
+
+class SearchIndex:
+    """Folded word -> the conversations with a message using it, for search-as-you-type.
+
+    A posting is an array of conversation numbers, 4 bytes each: a word most conversations
+    use costs kilobytes, not megabytes. A number may repeat (once per message using the word
+    at most); `remove` rewrites the postings it touches.
+    """
+
+    def __init__(self) -> None:
+        self._postings: dict[str, array[int]] = {}
+        self._by_head: defaultdict[str, set[str]] = defaultdict(set)
+        self._numbers: dict[str, int] = {}
+        self._ids: list[str] = []
+
+    def add(self, conversation_id: str, words: Iterable[str]) -> None:
+        """Record that the conversation uses these words."""
+        number = self._number(conversation_id)
+        for word in words:
+            posting = self._postings.get(word)
+            if posting is None:
+                self._postings[word] = array("i", (number,))
+                self._by_head[word[:_HEAD]].add(word)
+            elif posting[-1] != number:
+                posting.append(number)
+
+    def remove(self, conversation_id: str, words: Iterable[str]) -> None:
+        """Record that the conversation no longer uses these words."""
+        number = self._numbers.get(conversation_id)
+        for word in words:
+            posting = self._postings.get(word)
+            if number is None or posting is None or number not in posting:
+                continue
+            kept = array("i", (n for n in posting if n != number))
+            if kept:
+                self._postings[word] = kept
+                continue
+            del self._postings[word]
+            heads = self._by_head[word[:_HEAD]]
+            heads.discard(word)
+            if not heads:
+                del self._by_head[word[:_HEAD]]
+
+    def matching(self, query: str) -> set[str]:
+        """Conversations using every word of `query`; its last word may be a prefix, so a
+        query matches while it is being typed."""
+        *whole, last = _WORD.findall(fold(query)) or [""]
+        if not last:
+            return set()
+        prefixed: set[int] = set()
+        for word in self._completions(last):
+            prefixed.update(self._postings[word])
+        postings = sorted((self._postings.get(w, array("i")) for w in whole), key=len)
+        found = prefixed.intersection(*postings)
+        return {self._ids[n] for n in found}
+
+    def _number(self, conversation_id: str) -> int:
+        number = self._numbers.get(conversation_id)
+        if number is None:
+            number = self._numbers[conversation_id] = len(self._ids)
+            self._ids.append(conversation_id)
+        return number
+
+    def _completions(self, prefix: str) -> list[str]:
+        if len(prefix) >= _HEAD:
+            return [w for w in self._by_head.get(prefix[:_HEAD], ()) if w.startswith(prefix)]
+        return [
+            word
+            for head, words in self._by_head.items()
+            if head.startswith(prefix)
+            for word in words
+        ]

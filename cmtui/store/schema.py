@@ -13,7 +13,7 @@ from cmtui import __version__
 from cmtui.store.errors import CorruptFile, SchemaTooNew
 from cmtui.store.storage import Tables, atomic_write, encode_tables
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 META_TABLE = "_meta"
 _META_DOC = "1"
 
@@ -25,7 +25,13 @@ def _from_v0(data: Tables) -> None:
     """Version 0 is the same layout written before the meta table existed: only the stamp is new."""
 
 
-MIGRATIONS: dict[int, Migration] = {0: _from_v0}
+def _from_v1(data: Tables) -> None:
+    """Version 2 keeps the conversation summaries in `summaries/`, not in this file. Moving
+    them spans files, so `Store` does it on open: it writes them there, then drops the
+    `conversations` table here."""
+
+
+MIGRATIONS: dict[int, Migration] = {0: _from_v0, 1: _from_v1}
 
 
 def version_of(data: Tables, path: Path) -> int:

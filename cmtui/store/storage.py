@@ -14,6 +14,7 @@ import errno
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,20 @@ def atomic_write(path: Path, payload: bytes) -> None:
             f"could not save {path}: {reason}; the previous version is kept"
         ) from exc
     _fsync_dir(path.parent)
+
+
+def remove_durably(paths: Iterable[Path]) -> None:
+    """Delete files (missing ones are fine) and fsync their folders so the deletions last."""
+    folders = set()
+    try:
+        for path in paths:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            folders.add(path.parent)
+    except OSError as exc:
+        raise StoreWriteError(f"could not delete {exc.filename}: {exc.strerror}") from exc
+    for folder in folders:
+        _fsync_dir(folder)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -1,0 +1,96 @@
+"""The message partitions, `messages/<account dir>/<YYYY-MM>.json`, read on demand.
+
+Only a few partitions are held in memory at once: the least recently used is dropped when one
+more is read, so memory stays bounded whatever the size of the cache. A partition with changes
+not yet on disk is never dropped; one left without messages is deleted rather than written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+
+from cmtui.store.docfile import DocFile
+from cmtui.store.storage import remove_durably
+
+MESSAGES = "messages"
+"""The table of a partition file."""
+
+_MONTH_FILE = re.compile(r"(\d{4}-\d{2})\.json")
+
+
+class Partitions:
+    """The partitions of one data folder, `keep` of them at most held in memory when clean."""
+
+    def __init__(self, root: Path, load: Callable[[Path], DocFile], *, keep: int = 2) -> None:
+        self.root = root
+        self._load = load
+        self._keep = keep
+        self._held: OrderedDict[str, DocFile] = OrderedDict()
+
+    def path(self, key: str) -> Path:
+        """The file of a partition key (`<account dir>/<YYYY-MM>`)."""
+        return self.root / f"{key}.json"
+
+    def get(self, key: str) -> DocFile:
+        """A partition, read from its file (absent: empty) unless it is held already."""
+        part = self._held.get(key)
+        if part is None:
+            part = self._held[key] = self._load(self.path(key))
+        self._held.move_to_end(key)
+        self._trim()
+        return part
+
+    def listing(self, account_dir: str | None = None) -> list[str]:
+        """Every partition key on disk or pending, oldest month first (of one account folder,
+        or of all)."""
+        if account_dir is not None:
+            folders = [self.root / account_dir]
+        elif self.root.is_dir():
+            folders = [p for p in self.root.iterdir() if p.is_dir()]
+        else:
+            folders = []
+        found = {
+            f"{folder.name}/{match[1]}"
+            for folder in folders
+            if folder.is_dir()
+            for match in map(_MONTH_FILE.fullmatch, (p.name for p in folder.iterdir()))
+            if match
+        }
+        found.update(
+            key
+            for key, part in self._held.items()
+            if part.dirty and (account_dir is None or key.startswith(f"{account_dir}/"))
+        )
+        return sorted(found, key=lambda key: (key.rsplit("/", 1)[1], key))
+
+    def account_dirs(self) -> list[str]:
+        """The account folders with a partition."""
+        return sorted({key.rsplit("/", 1)[0] for key in self.listing()})
+
+    def flush(self) -> None:
+        """Write (or delete, when emptied) every changed partition; raises StoreWriteError
+        with the failed ones still pending."""
+        for key, part in list(self._held.items()):
+            if not part.dirty:
+                continue
+            if len(part.tables[MESSAGES]):
+                part.flush()
+            else:
+                remove_durably([part.path])
+                part.dirty = False
+                del self._held[key]
+        self._trim()
+
+    def release(self) -> None:
+        """Drop every partition held without pending changes."""
+        for key in [key for key, part in self._held.items() if not part.dirty]:
+            del self._held[key]
+
+    def _trim(self) -> None:
+        """Drop the least recently used clean partitions beyond `keep` (never the last used)."""
+        clean = [key for key, part in list(self._held.items())[:-1] if not part.dirty]
+        for key in clean[: max(0, len(self._held) - self._keep)]:
+            del self._held[key]

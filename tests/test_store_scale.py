@@ -1,0 +1,202 @@
+"""What keeps the store fast at 100k messages, checked for behaviour on small real caches:
+the summary journal and its compaction, the first screen, search-as-you-type, retention, and
+the move of summaries out of `cache.json` (schema 1 -> 2)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from test_store import T0, msg
+
+from cmtui.model import Author, Status
+from cmtui.store import Store, schema, summaries
+
+
+def summary_files(data: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in (data / "summaries").iterdir()}
+
+
+def journal(data: Path) -> list[str]:
+    return sorted(p.name for p in (data / "summaries").glob("journal-*.json"))
+
+
+def test_each_write_adds_one_journal_file_and_rewrites_no_other_summary(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with Store.open(data) as store:
+        store.add_messages([msg(n, conv=f"acct:c{n}") for n in range(1, 30)])
+        before = summary_files(data)
+        store.add_messages([msg(40, conv="acct:c1", parent=1), msg(41, conv="acct:new")])
+        after = summary_files(data)
+    [added] = set(after) - set(before)
+    assert added.startswith("journal-")
+    changed = {name for name in before if before[name] != after[name]}
+    assert changed == {"recent.json"}  # the first screen, a fixed-size file
+    written = json.loads(after[added])
+    assert sorted(d["id"] for d in written["conversations"].values()) == ["acct:c1", "acct:new"]
+
+
+def test_first_screen_is_read_from_its_own_file_alone(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with Store.open(data) as store:
+        store.add_messages([msg(n, conv=f"acct:c{n}") for n in range(1, 6)])
+        expected = store.conversations()[:3]
+    for name in journal(data):
+        (data / "summaries" / name).unlink()
+    with Store.open(data, read_only=True) as viewer:
+        assert viewer.recent_conversations(3) == expected
+        assert [c.id for c in viewer.recent_conversations(3)] == ["acct:c5", "acct:c4", "acct:c3"]
+
+
+def test_a_first_screen_older_than_the_journal_is_rebuilt(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    recent = data / "summaries" / "recent.json"
+    with Store.open(data) as store:
+        store.add_messages([msg(1, conv="acct:a")])
+        stale = recent.read_bytes()
+        store.add_messages([msg(2, conv="acct:b")])
+    recent.write_bytes(stale)  # as if killed between the journal file and recent.json
+    with Store.open(data) as store:
+        assert [c.id for c in store.recent_conversations(10)] == ["acct:b", "acct:a"]
+        assert store.notices == []
+    assert recent.read_bytes() != stale
+
+
+def test_compaction_folds_the_journal_into_a_base_with_backups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(summaries, "_COMPACT_FILES", 1)  # compact after every write
+    data = tmp_path / "data"
+    for n in range(1, 6):
+        with Store.open(data) as store:
+            store.add_messages([msg(n, conv=f"acct:c{n % 3}")])
+            store.mark_read("acct:c1")
+            expected = store.conversations()
+        assert journal(data) == []  # close finishes what the background left
+    names = {p.name for p in (data / "summaries").iterdir()}
+    assert {"base.json", "base.json.bak1", "base.json.bak2", "base.json.bak3"} <= names
+    assert "base.json.bak4" not in names
+    with Store.open(data) as store:
+        assert store.conversations() == expected
+        assert store.conversation("acct:c1").unread == 0  # type: ignore[union-attr]
+
+
+def test_a_journal_file_left_by_an_interrupted_compaction_is_not_applied_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    with Store.open(data) as store:
+        store.add_messages([msg(1, conv="acct:a"), msg(2, conv="acct:b")])
+    first = journal(data)[0]
+    saved = (data / "summaries" / first).read_bytes()
+    monkeypatch.setattr(summaries, "_COMPACT_FILES", 1)
+    with Store.open(data) as store:
+        store.add_messages([msg(3, conv="acct:a", parent=1)])
+    monkeypatch.undo()
+    (data / "summaries" / first).write_bytes(saved)  # as if killed before deleting it
+    with Store.open(data) as store:
+        assert store.conversation("acct:a").message_count == 2  # type: ignore[union-attr]
+    assert first not in journal(data)
+
+
+def test_search_matches_whole_words_and_the_start_of_the_last(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "data") as store:
+        store.add_messages(
+            [
+                msg(1, conv="acct:a", text="Remboursement de la lampe cassée"),
+                msg(2, conv="acct:b", text="la commande est en retard", minutes=90),
+                msg(3, conv="acct:c", author=Author("léa@example.social", "Léa Dupont")),
+            ]
+        )
+        assert store.search("rembour") == ["acct:a"]
+        assert store.search("lampe cass") == ["acct:a"]
+        assert store.search("la") == ["acct:b", "acct:a"]  # "la", "lampe"
+        assert store.search("rembour lampe") == []  # only the last word is a prefix
+        assert store.search("commande re") == ["acct:b"]
+        assert store.search("lea dup") == ["acct:c"]
+        assert store.search("message") == ["acct:c"]  # words of the other messages of a thread
+
+
+def test_search_forgets_what_an_edit_removed_or_moved(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "data") as store:
+        store.add_messages([msg(1, conv="acct:a", text="lampe"), msg(2, conv="acct:b")])
+        store.add_messages([msg(1, conv="acct:a", text="abat-jour")])
+        assert store.search("lampe") == []
+        assert store.search("abat jour") == ["acct:a"]
+        store.add_messages([msg(1, conv="acct:a", text="abat-jour", parent=2)])  # joins b
+        assert store.conversation("acct:a") is None
+        assert store.search("abat") == ["acct:b"]
+
+
+def test_warm_builds_what_search_and_threads_need(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with Store.open(data) as store:
+        store.add_messages([msg(1, text="bonjour"), msg(120, conv="acct:c2", text="juin")])
+    with Store.open(data) as store:
+        store.warm()
+        assert store.search("juin") == ["acct:c2"]
+        assert [m.id for m in store.thread("acct:c1")] == ["acct:1"]
+
+
+def test_retention_by_age_drops_old_messages_and_empty_conversations(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    now = T0 + timedelta(days=400)
+    with Store.open(data) as store:
+        store.add_messages(
+            [
+                msg(1, conv="acct:old", text="ancien"),
+                msg(2, conv="acct:mixed", text="vieux"),
+                msg(3, conv="acct:mixed", minutes=60 * 24 * 380, text="récent"),
+                msg(4, conv="acct:new", minutes=60 * 24 * 390),
+            ]
+        )
+        assert store.apply_retention(30, 1_000, now) == 2
+        assert [c.id for c in store.conversations()] == ["acct:new", "acct:mixed"]
+        mixed = store.conversation("acct:mixed")
+        assert mixed is not None
+        assert (mixed.message_count, mixed.subject) == (1, "récent")
+        assert store.search("vieux") == store.search("ancien") == []
+        assert store.message("acct:1") is None
+    assert not (data / "messages" / "acct" / "2024-05.json").exists()
+    with Store.open(data) as store:
+        assert [m.id for m in store.iter_messages()] == ["acct:3", "acct:4"]
+
+
+def test_retention_by_count_keeps_each_accounts_newest(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "data") as store:
+        store.add_messages([msg(n, minutes=n * 60 * 24 * 10) for n in range(1, 8)])
+        store.add_messages([msg(n, account="other", conv="other:c") for n in range(1, 3)])
+        [summary] = [c for c in store.conversations() if c.id == "acct:c1"]
+        summary.status = Status.PENDING
+        store.save_conversation(summary)
+        assert store.apply_retention(3650, 3, T0) == 4
+        assert [m.id for m in store.thread("acct:c1")] == ["acct:5", "acct:6", "acct:7"]
+        assert len(store.thread("other:c")) == 2
+        kept = store.conversation("acct:c1")
+        assert kept is not None
+        assert (kept.status, kept.message_count) == (Status.PENDING, 3)
+
+
+def test_schema_1_summaries_move_out_of_cache_json(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with Store.open(data) as store:
+        store.add_messages([msg(1), msg(2, conv="acct:c2")])
+        store.set_cursor("acct", "mentions", "c-7")
+        expected = store.conversations()
+    v1 = json.loads((data / "cache.json").read_bytes())
+    v1["_meta"]["1"]["schema_version"] = 1
+    v1["conversations"] = {str(n): c.to_dict() for n, c in enumerate(expected, 1)}
+    (data / "cache.json").write_text(json.dumps(v1))
+    shutil.rmtree(data / "summaries")
+    with Store.open(data) as store:
+        assert store.conversations() == expected
+        assert store.get_cursor("acct", "mentions") == "c-7"
+    main = json.loads((data / "cache.json").read_bytes())
+    assert "conversations" not in main
+    assert main["_meta"]["1"]["schema_version"] == schema.SCHEMA_VERSION
+    assert "conversations" in json.loads((data / "cache.json.bak-v1").read_bytes())
+    with Store.open(data) as store:
+        assert store.conversations() == expected

@@ -176,11 +176,20 @@ def truncate_graphemes(text: str, limit: int, ellipsis: str = "…") -> str:
     return _cut(clusters, limit - grapheme_count(ellipsis)) + ellipsis
 
 
+def without_surrogates(text: str) -> str:
+    """`text` with surrogate pairs joined and lone surrogates turned into U+FFFD.
+
+    A lone surrogate (from JSON `"\\ud800"` or an undecodable argv byte) cannot be encoded to
+    UTF-8, so it would crash whatever sends or writes the text.
+    """
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def _clean(text: str, *, single_line: bool) -> str:
     """Every rule of `safe_text` except the length cap."""
-    if _SURROGATE.search(text):
-        # Joins surrogate pairs into the real character and turns lone ones into U+FFFD.
-        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    text = without_surrogates(text)
     text = _UNSAFE.sub("", _ESCAPES.sub("", text))
     text = text.replace("\u2028", "\n").replace("\u2029", "\n")
     text = _TAGS.sub(lambda match: match.group(1) or "", text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -62,15 +63,19 @@ class ScriptedAdapter(Adapter):
     platform = Platform.MASTODON
     idempotent_replies: ClassVar[bool] = True
 
-    def __init__(self, idempotent: bool = True) -> None:
+    def __init__(self, idempotent: bool = True, account_id: str = "acct") -> None:
         super().__init__(
-            "acct", httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(500)))
+            account_id,
+            httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(500))),
         )
         self.fetches: list[Batch | PlatformError] = []
         self.cursors_seen: list[str | None] = []
+        self.streams_seen: list[str] = []
         self.send_errors: list[PlatformError] = []
         self.sent: list[OutboxItem] = []  # every call, including failed ones
         self.posted: dict[str, Message] = {}  # by idempotency key: what the network holds
+        self.thread_errors: list[PlatformError] = []
+        self.thread_reads = 0
         self.idempotent_replies = idempotent  # type: ignore[misc]
 
     @property
@@ -79,20 +84,24 @@ class ScriptedAdapter(Adapter):
 
     async def fetch(self, stream: str, cursor: str | None) -> Batch:
         self.cursors_seen.append(cursor)
+        self.streams_seen.append(stream)
         result = self.fetches.pop(0) if self.fetches else Batch([], cursor)
         if isinstance(result, PlatformError):
             raise result
         return result
 
     async def fetch_thread(self, message: Message) -> list[Message]:
-        return [message]
+        self.thread_reads += 1
+        if self.thread_errors:
+            raise self.thread_errors.pop(0)
+        replies = [m for m in self.posted.values() if m.parent_id == message.id]
+        return [message, *replies]
 
     async def send_reply(self, item: OutboxItem) -> Message:
         self.sent.append(item)
         key = item.id if self.idempotent_replies else f"{item.id}-{len(self.sent)}"
-        posted = self.posted.setdefault(
-            key, replace(message(str(100 + len(self.posted)), own=True), text=item.text)
-        )
+        reply = message(str(100 + len(self.posted)), parent=item.target["status_id"], own=True)
+        posted = self.posted.setdefault(key, replace(reply, text=item.text))
         if self.send_errors:
             raise self.send_errors.pop(0)
         return posted
@@ -207,20 +216,91 @@ async def test_ambiguous_failure_retries_with_the_same_key_where_idempotent(stor
     assert store.outbox()[0].state is OutboxState.SENT
 
 
-async def test_ambiguous_failure_without_idempotency_is_never_resent(store: Store) -> None:
+async def test_ambiguous_failure_without_idempotency_is_reconciled_not_resent(
+    store: Store,
+) -> None:
     clock = Clock()
     adapter = ScriptedAdapter(idempotent=False)
     adapter.send_errors = [Ambiguous("read timeout after sending")]
     engine, _ = make_engine(store, adapter, clock)
-    await _queued(store, engine, clock)
+    item = await _queued(store, engine, clock)
     clock.now += timedelta(seconds=6)
-    for _ in range(3):
-        await engine.deliver_due()
-        clock.now += timedelta(minutes=10)
-    assert len(adapter.sent) == 1
+    await engine.deliver_due()
     assert store.outbox()[0].state is OutboxState.UNKNOWN
     with pytest.raises(outbox.OutboxError):
-        outbox.retry(store, store.outbox()[0].id)
+        outbox.retry(store, item.id)
+    await engine.deliver_due()  # inside the reconcile delay: the thread is not read yet
+    assert adapter.thread_reads == 0
+    for _ in range(3):
+        clock.now += timedelta(minutes=10)
+        await engine.deliver_due()
+    assert len(adapter.sent) == 1
+    (final,) = store.outbox()
+    (online,) = adapter.posted.values()
+    assert final.state is OutboxState.SENT and final.remote_id == online.native_id
+    assert [m.is_own for m in store.thread("acct:1")] == [False, True]
+
+
+async def test_unknown_reply_not_found_online_is_sent_again_once(store: Store) -> None:
+    clock = Clock()
+    adapter = ScriptedAdapter(idempotent=False)
+    engine, _ = make_engine(store, adapter, clock)
+    item = await _queued(store, engine, clock)
+    store.put_outbox(item.moved(OutboxState.SENDING))  # a crash in the middle of sending
+    clock.now += timedelta(minutes=1)
+    await engine.deliver_due()
+    assert adapter.thread_reads == 1
+    assert [i.id for i in adapter.sent] == [item.id]
+    assert store.outbox()[0].state is OutboxState.SENT
+
+
+async def test_unknown_reply_is_never_resent_before_the_thread_was_read(store: Store) -> None:
+    clock = Clock()
+    adapter = ScriptedAdapter(idempotent=False)
+    adapter.thread_errors = [Transient("connection refused")] * 3
+    engine, _ = make_engine(store, adapter, clock)
+    item = await _queued(store, engine, clock)
+    later = outbox.queue_reply(store, "acct:1", "and another thing", now=clock())
+    store.put_outbox(item.moved(OutboxState.UNKNOWN))
+    for _ in range(3):
+        clock.now += timedelta(minutes=10)
+        await engine.deliver_due()
+    assert adapter.sent == [] and adapter.thread_reads == 3
+    assert {i.id: i.state for i in store.outbox()}[later.id] is OutboxState.QUEUED
+    clock.now += timedelta(minutes=10)
+    await engine.deliver_due()
+    assert [i.text for i in adapter.sent] == ["Thanks!", "and another thing"]
+
+
+async def test_two_identical_replies_are_not_taken_for_one(store: Store) -> None:
+    clock = Clock()
+    adapter = ScriptedAdapter(idempotent=False)
+    engine, _ = make_engine(store, adapter, clock)
+    first = await _queued(store, engine, clock, "Thanks!")
+    second = outbox.queue_reply(store, "acct:1", "  thanks! ", now=clock())
+    clock.now += timedelta(seconds=6)
+    await engine.deliver_due()
+    store.put_outbox(store.outbox()[1].moved(OutboxState.UNKNOWN))
+    adapter.posted.pop(second.id + "-2")  # the second never reached the network
+    clock.now += timedelta(minutes=1)
+    await engine.deliver_due()
+    states = {i.id: i for i in store.outbox()}
+    assert states[first.id].state is states[second.id].state is OutboxState.SENT
+    assert states[first.id].remote_id != states[second.id].remote_id
+    assert len(adapter.sent) == 3
+
+
+def test_posted_copy_matches_text_parent_and_time() -> None:
+    item = OutboxItem(
+        "acct", "acct:1", "acct:1", {"status_id": "1"}, "Merci\n beaucoup", created_at=T0
+    )
+    mine = replace(message("7", parent="1", own=True), text="merci beaucoup")
+    assert outbox.posted_copy(item, [message("1"), mine], set()) is mine
+    assert outbox.posted_copy(item, [mine], {mine.native_id}) is None
+    assert outbox.posted_copy(item, [replace(mine, is_own=False)], set()) is None
+    assert outbox.posted_copy(item, [replace(mine, parent_id="acct:2")], set()) is None
+    old = replace(mine, created_at=T0 - timedelta(hours=1))
+    assert outbox.posted_copy(item, [old], set()) is None
 
 
 async def test_replies_leave_in_order_per_conversation(store: Store) -> None:
@@ -259,3 +339,100 @@ def test_reply_target_is_the_latest_message_from_someone_else() -> None:
 def test_empty_reply_is_refused(store: Store) -> None:
     with pytest.raises(outbox.OutboxError, match="empty"):
         outbox.queue_reply(store, "acct:1", "   ")
+
+
+async def test_a_429_pauses_every_stream_of_that_account_only(store: Store) -> None:
+    clock = Clock()
+    limited, other = ScriptedAdapter(), ScriptedAdapter(account_id="other")
+    limited.fetches = [RateLimited(T0 + timedelta(minutes=5))]
+    engine = SyncEngine(
+        store,
+        [
+            AccountRuntime("acct", "Brand", limited, ("mentions", "tag:candles"), 60.0),
+            AccountRuntime("other", "Brand", other, ("mentions",), 60.0),
+        ],
+        clock=clock,
+    )
+    await engine.ingest(engine.accounts["acct"], [message("1")])
+    outbox.queue_reply(store, "acct:1", "Thanks!", now=clock())
+    await engine.run_once()  # both streams asked at once; the first answer is the 429
+    asked = len(limited.streams_seen)
+    for _ in range(3):
+        clock.now += timedelta(minutes=1)
+        await engine.run_once()
+    assert len(limited.streams_seen) == asked and limited.sent == []
+    assert len(other.streams_seen) == 4
+    assert engine.states["acct"].status is AccountStatus.RATE_LIMITED
+    assert engine.states["other"].status is AccountStatus.LIVE
+    clock.now += timedelta(minutes=2, seconds=2)  # past the reset and its jitter
+    await engine.run_once()
+    assert len(limited.streams_seen) == asked + 2 and len(limited.sent) == 1
+    assert engine.states["acct"].status is AccountStatus.LIVE
+    assert engine.states["acct"].until is None
+
+
+async def test_polls_sleep_their_interval_back_off_and_slow_down_when_quota_is_low(
+    store: Store,
+) -> None:
+    adapter = ScriptedAdapter()
+    adapter.fetches = [Batch([], "c1"), *[Transient("down")] * 8, Batch([], "c2")]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        adapter.quota_low = len(slept) >= 10
+        if len(slept) == 11:
+            raise asyncio.CancelledError
+
+    runtime = AccountRuntime("acct", "Brand", adapter, ("mentions",), 60.0)
+    engine = SyncEngine(store, [runtime], clock=Clock(), sleep=sleep)
+    with pytest.raises(asyncio.CancelledError):
+        await engine._poll_forever(runtime, "mentions")
+    assert slept[0] == 60.0
+    backoff = slept[1:9]
+    assert all(0 <= delay <= min(60.0, 2.0 ** (n + 1)) for n, delay in enumerate(backoff))
+    assert slept[9] == 60.0 and slept[10] == 60.0 * SyncEngine.SLOW_DOWN
+
+
+def test_edit_only_before_the_reply_leaves(store: Store) -> None:
+    store.put_outbox(OutboxItem("acct", "acct:1", "acct:1", {}, "x", id="a", not_before=T0))
+    queued = store.outbox()[0]
+    with pytest.raises(outbox.OutboxError, match="no longer be edited"):
+        outbox.edit(store, "a", "late", now=T0 + timedelta(seconds=1))
+    edited = outbox.edit(store, "a", "early", undo_seconds=5, now=T0 - timedelta(seconds=1))
+    assert edited.text == "early" and edited.not_before == T0 + timedelta(seconds=4)
+    for state in (OutboxState.SENDING, OutboxState.SENT, OutboxState.UNKNOWN):
+        store.put_outbox(replace(queued, state=state))
+        with pytest.raises(outbox.OutboxError):
+            outbox.edit(store, "a", "again", now=T0)
+    store.put_outbox(replace(queued, state=OutboxState.FAILED, attempts=8, error="HTTP 500"))
+    again = outbox.edit(store, "a", "fixed", now=T0)
+    assert (again.state, again.attempts, again.error) == (OutboxState.QUEUED, 0, None)
+    with pytest.raises(outbox.OutboxError, match="empty"):
+        outbox.edit(store, "a", " ")
+
+
+def test_engine_never_overwrites_a_change_the_user_made(store: Store) -> None:
+    item = OutboxItem("acct", "acct:1", "acct:1", {}, "hello")
+    store.put_outbox(item)
+    outbox.cancel(store, item.id)
+    assert not outbox.swap(store, item, item.moved(OutboxState.SENDING))
+    assert store.outbox()[0].state is OutboxState.CANCELLED
+
+
+def test_outbox_view_lists_pending_then_the_last_day(store: Store) -> None:
+    def item(name: str, state: OutboxState, age_hours: float) -> OutboxItem:
+        stamp = T0 - timedelta(hours=age_hours)
+        return OutboxItem(
+            "acct", "c", "m", {}, name, state=state, created_at=stamp, updated_at=stamp
+        )
+
+    items = [
+        item("old sent", OutboxState.SENT, 30),
+        item("sent", OutboxState.SENT, 2),
+        item("failed", OutboxState.FAILED, 3),
+        item("cancelled", OutboxState.CANCELLED, 1),
+        item("queued", OutboxState.QUEUED, 0),
+    ]
+    view = outbox.outbox_view(items, T0)
+    assert [i.text for i in view] == ["failed", "queued", "cancelled", "sent"]

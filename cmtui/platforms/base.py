@@ -7,13 +7,14 @@ the UI; the sync engine drives it. Wire formats: ../shared/PLATFORMS.md.
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
 
 import httpx
 
-from cmtui.model import Message, OutboxItem, Platform
+from cmtui.model import Message, OutboxItem, Platform, utcnow
 
 
 class PlatformError(Exception):
@@ -73,6 +74,12 @@ class Adapter(abc.ABC):
     def __init__(self, account_id: str, client: httpx.AsyncClient) -> None:
         self.account_id = account_id
         self.client = client
+        # Set by adapters from the last answer's quota headers (`ratelimit.usage_high`): the
+        # engine then polls this account less often, to slow down before a 429.
+        self.quota_low = False
+        # What time it is for this account's rate-limit resets; the engine sets its own clock
+        # here, so a reset time means the same to both.
+        self.clock: Callable[[], datetime] = utcnow
 
     @property
     @abc.abstractmethod

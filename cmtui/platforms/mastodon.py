@@ -32,9 +32,12 @@ import httpx
 from cmtui.model import Author, Kind, Message, OutboxItem, Platform
 from cmtui.platforms.base import Adapter, Ambiguous, Batch, Limits, Permanent
 from cmtui.platforms.http import HttpResponse, request
+from cmtui.platforms.ratelimit import usage_high
 from cmtui.text import display_handle, html_to_text, safe_text, safe_url
 
 PAGE_SIZE = 40
+DEADLINE = 30.0  # seconds for a whole request, answer included
+MAX_BYTES = 10 * 1024 * 1024  # the largest answer read
 FIRST_FETCH_PAGES = 5  # how far a stream's first fetch looks into the past
 POLL_PAGES = 20  # most pages one poll reads; the cursor resumes where it stopped
 DEFAULT_MAX_CHARACTERS = 500
@@ -73,6 +76,8 @@ class MastodonAdapter(Adapter):
         self._limits = Limits(DEFAULT_MAX_CHARACTERS, "graphemes", URL_LENGTH)
         self._limits_loaded = False
         self._own_id: str | None = None
+        self.deadline = DEADLINE
+        self.max_bytes = MAX_BYTES
 
     @property
     def limits(self) -> Limits:
@@ -87,7 +92,7 @@ class MastodonAdapter(Adapter):
         if self._limits_loaded:
             return self._limits
         try:
-            data = (await request(self.client, "GET", "/api/v2/instance")).json()
+            data = (await self._request("GET", "/api/v2/instance")).json()
         except Permanent:
             data = {}
         statuses = _dig(data, "configuration", "statuses")
@@ -100,7 +105,8 @@ class MastodonAdapter(Adapter):
     async def own_account_id(self) -> str:
         """The id of the account the token belongs to (`verify_credentials`, once)."""
         if self._own_id is None:
-            data = (await request(self.client, "GET", "/api/v1/accounts/verify_credentials")).json()
+            answer = await self._request("GET", "/api/v1/accounts/verify_credentials")
+            data = answer.json()
             own_id = _native_id(data.get("id")) if isinstance(data, dict) else None
             if own_id is None:
                 raise Permanent("verify_credentials: the answer has no account id")
@@ -148,7 +154,7 @@ class MastodonAdapter(Adapter):
         """
         own_id = await self.own_account_id()
         path = f"/api/v1/statuses/{quote(message.native_id, safe='')}/context"
-        data = (await request(self.client, "GET", path)).json()
+        data = (await self._request("GET", path)).json()
         if not isinstance(data, dict):
             raise Permanent(f"{path}: expected an object, got {type(data).__name__}")
         thread = [message]
@@ -171,12 +177,8 @@ class MastodonAdapter(Adapter):
             "in_reply_to_id": status_id,
             "visibility": item.target.get("visibility", "public"),
         }
-        answer = await request(
-            self.client,
-            "POST",
-            "/api/v1/statuses",
-            json=body,
-            headers={"Idempotency-Key": item.id},
+        answer = await self._request(
+            "POST", "/api/v1/statuses", json=body, headers={"Idempotency-Key": item.id}
         )
         try:
             sent = self._status_to_message(_object(answer), Kind.REPLY, own_id=None)
@@ -250,7 +252,21 @@ class MastodonAdapter(Adapter):
 
     async def _page(self, spec: _Stream, extra: Mapping[str, str]) -> HttpResponse:
         """One GET of a stream's path with its parameters plus `extra`."""
-        return await request(self.client, "GET", spec.path, params={**spec.params, **extra})
+        return await self._request("GET", spec.path, params={**spec.params, **extra})
+
+    async def _request(self, method: str, path: str, **options: Any) -> HttpResponse:
+        """One request under this adapter's deadline and byte cap, noting the quota left."""
+        answer = await request(
+            self.client,
+            method,
+            path,
+            deadline=self.deadline,
+            max_bytes=self.max_bytes,
+            now=self.clock,
+            **options,
+        )
+        self.quota_low = usage_high(answer.headers)
+        return answer
 
     def _item_to_message(self, raw: Any, spec: _Stream, own_id: str) -> Message | None:
         """The message of one page item; None for a notification that is not a mention."""

@@ -3,6 +3,10 @@
 A plain class with one callback, so it runs the same under the TUI, `cmtui sync` and the tests.
 It runs on the caller's asyncio loop; every store call and the sentiment scoring run on one
 writer thread, so neither the loop nor the UI ever waits on disk or CPU-heavy work.
+
+Each account has one pause shared by all its streams and its replies: a 429 on any request
+stops every request of that account (and only that account) until the network's reset. A 401
+stops the account for good (until the user logs in again).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -32,10 +36,11 @@ from cmtui.platforms.base import (
 )
 from cmtui.platforms.ratelimit import backoff_delay
 from cmtui.store import Store
-from cmtui.sync.outbox import recover_interrupted
+from cmtui.sync import outbox
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Sleep = Callable[[float], Awaitable[None]]
 
 
 class AccountStatus(StrEnum):
@@ -114,6 +119,11 @@ class SyncEngine:
     """Keeps the store current with every account, and delivers queued replies exactly once."""
 
     MAX_SEND_ATTEMPTS = 8
+    IDLE_SECONDS = 30.0  # the outbox's look-again interval when nothing is due
+    # After an ambiguous failure, a gateway may still be committing the post: give it time to
+    # appear in the thread before reading the thread to decide.
+    RECONCILE_DELAY = timedelta(seconds=30)
+    SLOW_DOWN = 4.0  # poll interval factor while an account's quota runs low
 
     def __init__(
         self,
@@ -123,22 +133,28 @@ class SyncEngine:
         on_event: Callable[[SyncEvent], None] = lambda event: None,
         clock: Callable[[], datetime] = utcnow,
         analyzer: SentimentAnalyzer | None = None,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.store = store
         self.accounts = {account.account_id: account for account in accounts}
+        for account in accounts:
+            account.adapter.clock = clock
         self.states = {account_id: AccountState(account_id) for account_id in self.accounts}
         self._on_event = on_event
         self._clock = clock
+        self._sleep = sleep
         self._analyzer = analyzer or SentimentAnalyzer()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmtui-store")
         self._outbox_wakeup = asyncio.Event()
         self._stopped_accounts: set[str] = set()
+        self._paused_until: dict[str, datetime] = {}
+        self._failing: dict[str, set[str]] = {}  # account -> streams whose last poll failed
+        self._recovered = False
 
     # --- running -------------------------------------------------------------------------
 
     async def run(self) -> None:
         """Poll every stream and deliver the outbox until cancelled."""
-        await self._on_writer(recover_interrupted, self.store, self._idempotent_accounts())
         async with asyncio.TaskGroup() as group:
             for account in self.accounts.values():
                 for stream in account.streams:
@@ -147,7 +163,6 @@ class SyncEngine:
 
     async def run_once(self) -> None:
         """One round: every stream once, then every reply that is due."""
-        await self._on_writer(recover_interrupted, self.store, self._idempotent_accounts())
         await asyncio.gather(
             *(
                 self._poll(account, stream, _Backoff())
@@ -169,14 +184,19 @@ class SyncEngine:
         backoff = _Backoff()
         while account.account_id not in self._stopped_accounts:
             delay = await self._poll(account, stream, backoff)
-            await asyncio.sleep(delay)
+            await self._sleep(delay)
 
     async def _poll(self, account: AccountRuntime, stream: str, backoff: _Backoff) -> float:
         """Fetch one stream once; return how long to wait before the next poll."""
         account_id = account.account_id
         if account_id in self._stopped_accounts:
             return account.poll_seconds
-        self._set_state(account_id, AccountStatus.SYNCING)
+        paused = self._pause_left(account_id)
+        if paused > 0:
+            return paused
+        failing = self._failing.setdefault(account_id, set())
+        if not failing:  # a failing sibling stream's state says more than "syncing"
+            self._set_state(account_id, AccountStatus.SYNCING)
         try:
             cursor = await self._on_writer(self.store.get_cursor, account_id, stream)
             batch = await account.adapter.fetch(stream, cursor)
@@ -185,26 +205,44 @@ class SyncEngine:
             await self.ingest(account, batch.messages)
             await self._on_writer(self.store.set_cursor, account_id, stream, batch.cursor)
         except PlatformError as error:
+            failing.add(stream)
             return self._after_failure(account, error, backoff)
         backoff.reset()
-        self._set_state(account_id, AccountStatus.LIVE, last_sync=self._clock())
-        return account.poll_seconds
+        failing.discard(stream)
+        if not failing and self._pause_left(account_id) <= 0:
+            self._set_state(account_id, AccountStatus.LIVE, last_sync=self._clock(), detail="")
+        return account.poll_seconds * (self.SLOW_DOWN if account.adapter.quota_low else 1.0)
 
     def _after_failure(
         self, account: AccountRuntime, error: PlatformError, backoff: _Backoff
     ) -> float:
-        account_id = account.account_id
+        if self._account_failed(account.account_id, error):
+            return max(self._pause_left(account.account_id), account.poll_seconds)
+        status = AccountStatus.OFFLINE if isinstance(error, Transient) else AccountStatus.DEGRADED
+        self._set_state(account.account_id, status, detail=str(error))
+        return backoff.next_delay() if status is AccountStatus.OFFLINE else account.poll_seconds
+
+    def _account_failed(self, account_id: str, error: PlatformError) -> bool:
+        """Apply what an error says about the whole account (429: pause, 401: stop).
+
+        True when it did; False for errors about one request only.
+        """
         if isinstance(error, RateLimited):
-            self._set_state(account_id, AccountStatus.RATE_LIMITED, until=error.reset_at)
-            wait = (error.reset_at - self._clock()).total_seconds()
-            return max(wait, 0.0) + random.uniform(0, 1)
+            jitter = timedelta(seconds=random.uniform(0, 1))  # streams must not burst at reset
+            until = max(self._paused_until.get(account_id, error.reset_at), error.reset_at)
+            self._paused_until[account_id] = until + jitter
+            self._set_state(account_id, AccountStatus.RATE_LIMITED, until=until, detail=str(error))
+            return True
         if isinstance(error, AuthFailed):
             self._stopped_accounts.add(account_id)
             self._set_state(account_id, AccountStatus.NEEDS_LOGIN, detail=str(error))
-            return account.poll_seconds
-        status = AccountStatus.OFFLINE if isinstance(error, Transient) else AccountStatus.DEGRADED
-        self._set_state(account_id, status, detail=str(error))
-        return backoff.next_delay() if status is AccountStatus.OFFLINE else account.poll_seconds
+            return True
+        return False
+
+    def _pause_left(self, account_id: str) -> float:
+        """Seconds until a rate-limited account may send its next request (0 when it may)."""
+        until = self._paused_until.get(account_id)
+        return 0.0 if until is None else max((until - self._clock()).total_seconds(), 0.0)
 
     async def ingest(self, account: AccountRuntime, messages: list[Message]) -> None:
         """Score and store messages, then tell the listener which conversations changed."""
@@ -232,11 +270,12 @@ class SyncEngine:
         if not thread:
             return
         account = self.accounts.get(thread[-1].account_id)
-        if account is None or account.account_id in self._stopped_accounts:
+        if account is None or not self._may_request(account.account_id):
             return
         try:
             messages = await account.adapter.fetch_thread(thread[-1])
         except PlatformError as error:
+            self._account_failed(account.account_id, error)
             log.info("thread refresh of %s failed: %s", conversation_id, error)
             return
         await self.ingest(account, messages)
@@ -255,62 +294,118 @@ class SyncEngine:
                 await asyncio.wait_for(self._outbox_wakeup.wait(), timeout=delay)
 
     async def deliver_due(self) -> float:
-        """Send every reply that is due, in order per conversation; return seconds to the next."""
+        """Send every reply that is due, in order per conversation; return seconds to the next.
+
+        An `unknown` reply is reconciled against its thread before anything later in its
+        conversation leaves. The first call also settles items a crash left in `sending`.
+        """
+        if not self._recovered:
+            idempotent = {
+                a.account_id for a in self.accounts.values() if a.adapter.idempotent_replies
+            }
+            await self._on_writer(outbox.recover_interrupted, self.store, idempotent)
+            self._recovered = True
         items = await self._on_writer(self.store.outbox)
-        now = self._clock()
         blocked: set[str] = set()  # conversations with an earlier reply still pending
-        next_due = 30.0
+        next_due = self.IDLE_SECONDS
         for item in items:
-            if item.state not in (OutboxState.QUEUED, OutboxState.SENDING):
-                if item.state is OutboxState.UNKNOWN:
-                    blocked.add(item.conversation_id)
+            if item.state not in _IN_FLIGHT or item.conversation_id in blocked:
                 continue
-            if item.conversation_id in blocked:
-                continue
-            if item.not_before is not None and item.not_before > now:
+            wait = self._wait_before(item)
+            if wait <= 0:
+                wait = await self._deliver(item)
+            if wait > 0:
                 blocked.add(item.conversation_id)
-                next_due = min(next_due, (item.not_before - now).total_seconds())
-                continue
-            if not await self._send(item):
-                blocked.add(item.conversation_id)
-                next_due = min(next_due, 5.0)
+                next_due = min(next_due, wait)
         return max(next_due, 0.05)
 
-    async def _send(self, item: OutboxItem) -> bool:
-        """Deliver one item; True when it reached a final state."""
-        account = self.accounts.get(item.account_id)
-        if account is None or item.account_id in self._stopped_accounts:
-            return False
-        sending = item.moved(OutboxState.SENDING, attempts=item.attempts + 1)
-        await self._save_outbox(sending)  # durable before the network call
+    def _wait_before(self, item: OutboxItem) -> float:
+        """Seconds before `item` may be worked on: its undo window, retry delay, account pause."""
+        if item.account_id not in self.accounts or item.account_id in self._stopped_accounts:
+            return self.IDLE_SECONDS  # waits for the user to log in again
+        if item.state is OutboxState.SENDING:
+            return 1.0  # on its way, in this process: its outcome decides what follows
+        not_before = item.not_before or self._clock()
+        return max((not_before - self._clock()).total_seconds(), self._pause_left(item.account_id))
+
+    async def _deliver(self, item: OutboxItem) -> float:
+        """Work on one due item; 0 when it is settled, else seconds before looking again."""
+        account = self.accounts[item.account_id]
+        if item.state is OutboxState.UNKNOWN:
+            reconciled = await self._reconcile(account, item)
+            if reconciled is None:
+                return 0.05  # the user changed it: look again
+            if reconciled.state is OutboxState.UNKNOWN:
+                return self._wait_before(reconciled)
+            if reconciled.state is not OutboxState.QUEUED:
+                return 0.0
+            item = reconciled
+        return await self._send(account, item)
+
+    async def _reconcile(self, account: AccountRuntime, item: OutboxItem) -> OutboxItem | None:
+        """Decide an `unknown` item by reading its thread: sent if the reply is there,
+        queued again if the thread was read and it is not; unknown while it cannot be read.
+
+        None when the user changed the item meanwhile.
+        """
+        target = await self._on_writer(self.store.message, item.in_reply_to)
+        if target is None:
+            return await self._move(item, item.moved(OutboxState.FAILED, error=_TARGET_GONE))
+        try:
+            thread = await account.adapter.fetch_thread(target)
+        except PlatformError as error:
+            self._account_failed(account.account_id, error)
+            retry_at = self._clock() + timedelta(seconds=_retry_delay(item.attempts))
+            return await self._move(item, item.moved(item.state, not_before=retry_at))
+        items = await self._on_writer(self.store.outbox)
+        taken = {i.remote_id for i in items if i.remote_id and i.id != item.id}
+        found = outbox.posted_copy(item, thread, taken)
+        if found is None:
+            log.info("outbox %s: not online after an ambiguous failure; sending it", item.id)
+            return await self._move(item, item.moved(OutboxState.QUEUED, not_before=None))
+        sent = await self._move(item, item.moved(OutboxState.SENT, remote_id=found.native_id))
+        if sent is not None:
+            await self.ingest(account, [replace(found, conversation_id=item.conversation_id)])
+        return sent
+
+    async def _send(self, account: AccountRuntime, item: OutboxItem) -> float:
+        """Post one queued item; 0 when it reached a final state, else seconds to the retry."""
+        sending = await self._move(
+            item, item.moved(OutboxState.SENDING, attempts=item.attempts + 1)
+        )  # durable before the network call
+        if sending is None:
+            return 0.05
         try:
             posted = await account.adapter.send_reply(sending)
         except PlatformError as error:
-            await self._save_outbox(self._after_send_failure(account, sending, error))
-            return False
+            after = self._after_send_failure(account, sending, error)
+            await self._save_outbox(after)
+            return 0.0 if after.state is OutboxState.FAILED else self._wait_before(after)
         await self._save_outbox(sending.moved(OutboxState.SENT, remote_id=posted.native_id))
         await self.ingest(account, [replace(posted, conversation_id=item.conversation_id)])
-        return True
+        return 0.0
 
     def _after_send_failure(
         self, account: AccountRuntime, item: OutboxItem, error: PlatformError
     ) -> OutboxItem:
         reason = str(error)
-        if isinstance(error, AuthFailed):
-            self._stopped_accounts.add(account.account_id)
-            self._set_state(account.account_id, AccountStatus.NEEDS_LOGIN, detail=reason)
-            return item.moved(OutboxState.QUEUED, error=reason)
         if isinstance(error, Ambiguous) and not account.adapter.idempotent_replies:
-            return item.moved(OutboxState.UNKNOWN, error=reason)
-        retryable = isinstance(error, Transient | RateLimited | Ambiguous)
+            reconcile_at = self._clock() + self.RECONCILE_DELAY
+            return item.moved(OutboxState.UNKNOWN, error=reason, not_before=reconcile_at)
+        if self._account_failed(account.account_id, error):
+            return item.moved(OutboxState.QUEUED, error=reason)  # the account pause applies
+        retryable = isinstance(error, Transient | Ambiguous)
         if retryable and item.attempts < self.MAX_SEND_ATTEMPTS:
-            wait = backoff_delay(item.attempts, base=2.0, cap=300.0)
-            if isinstance(error, RateLimited):
-                wait = max(wait, (error.reset_at - self._clock()).total_seconds())
-            return item.moved(
-                OutboxState.QUEUED, error=reason, not_before=self._clock() + timedelta(seconds=wait)
-            )
+            retry_at = self._clock() + timedelta(seconds=_retry_delay(item.attempts))
+            return item.moved(OutboxState.QUEUED, error=reason, not_before=retry_at)
         return item.moved(OutboxState.FAILED, error=reason)
+
+    async def _move(self, old: OutboxItem, new: OutboxItem) -> OutboxItem | None:
+        """Store `new` in place of `old` unless the user changed it; None when they did."""
+        if not await self._on_writer(outbox.swap, self.store, old, new):
+            return None
+        self._on_event(OutboxChanged(new))
+        return new
 
     async def _save_outbox(self, item: OutboxItem) -> None:
         await self._on_writer(self.store.put_outbox, item)
@@ -323,8 +418,13 @@ class SyncEngine:
         account = self.accounts.get(account_id)
         return account.adapter.limits if account is not None else Limits(max_length=500)
 
-    def _idempotent_accounts(self) -> set[str]:
-        return {a.account_id for a in self.accounts.values() if a.adapter.idempotent_replies}
+    def _may_request(self, account_id: str) -> bool:
+        """Whether the account exists, is logged in and is not paused by a rate limit."""
+        return (
+            account_id in self.accounts
+            and account_id not in self._stopped_accounts
+            and self._pause_left(account_id) <= 0
+        )
 
     async def _on_writer(self, function: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._writer, function, *args)
@@ -335,5 +435,24 @@ class SyncEngine:
         if status is not AccountStatus.RATE_LIMITED:
             new = replace(new, until=None)
         if new != old:
+            if status in _TROUBLE and status is not old.status:
+                log.warning("account %s: %s: %s", account_id, status, new.detail)
             self.states[account_id] = new
             self._on_event(StateChanged(new))
+
+
+_TROUBLE = frozenset(
+    {
+        AccountStatus.RATE_LIMITED,
+        AccountStatus.OFFLINE,
+        AccountStatus.DEGRADED,
+        AccountStatus.NEEDS_LOGIN,
+    }
+)
+_IN_FLIGHT = frozenset({OutboxState.QUEUED, OutboxState.SENDING, OutboxState.UNKNOWN})
+_TARGET_GONE = "the message it answers is no longer in the cache; check the thread online"
+
+
+def _retry_delay(attempts: int) -> float:
+    """Seconds before an outbox item's next try: full jitter, capped at five minutes."""
+    return backoff_delay(attempts, base=2.0, cap=300.0)

@@ -1,0 +1,227 @@
+"""Sync benchmark: concurrency across accounts, and ingest throughput with sentiment.
+
+(a) Ten Mastodon accounts, each behind its own transport answering every request after 200 ms
+    (a page of the hand-written notification fixture): one full round (`run_once`, first fetch
+    of every account) against the slowest account synced alone. Concurrency, not a sum: the
+    target is a ratio of at most 1.5.
+(b) Ingest into the store, sentiment and language included (`SyncEngine.ingest`), of 20,000
+    messages cloned from what the sandbox serves (fresh ids, texts made unique so no cache
+    answers), in batches of 800 (one full poll), beside raw TextBlob on the same texts.
+    Target: at least 5,000 messages/s.
+
+Medians of several runs. Run: .venv/bin/python bench/sync.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+
+from cmtui.analysis.language import detect_language
+from cmtui.analysis.sentiment import SentimentAnalyzer
+from cmtui.model import Message
+from cmtui.platforms.http import make_client
+from cmtui.platforms.mastodon import MastodonAdapter
+from cmtui.sandbox.clock import ManualClock
+from cmtui.sandbox.network import DEMO_START
+from cmtui.session import sandbox_session
+from cmtui.store import Store
+from cmtui.sync.engine import AccountRuntime, Ingested, SyncEngine, SyncEvent
+
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "mastodon"
+ACCOUNTS = 10
+LATENCY = 0.2
+ROUND_RUNS = 3
+INGEST_MESSAGES = 20_000
+INGEST_BATCH = 800
+INGEST_RUNS = 5
+ROUND_TARGET = 1.5
+INGEST_TARGET = 5_000
+
+
+# --- (a) one round over ten slow accounts ------------------------------------------------------
+
+
+def slow_transport() -> httpx.AsyncBaseTransport:
+    """A Mastodon instance that takes LATENCY seconds to answer anything."""
+    pages = {
+        "/api/v1/accounts/verify_credentials": "verify_credentials.json",
+        "/api/v2/instance": "instance.json",
+        "/api/v1/notifications": "notifications.json",
+    }
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(LATENCY)
+        name = pages.get(request.url.path)
+        if name is None:
+            return httpx.Response(404, json={"error": "Record not found"})
+        body = (FIXTURES / name).read_bytes()
+        return httpx.Response(200, content=body, headers={"content-type": "application/json"})
+
+    return httpx.MockTransport(handler)
+
+
+def slow_account(number: int) -> AccountRuntime:
+    """One account on its own slow instance."""
+    client = make_client(
+        f"https://social{number}.example", token=f"token-{number}", transport=slow_transport()
+    )
+    adapter = MastodonAdapter(f"acct{number}", client)
+    return AccountRuntime(f"acct{number}", "Brand", adapter, ("mentions",), 60.0)
+
+
+async def timed_round(accounts: list[AccountRuntime]) -> float:
+    """Seconds for `run_once` over `accounts`, on a fresh cache (so every fetch is a first)."""
+    with tempfile.TemporaryDirectory() as folder, Store.open(Path(folder) / "data") as store:
+        engine = SyncEngine(store, accounts)
+        start = time.perf_counter()
+        await engine.run_once()
+        elapsed = time.perf_counter() - start
+        await engine.close()
+        return elapsed
+
+
+async def concurrency() -> tuple[float, float]:
+    """Median seconds of a ten-account round, and of the slowest account alone."""
+    rounds, singles = [], []
+    for _ in range(ROUND_RUNS):
+        rounds.append(await timed_round([slow_account(n) for n in range(ACCOUNTS)]))
+        alone = [await timed_round([slow_account(n)]) for n in range(ACCOUNTS)]
+        singles.append(max(alone))
+    return statistics.median(rounds), statistics.median(singles)
+
+
+# --- (b) ingest throughput ---------------------------------------------------------------------
+
+
+async def sandbox_messages() -> tuple[list[Message], AccountRuntime]:
+    """What one sandbox sync ingests, and the account runtime to ingest clones through."""
+    seen: list[Message] = []
+
+    def collect(event: SyncEvent) -> None:
+        if isinstance(event, Ingested):
+            seen.extend(event.messages)
+
+    with tempfile.TemporaryDirectory() as folder:
+        session = sandbox_session(Path(folder) / "data", clock=ManualClock(DEMO_START))
+        engine = session.engine(collect)
+        await engine.run_once()
+        await engine.close()
+        session.store.close()
+    return [m for m in seen if not m.is_own], session.accounts[0]
+
+
+def clones(originals: list[Message], run: int) -> list[Message]:
+    """INGEST_MESSAGES copies of `originals` with fresh ids and unique texts, unscored."""
+    copies = []
+    for n in range(INGEST_MESSAGES):
+        source = originals[n % len(originals)]
+        native = str(10**12 * (run + 1) + n)
+        message_id = Message.make_id(source.account_id, native)
+        copies.append(
+            replace(
+                source,
+                id=message_id,
+                native_id=native,
+                conversation_id=message_id,
+                parent_id=None,
+                text=f"{source.text} (order {native})",
+                sentiment=None,
+                lang=None,
+            )
+        )
+    return copies
+
+
+async def ingest_rate(
+    originals: list[Message], account: AccountRuntime, run: int, *, scored: bool = False
+) -> float:
+    """Messages per second through `SyncEngine.ingest` into a fresh cache.
+
+    With `scored`, the messages arrive with their sentiment already set, which the engine
+    keeps: what is left is the store's share of the cost.
+    """
+    messages = clones(originals, run)
+    if scored:
+        messages = [replace(m, sentiment=0.0, lang="en") for m in messages]
+    with tempfile.TemporaryDirectory() as folder, Store.open(Path(folder) / "data") as store:
+        engine = SyncEngine(store, [])
+        start = time.perf_counter()
+        for first in range(0, len(messages), INGEST_BATCH):
+            await engine.ingest(account, messages[first : first + INGEST_BATCH])
+        elapsed = time.perf_counter() - start
+        await engine.close()
+    return len(messages) / elapsed
+
+
+def textblob_rate(originals: list[Message], run: int) -> float:
+    """Messages per second of raw TextBlob (its EN or FR PatternAnalyzer) on the same texts."""
+    from textblob.en.sentiments import PatternAnalyzer as EnglishAnalyzer
+    from textblob_fr import PatternAnalyzer as FrenchAnalyzer
+
+    analyzers = {"en": EnglishAnalyzer(), "fr": FrenchAnalyzer()}
+    posts = [(m.text, "fr" if m.lang == "fr" else "en") for m in clones(originals, run)]
+    start = time.perf_counter()
+    for text, lang in posts:
+        analyzers[lang].analyze(text)
+    return len(posts) / (time.perf_counter() - start)
+
+
+def scoring_rate(originals: list[Message], run: int) -> float:
+    """Messages per second of language detection and sentiment alone (no store)."""
+    analyzer = SentimentAnalyzer()
+    texts = [m.text for m in clones(originals, run)]
+    start = time.perf_counter()
+    analyzer.score_many((text, detect_language(text, None)) for text in texts)
+    return len(texts) / (time.perf_counter() - start)
+
+
+def median(measure: Callable[[int], float], runs: int) -> float:
+    """The median of `measure(run)` over `runs` runs."""
+    return statistics.median(measure(run) for run in range(runs))
+
+
+async def amedian(measure: Callable[[int], Awaitable[float]], runs: int) -> float:
+    """The median of `await measure(run)` over `runs` runs."""
+    return statistics.median([await measure(run) for run in range(runs)])
+
+
+async def main() -> None:
+    """Measure and print both tables."""
+    SentimentAnalyzer().score("warm-up", "en")  # TextBlob's import is not part of a round
+    full, alone = await concurrency()
+    ratio = full / alone
+    print(f"(a) {ACCOUNTS} accounts, {LATENCY * 1000:.0f} ms per answer, median of {ROUND_RUNS}")
+    print(f"  one round, all accounts            {full:8.3f} s")
+    print(f"  slowest account alone              {alone:8.3f} s")
+    verdict = "meets" if ratio <= ROUND_TARGET else "MISSES"
+    print(f"  ratio                              {ratio:8.2f}x  ({verdict} <= {ROUND_TARGET}x)")
+
+    originals, account = await sandbox_messages()
+    ingest = await amedian(lambda run: ingest_rate(originals, account, run), INGEST_RUNS)
+    storing = await amedian(
+        lambda run: ingest_rate(originals, account, run, scored=True), INGEST_RUNS
+    )
+    scoring = median(lambda run: scoring_rate(originals, run), INGEST_RUNS)
+    raw = median(lambda run: textblob_rate(originals, run), INGEST_RUNS)
+    print(
+        f"(b) ingest of {INGEST_MESSAGES:,} sandbox messages in batches of {INGEST_BATCH}, "
+        f"median of {INGEST_RUNS}"
+    )
+    print(f"  SyncEngine.ingest (store + sentiment)  {ingest:>9,.0f} msg/s")
+    print(f"  the store alone (messages pre-scored)  {storing:>9,.0f} msg/s")
+    print(f"  language + sentiment alone             {scoring:>9,.0f} msg/s")
+    print(f"  raw TextBlob, same texts               {raw:>9,.0f} msg/s")
+    verdict = "meets" if ingest >= INGEST_TARGET else "MISSES"
+    print(f"  ingest {verdict} the {INGEST_TARGET:,} msg/s target")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

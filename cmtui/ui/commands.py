@@ -20,7 +20,7 @@ class CmtuiCommands(Provider):
         commands: list[tuple[str, Callable[[], object], str]] = [
             ("Keys: show every key binding", partial(app.run_action, "help"), "help"),
         ]
-        screen = app.screen
+        screen = self.screen  # the screen the palette was opened from
         if isinstance(screen, InboxScreen):
             sources = screen.query_one(SourcesTree)
             for view in sources.views:
@@ -39,4 +39,5 @@ class CmtuiCommands(Provider):
         for name, callback, help_text in self._commands():
             score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, text=name, help=help_text)
+                # Not matcher.highlight(): it parses the name as markup, and names come from config.
+                yield Hit(score, Content(name), callback, text=name, help=help_text)

@@ -27,6 +27,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 from cmtui.model import Conversation, Status, utcnow
 from cmtui.text import graphemes
@@ -72,6 +73,18 @@ def fit_cells(text: str, width: int) -> str:
             break
         kept.append(cluster)
     return "".join(kept) + _ELLIPSIS
+
+
+def component_style(widget: Widget, name: str) -> Style:
+    """A component class's own attributes, its colour blended as on the widget's background.
+
+    To draw over the widget's style: a partial style alone would drop the alpha of colours
+    such as $foreground-muted, showing them at full strength.
+    """
+    partial = widget.get_component_rich_style(name, partial=True)
+    if partial.color is None:
+        return partial
+    return partial + Style(color=widget.get_component_rich_style(name).color)
 
 
 def _pad(text: str, width: int, *, right: bool = False) -> str:
@@ -459,7 +472,8 @@ class ConversationList(ScrollView, can_focus=True):
             # The cursor colour wins over the muted ones, so the cursor row stays readable.
             if cursor:
                 components = tuple(c for c in components if c not in {"muted", "status"})
-            return Style.chain(base, *(self._part_style(c) for c in components))
+            parts = (component_style(self, f"conversation-list--{c}") for c in components)
+            return Style.chain(base, *parts)
 
         columns = _columns(width, self.show_brand)
         unread = ("unread",) if row.unread else ()
@@ -483,15 +497,6 @@ class ConversationList(ScrollView, can_focus=True):
         ]
         strip = Strip([Segment(text, cell_style) for text, cell_style in cells])
         return strip.adjust_cell_length(width, base)
-
-    def _part_style(self, component: str) -> Style:
-        """A component's own attributes, its colour blended as on the widget's background."""
-        name = f"conversation-list--{component}"
-        partial = self.get_component_rich_style(name, partial=True)
-        if partial.color is None:
-            return partial
-        # A partial style drops the alpha of colours such as $foreground-muted.
-        return partial + Style(color=self.get_component_rich_style(name).color)
 
     @staticmethod
     def _text_cells(

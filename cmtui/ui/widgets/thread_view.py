@@ -1,21 +1,34 @@
-"""The thread pane: every message of one conversation, oldest first, drawn line by line."""
+"""The thread pane: every message of one conversation, oldest first, drawn line by line.
+
+Long threads stay instant. `show()` only measures each message: how many lines its plain text
+wraps to at the pane's width (rich's own line breaking, without building styled text). A
+message is styled and rendered into strips only when one of its lines is on screen, and kept in
+an LRU cache keyed by everything it shows and the width, so scrolling, and a sync update of the
+open thread, render nothing twice. A change of height needs no new measure; a change of width
+measures again (cached by content too); a style change (theme, focus) empties the strip cache.
+"""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import ClassVar
 
+from rich._wrap import divide_line
 from rich.console import Console
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from cmtui.model import Message, OutboxItem, OutboxState, utcnow
+from cmtui.text import is_mixed_script
 from cmtui.ui.format import NETWORK_TAGS, format_age, sentiment_mark
+from cmtui.ui.widgets.conversation_list import component_style
 
 _STATE_LABELS = {
     OutboxState.QUEUED: "queued",
@@ -23,10 +36,46 @@ _STATE_LABELS = {
     OutboxState.FAILED: "failed",
     OutboxState.UNKNOWN: "unknown: checking the thread before any resend",
 }
+_TAB_SIZE = 8
+_MIN_WIDTH = 10
+_PREFIX = "thread-view--"
+
+_Part = tuple[str, str]
+"""A run of text and the component part that styles it ("" for the pane's own style)."""
+_Block = tuple[_Part, ...]
+"""One message, outbox item or placeholder; also its cache key, as it holds all it shows."""
+
+
+def _breaks(line: str, width: int) -> list[int]:
+    """Where rich's word wrap cuts a line holding no newline (long words are folded)."""
+    if len(line) * 2 <= width:  # no character is wider than two cells
+        return []
+    return divide_line(line, width, fold=True)
+
+
+def _line_count(plain: str, width: int) -> int:
+    """How many lines `_wrap` makes of text whose plain string is `plain`, built from nothing."""
+    count = 0
+    for line in plain.split("\n"):
+        if "\t" in line:
+            expanded = Text(line)
+            expanded.expand_tabs(_TAB_SIZE)
+            line = expanded.plain
+        count += len(_breaks(line, width)) + 1
+    return count
+
+
+def _wrap(text: Text, width: int) -> list[Text]:
+    """`text` cut into lines of at most `width` cells, as `Text.wrap` with overflow "fold"."""
+    lines: list[Text] = []
+    for line in text.split(allow_blank=True):
+        line.expand_tabs(_TAB_SIZE)
+        lines.extend(line.divide(_breaks(line.plain, width)))
+    return lines
 
 
 class ThreadView(ScrollView, can_focus=True):
-    """A conversation, wrapped to the pane's width; only the visible lines are rendered.
+    """A conversation, wrapped to the pane's width; only the visible messages are rendered.
 
     Remote text goes in as `rich.text.Text` built with `append()`, never as markup.
 
@@ -85,13 +134,16 @@ class ThreadView(ScrollView, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.now = now
-        self._messages: list[Message] = []
-        self._pending: list[OutboxItem] = []
-        self._placeholder = "Select a conversation"
-        self._lines: list[Strip] = []
+        self._message_count = 0
+        self._blocks: list[_Block] = [self._placeholder_block("Select a conversation")]
+        self._width = 0  # the width the blocks were measured at
+        self._offsets = [0]  # first line of each block, then the total line count
+        self._heights: LRUCache[tuple[_Block, int], int] = LRUCache(4096)
+        self._strips: LRUCache[tuple[_Block, int], list[Strip]] = LRUCache(256)
+        self._part_styles: dict[str, Style] = {}
 
     def on_mount(self) -> None:
-        self._rewrap()
+        self._layout()
 
     def show(
         self,
@@ -102,97 +154,153 @@ class ThreadView(ScrollView, can_focus=True):
     ) -> None:
         """Show a conversation and the replies still in the outbox for it."""
         at_end = self.scroll_y >= self.max_scroll_y
-        self._messages = list(messages)
-        self._pending = list(pending)
-        self._placeholder = "No messages" if not messages else ""
-        self._rewrap()
+        now = self.now()
+        blocks = [self._message_block(message, now) for message in messages]
+        if not messages:
+            blocks.append(self._placeholder_block("No messages"))
+        blocks.extend(self._pending_block(item, now) for item in pending)
+        self._message_count = len(messages)
+        self._blocks = blocks
+        self._layout()
         if not keep_position or at_end:
             self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
 
     def clear_thread(self, placeholder: str = "Select a conversation") -> None:
         """Show nothing but a muted line."""
-        self._messages, self._pending = [], []
-        self._placeholder = placeholder
-        self._rewrap()
+        self._message_count = 0
+        self._blocks = [self._placeholder_block(placeholder)]
+        self._layout()
 
     @property
     def message_count(self) -> int:
         """How many messages are shown."""
-        return len(self._messages)
+        return self._message_count
 
     def on_resize(self) -> None:
-        self._rewrap()
+        """Measure again at a new width, keeping the top message (or the end) in view."""
+        if self._content_width() == self._width:
+            return
+        at_end = self.scroll_y >= self.max_scroll_y
+        top = bisect_right(self._offsets, self.scroll_offset.y) - 1
+        self._layout()
+        if at_end:
+            self.scroll_end(animate=False, immediate=True)
+        else:
+            self.scroll_to(y=self._offsets[min(top, len(self._blocks) - 1)], animate=False)
 
     def notify_style_update(self) -> None:
+        """Styles (theme, focus) changed: every rendered message is stale."""
         super().notify_style_update()
-        if self.is_mounted:  # component styles only exist once the widget is in the DOM
-            self._rewrap()
-
-    def _rewrap(self) -> None:
-        if not self.is_mounted:
-            return
-        width = max(self.scrollable_content_region.width, 10)
-        lines: list[Strip] = []
-        if self._placeholder:
-            lines.extend(self._wrap(Text(self._placeholder, self._style("placeholder")), width))
-        for message in self._messages:
-            lines.extend(self._wrap(self._header(message), width))
-            lines.extend(self._wrap(Text(message.text), width))
-            lines.append(Strip.blank(width, self.rich_style))
-        for item in self._pending:
-            lines.extend(self._wrap(self._pending_block(item), width))
-            lines.append(Strip.blank(width, self.rich_style))
-        self._lines = lines
-        self.virtual_size = Size(width, len(lines))
+        self._part_styles.clear()
+        self._strips.clear()
         self.refresh()
 
-    def _wrap(self, text: Text, width: int) -> list[Strip]:
-        console: Console = self.app.console
-        text.stylize_before(self.rich_style)  # the pane's colours under the text's own
-        return [
-            Strip(line.render(console)).adjust_cell_length(width, self.rich_style)
-            for line in text.wrap(console, width, overflow="fold")
-        ]
+    # --- measuring -------------------------------------------------------------------------
 
-    def _style(self, part: str) -> Style:
-        return self.get_component_rich_style(f"thread-view--{part}", partial=True)
+    def _content_width(self) -> int:
+        return max(self.scrollable_content_region.width, _MIN_WIDTH)
 
-    def _header(self, message: Message) -> Text:
-        """`Name · masto · 8m ▼`, then the full handle on its own line."""
+    def _layout(self) -> None:
+        """Measure every block at the pane's width; nothing is rendered here."""
+        if not self.is_mounted:
+            return
+        width = self._width = self._content_width()
+        offsets = [0]
+        for block in self._blocks:
+            offsets.append(offsets[-1] + self._height(block, width))
+        self._offsets = offsets
+        self.virtual_size = Size(width, offsets[-1])
+        self.refresh()
+
+    def _height(self, block: _Block, width: int) -> int:
+        """Lines of a block at `width`: its wrapped text, then a blank line."""
+        key = (block, width)
+        height = self._heights.get(key)
+        if height is None:
+            height = _line_count("".join(text for text, _ in block), width) + 1
+            self._heights[key] = height
+        return height
+
+    # --- what a block shows ----------------------------------------------------------------
+
+    @staticmethod
+    def _placeholder_block(placeholder: str) -> _Block:
+        return ((placeholder, "placeholder"),)
+
+    @staticmethod
+    def _message_block(message: Message, now: datetime) -> _Block:
+        """`Name · masto · 8m ▼`, the full handle on its own line, then the text."""
         own = message.is_own
-        header = Text()
-        header.append(
-            "You" if own else message.author.label, self._style("own" if own else "author")
-        )
         tag = NETWORK_TAGS.get(message.platform, str(message.platform))
-        age = format_age(message.created_at, self.now())
-        header.append(f" · {tag} · {age}", self._style("meta"))
+        parts: list[_Part] = [
+            ("You" if own else message.author.label, "own" if own else "author"),
+            (f" · {tag} · {format_age(message.created_at, now)}", "meta"),
+        ]
         mark, tone = sentiment_mark(message.sentiment)
         if tone:
-            header.append(f" {mark}", self._style(tone))
+            parts.append((f" {mark}", tone))
+        author = message.author
+        if not own and (is_mixed_script(author.display_name) or is_mixed_script(author.handle)):
+            # Look-alike letters from several scripts: the classic impersonation trick.
+            parts.append((" ⚠ mixed scripts", "negative"))
         if message.author.display_name or own:
-            header.append(f"\n{message.author.handle}", self._style("meta"))
-        return header
+            parts.append((f"\n{message.author.handle}", "meta"))
+        parts.append((f"\n{message.text}", ""))
+        return tuple(parts)
 
-    def _pending_block(self, item: OutboxItem) -> Text:
-        block = Text()
+    @staticmethod
+    def _pending_block(item: OutboxItem, now: datetime) -> _Block:
+        """A reply still in the outbox: its state (or undo countdown), its text, its error."""
         failed = item.state in (OutboxState.FAILED, OutboxState.UNKNOWN)
-        style = self._style("failed" if failed else "pending")
+        style = "failed" if failed else "pending"
         label = _STATE_LABELS.get(item.state, str(item.state))
         if item.state is OutboxState.QUEUED and item.not_before is not None:
-            wait = (item.not_before - self.now()).total_seconds()
+            wait = (item.not_before - now).total_seconds()
             if wait > 0:
                 label = f"sends in {wait:.0f}s (u to undo)"
-        block.append(f"You (outbox: {label})\n", style)
-        block.append(item.text)
+        parts: list[_Part] = [(f"You (outbox: {label})\n", style), (item.text, "")]
         if item.error and failed:
-            block.append(f"\n{item.error}", style)
-        return block
+            parts.append((f"\n{item.error}", style))
+        return tuple(parts)
+
+    # --- rendering -------------------------------------------------------------------------
+
+    def _style(self, part: str) -> Style | None:
+        """A component's own style (None for the pane's), looked up once per style change."""
+        if not part:
+            return None
+        style = self._part_styles.get(part)
+        if style is None:
+            style = component_style(self, _PREFIX + part)
+            self._part_styles[part] = style
+        return style
+
+    def _block_strips(self, index: int) -> list[Strip]:
+        """The rendered lines of block `index`, from the cache when it showed before."""
+        block, width = self._blocks[index], self._width
+        strips = self._strips.get((block, width))
+        if strips is None:
+            base = self.rich_style
+            text = Text()
+            for part_text, part in block:
+                text.append(part_text, self._style(part))  # plain text, never markup
+            text.stylize_before(base)  # the pane's colours under the text's own
+            console: Console = self.app.console
+            strips = [
+                Strip(line.render(console)).adjust_cell_length(width, base)
+                for line in _wrap(text, width)
+            ]
+            strips.append(Strip.blank(width, base))
+            self._strips[block, width] = strips
+        return strips
 
     def render_line(self, y: int) -> Strip:
+        """Line `y` of the visible region; renders only the block it falls in."""
         scroll_x, scroll_y = self.scroll_offset
-        index = scroll_y + y
+        line = scroll_y + y
         width = self.scrollable_content_region.width
-        if index >= len(self._lines):
+        if line >= self._offsets[-1]:
             return Strip.blank(width, self.rich_style)
-        return self._lines[index].crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        index = bisect_right(self._offsets, line) - 1
+        strip = self._block_strips(index)[line - self._offsets[index]]
+        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)

@@ -1,0 +1,217 @@
+"""The thread view: 1,000-message threads, scrolling, rewrapping, hostile text, the outbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+from rich.text import Text
+from textual.app import App, ComposeResult
+
+from cmtui.model import Author, Kind, Message, OutboxItem, OutboxState, Platform
+from cmtui.ui.widgets.thread_view import ThreadView, _line_count
+
+NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
+HOSTILE = "[@click=app.quit]x[/] [bold]loud[/bold] [$accent]r[/]"
+FAMILY = "👨\u200d👩\u200d👧\u200d👦"
+
+
+def message(index: int, text: str | None = None, **changes: object) -> Message:
+    """Message `index` of a thread, one minute after the previous one."""
+    fields: dict[str, object] = {
+        "id": f"acct:{index}",
+        "account_id": "acct",
+        "platform": Platform.MASTODON,
+        "kind": Kind.REPLY,
+        "native_id": str(index),
+        "conversation_id": "acct:0",
+        "parent_id": None,
+        "author": Author(f"@user{index % 7}@example.social", f"User {index % 7}"),
+        "text": f"message {index}: " + "the lamp arrived broken, " * (index % 4)
+        if text is None
+        else text,
+        "url": f"https://example.social/{index}",
+        "created_at": NOW - timedelta(minutes=1000 - index),
+    }
+    fields.update(changes)
+    return Message(**fields)  # type: ignore[arg-type]
+
+
+@cache
+def thread(count: int) -> tuple[Message, ...]:
+    """`count` messages, oldest first, built once per test run."""
+    return tuple(message(index) for index in range(count))
+
+
+class ThreadApp(App[None]):
+    """Composes only the thread view."""
+
+    def compose(self) -> ComposeResult:
+        yield ThreadView(now=lambda: NOW)
+
+
+def visible(widget: ThreadView) -> list[str]:
+    """The text of every visible line, right-stripped."""
+    height = widget.scrollable_content_region.height
+    return [widget.render_line(y).text.rstrip() for y in range(height)]
+
+
+async def test_a_thousand_messages_open_on_the_last_ones() -> None:
+    app = ThreadApp()
+    async with app.run_test(size=(80, 30)) as pilot:
+        widget = app.query_one(ThreadView)
+        widget.show(thread(1000))
+        await pilot.pause()
+        shown = visible(widget)
+        assert widget.message_count == 1000
+        assert widget.scroll_offset.y == widget.max_scroll_y > 0
+        assert any(line.startswith("message 999:") for line in shown)
+        assert not any("message 0:" in line for line in shown)
+        # Only what was on screen was rendered.
+        assert len(widget._strips) < 20
+
+
+async def test_scrolling_to_the_top_shows_the_first_message() -> None:
+    app = ThreadApp()
+    async with app.run_test(size=(80, 30)) as pilot:
+        widget = app.query_one(ThreadView)
+        widget.show(thread(1000))
+        widget.focus()
+        await pilot.pause()
+        await pilot.press("g")
+        await pilot.pause()
+        shown = visible(widget)
+        assert widget.scroll_offset.y == 0
+        assert shown[0].startswith("User 0 · masto · 16h")
+        assert shown[1] == "@user0@example.social"
+        assert shown[2] == "message 0:"
+        await pilot.press("j", "j")
+        assert visible(widget)[0] == "message 0:"
+        await pilot.press("G")
+        await pilot.pause()
+        assert widget.scroll_offset.y == widget.max_scroll_y
+
+
+async def test_a_width_change_rewraps_every_message() -> None:
+    long = message(1, "word " * 60)
+    app = ThreadApp()
+    async with app.run_test(size=(80, 30)) as pilot:
+        widget = app.query_one(ThreadView)
+        widget.show([message(0, "first"), long, message(2, "last")])
+        await pilot.pause()
+        wide_lines = widget.virtual_size.height
+        await pilot.resize_terminal(40, 30)
+        await pilot.pause()
+        width = widget.scrollable_content_region.width
+        shown = [line for line in visible(widget) if line]
+        assert widget.virtual_size.height > wide_lines
+        assert all(len(line) <= width for line in shown)
+        assert sum(line.count("word") for line in shown) == 60
+        assert shown[-1] == "last"  # still at the end
+
+
+async def test_show_keeps_the_position_unless_at_the_end() -> None:
+    app = ThreadApp()
+    async with app.run_test(size=(80, 30)) as pilot:
+        widget = app.query_one(ThreadView)
+        widget.show(thread(200))
+        await pilot.pause()
+        widget.scroll_to(y=10, animate=False)
+        await pilot.pause()
+        widget.show(thread(201), keep_position=True)
+        await pilot.pause()
+        assert widget.scroll_offset.y == 10
+        widget.scroll_end(animate=False)
+        await pilot.pause()
+        widget.show(thread(202), keep_position=True)
+        await pilot.pause()
+        assert any(line.startswith("message 201:") for line in visible(widget))
+
+
+async def test_hostile_text_is_shown_literally() -> None:
+    hostile = message(
+        0,
+        f"{HOSTILE}\n\ttabbed {FAMILY} 漢字",
+        author=Author("@x@example.social", HOSTILE),
+    )
+    app = ThreadApp()
+    async with app.run_test(size=(100, 20)) as pilot:
+        widget = app.query_one(ThreadView)
+        widget.show([hostile])
+        await pilot.pause()
+        await pilot.click(ThreadView, offset=(3, 0))
+        await pilot.click(ThreadView, offset=(3, 2))
+        await pilot.pause()
+        shown = visible(widget)
+        assert app.is_running
+        assert shown[0].startswith(HOSTILE + " · masto")
+        assert shown[2] == HOSTILE
+        assert shown[3] == f"        tabbed {FAMILY} 漢字"
+        strips = [widget.render_line(y) for y in range(4)]
+        assert all(not s.style or not s.style.meta for strip in strips for s in strip)
+
+
+async def test_pending_replies_follow_the_messages() -> None:
+    queued = OutboxItem(
+        account_id="acct",
+        conversation_id="acct:0",
+        in_reply_to="acct:1",
+        target={},
+        text="Merci, we are on it",
+        created_at=NOW,
+        not_before=NOW + timedelta(seconds=8),
+    )
+    failed = OutboxItem(
+        account_id="acct",
+        conversation_id="acct:0",
+        in_reply_to="acct:1",
+        target={},
+        text="Second try",
+        state=OutboxState.FAILED,
+        error="422: text too long",
+    )
+    app = ThreadApp()
+    async with app.run_test(size=(80, 30)) as pilot:
+        widget = app.query_one(ThreadView)
+        widget.show(thread(2), [queued, failed])
+        await pilot.pause()
+        shown = [line for line in visible(widget) if line]
+        assert widget.message_count == 2
+        assert shown[-5:] == [
+            "You (outbox: sends in 8s (u to undo))",
+            "Merci, we are on it",
+            "You (outbox: failed)",
+            "Second try",
+            "422: text too long",
+        ]
+
+
+async def test_placeholders() -> None:
+    app = ThreadApp()
+    async with app.run_test(size=(80, 30)) as pilot:
+        widget = app.query_one(ThreadView)
+        assert visible(widget)[0] == "Select a conversation"
+        widget.show([])
+        await pilot.pause()
+        assert visible(widget)[0] == "No messages"
+        widget.show(thread(3))
+        widget.clear_thread("Nothing here")
+        await pilot.pause()
+        assert visible(widget)[0] == "Nothing here"
+        assert widget.message_count == 0
+
+
+PIECES = st.sampled_from(
+    ["word", "x" * 30, FAMILY, "🇫🇷", "漢字テキスト", "e\u0301", "\t", "\n", " ", "   ", "-"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(PIECES, max_size=40), width=st.integers(10, 60))
+def test_line_count_matches_rich_wrapping(pieces: list[str], width: int) -> None:
+    plain = "".join(pieces)
+    console = Console(width=200)
+    assert _line_count(plain, width) == len(Text(plain).wrap(console, width, overflow="fold"))

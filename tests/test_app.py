@@ -14,6 +14,7 @@ from cmtui.sandbox.clock import ManualClock
 from cmtui.session import sandbox_session
 from cmtui.ui.app import CmtuiApp
 from cmtui.ui.screens.help import HelpScreen
+from cmtui.ui.screens.outbox import OutboxScreen
 from cmtui.ui.screenshots import SHOT_TIME, settle
 from cmtui.ui.widgets.composer import Composer
 from cmtui.ui.widgets.conversation_list import ConversationList
@@ -121,15 +122,15 @@ async def test_hostile_sandbox_post_renders_literally_and_runs_nothing(app: Cmtu
 
 async def test_narrow_terminal_shows_one_pane_at_a_time(app: CmtuiApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
-        conversations = await ready(app, pilot)
-        thread = app.screen.query_one("#thread-pane")
-        assert conversations.display and not thread.display
+        await ready(app, pilot)
+        panes = app.screen.query_one("#list-pane"), app.screen.query_one("#thread-pane")
+        assert [p.display for p in panes] == [True, False]
         await pilot.press("enter")
         await settle(pilot)
-        assert thread.display and not conversations.display
+        assert [p.display for p in panes] == [False, True]
         await pilot.press("escape")
         await pilot.pause()
-        assert conversations.display and not thread.display
+        assert [p.display for p in panes] == [True, False]
 
 
 async def test_help_lists_every_binding_id(app: CmtuiApp) -> None:
@@ -142,3 +143,58 @@ async def test_help_lists_every_binding_id(app: CmtuiApp) -> None:
         assert {"app.quit", "inbox.reply", "composer.send", "list.down"} <= ids
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_search_as_you_type_narrows_the_list_and_escape_restores_it(app: CmtuiApp) -> None:
+    async with app.run_test(size=(120, 36)) as pilot:
+        conversations = await ready(app, pilot)
+        everything = conversations.conversation_count
+        await pilot.press("slash", "l", "o", "t")
+        await settle(pilot)
+        narrowed = conversations.conversation_count
+        assert 0 < narrowed < everything
+        await pilot.press("space", "4", "2")
+        await settle(pilot)
+        assert 0 < conversations.conversation_count <= narrowed
+        await pilot.press("enter")
+        assert app.focused is conversations
+        await pilot.press("escape")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert conversations.conversation_count == everything
+
+
+async def test_typing_in_the_composer_never_fires_inbox_keys(app: CmtuiApp) -> None:
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("enter", "r")
+        await settle(pilot)
+        composer = app.screen.query_one(Composer)
+        composer.text_area.load_text("")
+        await pilot.press("q", "u", "d", "r", "slash", "question_mark")
+        await settle(pilot)
+        assert app.is_running and not isinstance(app.screen, HelpScreen)
+        assert composer.text_area.text == "qudr/?"
+
+
+async def test_outbox_screen_lists_and_cancels_a_queued_reply(app: CmtuiApp) -> None:
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("enter", "r")
+        await settle(pilot)
+        app.screen.query_one(Composer).text_area.load_text("Merci pour votre patience")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, OutboxScreen)
+        assert [i.text for i in app.screen.items] == ["Merci pour votre patience"]
+        await pilot.press("x")
+        await settle(pilot)
+        assert not isinstance(app.screen, OutboxScreen)
+        assert app.session.store.outbox()[0].state is OutboxState.CANCELLED
+        await pilot.press("o")
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        assert app.session.store.outbox()[0].state is OutboxState.QUEUED

@@ -18,6 +18,7 @@ from cmtui.ui.commands import CmtuiCommands
 from cmtui.ui.keys import key_table, unknown_ids
 from cmtui.ui.screens.help import HelpScreen
 from cmtui.ui.screens.inbox import InboxScreen, SyncUpdate
+from cmtui.ui.screens.outbox import OutboxScreen
 from cmtui.ui.themes import load_themes
 from cmtui.ui.widgets.composer import Composer
 from cmtui.ui.widgets.conversation_list import ConversationList
@@ -62,7 +63,7 @@ class CmtuiApp(App[None]):
         if self.sync_mode != "off":
             self.engine = self.session.engine(self._on_sync_event)
             self.inbox.engine = self.engine
-            self.run_sync()
+            self.call_after_refresh(self.run_sync)  # the first paint comes first
         self.push_screen(self.inbox)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGHUP, signal.SIGTERM):
@@ -102,6 +103,7 @@ class CmtuiApp(App[None]):
             "thread": ThreadView,
             "sources": SourcesTree,
             "composer": Composer,
+            "outbox": OutboxScreen,
             "help": HelpScreen,
         }
 

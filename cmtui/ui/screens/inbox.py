@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message as TextualMessage
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer
+from textual.widgets import Footer, Input
 
 from cmtui.model import Conversation, Message, OutboxItem, OutboxState, Status
 from cmtui.platforms.base import Limits
@@ -21,15 +21,17 @@ from cmtui.session import Session
 from cmtui.store import StoreError
 from cmtui.sync import outbox
 from cmtui.sync.engine import Ingested, OutboxChanged, StateChanged, SyncEngine, SyncEvent
+from cmtui.ui.screens.outbox import OutboxRequest, OutboxScreen
 from cmtui.ui.widgets.composer import Composer, ReplyContext
 from cmtui.ui.widgets.conversation_list import ConversationList
 from cmtui.ui.widgets.sources import SourcesTree
 from cmtui.ui.widgets.status_bar import StatusBar
 from cmtui.ui.widgets.thread_view import ThreadView
-from cmtui.views import BUILTIN_VIEWS, View
+from cmtui.views import BUILTIN_VIEWS, View, search_view
 
-PANES = ("sources", "conversations", "thread-pane")
+PANES = ("sources", "list-pane", "thread-pane")
 DEFAULT_LIMITS = Limits(max_length=500)
+FIRST_SCREEN = 200  # conversations shown before the whole list is read
 
 
 class SyncUpdate(TextualMessage):
@@ -50,6 +52,8 @@ class InboxScreen(Screen[None]):
     | r | Reply to the open conversation. |
     | u | Undo the last reply while it waits in the outbox. |
     | d | Mark the conversation done (again: reopen it). |
+    | o | The outbox: retry, edit or cancel replies. |
+    | / | Search text and authors as you type; enter keeps the result, escape clears it. |
     | escape | Back: close the composer, or go back one pane. |
     """
 
@@ -59,6 +63,8 @@ class InboxScreen(Screen[None]):
         Binding("r", "reply", "Reply", id="inbox.reply"),
         Binding("u", "undo", "Undo send", id="inbox.undo"),
         Binding("d", "toggle_done", "Done", id="inbox.done"),
+        Binding("slash", "search", "Search", id="inbox.search"),
+        Binding("o", "outbox", "Outbox", id="inbox.outbox"),
         Binding("escape", "back", "Back", show=False, id="inbox.back"),
     ]
 
@@ -68,18 +74,24 @@ class InboxScreen(Screen[None]):
         self.engine: SyncEngine | None = None
         self.conversations: dict[str, Conversation] = {}
         self.outbox_items: dict[str, OutboxItem] = {}
-        self.view: View = BUILTIN_VIEWS[0]
+        self.base_view: View = BUILTIN_VIEWS[0]  # the source chosen on the left
+        self.view: View = self.base_view  # what the list shows: the base view, maybe searched
         self.open_id: str | None = None  # the conversation shown in the thread pane
-        self.active_pane = "conversations"
+        self.active_pane = "list-pane"
+        # Until the user touches a key or the mouse, the cursor follows the newest conversation;
+        # afterwards it stays on the same conversation when new ones arrive above it.
+        self.pristine = True
 
     def compose(self) -> ComposeResult:
         now = self.session.clock
         with Horizontal(id="panes"):
             yield SourcesTree(self.session.config, id="sources")
-            conversation_list = ConversationList(id="conversations")
-            conversation_list.now = now
-            conversation_list.show_brand = len(self.session.config.brands) > 1
-            yield conversation_list
+            with Vertical(id="list-pane"):
+                yield Input(placeholder="Search text and authors", id="search")
+                conversation_list = ConversationList(id="conversations")
+                conversation_list.now = now
+                conversation_list.show_brand = len(self.session.config.brands) > 1
+                yield conversation_list
             with Vertical(id="thread-pane"):
                 yield ThreadView(id="thread", now=now)
                 yield Composer(id="composer")
@@ -88,26 +100,38 @@ class InboxScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(ConversationList).focus()
-        self._show_pane("conversations")
+        self._show_pane("list-pane")
         self.load_cache()
 
     # --- state from the cache and the engine ----------------------------------------------
 
     @work(thread=True, group="cache", exclusive=True)
     def load_cache(self) -> None:
-        """Read the conversation summaries and the outbox off the UI thread."""
+        """Show the newest conversations at once, then all of them, off the UI thread."""
         store = self.session.store
-        conversations = store.conversations()
         items = store.outbox()
-        self.app.call_from_thread(self._cache_loaded, conversations, items)
+        recent = store.recent_conversations(FIRST_SCREEN)
+        self.app.call_from_thread(self._cache_loaded, recent, items)
+        store.warm()  # indexes for search and threads, before the user asks
+        self.app.call_from_thread(self._cache_loaded, store.conversations(), items, True)
+        if not store.read_only:
+            retention = self.session.config.retention
+            store.apply_retention(
+                retention.max_age_days, retention.max_messages_per_account, self.session.clock()
+            )
 
-    def _cache_loaded(self, conversations: list[Conversation], items: list[OutboxItem]) -> None:
-        self.conversations = {c.id: c for c in conversations}
-        self.outbox_items = {i.id: i for i in outbox.pending(items)}
+    def _cache_loaded(
+        self, conversations: list[Conversation], items: list[OutboxItem], complete: bool = False
+    ) -> None:
+        # Merge rather than replace: sync may already have delivered newer summaries.
+        for conversation in conversations:
+            self.conversations.setdefault(conversation.id, conversation)
+        self.outbox_items = {i.id: i for i in outbox.pending(items)} | self.outbox_items
         self._refresh_list()
         self._refresh_status()
-        for notice in self.session.store.notices + self.session.problems:
-            self.notify(notice, title="cmtui", severity="warning", timeout=10, markup=False)
+        if complete:
+            for notice in self.session.store.notices + self.session.problems:
+                self.notify(notice, title="cmtui", severity="warning", timeout=10, markup=False)
 
     @on(SyncUpdate)
     def _on_sync(self, message: SyncUpdate) -> None:
@@ -136,15 +160,24 @@ class InboxScreen(Screen[None]):
         if item.conversation_id == self.open_id:
             self.show_thread(item.conversation_id, keep_position=True)
 
-    def _refresh_list(self) -> None:
+    def on_key(self) -> None:
+        self.pristine = False
+
+    def on_mouse_down(self) -> None:
+        self.pristine = False
+
+    def _refresh_list(self, *, counts: bool = True) -> None:
+        """Show the current view; `counts=False` when unread counts cannot have changed."""
         conversation_list = self.query_one(ConversationList)
         conversation_list.set_conversations(self.view.apply(self.conversations.values()))
-        sources = self.query_one(SourcesTree)
-        counts = {view.id: 0 for view in sources.views}
-        unread = [c for c in self.conversations.values() if c.unread]
-        for view in sources.views:
-            counts[view.id] = sum(1 for c in unread if view.predicate(c))
-        sources.show_counts(counts)
+        if self.pristine:
+            conversation_list.cursor = 0
+        if counts:
+            sources = self.query_one(SourcesTree)
+            unread = [c for c in self.conversations.values() if c.unread]
+            sources.show_counts(
+                {view.id: sum(1 for c in unread if view.predicate(c)) for view in sources.views}
+            )
 
     def _refresh_status(self) -> None:
         states = self.engine.states if self.engine is not None else {}
@@ -155,13 +188,62 @@ class InboxScreen(Screen[None]):
 
     @on(SourcesTree.ViewChosen)
     def _view_chosen(self, message: SourcesTree.ViewChosen) -> None:
-        self.view = message.view
-        self._refresh_list()
+        self.base_view = message.view
+        self._run_search(self.query_one("#search", Input).value)
+
+    # --- search ----------------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        """Show the search field and focus it."""
+        if self._narrow:
+            self._show_pane("list-pane")
+        search = self.query_one("#search", Input)
+        search.add_class("-active")
+        search.focus()
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self._run_search(event.value)
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self) -> None:
+        self.query_one(ConversationList).focus()
+
+    def _run_search(self, query: str) -> None:
+        query = query.strip()
+        if not query:
+            self.workers.cancel_group(self, "search")
+            self.view = self.base_view
+            self._refresh_list(counts=False)
+            return
+        self.search(query)
+
+    @work(thread=True, group="search", exclusive=True)
+    def search(self, query: str) -> None:
+        """Ask the store (off the UI thread); only the latest query's result is shown."""
+        ids = self.session.store.search(query)
+        self.app.call_from_thread(self._search_done, query, ids)
+
+    def _search_done(self, query: str, ids: list[str]) -> None:
+        if query != self.query_one("#search", Input).value.strip():
+            return  # a newer keystroke is on its way
+        self.view = search_view(self.base_view, ids, query)
+        self._refresh_list(counts=False)
+
+    def _clear_search(self) -> bool:
+        search = self.query_one("#search", Input)
+        if not search.has_class("-active"):
+            return False
+        search.value = ""
+        search.remove_class("-active")
+        self.query_one(ConversationList).focus()
+        return True
 
     @on(ConversationList.Highlighted)
     def _highlighted(self, message: ConversationList.Highlighted) -> None:
         if message.conversation_id is not None and not self._narrow:
-            self.show_thread(message.conversation_id)
+            # After the repaint: moving the cursor must never wait for the thread's disk read.
+            self.call_after_refresh(self.show_thread, message.conversation_id)
 
     @on(ConversationList.Selected)
     def _selected(self, message: ConversationList.Selected) -> None:
@@ -317,6 +399,42 @@ class InboxScreen(Screen[None]):
         self.query_one(Composer).remember(item.conversation_id, item.text)
         self.open_composer(item.conversation_id)
 
+    def action_outbox(self) -> None:
+        """Show the outbox."""
+        self.open_outbox()
+
+    @work(thread=True, group="outbox", exclusive=True)
+    def open_outbox(self) -> None:
+        """Read the whole outbox (off the UI thread), then list it."""
+        items = self.session.store.outbox()
+        screen = OutboxScreen(items, self.session.clock)
+        self.app.call_from_thread(self.app.push_screen, screen, self._outbox_request)
+
+    def _outbox_request(self, request: OutboxRequest | None) -> None:
+        if request is None:
+            return
+        action, item = request
+        if action == "open":
+            self.query_one(ConversationList).select_id(item.conversation_id)
+            self.show_thread(item.conversation_id)
+        elif action == "edit":
+            self.undo(item)
+        else:
+            self.change_outbox(action, item)
+
+    @work(thread=True, group="cache-write")
+    def change_outbox(self, action: str, item: OutboxItem) -> None:
+        """Retry or cancel an outbox item."""
+        change = outbox.retry if action == "retry" else outbox.cancel
+        try:
+            changed = change(self.session.store, item.id)
+        except (outbox.OutboxError, StoreError) as error:
+            self.app.call_from_thread(self.notify, str(error), markup=False)
+            return
+        self.app.call_from_thread(self._outbox_changed, changed)
+        if self.engine is not None:
+            self.app.call_from_thread(self.engine.wake_outbox)
+
     def action_toggle_done(self) -> None:
         """Mark the highlighted conversation done, or reopen it."""
         conversation_id = self.query_one(ConversationList).highlighted_id
@@ -334,11 +452,13 @@ class InboxScreen(Screen[None]):
 
     def action_back(self) -> None:
         composer = self.query_one(Composer)
+        if self._clear_search():
+            return
         if composer.has_class("-open"):
             composer.close()
             self.query_one(ThreadView).focus()
-        elif self._narrow and self.active_pane != "conversations":
-            self._show_pane("conversations")
+        elif self._narrow and self.active_pane != "list-pane":
+            self._show_pane("list-pane")
             self.query_one(ConversationList).focus()
 
     def action_pane(self, step: int) -> None:

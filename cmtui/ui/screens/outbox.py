@@ -1,0 +1,127 @@
+"""The outbox: every reply not yet delivered (and those sent today), to retry, edit or cancel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+from cmtui.model import OutboxItem, OutboxState
+from cmtui.text import first_line
+from cmtui.ui.format import format_age
+
+_ORDER = {
+    OutboxState.UNKNOWN: 0,
+    OutboxState.FAILED: 1,
+    OutboxState.SENDING: 2,
+    OutboxState.QUEUED: 3,
+    OutboxState.CANCELLED: 4,
+    OutboxState.SENT: 5,
+}
+SHOWN_SENT = timedelta(hours=24)
+
+
+def outbox_rows(items: list[OutboxItem], now: datetime) -> list[OutboxItem]:
+    """What the outbox lists: problems first, then what waits, then today's sent replies."""
+    recent = [
+        item
+        for item in items
+        if item.state not in (OutboxState.SENT, OutboxState.CANCELLED)
+        or now - item.updated_at < SHOWN_SENT
+    ]
+    return sorted(recent, key=lambda item: (_ORDER[item.state], item.created_at))
+
+
+OutboxRequest = tuple[str, OutboxItem]  # (edit | retry | cancel | open, the item)
+
+
+class OutboxScreen(ModalScreen[OutboxRequest | None]):
+    """Lists the outbox; dismisses with what the user asked, and the inbox screen does it.
+
+    | Key(s) | Description |
+    | :- | :- |
+    | enter | Go to the reply's conversation. |
+    | e | Edit: cancel the reply and put its text back in the composer. |
+    | t | Retry a failed or cancelled reply. |
+    | x | Cancel a reply that has not left. |
+    | escape, o | Close. |
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Go to conversation", id="outbox.open"),
+        Binding("e", "request('edit')", "Edit", id="outbox.edit"),
+        Binding("t", "request('retry')", "Retry", id="outbox.retry"),
+        Binding("x", "request('cancel')", "Cancel", id="outbox.cancel"),
+        Binding("escape,o", "dismiss", "Close", id="outbox.close"),
+    ]
+
+    DEFAULT_CSS = """
+    OutboxScreen {
+        align: center middle;
+        & > Vertical {
+            width: 90%;
+            max-width: 120;
+            height: 80%;
+            background: $surface;
+            border: round $primary;
+        }
+        & DataTable { height: 1fr; }
+        & #outbox-detail { height: auto; max-height: 8; padding: 0 1; color: $text-muted; }
+    }
+    """
+
+    def __init__(self, items: list[OutboxItem], now: Callable[[], datetime]) -> None:
+        super().__init__()
+        self.now = now
+        self.items = outbox_rows(items, now())
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "Outbox · e edit · t retry · x cancel · esc close"
+            yield DataTable(cursor_type="row", zebra_stripes=True)
+            yield Static(id="outbox-detail", markup=False)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("State", "Age", "Reply", "Note")
+        now = self.now()
+        for item in self.items:
+            table.add_row(
+                Text(str(item.state)),
+                Text(format_age(item.created_at, now)),
+                Text(first_line(item.text, 80)),
+                Text(first_line(item.error or "", 60)),
+                key=item.id,
+            )
+        if not self.items:
+            self.query_one("#outbox-detail", Static).update("The outbox is empty.")
+        table.focus()
+
+    def _current(self) -> OutboxItem | None:
+        table = self.query_one(DataTable)
+        if not self.items:
+            return None
+        return self.items[table.cursor_row]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        item = self._current()
+        if item is not None:
+            self.query_one("#outbox-detail", Static).update(Text(item.text))
+
+    def action_request(self, action: str) -> None:
+        item = self._current()
+        if item is not None:
+            self.dismiss((action, item))
+
+    def action_open(self) -> None:
+        self.action_request("open")
+
+    def action_dismiss(self) -> None:  # type: ignore[override]
+        self.dismiss(None)

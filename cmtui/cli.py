@@ -13,13 +13,14 @@ import json
 import logging
 import os
 import shutil
+import signal
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from cmtui import __version__, locations
 from cmtui.config import ConfigError, load_config
@@ -198,24 +199,23 @@ def _run_tui(session: Session) -> int:
 
 
 async def _sync(session: Session, *, once: bool) -> int:
+    from cmtui.sync.engine import TROUBLE
+
     _refuse_read_only(session)
     _print_problems(session)
     engine = session.engine()
     try:
-        if once:
-            await engine.run_once()
-        else:
-            await engine.run()
+        await _until_signalled(engine.run_once() if once else engine.run())
     finally:
         await engine.close()
-    failing = [s for s in engine.states.values() if s.status not in ("live", "starting")]
+    failing = [s for s in engine.states.values() if s.status in TROUBLE]
     for state in failing:
         print(f"cmtui: {state.account_id}: {state.status} {state.detail}".rstrip(), file=sys.stderr)
     return 1 if failing else 0
 
 
 async def _watch(session: Session) -> int:
-    from cmtui.sync.engine import Ingested, OutboxChanged, StateChanged
+    from cmtui.sync.engine import Ingested, OutboxChanged, StateChanged, StoreProblem
 
     _refuse_read_only(session)
 
@@ -234,6 +234,8 @@ async def _watch(session: Session) -> int:
                     "until": until,
                 }
             )
+        elif isinstance(event, StoreProblem):
+            _print_json({"event": "store", "problem": event.detail})
         elif isinstance(event, OutboxChanged):
             item = event.item
             _print_json(
@@ -247,10 +249,29 @@ async def _watch(session: Session) -> int:
 
     engine = session.engine(emit)
     try:
-        await engine.run()
+        await _until_signalled(engine.run())
     finally:
         await engine.close()
     return 0
+
+
+async def _until_signalled(work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` until it ends or SIGHUP/SIGTERM arrives (an SSH drop, a service stop).
+
+    Either way the caller's `finally` then closes the engine and the cache cleanly.
+    """
+    task = asyncio.ensure_future(work)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        if not task.cancelled():
+            raise
+    finally:
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
 
 
 def _print_json(data: dict[str, object]) -> None:

@@ -23,9 +23,15 @@ from cmtui.platforms.base import (
     RateLimited,
     Transient,
 )
-from cmtui.store import Store
+from cmtui.store import Store, StoreWriteError
 from cmtui.sync import outbox
-from cmtui.sync.engine import AccountRuntime, AccountStatus, SyncEngine, SyncEvent
+from cmtui.sync.engine import (
+    AccountRuntime,
+    AccountStatus,
+    StoreProblem,
+    SyncEngine,
+    SyncEvent,
+)
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -436,3 +442,49 @@ def test_outbox_view_lists_pending_then_the_last_day(store: Store) -> None:
     ]
     view = outbox.outbox_view(items, T0)
     assert [i.text for i in view] == ["failed", "queued", "cancelled", "sent"]
+
+
+async def test_a_failed_cache_write_is_reported_and_nothing_is_lost(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    adapter = ScriptedAdapter()
+    adapter.fetches = [Batch([message("1")], "c1"), Batch([message("1")], "c1")]
+    engine, events = make_engine(store, adapter, Clock())
+    real_add = store.add_messages
+
+    def disk_full(*args: object, **kwargs: object) -> object:
+        raise StoreWriteError("cannot write messages: No space left on device")
+
+    monkeypatch.setattr(store, "add_messages", disk_full)
+    await engine.run_once()
+    problems = [e.detail for e in events if isinstance(e, StoreProblem)]
+    assert problems and "No space left" in problems[-1]
+    assert store.get_cursor("acct", "mentions") is None  # the cursor did not move past it
+
+    monkeypatch.setattr(store, "add_messages", real_add)
+    await engine.run_once()
+    assert [e.detail for e in events if isinstance(e, StoreProblem)][-1] == ""
+    assert [m.id for m in store.thread("acct:1")] == ["acct:1"]
+    assert adapter.cursors_seen == [None, None]
+
+
+async def test_a_reply_that_cannot_be_marked_sending_is_not_sent(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    adapter = ScriptedAdapter()
+    engine, _ = make_engine(store, adapter, clock)
+    item = await _queued(store, engine, clock)
+    clock.now += timedelta(seconds=6)
+    real_put = store.put_outbox
+
+    def read_only(*args: object, **kwargs: object) -> None:
+        raise StoreWriteError("cannot write the outbox: Read-only file system")
+
+    monkeypatch.setattr(store, "put_outbox", read_only)
+    with pytest.raises(StoreWriteError):
+        await engine.deliver_due()
+    assert adapter.sent == []
+    monkeypatch.setattr(store, "put_outbox", real_put)
+    await engine.deliver_due()
+    assert [i.id for i in adapter.sent] == [item.id]

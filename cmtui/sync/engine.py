@@ -35,7 +35,7 @@ from cmtui.platforms.base import (
     Transient,
 )
 from cmtui.platforms.ratelimit import backoff_delay
-from cmtui.store import Store
+from cmtui.store import Store, StoreError
 from cmtui.sync import outbox
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,14 @@ class OutboxChanged:
     item: OutboxItem
 
 
-SyncEvent = Ingested | StateChanged | OutboxChanged
+@dataclass(frozen=True, slots=True)
+class StoreProblem:
+    """The cache could not be written (disk full, read-only, permissions); "" once it can."""
+
+    detail: str
+
+
+SyncEvent = Ingested | StateChanged | OutboxChanged | StoreProblem
 
 
 @dataclass(slots=True)
@@ -120,6 +127,7 @@ class SyncEngine:
 
     MAX_SEND_ATTEMPTS = 8
     IDLE_SECONDS = 30.0  # the outbox's look-again interval when nothing is due
+    STORE_RETRY_SECONDS = 10.0  # after a failed cache write (disk full, read-only...)
     # After an ambiguous failure, a gateway may still be committing the post: give it time to
     # appear in the thread before reading the thread to decide.
     RECONCILE_DELAY = timedelta(seconds=30)
@@ -147,6 +155,7 @@ class SyncEngine:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmtui-store")
         self._outbox_wakeup = asyncio.Event()
         self._stopped_accounts: set[str] = set()
+        self._store_problem = ""
         self._paused_until: dict[str, datetime] = {}
         self._failing: dict[str, set[str]] = {}  # account -> streams whose last poll failed
         self._recovered = False
@@ -207,6 +216,11 @@ class SyncEngine:
         except PlatformError as error:
             failing.add(stream)
             return self._after_failure(account, error, backoff)
+        except StoreError as error:
+            # Nothing is lost: the cursor did not move, so the next poll fetches it all again.
+            self._store_failed(error)
+            return min(account.poll_seconds, self.STORE_RETRY_SECONDS)
+        self._store_recovered()
         backoff.reset()
         failing.discard(stream)
         if not failing and self._pause_left(account_id) <= 0:
@@ -238,6 +252,16 @@ class SyncEngine:
             self._set_state(account_id, AccountStatus.NEEDS_LOGIN, detail=str(error))
             return True
         return False
+
+    def _store_failed(self, error: StoreError) -> None:
+        log.error("cannot write the cache: %s", error)
+        self._store_problem = f"cannot save the cache: {error}"
+        self._on_event(StoreProblem(self._store_problem))
+
+    def _store_recovered(self) -> None:
+        if self._store_problem:
+            self._store_problem = ""
+            self._on_event(StoreProblem(""))
 
     def _pause_left(self, account_id: str) -> float:
         """Seconds until a rate-limited account may send its next request (0 when it may)."""
@@ -288,7 +312,12 @@ class SyncEngine:
 
     async def _deliver_forever(self) -> None:
         while True:
-            delay = await self.deliver_due()
+            try:
+                delay = await self.deliver_due()
+            except StoreError as error:
+                # An item that cannot be marked `sending` is not sent: it waits, still queued.
+                self._store_failed(error)
+                delay = self.STORE_RETRY_SECONDS
             self._outbox_wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._outbox_wakeup.wait(), timeout=delay)
@@ -435,13 +464,14 @@ class SyncEngine:
         if status is not AccountStatus.RATE_LIMITED:
             new = replace(new, until=None)
         if new != old:
-            if status in _TROUBLE and status is not old.status:
+            if status in TROUBLE and status is not old.status:
                 log.warning("account %s: %s: %s", account_id, status, new.detail)
             self.states[account_id] = new
             self._on_event(StateChanged(new))
 
 
-_TROUBLE = frozenset(
+# The states that mean an account is not being kept current.
+TROUBLE = frozenset(
     {
         AccountStatus.RATE_LIMITED,
         AccountStatus.OFFLINE,

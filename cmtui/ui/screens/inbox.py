@@ -20,7 +20,14 @@ from cmtui.platforms.base import Limits
 from cmtui.session import Session
 from cmtui.store import StoreError
 from cmtui.sync import outbox
-from cmtui.sync.engine import Ingested, OutboxChanged, StateChanged, SyncEngine, SyncEvent
+from cmtui.sync.engine import (
+    Ingested,
+    OutboxChanged,
+    StateChanged,
+    StoreProblem,
+    SyncEngine,
+    SyncEvent,
+)
 from cmtui.ui.screens.outbox import OutboxRequest, OutboxScreen
 from cmtui.ui.widgets.composer import Composer, ReplyContext
 from cmtui.ui.widgets.conversation_list import ConversationList
@@ -81,6 +88,7 @@ class InboxScreen(Screen[None]):
         # Until the user touches a key or the mouse, the cursor follows the newest conversation;
         # afterwards it stays on the same conversation when new ones arrive above it.
         self.pristine = True
+        self.store_problem = ""  # a cache write failure the user must see until it clears
 
     def compose(self) -> ComposeResult:
         now = self.session.clock
@@ -146,6 +154,11 @@ class InboxScreen(Screen[None]):
             self._refresh_status()
         elif isinstance(event, OutboxChanged):
             self._outbox_changed(event.item)
+        elif isinstance(event, StoreProblem):
+            self.store_problem = event.detail
+            if event.detail:
+                self.notify(event.detail, title="Cache", severity="error", markup=False)
+            self._refresh_status()
 
     def _outbox_changed(self, item: OutboxItem) -> None:
         if item.state in (OutboxState.SENT, OutboxState.CANCELLED):
@@ -181,7 +194,9 @@ class InboxScreen(Screen[None]):
 
     def _refresh_status(self) -> None:
         states = self.engine.states if self.engine is not None else {}
-        problem = "read-only: another cmtui uses this data folder" if self.session.read_only else ""
+        problem = self.store_problem
+        if self.session.read_only:
+            problem = "read-only: another cmtui uses this data folder"
         self.query_one(StatusBar).show(states, queued=len(self.outbox_items), problem=problem)
 
     # --- the thread pane -------------------------------------------------------------------

@@ -211,7 +211,7 @@ def fields(thread: str) -> dict[str, str]:
     text = squeeze(thread)
     found: dict[str, str] = {}
     start = 0
-    marks = [(name, mark) for name, mark in (("n", "n:"), ("s", "CW:s:"), ("b", "b:"), ("l", "l:"))]
+    marks = [("n", "n:"), ("s", "CW:s:"), ("b", "b:"), ("l", "l:"), ("a", "[image:a:")]
     positions: list[tuple[str, int, int]] = []
     for name, mark in marks:
         at = text.find(mark, start)
@@ -240,7 +240,7 @@ def test_thread_shows_the_sanitised_text_literally(shots: dict[str, Any], case: 
             assert squeeze(shown) in text
         return
     parts = fields(capture_.thread)
-    expected = {"n", "s", "b"} if case.cuts_link else {"n", "s", "b", "l"}
+    expected = {"n", "s", "b", "a"} if case.cuts_link else {"n", "s", "b", "l", "a"}
     assert expected <= set(parts), f"fields on screen: {sorted(parts)}"
     for name in expected:
         for shown in case.shows:

@@ -488,3 +488,18 @@ async def test_unreadable_answer_to_a_posted_reply_is_ambiguous() -> None:
     fake.overrides["/api/v1/statuses"] = lambda request: httpx.Response(200, text="<html>ok</html>")
     with pytest.raises(Ambiguous, match="unreadable"):
         await adapter_for(fake).send_reply(outbox_item())
+
+
+def test_media_alt_text_is_shown_sanitised() -> None:
+    from cmtui.platforms.mastodon import _status_text
+
+    status = {
+        "content": "<p>look</p>",
+        "media_attachments": [
+            {"type": "image", "description": "a candle \x1b]0;pwned\x07[@click=app.quit]x[/]"},
+            {"type": "video", "description": None},
+            {"type": "<script>", "description": "\u202eevil"},
+        ],
+    }
+    text = _status_text(status)
+    assert text == "look\n[image: a candle [@click=app.quit]x[/]]\n[media: evil]"

@@ -331,10 +331,31 @@ class MastodonAdapter(Adapter):
 
 
 def _status_text(status: dict[str, Any]) -> str:
-    """The status body as plain text, its content warning first."""
+    """The status body as plain text: its content warning first, its media's alt text last."""
     text = html_to_text(_optional_str(status, "content"))
     spoiler = safe_text(_optional_str(status, "spoiler_text"), single_line=True)
-    return f"CW: {spoiler}\n\n{text}" if spoiler else text
+    text = f"CW: {spoiler}\n\n{text}" if spoiler else text
+    return "\n".join([text, *(f"[{kind}: {alt}]" for kind, alt in _alt_texts(status))])
+
+
+MEDIA_ALT_SHOWN = 4  # a status carries at most 4 attachments on stock Mastodon
+
+
+def _alt_texts(status: dict[str, Any]) -> list[tuple[str, str]]:
+    """(media type, sanitised description) of each attachment that has one."""
+    media = status.get("media_attachments")
+    if not isinstance(media, list):
+        return []
+    found = []
+    for attachment in media[:MEDIA_ALT_SHOWN]:
+        if not isinstance(attachment, dict):
+            continue
+        description = attachment.get("description")
+        if isinstance(description, str) and description.strip():
+            kind = attachment.get("type")
+            label = kind if isinstance(kind, str) and kind.isalpha() else "media"
+            found.append((label, safe_text(description, single_line=True, max_chars=500)))
+    return found
 
 
 def _oldest_first(messages: Iterable[Message]) -> list[Message]:

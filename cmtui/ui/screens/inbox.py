@@ -115,13 +115,19 @@ class InboxScreen(Screen[None]):
 
     @work(thread=True, group="cache", exclusive=True)
     def load_cache(self) -> None:
-        """Show the newest conversations at once, then all of them, off the UI thread."""
+        """Show the newest conversations at once (the rest follows after the first paint)."""
         store = self.session.store
         items = store.outbox()
         recent = store.recent_conversations(FIRST_SCREEN)
         self.app.call_from_thread(self._cache_loaded, recent, items)
-        store.warm()  # indexes for search and threads, before the user asks
-        self.app.call_from_thread(self._cache_loaded, store.conversations(), items, True)
+        self.app.call_from_thread(self.call_after_refresh, self.load_rest)
+
+    @work(thread=True, group="cache", exclusive=True)
+    def load_rest(self) -> None:
+        """Build the search and thread indexes, read every summary, then apply retention."""
+        store = self.session.store
+        store.warm()
+        self.app.call_from_thread(self._cache_loaded, store.conversations(), store.outbox(), True)
         if not store.read_only:
             retention = self.session.config.retention
             store.apply_retention(

@@ -202,8 +202,8 @@ async def _sync(session: Session, *, once: bool) -> int:
     from cmtui.sync.engine import TROUBLE
 
     _refuse_read_only(session)
-    _print_problems(session)
     engine = session.engine()
+    _print_problems(session)
     try:
         await _until_signalled(engine.run_once() if once else engine.run())
     finally:

@@ -1,7 +1,8 @@
 """Everything one run of cmtui works with: the config, the open cache, each account's adapter.
 
 The CLI builds a `Session` for every command, the TUI runs on one, and the demo builds one on
-the sandbox network. Building it is the only place that resolves tokens.
+the sandbox network. Adapters (and so tokens, and the HTTP stack) come on first use of
+`Session.accounts`: the TUI asks after its first paint, so none of it delays start-up.
 """
 
 from __future__ import annotations
@@ -13,16 +14,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
-
 from cmtui.config import TOKENLESS_PLATFORMS, Account, Brand, Config, ToneRules
 from cmtui.model import Platform, utcnow
-from cmtui.platforms.registry import build_adapter
 from cmtui.secrets import resolve_token
 from cmtui.store import Store, StoreLocked
 from cmtui.sync.engine import AccountRuntime, SyncEngine, SyncEvent
 
 if TYPE_CHECKING:
+    import httpx
+
     from cmtui.sandbox.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -36,10 +36,28 @@ class Session:
 
     config: Config
     store: Store
-    accounts: list[AccountRuntime]
     clock: Callable[[], datetime] = utcnow
     problems: list[str] = field(default_factory=list)  # accounts left out, and why
     label: str = ""  # shown in the title bar, e.g. "sandbox"
+    tokens: Mapping[str, str] | None = None  # replaces token resolution (the sandbox's own)
+    transport: httpx.AsyncBaseTransport | None = None
+    _accounts: list[AccountRuntime] | None = field(default=None, repr=False)
+
+    @property
+    def accounts(self) -> list[AccountRuntime]:
+        """Every enabled account's adapter, built on first use.
+
+        An account whose token cannot be found is left out with a sentence in `problems`,
+        never a crash. Token commands may run here: call it off the UI thread.
+        """
+        if self._accounts is None:
+            runtimes = (
+                _runtime(account, self.tokens, self.transport, self.problems)
+                for account in self.config.accounts
+                if account.enabled
+            )
+            self._accounts = [runtime for runtime in runtimes if runtime is not None]
+        return self._accounts
 
     @property
     def read_only(self) -> bool:
@@ -74,20 +92,11 @@ def open_session(
     clock: Callable[[], datetime] = utcnow,
     label: str = "",
 ) -> Session:
-    """Open the cache and build an adapter for every enabled account.
-
-    `tokens` replaces token resolution (the sandbox hands its own); an account whose token
-    cannot be found is left out with a sentence in `problems`, never a crash.
-    """
+    """Open the cache; the accounts' adapters follow on first use of `Session.accounts`."""
     store = open_store(data_dir)
-    session = Session(config=config, store=store, accounts=[], clock=clock, label=label)
-    for account in config.accounts:
-        if not account.enabled:
-            continue
-        runtime = _runtime(account, tokens, transport, session.problems)
-        if runtime is not None:
-            session.accounts.append(runtime)
-    return session
+    return Session(
+        config=config, store=store, clock=clock, label=label, tokens=tokens, transport=transport
+    )
 
 
 def _runtime(
@@ -96,6 +105,8 @@ def _runtime(
     transport: httpx.AsyncBaseTransport | None,
     problems: list[str],
 ) -> AccountRuntime | None:
+    from cmtui.platforms.registry import build_adapter  # the HTTP stack, only when needed
+
     try:
         token = tokens.get(account.id) if tokens is not None else resolve_token(account)
         if token is None and account.platform not in TOKENLESS_PLATFORMS:

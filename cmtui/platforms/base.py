@@ -10,11 +10,12 @@ import abc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ClassVar
-
-import httpx
+from typing import TYPE_CHECKING, ClassVar
 
 from cmtui.model import Message, OutboxItem, Platform, utcnow
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class PlatformError(Exception):

@@ -51,7 +51,7 @@ class CmtuiApp(App[None]):
         super().__init__()
         self.session = session
         self.sync_mode: SyncMode = "off" if session.read_only else sync
-        self.sync_done = asyncio.Event()  # set when a "once" round has finished
+        self.sync_done = asyncio.Event()  # the engine is built (and, in "once" mode, has synced)
         self.engine: SyncEngine | None = None
         self.inbox = InboxScreen(session)
         if session.label:
@@ -61,8 +61,6 @@ class CmtuiApp(App[None]):
         self._load_themes()
         self._apply_keymap()
         if self.sync_mode != "off":
-            self.engine = self.session.engine(self._on_sync_event)
-            self.inbox.engine = self.engine
             self.call_after_refresh(self.run_sync)  # the first paint comes first
         self.push_screen(self.inbox)
         loop = asyncio.get_running_loop()
@@ -113,14 +111,19 @@ class CmtuiApp(App[None]):
     @work(group="sync", exclusive=True, exit_on_error=False)
     async def run_sync(self) -> None:
         """Run the sync engine for as long as the app lives (or one round, in "once" mode)."""
-        assert self.engine is not None
-        if self.sync_mode == "once":
-            try:
+        try:
+            # Building the adapters loads the HTTP stack and may run token commands: not here.
+            await asyncio.to_thread(lambda: self.session.accounts)
+            for problem in self.session.problems:
+                self.notify(problem, title="Account left out", severity="warning", markup=False)
+            self.engine = self.session.engine(self._on_sync_event)
+            self.inbox.engine = self.engine
+            if self.sync_mode == "once":
                 await self.engine.run_once()
-            finally:
-                self.sync_done.set()
-        else:
-            await self.engine.run()
+                return
+        finally:
+            self.sync_done.set()
+        await self.engine.run()
 
     def action_help(self) -> None:
         """Show every key binding."""

@@ -144,7 +144,7 @@ class InboxScreen(Screen[None]):
         self._refresh_list()
         self._refresh_status()
         if complete:
-            for notice in self.session.store.notices + self.session.problems:
+            for notice in self.session.store.notices:
                 self.notify(notice, title="cmtui", severity="warning", timeout=10, markup=False)
 
     @on(SyncUpdate)

@@ -502,10 +502,10 @@ class InboxScreen(Screen[None]):
         self.set_class(self._narrow, "-narrow")
 
     def _show_pane(self, pane: str) -> None:
+        # Classes on the panes, not the screen: a screen class restyles every widget.
         self.active_pane = pane
         for name in PANES:
-            self.set_class(name == pane, f"-show-{name}")
-        self.set_class(self._narrow, "-narrow")
+            self.query_one(f"#{name}").set_class(name == pane, "-active")
 
     def on_descendant_focus(self, event: object) -> None:
         focused = self.focused

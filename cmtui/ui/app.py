@@ -57,12 +57,15 @@ class CmtuiApp(App[None]):
         if session.label:
             self.sub_title = session.label
 
+    def get_default_screen(self) -> InboxScreen:
+        """The inbox is the app's base screen (no empty screen to push it over)."""
+        return self.inbox
+
     def on_mount(self) -> None:
         self._load_themes()
         self._apply_keymap()
         if self.sync_mode != "off":
             self.call_after_refresh(self.run_sync)  # the first paint comes first
-        self.push_screen(self.inbox)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGHUP, signal.SIGTERM):
             # An SSH drop sends SIGHUP: leave cleanly so the cache is flushed.
@@ -82,6 +85,8 @@ class CmtuiApp(App[None]):
 
     def _apply_keymap(self) -> None:
         keymap = dict(self.session.config.ui.keymap)
+        if not keymap:
+            return  # set_keymap refreshes every binding (and redraws the footer): only if needed
         unknown = unknown_ids(self.key_owners(), keymap)
         if unknown:
             self.notify(

@@ -106,8 +106,9 @@ class InboxScreen(Screen[None]):
         yield StatusBar(id="status", now=now)
         yield Footer()
 
+    AUTO_FOCUS = "#conversations"  # focus the list directly: each focus change redraws the footer
+
     def on_mount(self) -> None:
-        self.query_one(ConversationList).focus()
         self._show_pane("list-pane")
         self.load_cache()
 

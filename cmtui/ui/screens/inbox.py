@@ -101,8 +101,7 @@ class InboxScreen(Screen[None]):
                 conversation_list.show_brand = len(self.session.config.brands) > 1
                 yield conversation_list
             with Vertical(id="thread-pane"):
-                yield ThreadView(id="thread", now=now)
-                yield Composer(id="composer")
+                yield ThreadView(id="thread", now=now)  # the composer is mounted on first use
         yield StatusBar(id="status", now=now)
         yield Footer()
 
@@ -339,9 +338,21 @@ class InboxScreen(Screen[None]):
         except outbox.OutboxError as error:
             self.app.call_from_thread(self.notify, str(error), markup=False)
             return
-        self.app.call_from_thread(self._open_composer, conversation_id, thread, target)
+        self.app.call_from_thread(
+            self.call_later, self._open_composer, conversation_id, thread, target
+        )
 
-    def _open_composer(self, conversation_id: str, thread: list[Message], target: Message) -> None:
+    async def _composer(self) -> Composer:
+        """The composer, mounted on first use: most sessions start by reading, not writing."""
+        for composer in self.query(Composer):
+            return composer
+        composer = Composer(id="composer")
+        await self.query_one("#thread-pane").mount(composer)
+        return composer
+
+    async def _open_composer(
+        self, conversation_id: str, thread: list[Message], target: Message
+    ) -> None:
         self._thread_loaded(conversation_id, thread, False)
         conversation = self.conversations.get(conversation_id)
         brand = self.session.brand(conversation.brand if conversation else "")
@@ -358,7 +369,7 @@ class InboxScreen(Screen[None]):
         )
         if self._narrow:
             self._show_pane("thread-pane")
-        self.query_one(Composer).open(context)
+        (await self._composer()).open(context)
 
     @on(Composer.Send)
     def _send(self, message: Composer.Send) -> None:
@@ -386,7 +397,8 @@ class InboxScreen(Screen[None]):
         self.notify(reason, title="Reply not queued", severity="error", markup=False)
 
     def _queued(self, item: OutboxItem) -> None:
-        self.query_one(Composer).discard()
+        for composer in self.query(Composer):
+            composer.discard()
         self._outbox_changed(item)
         self.query_one(ThreadView).focus()
         if self.engine is not None:
@@ -413,12 +425,12 @@ class InboxScreen(Screen[None]):
         except (outbox.OutboxError, StoreError) as error:
             self.app.call_from_thread(self.notify, str(error), markup=False)
             return
-        self.app.call_from_thread(self._undone, cancelled)
+        self.app.call_from_thread(self.call_later, self._undone, cancelled)
 
-    def _undone(self, item: OutboxItem) -> None:
+    async def _undone(self, item: OutboxItem) -> None:
         self._outbox_changed(item)
         self.notify("Reply cancelled; it is back in the composer.", markup=False)
-        self.query_one(Composer).remember(item.conversation_id, item.text)
+        (await self._composer()).remember(item.conversation_id, item.text)
         self.open_composer(item.conversation_id)
 
     def action_outbox(self) -> None:
@@ -473,10 +485,10 @@ class InboxScreen(Screen[None]):
         self.app.call_from_thread(self._conversation_saved, conversation)
 
     def action_back(self) -> None:
-        composer = self.query_one(Composer)
         if self._clear_search():
             return
-        if composer.has_class("-open"):
+        composer = next(iter(self.query(Composer)), None)
+        if composer is not None and composer.has_class("-open"):
             composer.close()
             self.query_one(ThreadView).focus()
         elif self._narrow and self.active_pane != "list-pane":

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import httpx
 
     from cmtui.sandbox.clock import Clock
+    from cmtui.sandbox.network import SandboxNetwork
 
 log = logging.getLogger(__name__)
 
@@ -125,11 +126,22 @@ def _runtime(
     )
 
 
-def sandbox_session(data_dir: Path, *, clock: Clock, seed: int = 7) -> Session:
-    """A session on the built-in sandbox network: its brand, its accounts, its clock."""
+def sandbox_session(
+    data_dir: Path,
+    *,
+    clock: Clock,
+    seed: int = 7,
+    network: SandboxNetwork | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Session:
+    """A session on the built-in sandbox network: its brand, its accounts, its clock.
+
+    Tests may pass their own `network` (to inspect it) and a `transport` wrapping its own
+    (to inject faults).
+    """
     from cmtui.sandbox.network import SandboxNetwork  # the scenario is only built for the demo
 
-    network = SandboxNetwork(seed=seed, clock=clock)
+    network = network or SandboxNetwork(seed=seed, clock=clock)
     accounts = tuple(
         Account(
             id=account.id,
@@ -147,7 +159,7 @@ def sandbox_session(data_dir: Path, *, clock: Clock, seed: int = 7) -> Session:
         config,
         data_dir,
         tokens=tokens,
-        transport=network.transport(),
+        transport=transport or network.transport(),
         clock=clock.now,
         label="sandbox",
     )

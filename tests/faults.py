@@ -16,11 +16,9 @@ from pathlib import Path
 
 import httpx
 
-from cmtui.config import Account, Config
-from cmtui.model import Platform
 from cmtui.sandbox.network import SandboxNetwork
 from cmtui.sandbox.world import Post
-from cmtui.session import Session, open_session
+from cmtui.session import Session, sandbox_session
 
 Fault = Callable[[httpx.Request, httpx.AsyncBaseTransport], Awaitable[httpx.Response]]
 Match = Callable[[httpx.Request], bool]
@@ -147,25 +145,7 @@ class EndlessBody:
 
 def open_sandbox(data_dir: Path, network: SandboxNetwork, transport: FaultyTransport) -> Session:
     """A session on `network`'s accounts whose every request goes through `transport`."""
-    accounts = tuple(
-        Account(
-            id=a.id,
-            brand=a.brand,
-            platform=Platform(a.platform),
-            base_url=a.base_url,
-            streams=a.streams,
-            poll_seconds=5.0,
-        )
-        for a in network.accounts
-    )
-    return open_session(
-        Config(brands=(network.brand,), accounts=accounts),
-        data_dir,
-        tokens={a.id: a.token for a in network.accounts},
-        transport=transport,
-        clock=network.clock.now,
-        label="sandbox",
-    )
+    return sandbox_session(data_dir, clock=network.clock, network=network, transport=transport)
 
 
 def brand_replies(network: SandboxNetwork, account_id: str) -> list[Post]:

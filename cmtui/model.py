@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import secrets
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Self
@@ -136,12 +136,32 @@ class Message:
         return f"{account_id}:{native_id}"
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict with the model's field names."""
-        data = asdict(self)
-        data["platform"] = str(self.platform)
-        data["kind"] = str(self.kind)
-        data["created_at"] = self.created_at.isoformat()
-        return data
+        """A JSON-ready dict with the model's field names, in field order.
+
+        Written out rather than `dataclasses.asdict`, which deep-copies field by field and is
+        the largest cost of storing a sync round."""
+        author = self.author
+        return {
+            "id": self.id,
+            "account_id": self.account_id,
+            "platform": str(self.platform),
+            "kind": str(self.kind),
+            "native_id": self.native_id,
+            "conversation_id": self.conversation_id,
+            "parent_id": self.parent_id,
+            "author": {
+                "handle": author.handle,
+                "display_name": author.display_name,
+                "url": author.url,
+            },
+            "text": self.text,
+            "url": self.url,
+            "created_at": self.created_at.isoformat(),
+            "lang": self.lang,
+            "sentiment": self.sentiment,
+            "is_own": self.is_own,
+            "reply_target": dict(self.reply_target),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
@@ -189,14 +209,27 @@ class Conversation:
     snoozed_until: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict with the model's field names."""
-        data = asdict(self)
-        data["platform"] = str(self.platform)
-        data["status"] = str(self.status)
-        data["last_activity"] = self.last_activity.isoformat()
-        data["awaiting_reply_since"] = _iso_or_none(self.awaiting_reply_since)
-        data["snoozed_until"] = _iso_or_none(self.snoozed_until)
-        return data
+        """A JSON-ready dict with the model's field names, in field order."""
+        return {
+            "id": self.id,
+            "account_id": self.account_id,
+            "platform": str(self.platform),
+            "brand": self.brand,
+            "subject": self.subject,
+            "snippet": self.snippet,
+            "last_author": self.last_author,
+            "participants": list(self.participants),
+            "last_activity": self.last_activity.isoformat(),
+            "message_count": self.message_count,
+            "status": str(self.status),
+            "labels": list(self.labels),
+            "assignee": self.assignee,
+            "unread": self.unread,
+            "priority": self.priority,
+            "sentiment": self.sentiment,
+            "awaiting_reply_since": _iso_or_none(self.awaiting_reply_since),
+            "snoozed_until": _iso_or_none(self.snoozed_until),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
@@ -246,13 +279,22 @@ class OutboxItem:
         return replace(self, state=state, updated_at=utcnow(), **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict with the model's field names."""
-        data = asdict(self)
-        data["state"] = str(self.state)
-        data["created_at"] = self.created_at.isoformat()
-        data["updated_at"] = self.updated_at.isoformat()
-        data["not_before"] = _iso_or_none(self.not_before)
-        return data
+        """A JSON-ready dict with the model's field names, in field order."""
+        return {
+            "account_id": self.account_id,
+            "conversation_id": self.conversation_id,
+            "in_reply_to": self.in_reply_to,
+            "target": dict(self.target),
+            "text": self.text,
+            "id": self.id,
+            "state": str(self.state),
+            "remote_id": self.remote_id,
+            "error": self.error,
+            "attempts": self.attempts,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "not_before": _iso_or_none(self.not_before),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ from tinydb import Query, TinyDB
 
 from cmtui.model import Author, Kind, Message, OutboxItem, OutboxState, Platform, Status
 from cmtui.store import AtomicJSONStorage, ReadOnlyStore, Store, StoreLocked
+from cmtui.store.storage import encode_json
 
 T0 = datetime(2024, 5, 31, 23, 0, tzinfo=UTC)
 BRAND = "Maison Lumière"
@@ -281,6 +283,23 @@ def test_files_are_plain_tinydb_databases(store: Store) -> None:
     with TinyDB(partition, storage=AtomicJSONStorage) as db:
         [doc] = db.table("messages").search(Query().text.search("tinydb"))
     assert doc["id"] == "acct:1"
+
+
+def test_a_partition_written_batch_by_batch_is_the_whole_table_encoded(store: Store) -> None:
+    """Documents are encoded once and joined at each write: the file must still be exactly
+    the table, edits included, and a lone surrogate in one document must not break the rest."""
+    store.add_messages([msg(1), msg(2, text="crème brûlée"), msg(3)])
+    store.add_messages([msg(2, text="edited"), msg(4, text="emoji 🕯️")])
+    [partition] = (store.data_dir / "messages").rglob("*.json")
+    data = json.loads(partition.read_bytes())
+    assert partition.read_bytes() == encode_json(data)
+    texts = {doc["id"]: doc["text"] for doc in data["messages"].values()}
+    assert texts == {"acct:1": "message 1", "acct:2": "edited", "acct:3": "message 3",
+                     "acct:4": "emoji 🕯️"}  # fmt: skip
+    store.add_messages([msg(5, text="half \ud83d a pair")])
+    with TinyDB(partition, storage=AtomicJSONStorage) as db:
+        stored = {doc["id"]: doc["text"] for doc in db.table("messages")}
+    assert stored == texts | {"acct:5": "half \ud83d a pair"}
 
 
 def test_second_writer_is_refused_and_read_only_works(store: Store) -> None:

@@ -73,10 +73,15 @@ _STOPWORDS: dict[str, frozenset[str]] = {
         "zij wij jullie mijn dank bedankt ook hoe wat wanneer waarom waar nog al"
     ),
 }
+# Each stopword with the languages listing it: one lookup a word, not one a language.
+_LANGUAGES_OF: dict[str, tuple[str, ...]] = {
+    word: tuple(lang for lang, words in _STOPWORDS.items() if word in words)
+    for word in frozenset().union(*_STOPWORDS.values())
+}
 # Letters that, in a Latin-script post, lean one way: French-only marks count for French,
 # marks French never uses count against both scored languages.
-_FRENCH_MARKS = frozenset("àâçèêëîïôùûœ")
-_FOREIGN_MARKS = frozenset("áíóúñãõäöüß¿¡")
+_FRENCH_MARKS = "àâçèêëîïôùûœ"
+_FOREIGN_MARKS = "áíóúñãõäöüß¿¡"
 # Word endings typical of one scored language lean it the same way as a diacritic.
 _ENDINGS = {
     "en": ("ing", "ly", "ness", "'s"),
@@ -125,18 +130,19 @@ def _scores(lowered: str) -> dict[str, float]:
     scores = {lang: 0.0 for lang in _STOPWORDS}
     for word in words:
         word = word.replace("’", "'")
-        if word.partition("'")[0] in FRENCH_ELISIONS and "'" in word:
+        if "'" in word and word.partition("'")[0] in FRENCH_ELISIONS:
             scores["fr"] += 1
             continue
-        for lang, stopwords in _STOPWORDS.items():
-            if word in stopwords:
-                scores[lang] += 1
+        for lang in _LANGUAGES_OF.get(word, ()):
+            scores[lang] += 1
         if len(word) >= _MIN_ENDING_WORD:
             for lang, endings in _ENDINGS.items():
                 if word.endswith(endings):
                     scores[lang] += _MARK_WEIGHT
-    french = sum(1 for char in lowered if char in _FRENCH_MARKS)
-    foreign = sum(1 for char in lowered if char in _FOREIGN_MARKS)
+    if lowered.isascii():  # no marks either way
+        return scores
+    french = sum(map(lowered.count, _FRENCH_MARKS))
+    foreign = sum(map(lowered.count, _FOREIGN_MARKS))
     scores["fr"] += min(french * _MARK_WEIGHT, _MAX_MARK_BONUS)
     penalty = min(foreign * _MARK_WEIGHT, _MAX_MARK_BONUS)
     scores["en"] -= penalty

@@ -174,10 +174,6 @@ _STARTS: dict[str, dict[str, int]] = {
 }
 
 
-def _is_negator(token: str, lang: str) -> bool:
-    return token in _NEGATORS[lang] or (lang == "en" and token.endswith("n't"))
-
-
 def _lexicon_score(text: str, lang: str) -> tuple[float, int]:
     """The domain lexicon's polarity for `text` (sum of hits, clipped) and its number of hits.
 
@@ -185,7 +181,8 @@ def _lexicon_score(text: str, lang: str) -> tuple[float, int]:
     in the same clause, is reversed and softened as pattern does ("pas génial" -> negative).
     Emoji are never negated: "the lid doesn't fit 🤬" is angry, not the opposite.
     """
-    table, starts = _LEXICON[lang], _STARTS[lang]
+    table, starts, negators = _LEXICON[lang], _STARTS[lang], _NEGATORS[lang]
+    english = lang == "en"
     tokens = _tokens(fold(text))
     total, hits, negated_until, i = 0.0, 0, -1, 0
     while i < len(tokens):
@@ -201,7 +198,7 @@ def _lexicon_score(text: str, lang: str) -> tuple[float, int]:
         else:
             if token in _CLAUSE_BREAKS:
                 negated_until = -1
-            elif _is_negator(token, lang):
+            elif token in negators or (english and token.endswith("n't")):
                 negated_until = i + _NEGATION_REACH
             i += 1
     return max(-1.0, min(total, 1.0)), hits

@@ -39,6 +39,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from itertools import groupby
 from pathlib import Path
 from types import TracebackType
@@ -551,6 +552,7 @@ def _check_messages(data: Tables) -> bool:
     return False
 
 
+@lru_cache(maxsize=256)
 def _account_dir(account_id: str) -> str:
     """A file-name-safe folder name for an account; a hash keeps altered names distinct."""
     safe = re.sub(r"[^A-Za-z0-9_-]", "_", account_id)[:64]

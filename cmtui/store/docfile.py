@@ -2,8 +2,11 @@
 
 TinyDB's `Table` rewrites a whole table (re-keying every document) on each operation and finds
 documents by scanning. The store instead keeps each file's tables in memory exactly as TinyDB
-stores them, addresses documents by a string key through an index, and writes the file through
-`AtomicJSONStorage` when flushed: the same file format, one write per batch.
+stores them, addresses documents by a string key through an index, and writes the file
+atomically when flushed: the same file format, one write per batch. Each keyed document is
+encoded once and its JSON kept, so a flush encodes what changed since the last one and joins
+the rest: writing a partition that gained a few hundred messages costs those messages' encoding,
+not the partition's.
 """
 
 from __future__ import annotations
@@ -16,11 +19,10 @@ from typing import Any
 
 from cmtui.store.errors import CorruptFile, SchemaTooNew, StoreError, StoreWriteError
 from cmtui.store.storage import (
-    AtomicJSONStorage,
     Tables,
     atomic_write,
     decode_tables,
-    encode_tables,
+    encode_json,
     make_private_dir,
     read_bytes,
 )
@@ -30,13 +32,18 @@ Prepare = Callable[[Tables], bool]
 
 
 class KeyedTable:
-    """A TinyDB table whose documents are found by a string field (`key`) instead of doc id."""
+    """A TinyDB table whose documents are found by a string field (`key`) instead of doc id.
+
+    Documents are kept as given and encoded once: replace one with `put`, never change it in
+    place.
+    """
 
     def __init__(self, owner: DocFile, name: str, key: str) -> None:
         self._owner = owner
         self._raw = owner.data.setdefault(name, {})
         self._key = key
         self._ids: dict[str, str] = {}
+        self._encoded: dict[str, bytes] = {}  # doc id -> `"<doc id>":<document JSON>`
         for doc_id, doc in list(self._raw.items()):
             value = doc.get(key)
             if not isinstance(value, str):
@@ -59,6 +66,7 @@ class KeyedTable:
             doc_id = self._ids[key] = str(self._next_id)
             self._next_id += 1
         self._raw[doc_id] = doc
+        self._encoded.pop(doc_id, None)
         self._owner.dirty = True
 
     def remove(self, key: str) -> None:
@@ -66,7 +74,16 @@ class KeyedTable:
         doc_id = self._ids.pop(key, None)
         if doc_id is not None:
             del self._raw[doc_id]
+            self._encoded.pop(doc_id, None)
             self._owner.dirty = True
+
+    def encode(self) -> bytes:
+        """The table as `encode_json` writes it, encoding only documents not encoded yet."""
+        encoded = self._encoded
+        for doc_id, doc in self._raw.items():
+            if doc_id not in encoded:
+                encoded[doc_id] = b'"%s":%s' % (doc_id.encode(), encode_json(doc))
+        return b"{%s}" % b",".join([encoded[doc_id] for doc_id in self._raw])
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self._raw.values())
@@ -144,21 +161,33 @@ class DocFile:
         notices.append(f"{told}; no good backup was found, so it starts empty.")
         return cls(path, {}, keys)
 
+    def encode(self) -> bytes:
+        """The file's content: `encode_json(self.data)`, from the documents' kept JSON."""
+        tables = [
+            b"%s:%s" % (encode_json(name), self._encode_table(name, table))
+            for name, table in self.data.items()
+        ]
+        return b"{%s}" % b",".join(tables)
+
     def flush(self) -> None:
         """Write the file if it changed; on StoreWriteError it stays pending."""
         if self.dirty:
             make_private_dir(self.path.parent)
-            AtomicJSONStorage(self.path).write(self.data)
+            atomic_write(self.path, self.encode())
             self.dirty = False
 
     def back_up(self, generations: int) -> None:
         """Rotate `<name>.bak1..N` (newest first) and write the current content as `.bak1`."""
-        payload = encode_tables(self.data)
+        payload = self.encode()
         paths = backup_paths(self.path, generations)
         if not paths or not self.path.exists() or read_bytes(paths[0]) == payload:
             return
         _shift(paths)
         atomic_write(paths[0], payload)
+
+    def _encode_table(self, name: str, table: dict[str, dict[str, Any]]) -> bytes:
+        keyed = self.tables.get(name)
+        return encode_json(table) if keyed is None else keyed.encode()
 
 
 def backup_paths(path: Path, generations: int) -> list[Path]:

@@ -19,14 +19,29 @@ from cmtui.text import match_key
 
 _WORD = re.compile(r"\w+")
 _HEAD = 2  # prefix lookups scan the words sharing their first _HEAD characters
+_MAX_MARKS = 1 << 16
+
+
+class _Marks(dict[int, int | None]):
+    """A `str.translate` table dropping combining marks, filled as characters are met: a
+    C-speed lookup per character instead of a `unicodedata.combining` call. Bounded, so
+    hostile text spraying rare characters cannot grow it much."""
+
+    def __missing__(self, point: int) -> int | None:
+        kept = None if unicodedata.combining(chr(point)) else point
+        if len(self) < _MAX_MARKS:
+            self[point] = kept
+        return kept
+
+
+_MARKS = _Marks()
 
 
 def fold(text: str) -> str:
     """`match_key` without accents: "Crème", "CREME" and "cr\u200beme" fold alike."""
     if text.isascii():  # most text: nothing to decompose or drop
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", match_key(text))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFKD", match_key(text)).translate(_MARKS)
 
 
 def detached(text: str) -> str:

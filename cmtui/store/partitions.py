@@ -3,6 +3,8 @@
 Only a few partitions are held in memory at once: the least recently used is dropped when one
 more is read, so memory stays bounded whatever the size of the cache. A partition with changes
 not yet on disk is never dropped; one left without messages is deleted rather than written.
+The partitions the last write touched are kept too: the next sync round writes to the same
+months, and reading them back would cost more than the round itself.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Partitions:
         self._load = load
         self._keep = keep
         self._held: OrderedDict[str, DocFile] = OrderedDict()
+        self._written: set[str] = set()  # by the last flush that wrote anything
 
     def path(self, key: str) -> Path:
         """The file of a partition key (`<account dir>/<YYYY-MM>`)."""
@@ -73,24 +76,37 @@ class Partitions:
     def flush(self) -> None:
         """Write (or delete, when emptied) every changed partition; raises StoreWriteError
         with the failed ones still pending."""
+        written = set()
         for key, part in list(self._held.items()):
             if not part.dirty:
                 continue
             if len(part.tables[MESSAGES]):
                 part.flush()
+                written.add(key)
             else:
                 remove_durably([part.path])
                 part.dirty = False
                 del self._held[key]
+        if written:
+            self._written = written
         self._trim()
 
     def release(self) -> None:
         """Drop every partition held without pending changes."""
         for key in [key for key, part in self._held.items() if not part.dirty]:
             del self._held[key]
+        self._written.clear()
 
     def _trim(self) -> None:
-        """Drop the least recently used clean partitions beyond `keep` (never the last used)."""
-        clean = [key for key, part in list(self._held.items())[:-1] if not part.dirty]
-        for key in clean[: max(0, len(self._held) - self._keep)]:
+        """Drop the least recently used clean partitions beyond `keep` (never the last used,
+        nor those the last write touched)."""
+        excess = len(self._held) - len(self._written) - self._keep
+        if excess <= 0:
+            return
+        spare = [
+            key
+            for key, part in list(self._held.items())[:-1]
+            if not part.dirty and key not in self._written
+        ]
+        for key in spare[:excess]:
             del self._held[key]

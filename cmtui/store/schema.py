@@ -11,7 +11,7 @@ from pathlib import Path
 
 from cmtui import __version__
 from cmtui.store.errors import CorruptFile, SchemaTooNew
-from cmtui.store.storage import Tables, atomic_write, encode_tables
+from cmtui.store.storage import Tables, atomic_write, encode_json
 
 SCHEMA_VERSION = 2
 META_TABLE = "_meta"
@@ -63,7 +63,7 @@ def upgrade(data: Tables, path: Path, *, writable: bool) -> bool:
     if META_TABLE in data and version == SCHEMA_VERSION:
         return False
     if writable and version < SCHEMA_VERSION:
-        atomic_write(path.with_name(f"{path.name}.bak-v{version}"), encode_tables(data))
+        atomic_write(path.with_name(f"{path.name}.bak-v{version}"), encode_json(data))
     for step in range(version, SCHEMA_VERSION):
         MIGRATIONS[step](data)
     data[META_TABLE] = {

@@ -64,12 +64,17 @@ def decode_tables(raw: bytes, path: Path) -> Tables:
     return data
 
 
-def encode_tables(data: Tables) -> bytes:
+# Built once: `json.dumps` with options makes a new encoder on every call.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_ESCAPED = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def encode_json(value: Any) -> bytes:
     """Compact UTF-8 JSON. A lone surrogate cannot be UTF-8: such data is written escaped."""
     try:
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return _COMPACT(value).encode("utf-8")
     except UnicodeEncodeError:
-        return json.dumps(data, separators=(",", ":")).encode("ascii")
+        return _ESCAPED(value).encode("ascii")
 
 
 def read_bytes(path: Path) -> bytes | None:
@@ -166,7 +171,7 @@ class AtomicJSONStorage(Storage):
 
     def write(self, data: Tables) -> None:
         """Replace the file with `data` (see `atomic_write`)."""
-        atomic_write(self.path, encode_tables(data))
+        atomic_write(self.path, encode_json(data))
 
     def close(self) -> None:
         """Nothing stays open between calls."""

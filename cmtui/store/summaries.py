@@ -33,7 +33,7 @@ from cmtui.store.storage import (
     Tables,
     atomic_write,
     decode_tables,
-    encode_tables,
+    encode_json,
     make_private_dir,
     read_bytes,
     remove_durably,
@@ -165,7 +165,7 @@ class Summaries:
             removed = [{"id": i} for i, c in self._pending.items() if c is None]
             tables = {_CONVERSATIONS: _numbered(c.to_dict() for c in put)}
             atomic_write(
-                self._journal_path(seq), encode_tables(tables | {_REMOVED: _numbered(removed)})
+                self._journal_path(seq), encode_json(tables | {_REMOVED: _numbered(removed)})
             )
             self._journal[seq] = len(self._pending)
             self._last_seq = seq
@@ -174,7 +174,7 @@ class Summaries:
         newest = self.recent(RECENT)
         state = {"through": self._last_seq, "total": len(self._by_id)}
         tables = {_CONVERSATIONS: _numbered(c.to_dict() for c in newest), _STATE: {"1": state}}
-        atomic_write(self._recent_path, encode_tables(tables))
+        atomic_write(self._recent_path, encode_json(tables))
         self._recent_stale = False
         if self._due():
             self._start_compaction()
@@ -313,7 +313,7 @@ class Summaries:
     def _compact(self, snapshot: list[Conversation], through: int) -> None:
         """Write `snapshot` (the table as of journal entry `through`) as the new base."""
         state = {"1": {"through": through}}
-        payload = encode_tables(
+        payload = encode_json(
             {_CONVERSATIONS: _numbered(c.to_dict() for c in snapshot), _STATE: state}
         )
         base = self.folder / "base.json"

@@ -83,4 +83,8 @@ def awaiting_reply_since(messages: Sequence[Message]) -> datetime | None:
 
 def first_line(text: str) -> str:
     """The first non-blank line, stripped."""
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped:
+            return stripped
+    return ""

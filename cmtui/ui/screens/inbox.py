@@ -122,7 +122,7 @@ class InboxScreen(Screen[None]):
         self.app.call_from_thread(self._cache_loaded, recent, items)
         self.app.call_from_thread(self.call_after_refresh, self.load_rest)
 
-    @work(thread=True, group="cache", exclusive=True)
+    @work(thread=True, group="cache-rest", exclusive=True)
     def load_rest(self) -> None:
         """Build the search and thread indexes, read every summary, then apply retention."""
         store = self.session.store

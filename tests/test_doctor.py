@@ -6,14 +6,14 @@ import dataclasses
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import ClassVar
 
 import httpx
 import pytest
+from loopback import serve
 
 from cmtui import locations
 from cmtui.cli import main
@@ -48,14 +48,8 @@ class _Answer(BaseHTTPRequestHandler):
 def local_server() -> Iterator[str]:
     """`http://127.0.0.1:<port>` of a server answering every GET."""
     _Answer.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Answer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(_Answer) as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)

@@ -12,14 +12,14 @@ import logging
 import os
 import subprocess
 import sys
-import threading
 import traceback
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import httpx
 import pytest
+from loopback import serve
 
 from cmtui.cli import build_parser
 from cmtui.platforms.base import PlatformError
@@ -54,14 +54,8 @@ class _Echo(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def echo_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(_Echo) as url:
+        yield url
 
 
 def home_env(tmp_path: Path) -> dict[str, str]:

@@ -34,7 +34,7 @@ from cmtui.ui.widgets.conversation_list import ConversationList
 from cmtui.ui.widgets.sources import SourcesTree
 from cmtui.ui.widgets.status_bar import StatusBar
 from cmtui.ui.widgets.thread_view import ThreadView
-from cmtui.views import BUILTIN_VIEWS, View, search_view
+from cmtui.views import BUILTIN_VIEWS, View, search_view, unread_count
 
 PANES = ("sources", "list-pane", "thread-pane")
 DEFAULT_LIMITS = Limits(max_length=500)
@@ -194,9 +194,7 @@ class InboxScreen(Screen[None]):
         if counts:
             sources = self.query_one(SourcesTree)
             unread = [c for c in self.conversations.values() if c.unread]
-            sources.show_counts(
-                {view.id: sum(1 for c in unread if view.predicate(c)) for view in sources.views}
-            )
+            sources.show_counts({view.id: unread_count(view, unread) for view in sources.views})
 
     def _refresh_status(self) -> None:
         states = self.engine.states if self.engine is not None else {}

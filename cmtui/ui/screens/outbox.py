@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
@@ -13,31 +13,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from cmtui.model import OutboxItem, OutboxState
+from cmtui.model import OutboxItem
+from cmtui.sync.outbox import outbox_view
 from cmtui.text import first_line
 from cmtui.ui.format import format_age
-
-_ORDER = {
-    OutboxState.UNKNOWN: 0,
-    OutboxState.FAILED: 1,
-    OutboxState.SENDING: 2,
-    OutboxState.QUEUED: 3,
-    OutboxState.CANCELLED: 4,
-    OutboxState.SENT: 5,
-}
-SHOWN_SENT = timedelta(hours=24)
-
-
-def outbox_rows(items: list[OutboxItem], now: datetime) -> list[OutboxItem]:
-    """What the outbox lists: problems first, then what waits, then today's sent replies."""
-    recent = [
-        item
-        for item in items
-        if item.state not in (OutboxState.SENT, OutboxState.CANCELLED)
-        or now - item.updated_at < SHOWN_SENT
-    ]
-    return sorted(recent, key=lambda item: (_ORDER[item.state], item.created_at))
-
 
 OutboxRequest = tuple[str, OutboxItem]  # (edit | retry | cancel | open, the item)
 
@@ -80,7 +59,7 @@ class OutboxScreen(ModalScreen[OutboxRequest | None]):
     def __init__(self, items: list[OutboxItem], now: Callable[[], datetime]) -> None:
         super().__init__()
         self.now = now
-        self.items = outbox_rows(items, now())
+        self.items = outbox_view(items, now())
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:

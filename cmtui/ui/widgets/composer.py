@@ -107,12 +107,6 @@ class Composer(Vertical):
         """Keep `text` as the draft of a conversation (e.g. a reply taken back from the outbox)."""
         self._drafts[conversation_id] = text
 
-    def draft_for(self, conversation_id: str) -> str | None:
-        """The unsent text kept for a conversation."""
-        if self.context is not None and self.context.conversation_id == conversation_id:
-            return self.text_area.text
-        return self._drafts.get(conversation_id)
-
     def _keep_draft(self) -> None:
         if self.context is not None and self.has_class("-open"):
             text = self.text_area.text

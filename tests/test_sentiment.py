@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cmtui.analysis.sentiment import NEUTRAL_BAND, SentimentAnalyzer, polarity_label
+from cmtui.analysis.sentiment import NEUTRAL_BAND, SentimentAnalyzer, _textblob, polarity_label
+from cmtui.text import match_key
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sentiment"
 
@@ -128,13 +129,42 @@ def test_score_many_keeps_order_and_nones() -> None:
     assert ANALYZER.score_many(items)[1] is None
 
 
-def test_textblob_only_matches_textblobs_pattern_analyzers() -> None:
+def pattern_polarity(text: str, lang: str) -> float:
+    """TextBlob's own polarity, through its public analyzers."""
     from textblob.en.sentiments import PatternAnalyzer as EnglishAnalyzer
     from textblob_fr import PatternAnalyzer as FrenchAnalyzer
 
-    for lang, analyzer in (("en", EnglishAnalyzer()), ("fr", FrenchAnalyzer())):
+    analyzer = EnglishAnalyzer() if lang == "en" else FrenchAnalyzer()
+    return float(analyzer.analyze(match_key(text))[0])
+
+
+def test_textblob_only_matches_textblobs_pattern_analyzers() -> None:
+    for lang in ("en", "fr"):
         for _, text in labelled(lang):
-            assert TEXTBLOB_ONLY.score(text, lang) == pytest.approx(analyzer.analyze(text)[0])
+            assert TEXTBLOB_ONLY.score(text, lang) == pattern_polarity(text, lang)
+
+
+# What TextBlob's tokenizer rewrites (contractions, elisions, quotes, sentence ends), mixed.
+_TOKENIZER_FOOD = st.lists(
+    st.sampled_from([
+        "l'", "L'", "qu'", "QU’", "jusqu'", "lorsqu’", "d’", "c'est", "n'", "N’", "it's", "won't",
+        "n't", "'s", "'ll", "’", "'", '"', "“", "”", "‘", " ", "\n\n", "pas", "bon", "not", "good",
+        "bad", "nul", "!", ".", "...", "?", ":)", ";-)", "( ! )", "e.g.", "M.",
+    ]),
+    max_size=30,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_TOKENIZER_FOOD, lang=st.sampled_from(["en", "fr"]))
+def test_textblob_gives_the_same_polarity_with_its_contraction_table_cut(
+    text: str, lang: str
+) -> None:
+    """TextBlob is called with only the contractions a text holds: its tokens and its score
+    must not move."""
+    pattern = _textblob()[lang]
+    assert pattern.words(text) == " ".join(pattern.sentiment.tokenizer(text)).split()
+    assert TEXTBLOB_ONLY.score(text, lang) == pattern_polarity(text, lang)
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])

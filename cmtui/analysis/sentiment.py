@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -216,23 +216,60 @@ def _intensity(text: str) -> float:
 _LOADING = threading.Lock()
 
 
+class _Pattern:
+    """TextBlob's pattern sentiment for one language, called the way `Sentiment.__call__`
+    calls it for a string, with one saving: its tokenizer applies every entry of a table of
+    contractions with `re.sub` (26 in French) whether or not the text holds it, so the table
+    is cut to the entries that can match. Tokens and scores are the same (tests compare).
+    """
+
+    def __init__(self, sentiment: Any, table: dict[str, str]) -> None:
+        self.sentiment = sentiment
+        self.table = table
+        # Each key is a regular expression; most are plain text, which `in` finds faster.
+        self.keys = [(key, None if re.escape(key) == key else re.compile(key)) for key in table]
+
+    def words(self, text: str) -> list[str]:
+        """TextBlob's tokens of `text`."""
+        table = {
+            key: self.table[key]
+            for key, pattern in self.keys
+            if (key in text if pattern is None else pattern.search(text))
+        }
+        return " ".join(self.sentiment.tokenizer(text, replace=table)).split()
+
+    def __call__(self, text: str) -> tuple[float, int]:
+        """The polarity of `text` and the number of words that carried an opinion."""
+        words = self.words(text)
+        assessments = self.sentiment.assessments(((word.lower(), None) for word in words), True)
+        total, count = 0, 0  # as pattern's `avg`, so the float is the same to the last bit
+        for _, polarity, _, _ in assessments:
+            total += polarity
+            count += 1
+        return total / float(count or 1), count
+
+
 @lru_cache(maxsize=1)
-def _textblob() -> dict[str, Callable[[str], Any]]:
+def _textblob() -> dict[str, _Pattern]:
     """TextBlob's pattern sentiment per language, imported on first use.
 
-    These are the very callables `textblob.en.sentiments.PatternAnalyzer` and
-    `textblob_fr.PatternAnalyzer` wrap; calling them directly skips a namedtuple built per call
-    (bench/sentiment.py measures the difference) and gives the same polarity. Their word lists
-    load lazily on first call, so that first call happens here, under a lock: thread workers
-    must not fill the same dict at once.
+    `textblob.en.sentiments.PatternAnalyzer` and `textblob_fr.PatternAnalyzer` wrap these same
+    objects; calling them directly skips a namedtuple built per call (bench/sentiment.py
+    measures the difference). Their word lists load lazily on first call, so that first call
+    happens here, under a lock: thread workers must not fill the same dict at once.
     """
     with _LOADING:
+        from textblob._text import replacements as english_contractions
         from textblob.en import sentiment as english
+        from textblob_fr.fr import replacements as french_contractions
         from textblob_fr.fr import sentiment as french
 
-        analyzers = {"en": english, "fr": french}
+        analyzers = {
+            "en": _Pattern(english, english_contractions),
+            "fr": _Pattern(french, french_contractions),
+        }
         for analyzer in analyzers.values():
-            len(analyzer)  # a pattern lazydict loads its word list on first use
+            len(analyzer.sentiment)  # a pattern lazydict loads its word list on first use
         return analyzers
 
 
@@ -240,12 +277,11 @@ def _textblob() -> dict[str, Callable[[str], Any]]:
 def _score(text: str, lang: str, lexicon: bool) -> float:
     key = match_key(text)
     if not lexicon:
-        return float(_textblob()[lang](key)[0])
+        return _textblob()[lang](key)[0]
     key = _ELONGATED.sub(r"\1", key)
-    pattern = _textblob()[lang](key)
-    polarity = float(pattern[0])
+    polarity, opinions = _textblob()[lang](key)
     found, hits = _lexicon_score(key, lang)
-    if hits and pattern.assessments:
+    if hits and opinions:
         polarity = _TEXTBLOB_WEIGHT * polarity + (1 - _TEXTBLOB_WEIGHT) * found
     elif hits:
         polarity = found

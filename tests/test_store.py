@@ -264,6 +264,34 @@ def test_iter_messages_oldest_first_across_partitions(store: Store) -> None:
         assert [m.id for m in store.iter_messages(since)] == ["other:30", "acct:90"]
 
 
+def test_partitions_are_per_account_and_day(store: Store) -> None:
+    store.add_messages([msg(1), msg(2), msg(90), msg(3, account="other")])
+    names = sorted(str(p.relative_to(store.data_dir / "messages")) for p in
+                   (store.data_dir / "messages").rglob("*.json"))  # fmt: skip
+    assert names == ["acct/2024-05-31.json", "acct/2024-06-01.json", "other/2024-05-31.json"]
+
+
+def test_a_cache_with_month_partitions_reads_and_edits_as_before(store: Store) -> None:
+    """Caches written before day partitions hold one file per month: still read, searched,
+    exported, and an edit moves the message out of the month file without a copy left."""
+    store.add_messages([msg(1, text="old lamp"), msg(2, text="old shade")])
+    store.close()
+    folder = store.data_dir / "messages" / "acct"
+    (folder / "2024-05-31.json").rename(folder / "2024-05.json")
+    store = Store.open(store.data_dir)
+    with store:
+        assert [m.text for m in store.thread("acct:c1")] == ["old lamp", "old shade"]
+        assert store.search("shade") == ["acct:c1"]
+        store.add_messages([msg(2, text="edited shade"), msg(3)])
+        assert [m.text for m in store.iter_messages()] == ["old lamp", "edited shade", "message 3"]
+    month = json.loads((folder / "2024-05.json").read_bytes())["messages"]
+    assert [doc["id"] for doc in month.values()] == ["acct:1"]
+    store = Store.open(store.data_dir)
+    with store:
+        assert [m.text for m in store.thread("acct:c1")] == ["old lamp", "edited shade",
+                                                              "message 3"]  # fmt: skip
+
+
 def test_odd_account_ids_make_safe_folder_names(store: Store) -> None:
     account = "../we:ird/acct"
     message = msg(1, account=account, conv="c")

@@ -119,8 +119,8 @@ def test_corrupt_partition_is_set_aside_and_the_rest_still_works(tmp_path: Path)
         assert [c.id for c in store.conversations()] == ["acct:c2", "acct:c1"]
         assert store.thread("acct:c1") == []
         assert [m.id for m in store.thread("acct:c2")] == ["acct:120"]
-        assert "2024-05.json could not be read" in store.notices[0]
-    assert list(may.parent.glob("2024-05.json.corrupt-*"))
+        assert "2024-05-31.json could not be read" in store.notices[0]
+    assert list(may.parent.glob("2024-05-31.json.corrupt-*"))
     assert june.exists()
 
 

@@ -7,7 +7,9 @@ A data folder holds:
     outbox.json (+ .bak1..3)            replies on their way out
     summaries/                          conversation summaries: a base, a journal of changes
                                         and the first screen (see `cmtui.store.summaries`)
-    messages/<account>/<YYYY-MM>.json   messages, one partition per account and month (UTC)
+    messages/<account>/<YYYY-MM-DD>.json  messages, one partition per account and day (UTC);
+                                        older caches hold <YYYY-MM>.json months, read
+                                        and written as they are
 
 Reading. `Store.open` reads the small files and the first screen only: enough for
 `recent_conversations()`. The rest of the summaries, and the indexes over messages (where each
@@ -182,8 +184,9 @@ class Store:
                     touched.setdefault(conversation_id, [])
                 if changed and is_new and not message.is_own:
                     touched[changed[0]].append(message.created_at)
+            known = {m.id: m for m in batch}
             changed_summaries = [
-                self._resummarize(cid, arrived, brand, lost.get(cid, set()))
+                self._resummarize(cid, arrived, brand, lost.get(cid, set()), known)
                 for cid, arrived in touched.items()
             ]
             self._flush()
@@ -265,12 +268,12 @@ class Store:
     def iter_messages(self, since: datetime | None = None) -> Iterator[Message]:
         """Every stored message (created at or after `since`), oldest first: for export.
 
-        Reads one month of partitions at a time."""
+        Reads one month of partitions at a time (every day of it, and a month file)."""
         with self._mutex:
             self._check_open()
             keys = self._parts.listing()
         first_month = None if since is None else _month(since)
-        for month, group in groupby(keys, key=_month_of):
+        for month, group in groupby(keys, key=lambda key: _period_of(key)[:7]):
             if first_month is not None and month < first_month:
                 continue
             with self._mutex:
@@ -476,7 +479,7 @@ class Store:
         if old_table is not None and old is not None and before is not None:
             old_table.remove(message.id)
             lost[before].update(words_of(old))
-        key = f"{_account_dir(message.account_id)}/{_month(message.created_at)}"
+        key = f"{_account_dir(message.account_id)}/{_day(message.created_at)}"
         self._partition(key).tables[MESSAGES].put(doc)
         self._index.add(doc, key)
         self._words.add(sys.intern(conversation_id), words_of(doc))
@@ -498,17 +501,26 @@ class Store:
         return sorted(messages, key=lambda m: (m.created_at, m.id))
 
     def _resummarize(
-        self, conversation_id: str, arrived: list[datetime], brand: str, lost: set[str]
+        self,
+        conversation_id: str,
+        arrived: list[datetime],
+        brand: str,
+        lost: set[str],
+        known: Mapping[str, Message],
     ) -> Conversation | None:
         """Summarize a conversation again from its messages (dropping it when it has none),
-        and take out of the search index the `lost` words none of them uses any more."""
+        and take out of the search index the `lost` words none of them uses any more.
+        Messages found in `known` (the batch just stored) are not parsed again."""
         docs = self._member_docs(conversation_id)
         if lost:
             self._words.remove(conversation_id, lost.difference(*map(words_of, docs)))
         if not docs:
             self._summaries.remove(conversation_id)
             return None
-        messages = sorted(map(Message.from_dict, docs), key=lambda m: (m.created_at, m.id))
+        messages = sorted(
+            (known.get(doc["id"]) or Message.from_dict(doc) for doc in docs),
+            key=lambda m: (m.created_at, m.id),
+        )
         previous = self._summaries.get(conversation_id)
         summary = summarize(conversation_id, messages, previous, brand=brand, arrived=arrived)
         self._summaries.put(summary)
@@ -522,7 +534,7 @@ class Store:
         lost: defaultdict[str, set[str]] = defaultdict(set)
         removed = 0
         for key in keys:
-            if excess <= 0 and _month_of(key) > _month(cutoff):
+            if excess <= 0 and _period_of(key) > _day(cutoff):
                 break
             table = self._partition(key).tables[MESSAGES]
             for created_at, message_id in sorted(
@@ -539,7 +551,7 @@ class Store:
                 excess -= 1
                 removed += 1
         for conversation_id, words in lost.items():
-            self._resummarize(conversation_id, [], "", words)
+            self._resummarize(conversation_id, [], "", words, {})
         self._flush()
         return removed
 
@@ -566,13 +578,19 @@ def _account_dir_of(key: str) -> str:
     return key.rsplit("/", 1)[0]
 
 
+def _day(moment: datetime) -> str:
+    """The partition day of a moment: `YYYY-MM-DD` in UTC. A day, not a month: each sync
+    round rewrites the partitions it adds to, so their size is what a write costs."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d")
+
+
 def _month(moment: datetime) -> str:
-    """The partition month of a moment: `YYYY-MM` in UTC."""
+    """The month of a moment: `YYYY-MM` in UTC."""
     return moment.astimezone(UTC).strftime("%Y-%m")
 
 
-def _month_of(key: str) -> str:
-    """The month of a partition key."""
+def _period_of(key: str) -> str:
+    """The day (or, in an older cache, the month) of a partition key."""
     return key.rsplit("/", 1)[1]
 
 

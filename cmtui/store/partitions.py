@@ -1,10 +1,11 @@
-"""The message partitions, `messages/<account dir>/<YYYY-MM>.json`, read on demand.
+"""The message partitions, `messages/<account dir>/<YYYY-MM-DD>.json`, read on demand.
 
 Only a few partitions are held in memory at once: the least recently used is dropped when one
 more is read, so memory stays bounded whatever the size of the cache. A partition with changes
 not yet on disk is never dropped; one left without messages is deleted rather than written.
 The partitions the last write touched are kept too: the next sync round writes to the same
-months, and reading them back would cost more than the round itself.
+days, and reading them back would cost more than the round itself. Month files
+(`<YYYY-MM>.json`, from older caches) are read and written the same way.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from cmtui.store.storage import remove_durably
 MESSAGES = "messages"
 """The table of a partition file."""
 
-_MONTH_FILE = re.compile(r"(\d{4}-\d{2})\.json")
+_PARTITION_FILE = re.compile(r"(\d{4}-\d{2}(?:-\d{2})?)\.json")
 
 
 class Partitions:
@@ -34,7 +35,7 @@ class Partitions:
         self._written: set[str] = set()  # by the last flush that wrote anything
 
     def path(self, key: str) -> Path:
-        """The file of a partition key (`<account dir>/<YYYY-MM>`)."""
+        """The file of a partition key (`<account dir>/<YYYY-MM-DD>`)."""
         return self.root / f"{key}.json"
 
     def get(self, key: str) -> DocFile:
@@ -47,7 +48,7 @@ class Partitions:
         return part
 
     def listing(self, account_dir: str | None = None) -> list[str]:
-        """Every partition key on disk or pending, oldest month first (of one account folder,
+        """Every partition key on disk or pending, oldest first (of one account folder,
         or of all)."""
         if account_dir is not None:
             folders = [self.root / account_dir]
@@ -59,7 +60,7 @@ class Partitions:
             f"{folder.name}/{match[1]}"
             for folder in folders
             if folder.is_dir()
-            for match in map(_MONTH_FILE.fullmatch, (p.name for p in folder.iterdir()))
+            for match in map(_PARTITION_FILE.fullmatch, (p.name for p in folder.iterdir()))
             if match
         }
         found.update(

@@ -30,6 +30,12 @@ from cmtui.model import Platform
 # Networks whose public data can be read without credentials.
 TOKENLESS_PLATFORMS = frozenset({Platform.FEED, Platform.HACKERNEWS})
 MIN_POLL_SECONDS = 5.0
+# A Bluesky handle: a DNS name of at least two labels (atproto handle syntax). The Bluesky
+# adapter checks the handles the network sends against it too.
+BLUESKY_HANDLE = re.compile(
+    r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+    r"[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+)
 
 
 class ConfigError(Exception):
@@ -117,6 +123,9 @@ class Account:
     """Accept a plain http:// `base_url` on a non-loopback host (tokens then travel in clear)."""
     enabled: bool = True
     """False keeps the account and its cache but stops syncing it."""
+    handle: str | None = None
+    """The account's name on its network, e.g. "acme.bsky.social". Required on bluesky
+    accounts, which log in with it and an app password (the `token`)."""
 
 
 @dataclass(frozen=True)
@@ -576,12 +585,28 @@ def _check_account(account: Account, where: _Where) -> None:
         raise where.child("token").error(
             f"is missing, and {account.platform} accounts need a token", _TOKEN.expected
         )
+    if account.platform is Platform.BLUESKY:
+        _check_bluesky_handle(account.handle, where.child("handle"))
     insecure = urlsplit(account.base_url).scheme == "http" and not account.allow_insecure
     if insecure and not _is_loopback(urlsplit(account.base_url).hostname or ""):
         raise where.child("base_url").error(
             "plain http:// is accepted for loopback hosts only",
             "an https:// URL, or allow_insecure = true in this account",
         )
+
+
+_BLUESKY_HANDLE_EXPECTED = (
+    'the account\'s Bluesky handle, which it logs in with, e.g. handle = "acme.bsky.social"'
+)
+
+
+def _check_bluesky_handle(handle: str | None, where: _Where) -> None:
+    if handle is None:
+        raise where.error("is missing, and bluesky accounts need one", _BLUESKY_HANDLE_EXPECTED)
+    if not BLUESKY_HANDLE.fullmatch(handle):
+        shown = json.dumps(handle[:80], ensure_ascii=False)
+        hint = ' (leave out the "@")' if handle.startswith("@") else ""
+        raise where.error(f"{shown} is not a Bluesky handle{hint}", _BLUESKY_HANDLE_EXPECTED)
 
 
 def _check_config(config: Config, where: _Where) -> None:
@@ -647,6 +672,7 @@ _ACCOUNT = _table(
         "poll_seconds": _number(minimum=MIN_POLL_SECONDS),
         "allow_insecure": _BOOLEAN,
         "enabled": _BOOLEAN,
+        "handle": _string(),
     },
     check=_check_account,
 )

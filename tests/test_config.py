@@ -151,6 +151,17 @@ def test_the_keymap_cannot_be_changed_after_loading() -> None:
         config.ui.keymap["quit"] = "x"  # type: ignore[index]
 
 
+def test_a_bluesky_account_logs_in_with_its_handle() -> None:
+    text = BASE.replace(
+        'platform = "mastodon"', 'platform = "bluesky"\nhandle = "acme.bsky.social"'
+    )
+    account = parse_config(text, path=PATH).accounts[0]
+    assert (account.platform, account.handle) == (Platform.BLUESKY, "acme.bsky.social")
+    # Other networks may name their handle in any form; only Bluesky logs in with it.
+    masto = parse_config(BASE + 'handle = "acme@mastodon.example"\n', path=PATH).accounts[0]
+    assert masto.handle == "acme@mastodon.example"
+
+
 def test_tokenless_platforms_need_no_token() -> None:
     text = BASE.replace('platform = "mastodon"', 'platform = "hackernews"')
     text = text.replace('token = { env = "ACME_TOKEN" }\n', "")
@@ -235,8 +246,31 @@ CASES = [
         ("", "pol_seconds = 30"),
         10,
         "accounts[0].pol_seconds: unknown key (did you mean 'poll_seconds'?); expected one of "
-        "id, brand, platform, base_url, token, streams, poll_seconds, allow_insecure, enabled",
+        "id, brand, platform, base_url, token, streams, poll_seconds, allow_insecure, enabled, "
+        "handle",
         id="unknown-key",
+    ),
+    pytest.param(
+        ('platform = "mastodon"', 'platform = "bluesky"'),
+        4,
+        "accounts[0].handle: is missing, and bluesky accounts need one; expected the account's "
+        'Bluesky handle, which it logs in with, e.g. handle = "acme.bsky.social"',
+        id="bluesky-handle-missing",
+    ),
+    pytest.param(
+        ('platform = "mastodon"', 'platform = "bluesky"\nhandle = "@acme.bsky.social"'),
+        8,
+        'accounts[0].handle: "@acme.bsky.social" is not a Bluesky handle (leave out the "@"); '
+        "expected the account's Bluesky handle, which it logs in with, "
+        'e.g. handle = "acme.bsky.social"',
+        id="bluesky-handle-at-sign",
+    ),
+    pytest.param(
+        ('platform = "mastodon"', 'platform = "bluesky"\nhandle = "acme"'),
+        8,
+        'accounts[0].handle: "acme" is not a Bluesky handle; expected the account\'s Bluesky '
+        'handle, which it logs in with, e.g. handle = "acme.bsky.social"',
+        id="bluesky-handle-one-label",
     ),
     pytest.param(
         ('[[brands]]\nname = "Acme"', '[[brand]]\nname = "Acme"'),

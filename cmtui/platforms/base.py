@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 class PlatformError(Exception):
     """Base of every adapter error. Messages never contain tokens or full URLs."""
 
+    status: int | None = None  # the HTTP status of the answer that caused it, if any
+    code: str | None = None  # the network's own name for it (Bluesky "ExpiredToken"), if any
+
 
 class RateLimited(PlatformError):
     """The network asked us to wait until `reset_at` (aware UTC)."""
@@ -53,6 +56,7 @@ class Limits:
     max_length: int
     counting: str = "graphemes"  # graphemes | x-weighted | bytes | chars
     url_length: int | None = None  # every URL counts this much, where the network says so
+    max_bytes: int | None = None  # a second cap on the UTF-8 size, where the network has one
 
 
 @dataclass(slots=True)

@@ -32,7 +32,14 @@ import httpx
 
 from cmtui import __version__
 from cmtui.model import utcnow
-from cmtui.platforms.base import Ambiguous, AuthFailed, Permanent, RateLimited, Transient
+from cmtui.platforms.base import (
+    Ambiguous,
+    AuthFailed,
+    Permanent,
+    PlatformError,
+    RateLimited,
+    Transient,
+)
 from cmtui.platforms.ratelimit import parse_reset
 from cmtui.text import safe_text
 
@@ -48,6 +55,7 @@ _SECRET_PARAM = re.compile(r"token|key|sig|secret|password|passwd|auth|code", re
 _EXCERPT_CHARS = 80
 _ERROR_TEXT_CHARS = 200
 _MIN_SCRUBBED_TOKEN = 8  # real tokens are long; scrubbing a short one would mangle words
+_ERROR_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +188,7 @@ async def request(
         body = b""  # an error status already says what happened; its body is only commentary
     answer = HttpResponse(response.status_code, response.headers, body, redact_url(sent.url))
     if answer.status >= 400:
-        _raise_for_status(answer, where, writes, _token_of(client), now())
+        _raise_for_status(answer, where, writes, _token_of(sent), now())
     return answer
 
 
@@ -226,39 +234,61 @@ def _fail_unreadable(where: str, error: Exception, writes: bool, deadline: float
 def _raise_for_status(
     answer: HttpResponse, where: str, writes: bool, token: str | None, now: datetime
 ) -> NoReturn:
-    """Raise the error an HTTP error status means."""
+    """Raise the error an HTTP error status means, with that status and the error's name."""
+    data = _error_body(answer.body)
+    error = _status_error(answer, where, writes, _error_text(data, token), now)
+    error.status = answer.status
+    error.code = _error_code(data)
+    raise error
+
+
+def _status_error(
+    answer: HttpResponse, where: str, writes: bool, reason: str, now: datetime
+) -> PlatformError:
+    """The error an HTTP error status means."""
     status = answer.status
     detail = f"{where}: HTTP {status}"
-    reason = _error_text(answer.body, token)
     if reason:
         detail = f"{detail}: {reason}"
     if status == 429:
         reset_at = parse_reset(answer.headers, now) or now + DEFAULT_RATE_LIMIT_WAIT
-        raise RateLimited(reset_at, f"{detail} (until {reset_at:%H:%M:%S} UTC)")
+        return RateLimited(reset_at, f"{detail} (until {reset_at:%H:%M:%S} UTC)")
     if status == 401:
-        raise AuthFailed(f"{detail} (log in again)")
+        return AuthFailed(f"{detail} (log in again)")
     if status == 408:
-        raise Transient(detail)
+        return Transient(detail)
     if status < 500:
-        raise Permanent(detail)
+        return Permanent(detail)
     if writes and status != 503:
-        raise Ambiguous(f"{detail}; the request may have been applied")
-    raise Transient(detail)
+        return Ambiguous(f"{detail}; the request may have been applied")
+    return Transient(detail)
 
 
-def _error_text(body: bytes, token: str | None) -> str:
+def _error_body(body: bytes) -> dict[str, Any]:
+    """A JSON error body as an object; empty when it is not one (HTML from a proxy...)."""
+    try:
+        data = jsonlib.loads(body[:65536], parse_int=_parse_int)
+    except (ValueError, RecursionError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _error_code(data: dict[str, Any]) -> str | None:
+    """The machine-readable error name of an XRPC-style body (`{"error": "ExpiredToken"}`).
+
+    Only an identifier counts: Mastodon's `{"error": "Record not found"}` is prose, not a name.
+    """
+    code = data.get("error")
+    return code if isinstance(code, str) and _ERROR_NAME.fullmatch(code) else None
+
+
+def _error_text(data: dict[str, Any], token: str | None) -> str:
     """The network's own error message from a JSON error body, sanitised and short.
 
     Knows OAuth `error_description`, Bluesky `message`, X problem objects (`detail`, `title`),
     Meta `{"error": {"message"}}`, `{"errors": [{"message"}]}` and Mastodon `{"error": str}`.
     Non-JSON bodies (HTML from a proxy) give nothing: their text is not worth showing.
     """
-    try:
-        data = jsonlib.loads(body[:65536], parse_int=_parse_int)
-    except (ValueError, RecursionError):
-        return ""
-    if not isinstance(data, dict):
-        return ""
     errors = data.get("errors")
     nested = [data.get("error"), *(errors[:1] if isinstance(errors, list) else [])]
     candidates = [data.get(key) for key in ("error_description", "message", "detail")]
@@ -281,9 +311,10 @@ def _check_credentials_stay_home(
         raise Permanent(f"{where}: refusing to send this account's credentials to another host")
 
 
-def _token_of(client: httpx.AsyncClient) -> str | None:
-    """The bearer token the client carries, to scrub it from echoed error text."""
-    scheme, _, token = client.headers.get("authorization", "").partition(" ")
+def _token_of(sent: httpx.Request) -> str | None:
+    """The bearer token the request carried (the client's or its own), to scrub it from
+    echoed error text."""
+    scheme, _, token = sent.headers.get("authorization", "").partition(" ")
     return token if scheme.lower() == "bearer" and token else None
 
 

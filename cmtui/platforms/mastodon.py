@@ -23,7 +23,6 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -31,6 +30,18 @@ import httpx
 
 from cmtui.model import Author, Kind, Message, OutboxItem, Platform
 from cmtui.platforms.base import Adapter, Ambiguous, Batch, Limits, Permanent
+from cmtui.platforms.fields import (
+    BadItem,
+    as_list,
+    json_object,
+    language,
+    optional_str,
+    require_object,
+    require_str,
+    require_time,
+    short_id,
+    type_name,
+)
 from cmtui.platforms.http import HttpResponse, request
 from cmtui.platforms.ratelimit import usage_high
 from cmtui.text import display_handle, html_to_text, safe_text, safe_url
@@ -46,12 +57,7 @@ URL_LENGTH = 23
 _VISIBILITIES = frozenset({"public", "unlisted", "private", "direct"})
 _MAX_ID_CHARS = 8192
 _ID_CHARS = re.compile(r"[!-~]+")  # printable ASCII, no spaces: opaque but inert
-_LANG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 _LINK = re.compile(r"<([^>]*)>([^<]*)")
-
-
-class _BadItem(Exception):
-    """One item of a page does not have the documented shape."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +146,8 @@ class MastodonAdapter(Adapter):
                 newest = item_id
             try:
                 message = self._item_to_message(raw, spec, own_id)
-            except _BadItem as error:
-                skipped.append(f"{stream} item {_short(item_id)}: {error}")
+            except BadItem as error:
+                skipped.append(f"{stream} item {short_id(item_id)}: {error}")
                 continue
             if message is not None:
                 messages[message.id] = message
@@ -158,10 +164,10 @@ class MastodonAdapter(Adapter):
         if not isinstance(data, dict):
             raise Permanent(f"{path}: expected an object, got {type(data).__name__}")
         thread = [message]
-        for raw in _list(data.get("ancestors")) + _list(data.get("descendants")):
+        for raw in as_list(data.get("ancestors")) + as_list(data.get("descendants")):
             try:
                 thread.append(self._status_to_message(raw, Kind.POST, own_id))
-            except _BadItem:
+            except BadItem:
                 continue
         for item in thread:
             item.conversation_id = message.conversation_id
@@ -181,8 +187,8 @@ class MastodonAdapter(Adapter):
             "POST", "/api/v1/statuses", json=body, headers={"Idempotency-Key": item.id}
         )
         try:
-            sent = self._status_to_message(_object(answer), Kind.REPLY, own_id=None)
-        except (_BadItem, Permanent) as error:
+            sent = self._status_to_message(json_object(answer), Kind.REPLY, own_id=None)
+        except (BadItem, Permanent) as error:
             raise Ambiguous(
                 f"{answer.url}: reply posted but its answer is unreadable: {error}"
             ) from None
@@ -273,7 +279,7 @@ class MastodonAdapter(Adapter):
         if not spec.notifications:
             return self._status_to_message(raw, spec.kind, own_id)
         if not isinstance(raw, dict):
-            raise _BadItem(f"expected an object, got {_type_name(raw)}")
+            raise BadItem(f"expected an object, got {type_name(raw)}")
         if raw.get("type") != "mention":
             return None
         return self._status_to_message(raw.get("status"), spec.kind, own_id)
@@ -283,17 +289,17 @@ class MastodonAdapter(Adapter):
 
         `kind` becomes REPLY when the status answers the brand's own account.
         """
-        status = _require_object(raw, "status")
+        status = require_object(raw, "status")
         if isinstance(status.get("reblog"), dict):
             status = status["reblog"]
         native_id = _require_id(status, "id")
-        account = _require_object(status.get("account"), "account")
+        account = require_object(status.get("account"), "account")
         author_id = _require_id(account, "id")
-        username = _require_str(account, "username")
-        acct = _require_str(account, "acct")
+        username = require_str(account, "username")
+        acct = require_str(account, "acct")
         parent_native = _optional_id(status, "in_reply_to_id")
         replying_to = _optional_id(status, "in_reply_to_account_id")
-        visibility = _optional_str(status, "visibility") or "public"
+        visibility = optional_str(status, "visibility") or "public"
         if visibility not in _VISIBILITIES:
             visibility = "private"  # a fork's narrower audience: never widen it in a reply
         message_id = Message.make_id(self.account_id, native_id)
@@ -308,14 +314,14 @@ class MastodonAdapter(Adapter):
             author=Author(
                 handle=display_handle(username, self._domain_of(acct)),
                 display_name=safe_text(
-                    _optional_str(account, "display_name"), single_line=True, max_chars=100
+                    optional_str(account, "display_name"), single_line=True, max_chars=100
                 ),
-                url=safe_url(_optional_str(account, "url")) or "",
+                url=safe_url(optional_str(account, "url")) or "",
             ),
             text=_status_text(status),
-            url=safe_url(_optional_str(status, "url") or _optional_str(status, "uri")) or "",
-            created_at=_require_time(status, "created_at"),
-            lang=_language(status.get("language")),
+            url=safe_url(optional_str(status, "url") or optional_str(status, "uri")) or "",
+            created_at=require_time(status, "created_at"),
+            lang=language(status.get("language")),
             is_own=own_id is not None and author_id == own_id,
             reply_target={
                 "status_id": native_id,
@@ -332,8 +338,8 @@ class MastodonAdapter(Adapter):
 
 def _status_text(status: dict[str, Any]) -> str:
     """The status body as plain text: its content warning first, its media's alt text last."""
-    text = html_to_text(_optional_str(status, "content"))
-    spoiler = safe_text(_optional_str(status, "spoiler_text"), single_line=True)
+    text = html_to_text(optional_str(status, "content"))
+    spoiler = safe_text(optional_str(status, "spoiler_text"), single_line=True)
     text = f"CW: {spoiler}\n\n{text}" if spoiler else text
     return "\n".join([text, *(f"[{kind}: {alt}]" for kind, alt in _alt_texts(status))])
 
@@ -366,14 +372,14 @@ def _oldest_first(messages: Iterable[Message]) -> list[Message]:
 def _page_list(data: Any) -> list[Any]:
     """A page that is a JSON array (notifications, timelines)."""
     if not isinstance(data, list):
-        raise Permanent(f"expected a JSON array, got {_type_name(data)}")
+        raise Permanent(f"expected a JSON array, got {type_name(data)}")
     return data
 
 
 def _search_statuses(data: Any) -> list[Any]:
     """The statuses of a v2 search result."""
     if not isinstance(data, dict):
-        raise Permanent(f"expected a JSON object, got {_type_name(data)}")
+        raise Permanent(f"expected a JSON object, got {type_name(data)}")
     return _page_list(data.get("statuses", []))
 
 
@@ -411,16 +417,10 @@ def _native_id(value: Any) -> str | None:
     return value if _ID_CHARS.fullmatch(value) else None
 
 
-def _require_object(value: Any, name: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _BadItem(f"{name}: expected an object, got {_type_name(value)}")
-    return value
-
-
 def _require_id(data: dict[str, Any], key: str) -> str:
     native_id = _native_id(data.get(key))
     if native_id is None:
-        raise _BadItem(f"{key}: expected an id, got {_type_name(data.get(key))}")
+        raise BadItem(f"{key}: expected an id, got {type_name(data.get(key))}")
     return native_id
 
 
@@ -428,44 +428,6 @@ def _optional_id(data: dict[str, Any], key: str) -> str | None:
     if data.get(key) is None:
         return None
     return _require_id(data, key)
-
-
-def _require_str(data: dict[str, Any], key: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value:
-        raise _BadItem(f"{key}: expected a non-empty string, got {_type_name(value)}")
-    return value
-
-
-def _optional_str(data: dict[str, Any], key: str) -> str:
-    value = data.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise _BadItem(f"{key}: expected a string, got {_type_name(value)}")
-    return value
-
-
-def _require_time(data: dict[str, Any], key: str) -> datetime:
-    value = data.get(key)
-    try:
-        parsed = datetime.fromisoformat(value[:64]) if isinstance(value, str) else None
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        raise _BadItem(f"{key}: expected an ISO-8601 time, got {_type_name(value)}")
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def _language(value: Any) -> str | None:
-    """An ISO 639 language code, or None for anything else."""
-    return value if isinstance(value, str) and _LANG.fullmatch(value[:32]) else None
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _dig(data: Any, *keys: str) -> dict[str, Any]:
@@ -482,28 +444,3 @@ def _count(value: Any, default: int) -> int:
     if not math.isfinite(value) or not 0 < value <= 1_000_000:
         return default
     return int(value)
-
-
-def _object(answer: HttpResponse) -> dict[str, Any]:
-    data = answer.json()
-    if not isinstance(data, dict):
-        raise Permanent(f"{answer.url}: expected a JSON object, got {_type_name(data)}")
-    return data
-
-
-def _type_name(value: Any) -> str:
-    """What a value is, for a skip reason (never the value itself: it is remote text)."""
-    if value is None:
-        return "null"
-    if isinstance(value, float) and not math.isfinite(value):
-        return "a non-finite number"
-    if value == "":
-        return "an empty string"
-    return type(value).__name__
-
-
-def _short(native_id: str | None) -> str:
-    """An id shortened for a skip reason (ids may be thousands of digits)."""
-    if native_id is None:
-        return "(no id)"
-    return native_id if len(native_id) <= 24 else f"{native_id[:20]}…"

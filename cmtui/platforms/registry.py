@@ -7,11 +7,13 @@ import httpx
 from cmtui.config import Account
 from cmtui.model import Platform
 from cmtui.platforms.base import Adapter
+from cmtui.platforms.bluesky import BlueskyAdapter
 from cmtui.platforms.http import make_client
 from cmtui.platforms.mastodon import MastodonAdapter
 
 ADAPTERS: dict[Platform, type[Adapter]] = {
     Platform.MASTODON: MastodonAdapter,
+    Platform.BLUESKY: BlueskyAdapter,
 }
 
 
@@ -33,10 +35,17 @@ def build_adapter(
             f"account {account.id!r}: {account.platform} is not supported yet "
             f"(supported: {supported})"
         )
+    # A Bluesky token is an app password, not a bearer token: the adapter logs in with it
+    # and gives each request its session's token itself.
+    bearer = None if account.platform is Platform.BLUESKY else token
     client = make_client(
         account.base_url,
-        token=token,
+        token=bearer,
         transport=transport,
         allow_insecure=account.allow_insecure,
     )
+    if account.platform is Platform.BLUESKY:
+        return BlueskyAdapter(
+            account.id, client, identifier=account.handle or "", password=token or ""
+        )
     return adapter_class(account.id, client)

@@ -30,7 +30,10 @@ from cmtui.store.lock import LOCK_NAME
 
 PROBE_SECONDS = 5.0
 # A cheap, unauthenticated answer from each network's API root.
-PROBE_PATHS: Mapping[Platform, str] = {Platform.MASTODON: "/api/v2/instance"}
+PROBE_PATHS: Mapping[Platform, str] = {
+    Platform.MASTODON: "/api/v2/instance",
+    Platform.BLUESKY: "/xrpc/_health",
+}
 _QUARANTINE_MARK = ".corrupt-"
 
 

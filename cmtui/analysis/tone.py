@@ -46,6 +46,11 @@ def check_draft(text: str, rules: ToneRules, signature: str, limits: Limits) -> 
         warnings.append(
             ToneWarning("too-long", f"{length}/{limits.max_length}: too long", blocking=True)
         )
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if limits.max_bytes is not None and size > limits.max_bytes:
+        warnings.append(
+            ToneWarning("too-long", f"{size}/{limits.max_bytes} bytes: too long", blocking=True)
+        )
     key = match_key(text)
     for word in rules.banned:
         if re.search(rf"\b{re.escape(match_key(word))}\b", key):

@@ -12,7 +12,9 @@ import pytest
 from tinydb import Query, TinyDB
 
 from cmtui.model import Author, Kind, Message, OutboxItem, OutboxState, Platform, Status
-from cmtui.store import AtomicJSONStorage, ReadOnlyStore, Store, StoreLocked
+from cmtui.store import AtomicJSONStorage, ReadOnlyStore, Store, StoreLocked, docfile
+from cmtui.store.docfile import DocFile
+from cmtui.store.partitions import MESSAGES, Partitions
 from cmtui.store.storage import encode_json
 
 T0 = datetime(2024, 5, 31, 23, 0, tzinfo=UTC)
@@ -344,3 +346,43 @@ def test_second_writer_is_refused_and_read_only_works(store: Store) -> None:
     store.close()
     with Store.open(store.data_dir) as next_writer:
         assert not next_writer.read_only
+
+
+def test_threads_moved_between_are_read_from_disk_once(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Holding partitions by message count, not two at a time: going back and forth between
+    conversations of several days and accounts reads each file once."""
+    store.add_messages(
+        [msg(n * 24 * 60, conv=f"acct:d{n}") for n in range(6)]
+        + [msg(n * 24 * 60 + 1, conv=f"other:d{n}", account="other") for n in range(6)]
+    )
+    store = reopen(store)
+    reads: list[Path] = []
+    real_read = docfile.read_bytes
+    monkeypatch.setattr(docfile, "read_bytes", lambda path: reads.append(path) or real_read(path))
+    with store:
+        for _ in range(3):
+            for conversation in store.conversations():
+                assert len(store.thread(conversation.id)) == 1
+    partitions = [path for path in reads if "messages" in path.parts]
+    assert len(partitions) == len(set(partitions)) == 12
+
+
+def test_held_partitions_stay_within_their_message_budget(tmp_path: Path) -> None:
+    def load(path: Path) -> DocFile:
+        return DocFile.load(path, {MESSAGES: "id"}, writable=True, notices=[])
+
+    parts = Partitions(tmp_path, load, held=4)
+    for day in ("01", "02", "03"):
+        table = parts.get(f"acct/2024-06-{day}").tables[MESSAGES]
+        for n in range(2):
+            table.put({"id": f"{day}-{n}", "conversation_id": "c"})
+    parts.flush()  # all three written: kept, as the next round writes there again
+    parts.release()
+    for day in ("01", "02", "03"):
+        parts.get(f"acct/2024-06-{day}")
+    assert list(parts._held) == ["acct/2024-06-02", "acct/2024-06-03"]  # 4 messages: 01 went
+    parts.get("acct/2024-06-02")
+    parts.get("acct/2024-06-01")
+    assert list(parts._held) == ["acct/2024-06-02", "acct/2024-06-01"]

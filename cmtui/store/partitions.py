@@ -1,11 +1,12 @@
 """The message partitions, `messages/<account dir>/<YYYY-MM-DD>.json`, read on demand.
 
-Only a few partitions are held in memory at once: the least recently used is dropped when one
-more is read, so memory stays bounded whatever the size of the cache. A partition with changes
-not yet on disk is never dropped; one left without messages is deleted rather than written.
-The partitions the last write touched are kept too: the next sync round writes to the same
-days, and reading them back would cost more than the round itself. Month files
-(`<YYYY-MM>.json`, from older caches) are read and written the same way.
+Partitions read are held in memory up to `HELD_MESSAGES` messages in all: beyond that the least
+recently used are dropped, so memory stays bounded whatever the size of the cache, while the
+threads a user moves between (a few days of a few accounts) are read from disk once. A
+partition with changes not yet on disk is never dropped; one left without messages is deleted
+rather than written. The partitions the last write touched are kept too: the next sync round
+writes to the same days, and reading them back would cost more than the round itself. Month
+files (`<YYYY-MM>.json`, from older caches) are read and written the same way.
 """
 
 from __future__ import annotations
@@ -20,17 +21,21 @@ from cmtui.store.storage import remove_durably
 
 MESSAGES = "messages"
 """The table of a partition file."""
+HELD_MESSAGES = 10_000
+"""Messages held in clean partitions (about 1 KB each in memory) before the oldest read go."""
 
 _PARTITION_FILE = re.compile(r"(\d{4}-\d{2}(?:-\d{2})?)\.json")
 
 
 class Partitions:
-    """The partitions of one data folder, `keep` of them at most held in memory when clean."""
+    """The partitions of one data folder, `held` messages at most held in memory when clean."""
 
-    def __init__(self, root: Path, load: Callable[[Path], DocFile], *, keep: int = 2) -> None:
+    def __init__(
+        self, root: Path, load: Callable[[Path], DocFile], *, held: int = HELD_MESSAGES
+    ) -> None:
         self.root = root
         self._load = load
-        self._keep = keep
+        self._budget = held
         self._held: OrderedDict[str, DocFile] = OrderedDict()
         self._written: set[str] = set()  # by the last flush that wrote anything
 
@@ -99,15 +104,12 @@ class Partitions:
         self._written.clear()
 
     def _trim(self) -> None:
-        """Drop the least recently used clean partitions beyond `keep` (never the last used,
-        nor those the last write touched)."""
-        excess = len(self._held) - len(self._written) - self._keep
-        if excess <= 0:
-            return
-        spare = [
-            key
-            for key, part in list(self._held.items())[:-1]
-            if not part.dirty and key not in self._written
-        ]
-        for key in spare[:excess]:
-            del self._held[key]
+        """Drop the least recently used clean partitions while more than `held` messages are
+        held (never the last used, nor those the last write touched)."""
+        held = sum(len(part.tables[MESSAGES]) for part in self._held.values())
+        for key, part in list(self._held.items())[:-1]:
+            if held <= self._budget:
+                return
+            if not part.dirty and key not in self._written:
+                held -= len(part.tables[MESSAGES])
+                del self._held[key]

@@ -257,6 +257,26 @@ def test_search_ignores_case_and_accents(store: Store) -> None:
         assert store.search("absent") == []
 
 
+@pytest.mark.parametrize("matching", [3, 40], ids=["few-match", "most-match"])
+def test_search_gives_the_newest_matches_first_up_to_its_limit(store: Store, matching: int) -> None:
+    """Few matches are sorted; when most conversations match, the activity order is walked.
+    Both give the same answer."""
+    store.add_messages(
+        [
+            msg(n, conv=f"acct:c{n}", text="lamp" if n < matching else "shade", minutes=n * 7 % 50)
+            for n in range(50)
+        ]
+    )
+    newest_first = sorted(range(matching), key=lambda n: -(n * 7 % 50))
+    expected = [f"acct:c{n}" for n in newest_first]
+    store = reopen(store)
+    with store:
+        assert store.search("lamp") == expected
+        assert store.search("lamp", limit=2) == expected[:2]
+        store.add_messages([msg(99, conv="acct:new", text="lamp", minutes=60)])
+        assert store.search("lamp", limit=2) == ["acct:new", expected[0]]
+
+
 def test_iter_messages_oldest_first_across_partitions(store: Store) -> None:
     store.add_messages([msg(90), msg(1), msg(30, account="other")])
     store = reopen(store)

@@ -31,7 +31,6 @@ back otherwise, so SIGHUP or SIGTERM need nothing beyond the `close()` the app c
 from __future__ import annotations
 
 import hashlib
-import heapq
 import json
 import re
 import stat
@@ -86,6 +85,7 @@ class Store:
         self._words = SearchIndex()
         self._indexed_parts: set[str] = set()
         self._indexed_dirs: set[str] = set()
+        self._all_indexed = False
         main_path = data_dir / MAIN_FILE
         self._main = self._load(
             main_path,
@@ -262,8 +262,7 @@ class Store:
         with self._mutex:
             self._check_open()
             self._index_all()
-            keyed = self._summaries.keys(self._words.matching(query))
-            return [cid for _, cid in heapq.nsmallest(limit, keyed)]
+            return self._summaries.newest(self._words.matching(query), limit)
 
     def iter_messages(self, since: datetime | None = None) -> Iterator[Message]:
         """Every stored message (created at or after `since`), oldest first: for export.
@@ -447,8 +446,11 @@ class Store:
             self._indexed_dirs.add(account_dir)
 
     def _index_all(self) -> None:
-        for account_dir in self._parts.account_dirs():
-            self._index_account(account_dir)
+        # Once done, every later write indexes what it adds: no need to list folders again.
+        if not self._all_indexed:
+            for account_dir in self._parts.account_dirs():
+                self._index_account(account_dir)
+            self._all_indexed = True
 
     def _index_owner(self, item_id: str) -> None:
         """Index the account a message or conversation id may start with ("<account_id>:";

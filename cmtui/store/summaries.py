@@ -17,11 +17,13 @@ rewritten on the next flush. Every file is a TinyDB database written atomically 
 from __future__ import annotations
 
 import bisect
+import heapq
 import logging
 import re
 import sys
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,7 @@ RECENT = 200
 BACKUPS = 3
 _COMPACT_MIN = 2_000  # journal entries below which compaction never starts
 _COMPACT_FILES = 100
+_WALK_SHARE = 4  # `newest` walks the activity order when given a quarter of the ids or more
 _CONVERSATIONS, _REMOVED, _STATE = "conversations", "removed", "_state"
 _JOURNAL_FILE = re.compile(r"journal-(\d+)\.json")
 
@@ -103,10 +106,14 @@ class Summaries:
         self.load()
         return self._by_id.get(conversation_id)
 
-    def keys(self, conversation_ids: Iterable[str]) -> list[tuple[Key, str]]:
-        """The sort keys of the given conversations that have a summary."""
+    def newest(self, conversation_ids: Set[str], limit: int) -> list[str]:
+        """Up to `limit` of the given conversations that have a summary, newest first."""
         self.load()
-        return [(self._keys[c], c) for c in conversation_ids if c in self._keys]
+        if len(conversation_ids) * _WALK_SHARE < len(self._order):
+            keyed = [(self._keys[c], c) for c in conversation_ids if c in self._keys]
+            return [c for _, c in heapq.nsmallest(limit, keyed)]
+        # Many of them (a short search word): the first `limit` in activity order are met early.
+        return list(islice((c for _, c in self._order if c in conversation_ids), limit))
 
     def load(self) -> None:
         """Read the whole table (base, then journal) if only the first screen was read."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import ClassVar
 
@@ -84,6 +85,7 @@ class InboxScreen(Screen[None]):
         self.outbox_items: dict[str, OutboxItem] = {}
         self.base_view: View = BUILTIN_VIEWS[0]  # the source chosen on the left
         self.view: View = self.base_view  # what the list shows: the base view, maybe searched
+        self.matches: list[str] | None = None  # a shown search's results, newest first
         self.open_id: str | None = None  # the conversation shown in the thread pane
         self.active_pane = "list-pane"
         # Until the user touches a key or the mouse, the cursor follows the newest conversation;
@@ -195,13 +197,20 @@ class InboxScreen(Screen[None]):
     def _refresh_list(self, *, counts: bool = True) -> None:
         """Show the current view; `counts=False` when unread counts cannot have changed."""
         conversation_list = self.query_one(ConversationList)
-        conversation_list.set_conversations(self.view.apply(self.conversations.values()))
+        conversation_list.set_conversations(self.view.apply(self._candidates()))
         if self.pristine:
             conversation_list.cursor = 0
         if counts:
             sources = self.query_one(SourcesTree)
             unread = [c for c in self.conversations.values() if c.unread]
             sources.show_counts({view.id: unread_count(view, unread) for view in sources.views})
+
+    def _candidates(self) -> Iterable[Conversation]:
+        """What the view filters: a search's matches only, when one is shown (not every
+        conversation: at 100k messages the scan would cost each keystroke ~10 ms)."""
+        if self.matches is None:
+            return self.conversations.values()
+        return [c for c in map(self.conversations.get, self.matches) if c is not None]
 
     def _refresh_status(self) -> None:
         states = self.engine.states if self.engine is not None else {}
@@ -239,7 +248,7 @@ class InboxScreen(Screen[None]):
         query = query.strip()
         if not query:
             self.workers.cancel_group(self, "search")
-            self.view = self.base_view
+            self.view, self.matches = self.base_view, None
             self._refresh_list(counts=False)
             return
         self.search(query)
@@ -253,7 +262,7 @@ class InboxScreen(Screen[None]):
     def _search_done(self, query: str, ids: list[str]) -> None:
         if query != self.query_one("#search", Input).value.strip():
             return  # a newer keystroke is on its way
-        self.view = search_view(self.base_view, ids, query)
+        self.view, self.matches = search_view(self.base_view, ids, query), ids
         self._refresh_list(counts=False)
 
     def _clear_search(self) -> bool:

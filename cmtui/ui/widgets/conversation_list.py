@@ -38,6 +38,7 @@ from cmtui.ui.format import (
     sentiment_mark,
     without_leading_mentions,
 )
+from cmtui.ui.widgets.scrolling import set_content_size
 
 STATUS_MARKS: dict[Status, str] = {
     Status.PENDING: "pend",
@@ -325,9 +326,7 @@ class ConversationList(ScrollView, can_focus=True):
             found = (row for row, c in enumerate(self._rows) if c.id == current)
             cursor = next(found, cursor)
         self.set_reactive(ConversationList.cursor, self.validate_cursor(cursor))
-        self.virtual_size = Size(0, len(self._rows))
-        self._scroll_update(self.virtual_size)
-        self.refresh()
+        set_content_size(self, Size(0, len(self._rows)))
         self._cursor_moved()
 
     @property

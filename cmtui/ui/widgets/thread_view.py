@@ -29,6 +29,7 @@ from cmtui.model import Message, OutboxItem, OutboxState, utcnow
 from cmtui.text import is_mixed_script
 from cmtui.ui.format import NETWORK_TAGS, format_age, sentiment_mark
 from cmtui.ui.widgets.conversation_list import component_style
+from cmtui.ui.widgets.scrolling import set_content_size
 
 _STATE_LABELS = {
     OutboxState.QUEUED: "queued",
@@ -113,6 +114,9 @@ class ThreadView(ScrollView, can_focus=True):
     ThreadView {
         background: $surface;
         padding: 0 1;
+        /* Always there: going from a short thread to a long one neither re-wraps the text
+           nor makes Textual lay out and repaint the whole screen. */
+        overflow-y: scroll;
         & > .thread-view--author { color: $text-primary; text-style: bold; }
         & > .thread-view--own { color: $text-accent; text-style: bold; }
         & > .thread-view--meta { color: $text-muted; }
@@ -209,8 +213,7 @@ class ThreadView(ScrollView, can_focus=True):
         for block in self._blocks:
             offsets.append(offsets[-1] + self._height(block, width))
         self._offsets = offsets
-        self.virtual_size = Size(width, offsets[-1])
-        self.refresh()
+        set_content_size(self, Size(width, offsets[-1]))
 
     def _height(self, block: _Block, width: int) -> int:
         """Lines of a block at `width`: its wrapped text, then a blank line."""

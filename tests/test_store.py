@@ -393,16 +393,18 @@ def test_held_partitions_stay_within_their_message_budget(tmp_path: Path) -> Non
     def load(path: Path) -> DocFile:
         return DocFile.load(path, {MESSAGES: "id"}, writable=True, notices=[])
 
-    parts = Partitions(tmp_path, load, held=4)
+    writer = Partitions(tmp_path, load, held=4)
     for day in ("01", "02", "03"):
-        table = parts.get(f"acct/2024-06-{day}").tables[MESSAGES]
+        table = writer.get(f"acct/2024-06-{day}").tables[MESSAGES]
         for n in range(2):
             table.put({"id": f"{day}-{n}", "conversation_id": "c"})
-    parts.flush()  # all three written: kept, as the next round writes there again
-    parts.release()
+    writer.flush()
+    parts = Partitions(tmp_path, load, held=4)
     for day in ("01", "02", "03"):
         parts.get(f"acct/2024-06-{day}")
     assert list(parts._held) == ["acct/2024-06-02", "acct/2024-06-03"]  # 4 messages: 01 went
     parts.get("acct/2024-06-02")
     parts.get("acct/2024-06-01")
     assert list(parts._held) == ["acct/2024-06-02", "acct/2024-06-01"]
+    parts.forget("acct/2024-06-02")
+    assert not parts.holds("acct/2024-06-02") and parts.holds("acct/2024-06-01")

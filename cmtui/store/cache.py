@@ -155,10 +155,12 @@ class Store:
             with self._mutex:
                 if self._closed:
                     return
+                held = self._parts.holds(key)
                 self._partition(key)
+                if not held:  # read to be indexed, not what the user reads next
+                    self._parts.forget(key)
         with self._mutex:
             self._indexed_dirs.update(_account_dir_of(key) for key in keys)
-            self._parts.release()  # what a warm-up read is not what the user reads next
 
     # -- conversations ---------------------------------------------------------------------
 

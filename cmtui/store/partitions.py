@@ -97,11 +97,15 @@ class Partitions:
             self._written = written
         self._trim()
 
-    def release(self) -> None:
-        """Drop every partition held without pending changes."""
-        for key in [key for key, part in self._held.items() if not part.dirty]:
+    def holds(self, key: str) -> bool:
+        """Whether the partition is in memory."""
+        return key in self._held
+
+    def forget(self, key: str) -> None:
+        """Drop a partition from memory unless it has changes not yet written."""
+        part = self._held.get(key)
+        if part is not None and not part.dirty:
             del self._held[key]
-        self._written.clear()
 
     def _trim(self) -> None:
         """Drop the least recently used clean partitions while more than `held` messages are

@@ -40,13 +40,15 @@ from pathlib import Path
 RUNS = 5
 COLUMNS, ROWS = 120, 40
 TIMEOUT = 120.0
+LOADING_GROUPS = ("cache", "cache-rest")  # the inbox's workers that read the cache at start
 
 
 def run_child(kind: str, data: Path | None = None, *, settle: float = 0.0) -> dict[str, float]:
     """Start a child on a new pseudo-terminal; seconds to ready, and its memory then (MB).
 
-    With `settle`, the child waits that many seconds after ready (background loading done)
-    and reports its memory then as `settled_mb`.
+    With `settle`, the child waits at least that many seconds after ready, and until no
+    cache-loading worker runs (background loading done), and reports its memory then as
+    `settled_mb`.
     """
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
@@ -117,10 +119,18 @@ def _child(kind: str, marker_fd: int, data: Path | None, settle: float) -> None:
 
     def ready(app: App[None]) -> None:
         report = {"ready": time.monotonic(), "ready_mb": resident_mb()}
-        if settle:
-            app.set_timer(settle, lambda: finish(app, report))
-        else:
+        if not settle:
             finish(app, report)
+            return
+        earliest = report["ready"] + settle
+
+        def settled() -> None:
+            loading = (w for w in app.workers if w.group in LOADING_GROUPS)
+            if time.monotonic() >= earliest and not any(w.is_running for w in loading):
+                timer.stop()
+                finish(app, report)
+
+        timer = app.set_interval(0.25, settled)
 
     def finish(app: App[None], report: dict[str, float]) -> None:
         if settle:

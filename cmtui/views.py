@@ -20,6 +20,9 @@ class View:
     id: str
     label: str
     predicate: Predicate
+    ids: Sequence[str] | None = None
+    """When set, the only conversations the view can match (a search's results): a caller
+    holding conversations by id may filter those instead of scanning them all."""
 
     def apply(self, conversations: Iterable[Conversation]) -> list[Conversation]:
         """The matching conversations, newest activity first."""
@@ -73,6 +76,7 @@ def search_view(base: View, matching_ids: Sequence[str], query: str) -> View:
         f"{base.id}?{query}",
         f"{base.label} · “{query}”",
         lambda c: c.id in wanted and base.predicate(c),
+        matching_ids,
     )
 
 

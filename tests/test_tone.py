@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cmtui.analysis.tone import check_draft, reply_length
+from cmtui.analysis.tone import check_draft
 from cmtui.config import ToneRules
 from cmtui.platforms.base import Limits
 
@@ -21,8 +21,8 @@ def test_an_empty_draft_blocks() -> None:
 
 
 def test_length_counts_graphemes_and_a_fixed_cost_per_link() -> None:
-    assert reply_length("👍🏽 ok", MASTODON) == 4
-    assert reply_length("see https://example.com/a/very/long/path/indeed", MASTODON) == 4 + 23
+    assert MASTODON.length("👍🏽 ok") == 4
+    assert MASTODON.length("see https://example.com/a/very/long/path/indeed") == 4 + 23
 
 
 def test_too_many_graphemes_block() -> None:

@@ -7,9 +7,7 @@ from dataclasses import dataclass
 
 from cmtui.config import ToneRules
 from cmtui.platforms.base import Limits
-from cmtui.text import grapheme_count, match_key
-
-_URL = re.compile(r"https?://\S+")
+from cmtui.text import match_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,36 +19,15 @@ class ToneWarning:
     blocking: bool = False  # the reply cannot be sent as it is
 
 
-def reply_length(text: str, limits: Limits) -> int:
-    """The draft's length as the target network counts it."""
-    if limits.counting == "bytes":
-        return len(text.encode("utf-8"))
-    if limits.counting == "chars":
-        return len(text)
-    counted = text
-    url_cost = 0
-    if limits.url_length is not None:
-        urls = _URL.findall(text)
-        counted = _URL.sub("", text)
-        url_cost = limits.url_length * len(urls)
-    return grapheme_count(counted) + url_cost
-
-
 def check_draft(text: str, rules: ToneRules, signature: str, limits: Limits) -> list[ToneWarning]:
     """Every warning for `text`; blocking ones stop the send key."""
     warnings: list[ToneWarning] = []
     if not text.strip():
         return [ToneWarning("empty", "the reply is empty", blocking=True)]
-    length = reply_length(text, limits)
-    if length > limits.max_length:
-        warnings.append(
-            ToneWarning("too-long", f"{length}/{limits.max_length}: too long", blocking=True)
-        )
-    size = len(text.encode("utf-8", "surrogatepass"))
-    if limits.max_bytes is not None and size > limits.max_bytes:
-        warnings.append(
-            ToneWarning("too-long", f"{size}/{limits.max_bytes} bytes: too long", blocking=True)
-        )
+    warnings.extend(
+        ToneWarning("too-long", f"{over}: too long", blocking=True)
+        for over in limits.overruns(text)
+    )
     key = match_key(text)
     for word in rules.banned:
         if re.search(rf"\b{re.escape(match_key(word))}\b", key):

@@ -261,7 +261,8 @@ class BlueskyAdapter(Adapter):
         When the create may have been applied, the record is read back under that key.
         """
         refs = _reply_refs_of(item)
-        _check_length(item.text)
+        if over := self.limits.overruns(item.text):
+            raise Permanent(f"reply too long for Bluesky: {', '.join(over)}")
         session = await self._current_session()
         rkey = reply_rkey(item)
         record = await self._reply_record(item, refs)
@@ -660,16 +661,6 @@ def _reply_refs_of(item: OutboxItem) -> _ReplyRefs:
     if not all(target.get(name) for name in names):
         raise Permanent(f"outbox item {item.id}: its target lacks a post uri and cid")
     return _ReplyRefs((target["root_uri"], target["root_cid"]), (target["uri"], target["cid"]))
-
-
-def _check_length(text: str) -> None:
-    """`Permanent` when `text` is over 300 graphemes or 3000 UTF-8 bytes."""
-    graphemes, size = grapheme_count(text), len(text.encode("utf-8"))
-    if graphemes > MAX_GRAPHEMES or size > MAX_TEXT_BYTES:
-        raise Permanent(
-            f"reply too long for Bluesky: {graphemes}/{MAX_GRAPHEMES} graphemes, "
-            f"{size}/{MAX_TEXT_BYTES} bytes"
-        )
 
 
 def _facet(text: str, start: int, end: int, feature: dict[str, str]) -> dict[str, Any]:

@@ -161,6 +161,7 @@ class Store:
                     self._parts.forget(key)
         with self._mutex:
             self._indexed_dirs.update(_account_dir_of(key) for key in keys)
+            self._all_indexed = True
 
     # -- conversations ---------------------------------------------------------------------
 
@@ -456,7 +457,10 @@ class Store:
 
     def _index_owner(self, item_id: str) -> None:
         """Index the account a message or conversation id may start with ("<account_id>:";
-        account ids may hold ':' themselves)."""
+        account ids may hold ':' themselves). Once all are, there is no folder to look at:
+        opening a thread on a keypress costs no disk access."""
+        if self._all_indexed:
+            return
         for colon in (i for i, c in enumerate(item_id) if c == ":"):
             account_dir = _account_dir(item_id[:colon])
             if (self._parts.root / account_dir).is_dir():

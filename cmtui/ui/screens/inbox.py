@@ -85,7 +85,6 @@ class InboxScreen(Screen[None]):
         self.outbox_items: dict[str, OutboxItem] = {}
         self.base_view: View = BUILTIN_VIEWS[0]  # the source chosen on the left
         self.view: View = self.base_view  # what the list shows: the base view, maybe searched
-        self.matches: list[str] | None = None  # a shown search's results, newest first
         self.open_id: str | None = None  # the conversation shown in the thread pane
         self.active_pane = "list-pane"
         # Until the user touches a key or the mouse, the cursor follows the newest conversation;
@@ -152,7 +151,6 @@ class InboxScreen(Screen[None]):
             # sight, so its full passes, which would walk them all, no longer stall keypresses
             # for tens of milliseconds. Reference counting still frees what is dropped.
             gc.freeze()
-        if complete:
             for notice in self.session.store.notices:
                 self.notify(notice, title="cmtui", severity="warning", timeout=10, markup=False)
 
@@ -208,9 +206,9 @@ class InboxScreen(Screen[None]):
     def _candidates(self) -> Iterable[Conversation]:
         """What the view filters: a search's matches only, when one is shown (not every
         conversation: at 100k messages the scan would cost each keystroke ~10 ms)."""
-        if self.matches is None:
+        if self.view.ids is None:
             return self.conversations.values()
-        return [c for c in map(self.conversations.get, self.matches) if c is not None]
+        return [c for c in map(self.conversations.get, self.view.ids) if c is not None]
 
     def _refresh_status(self) -> None:
         states = self.engine.states if self.engine is not None else {}
@@ -248,7 +246,7 @@ class InboxScreen(Screen[None]):
         query = query.strip()
         if not query:
             self.workers.cancel_group(self, "search")
-            self.view, self.matches = self.base_view, None
+            self.view = self.base_view
             self._refresh_list(counts=False)
             return
         self.search(query)
@@ -262,7 +260,7 @@ class InboxScreen(Screen[None]):
     def _search_done(self, query: str, ids: list[str]) -> None:
         if query != self.query_one("#search", Input).value.strip():
             return  # a newer keystroke is on its way
-        self.view, self.matches = search_view(self.base_view, ids, query), ids
+        self.view = search_view(self.base_view, ids, query)
         self._refresh_list(counts=False)
 
     def _clear_search(self) -> bool:

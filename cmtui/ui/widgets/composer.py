@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static, TextArea
 
-from cmtui.analysis.tone import ToneWarning, check_draft, reply_length
+from cmtui.analysis.tone import ToneWarning, check_draft
 from cmtui.config import ToneRules
 from cmtui.platforms.base import Limits
 
@@ -130,7 +130,7 @@ class Composer(Vertical):
             status.update("")
             return
         limits = self.context.limits
-        length = reply_length(self.text_area.text, limits)
+        length = limits.length(self.text_area.text)
         warnings = self.warnings()
         parts = [f"{length}/{limits.max_length}"] + [w.text for w in warnings]
         status.update(Text("  ·  ".join(parts) + "   ctrl+s send · esc close"))

@@ -16,7 +16,6 @@ rewritten on the next flush. Every file is a TinyDB database written atomically 
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import logging
 import re
@@ -26,6 +25,8 @@ from collections.abc import Iterable, Mapping, Set
 from itertools import islice
 from pathlib import Path
 from typing import Any
+
+from sortedcontainers import SortedList
 
 from cmtui.model import Conversation
 from cmtui.store.docfile import DocFile, link_backup
@@ -73,7 +74,7 @@ class Summaries:
         self._notices = notices
         self._by_id: dict[str, Conversation] = {}
         self._keys: dict[str, Key] = {}
-        self._order: list[Key] = []
+        self._order = SortedList()  # of Key: O(log n) to place, where a list is O(n)
         self._pending: dict[str, Conversation | None] = {}  # None: removed
         self._journal = self._journal_on_disk()  # seq -> entries, for files beyond the base
         self._last_seq = max(self._journal, default=0)
@@ -273,12 +274,12 @@ class Summaries:
 
     def _reorder(self) -> None:
         self._keys = {cid: key_of(c) for cid, c in self._by_id.items()}
-        self._order = sorted(self._keys.values())
+        self._order = SortedList(self._keys.values())
 
     def _place(self, conversation: Conversation) -> None:
         self._unplace(conversation.id)
         key = key_of(conversation)
-        bisect.insort(self._order, key)
+        self._order.add(key)
         self._keys[conversation.id] = key
         self._by_id[conversation.id] = conversation
 
@@ -286,7 +287,7 @@ class Summaries:
         key = self._keys.pop(conversation_id, None)
         if key is None:
             return False
-        del self._order[bisect.bisect_left(self._order, key)]
+        self._order.remove(key)
         del self._by_id[conversation_id]
         return True
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -12,7 +14,7 @@ import pytest
 from tinydb import Query, TinyDB
 
 from cmtui.model import Author, Kind, Message, OutboxItem, OutboxState, Platform, Status
-from cmtui.store import AtomicJSONStorage, ReadOnlyStore, Store, StoreLocked, docfile
+from cmtui.store import AtomicJSONStorage, ReadOnlyStore, Store, StoreLocked, docfile, index
 from cmtui.store.docfile import DocFile
 from cmtui.store.partitions import MESSAGES, Partitions
 from cmtui.store.storage import encode_json
@@ -255,6 +257,13 @@ def test_search_ignores_case_and_accents(store: Store) -> None:
         assert store.search("CRISSANT") == ["acct:e"]
         assert store.search("   ") == []
         assert store.search("absent") == []
+
+
+def test_folding_drops_the_marks_of_every_script() -> None:
+    assert index.fold("Tiếng Việt, e\u0301te\u0301, Ἀθῆναι") == "tieng viet, ete, αθηναι"
+    assert index.fold("שָׁלוֹם ÇA") == "שלום ca"
+    # The regex of marks covers the first two planes: the Unicode database has none beyond.
+    assert not any(unicodedata.combining(chr(c)) for c in range(0x20000, sys.maxunicode + 1))
 
 
 @pytest.mark.parametrize("matching", [3, 40], ids=["few-match", "most-match"])

@@ -589,12 +589,12 @@ def _account_dir_of(key: str) -> str:
 def _day(moment: datetime) -> str:
     """The partition day of a moment: `YYYY-MM-DD` in UTC. A day, not a month: each sync
     round rewrites the partitions it adds to, so their size is what a write costs."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d")
+    return moment.astimezone(UTC).date().isoformat()
 
 
 def _month(moment: datetime) -> str:
     """The month of a moment: `YYYY-MM` in UTC."""
-    return moment.astimezone(UTC).strftime("%Y-%m")
+    return moment.astimezone(UTC).date().isoformat()[:7]
 
 
 def _period_of(key: str) -> str:

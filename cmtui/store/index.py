@@ -13,35 +13,37 @@ import unicodedata
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from cmtui.text import match_key
 
 _WORD = re.compile(r"\w+")
 _HEAD = 2  # prefix lookups scan the words sharing their first _HEAD characters
-_MAX_MARKS = 1 << 16
+_LAST_MARK_PLANE = 0x1FFFF  # no combining mark lies beyond the first two planes
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
-class _Marks(dict[int, int | None]):
-    """A `str.translate` table dropping combining marks, filled as characters are met: a
-    C-speed lookup per character instead of a `unicodedata.combining` call. Bounded, so
-    hostile text spraying rare characters cannot grow it much."""
-
-    def __missing__(self, point: int) -> int | None:
-        kept = None if unicodedata.combining(chr(point)) else point
-        if len(self) < _MAX_MARKS:
-            self[point] = kept
-        return kept
+@lru_cache(maxsize=1)
+def _marks() -> tuple[re.Pattern[str], frozenset[str]]:
+    """The combining marks: a regex class of those in the BMP (a table lookup a character,
+    at C speed) and the set of the few beyond. Built on first need (~10 ms), off start-up."""
+    points = [chr(c) for c in range(_LAST_MARK_PLANE + 1) if unicodedata.combining(chr(c))]
+    bmp = "".join(re.escape(mark) for mark in points if mark <= "\uffff")
+    return re.compile(f"[{bmp}]"), frozenset(mark for mark in points if mark > "\uffff")
 
 
-_MARKS = _Marks()
+def _keep_unless_mark(match: re.Match[str]) -> str:
+    return "" if match[0] in _marks()[1] else match[0]
 
 
 def fold(text: str) -> str:
     """`match_key` without accents: "Crème", "CREME" and "cr\u200beme" fold alike."""
     if text.isascii():  # most text: nothing to decompose or drop
         return text.lower()
-    return unicodedata.normalize("NFKD", match_key(text)).translate(_MARKS)
+    decomposed = _marks()[0].sub("", unicodedata.normalize("NFKD", match_key(text)))
+    # A class of astral ranges is tested range by range; emoji are common, their marks rare.
+    return _ASTRAL.sub(_keep_unless_mark, decomposed)
 
 
 def detached(text: str) -> str:

@@ -48,8 +48,9 @@ class Partitions:
         part = self._held.get(key)
         if part is None:
             part = self._held[key] = self._load(self.path(key))
-        self._held.move_to_end(key)
-        self._trim()
+            self._trim()  # only a read adds to what is held; a flush trims what writes added
+        else:
+            self._held.move_to_end(key)
         return part
 
     def listing(self, account_dir: str | None = None) -> list[str]:

@@ -295,11 +295,21 @@ def test_iter_messages_oldest_first_across_partitions(store: Store) -> None:
         assert [m.id for m in store.iter_messages(since)] == ["other:30", "acct:90"]
 
 
+def message_files(store: Store) -> list[str]:
+    folder = store.data_dir / "messages"
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*.json"))
+
+
 def test_partitions_are_per_account_and_day(store: Store) -> None:
+    """A write is one journal file, whatever the days it adds to; close folds the journal
+    into one partition per account and day."""
     store.add_messages([msg(1), msg(2), msg(90), msg(3, account="other")])
-    names = sorted(str(p.relative_to(store.data_dir / "messages")) for p in
-                   (store.data_dir / "messages").rglob("*.json"))  # fmt: skip
-    assert names == ["acct/2024-05-31.json", "acct/2024-06-01.json", "other/2024-05-31.json"]
+    store.add_messages([msg(4)])
+    assert message_files(store) == ["journal-00000001.json", "journal-00000002.json"]
+    store.close()
+    assert message_files(store) == [
+        "acct/2024-05-31.json", "acct/2024-06-01.json", "journal.json", "other/2024-05-31.json"
+    ]  # fmt: skip
 
 
 def test_a_cache_with_month_partitions_reads_and_edits_as_before(store: Store) -> None:
@@ -330,7 +340,7 @@ def test_odd_account_ids_make_safe_folder_names(store: Store) -> None:
     store = reopen(store)
     with store:
         assert store.message(message.id) == message
-        folders = [p.name for p in (store.data_dir / "messages").iterdir()]
+        folders = [p.name for p in (store.data_dir / "messages").iterdir() if p.is_dir()]
         assert len(folders) == 1
         assert not folders[0].startswith(".")
         assert "/" not in folders[0]
@@ -338,7 +348,12 @@ def test_odd_account_ids_make_safe_folder_names(store: Store) -> None:
 
 def test_files_are_plain_tinydb_databases(store: Store) -> None:
     store.add_messages([msg(1, text="hello tinydb")])
-    [partition] = (store.data_dir / "messages").rglob("*.json")
+    [journal] = (store.data_dir / "messages").rglob("*.json")
+    with TinyDB(journal, storage=AtomicJSONStorage) as db:
+        [doc] = db.table("acct/2024-05-31").search(Query().text.search("tinydb"))
+    assert doc["id"] == "acct:1"
+    store.close()
+    [partition] = (store.data_dir / "messages").glob("*/*.json")
     with TinyDB(partition, storage=AtomicJSONStorage) as db:
         [doc] = db.table("messages").search(Query().text.search("tinydb"))
     assert doc["id"] == "acct:1"
@@ -349,13 +364,15 @@ def test_a_partition_written_batch_by_batch_is_the_whole_table_encoded(store: St
     the table, edits included, and a lone surrogate in one document must not break the rest."""
     store.add_messages([msg(1), msg(2, text="crème brûlée"), msg(3)])
     store.add_messages([msg(2, text="edited"), msg(4, text="emoji 🕯️")])
-    [partition] = (store.data_dir / "messages").rglob("*.json")
+    store.close()
+    [partition] = (store.data_dir / "messages").glob("*/*.json")
     data = json.loads(partition.read_bytes())
     assert partition.read_bytes() == encode_json(data)
     texts = {doc["id"]: doc["text"] for doc in data["messages"].values()}
     assert texts == {"acct:1": "message 1", "acct:2": "edited", "acct:3": "message 3",
                      "acct:4": "emoji 🕯️"}  # fmt: skip
-    store.add_messages([msg(5, text="half \ud83d a pair")])
+    with Store.open(store.data_dir) as again:
+        again.add_messages([msg(5, text="half \ud83d a pair")])
     with TinyDB(partition, storage=AtomicJSONStorage) as db:
         stored = {doc["id"]: doc["text"] for doc in db.table("messages")}
     assert stored == texts | {"acct:5": "half \ud83d a pair"}
@@ -394,7 +411,7 @@ def test_threads_moved_between_are_read_from_disk_once(
         for _ in range(3):
             for conversation in store.conversations():
                 assert len(store.thread(conversation.id)) == 1
-    partitions = [path for path in reads if "messages" in path.parts]
+    partitions = [path for path in reads if path.parent.parent.name == "messages"]
     assert len(partitions) == len(set(partitions)) == 12
 
 
@@ -402,13 +419,14 @@ def test_held_partitions_stay_within_their_message_budget(tmp_path: Path) -> Non
     def load(path: Path) -> DocFile:
         return DocFile.load(path, {MESSAGES: "id"}, writable=True, notices=[])
 
-    writer = Partitions(tmp_path, load, held=4)
+    writer = Partitions(tmp_path, load, load, held=4)
     for day in ("01", "02", "03"):
         table = writer.get(f"acct/2024-06-{day}").tables[MESSAGES]
         for n in range(2):
             table.put({"id": f"{day}-{n}", "conversation_id": "c"})
     writer.flush()
-    parts = Partitions(tmp_path, load, held=4)
+    writer.compact()
+    parts = Partitions(tmp_path, load, load, held=4)
     for day in ("01", "02", "03"):
         parts.get(f"acct/2024-06-{day}")
     assert list(parts._held) == ["acct/2024-06-02", "acct/2024-06-03"]  # 4 messages: 01 went

@@ -13,7 +13,7 @@ import pytest
 from test_store import T0, msg
 
 from cmtui.model import Author, Status
-from cmtui.store import Store, schema, summaries
+from cmtui.store import Store, partitions, schema, summaries
 
 
 def summary_files(data: Path) -> dict[str, bytes]:
@@ -100,6 +100,93 @@ def test_a_journal_file_left_by_an_interrupted_compaction_is_not_applied_twice(
     with Store.open(data) as store:
         assert store.conversation("acct:a").message_count == 2  # type: ignore[union-attr]
     assert first not in journal(data)
+
+
+def message_journal(data: Path) -> list[str]:
+    return sorted(p.name for p in (data / "messages").glob("journal-*.json"))
+
+
+def crash_copy(store: Store, target: Path) -> Path:
+    """The files of an open store, as a SIGKILL would leave them (no close, no lock)."""
+    shutil.copytree(store.data_dir, target, ignore=shutil.ignore_patterns("cmtui.lock"))
+    return target
+
+
+def test_a_killed_writer_s_message_journal_is_replayed_then_folded(tmp_path: Path) -> None:
+    """Messages written since the last close live in journal files only: after a crash they
+    are all there (threads, edits, moves between days, search), and the next close folds them
+    into their partitions."""
+    data = tmp_path / "data"
+    with Store.open(data) as store:
+        store.add_messages([msg(1, text="first lamp"), msg(2, conv="acct:b")])
+    with Store.open(data) as store:  # journal entries numbered after those already folded
+        store.add_messages([msg(3, text="new shade", parent=1), msg(24 * 60, conv="acct:d")])
+        store.add_messages([msg(2, conv="acct:b", text="edited", minutes=2 * 24 * 60)])
+        assert len(message_journal(data)) == 2
+        crashed = crash_copy(store, tmp_path / "crashed")
+    with Store.open(crashed) as store:
+        assert store.notices == []
+        assert [m.text for m in store.thread("acct:c1")] == ["first lamp", "new shade"]
+        assert [m.text for m in store.thread("acct:b")] == ["edited"]
+        assert store.search("shade") == ["acct:c1"]
+        assert [m.id for m in store.iter_messages()] == ["acct:1", "acct:3", "acct:1440", "acct:2"]
+    assert message_journal(crashed) == []
+    with Store.open(crashed) as store:
+        assert [m.text for m in store.thread("acct:b")] == ["edited"]
+        assert [m.id for m in store.iter_messages()] == ["acct:1", "acct:3", "acct:1440", "acct:2"]
+
+
+def test_partitions_written_before_a_kill_skip_the_entries_they_hold(tmp_path: Path) -> None:
+    """A close killed while deleting the journal, once the partitions were written: the
+    deletions may reach the disk in any order, so an old entry may outlive newer ones. It must
+    not bring back what they changed or removed."""
+    data = tmp_path / "data"
+    with Store.open(data) as store:
+        store.add_messages([msg(1, text="v1"), msg(2, text="old", minutes=-(400 * 24 * 60))])
+        store.add_messages([msg(1, text="v2")])
+        store.apply_retention(365, 1000, T0)  # removes acct:2, empties its partition
+        first = message_journal(data)[0]
+        kept = (data / "messages" / first).read_bytes()
+    (data / "messages" / first).write_bytes(kept)
+    with Store.open(data) as store:
+        assert [m.text for m in store.iter_messages()] == ["v2"]
+        assert store.message("acct:2") is None
+        store.add_messages([msg(3, text="after")])
+        crashed = crash_copy(store, tmp_path / "crashed")
+    with Store.open(crashed) as store:
+        assert [m.text for m in store.iter_messages()] == ["v2", "after"]
+
+
+def test_the_message_journal_is_folded_once_it_outgrows_its_partitions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(partitions, "_COMPACT_MIN", 4)
+    data = tmp_path / "data"
+    with Store.open(data) as store:
+        for n in range(1, 13):
+            store.add_messages([msg(n)])
+            assert len(message_journal(data)) <= 4
+        [partition] = (data / "messages").glob("*/*.json")
+        folded = json.loads(partition.read_bytes())
+        assert folded["_state"]["1"]["through"] >= 4
+        assert len(folded["messages"]) >= 4
+        crashed = crash_copy(store, tmp_path / "crashed")
+    with Store.open(crashed) as store:
+        assert [m.id for m in store.iter_messages()] == [f"acct:{n}" for n in range(1, 13)]
+
+
+def test_a_corrupt_message_journal_file_is_set_aside_and_the_rest_kept(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with Store.open(data) as store:
+        store.add_messages([msg(1)])
+        store.add_messages([msg(2)])
+        crashed = crash_copy(store, tmp_path / "crashed")
+    [_, second] = message_journal(crashed)
+    (crashed / "messages" / second).write_bytes(b'{"acct/2024-05-31": {"1": {"id": ')
+    with Store.open(crashed) as store:
+        assert [m.id for m in store.iter_messages()] == ["acct:1"]
+        assert f"{second} could not be read" in store.notices[0]
+    assert list((crashed / "messages").glob(f"{second}.corrupt-*"))
 
 
 def test_search_matches_whole_words_and_the_start_of_the_last(tmp_path: Path) -> None:

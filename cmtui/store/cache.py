@@ -48,11 +48,11 @@ from typing import Any, Self
 
 from cmtui.model import Conversation, Message, OutboxItem, parse_time
 from cmtui.store import schema
-from cmtui.store.docfile import DocFile, KeyedTable, Prepare
+from cmtui.store.docfile import STATE, DocFile, KeyedTable, Prepare, check_through
 from cmtui.store.errors import CorruptFile, ReadOnlyStore, StoreError, StoreWriteError
 from cmtui.store.index import MessageIndex, SearchIndex, words_of
 from cmtui.store.lock import DataDirLock
-from cmtui.store.partitions import MESSAGES, Partitions
+from cmtui.store.partitions import MESSAGES, REMOVED, Partitions
 from cmtui.store.storage import Tables, make_private_dir, sweep_temp_files
 from cmtui.store.summaries import Summaries
 from cmtui.store.summary import summarize, with_triage
@@ -100,6 +100,8 @@ class Store:
         self._parts = Partitions(
             data_dir / MESSAGES_DIR,
             lambda path: self._load(path, {MESSAGES: "id"}, _check_messages),
+            lambda path: self._load(path, {}, _check_journal),
+            writable=not self.read_only,
         )
         self._summaries = Summaries(
             data_dir / SUMMARIES_DIR,
@@ -362,6 +364,7 @@ class Store:
             try:
                 if not self.read_only:
                     self._flush()
+                    self._parts.compact()  # the next start reads no journal
                     self._main.back_up(BACKUPS)
                     self._outbox.back_up(BACKUPS)
             finally:
@@ -463,7 +466,7 @@ class Store:
             return
         for colon in (i for i, c in enumerate(item_id) if c == ":"):
             account_dir = _account_dir(item_id[:colon])
-            if (self._parts.root / account_dir).is_dir():
+            if self._parts.has_account(account_dir):
                 self._index_account(account_dir)
 
     def _table_of(self, message_id: str) -> KeyedTable | None:
@@ -566,10 +569,28 @@ class Store:
 
 def _check_messages(data: Tables) -> bool:
     """A partition's documents must carry what the indexes need."""
-    for doc_id, doc in data.get(MESSAGES, {}).items():
-        if not isinstance(doc.get("conversation_id"), str) or not isinstance(doc.get("id"), str):
-            raise CorruptFile(f"message document {doc_id} has no id or conversation_id")
+    check_through(data)
+    _check_docs(data.get(MESSAGES, {}))
     return False
+
+
+def _check_journal(data: Tables) -> bool:
+    """A journal's tables of partitions hold messages; its removals name a partition and id."""
+    check_through(data)
+    for name, docs in data.items():
+        if name == REMOVED:
+            _check_docs(docs, ("partition", "id"))
+        elif name != STATE:
+            _check_docs(docs)
+    return False
+
+
+def _check_docs(
+    docs: Mapping[str, Mapping[str, Any]], fields: Iterable[str] = ("id", "conversation_id")
+) -> None:
+    for doc_id, doc in docs.items():
+        if not all(isinstance(doc.get(field), str) for field in fields):
+            raise CorruptFile(f"document {doc_id} lacks one of {', '.join(fields)}")
 
 
 @lru_cache(maxsize=256)

@@ -12,7 +12,7 @@ not the partition's.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,23 @@ from cmtui.store.storage import (
 Prepare = Callable[[Tables], bool]
 """Checks (CorruptFile) or upgrades a file's content in place; True when it changed it."""
 
+STATE = "_state"
+"""The table of a file written from a journal: `{"1": {"through": <last entry it holds>}}`."""
+
+
+def through_of(data: Tables) -> int:
+    """The last journal entry a file's content includes (0: none)."""
+    value = data.get(STATE, {}).get("1", {}).get("through", 0)
+    return value if type(value) is int else 0
+
+
+def check_through(data: Tables) -> bool:
+    """A `Prepare` for files written from a journal: their `through` must be an int."""
+    state = data.get(STATE, {}).get("1", {})
+    if "through" in state and type(state["through"]) is not int:
+        raise CorruptFile("the _state table has no valid `through`")
+    return False
+
 
 class KeyedTable:
     """A TinyDB table whose documents are found by a string field (`key`) instead of doc id.
@@ -44,6 +61,8 @@ class KeyedTable:
         self._key = key
         self._ids: dict[str, str] = {}
         self._encoded: dict[str, bytes] = {}  # doc id -> `"<doc id>":<document JSON>`
+        self.changed: set[str] = set()
+        """Keys put or removed since the caller last cleared it (what a journal records)."""
         for doc_id, doc in list(self._raw.items()):
             value = doc.get(key)
             if not isinstance(value, str):
@@ -67,6 +86,7 @@ class KeyedTable:
             self._next_id += 1
         self._raw[doc_id] = doc
         self._encoded.pop(doc_id, None)
+        self.changed.add(key)
         self._owner.dirty = True
 
     def remove(self, key: str) -> None:
@@ -75,15 +95,18 @@ class KeyedTable:
         if doc_id is not None:
             del self._raw[doc_id]
             self._encoded.pop(doc_id, None)
+            self.changed.add(key)
             self._owner.dirty = True
 
-    def encode(self) -> bytes:
-        """The table as `encode_json` writes it, encoding only documents not encoded yet."""
+    def encode(self, keys: Iterable[str] | None = None) -> bytes:
+        """The table (or the documents of `keys` that it holds) as `encode_json` writes it,
+        encoding only documents not encoded yet."""
+        doc_ids = self._raw if keys is None else [self._ids[k] for k in keys if k in self._ids]
         encoded = self._encoded
-        for doc_id, doc in self._raw.items():
+        for doc_id in doc_ids:
             if doc_id not in encoded:
-                encoded[doc_id] = b'"%s":%s' % (doc_id.encode(), encode_json(doc))
-        return b"{%s}" % b",".join([encoded[doc_id] for doc_id in self._raw])
+                encoded[doc_id] = b'"%s":%s' % (doc_id.encode(), encode_json(self._raw[doc_id]))
+        return b"{%s}" % b",".join([encoded[doc_id] for doc_id in doc_ids])
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self._raw.values())

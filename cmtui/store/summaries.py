@@ -29,11 +29,10 @@ from typing import Any
 from sortedcontainers import SortedList
 
 from cmtui.model import Conversation
-from cmtui.store.docfile import DocFile, link_backup
+from cmtui.store.docfile import STATE, DocFile, check_through, link_backup, through_of
 from cmtui.store.errors import CorruptFile, StoreError, StoreWriteError
 from cmtui.store.index import detached
 from cmtui.store.storage import (
-    Tables,
     atomic_write,
     decode_tables,
     encode_json,
@@ -50,7 +49,7 @@ BACKUPS = 3
 _COMPACT_MIN = 2_000  # journal entries below which compaction never starts
 _COMPACT_FILES = 100
 _WALK_SHARE = 4  # `newest` walks the activity order when given a quarter of the ids or more
-_CONVERSATIONS, _REMOVED, _STATE = "conversations", "removed", "_state"
+_CONVERSATIONS, _REMOVED = "conversations", "removed"
 _JOURNAL_FILE = re.compile(r"journal-(\d+)\.json")
 
 Key = tuple[float, str]
@@ -126,9 +125,9 @@ class Summaries:
             writable=self._writable,
             notices=self._notices,
             backups=BACKUPS,
-            prepare=_check_state,
+            prepare=check_through,
         )
-        through = _through(base.data)
+        through = through_of(base.data)
         self._last_seq = max(self._last_seq, through)
         self._apply(base.path, base.tables[_CONVERSATIONS])
         absorbed = [seq for seq in self._journal if seq <= through]
@@ -181,7 +180,7 @@ class Summaries:
             self._recent_stale = True
         newest = self.recent(RECENT)
         state = {"through": self._last_seq, "total": len(self._by_id)}
-        tables = {_CONVERSATIONS: _numbered(c.to_dict() for c in newest), _STATE: {"1": state}}
+        tables = {_CONVERSATIONS: _numbered(c.to_dict() for c in newest), STATE: {"1": state}}
         atomic_write(self._recent_path, encode_json(tables))
         self._recent_stale = False
         if self._due():
@@ -226,7 +225,7 @@ class Summaries:
             if raw is None:
                 raise CorruptFile(f"{self._recent_path} is missing")
             data = decode_tables(raw, self._recent_path)
-            state = data.get(_STATE, {}).get("1", {})
+            state = data.get(STATE, {}).get("1", {})
             through, total = state["through"], state["total"]
             if through < self._last_seq:  # a journal file is newer than this first screen
                 raise CorruptFile(f"{self._recent_path} is behind the journal")
@@ -322,7 +321,7 @@ class Summaries:
         """Write `snapshot` (the table as of journal entry `through`) as the new base."""
         state = {"1": {"through": through}}
         payload = encode_json(
-            {_CONVERSATIONS: _numbered(c.to_dict() for c in snapshot), _STATE: state}
+            {_CONVERSATIONS: _numbered(c.to_dict() for c in snapshot), STATE: state}
         )
         base = self.folder / "base.json"
         try:
@@ -351,15 +350,3 @@ def _shared(conversation: Conversation) -> Conversation:
 def _numbered(docs: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Documents as a TinyDB table: numeric-string ids from 1."""
     return {str(n): doc for n, doc in enumerate(docs, 1)}
-
-
-def _through(data: Tables) -> int:
-    through = data.get(_STATE, {}).get("1", {}).get("through", 0)
-    return through if type(through) is int else 0
-
-
-def _check_state(data: Tables) -> bool:
-    state = data.get(_STATE, {}).get("1", {})
-    if "through" in state and type(state["through"]) is not int:
-        raise CorruptFile("the _state table of the summaries has no valid `through`")
-    return False

@@ -10,6 +10,8 @@ A data folder holds:
     messages/<account>/<YYYY-MM-DD>.json  messages, one partition per account and day (UTC);
                                         older caches hold <YYYY-MM>.json months, read
                                         and written as they are
+    messages/journal-<seq>.json         what each write changed in them, until folded in
+                                        (see `cmtui.store.partitions`)
 
 Reading. `Store.open` reads the small files and the first screen only: enough for
 `recent_conversations()`. The rest of the summaries, and the indexes over messages (where each
@@ -19,13 +21,13 @@ partitions at most are held in memory at a time.
 
 Durability. A call that changes the cache returns once the change is on disk: every file it
 touched was replaced atomically and fsynced, folder included (see `storage`). When
-`add_messages` returns, its messages are in their partitions and the summaries in a journal
-file: a crash or SIGKILL after that loses none of them, and one before it leaves every file
-whole, in its old or new version. Partitions are written first, then summaries, then
-`cache.json`, so a cursor is never ahead of the messages it stands for, nor a summary ahead of
-its messages. If a write fails, the call raises `StoreWriteError`, the file keeps its previous
-version, the change stays pending, and the next change or `flush()` writes it. Nothing is held
-back otherwise, so SIGHUP or SIGTERM need nothing beyond the `close()` the app calls on exit.
+`add_messages` returns, its messages and summaries are in journal files: a crash or SIGKILL
+after that loses none of them, and one before it leaves every file whole, in its old or new
+version. Messages are written first, then summaries, then `cache.json`, so a cursor is never
+ahead of the messages it stands for, nor a summary ahead of its messages. If a write fails, the
+call raises `StoreWriteError`, the file keeps its previous version, the change stays pending,
+and the next change or `flush()` writes it. Nothing is held back otherwise, so SIGHUP or
+SIGTERM need nothing beyond the `close()` the app calls on exit.
 """
 
 from __future__ import annotations

@@ -39,12 +39,13 @@ from collections.abc import Callable, Sequence
 
 import textual.screen
 from _cache import bench_session, data_dir
-from startup import run_child
+from startup import LOADING_GROUPS, run_child
 from textual import events
 from textual.screen import UPDATE_PERIOD
 from textual.widgets import Input
 
 from cmtui.ui.app import CmtuiApp
+from cmtui.ui.screens.inbox import InboxScreen
 from cmtui.ui.widgets.conversation_list import ConversationList
 
 RUNS = 3
@@ -87,19 +88,21 @@ class Repaints:
         return self._at - started
 
 
-async def ready(app: CmtuiApp) -> ConversationList:
-    """Wait until the list has rows and the start-up workers are done.
+async def ready(app: CmtuiApp, conversations: int) -> ConversationList:
+    """Wait until every summary is in the inbox and the start-up loading workers are done.
 
     Start-up loads in two steps (the newest summaries, then after the first paint the indexes
-    and the rest): wait until no worker is left, so the figures are the steady state at 100k.
+    and the rest): the figures are the steady state at 100k, not keys racing the loading thread
+    for the interpreter. The second step's worker starts only after a refresh, so its absence
+    at some instant says nothing: the summaries it delivers are waited for.
     """
-    conversation_list = app.screen.query_one(ConversationList)
-    while not conversation_list.conversation_count:
-        await asyncio.sleep(0.01)
-    for _ in range(3):
-        await asyncio.sleep(0.1)  # let a worker scheduled after the next refresh start
-        await asyncio.gather(*(w.wait() for w in app.workers), return_exceptions=True)
-    return conversation_list
+    screen = app.screen
+    assert isinstance(screen, InboxScreen)
+    while len(screen.conversations) < conversations:
+        await asyncio.sleep(0.05)
+    while any(w.is_running for w in app.workers if w.group in LOADING_GROUPS):
+        await asyncio.sleep(0.05)
+    return screen.query_one(ConversationList)
 
 
 async def cursor_keys(
@@ -112,7 +115,7 @@ async def cursor_keys(
     app = CmtuiApp(bench_session(data_dir(messages, conversations)), sync="off")
     textual.screen.UPDATE_PERIOD = frame  # read when the screen starts its timer
     async with app.run_test(size=SIZE):
-        conversation_list = await ready(app)
+        conversation_list = await ready(app, conversations)
         repaints = Repaints(app)
         started = time.perf_counter()
         timings = []
@@ -131,7 +134,7 @@ async def search(messages: int, conversations: int) -> tuple[list[float], bool] 
     """Per-keystroke time to the narrowed list, and whether typing at once kept every key."""
     app = CmtuiApp(bench_session(data_dir(messages, conversations)), sync="off")
     async with app.run_test(size=SIZE) as pilot:
-        await ready(app)
+        await ready(app, conversations)
         screen = app.screen
         if not screen.query("#search"):
             return None

@@ -13,6 +13,7 @@ from cmtui.model import OutboxState
 from cmtui.sandbox.clock import ManualClock
 from cmtui.session import sandbox_session
 from cmtui.ui.app import CmtuiApp
+from cmtui.ui.screens import inbox
 from cmtui.ui.screens.help import HelpScreen
 from cmtui.ui.screens.outbox import OutboxScreen
 from cmtui.ui.screenshots import SHOT_TIME, settle
@@ -58,6 +59,30 @@ async def test_inbox_fills_and_a_thread_opens(app: CmtuiApp) -> None:
         thread = app.screen.query_one(ThreadView)
         assert thread.message_count >= 1
         assert app.screen.conversations[conversations.highlighted_id].unread == 0  # type: ignore[attr-defined]
+
+
+async def test_the_thread_follows_the_cursor_once_it_rests(
+    app: CmtuiApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each press shows its thread; a held key passes conversations without reading each."""
+    async with app.run_test(size=(120, 36)) as pilot:
+        conversations = await ready(app, pilot)
+        read: list[str] = []
+        real_thread = app.session.store.thread
+        monkeypatch.setattr(
+            app.session.store, "thread", lambda cid: read.append(cid) or real_thread(cid)
+        )
+        await pilot.press("j")
+        await settle(pilot)
+        assert read == [conversations.highlighted_id]
+        assert app.screen.open_id == conversations.highlighted_id  # type: ignore[attr-defined]
+        monkeypatch.setattr(inbox, "PREVIEW_DELAY", 0.5)  # far longer than between two keys
+        await pilot.press(*"jjjjjj")  # a held key
+        assert read[1:] == []
+        await pilot.pause(0.5)
+        await settle(pilot)
+        assert read[1:] == [conversations.highlighted_id]
+        assert app.screen.open_id == conversations.highlighted_id  # type: ignore[attr-defined]
 
 
 async def test_reply_goes_through_the_outbox_and_appears_in_the_thread(

@@ -19,6 +19,7 @@ from cmtui.sandbox.clock import ManualClock
 from cmtui.sandbox.network import DEMO_START
 from cmtui.session import Session, sandbox_session
 from cmtui.ui.app import CmtuiApp
+from cmtui.ui.screens.inbox import PREVIEW_DELAY
 
 # Deep enough into the scenario that the history fills the inbox and the crisis has begun.
 SHOT_TIME = DEMO_START + timedelta(hours=6)
@@ -49,7 +50,9 @@ def scene_app(data_dir: Path) -> CmtuiApp:
 
 
 async def settle(pilot: Pilot[None]) -> None:
-    """Wait until the app's workers (but the live sync) are done and the screen is idle."""
+    """Wait until the thread of the highlighted conversation has been asked for, the app's
+    workers (but the live sync) are done, and the screen is idle."""
+    await pilot.pause(PREVIEW_DELAY)
     for _ in range(3):
         busy = [w for w in pilot.app.workers if not w.is_finished and w.group != "sync"]
         await asyncio.gather(*(w.wait() for w in busy), return_exceptions=True)

@@ -14,6 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message as TextualMessage
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Input
 
@@ -41,6 +42,10 @@ from cmtui.views import BUILTIN_VIEWS, View, search_view, unread_count
 PANES = ("sources", "list-pane", "thread-pane")
 DEFAULT_LIMITS = Limits(max_length=500)
 FIRST_SCREEN = 200  # conversations shown before the whole list is read
+PREVIEW_DELAY = 0.05
+"""Seconds the cursor rests on a conversation before its thread loads: a held key (20-40
+repeats a second) moves through the list without reading and drawing every thread it passes,
+so each move is shown at the next frame. A single press shows its thread a blink later."""
 
 
 class SyncUpdate(TextualMessage):
@@ -91,6 +96,7 @@ class InboxScreen(Screen[None]):
         # afterwards it stays on the same conversation when new ones arrive above it.
         self.pristine = True
         self.store_problem = ""  # a cache write failure the user must see until it clears
+        self._preview: Timer | None = None
 
     def compose(self) -> ComposeResult:
         now = self.session.clock
@@ -274,9 +280,13 @@ class InboxScreen(Screen[None]):
 
     @on(ConversationList.Highlighted)
     def _highlighted(self, message: ConversationList.Highlighted) -> None:
-        if message.conversation_id is not None and not self._narrow:
-            # After the repaint: moving the cursor must never wait for the thread's disk read.
-            self.call_after_refresh(self.show_thread, message.conversation_id)
+        if self._preview is not None:
+            self._preview.stop()
+        conversation_id = message.conversation_id
+        if conversation_id is not None and not self._narrow:
+            self._preview = self.set_timer(
+                PREVIEW_DELAY, lambda: self.show_thread(conversation_id), name="preview"
+            )
 
     @on(ConversationList.Selected)
     def _selected(self, message: ConversationList.Selected) -> None:

@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from unittest.mock import Mock
 
 import pytest
 from test_store import msg, outbox_item  # the record factories of the behaviour tests
@@ -24,6 +25,7 @@ from cmtui.store import (
     Store,
     StoreError,
     StoreWriteError,
+    partitions,
     schema,
 )
 from cmtui.store.storage import Tables, decode_tables
@@ -238,6 +240,28 @@ def test_failed_cache_write_is_pending_until_flush(
     with Store.open(data) as store:
         assert [m.id for m in store.thread("acct:c1")] == ["acct:1", "acct:2"]
         assert store.get_cursor("acct", "mentions") == "after-2"
+
+
+def test_a_journal_that_could_not_be_folded_is_kept_and_folded_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Folding the message journal into the partitions is housekeeping: when the disk refuses
+    it, the messages are safe in the journal, close does not fail, the next close does it."""
+    data = tmp_path / "data"
+    with Store.open(data) as store:
+        store.add_messages([msg(1)])
+        store.add_messages([msg(2, text="edited")])
+        refused = StoreWriteError("could not delete a journal file: Input/output error")
+        monkeypatch.setattr(partitions, "remove_durably", Mock(side_effect=refused))
+    monkeypatch.undo()
+    assert sorted(p.name for p in (data / "messages").glob("journal-*")) == [
+        "journal-00000001.json", "journal-00000002.json"
+    ]  # fmt: skip
+    with Store.open(data) as store:
+        assert [m.text for m in store.thread("acct:c1")] == ["message 1", "edited"]
+    assert list((data / "messages").glob("journal-*")) == []
+    with Store.open(data) as store:
+        assert [m.text for m in store.thread("acct:c1")] == ["message 1", "edited"]
 
 
 def test_private_permissions_whatever_the_umask(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ written the same way.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import OrderedDict
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from cmtui.store.docfile import STATE, DocFile, through_of
+from cmtui.store.errors import StoreWriteError
 from cmtui.store.storage import (
     Tables,
     atomic_write,
@@ -39,6 +41,8 @@ from cmtui.store.storage import (
     make_private_dir,
     remove_durably,
 )
+
+log = logging.getLogger(__name__)
 
 MESSAGES = "messages"
 """The table of a partition file."""
@@ -157,24 +161,29 @@ class Partitions:
 
     def compact(self) -> None:
         """Write every partition the journal changed whole (or delete it, when emptied), then
-        delete the journal files; raises StoreWriteError with what failed still journaled."""
+        delete the journal files. A failure is logged and harmless: the journal still holds
+        everything, and what was not folded is folded next time."""
         if not self._journal or not self._writable:
             return
         state = {STATE: {"1": {"through": self._last}}}
-        for key in sorted(self._journaled):
-            part = self._held[key]
-            if len(part.tables[MESSAGES]):
-                part.data.update(state)
-                part.dirty = True
-                part.flush()
-            else:
-                if part.path.exists():
-                    remove_durably([part.path])
-                del self._held[key]
-            self._journaled.discard(key)
-        # Numbers go on from here next time, or an older partition would skip newer entries.
-        atomic_write(self._state_path, encode_json(state))
-        remove_durably(self._journal_path(seq) for seq in sorted(self._journal))
+        try:
+            for key in sorted(self._journaled):
+                part = self._held[key]
+                if len(part.tables[MESSAGES]):
+                    part.data.update(state)
+                    part.dirty = True
+                    part.flush()
+                else:
+                    if part.path.exists():
+                        remove_durably([part.path])
+                    del self._held[key]
+                self._journaled.discard(key)
+            # Numbers go on from here next time, or an older partition would skip newer entries.
+            atomic_write(self._state_path, encode_json(state))
+            remove_durably(self._journal_path(seq) for seq in sorted(self._journal))
+        except StoreWriteError as error:
+            log.warning("the message journal was not folded: %s", error)
+            return
         self._journal.clear()
         self._trim()
 

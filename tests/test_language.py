@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cmtui.analysis.language import detect_language, fold, primary_subtag
+from cmtui.analysis.language import _MAX_WORDS_KEPT, _WORDS, detect_language, fold, primary_subtag
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sentiment"
 
@@ -67,6 +67,25 @@ def test_other_or_unsure_is_none(text: str) -> None:
 )
 def test_english_or_french_hint_wins(hint: str, expected: str) -> None:
     assert detect_language("Esta vela es muy bonita", hint) == expected
+
+
+def test_a_tie_between_english_and_french_is_unsure() -> None:
+    assert detect_language("the le") is None
+    assert detect_language("the le the") == "en"
+
+
+def test_elided_words_count_for_french_only() -> None:
+    assert detect_language("l'été") == "fr"
+    assert detect_language("qu'is") == "fr"  # "is" would be English on its own
+    assert detect_language("it's") == "en"
+
+
+def test_word_memory_stays_bounded() -> None:
+    for number in range(_MAX_WORDS_KEPT + 10):
+        detect_language(f"zq{number:x}".translate(str.maketrans("0123456789", "ghijklmnop")))
+    assert len(_WORDS) <= _MAX_WORDS_KEPT
+    assert detect_language("trop bien !") == "fr"
+    assert detect_language("love it") == "en"
 
 
 def test_other_hint_falls_back_to_the_text() -> None:

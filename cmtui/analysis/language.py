@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from cmtui.text import match_key
 
@@ -28,10 +29,11 @@ def _words(text: str) -> frozenset[str]:
 
 _COMBINING = re.compile("[\u0300-\u036f]")
 # Ligatures NFKC keeps but people type both ways ("cœur", "coeur").
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
+_LIGATURES = {"œ": "oe", "æ": "ae"}
 _URLS_AND_HANDLES = re.compile(r"https?://\S+|www\.\S+|[@#][\w.@-]+")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
+# English and French first, as `detect_language` reads the scores.
 _STOPWORDS: dict[str, frozenset[str]] = {
     "en": _words(
         "the a an is are was were be been am i you he she it we they me my your our their this "
@@ -73,15 +75,24 @@ _STOPWORDS: dict[str, frozenset[str]] = {
         "zij wij jullie mijn dank bedankt ook hoe wat wanneer waarom waar nog al"
     ),
 }
-# Each stopword with the languages listing it: one lookup a word, not one a language.
-_LANGUAGES_OF: dict[str, tuple[str, ...]] = {
-    word: tuple(lang for lang, words in _STOPWORDS.items() if word in words)
+# Scores count half points, so that they add up as integers: a stopword or an elision is worth
+# 2, a typical ending or a diacritic 1 (diacritics 3 at most, either way); the winner needs 2.
+_WORD_POINTS = 2
+_MAX_MARK_POINTS = 3
+_MIN_POINTS = 2
+# A word's points in all seven languages at once: an integer with a 64-bit field per language
+# (in `_STOPWORDS` order), so that one `sum` over a text's words adds up every score.
+_FIELD = 64
+_FIELD_MASK = (1 << _FIELD) - 1
+_SHIFTS = {lang: _FIELD * index for index, lang in enumerate(_STOPWORDS)}
+_STOPWORD_POINTS: dict[str, int] = {
+    word: sum(_WORD_POINTS << _SHIFTS[lang] for lang, words in _STOPWORDS.items() if word in words)
     for word in frozenset().union(*_STOPWORDS.values())
 }
 # Letters that, in a Latin-script post, lean one way: French-only marks count for French,
 # marks French never uses count against both scored languages.
-_FRENCH_MARKS = "àâçèêëîïôùûœ"
-_FOREIGN_MARKS = "áíóúñãõäöüß¿¡"
+_FRENCH_MARKS = re.compile("[àâçèêëîïôùûœ]")
+_FOREIGN_MARKS = re.compile("[áíóúñãõäöüß¿¡]")
 # Word endings typical of one scored language lean it the same way as a diacritic.
 _ENDINGS = {
     "en": ("ing", "ly", "ness", "'s"),
@@ -89,15 +100,25 @@ _ENDINGS = {
            "eaux"),
 }  # fmt: skip
 _MIN_ENDING_WORD = 4
-_MARK_WEIGHT = 0.5
-_MAX_MARK_BONUS = 1.5
+_MAX_WORDS_KEPT = 50_000
 
 
 def fold(text: str) -> str:
     """`cmtui.text.match_key` (NFKC, invisibles removed, casefolded) without accents or
     ligatures: "Éclaté", "e\u200bclate" and "ECLATE" all fold to "eclate"."""
-    key = match_key(text).translate(_LIGATURES)
+    key = match_key(text)
+    if key.isascii():  # nothing to decompose (most English posts)
+        return key
+    for ligature, letters in _LIGATURES.items():
+        key = key.replace(ligature, letters)
     return unicodedata.normalize("NFC", _COMBINING.sub("", unicodedata.normalize("NFD", key)))
+
+
+@lru_cache(maxsize=8)
+def recent_match_key(text: str) -> str:
+    """`cmtui.text.match_key(text)`, remembered for the last few texts: language detection and
+    sentiment scoring ask for the same post's key one after the other."""
+    return match_key(text)
 
 
 def primary_subtag(tag: str | None) -> str | None:
@@ -112,39 +133,67 @@ def detect_language(text: str, hint: str | None = None) -> str | None:
 
     A hint naming English or French (any region: "en-GB", "fr-CA") wins, since the network knew
     the author's setting; any other hint is ignored because clients often default it wrongly.
+    Otherwise the language with the best score wins if it is English or French, scores at least
+    a stopword's worth and no other language ties with it.
     """
     hinted = primary_subtag(hint)
     if hinted in _SCORED:
         return hinted
-    scores = _scores(match_key(text))
-    best = max(scores, key=scores.__getitem__)
-    if best not in _SCORED or scores[best] < 1:
-        return None
-    runner_up = max(score for lang, score in scores.items() if lang != best)
-    return best if scores[best] > runner_up else None
+    lowered = recent_match_key(text)
+    english, french, *others = _word_points_of(lowered)
+    french_marks, foreign_marks = _marks(lowered)
+    english -= foreign_marks
+    french += french_marks - foreign_marks
+    rival = max(others)
+    if english >= _MIN_POINTS and english > max(french, rival):
+        return "en"
+    if french >= _MIN_POINTS and french > max(english, rival):
+        return "fr"
+    return None
 
 
-def _scores(lowered: str) -> dict[str, float]:
-    """Stopword and elision hits per language, plus the lean of endings and diacritics."""
-    words = _WORD.findall(_URLS_AND_HANDLES.sub(" ", lowered))
-    scores = {lang: 0.0 for lang in _STOPWORDS}
-    for word in words:
-        word = word.replace("’", "'")
-        if "'" in word and word.partition("'")[0] in FRENCH_ELISIONS:
-            scores["fr"] += 1
-            continue
-        for lang in _LANGUAGES_OF.get(word, ()):
-            scores[lang] += 1
-        if len(word) >= _MIN_ENDING_WORD:
-            for lang, endings in _ENDINGS.items():
-                if word.endswith(endings):
-                    scores[lang] += _MARK_WEIGHT
-    if lowered.isascii():  # no marks either way
-        return scores
-    french = sum(map(lowered.count, _FRENCH_MARKS))
-    foreign = sum(map(lowered.count, _FOREIGN_MARKS))
-    scores["fr"] += min(french * _MARK_WEIGHT, _MAX_MARK_BONUS)
-    penalty = min(foreign * _MARK_WEIGHT, _MAX_MARK_BONUS)
-    scores["en"] -= penalty
-    scores["fr"] -= penalty
-    return scores
+def _word_points_of(lowered: str) -> list[int]:
+    """Half points per language (`_STOPWORDS` order) for the words of a text: stopwords,
+    French elisions and typical endings. Links and handles are not words."""
+    text = lowered.replace("’", "'")
+    if "@" in text or "#" in text or "http" in text or "www." in text:
+        text = _URLS_AND_HANDLES.sub(" ", text)
+    packed = sum(map(_WORDS.__getitem__, _WORD.findall(text)))
+    return [(packed >> shift) & _FIELD_MASK for shift in _SHIFTS.values()]
+
+
+def _marks(lowered: str) -> tuple[int, int]:
+    """Half points for French diacritics and against diacritics French never uses."""
+    if lowered.isascii():
+        return 0, 0
+    return (
+        min(len(_FRENCH_MARKS.findall(lowered)), _MAX_MARK_POINTS),
+        min(len(_FOREIGN_MARKS.findall(lowered)), _MAX_MARK_POINTS),
+    )
+
+
+def _word_points(word: str) -> int:
+    """One word's points, packed: an elided French word ("l'odeur", "qu'il") counts for French
+    and nothing else; others for each language listing them and for a typical ending."""
+    head, apostrophe, _ = word.partition("'")
+    if apostrophe and head in FRENCH_ELISIONS:
+        return _WORD_POINTS << _SHIFTS["fr"]
+    points = _STOPWORD_POINTS.get(word, 0)
+    if len(word) >= _MIN_ENDING_WORD:
+        for lang, endings in _ENDINGS.items():
+            points += word.endswith(endings) << _SHIFTS[lang]
+    return points
+
+
+class _WordPoints(dict[str, int]):
+    """`_word_points` of each word seen, worked out on first sight: posts keep to a small
+    vocabulary, so most words cost one lookup. Forgotten all at once when full."""
+
+    def __missing__(self, word: str) -> int:
+        if len(self) >= _MAX_WORDS_KEPT:
+            self.clear()
+        points = self[word] = _word_points(word)
+        return points
+
+
+_WORDS = _WordPoints()

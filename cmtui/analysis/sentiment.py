@@ -7,8 +7,10 @@ are scored with negation ("pas génial", "not great") and mixed with TextBlob's 
 labelled posts in tests/fixtures/sentiment/ the mix gets the sign right far more often than
 TextBlob alone (tests/test_sentiment.py holds it to that).
 
-TextBlob costs ~0.2 s to import (it pulls in NLTK), so it is imported on the first scoring, never
-at import time. Scores are cached by (text, language): echoes and retweets repeat texts.
+TextBlob's polarity is computed by `_Pattern`, a port of pattern's scorer that reads TextBlob's
+own word lists and gives the same floats several times faster. TextBlob costs ~0.2 s to import
+(it pulls in NLTK), so it is imported on the first scoring, never at import time. Scores are
+cached by (text, language): echoes and retweets repeat texts.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ import re
 import threading
 from collections.abc import Iterable
 from functools import lru_cache
+from itertools import compress, count
 from typing import Any
 
-from cmtui.analysis.language import FRENCH_ELISIONS, fold, primary_subtag
-from cmtui.text import match_key
+from cmtui.analysis.language import FRENCH_ELISIONS, fold, primary_subtag, recent_match_key
 
 NEUTRAL_BAND = 0.1
 """Scores within ±NEUTRAL_BAND read as neutral (see `polarity_label`)."""
@@ -47,8 +49,10 @@ _UPPER = re.compile(r"[A-ZÀ-ÖØ-ÞŒ]")
 _LETTER = re.compile(r"[^\W\d_]")
 
 _TOKEN = re.compile(r"\w+(?:'\w+)*|[^\w\s]")
-# "sooo", "loooove", "ouiii": a letter typed three times or more counts once.
-_ELONGATED = re.compile(r"([^\W\d_])\1{2,}")
+# "sooo", "loooove", "ouiii": a letter typed three times or more counts once. Any character's
+# run is found first and only then asked whether it is a letter, which is cheaper than asking
+# at every character; possessive, so a run of digits is not tried again at each length.
+_ELONGATED = re.compile(r"(.)\1{2,}+(?<=[^\W\d_])")
 _CLAUSE_BREAKS = frozenset(".,;:!?()")
 
 _NEGATORS = {
@@ -147,14 +151,18 @@ _LANGUAGE_WORDS: dict[str, dict[str, float]] = {
 
 def _tokens(folded: str) -> list[str]:
     """Words, emoji and punctuation of folded text; French elisions split ("j'adore")."""
-    tokens: list[str] = []
-    for token in _TOKEN.findall(folded.replace("’", "'")):
+    folded = folded.replace("’", "'")
+    tokens: list[str] = _TOKEN.findall(folded)
+    if "'" not in folded:
+        return tokens
+    split: list[str] = []
+    for token in tokens:
         head, apostrophe, tail = token.partition("'")
         if apostrophe and head in FRENCH_ELISIONS:
-            tokens += [head + "'", tail]
+            split += [head + "'", tail]
         else:
-            tokens.append(token)
-    return tokens
+            split.append(token)
+    return split
 
 
 def _phrase_table(entries: dict[str, float]) -> dict[tuple[str, ...], float]:
@@ -172,35 +180,50 @@ _STARTS: dict[str, dict[str, int]] = {
     }
     for lang, table in _LEXICON.items()
 }
+# The tokens `_lexicon_score` acts on: the others (most) only sit between them.
+_ACTIVE: dict[str, frozenset[str]] = {
+    lang: frozenset(starts) | _CLAUSE_BREAKS | _NEGATORS[lang] for lang, starts in _STARTS.items()
+}
 
 
-def _lexicon_score(text: str, lang: str) -> tuple[float, int]:
-    """The domain lexicon's polarity for `text` (sum of hits, clipped) and its number of hits.
+def _lexicon_score(key: str, lang: str) -> tuple[float, int]:
+    """The domain lexicon's polarity for a text's `match_key` (sum of hits, clipped) and its
+    number of hits.
 
     Longest phrases match first; a hit with a negator up to `_NEGATION_REACH` words before it,
     in the same clause, is reversed and softened as pattern does ("pas génial" -> negative).
     Emoji are never negated: "the lid doesn't fit 🤬" is angry, not the opposite.
     """
     table, starts, negators = _LEXICON[lang], _STARTS[lang], _NEGATORS[lang]
-    english = lang == "en"
-    tokens = _tokens(fold(text))
-    total, hits, negated_until, i = 0.0, 0, -1, 0
-    while i < len(tokens):
+    folded = key if key.isascii() else fold(key)  # an ASCII key has nothing left to fold
+    tokens = _tokens(folded)
+    # English negates with any "n't" too ("shouldn't"), which no word list can hold.
+    contracted = lang == "en" and ("n't" in folded or "n’t" in folded)
+    # The tokens to visit: those that start an entry, end a clause or negate (the others only
+    # sit between them), all of them when an "n't" is about.
+    visit: Iterable[int] = range(len(tokens))
+    if not contracted:
+        visit = compress(count(), map(_ACTIVE[lang].__contains__, tokens))
+    total, hits, negated_until, resume = 0.0, 0, -1, 0
+    for i in visit:
+        if i < resume:  # inside the last hit
+            continue
         token = tokens[i]
-        for size in range(min(starts.get(token, 0), len(tokens) - i), 0, -1):
-            weight = table.get(tuple(tokens[i : i + size]))
-            if weight is not None:
-                negated = i <= negated_until and token.isalnum()
-                total += weight * (_NEGATED if negated else 1.0)
-                hits += 1
-                i += size
-                break
-        else:
-            if token in _CLAUSE_BREAKS:
-                negated_until = -1
-            elif token in negators or (english and token.endswith("n't")):
-                negated_until = i + _NEGATION_REACH
-            i += 1
+        if token in starts:
+            for size in range(min(starts[token], len(tokens) - i), 0, -1):
+                weight = table.get(tuple(tokens[i : i + size]))
+                if weight is not None:
+                    negated = i <= negated_until and token.isalnum()
+                    total += weight * (_NEGATED if negated else 1.0)
+                    hits += 1
+                    resume = i + size
+                    break
+            if resume > i:
+                continue
+        if token in _CLAUSE_BREAKS:
+            negated_until = -1
+        elif token in negators or (contracted and token.endswith("n't")):
+            negated_until = i + _NEGATION_REACH
     return max(-1.0, min(total, 1.0)), hits
 
 
@@ -215,67 +238,309 @@ def _intensity(text: str) -> float:
 
 _LOADING = threading.Lock()
 
+# Pattern's tokenizer: the quotes it spaces out, its paragraph break, the tokens that end a
+# sentence and those a sentence end takes along ("!?", "...)"). Its English version stops that
+# tail at a straight quote: no rewrite of a sentence can reach across one, so either rule gives
+# the same words.
+_QUOTES = tuple((quote, f" {quote} ") for quote in "“”‘’'\"")
+_PARAGRAPH = re.compile(r"\n{2,}")
+_SENTENCE_ENDS = frozenset({"...", ".", "!", "?"})
+_SENTENCE_TAIL = frozenset({"'", '"', "”", "’", "...", ".", "!", "?", ")"})
+# Pattern's sarcasm mark "(!)" (RE_SARCASM, `\( ?\! ?\)`) rewrites a sentence only where it
+# is spaced out.
+_SPACED_SARCASM = r"\( !|! \)"
+_Emoticons = dict[tuple[str, float], set[str]]  # pattern's EMOTICONS: (mood, polarity) -> faces
+_BANG_BOOST = 1.25  # pattern: "!" raises the opinion before it by a quarter
+_NEGATED_WORD = -0.5  # pattern: "not good" is slightly bad
+
+
+def _close_emoticon(match: re.Match[str]) -> str:
+    """Pattern's RE_EMOTICONS replacement: the emoticon without its spaces (": )" -> ":)")."""
+    return match.group(1).replace(" ", "") + match.group(2)
+
 
 class _Pattern:
-    """TextBlob's pattern sentiment for one language, called the way `Sentiment.__call__`
-    calls it for a string, with one saving: its tokenizer applies every entry of a table of
-    contractions with `re.sub` (26 in French) whether or not the text holds it, so the table
-    is cut to the entries that can match. Tokens and scores are the same (tests compare).
+    """TextBlob's pattern sentiment for one language, ported for the one call cmtui makes:
+    the polarity of a plain string (`Sentiment.__call__`), with the same words, the same
+    assessments and the same float to the last bit (tests/test_sentiment.py compares).
+
+    Pattern re-reads its tables for every word and runs a dozen regular expressions over each
+    text. Here its word list is flattened once into a dict, subjectivity is not computed, tokens
+    come from one regular expression, and the passes that cannot change a text's words are
+    skipped: contractions that only space out an apostrophe (the quote step spaces every
+    apostrophe anyway), and the per-sentence sarcasm and emoticon rewrites when nothing they
+    could rewrite is there.
+
+    The French tokenizer differs in its abbreviations and contractions (the tables passed in),
+    and it writes "l’" as "l&rsquo;" while it tokenizes.
     """
 
-    def __init__(self, sentiment: Any, table: dict[str, str]) -> None:
-        self.sentiment = sentiment
-        self.table = table
-        # Each key is a regular expression; most are plain text, which `in` finds faster.
-        self.keys = [(key, None if re.escape(key) == key else re.compile(key)) for key in table]
+    def __init__(
+        self,
+        sentiment: Any,
+        module: Any,
+        abbreviations: set[str],
+        contractions: dict[str, str],
+        *,
+        french: bool,
+    ) -> None:
+        """`sentiment` is pattern's Sentiment, `module` the `_text` module its tokenizer comes
+        from; `abbreviations` and `contractions` are the tables its parser passes."""
+        self._eos: str = module.EOS
+        marks = re.escape("".join(sorted(set(module.PUNCTUATION) - {"."})))
+        self._lead = frozenset(module.PUNCTUATION.replace(".", ""))
+        self._trail = self._lead | {"."}
+        # Pattern splits every punctuation mark off the ends of a token, periods aside: what is
+        # left runs from the first character that is not a mark to the last.
+        self._tokenize = re.compile(f"[{marks}]|[^\\s{marks}](?:\\S*[^\\s{marks}])?")
+        # What is left may end in a period ("it.", "e.g." in "(e.g.)"): pattern's period rules.
+        self._period_end = re.compile(f"\\.[{marks}]*(?!\\S)")
+        self._abbreviations = abbreviations
+        # Pattern's three abbreviation forms ("T.", "U.S.", "Mr.") as one expression.
+        self._abbreviation_forms = re.compile(
+            "|".join(
+                f"(?:{form.pattern})"
+                for form in (module.RE_ABBR1, module.RE_ABBR2, module.RE_ABBR3)
+            )
+        )
+        # Each rule with what a text must hold for it to apply: itself if plain text, else its
+        # last character (French "(l|c|...|qu)’" needs a "’").
+        self._contractions = [
+            (re.compile(key), value, key if re.escape(key) == key else key[-1])
+            for key, value in contractions.items()
+            if not _spaces_an_apostrophe(key, value)
+        ]
+        self._sarcasm: re.Pattern[str] = module.RE_SARCASM
+        self._emoticons: re.Pattern[str] = module.RE_EMOTICONS
+        self._rewrites = _rewrite_clues(module.EMOTICONS, french=french)
+        self._french = french
+        self._tail = _SENTENCE_TAIL | {self._eos}
+        self._lexicon = _known_words(sentiment)
+        self._negations = frozenset(sentiment.negations)
+        self._faces = _faces(module.EMOTICONS, module.PUNCTUATION)
+        # The unknown words that matter when no adverb or negation is pending.
+        self._marks = self._negations | self._faces.keys() | {"!"}
+
+    def _spaced(self, text: str) -> str:
+        """The text with contractions, quotes and paragraph breaks spaced as pattern does."""
+        for pattern, replacement, needle in self._contractions:
+            if needle in text:
+                text = pattern.sub(replacement, text)
+        for quote, spaced in _QUOTES:
+            text = text.replace(quote, spaced)
+        text = text.replace("\r\n", "\n")
+        if "\n\n" in text:
+            text = _PARAGRAPH.sub(f" {self._eos} ", text)
+        return text
+
+    def _is_abbreviation(self, token: str) -> bool:
+        """Whether pattern keeps the period of a token that ends in one."""
+        return token in self._abbreviations or self._abbreviation_forms.match(token) is not None
+
+    def _split_period(self, token: str, tokens: list[str]) -> None:
+        """Append a token that ends in a period as pattern splits it: "..." and periods come off
+        unless an abbreviation keeps its period, and so do the marks they uncover."""
+        if len(token) > 1 and token[-2] not in self._trail:  # the usual "word."
+            tokens += [token] if self._is_abbreviation(token) else [token[:-1], "."]
+            return
+        tail = []
+        while token[-1:] in self._trail:
+            if token[-1:] in self._lead:
+                tail.append(token[-1])
+                token = token[:-1]
+            if token.endswith("..."):
+                tail.append("...")
+                token = token[:-3].rstrip(".")
+            if token.endswith("."):
+                if self._is_abbreviation(token):
+                    break
+                tail.append(".")
+                token = token[:-1]
+        if token:
+            tokens.append(token)
+        tokens.extend(reversed(tail))
+
+    def _tokens(self, spaced: str) -> list[str]:
+        """Pattern's tokens of spaced text, its end-of-sentence markers included."""
+        tokens: list[str] = self._tokenize.findall(spaced)
+        if self._period_end.search(spaced) is None:
+            return tokens
+        split: list[str] = []
+        for token in tokens:
+            if token[-1] == ".":
+                self._split_period(token, split)
+            else:
+                split.append(token)
+        return split
+
+    def _sentences(self, tokens: list[str]) -> list[str]:
+        """Pattern's words by way of its sentences: a sentence ends at ".", "!", "?", "..." or a
+        paragraph break, with the closing marks after it; sarcasm marks and emoticons written
+        with spaces are closed up within a sentence."""
+        sentences: list[list[str]] = [[]]
+        index = 0
+        while index < len(tokens):
+            token = tokens[index]
+            index += 1
+            sentences[-1].append(token)
+            if token in _SENTENCE_ENDS or token == self._eos:
+                while index < len(tokens) and tokens[index] in self._tail:
+                    sentences[-1].append(tokens[index])
+                    index += 1
+                sentences.append([])
+        words: list[str] = []
+        for sentence in sentences:
+            text = " ".join(token for token in sentence if token != self._eos)
+            text = self._emoticons.sub(_close_emoticon, self._sarcasm.sub("(!)", text))
+            if self._french:
+                text = text.replace("&rsquo ;", "’")
+            words += text.split()
+        return words
 
     def words(self, text: str) -> list[str]:
-        """TextBlob's tokens of `text`."""
-        table = {
-            key: self.table[key]
-            for key, pattern in self.keys
-            if (key in text if pattern is None else pattern.search(text))
-        }
-        return " ".join(self.sentiment.tokenizer(text, replace=table)).split()
+        """The words pattern scores in `text`, in order, before lower-casing."""
+        spaced = self._spaced(text)
+        tokens = self._tokens(spaced)
+        words = [token for token in tokens if token != self._eos] if self._eos in spaced else tokens
+        if self._rewrites.search(" ".join(words)) is None:
+            return words
+        return self._sentences(tokens)
 
     def __call__(self, text: str) -> tuple[float, int]:
-        """The polarity of `text` and the number of words that carried an opinion."""
+        """The polarity of `text` and the number of assessments it is the mean of."""
         words = self.words(text)
-        assessments = self.sentiment.assessments(((word.lower(), None) for word in words), True)
-        total, count = 0, 0  # as pattern's `avg`, so the float is the same to the last bit
-        for _, polarity, _, _ in assessments:
-            total += polarity
-            count += 1
-        return total / float(count or 1), count
+        if not text.islower() and text.lower() != text:  # casefolded text is lower case
+            words = [word.lower() for word in words]
+        lexicon, negations, faces, marks = self._lexicon, self._negations, self._faces, self._marks
+        # Pattern's assessments: [polarity, intensity, factor], the factor -0.5 once negated.
+        found: list[list[float]] = []
+        modifier: bool | None = None  # after an adverb: whether it is one that may negate
+        negation: str | None = None
+        for word in words:
+            known = lexicon.get(word)
+            if known is not None:
+                polarity, intensity, adverb = known
+                if modifier is None:
+                    found.append([polarity, intensity, 1.0])
+                else:  # "really good": the adverb's assessment takes the word
+                    found[-1][0] = max(-1.0, min(polarity * found[-1][1], 1.0))
+                    found[-1][1] = intensity
+                if negation is not None:
+                    found[-1][1] = 1.0 / found[-1][1]
+                    found[-1][2] = _NEGATED_WORD
+                modifier = adverb
+                negation = word if word in negations else None
+                continue
+            if modifier is None and negation is None and word not in marks:
+                continue  # an unknown word with nothing to carry or break
+            if word in negations:
+                negation = word
+            elif negation is not None and len(word.strip("'")) > 1:
+                negation = None
+            if negation is not None and modifier:  # "really not good"
+                found[-1][2] = _NEGATED_WORD
+                negation = None
+            elif modifier is not None and len(word) > 2:
+                modifier = None
+            if word == "!" and found:
+                found[-1][0] = max(-1.0, min(found[-1][0] * _BANG_BOOST, 1.0))
+            face = faces.get(word)
+            if face is not None:
+                found.append([face, 1.0, 1.0])
+        total = 0.0  # summed in order, as pattern's mean does, so the float is the same
+        for polarity, _, factor in found:
+            total += polarity * factor
+        return total / float(len(found) or 1), len(found)
+
+
+def _known_words(sentiment: Any) -> dict[str, tuple[float, float, bool | None]]:
+    """Pattern's word list as its scoring reads it with no part of speech: each word's polarity
+    and intensity, and for an adverb (a "modifier") whether it may also carry a negation that
+    follows it ("hardly not good": pattern's `modifier` rule, "-ly" or "-ment")."""
+    words = {}
+    for word, senses in sentiment.items():
+        polarity, _, intensity = senses[None]
+        adverb = any(map(senses.__contains__, sentiment.modifiers))
+        words[word] = (polarity, intensity, bool(sentiment.modifier(word)) if adverb else None)
+    return words
+
+
+def _faces(emoticons: _Emoticons, punctuation: str) -> dict[str, float]:
+    """The lower-cased words pattern scores as emoticons, with their polarity: the first group
+    that holds one wins, as in pattern's lookup, which skips words that are all letters, longer
+    than 5 or punctuation. Its sarcasm mark "(!)" is an opinion of 0."""
+    faces: dict[str, float] = {}
+    for (_, polarity), group in emoticons.items():
+        for face in map(str.lower, group):
+            if not face.isalpha() and len(face) <= 5 and face not in punctuation:
+                faces.setdefault(face, polarity)
+    faces["(!)"] = 0.0
+    return faces
+
+
+def _rewrite_clues(emoticons: _Emoticons, *, french: bool) -> re.Pattern[str]:
+    """What pattern's per-sentence rewrites need to find to change a sentence: a spaced sarcasm
+    mark, an emoticon's last space followed by the rest of the emoticon as a whole token
+    (": )", "o . O"), and in French "&rsquo ;". Without any, the rewrites can be skipped."""
+    rests: dict[str, set[str]] = {}
+    for face in (face for group in emoticons.values() for face in group):
+        for k in range(len(face) - 1):
+            rests.setdefault(face[k], set()).add(re.escape(face[k + 1 :]))
+    # Grouped by the character before the space, each branch opening with it, so that the
+    # regular expression engine skips ahead to where one of those characters is.
+    clues = [_SPACED_SARCASM]
+    clues += [
+        f"{re.escape(first)} (?:{'|'.join(sorted(ends))})(?!\\S)"
+        for first, ends in sorted(rests.items())
+    ]
+    if french:
+        clues.append(re.escape("&rsquo ;"))
+    return re.compile("|".join(clues))
+
+
+def _spaces_an_apostrophe(key: str, value: str) -> bool:
+    """Whether a contraction rule only puts spaces beside an apostrophe ("'s" -> " 's"), which
+    pattern's quote step does to every apostrophe after it: such a rule changes no token."""
+    return (
+        re.escape(key) == key
+        and value.replace(" ", "") == key
+        and all("'" in value[max(i - 1, 0) : i + 2] for i, c in enumerate(value) if c == " ")
+    )
 
 
 @lru_cache(maxsize=1)
 def _textblob() -> dict[str, _Pattern]:
-    """TextBlob's pattern sentiment per language, imported on first use.
+    """TextBlob's pattern sentiment per language, imported and read on first use.
 
-    `textblob.en.sentiments.PatternAnalyzer` and `textblob_fr.PatternAnalyzer` wrap these same
-    objects; calling them directly skips a namedtuple built per call (bench/sentiment.py
-    measures the difference). Their word lists load lazily on first call, so that first call
-    happens here, under a lock: thread workers must not fill the same dict at once.
+    The ports take their tables from the same objects `textblob.en.sentiments.PatternAnalyzer`
+    and `textblob_fr.PatternAnalyzer` use. Pattern's word lists load lazily on first read, so
+    that happens here, under a lock: thread workers must not fill the same dict at once.
     """
     with _LOADING:
-        from textblob._text import replacements as english_contractions
+        from textblob import _text as english_text
         from textblob.en import sentiment as english
+        from textblob_fr import _text as french_text
+        from textblob_fr.fr import ABBREVIATIONS as french_abbreviations
         from textblob_fr.fr import replacements as french_contractions
         from textblob_fr.fr import sentiment as french
 
-        analyzers = {
-            "en": _Pattern(english, english_contractions),
-            "fr": _Pattern(french, french_contractions),
+        return {
+            "en": _Pattern(
+                english,
+                english_text,
+                english_text.ABBREVIATIONS,
+                english_text.replacements,
+                french=False,
+            ),
+            "fr": _Pattern(
+                french, french_text, french_abbreviations, french_contractions, french=True
+            ),
         }
-        for analyzer in analyzers.values():
-            len(analyzer.sentiment)  # a pattern lazydict loads its word list on first use
-        return analyzers
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def _score(text: str, lang: str, lexicon: bool) -> float:
-    key = match_key(text)
+    key = recent_match_key(text)
     if not lexicon:
         return _textblob()[lang](key)[0]
     key = _ELONGATED.sub(r"\1", key)
@@ -307,7 +572,7 @@ class SentimentAnalyzer:
     def score(self, text: str, lang: str | None) -> float | None:
         """Polarity of `text` written in `lang` (as `detect_language` answers, or a tag such as
         "fr-CA"); None when the language is not English or French."""
-        primary = primary_subtag(lang)
+        primary = lang if lang in _LEXICON else primary_subtag(lang)
         if primary is None or primary not in _LEXICON:
             return None
         return _score(text[:_MAX_CHARS], primary, self.lexicon)

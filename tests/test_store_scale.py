@@ -24,6 +24,12 @@ def journal(data: Path) -> list[str]:
     return sorted(p.name for p in (data / "summaries").glob("journal-*.json"))
 
 
+def crash_copy(store: Store, target: Path) -> Path:
+    """The files of an open store, as a SIGKILL would leave them (no close, no lock)."""
+    shutil.copytree(store.data_dir, target, ignore=shutil.ignore_patterns("cmtui.lock"))
+    return target
+
+
 def test_each_write_adds_one_journal_file_and_rewrites_no_other_summary(tmp_path: Path) -> None:
     data = tmp_path / "data"
     with Store.open(data) as store:
@@ -33,8 +39,7 @@ def test_each_write_adds_one_journal_file_and_rewrites_no_other_summary(tmp_path
         after = summary_files(data)
     [added] = set(after) - set(before)
     assert added.startswith("journal-")
-    changed = {name for name in before if before[name] != after[name]}
-    assert changed == {"recent.json"}  # the first screen, a fixed-size file
+    assert all(before[name] == after[name] for name in before)  # the first screen waits for close
     written = json.loads(after[added])
     assert sorted(d["id"] for d in written["conversations"].values()) == ["acct:c1", "acct:new"]
 
@@ -52,17 +57,39 @@ def test_first_screen_is_read_from_its_own_file_alone(tmp_path: Path) -> None:
 
 
 def test_a_first_screen_older_than_the_journal_is_rebuilt(tmp_path: Path) -> None:
+    """`recent.json` is written at close: a killed process leaves it behind the journal."""
     data = tmp_path / "data"
-    recent = data / "summaries" / "recent.json"
     with Store.open(data) as store:
         store.add_messages([msg(1, conv="acct:a")])
-        stale = recent.read_bytes()
-        store.add_messages([msg(2, conv="acct:b")])
-    recent.write_bytes(stale)  # as if killed between the journal file and recent.json
     with Store.open(data) as store:
+        store.add_messages([msg(2, conv="acct:b")])
+        crashed = crash_copy(store, tmp_path / "crashed")
+    recent = crashed / "summaries" / "recent.json"
+    stale = recent.read_bytes()
+    with Store.open(crashed) as store:
         assert [c.id for c in store.recent_conversations(10)] == ["acct:b", "acct:a"]
         assert store.notices == []
     assert recent.read_bytes() != stale
+
+
+def test_a_compaction_before_a_kill_leaves_a_current_first_screen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compaction deletes the journal files that told a start its first screen was behind:
+    it writes the first screen too."""
+    data = tmp_path / "data"
+    with Store.open(data) as store:
+        store.add_messages([msg(1, conv="acct:a")])
+    monkeypatch.setattr(summaries, "_COMPACT_FILES", 1)  # compact after every write
+    with Store.open(data) as store:
+        store.add_messages([msg(2, conv="acct:b")])
+        compactor = store._summaries._compactor
+        assert compactor is not None
+        compactor.join()
+        assert journal(data) == []
+        crashed = crash_copy(store, tmp_path / "crashed")
+    with Store.open(crashed) as store:
+        assert [c.id for c in store.recent_conversations(10)] == ["acct:b", "acct:a"]
 
 
 def test_compaction_folds_the_journal_into_a_base_with_backups(
@@ -104,12 +131,6 @@ def test_a_journal_file_left_by_an_interrupted_compaction_is_not_applied_twice(
 
 def message_journal(data: Path) -> list[str]:
     return sorted(p.name for p in (data / "messages").glob("journal-*.json"))
-
-
-def crash_copy(store: Store, target: Path) -> Path:
-    """The files of an open store, as a SIGKILL would leave them (no close, no lock)."""
-    shutil.copytree(store.data_dir, target, ignore=shutil.ignore_patterns("cmtui.lock"))
-    return target
 
 
 def test_a_killed_writer_s_message_journal_is_replayed_then_folded(tmp_path: Path) -> None:

@@ -367,6 +367,7 @@ class Store:
                 if not self.read_only:
                     self._flush()
                     self._parts.compact()  # the next start reads no journal
+                    self._summaries.save_first_screen()
                     self._main.back_up(BACKUPS)
                     self._outbox.back_up(BACKUPS)
             finally:

@@ -8,10 +8,10 @@ A flush writes one journal file, so a write costs its batch, not the table. Once
 holds as many entries as there are summaries (or `_COMPACT_FILES` files), a background thread
 writes a new base (the old one becomes `.bak1`) and deletes the journal files it absorbed.
 
-`recent.json` is rewritten after each journal file and names the last entry it includes. At
-open, when no journal file is newer, it is all that is read, and the rest loads on first need.
-Otherwise (the process died between the two writes) the base and journal are read, and it is
-rewritten on the next flush. Every file is a TinyDB database written atomically (`storage`).
+`recent.json` is rewritten at close and names the last entry it includes. At open, when no
+journal file is newer, it is all that is read, and the rest loads on first need. Otherwise (the
+process was killed) the base and journal are read, and it is rewritten at the next close.
+Every file is a TinyDB database written atomically (`storage`).
 """
 
 from __future__ import annotations
@@ -161,30 +161,33 @@ class Summaries:
         self._pending.update(self._by_id)
 
     def flush(self) -> None:
-        """Write the pending changes as a journal file, then `recent.json`; on StoreWriteError
-        what failed stays pending."""
-        if not self._pending and not self._recent_stale:
+        """Write the pending changes as a journal file; on StoreWriteError they stay pending.
+
+        `recent.json` is left behind until `save_first_screen`: only a start reads it, and one
+        after a crash finds it older than the journal and reads the whole table instead."""
+        if not self._pending:
             return
         make_private_dir(self.folder)
-        if self._pending:
-            seq = self._last_seq + 1
-            put = [c for c in self._pending.values() if c is not None]
-            removed = [{"id": i} for i, c in self._pending.items() if c is None]
-            tables = {_CONVERSATIONS: _numbered(c.to_dict() for c in put)}
-            atomic_write(
-                self._journal_path(seq), encode_json(tables | {_REMOVED: _numbered(removed)})
-            )
-            self._journal[seq] = len(self._pending)
-            self._last_seq = seq
-            self._pending.clear()
-            self._recent_stale = True
-        newest = self.recent(RECENT)
-        state = {"through": self._last_seq, "total": len(self._by_id)}
-        tables = {_CONVERSATIONS: _numbered(c.to_dict() for c in newest), STATE: {"1": state}}
-        atomic_write(self._recent_path, encode_json(tables))
-        self._recent_stale = False
+        seq = self._last_seq + 1
+        put = [c for c in self._pending.values() if c is not None]
+        removed = [{"id": i} for i, c in self._pending.items() if c is None]
+        tables = {_CONVERSATIONS: _numbered(c.to_dict() for c in put)}
+        atomic_write(self._journal_path(seq), encode_json(tables | {_REMOVED: _numbered(removed)}))
+        self._journal[seq] = len(self._pending)
+        self._last_seq = seq
+        self._pending.clear()
+        self._recent_stale = True
         if self._due():
             self._start_compaction()
+
+    def save_first_screen(self) -> None:
+        """Rewrite `recent.json` if the table changed since it was written (at close)."""
+        if not self._recent_stale:
+            return
+        make_private_dir(self.folder)
+        payload = _first_screen(self.recent(RECENT), self._last_seq, len(self._by_id))
+        atomic_write(self._recent_path, payload)
+        self._recent_stale = False
 
     def close(self) -> None:
         """Start no more compactions, and wait for the one under way; call it without
@@ -198,7 +201,7 @@ class Summaries:
             compactor.join()
         with self._lock:  # what piled up while it ran
             if self._writable and self.loaded and not self._pending and self._due():
-                self._compact(list(self._by_id.values()), self._last_seq)
+                self._compact(*self._snapshot())
 
     # -- internals -------------------------------------------------------------------------
 
@@ -311,14 +314,21 @@ class Summaries:
     def _start_compaction(self) -> None:
         if self._closing or (self._compactor is not None and self._compactor.is_alive()):
             return
-        snapshot, through = list(self._by_id.values()), self._last_seq
         self._compactor = threading.Thread(
-            target=self._compact, args=(snapshot, through), name="cmtui-compact", daemon=True
+            target=self._compact, args=self._snapshot(), name="cmtui-compact", daemon=True
         )
         self._compactor.start()
 
-    def _compact(self, snapshot: list[Conversation], through: int) -> None:
-        """Write `snapshot` (the table as of journal entry `through`) as the new base."""
+    def _snapshot(self) -> tuple[list[Conversation], list[Conversation], int]:
+        """The table, its first screen and the last journal entry they include."""
+        return list(self._by_id.values()), self.recent(RECENT), self._last_seq
+
+    def _compact(
+        self, snapshot: list[Conversation], newest: list[Conversation], through: int
+    ) -> None:
+        """Write `snapshot` (the table as of journal entry `through`) as the new base, and its
+        first screen: `recent.json` must never be older than the base, or the journal files
+        the base absorbed would no longer tell a start that it is behind."""
         state = {"1": {"through": through}}
         payload = encode_json(
             {_CONVERSATIONS: _numbered(c.to_dict() for c in snapshot), STATE: state}
@@ -327,6 +337,7 @@ class Summaries:
         try:
             link_backup(base, BACKUPS)
             atomic_write(base, payload)
+            atomic_write(self._recent_path, _first_screen(newest, through, len(snapshot)))
         except StoreError as error:  # the journal still holds everything: retried later
             log.warning("%s", error)
             return
@@ -345,6 +356,14 @@ def _shared(conversation: Conversation) -> Conversation:
     conversation.last_author = sys.intern(conversation.last_author)
     conversation.participants = [sys.intern(detached(p)) for p in conversation.participants]
     return conversation
+
+
+def _first_screen(newest: list[Conversation], through: int, total: int) -> bytes:
+    """`recent.json`: the newest summaries, and the journal entry and table size they are of."""
+    state = {"through": through, "total": total}
+    return encode_json(
+        {_CONVERSATIONS: _numbered(c.to_dict() for c in newest), STATE: {"1": state}}
+    )
 
 
 def _numbered(docs: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:

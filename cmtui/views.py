@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from cmtui.config import Config
 from cmtui.model import Conversation, Status
 
 Predicate = Callable[[Conversation], bool]
@@ -80,6 +81,31 @@ def search_view(base: View, matching_ids: Sequence[str], query: str) -> View:
     )
 
 
-def unread_count(view: View, conversations: Iterable[Conversation]) -> int:
-    """How many matching conversations have unread messages."""
-    return sum(1 for c in conversations if c.unread and view.predicate(c))
+def views_for(config: Config) -> list[View]:
+    """Every view the sources pane offers, in the order it shows them."""
+    views = list(BUILTIN_VIEWS)
+    for brand in config.brands:
+        views.append(brand_view(brand.name))
+        views.extend(account_view(a.id) for a in config.accounts if a.brand == brand.name)
+    return views
+
+
+class UnreadCounts:
+    """How many conversations with unread messages each view matches, kept as conversations
+    change: a change costs the views' predicates once, not a scan of every conversation
+    (at 20k conversations and a dozen views, a scan took ~45 ms of the UI thread)."""
+
+    def __init__(self, views: Iterable[View]) -> None:
+        self._views = list(views)
+        self.counts: dict[str, int] = {view.id: 0 for view in self._views}
+
+    def replace(self, old: Conversation | None, new: Conversation | None) -> None:
+        """Account for `old` (None: a new conversation) becoming `new` (None: gone)."""
+        for view in self._views:
+            self.counts[view.id] += _unread_in(view, new) - _unread_in(view, old)
+
+
+def _unread_in(view: View, conversation: Conversation | None) -> int:
+    return int(
+        conversation is not None and bool(conversation.unread) and view.predicate(conversation)
+    )

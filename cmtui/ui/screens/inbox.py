@@ -37,7 +37,7 @@ from cmtui.ui.widgets.conversation_list import ConversationList
 from cmtui.ui.widgets.sources import SourcesTree
 from cmtui.ui.widgets.status_bar import StatusBar
 from cmtui.ui.widgets.thread_view import ThreadView
-from cmtui.views import BUILTIN_VIEWS, View, search_view, unread_count
+from cmtui.views import BUILTIN_VIEWS, UnreadCounts, View, search_view, views_for
 
 PANES = ("sources", "list-pane", "thread-pane")
 DEFAULT_LIMITS = Limits(max_length=500)
@@ -87,6 +87,7 @@ class InboxScreen(Screen[None]):
         self.session = session
         self.engine: SyncEngine | None = None
         self.conversations: dict[str, Conversation] = {}
+        self.unread = UnreadCounts(views_for(session.config))  # of `conversations`, per view
         self.outbox_items: dict[str, OutboxItem] = {}
         self.base_view: View = BUILTIN_VIEWS[0]  # the source chosen on the left
         self.view: View = self.base_view  # what the list shows: the base view, maybe searched
@@ -146,8 +147,7 @@ class InboxScreen(Screen[None]):
         self, conversations: list[Conversation], items: list[OutboxItem], complete: bool = False
     ) -> None:
         # Merge rather than replace: sync may already have delivered newer summaries.
-        for conversation in conversations:
-            self.conversations.setdefault(conversation.id, conversation)
+        self._put_conversations(c for c in conversations if c.id not in self.conversations)
         self.outbox_items = {i.id: i for i in outbox.pending(items)} | self.outbox_items
         self._refresh_list()
         self._refresh_status()
@@ -164,8 +164,7 @@ class InboxScreen(Screen[None]):
     def _on_sync(self, message: SyncUpdate) -> None:
         event = message.event
         if isinstance(event, Ingested):
-            for conversation in event.conversations:
-                self.conversations[conversation.id] = conversation
+            self._put_conversations(event.conversations)
             self._refresh_list()
             if self.open_id in {c.id for c in event.conversations}:
                 self.show_thread(self.open_id, keep_position=True)
@@ -205,9 +204,13 @@ class InboxScreen(Screen[None]):
         if self.pristine:
             conversation_list.cursor = 0
         if counts:
-            sources = self.query_one(SourcesTree)
-            unread = [c for c in self.conversations.values() if c.unread]
-            sources.show_counts({view.id: unread_count(view, unread) for view in sources.views})
+            self.query_one(SourcesTree).show_counts(self.unread.counts)
+
+    def _put_conversations(self, conversations: Iterable[Conversation]) -> None:
+        """Take these summaries in place of the ones held (the only way they change)."""
+        for conversation in conversations:
+            self.unread.replace(self.conversations.get(conversation.id), conversation)
+            self.conversations[conversation.id] = conversation
 
     def _candidates(self) -> Iterable[Conversation]:
         """What the view filters: a search's matches only, when one is shown (not every
@@ -331,7 +334,7 @@ class InboxScreen(Screen[None]):
             self.app.call_from_thread(self._conversation_saved, conversation)
 
     def _conversation_saved(self, conversation: Conversation) -> None:
-        self.conversations[conversation.id] = conversation
+        self._put_conversations([conversation])
         self._refresh_list()
 
     # --- actions ---------------------------------------------------------------------------

@@ -12,16 +12,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from cmtui.config import Config
-from cmtui.views import BUILTIN_VIEWS, View, account_view, brand_view
-
-
-def views_for(config: Config) -> list[View]:
-    """Every view the pane offers, in the order it shows them."""
-    views = list(BUILTIN_VIEWS)
-    for brand in config.brands:
-        views.append(brand_view(brand.name))
-        views.extend(account_view(a.id) for a in config.accounts if a.brand == brand.name)
-    return views
+from cmtui.views import BUILTIN_VIEWS, View, account_view, brand_view, views_for
 
 
 class SourcesTree(Tree[str]):

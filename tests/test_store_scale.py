@@ -13,7 +13,7 @@ import pytest
 from test_store import T0, msg
 
 from cmtui.model import Author, Status
-from cmtui.store import Store, partitions, schema, summaries
+from cmtui.store import Store, StoreWriteError, partitions, schema, summaries
 
 
 def summary_files(data: Path) -> dict[str, bytes]:
@@ -88,6 +88,35 @@ def test_a_compaction_before_a_kill_leaves_a_current_first_screen(
         compactor.join()
         assert journal(data) == []
         crashed = crash_copy(store, tmp_path / "crashed")
+    with Store.open(crashed) as store:
+        assert [c.id for c in store.recent_conversations(10)] == ["acct:b", "acct:a"]
+
+
+def test_a_compaction_that_cannot_write_its_first_screen_leaves_the_base_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first screen goes first: a new base without it would make journal files vanish
+    that were telling a start the old first screen is behind."""
+    data = tmp_path / "data"
+    with Store.open(data) as store:
+        store.add_messages([msg(1, conv="acct:a")])
+    real_write = summaries.atomic_write
+
+    def refuse_first_screen(path: Path, payload: bytes) -> None:
+        if path.name == "recent.json":
+            raise StoreWriteError(f"could not save {path}: No space left on device")
+        real_write(path, payload)
+
+    monkeypatch.setattr(summaries, "atomic_write", refuse_first_screen)
+    monkeypatch.setattr(summaries, "_COMPACT_FILES", 1)
+    with Store.open(data) as store:
+        store.add_messages([msg(2, conv="acct:b")])
+        compactor = store._summaries._compactor
+        assert compactor is not None
+        compactor.join()
+        assert not (data / "summaries" / "base.json").exists()
+        crashed = crash_copy(store, tmp_path / "crashed")
+    monkeypatch.undo()
     with Store.open(crashed) as store:
         assert [c.id for c in store.recent_conversations(10)] == ["acct:b", "acct:a"]
 
@@ -176,6 +205,50 @@ def test_partitions_written_before_a_kill_skip_the_entries_they_hold(tmp_path: P
         crashed = crash_copy(store, tmp_path / "crashed")
     with Store.open(crashed) as store:
         assert [m.text for m in store.iter_messages()] == ["v2", "after"]
+
+
+def test_journal_numbers_stay_above_the_partitions_own_without_journal_json(
+    tmp_path: Path,
+) -> None:
+    """messages/journal.json lost or damaged: new entries are still numbered above what the
+    partitions they change hold, so a replay after a kill does not skip them."""
+    data = tmp_path / "data"
+    for n in (1, 2, 3):
+        with Store.open(data) as store:
+            store.add_messages([msg(n)])
+    (data / "messages" / "journal.json").unlink()
+    with Store.open(data) as store:
+        store.add_messages([msg(4)])
+        crashed = crash_copy(store, tmp_path / "crashed")
+    with Store.open(crashed) as store:
+        assert [m.id for m in store.iter_messages()] == ["acct:1", "acct:2", "acct:3", "acct:4"]
+
+
+def test_a_kill_between_messages_and_summaries_is_mended_by_the_next_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Messages are written before their summaries. Killed in between, the cursor was not
+    saved either, so the next sync brings the same messages: they make the summary."""
+    data = tmp_path / "data"
+    crashed = tmp_path / "crashed"
+
+    def killed(self: summaries.Summaries) -> None:
+        shutil.copytree(data, crashed, ignore=shutil.ignore_patterns("cmtui.lock"))
+        raise SystemExit("killed")
+
+    batch = [msg(1, conv="acct:a"), msg(2, conv="acct:a", parent=1)]
+    with Store.open(data) as store:
+        monkeypatch.setattr(summaries.Summaries, "flush", killed)
+        with pytest.raises(SystemExit):
+            store.add_messages(batch)
+        monkeypatch.undo()
+    with Store.open(crashed) as store:
+        assert store.conversation("acct:a") is None
+        assert len(store.thread("acct:a")) == 2
+        [summary] = store.add_messages(batch)
+        assert summary.id == "acct:a" and summary.message_count == 2
+    with Store.open(crashed) as store:
+        assert [c.id for c in store.recent_conversations(5)] == ["acct:a"]
 
 
 def test_the_message_journal_is_folded_once_it_outgrows_its_partitions(

@@ -16,8 +16,8 @@ A data folder holds:
 Reading. `Store.open` reads the small files and the first screen only: enough for
 `recent_conversations()`. The rest of the summaries, and the indexes over messages (where each
 lives, which form a conversation, which words each uses), are built on first need, account by
-account; `warm()` builds them all and is meant to run in a thread at start-up. A few message
-partitions at most are held in memory at a time.
+account; `warm()` builds them all and is meant to run in a thread at start-up. Message
+partitions are held in memory up to a budget of messages (see `cmtui.store.partitions`).
 
 Durability. A call that changes the cache returns once the change is on disk: every file it
 touched was replaced atomically and fsynced, folder included (see `storage`). When
@@ -439,7 +439,7 @@ class Store:
         self._main.flush()
 
     def _partition(self, key: str) -> DocFile:
-        """A partition (`<account dir>/<YYYY-MM>`), indexed the first time it is read."""
+        """A partition (`<account dir>/<YYYY-MM-DD>`), indexed the first time it is read."""
         part = self._parts.get(key)
         if key not in self._indexed_parts:
             self._indexed_parts.add(key)
@@ -488,8 +488,8 @@ class Store:
         doc["conversation_id"] = conversation_id
         old_table = self._table_of(message.id)
         old = None if old_table is None else old_table.get(message.id)
-        if old == doc:
-            return []
+        if old == doc:  # unchanged, unless a kill left it stored without its summary
+            return [] if self._summaries.get(conversation_id) is not None else [conversation_id]
         if old_table is not None and old is not None and before is not None:
             old_table.remove(message.id)
             lost[before].update(words_of(old))

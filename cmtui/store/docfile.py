@@ -198,6 +198,8 @@ class DocFile:
             make_private_dir(self.path.parent)
             atomic_write(self.path, self.encode())
             self.dirty = False
+            for table in self.tables.values():
+                table.changed.clear()  # all of it is in the file now
 
     def back_up(self, generations: int) -> None:
         """Rotate `<name>.bak1..N` (newest first) and write the current content as `.bak1`."""

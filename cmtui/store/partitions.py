@@ -8,11 +8,12 @@ A flush writes one journal file, whatever the number of days it adds to: a sync 
 messages, not the partitions they land in. A journal file is a TinyDB database with one table
 per partition it changed (the documents as they now are, under the partition's own document
 ids) and a `_removed` table naming the documents that left a partition. A partition is its file
-plus the journal entries newer than its `through`; the journal is read once, on first need
-(never at start-up: a clean close leaves none). Once the journal holds as many entries as the
-partitions it changed held before (or `_COMPACT_FILES` files), and at close, those partitions are
-written whole, `through` the last entry, and the journal files are deleted. A process killed in
-between leaves partitions that skip the entries they hold and journal files that repair the rest.
+plus the journal entries newer than its `through`; the journal is read once, on first need,
+never at start-up. Once the journal holds as many entries as the partitions it changed held
+before (and at least `_COMPACT_MIN`), or `_COMPACT_FILES` files, and at close, those partitions
+are written whole, `through` the last entry, and the journal files are deleted: after a clean
+close there is none. A process killed in between leaves partitions that skip the entries they
+hold and journal files that repair the rest.
 
 Partitions read are held in memory up to `HELD_MESSAGES` messages in all: beyond that the least
 recently used are dropped, so memory stays bounded whatever the size of the cache, while the
@@ -142,7 +143,9 @@ class Partitions:
         if not changed:
             return
         assert self._journal is not None  # a partition changed: it was read, so was the journal
-        seq = self._last + 1
+        # After the last number, and after the files' own: were journal.json lost, a number at
+        # or below a partition's `through` would be skipped by the next replay.
+        seq = max(self._last, *(through_of(part.data) for part in changed.values())) + 1
         make_private_dir(self.root)
         atomic_write(self._journal_path(seq), _journal_entry(changed))
         entries = 0
@@ -226,6 +229,7 @@ class Partitions:
             entry = self._load_journal(self._journal_path(seq)).data
             self._journal[seq] = self._apply(seq, entry, folded)
             self._last = max(self._last, seq)
+        self._trim()  # partitions read only to find they held their entries already
 
     def _apply(self, seq: int, data: Tables, folded: int) -> int:
         """Apply one journal entry to the partitions whose file predates it (all entries up

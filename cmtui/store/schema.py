@@ -13,7 +13,7 @@ from cmtui import __version__
 from cmtui.store.errors import CorruptFile, SchemaTooNew
 from cmtui.store.storage import Tables, atomic_write, encode_json
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 META_TABLE = "_meta"
 _META_DOC = "1"
 
@@ -31,7 +31,13 @@ def _from_v1(data: Tables) -> None:
     `conversations` table here."""
 
 
-MIGRATIONS: dict[int, Migration] = {0: _from_v0, 1: _from_v1}
+def _from_v2(data: Tables) -> None:
+    """Version 3 adds journal files beside the message partitions (and `_state` in them); a
+    version 2 cache is a version 3 one with an empty journal. An older cmtui must not open a
+    version 3 cache: it would not see the messages still in the journal."""
+
+
+MIGRATIONS: dict[int, Migration] = {0: _from_v0, 1: _from_v1, 2: _from_v2}
 
 
 def version_of(data: Tables, path: Path) -> int:

@@ -5,12 +5,14 @@
     summaries/recent.json             the newest `RECENT` summaries: the inbox's first screen
 
 A flush writes one journal file, so a write costs its batch, not the table. Once the journal
-holds as many entries as there are summaries (or `_COMPACT_FILES` files), a background thread
-writes a new base (the old one becomes `.bak1`) and deletes the journal files it absorbed.
+holds as many entries as there are summaries (and at least `_COMPACT_MIN`), or `_COMPACT_FILES`
+files, a background thread writes a new base (the old one becomes `.bak1`) and deletes the
+journal files it absorbed.
 
-`recent.json` is rewritten at close and names the last entry it includes. At open, when no
-journal file is newer, it is all that is read, and the rest loads on first need. Otherwise (the
-process was killed) the base and journal are read, and it is rewritten at the next close.
+`recent.json` names the last entry it includes. It is written at close, and by each compaction
+just before the new base, so it is never older than the base. At open, when no journal file is
+newer, it is all that is read, and the rest loads on first need. Otherwise (the process was
+killed) the base and journal are read, and it is written again at the next close.
 Every file is a TinyDB database written atomically (`storage`).
 """
 
@@ -181,12 +183,17 @@ class Summaries:
             self._start_compaction()
 
     def save_first_screen(self) -> None:
-        """Rewrite `recent.json` if the table changed since it was written (at close)."""
+        """Rewrite `recent.json` if the table changed since it was written (at close). A
+        failure is logged and harmless: the next start reads the whole table instead."""
         if not self._recent_stale:
             return
-        make_private_dir(self.folder)
         payload = _first_screen(self.recent(RECENT), self._last_seq, len(self._by_id))
-        atomic_write(self._recent_path, payload)
+        try:
+            make_private_dir(self.folder)
+            atomic_write(self._recent_path, payload)
+        except StoreWriteError as error:
+            log.warning("the first screen was not saved: %s", error)
+            return
         self._recent_stale = False
 
     def close(self) -> None:
@@ -326,18 +333,19 @@ class Summaries:
     def _compact(
         self, snapshot: list[Conversation], newest: list[Conversation], through: int
     ) -> None:
-        """Write `snapshot` (the table as of journal entry `through`) as the new base, and its
-        first screen: `recent.json` must never be older than the base, or the journal files
-        the base absorbed would no longer tell a start that it is behind."""
+        """Write `snapshot` (the table as of journal entry `through`) as the new base, its
+        first screen first: `recent.json` must never be older than the base, or the journal
+        files the base absorbs would no longer tell a start that it is behind. (A first screen
+        newer than the base is sound: the journal files up to it are still there.)"""
         state = {"1": {"through": through}}
         payload = encode_json(
             {_CONVERSATIONS: _numbered(c.to_dict() for c in snapshot), STATE: state}
         )
         base = self.folder / "base.json"
         try:
+            atomic_write(self._recent_path, _first_screen(newest, through, len(snapshot)))
             link_backup(base, BACKUPS)
             atomic_write(base, payload)
-            atomic_write(self._recent_path, _first_screen(newest, through, len(snapshot)))
         except StoreError as error:  # the journal still holds everything: retried later
             log.warning("%s", error)
             return

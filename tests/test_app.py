@@ -85,6 +85,25 @@ async def test_the_thread_follows_the_cursor_once_it_rests(
         assert app.screen.open_id == conversations.highlighted_id  # type: ignore[attr-defined]
 
 
+async def test_a_reply_right_after_a_move_answers_the_conversation_moved_to(
+    app: CmtuiApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pressing j then r before the thread followed: the reply is for the highlighted one,
+    the thread shown is that one, and the waiting preview does not swap it afterwards."""
+    async with app.run_test(size=(120, 36)) as pilot:
+        conversations = await ready(app, pilot)
+        before = conversations.highlighted_id
+        monkeypatch.setattr(inbox, "PREVIEW_DELAY", 0.5)  # stands for "r within 50 ms of j"
+        await pilot.press("j", "r")
+        await pilot.pause(0.6)
+        await settle(pilot)
+        composer = app.screen.query_one(Composer)
+        assert composer.context is not None
+        assert conversations.highlighted_id != before
+        assert composer.context.conversation_id == conversations.highlighted_id
+        assert app.screen.open_id == conversations.highlighted_id  # type: ignore[attr-defined]
+
+
 async def test_reply_goes_through_the_outbox_and_appears_in_the_thread(
     app: CmtuiApp, clock: ManualClock
 ) -> None:

@@ -88,6 +88,8 @@ class InboxScreen(Screen[None]):
         self.engine: SyncEngine | None = None
         self.conversations: dict[str, Conversation] = {}
         self.unread = UnreadCounts(views_for(session.config))  # of `conversations`, per view
+        # Summaries from sync or saves while the cache loads: newer than what it delivers.
+        self._live: set[str] | None = set()
         self.outbox_items: dict[str, OutboxItem] = {}
         self.base_view: View = BUILTIN_VIEWS[0]  # the source chosen on the left
         self.view: View = self.base_view  # what the list shows: the base view, maybe searched
@@ -146,12 +148,13 @@ class InboxScreen(Screen[None]):
     def _cache_loaded(
         self, conversations: list[Conversation], items: list[OutboxItem], complete: bool = False
     ) -> None:
-        # Merge rather than replace: sync may already have delivered newer summaries.
-        self._put_conversations(c for c in conversations if c.id not in self.conversations)
+        live = self._live or set()
+        self._put_conversations(c for c in conversations if c.id not in live)
         self.outbox_items = {i.id: i for i in outbox.pending(items)} | self.outbox_items
         self._refresh_list()
         self._refresh_status()
         if complete:
+            self._live = None
             # The cache and the list are now most of the process's long-lived objects
             # (millions at 100k messages). Frozen, they are out of the cycle collector's
             # sight, so its full passes, which would walk them all, no longer stall keypresses
@@ -164,7 +167,7 @@ class InboxScreen(Screen[None]):
     def _on_sync(self, message: SyncUpdate) -> None:
         event = message.event
         if isinstance(event, Ingested):
-            self._put_conversations(event.conversations)
+            self._put_conversations(event.conversations, live=True)
             self._refresh_list()
             if self.open_id in {c.id for c in event.conversations}:
                 self.show_thread(self.open_id, keep_position=True)
@@ -206,11 +209,16 @@ class InboxScreen(Screen[None]):
         if counts:
             self.query_one(SourcesTree).show_counts(self.unread.counts)
 
-    def _put_conversations(self, conversations: Iterable[Conversation]) -> None:
-        """Take these summaries in place of the ones held (the only way they change)."""
+    def _put_conversations(
+        self, conversations: Iterable[Conversation], *, live: bool = False
+    ) -> None:
+        """Take these summaries in place of the ones held (the only way they change); `live`
+        ones (from sync or a save) are newer than any cache read still on its way."""
         for conversation in conversations:
             self.unread.replace(self.conversations.get(conversation.id), conversation)
             self.conversations[conversation.id] = conversation
+            if live and self._live is not None:
+                self._live.add(conversation.id)
 
     def _candidates(self) -> Iterable[Conversation]:
         """What the view filters: a search's matches only, when one is shown (not every
@@ -283,16 +291,28 @@ class InboxScreen(Screen[None]):
 
     @on(ConversationList.Highlighted)
     def _highlighted(self, message: ConversationList.Highlighted) -> None:
-        if self._preview is not None:
-            self._preview.stop()
+        self._cancel_preview()
         conversation_id = message.conversation_id
         if conversation_id is not None and not self._narrow:
             self._preview = self.set_timer(
-                PREVIEW_DELAY, lambda: self.show_thread(conversation_id), name="preview"
+                PREVIEW_DELAY, lambda: self._preview_due(conversation_id), name="preview"
             )
+
+    def _preview_due(self, conversation_id: str) -> None:
+        self._preview = None
+        self.show_thread(conversation_id)
+
+    def _cancel_preview(self) -> bool:
+        """Stop the highlighted conversation's thread from loading; True if it was waiting."""
+        if self._preview is None:
+            return False
+        self._preview.stop()
+        self._preview = None
+        return True
 
     @on(ConversationList.Selected)
     def _selected(self, message: ConversationList.Selected) -> None:
+        self._cancel_preview()  # loaded now: a second load would reset the thread's scroll
         self.show_thread(message.conversation_id)
         self.mark_read(message.conversation_id)
         if self.engine is not None:
@@ -334,14 +354,16 @@ class InboxScreen(Screen[None]):
             self.app.call_from_thread(self._conversation_saved, conversation)
 
     def _conversation_saved(self, conversation: Conversation) -> None:
-        self._put_conversations([conversation])
+        self._put_conversations([conversation], live=True)
         self._refresh_list()
 
     # --- actions ---------------------------------------------------------------------------
 
     def action_reply(self) -> None:
-        """Open the composer on the conversation shown in the thread pane."""
-        conversation_id = self.open_id or self.query_one(ConversationList).highlighted_id
+        """Open the composer on the conversation shown in the thread pane, or on the one just
+        highlighted if its thread is still on its way (the user moved to it to answer)."""
+        highlighted = self.query_one(ConversationList).highlighted_id
+        conversation_id = highlighted if self._cancel_preview() else self.open_id or highlighted
         if conversation_id is None:
             self.notify("Select a conversation first.", markup=False)
             return

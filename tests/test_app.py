@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from textual import events
 from textual.pilot import Pilot
 
 from cmtui.model import OutboxState
@@ -86,16 +87,17 @@ async def test_the_thread_follows_the_cursor_once_it_rests(
 
 
 async def test_a_reply_right_after_a_move_answers_the_conversation_moved_to(
-    app: CmtuiApp, monkeypatch: pytest.MonkeyPatch
+    app: CmtuiApp,
 ) -> None:
-    """Pressing j then r before the thread followed: the reply is for the highlighted one,
+    """j j r in one burst, before the thread followed: the reply is for the highlighted one,
     the thread shown is that one, and the waiting preview does not swap it afterwards."""
     async with app.run_test(size=(120, 36)) as pilot:
         conversations = await ready(app, pilot)
         before = conversations.highlighted_id
-        monkeypatch.setattr(inbox, "PREVIEW_DELAY", 0.5)  # stands for "r within 50 ms of j"
-        await pilot.press("j", "r")
-        await pilot.pause(0.6)
+        assert app._driver is not None
+        for key in "jjr":  # read together, as a terminal delivers keys typed in a burst
+            app._driver.send_message(events.Key(key, key))
+        await pilot.pause(0.2)
         await settle(pilot)
         composer = app.screen.query_one(Composer)
         assert composer.context is not None

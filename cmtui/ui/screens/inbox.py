@@ -360,10 +360,10 @@ class InboxScreen(Screen[None]):
     # --- actions ---------------------------------------------------------------------------
 
     def action_reply(self) -> None:
-        """Open the composer on the conversation shown in the thread pane, or on the one just
-        highlighted if its thread is still on its way (the user moved to it to answer)."""
-        highlighted = self.query_one(ConversationList).highlighted_id
-        conversation_id = highlighted if self._cancel_preview() else self.open_id or highlighted
+        """Open the composer on the highlighted conversation (its thread is shown, or on its
+        way: keys read together can all run before the list's messages arrive here)."""
+        self._cancel_preview()
+        conversation_id = self.query_one(ConversationList).highlighted_id or self.open_id
         if conversation_id is None:
             self.notify("Select a conversation first.", markup=False)
             return

@@ -77,10 +77,10 @@ async def test_the_thread_follows_the_cursor_once_it_rests(
         await settle(pilot)
         assert read == [conversations.highlighted_id]
         assert app.screen.open_id == conversations.highlighted_id  # type: ignore[attr-defined]
-        monkeypatch.setattr(inbox, "PREVIEW_DELAY", 0.5)  # far longer than between two keys
+        monkeypatch.setattr(inbox, "PREVIEW_DELAY", 1.0)  # far longer than between two keys
         await pilot.press(*"jjjjjj")  # a held key
         assert read[1:] == []
-        await pilot.pause(0.5)
+        await pilot.pause(1.0)
         await settle(pilot)
         assert read[1:] == [conversations.highlighted_id]
         assert app.screen.open_id == conversations.highlighted_id  # type: ignore[attr-defined]

@@ -40,6 +40,18 @@ def through_of(data: Tables) -> int:
     return value if type(value) is int else 0
 
 
+def numbered(docs: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Documents as a TinyDB table: numeric-string ids from 1."""
+    return {str(n): doc for n, doc in enumerate(docs, 1)}
+
+
+def folding_due(journal: Mapping[int, int], size: int, minimum: int, most_files: int) -> bool:
+    """Whether a journal (entries per file) is due to be folded into the files it changes:
+    once its entries reach `size`, what those files hold besides it (so folding costs each
+    entry a bounded number of writes), and at least `minimum`; or once it has `most_files`."""
+    return sum(journal.values()) >= max(minimum, size) or len(journal) >= most_files
+
+
 def check_through(data: Tables) -> bool:
     """A `Prepare` for files written from a journal: their `through` must be an int."""
     state = data.get(STATE, {}).get("1", {})

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cmtui.store.docfile import STATE, DocFile, through_of
+from cmtui.store.docfile import STATE, DocFile, folding_due, numbered, through_of
 from cmtui.store.errors import StoreWriteError
 from cmtui.store.storage import (
     Tables,
@@ -188,7 +188,6 @@ class Partitions:
             log.warning("the message journal was not folded: %s", error)
             return
         self._journal.clear()
-        self._trim()
 
     def holds(self, key: str) -> bool:
         """Whether the partition is in memory."""
@@ -264,9 +263,9 @@ class Partitions:
     def _due(self) -> bool:
         """Whether the journal holds as many entries as the partitions it changed held before."""
         assert self._journal is not None
-        entries = sum(self._journal.values())
         held = sum(len(self._held[key].tables[MESSAGES]) for key in self._journaled)
-        return entries >= max(_COMPACT_MIN, held - entries) or len(self._journal) >= _COMPACT_FILES
+        before = held - sum(self._journal.values())
+        return folding_due(self._journal, before, _COMPACT_MIN, _COMPACT_FILES)
 
     def _trim(self) -> None:
         """Drop the least recently used clean partitions while more than `held` messages are
@@ -289,6 +288,5 @@ def _journal_entry(changed: dict[str, DocFile]) -> bytes:
         present = [k for k in table.changed if table.get(k) is not None]
         removed += [{"partition": key, "id": k} for k in table.changed if table.get(k) is None]
         tables.append(b"%s:%s" % (encode_json(key), table.encode(present)))
-    numbered = {str(n): doc for n, doc in enumerate(removed, 1)}
-    tables.append(b"%s:%s" % (encode_json(REMOVED), encode_json(numbered)))
+    tables.append(b"%s:%s" % (encode_json(REMOVED), encode_json(numbered(removed))))
     return b"{%s}" % b",".join(tables)

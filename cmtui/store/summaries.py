@@ -31,7 +31,15 @@ from typing import Any
 from sortedcontainers import SortedList
 
 from cmtui.model import Conversation
-from cmtui.store.docfile import STATE, DocFile, check_through, link_backup, through_of
+from cmtui.store.docfile import (
+    STATE,
+    DocFile,
+    check_through,
+    folding_due,
+    link_backup,
+    numbered,
+    through_of,
+)
 from cmtui.store.errors import CorruptFile, StoreError, StoreWriteError
 from cmtui.store.index import detached
 from cmtui.store.storage import (
@@ -173,8 +181,8 @@ class Summaries:
         seq = self._last_seq + 1
         put = [c for c in self._pending.values() if c is not None]
         removed = [{"id": i} for i, c in self._pending.items() if c is None]
-        tables = {_CONVERSATIONS: _numbered(c.to_dict() for c in put)}
-        atomic_write(self._journal_path(seq), encode_json(tables | {_REMOVED: _numbered(removed)}))
+        tables = {_CONVERSATIONS: numbered(c.to_dict() for c in put)}
+        atomic_write(self._journal_path(seq), encode_json(tables | {_REMOVED: numbered(removed)}))
         self._journal[seq] = len(self._pending)
         self._last_seq = seq
         self._pending.clear()
@@ -313,10 +321,7 @@ class Summaries:
 
     def _due(self) -> bool:
         """Whether the journal has grown enough to be folded into a new base."""
-        entries = sum(self._journal.values())
-        return (
-            entries >= max(_COMPACT_MIN, len(self._by_id)) or len(self._journal) >= _COMPACT_FILES
-        )
+        return folding_due(self._journal, len(self._by_id), _COMPACT_MIN, _COMPACT_FILES)
 
     def _start_compaction(self) -> None:
         if self._closing or (self._compactor is not None and self._compactor.is_alive()):
@@ -339,7 +344,7 @@ class Summaries:
         newer than the base is sound: the journal files up to it are still there.)"""
         state = {"1": {"through": through}}
         payload = encode_json(
-            {_CONVERSATIONS: _numbered(c.to_dict() for c in snapshot), STATE: state}
+            {_CONVERSATIONS: numbered(c.to_dict() for c in snapshot), STATE: state}
         )
         base = self.folder / "base.json"
         try:
@@ -369,11 +374,4 @@ def _shared(conversation: Conversation) -> Conversation:
 def _first_screen(newest: list[Conversation], through: int, total: int) -> bytes:
     """`recent.json`: the newest summaries, and the journal entry and table size they are of."""
     state = {"through": through, "total": total}
-    return encode_json(
-        {_CONVERSATIONS: _numbered(c.to_dict() for c in newest), STATE: {"1": state}}
-    )
-
-
-def _numbered(docs: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Documents as a TinyDB table: numeric-string ids from 1."""
-    return {str(n): doc for n, doc in enumerate(docs, 1)}
+    return encode_json({_CONVERSATIONS: numbered(c.to_dict() for c in newest), STATE: {"1": state}})

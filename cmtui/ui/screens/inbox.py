@@ -302,13 +302,11 @@ class InboxScreen(Screen[None]):
         self._preview = None
         self.show_thread(conversation_id)
 
-    def _cancel_preview(self) -> bool:
-        """Stop the highlighted conversation's thread from loading; True if it was waiting."""
-        if self._preview is None:
-            return False
-        self._preview.stop()
-        self._preview = None
-        return True
+    def _cancel_preview(self) -> None:
+        """Stop the highlighted conversation's thread from loading, if it is waiting."""
+        if self._preview is not None:
+            self._preview.stop()
+            self._preview = None
 
     @on(ConversationList.Selected)
     def _selected(self, message: ConversationList.Selected) -> None:

@@ -192,6 +192,9 @@ def _demo_session(args: argparse.Namespace) -> Iterator[Session]:
 
 
 def _run_tui(session: Session) -> int:
+    from cmtui import i18n
+
+    i18n.setup(session.config.ui.language)  # before the UI's strings are defined
     from cmtui.ui.app import CmtuiApp
 
     CmtuiApp(session).run()

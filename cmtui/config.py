@@ -25,6 +25,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
+from cmtui.i18n import LANGUAGES
 from cmtui.model import Platform
 
 # Networks whose public data can be read without credentials.
@@ -141,6 +142,8 @@ class UiSettings:
     """False replaces emoji in fixed-width columns, for terminals that mis-measure them."""
     narrow_width: int = 100
     """Below this many columns, the three panes collapse to one at a time."""
+    language: str | None = None
+    """The UI's language, "en" or "fr"; by default the one LANG (or LC_ALL, LANGUAGE) names."""
 
 
 @dataclass(frozen=True)
@@ -444,6 +447,17 @@ def _platform(value: object, where: _Where) -> Platform:
 _PLATFORM = _Rule(f"one of {', '.join(Platform)}", _platform)
 
 
+def _language(value: object, where: _Where) -> str:
+    if not isinstance(value, str):
+        raise _got(value)
+    if value not in LANGUAGES:
+        raise _Invalid(f"unknown language {value!r}{_did_you_mean(value, LANGUAGES)}")
+    return value
+
+
+_LANGUAGE = _Rule(f"one of {', '.join(LANGUAGES)}", _language)
+
+
 def _identifier(value: object, where: _Where) -> str:
     if not isinstance(value, str):
         raise _got(value)
@@ -686,6 +700,7 @@ _UI = _table(
         ),
         "emoji": _BOOLEAN,
         "narrow_width": _integer(minimum=0),
+        "language": _LANGUAGE,
     },
 )
 _OUTBOX = _table(OutboxSettings, {"undo_seconds": _number(minimum=0)})

@@ -8,12 +8,15 @@ the record; native ids are opaque strings, never ints. Records turn into JSON-re
 from __future__ import annotations
 
 import itertools
+import re
 import secrets
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Self
+
+from cmtui.text import grapheme_count
 
 
 class Platform(StrEnum):
@@ -94,6 +97,43 @@ def _time_or_none(value: str | None) -> datetime | None:
 
 def _iso_or_none(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+_URL = re.compile(r"https?://\S+")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How long a reply may be on a network, and how it is counted (each adapter gives
+    its own; the composer and the tone checks read it here, never from `platforms/`)."""
+
+    max_length: int
+    counting: str = "graphemes"  # graphemes | x-weighted | bytes | chars
+    url_length: int | None = None  # every URL counts this much, where the network says so
+    max_bytes: int | None = None  # a second cap on the UTF-8 size, where the network has one
+
+    def length(self, text: str) -> int:
+        """The text's length as the network counts it."""
+        if self.counting == "bytes":
+            return _utf8_size(text)
+        if self.counting == "chars":
+            return len(text)
+        if self.url_length is None:
+            return grapheme_count(text)
+        return grapheme_count(_URL.sub("", text)) + self.url_length * len(_URL.findall(text))
+
+    def overruns(self, text: str) -> list[str]:
+        """What `text` is over, as "601/500" or "3025/3000 bytes"; empty when it fits."""
+        over = []
+        if (length := self.length(text)) > self.max_length:
+            over.append(f"{length}/{self.max_length}")
+        if self.max_bytes is not None and (size := _utf8_size(text)) > self.max_bytes:
+            over.append(f"{size}/{self.max_bytes} bytes")
+        return over
+
+
+def _utf8_size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))  # a lone surrogate pasted in a draft
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,11 +31,10 @@ from bluesky_pds import (
 from faults import FaultyTransport, answer, applied_then, posts_to, to
 
 from cmtui.config import Account, TokenSource
-from cmtui.model import Author, Kind, Message, OutboxItem, OutboxState, Platform
+from cmtui.model import Author, Kind, Limits, Message, OutboxItem, OutboxState, Platform
 from cmtui.platforms.base import (
     Ambiguous,
     AuthFailed,
-    Limits,
     Permanent,
     RateLimited,
     Transient,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pkgutil
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import cmtui
 
@@ -40,3 +42,16 @@ def test_cli_start_path_stays_lean() -> None:
     loaded = _imported_after(["cmtui.cli"])
     for slow in ("textual", "textblob", "feedparser", "tinydb"):
         assert slow not in loaded, f"{slow} is imported by `import cmtui.cli`"
+
+
+def test_analysis_and_ui_see_networks_only_through_the_model() -> None:
+    """`Limits` is a model record: the tone checks and the UI never import `platforms/`."""
+    loaded = _imported_after(["cmtui.analysis.tone", "cmtui.analysis.priority"])
+    assert not {m for m in loaded if m.startswith("cmtui.platforms")}
+    ui = Path(cmtui.__file__).parent / "ui"
+    importers = [
+        str(path.relative_to(ui))
+        for path in sorted(ui.rglob("*.py"))
+        if re.search(r"^\s*(from|import) cmtui\.platforms", path.read_text(), re.MULTILINE)
+    ]
+    assert importers == []

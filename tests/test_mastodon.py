@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from cmtui.model import Author, Kind, Message, OutboxItem, Platform
-from cmtui.platforms.base import Ambiguous, AuthFailed, Limits, Permanent
+from cmtui.model import Author, Kind, Limits, Message, OutboxItem, Platform
+from cmtui.platforms.base import Ambiguous, AuthFailed, Permanent
 from cmtui.platforms.http import make_client
 from cmtui.platforms.mastodon import MastodonAdapter
 from cmtui.text import display_handle

@@ -12,13 +12,12 @@ from typing import ClassVar
 import httpx
 import pytest
 
-from cmtui.model import Author, Kind, Message, OutboxItem, OutboxState, Platform
+from cmtui.model import Author, Kind, Limits, Message, OutboxItem, OutboxState, Platform
 from cmtui.platforms.base import (
     Adapter,
     Ambiguous,
     AuthFailed,
     Batch,
-    Limits,
     PlatformError,
     RateLimited,
     Transient,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cmtui.analysis.tone import check_draft
 from cmtui.config import ToneRules
-from cmtui.platforms.base import Limits
+from cmtui.model import Limits
 
 MASTODON = Limits(max_length=500, url_length=23)
 BLUESKY = Limits(max_length=300, max_bytes=3000)

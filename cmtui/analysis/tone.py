@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from cmtui.config import ToneRules
-from cmtui.platforms.base import Limits
+from cmtui.model import Limits
 from cmtui.text import match_key
 
 

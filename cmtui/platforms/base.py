@@ -7,14 +7,12 @@ the UI; the sync engine drives it. Wire formats: ../shared/PLATFORMS.md.
 from __future__ import annotations
 
 import abc
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
-from cmtui.model import Message, OutboxItem, Platform, utcnow
-from cmtui.text import grapheme_count
+from cmtui.model import Limits, Message, OutboxItem, Platform, utcnow
 
 if TYPE_CHECKING:
     import httpx
@@ -49,42 +47,6 @@ class Permanent(PlatformError):
 
 class Ambiguous(PlatformError):
     """The request may have been applied (e.g. a POST whose answer never came)."""
-
-
-_URL = re.compile(r"https?://\S+")
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """How long a reply may be on this network, and how it is counted."""
-
-    max_length: int
-    counting: str = "graphemes"  # graphemes | x-weighted | bytes | chars
-    url_length: int | None = None  # every URL counts this much, where the network says so
-    max_bytes: int | None = None  # a second cap on the UTF-8 size, where the network has one
-
-    def length(self, text: str) -> int:
-        """The text's length as the network counts it."""
-        if self.counting == "bytes":
-            return _utf8_size(text)
-        if self.counting == "chars":
-            return len(text)
-        if self.url_length is None:
-            return grapheme_count(text)
-        return grapheme_count(_URL.sub("", text)) + self.url_length * len(_URL.findall(text))
-
-    def overruns(self, text: str) -> list[str]:
-        """What `text` is over, as "601/500" or "3025/3000 bytes"; empty when it fits."""
-        over = []
-        if (length := self.length(text)) > self.max_length:
-            over.append(f"{length}/{self.max_length}")
-        if self.max_bytes is not None and (size := _utf8_size(text)) > self.max_bytes:
-            over.append(f"{size}/{self.max_bytes} bytes")
-        return over
-
-
-def _utf8_size(text: str) -> int:
-    return len(text.encode("utf-8", "surrogatepass"))  # a lone surrogate pasted in a draft
 
 
 @dataclass(slots=True)

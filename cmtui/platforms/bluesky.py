@@ -38,13 +38,12 @@ from typing import Any, ClassVar
 import httpx
 
 from cmtui.config import BLUESKY_HANDLE
-from cmtui.model import Author, Kind, Message, OutboxItem, Platform
+from cmtui.model import Author, Kind, Limits, Message, OutboxItem, Platform
 from cmtui.platforms.base import (
     Adapter,
     Ambiguous,
     AuthFailed,
     Batch,
-    Limits,
     Permanent,
     PlatformError,
     RateLimited,

@@ -28,8 +28,8 @@ from urllib.parse import quote
 
 import httpx
 
-from cmtui.model import Author, Kind, Message, OutboxItem, Platform
-from cmtui.platforms.base import Adapter, Ambiguous, Batch, Limits, Permanent
+from cmtui.model import Author, Kind, Limits, Message, OutboxItem, Platform
+from cmtui.platforms.base import Adapter, Ambiguous, Batch, Permanent
 from cmtui.platforms.fields import (
     BadItem,
     as_list,

@@ -24,12 +24,11 @@ from typing import TypeVar
 
 from cmtui.analysis.language import detect_language
 from cmtui.analysis.sentiment import SentimentAnalyzer
-from cmtui.model import Conversation, Message, OutboxItem, OutboxState, utcnow
+from cmtui.model import Conversation, Limits, Message, OutboxItem, OutboxState, utcnow
 from cmtui.platforms.base import (
     Adapter,
     Ambiguous,
     AuthFailed,
-    Limits,
     PlatformError,
     RateLimited,
     Transient,

@@ -18,8 +18,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Input
 
-from cmtui.model import Conversation, Message, OutboxItem, OutboxState, Status
-from cmtui.platforms.base import Limits
+from cmtui.model import Conversation, Limits, Message, OutboxItem, OutboxState, Status
 from cmtui.session import Session
 from cmtui.store import StoreError
 from cmtui.sync import outbox

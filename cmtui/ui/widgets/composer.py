@@ -14,7 +14,7 @@ from textual.widgets import Static, TextArea
 
 from cmtui.analysis.tone import ToneWarning, check_draft
 from cmtui.config import ToneRules
-from cmtui.platforms.base import Limits
+from cmtui.model import Limits
 
 
 @dataclass(frozen=True, slots=True)

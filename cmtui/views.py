@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from cmtui.config import Config
+from cmtui.i18n import N_, _
 from cmtui.model import Conversation, Status
 
 Predicate = Callable[[Conversation], bool]
@@ -24,6 +25,13 @@ class View:
     ids: Sequence[str] | None = None
     """When set, the only conversations the view can match (a search's results): a caller
     holding conversations by id may filter those instead of scanning them all."""
+    counts_all: bool = False
+    """The sources pane counts every conversation it holds (Done, All), not the unread ones."""
+
+    @property
+    def title(self) -> str:
+        """The label in the user's language (brand and account names stay as they are)."""
+        return _(self.label) if self.id in _BUILTIN_IDS else self.label
 
     def apply(self, conversations: Iterable[Conversation]) -> list[Conversation]:
         """The matching conversations, newest activity first."""
@@ -50,12 +58,13 @@ def _done(conversation: Conversation) -> bool:
 
 
 BUILTIN_VIEWS: tuple[View, ...] = (
-    View("inbox", "Inbox", _open),
-    View("unanswered", "Unanswered", _unanswered),
-    View("negative", "Negative", _negative),
-    View("done", "Done", _done),
-    View("all", "All", lambda conversation: True),
+    View("inbox", N_("Inbox"), _open),
+    View("unanswered", N_("Unanswered"), _unanswered),
+    View("negative", N_("Negative"), _negative),
+    View("done", N_("Done"), _done, counts_all=True),
+    View("all", N_("All"), lambda conversation: True, counts_all=True),
 )
+_BUILTIN_IDS = frozenset(view.id for view in BUILTIN_VIEWS)
 
 
 def brand_view(brand: str) -> View:
@@ -75,7 +84,7 @@ def search_view(base: View, matching_ids: Sequence[str], query: str) -> View:
     wanted = frozenset(matching_ids)
     return View(
         f"{base.id}?{query}",
-        f"{base.label} · “{query}”",
+        f"{base.title} · “{query}”",
         lambda c: c.id in wanted and base.predicate(c),
         matching_ids,
     )
@@ -90,22 +99,32 @@ def views_for(config: Config) -> list[View]:
     return views
 
 
-class UnreadCounts:
-    """How many conversations with unread messages each view matches, kept as conversations
-    change: a change costs the views' predicates once, not a scan of every conversation
-    (at 20k conversations and a dozen views, a scan took ~45 ms of the UI thread)."""
+class ViewCounts:
+    """How many conversations each view matches (`total`) and how many of those have unread
+    messages (`unread`), kept as conversations change: a change costs the views' predicates
+    once, not a scan of every conversation (at 20k conversations and a dozen views, a scan
+    took ~45 ms of the UI thread)."""
 
     def __init__(self, views: Iterable[View]) -> None:
         self._views = list(views)
-        self.counts: dict[str, int] = {view.id: 0 for view in self._views}
+        self.unread: dict[str, int] = {view.id: 0 for view in self._views}
+        self.total: dict[str, int] = dict(self.unread)
 
     def replace(self, old: Conversation | None, new: Conversation | None) -> None:
         """Account for `old` (None: a new conversation) becoming `new` (None: gone)."""
         for view in self._views:
-            self.counts[view.id] += _unread_in(view, new) - _unread_in(view, old)
+            was, was_unread = _counted(view, old)
+            now, now_unread = _counted(view, new)
+            self.total[view.id] += now - was
+            self.unread[view.id] += now_unread - was_unread
+
+    def shown(self, view: View) -> int:
+        """The number the sources pane shows beside `view`."""
+        return (self.total if view.counts_all else self.unread).get(view.id, 0)
 
 
-def _unread_in(view: View, conversation: Conversation | None) -> int:
-    return int(
-        conversation is not None and bool(conversation.unread) and view.predicate(conversation)
-    )
+def _counted(view: View, conversation: Conversation | None) -> tuple[int, int]:
+    """(1 if `view` holds `conversation`, 1 if it also has unread messages), else zeros."""
+    if conversation is None or not view.predicate(conversation):
+        return 0, 0
+    return 1, int(conversation.unread > 0)

@@ -10,7 +10,7 @@ from test_conversation_list import NOW, conversation
 
 from cmtui.config import Account, Brand, Config
 from cmtui.model import Conversation, Platform, Status
-from cmtui.views import UnreadCounts, View, views_for
+from cmtui.views import View, ViewCounts, views_for
 
 CONFIG = Config(
     brands=(Brand(name="Maison Lumière"), Brand(name="Atelier Nord")),
@@ -40,9 +40,10 @@ changes = st.lists(
 )
 
 
-def recount(views: list[View], held: dict[str, Conversation]) -> dict[str, int]:
+def recount(views: list[View], held: dict[str, Conversation], *, unread: bool) -> dict[str, int]:
     return {
-        view.id: sum(1 for c in held.values() if c.unread and view.predicate(c)) for view in views
+        view.id: sum(1 for c in held.values() if (c.unread or not unread) and view.predicate(c))
+        for view in views
     }
 
 
@@ -54,11 +55,11 @@ def test_views_follow_the_config() -> None:
 
 
 @given(changes)
-def test_unread_counts_kept_as_they_change_equal_a_recount(
+def test_counts_kept_as_they_change_equal_a_recount(
     steps: list[tuple[int, dict[str, object] | None]],
 ) -> None:
     views = views_for(CONFIG)
-    counts = UnreadCounts(views)
+    counts = ViewCounts(views)
     held: dict[str, Conversation] = {}
     for index, fields in steps:
         key = f"c{index}"
@@ -68,4 +69,5 @@ def test_unread_counts_kept_as_they_change_equal_a_recount(
             held.pop(key, None)
         else:
             held[key] = new
-        assert counts.counts == recount(views, held)
+        assert counts.unread == recount(views, held, unread=True)
+        assert counts.total == recount(views, held, unread=False)

@@ -13,9 +13,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message as TextualMessage
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widget import Widget
 from textual.widgets import Footer, Input
 
 from cmtui.model import Conversation, Limits, Message, OutboxItem, OutboxState, Status
@@ -36,9 +36,15 @@ from cmtui.ui.widgets.conversation_list import ConversationList
 from cmtui.ui.widgets.sources import SourcesTree
 from cmtui.ui.widgets.status_bar import StatusBar
 from cmtui.ui.widgets.thread_view import ThreadView
-from cmtui.views import BUILTIN_VIEWS, UnreadCounts, View, search_view, views_for
+from cmtui.ui.widgets.view_header import ViewHeader
+from cmtui.views import BUILTIN_VIEWS, View, ViewCounts, search_view, views_for
 
 PANES = ("sources", "list-pane", "thread-pane")
+PANE_FOCUS = {"sources": "#sources", "list-pane": "#conversations", "thread-pane": "#thread"}
+"""The widget that takes the focus when its pane is chosen (a container cannot)."""
+SOURCES_SHOWN_FROM = 140
+"""From this many columns the sources pane shows by default; below, the list takes its room
+(`v` shows or hides it whatever the width)."""
 DEFAULT_LIMITS = Limits(max_length=500)
 FIRST_SCREEN = 200  # conversations shown before the whole list is read
 PREVIEW_DELAY = 0.05
@@ -67,7 +73,8 @@ class InboxScreen(Screen[None]):
     | d | Mark the conversation done (again: reopen it). |
     | o | The outbox: retry, edit or cancel replies. |
     | / | Search text and authors as you type; enter keeps the result, escape clears it. |
-    | escape | Back: close the composer, or go back one pane. |
+    | v | Show or hide the sources pane (views, brands, accounts). |
+    | escape | Back: clear the search, close the composer, or return to the list. |
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -78,15 +85,23 @@ class InboxScreen(Screen[None]):
         Binding("d", "toggle_done", "Done", id="inbox.done"),
         Binding("slash", "search", "Search", id="inbox.search"),
         Binding("o", "outbox", "Outbox", id="inbox.outbox"),
+        Binding("v", "toggle_sources", "Views", id="inbox.sources"),
         Binding("escape", "back", "Back", show=False, id="inbox.back"),
     ]
+
+    view_title: reactive[str] = reactive("")
+    """The title of the view the list shows."""
+    view_rows: reactive[int] = reactive(0)
+    """How many conversations the list shows."""
+    view_unread: reactive[int] = reactive(0)
+    """How many of them are unread (0 while a search narrows the view)."""
 
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
         self.engine: SyncEngine | None = None
         self.conversations: dict[str, Conversation] = {}
-        self.unread = UnreadCounts(views_for(session.config))  # of `conversations`, per view
+        self.counts = ViewCounts(views_for(session.config))  # of `conversations`, per view
         # Summaries from sync or saves while the cache loads: newer than what it delivers.
         self._live: set[str] | None = set()
         self.outbox_items: dict[str, OutboxItem] = {}
@@ -94,6 +109,7 @@ class InboxScreen(Screen[None]):
         self.view: View = self.base_view  # what the list shows: the base view, maybe searched
         self.open_id: str | None = None  # the conversation shown in the thread pane
         self.active_pane = "list-pane"
+        self.sources_shown: bool | None = None  # None: by the width (SOURCES_SHOWN_FROM)
         # Until the user touches a key or the mouse, the cursor follows the newest conversation;
         # afterwards it stays on the same conversation when new ones arrive above it.
         self.pristine = True
@@ -105,6 +121,11 @@ class InboxScreen(Screen[None]):
         with Horizontal(id="panes"):
             yield SourcesTree(self.session.config, id="sources")
             with Vertical(id="list-pane"):
+                yield ViewHeader(id="view-header").data_bind(
+                    label=InboxScreen.view_title,
+                    rows=InboxScreen.view_rows,
+                    unread=InboxScreen.view_unread,
+                )
                 yield Input(placeholder="Search text and authors", id="search")
                 conversation_list = ConversationList(id="conversations")
                 conversation_list.now = now
@@ -118,7 +139,8 @@ class InboxScreen(Screen[None]):
     AUTO_FOCUS = "#conversations"  # focus the list directly: each focus change redraws the footer
 
     def on_mount(self) -> None:
-        self._show_pane("list-pane")
+        self._lay_out()
+        self.focus_pane("list-pane")
         self.load_cache()
 
     # --- state from the cache and the engine ----------------------------------------------
@@ -205,8 +227,11 @@ class InboxScreen(Screen[None]):
         conversation_list.set_conversations(self.view.apply(self._candidates()))
         if self.pristine:
             conversation_list.cursor = 0
+        self.view_title = self.view.title
+        self.view_rows = conversation_list.conversation_count
+        self.view_unread = self.counts.unread[self.view.id] if self.view is self.base_view else 0
         if counts:
-            self.query_one(SourcesTree).show_counts(self.unread.counts)
+            self.query_one(SourcesTree).show_counts(self.counts)
 
     def _put_conversations(
         self, conversations: Iterable[Conversation], *, live: bool = False
@@ -214,7 +239,7 @@ class InboxScreen(Screen[None]):
         """Take these summaries in place of the ones held (the only way they change); `live`
         ones (from sync or a save) are newer than any cache read still on its way."""
         for conversation in conversations:
-            self.unread.replace(self.conversations.get(conversation.id), conversation)
+            self.counts.replace(self.conversations.get(conversation.id), conversation)
             self.conversations[conversation.id] = conversation
             if live and self._live is not None:
                 self._live.add(conversation.id)
@@ -240,12 +265,16 @@ class InboxScreen(Screen[None]):
         self.base_view = message.view
         self._run_search(self.query_one("#search", Input).value)
 
+    @on(SourcesTree.NodeSelected, "#sources")
+    def _source_opened(self) -> None:
+        """Enter on a source: its view is already shown (the cursor chose it); go read it."""
+        self.focus_pane("list-pane")
+
     # --- search ----------------------------------------------------------------------------
 
     def action_search(self) -> None:
         """Show the search field and focus it."""
-        if self._narrow:
-            self._show_pane("list-pane")
+        self._show_pane("list-pane")
         search = self.query_one("#search", Input)
         search.add_class("-active")
         search.focus()
@@ -256,7 +285,7 @@ class InboxScreen(Screen[None]):
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self) -> None:
-        self.query_one(ConversationList).focus()
+        self.focus_pane("list-pane")
 
     def _run_search(self, query: str) -> None:
         query = query.strip()
@@ -285,7 +314,7 @@ class InboxScreen(Screen[None]):
             return False
         search.value = ""
         search.remove_class("-active")
-        self.query_one(ConversationList).focus()
+        self.focus_pane("list-pane")
         return True
 
     @on(ConversationList.Highlighted)
@@ -315,8 +344,7 @@ class InboxScreen(Screen[None]):
         if self.engine is not None:
             self.refresh_remote_thread(message.conversation_id)
         if self._narrow:
-            self._show_pane("thread-pane")
-            self.query_one(ThreadView).focus()
+            self.focus_pane("thread-pane")
 
     @work(thread=True, group="thread", exclusive=True)
     def show_thread(self, conversation_id: str, keep_position: bool = False) -> None:
@@ -444,7 +472,8 @@ class InboxScreen(Screen[None]):
         for composer in self.query(Composer):
             composer.discard()
         self._outbox_changed(item)
-        self.query_one(ThreadView).focus()
+        # Answered: back to the list, where the next conversation is one key away.
+        self.focus_pane("list-pane")
         if self.engine is not None:
             self.engine.wake_outbox()
 
@@ -529,25 +558,39 @@ class InboxScreen(Screen[None]):
         self.app.call_from_thread(self._conversation_saved, conversation)
 
     def action_back(self) -> None:
+        """Clear the search, else close the composer, else return to the list."""
         if self._clear_search():
             return
         composer = next(iter(self.query(Composer)), None)
         if composer is not None and composer.has_class("-open"):
             composer.close()
-            self.query_one(ThreadView).focus()
-        elif self._narrow and self.active_pane != "list-pane":
-            self._show_pane("list-pane")
-            self.query_one(ConversationList).focus()
+            self.focus_pane("thread-pane")
+        elif self.active_pane != "list-pane":
+            self.focus_pane("list-pane")
 
     def action_pane(self, step: int) -> None:
-        """Move the focus to the next or previous pane."""
-        index = (PANES.index(self.active_pane) + step) % len(PANES)
-        pane = PANES[index]
+        """Move the focus to the next or previous pane shown."""
+        panes = self._reachable_panes()
+        current = panes.index(self.active_pane) if self.active_pane in panes else 0
+        self.focus_pane(panes[(current + step) % len(panes)])
+
+    def action_toggle_sources(self) -> None:
+        """Show the sources pane and go to it, or hide it and go back to the list."""
+        shown = self.active_pane == "sources" if self._narrow else self._sources_visible
+        self.sources_shown = not shown
+        self._lay_out()
+        self.focus_pane("list-pane" if shown else "sources")
+
+    def focus_pane(self, pane: str) -> None:
+        """Show `pane` (the only one, on a narrow terminal) and focus its main widget."""
         self._show_pane(pane)
-        target: Widget = (
-            self.query_one(ThreadView) if pane == "thread-pane" else self.query_one(f"#{pane}")
-        )
-        target.focus()
+        self.query_one(PANE_FOCUS[pane]).focus()
+
+    def _reachable_panes(self) -> tuple[str, ...]:
+        """The panes tab visits: every pane one at a time when narrow, else those shown."""
+        if self._narrow or self._sources_visible:
+            return PANES
+        return PANES[1:]
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -555,8 +598,31 @@ class InboxScreen(Screen[None]):
     def _narrow(self) -> bool:
         return self.size.width < self.session.config.ui.narrow_width
 
+    @property
+    def _sources_visible(self) -> bool:
+        """Whether the sources pane is shown beside the list (wide terminals only)."""
+        if self.sources_shown is not None:
+            return self.sources_shown
+        return self.size.width >= SOURCES_SHOWN_FROM
+
     def on_resize(self) -> None:
+        self._lay_out()
+        # A pane hidden by the new layout took the focus with it: give it back.
+        self.call_after_refresh(self._keep_focus)
+
+    def _lay_out(self) -> None:
         self.set_class(self._narrow, "-narrow")
+        self.query_one("#sources").set_class(not self._sources_visible, "-collapsed")
+
+    def _keep_focus(self) -> None:
+        """Focus the active pane's widget if nothing shown has the focus."""
+        focused = self.focused
+        if focused is not None and focused.display and focused.is_on_screen:
+            return
+        pane = self.active_pane
+        if pane not in self._reachable_panes():
+            pane = "list-pane"
+        self.focus_pane(pane)
 
     def _show_pane(self, pane: str) -> None:
         # Classes on the panes, not the screen: a screen class restyles every widget.

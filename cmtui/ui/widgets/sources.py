@@ -12,7 +12,14 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from cmtui.config import Config
-from cmtui.views import BUILTIN_VIEWS, View, account_view, brand_view, views_for
+from cmtui.views import (
+    BUILTIN_VIEWS,
+    View,
+    ViewCounts,
+    account_view,
+    brand_view,
+    views_for,
+)
 
 
 class SourcesTree(Tree[str]):
@@ -48,6 +55,7 @@ class SourcesTree(Tree[str]):
     def __init__(self, config: Config, *, id: str | None = None) -> None:
         super().__init__(Text("Sources"), id=id)
         self.show_root = False
+        self.auto_expand = False  # enter opens a brand's view; it does not fold its accounts
         self.guide_depth = 2
         self._views = {view.id: view for view in views_for(config)}
         self._view_nodes: dict[str, TreeNode[str]] = {}
@@ -55,7 +63,7 @@ class SourcesTree(Tree[str]):
 
     def _add_sources(self, config: Config) -> None:
         for view in BUILTIN_VIEWS:
-            self._view_nodes[view.id] = self.root.add_leaf(Text(view.label), data=view.id)
+            self._view_nodes[view.id] = self.root.add_leaf(Text(view.title), data=view.id)
         for brand in config.brands:
             view = brand_view(brand.name)
             node = self.root.add(Text(view.label), data=view.id, expand=True)
@@ -74,13 +82,15 @@ class SourcesTree(Tree[str]):
         """Every view, in display order."""
         return list(self._views.values())
 
-    def show_counts(self, unread: dict[str, int]) -> None:
-        """Refresh the labels with unread counts per view id."""
+    def show_counts(self, counts: ViewCounts) -> None:
+        """Refresh the labels with each view's count: unread conversations, or all of them
+        for the views that hold what is dealt with (Done, All), shown muted."""
         for view_id, node in self._view_nodes.items():
-            label = Text(self._views[view_id].label)
-            count = unread.get(view_id, 0)
+            view = self._views[view_id]
+            label = Text(view.title)
+            count = counts.shown(view)
             if count:
-                label.append(f"  {count}", "bold")
+                label.append(f"  {count}", "dim" if view.counts_all else "bold")
             node.set_label(label)
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[str]) -> None:

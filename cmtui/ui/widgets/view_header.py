@@ -1,0 +1,40 @@
+"""The line above the conversation list: which view is shown and how many rows it holds."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from cmtui.i18n import _, ngettext
+
+
+class ViewHeader(Widget):
+    """`Inbox · 326 conversations, 120 unread`: orientation at every width, even with the
+    sources pane hidden. Its reactives are bound to the inbox screen's (`data_bind`)."""
+
+    DEFAULT_CSS = """
+    ViewHeader {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+        color: $text-muted;
+    }
+    """
+
+    label: reactive[str] = reactive("")
+    """The view's title (a search shows its query in it)."""
+
+    rows: reactive[int] = reactive(0)
+    """How many conversations the list holds."""
+
+    unread: reactive[int] = reactive(0)
+    """How many of them have unread messages."""
+
+    def render(self) -> Text:
+        header = Text(self.label, style="bold", no_wrap=True, overflow="ellipsis")
+        rows = ngettext("{count} conversation", "{count} conversations", self.rows)
+        header.append(" · " + rows.format(count=self.rows))
+        if self.unread:
+            header.append(", " + _("{count} unread").format(count=self.unread))
+        return header

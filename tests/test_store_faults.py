@@ -19,6 +19,7 @@ from unittest.mock import Mock
 import pytest
 from test_store import msg, outbox_item  # the record factories of the behaviour tests
 
+from cmtui.model import OutboxState
 from cmtui.store import (
     DataDirLock,
     SchemaTooNew,
@@ -203,9 +204,12 @@ FAULTS = [
 
 
 @pytest.mark.parametrize(("code", "module", "name"), FAULTS, ids=lambda f: str(f))
-def test_failed_outbox_write_keeps_the_old_file_and_is_retried(
+def test_failed_outbox_write_keeps_the_old_file_and_a_change_is_retried(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, module: object, name: str
 ) -> None:
+    """A new reply the disk refuses is not queued (the caller keeps its text, the user is
+    told); a change to a queued one is kept and written later (forgetting "sent" would
+    send it twice)."""
     data = tmp_path / "data"
     first, second, third = outbox_item("1"), outbox_item("2"), outbox_item("3")
     with Store.open(data) as store:
@@ -214,12 +218,18 @@ def test_failed_outbox_write_keeps_the_old_file_and_is_retried(
         monkeypatch.setattr(module, name, fail_with(code))
         with pytest.raises(StoreWriteError, match=f"outbox.json: {os.strerror(code)}"):
             store.put_outbox(second)
+        with pytest.raises(StoreWriteError, match=f"outbox.json: {os.strerror(code)}"):
+            store.put_outbox(first.moved(OutboxState.SENT, remote_id="r1"))
+        assert [(i.text, i.state) for i in store.outbox()] == [("1", OutboxState.SENT)]
         monkeypatch.undo()
         assert (data / "outbox.json").read_bytes() == before
         assert temp_files(data) == []
         store.put_outbox(third)
     with Store.open(data) as store:
-        assert [i.text for i in store.outbox()] == ["1", "2", "3"]
+        assert [(i.text, i.state) for i in store.outbox()] == [
+            ("1", OutboxState.SENT),
+            ("3", OutboxState.QUEUED),
+        ]
 
 
 def test_failed_cache_write_is_pending_until_flush(

@@ -65,7 +65,7 @@ MESSAGES_DIR = "messages"
 SUMMARIES_DIR = "summaries"
 BACKUPS = 3
 
-_CURSORS, _OUTBOX = "cursors", "outbox"
+_CURSORS, _OUTBOX, _DRAFTS = "cursors", "outbox", "drafts"
 _LEGACY_CONVERSATIONS = "conversations"  # the summaries' table in cache.json up to schema 1
 
 
@@ -97,7 +97,9 @@ class Store:
         )
         if not self.read_only:
             sweep_temp_files(data_dir)
-        self._outbox = self._load(data_dir / OUTBOX_FILE, {_OUTBOX: "id"}, backups=BACKUPS)
+        self._outbox = self._load(
+            data_dir / OUTBOX_FILE, {_OUTBOX: "id", _DRAFTS: "conversation_id"}, backups=BACKUPS
+        )
         self._outbox_items = self._parse_outbox()
         self._parts = Partitions(
             data_dir / MESSAGES_DIR,
@@ -340,12 +342,47 @@ class Store:
             return [replace(item) for item in items]
 
     def put_outbox(self, item: OutboxItem) -> None:
-        """Insert or replace an item (by id); it is fsynced to disk before this returns."""
+        """Insert or replace an item (by id); it is fsynced to disk before this returns.
+
+        When the disk refuses: a new item is not kept (the caller still has its text, and a
+        reply the user was told is not queued must never go out); a change to a known item
+        is kept and written with the next flush (forgetting "sent" would send it again).
+        """
         with self._mutex:
             self._check_writable("queue the reply")
-            self._outbox.tables[_OUTBOX].put(item.to_dict())
+            table = self._outbox.tables[_OUTBOX]
+            new = item.id not in self._outbox_items
+            table.put(item.to_dict())
             self._outbox_items[item.id] = replace(item)
-            self._flush()
+            try:
+                self._outbox.flush()
+            except StoreWriteError:
+                if new:
+                    table.remove(item.id)
+                    del self._outbox_items[item.id]
+                raise
+
+    def drafts(self) -> dict[str, str]:
+        """Every reply being written and not yet queued, by conversation id."""
+        with self._mutex:
+            self._check_open()
+            return {
+                doc["conversation_id"]: doc["text"]
+                for doc in self._outbox.tables[_DRAFTS]
+                if isinstance(doc.get("text"), str)
+            }
+
+    def save_draft(self, conversation_id: str, text: str) -> None:
+        """Keep a conversation's draft (an empty `text` drops it); on disk before this
+        returns, like the outbox it sits beside, so a crash or a hangup loses no typing."""
+        with self._mutex:
+            self._check_writable("keep the draft")
+            table = self._outbox.tables[_DRAFTS]
+            if text:
+                table.put({"conversation_id": conversation_id, "text": text})
+            else:
+                table.remove(conversation_id)
+            self._outbox.flush()
 
     # -- lifecycle -------------------------------------------------------------------------
 

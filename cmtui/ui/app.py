@@ -136,6 +136,8 @@ class CmtuiApp(App[None]):
         self.push_screen(HelpScreen(rows))
 
     async def on_unmount(self) -> None:
+        if not self.session.read_only:
+            self.inbox.flush_drafts()
         self.workers.cancel_group(self, "sync")
         if self.engine is not None:
             await self.engine.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import ClassVar
@@ -17,7 +18,9 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input
+from textual.worker import Worker, WorkerState
 
+from cmtui.i18n import N_, _
 from cmtui.model import Conversation, Limits, Message, OutboxItem, OutboxState, Status
 from cmtui.session import Session
 from cmtui.store import StoreError
@@ -39,6 +42,8 @@ from cmtui.ui.widgets.thread_view import ThreadView
 from cmtui.ui.widgets.view_header import ViewHeader
 from cmtui.views import BUILTIN_VIEWS, View, ViewCounts, search_view, views_for
 
+log = logging.getLogger(__name__)
+
 PANES = ("sources", "list-pane", "thread-pane")
 PANE_FOCUS = {"sources": "#sources", "list-pane": "#conversations", "thread-pane": "#thread"}
 """The widget that takes the focus when its pane is chosen (a container cannot)."""
@@ -47,6 +52,25 @@ SOURCES_SHOWN_FROM = 140
 (`v` shows or hides it whatever the width)."""
 DEFAULT_LIMITS = Limits(max_length=500)
 FIRST_SCREEN = 200  # conversations shown before the whole list is read
+DRAFT_SAVE_DELAY = 0.5
+"""Seconds of quiet typing before a draft is written to disk (closing the composer, sending,
+quitting or a hangup write it at once)."""
+FAILURE_TITLES = {
+    "load_cache": N_("Cache not read"),
+    "load_rest": N_("Cache not read"),
+    "search": N_("Search failed"),
+    "show_thread": N_("Thread not read"),
+    "refresh_remote_thread": N_("Thread not refreshed"),
+    "mark_read": N_("Not marked read"),
+    "open_composer": N_("Cannot reply"),
+    "queue": N_("Reply not queued"),
+    "undo": N_("Reply not taken back"),
+    "open_outbox": N_("Outbox not read"),
+    "retry": N_("Reply not queued again"),
+    "save": N_("Not saved"),
+    "save_drafts": N_("Draft not saved"),
+}
+"""What a failed worker's notification says, by worker name (see `_worker_failed`)."""
 PREVIEW_DELAY = 0.05
 """Seconds the cursor rests on a conversation before its thread loads: a held key (20-40
 repeats a second) moves through the list without reading and drawing every thread it passes,
@@ -115,6 +139,9 @@ class InboxScreen(Screen[None]):
         self.pristine = True
         self.store_problem = ""  # a cache write failure the user must see until it clears
         self._preview: Timer | None = None
+        self.drafts: dict[str, str] = {}  # conversation id -> reply being written
+        self._unsaved_drafts: set[str] = set()
+        self._draft_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         now = self.session.clock
@@ -145,16 +172,18 @@ class InboxScreen(Screen[None]):
 
     # --- state from the cache and the engine ----------------------------------------------
 
-    @work(thread=True, group="cache", exclusive=True)
+    @work(thread=True, group="cache", exclusive=True, exit_on_error=False)
     def load_cache(self) -> None:
         """Show the newest conversations at once (the rest follows after the first paint)."""
         store = self.session.store
         items = store.outbox()
         recent = store.recent_conversations(FIRST_SCREEN)
+        drafts = store.drafts()
+        self.app.call_from_thread(self._drafts_loaded, drafts)
         self.app.call_from_thread(self._cache_loaded, recent, items)
         self.app.call_from_thread(self.call_after_refresh, self.load_rest)
 
-    @work(thread=True, group="cache-rest", exclusive=True)
+    @work(thread=True, group="cache-rest", exclusive=True, exit_on_error=False)
     def load_rest(self) -> None:
         """Build the search and thread indexes, read every summary, then apply retention."""
         store = self.session.store
@@ -183,6 +212,22 @@ class InboxScreen(Screen[None]):
             gc.freeze()
             for notice in self.session.store.notices:
                 self.notify(notice, title="cmtui", severity="warning", timeout=10, markup=False)
+
+    def _drafts_loaded(self, drafts: dict[str, str]) -> None:
+        self.drafts = drafts | self.drafts  # anything typed meanwhile is newer
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """The one error policy of the screen's workers: a failure is shown, never fatal.
+        Nothing the user typed is lost: the composer and the drafts keep it."""
+        worker = event.worker
+        if event.state is not WorkerState.ERROR:
+            return
+        error = worker.error
+        if not isinstance(error, StoreError | outbox.OutboxError):
+            log.error("worker %s failed", worker.name, exc_info=error)
+        title = _(FAILURE_TITLES.get(worker.name, N_("Something went wrong")))
+        self.notify(str(error), title=title, severity="error", markup=False)
 
     @on(SyncUpdate)
     def _on_sync(self, message: SyncUpdate) -> None:
@@ -296,7 +341,7 @@ class InboxScreen(Screen[None]):
             return
         self.search(query)
 
-    @work(thread=True, group="search", exclusive=True)
+    @work(thread=True, group="search", exclusive=True, exit_on_error=False)
     def search(self, query: str) -> None:
         """Ask the store (off the UI thread); only the latest query's result is shown."""
         ids = self.session.store.search(query)
@@ -346,7 +391,7 @@ class InboxScreen(Screen[None]):
         if self._narrow:
             self.focus_pane("thread-pane")
 
-    @work(thread=True, group="thread", exclusive=True)
+    @work(thread=True, group="thread", exclusive=True, exit_on_error=False)
     def show_thread(self, conversation_id: str, keep_position: bool = False) -> None:
         """Load a conversation's messages off the UI thread and show them."""
         messages = self.session.store.thread(conversation_id)
@@ -363,13 +408,13 @@ class InboxScreen(Screen[None]):
         pending.sort(key=lambda i: i.created_at)
         thread.show(messages, pending, keep_position=keep and same)
 
-    @work(group="remote-thread", exclusive=True)
+    @work(group="remote-thread", exclusive=True, exit_on_error=False)
     async def refresh_remote_thread(self, conversation_id: str) -> None:
         """Ask the network for the whole thread; the store tells us if anything is new."""
         if self.engine is not None:
             await self.engine.refresh_thread(conversation_id)
 
-    @work(thread=True, group="cache-write")
+    @work(thread=True, group="cache-write", exit_on_error=False)
     def mark_read(self, conversation_id: str) -> None:
         """Clear the unread count in the cache and in the list."""
         if self.session.read_only:
@@ -401,15 +446,11 @@ class InboxScreen(Screen[None]):
             return
         self.open_composer(conversation_id)
 
-    @work(thread=True, group="thread", exclusive=True)
+    @work(thread=True, group="thread", exclusive=True, exit_on_error=False)
     def open_composer(self, conversation_id: str) -> None:
         """Find what the reply answers (off the UI thread), then open the composer."""
         thread = self.session.store.thread(conversation_id)
-        try:
-            target = outbox.reply_target(thread)
-        except outbox.OutboxError as error:
-            self.app.call_from_thread(self.notify, str(error), markup=False)
-            return
+        target = outbox.reply_target(thread)
         self.app.call_from_thread(
             self.call_later, self._open_composer, conversation_id, thread, target
         )
@@ -438,39 +479,75 @@ class InboxScreen(Screen[None]):
             rules=brand.tone,
             signature=brand.signature,
             prefill=f"{mention}{signature}",
+            draft=self.drafts.get(conversation_id, ""),
         )
         if self._narrow:
             self._show_pane("thread-pane")
         (await self._composer()).open(context)
 
+    @on(Composer.DraftChanged)
+    def _draft_changed(self, message: Composer.DraftChanged) -> None:
+        conversation_id, text = message.conversation_id, message.text
+        if self.drafts.get(conversation_id, "") == text:
+            return
+        self._keep_draft(conversation_id, text)
+        if self._draft_timer is None:
+            self._draft_timer = self.set_timer(DRAFT_SAVE_DELAY, self._write_drafts)
+
+    def _keep_draft(self, conversation_id: str, text: str) -> None:
+        """Hold `text` as the conversation's draft ("" drops it) until it is written."""
+        if text:
+            self.drafts[conversation_id] = text
+        else:
+            self.drafts.pop(conversation_id, None)
+        self._unsaved_drafts.add(conversation_id)
+
+    def _write_drafts(self) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
+        if self._unsaved_drafts and not self.session.read_only:
+            changes = {cid: self.drafts.get(cid, "") for cid in self._unsaved_drafts}
+            self._unsaved_drafts.clear()
+            self.save_drafts(changes)
+
+    @work(thread=True, group="cache-write", exit_on_error=False)
+    def save_drafts(self, changes: dict[str, str]) -> None:
+        """Write drafts ("" drops one) beside the outbox."""
+        for conversation_id, text in changes.items():
+            self.session.store.save_draft(conversation_id, text)
+
+    def flush_drafts(self) -> None:
+        """Write the drafts not yet on disk, now (the app is closing)."""
+        for conversation_id in sorted(self._unsaved_drafts):
+            try:
+                self.session.store.save_draft(conversation_id, self.drafts.get(conversation_id, ""))
+            except StoreError as error:
+                log.error("draft of %s not saved: %s", conversation_id, error)
+        self._unsaved_drafts.clear()
+
     @on(Composer.Send)
     def _send(self, message: Composer.Send) -> None:
         self.queue(message.conversation_id, message.text)
 
-    @work(thread=True, group="cache-write")
+    @work(thread=True, group="cache-write", exit_on_error=False)
     def queue(self, conversation_id: str, text: str) -> None:
-        """Write the reply to the outbox (durable) and let the engine deliver it."""
-        undo = self.session.config.outbox.undo_seconds
-        try:
-            item = outbox.queue_reply(
-                self.session.store,
-                conversation_id,
-                text,
-                undo_seconds=undo,
-                now=self.session.clock(),
-            )
-        except (outbox.OutboxError, StoreError) as error:
-            self.app.call_from_thread(self._queue_failed, str(error))
-            return
+        """Write the reply to the outbox (durable), drop its draft, let the engine deliver it.
+        On failure the text stays in the composer and in the drafts."""
+        item = outbox.queue_reply(
+            self.session.store,
+            conversation_id,
+            text,
+            undo_seconds=self.session.config.outbox.undo_seconds,
+            now=self.session.clock(),
+        )
         self.app.call_from_thread(self._queued, item)
-
-    def _queue_failed(self, reason: str) -> None:
-        # The draft stays in the composer: nothing typed is lost.
-        self.notify(reason, title="Reply not queued", severity="error", markup=False)
 
     def _queued(self, item: OutboxItem) -> None:
         for composer in self.query(Composer):
             composer.discard()
+        self._keep_draft(item.conversation_id, "")
+        self._write_drafts()
         self._outbox_changed(item)
         # Answered: back to the list, where the next conversation is one key away.
         self.focus_pane("list-pane")
@@ -486,31 +563,36 @@ class InboxScreen(Screen[None]):
             if i.state is OutboxState.QUEUED and i.not_before is not None and i.not_before > now
         ]
         if not waiting:
-            self.notify("Nothing to undo.", markup=False)
+            self.notify(_("Nothing to undo."), markup=False)
             return
-        self.undo(max(waiting, key=lambda i: i.created_at))
+        self.undo(max(waiting, key=lambda i: i.created_at), edit=True)
 
-    @work(thread=True, group="cache-write")
-    def undo(self, item: OutboxItem) -> None:
-        """Cancel `item` and put its text back in the composer."""
-        try:
-            cancelled = outbox.cancel(self.session.store, item.id)
-        except (outbox.OutboxError, StoreError) as error:
-            self.app.call_from_thread(self.notify, str(error), markup=False)
-            return
-        self.app.call_from_thread(self.call_later, self._undone, cancelled)
+    @work(thread=True, group="cache-write", exit_on_error=False)
+    def undo(self, item: OutboxItem, *, edit: bool) -> None:
+        """Cancel `item`; its text becomes the conversation's draft (after any draft already
+        there), and with `edit` the composer opens on it."""
+        cancelled = outbox.cancel(self.session.store, item.id)
+        self.app.call_from_thread(self._undone, cancelled, edit)
 
-    async def _undone(self, item: OutboxItem) -> None:
+    def _undone(self, item: OutboxItem, edit: bool) -> None:
         self._outbox_changed(item)
-        self.notify("Reply cancelled; it is back in the composer.", markup=False)
-        (await self._composer()).remember(item.conversation_id, item.text)
-        self.open_composer(item.conversation_id)
+        draft = _with_draft(self.drafts.get(item.conversation_id, ""), item.text)
+        self._keep_draft(item.conversation_id, draft)
+        self._write_drafts()
+        if edit:
+            self.notify(_("Reply cancelled; it is back in the composer."), markup=False)
+            self.open_composer(item.conversation_id)
+        else:
+            self.notify(
+                _("Reply cancelled; its text is kept as the conversation's draft (r to edit)."),
+                markup=False,
+            )
 
     def action_outbox(self) -> None:
         """Show the outbox."""
         self.open_outbox()
 
-    @work(thread=True, group="outbox", exclusive=True)
+    @work(thread=True, group="outbox", exclusive=True, exit_on_error=False)
     def open_outbox(self) -> None:
         """Read the whole outbox (off the UI thread), then list it."""
         items = self.session.store.outbox()
@@ -524,21 +606,19 @@ class InboxScreen(Screen[None]):
         if action == "open":
             self.query_one(ConversationList).select_id(item.conversation_id)
             self.show_thread(item.conversation_id)
-        elif action == "edit":
-            self.undo(item)
+        elif action in ("edit", "cancel"):
+            self.undo(item, edit=action == "edit")
         else:
-            self.change_outbox(action, item)
+            self.retry(item)
 
-    @work(thread=True, group="cache-write")
-    def change_outbox(self, action: str, item: OutboxItem) -> None:
-        """Retry or cancel an outbox item."""
-        change = outbox.retry if action == "retry" else outbox.cancel
-        try:
-            changed = change(self.session.store, item.id)
-        except (outbox.OutboxError, StoreError) as error:
-            self.app.call_from_thread(self.notify, str(error), markup=False)
-            return
-        self.app.call_from_thread(self._outbox_changed, changed)
+    @work(thread=True, group="cache-write", exit_on_error=False)
+    def retry(self, item: OutboxItem) -> None:
+        """Queue a failed or cancelled reply again."""
+        queued = outbox.retry(self.session.store, item.id)
+        self.app.call_from_thread(self._outbox_changed, queued)
+        self.app.call_from_thread(
+            self.notify, _("Reply queued again; it goes out at the next delivery."), markup=False
+        )
         if self.engine is not None:
             self.app.call_from_thread(self.engine.wake_outbox)
 
@@ -551,7 +631,7 @@ class InboxScreen(Screen[None]):
         status = Status.OPEN if conversation.status is Status.DONE else Status.DONE
         self.save(replace(conversation, status=status, unread=0))
 
-    @work(thread=True, group="cache-write")
+    @work(thread=True, group="cache-write", exit_on_error=False)
     def save(self, conversation: Conversation) -> None:
         """Write a triage change to the cache."""
         self.session.store.save_conversation(conversation)
@@ -638,3 +718,10 @@ class InboxScreen(Screen[None]):
                 if pane != self.active_pane:
                     self._show_pane(pane)
                 return
+
+
+def _with_draft(draft: str, text: str) -> str:
+    """A cancelled reply's `text` kept after the conversation's `draft`, never over it."""
+    if not draft.strip() or draft == text:
+        return text
+    return f"{draft}\n\n{text}"

@@ -26,7 +26,8 @@ class ReplyContext:
     limits: Limits
     rules: ToneRules = field(default_factory=ToneRules)
     signature: str = ""
-    prefill: str = ""
+    prefill: str = ""  # what a new reply starts with: the mention and the signature
+    draft: str = ""  # the text kept from an earlier visit, if any; it replaces the prefill
 
 
 class Composer(Vertical):
@@ -56,6 +57,21 @@ class Composer(Vertical):
     }
     """
 
+    class DraftChanged(Message):
+        """The draft of a conversation changed ("" when there is nothing worth keeping)."""
+
+        def __init__(self, conversation_id: str, text: str) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+            self.text = text
+
+        def can_replace(self, message: Message) -> bool:
+            # A burst of keystrokes: only the latest text of a conversation matters.
+            return (
+                isinstance(message, Composer.DraftChanged)
+                and message.conversation_id == self.conversation_id
+            )
+
     class Send(Message):
         """The user asked to send the draft."""
 
@@ -67,7 +83,6 @@ class Composer(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.context: ReplyContext | None = None
-        self._drafts: dict[str, str] = {}  # conversation id -> unsent text, kept across switches
 
     def compose(self) -> ComposeResult:
         yield TextArea(id="composer-text", soft_wrap=True, show_line_numbers=False)
@@ -79,11 +94,10 @@ class Composer(Vertical):
         return self.query_one(TextArea)
 
     def open(self, context: ReplyContext) -> None:
-        """Start (or resume) the reply to a conversation and focus the text."""
-        self._keep_draft()
+        """Start (or resume, from `context.draft`) the reply to a conversation; focus it."""
         self.context = context
         self.border_title = Text(f"Reply to {context.recipient}")
-        text = self._drafts.get(context.conversation_id, context.prefill)
+        text = context.draft or context.prefill
         self.text_area.load_text(text)
         first_line_end = len(text.split("\n", 1)[0])
         self.text_area.move_cursor((0, first_line_end))
@@ -92,26 +106,14 @@ class Composer(Vertical):
         self._update_status()
 
     def close(self) -> None:
-        """Hide the composer, keeping the draft for this conversation."""
-        self._keep_draft()
+        """Hide the composer; the screen keeps the draft it was told of."""
         self.remove_class("-open")
 
     def discard(self) -> None:
-        """Forget the draft of the current conversation (after it was queued)."""
-        if self.context is not None:
-            self._drafts.pop(self.context.conversation_id, None)
+        """Empty and hide the composer (after its reply was queued)."""
+        self.context = None
         self.text_area.load_text("")
         self.remove_class("-open")
-
-    def remember(self, conversation_id: str, text: str) -> None:
-        """Keep `text` as the draft of a conversation (e.g. a reply taken back from the outbox)."""
-        self._drafts[conversation_id] = text
-
-    def _keep_draft(self) -> None:
-        if self.context is not None and self.has_class("-open"):
-            text = self.text_area.text
-            if text.strip() and text != self.context.prefill:
-                self._drafts[self.context.conversation_id] = text
 
     def warnings(self) -> list[ToneWarning]:
         """What the brand's rules and the network's limits say about the draft."""
@@ -123,6 +125,11 @@ class Composer(Vertical):
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
         self._update_status()
+        context = self.context
+        if context is not None and self.has_class("-open"):
+            text = self.text_area.text
+            kept = text if text.strip() and text != context.prefill else ""
+            self.post_message(self.DraftChanged(context.conversation_id, kept))
 
     def _update_status(self) -> None:
         status = self.query_one("#composer-status", Static)

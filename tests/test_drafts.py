@@ -1,9 +1,11 @@
-"""Drafts and write failures: nothing the user typed is lost (issue #11, items 14 and 15)."""
+"""Drafts, write failures and remembered choices: nothing the user typed or chose is lost
+(issue #11, items 14 and 15, and the themes note)."""
 
 from __future__ import annotations
 
 import errno
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -163,3 +165,25 @@ async def test_a_reply_the_disk_refuses_stays_in_the_composer(
         await pilot.press("ctrl+s")  # the disk has room again: the same text goes out
         await settle(pilot)
         assert [i.text for i in app.session.store.outbox()] == ["Nous vous rappelons demain"]
+
+
+async def test_the_theme_picked_in_the_palette_is_kept_until_the_config_changes(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    app = make_app(data)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(app, pilot)
+        assert app.theme == "cmtui-dark"
+        app.theme = "cmtui-light"
+        await settle(pilot)
+    app = make_app(data)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(app, pilot)
+        assert app.theme == "cmtui-light"
+    app = make_app(data)
+    config = app.session.config
+    app.session.config = replace(config, ui=replace(config.ui, theme="textual-dark"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(app, pilot)
+        assert app.theme == "textual-dark"  # edited in the config since: the config wins

@@ -65,7 +65,7 @@ MESSAGES_DIR = "messages"
 SUMMARIES_DIR = "summaries"
 BACKUPS = 3
 
-_CURSORS, _OUTBOX, _DRAFTS = "cursors", "outbox", "drafts"
+_CURSORS, _OUTBOX, _DRAFTS, _SETTINGS = "cursors", "outbox", "drafts", "settings"
 _LEGACY_CONVERSATIONS = "conversations"  # the summaries' table in cache.json up to schema 1
 
 
@@ -91,7 +91,7 @@ class Store:
         main_path = data_dir / MAIN_FILE
         self._main = self._load(
             main_path,
-            {_CURSORS: "key"},
+            {_CURSORS: "key", _SETTINGS: "key"},
             lambda data: schema.upgrade(data, main_path, writable=not self.read_only),
             BACKUPS,
         )
@@ -309,6 +309,21 @@ class Store:
                 self._check_writable("apply the retention rules")
                 removed += self._retain(account_dir, cutoff, max_messages_per_account)
         return removed
+
+    def setting(self, key: str) -> str | None:
+        """A choice the user made in the app (e.g. the theme picked in the palette)."""
+        with self._mutex:
+            self._check_open()
+            doc = self._main.tables[_SETTINGS].get(key)
+            value = None if doc is None else doc.get("value")
+            return value if isinstance(value, str) else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        """Remember a choice the user made in the app, on disk before this returns."""
+        with self._mutex:
+            self._check_writable("remember the setting")
+            self._main.tables[_SETTINGS].put({"key": key, "value": value})
+            self._main.flush()
 
     # -- cursors and outbox ----------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
+from textual.theme import Theme
 
 from cmtui import locations
 from cmtui.session import Session
@@ -26,6 +27,7 @@ from cmtui.ui.widgets.sources import SourcesTree
 from cmtui.ui.widgets.thread_view import ThreadView
 
 SyncMode = Literal["live", "once", "off"]
+THEME_SETTING, THEME_SETTING_FROM = "ui.theme", "ui.theme.configured"
 
 
 class CmtuiApp(App[None]):
@@ -54,6 +56,7 @@ class CmtuiApp(App[None]):
         self.sync_done = asyncio.Event()  # the engine is built (and, in "once" mode, has synced)
         self.engine: SyncEngine | None = None
         self.inbox = InboxScreen(session)
+        self._kept_theme = ""
         if session.label:
             self.sub_title = session.label
 
@@ -75,13 +78,29 @@ class CmtuiApp(App[None]):
         themes, problems = load_themes(locations.builtin_themes_dir(), locations.themes_dir())
         for theme in themes:
             self.register_theme(theme)
-        wanted = self.session.config.ui.theme
+        wanted = self._kept_theme = self._wanted_theme()
         if wanted in self.available_themes:
             self.theme = wanted
         else:
             problems.append(f"theme {wanted!r} not found; using {self.theme!r}")
         for problem in problems:
             self.notify(problem, severity="warning", timeout=10, markup=False)
+        self.theme_changed_signal.subscribe(self, self._theme_chosen)
+
+    def _wanted_theme(self) -> str:
+        """The theme picked in the palette last time, unless the config's `[ui] theme` has
+        changed since (the newer choice wins)."""
+        configured = self.session.config.ui.theme
+        store = self.session.store
+        if store.setting(THEME_SETTING_FROM) == configured:
+            return store.setting(THEME_SETTING) or configured
+        return configured
+
+    def _theme_chosen(self, theme: Theme) -> None:
+        if theme.name != self._kept_theme and not self.session.read_only:
+            self._kept_theme = theme.name
+            self.inbox.keep_setting(THEME_SETTING, theme.name)
+            self.inbox.keep_setting(THEME_SETTING_FROM, self.session.config.ui.theme)
 
     def _apply_keymap(self) -> None:
         keymap = dict(self.session.config.ui.keymap)

@@ -13,6 +13,7 @@ from textual.keys import format_key
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from cmtui.i18n import _
 from cmtui.ui.keys import KeyInfo
 
 
@@ -48,13 +49,14 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         table = Table(expand=True, box=None, header_style="bold", pad_edge=False)
-        for header in ("Keys", "Action", "Where", "Id, for [ui.keymap]"):
-            table.add_column(Text(header), no_wrap=header != "Action")
+        for header in (_("Keys"), _("Action"), _("Where"), _("Id, for [ui.keymap]")):
+            table.add_column(Text(header), no_wrap=header != _("Action"))
         for row in self.rows:
             keys = ", ".join(format_key(key) for key in row.keys.split(","))
             table.add_row(Text(keys), Text(row.description), Text(row.where), Text(row.id, "dim"))
         with VerticalScroll() as scroll:
-            scroll.border_title = "Keys · esc to close"
+            scroll.border_title = _("Keys · esc to close")
+            scroll.border_subtitle = _("Themes: ctrl+p, then “theme”; the choice is kept")
             yield Static(table)
 
     def action_dismiss(self) -> None:  # type: ignore[override]

@@ -69,6 +69,7 @@ FAILURE_TITLES = {
     "retry": N_("Reply not queued again"),
     "save": N_("Not saved"),
     "save_drafts": N_("Draft not saved"),
+    "keep_setting": N_("Choice not remembered"),
 }
 """What a failed worker's notification says, by worker name (see `_worker_failed`)."""
 PREVIEW_DELAY = 0.05
@@ -516,6 +517,11 @@ class InboxScreen(Screen[None]):
         """Write drafts ("" drops one) beside the outbox."""
         for conversation_id, text in changes.items():
             self.session.store.save_draft(conversation_id, text)
+
+    @work(thread=True, group="cache-write", exit_on_error=False)
+    def keep_setting(self, key: str, value: str) -> None:
+        """Remember a choice made in the app (the theme picked in the palette)."""
+        self.session.store.set_setting(key, value)
 
     def flush_drafts(self) -> None:
         """Write the drafts not yet on disk, now (the app is closing)."""

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check bench screenshots clean
+.PHONY: demo test check bench screenshots catalogs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,16 @@ check: $(STAMP)
 
 bench: $(STAMP)
 	for f in bench/*.py; do $(BIN)/python $$f || exit 1; done
+
+# Extract the strings marked with _(), N_() and ngettext() into the template, merge it into
+# each language's catalog (translate what is new in cmtui/locale/*/LC_MESSAGES/cmtui.po),
+# then compile the catalogs the app reads. tests/test_i18n.py fails until all three agree.
+catalogs: $(STAMP)
+	$(BIN)/pybabel extract --quiet --no-location --sort-output --project=cmtui \
+		-o cmtui/locale/cmtui.pot cmtui
+	$(BIN)/pybabel update --quiet --no-location --ignore-obsolete --no-fuzzy-matching \
+		-i cmtui/locale/cmtui.pot -d cmtui/locale -D cmtui
+	$(BIN)/pybabel compile --statistics -d cmtui/locale -D cmtui
 
 screenshots: $(STAMP)
 	$(BIN)/python -m cmtui.ui.screenshots screenshots

@@ -80,6 +80,8 @@ def test_the_language_follows_the_environment(environ: dict[str, str], expected:
 def test_the_config_language_wins_over_the_environment(
     language: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("LANG", "en_US.UTF-8")
     assert i18n.setup("fr") == "fr"
     assert i18n._("Inbox") != "Inbox"

@@ -103,15 +103,15 @@ class InboxScreen(Screen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("tab", "pane(1)", "Next pane", show=False, id="inbox.next_pane"),
-        Binding("shift+tab", "pane(-1)", "Previous pane", show=False, id="inbox.previous_pane"),
-        Binding("r", "reply", "Reply", id="inbox.reply"),
-        Binding("u", "undo", "Undo send", id="inbox.undo"),
-        Binding("d", "toggle_done", "Done", id="inbox.done"),
-        Binding("slash", "search", "Search", id="inbox.search"),
-        Binding("o", "outbox", "Outbox", id="inbox.outbox"),
-        Binding("v", "toggle_sources", "Views", id="inbox.sources"),
-        Binding("escape", "back", "Back", show=False, id="inbox.back"),
+        Binding("tab", "pane(1)", _("Next pane"), show=False, id="inbox.next_pane"),
+        Binding("shift+tab", "pane(-1)", _("Previous pane"), show=False, id="inbox.previous_pane"),
+        Binding("r", "reply", _("Reply"), id="inbox.reply"),
+        Binding("u", "undo", _("Undo send"), id="inbox.undo"),
+        Binding("d", "toggle_done", _("Done"), id="inbox.done"),
+        Binding("slash", "search", _("Search"), id="inbox.search"),
+        Binding("o", "outbox", _("Outbox"), id="inbox.outbox"),
+        Binding("v", "toggle_sources", _("Views"), id="inbox.sources"),
+        Binding("escape", "back", _("Back"), show=False, id="inbox.back"),
     ]
 
     view_title: reactive[str] = reactive("")
@@ -154,7 +154,7 @@ class InboxScreen(Screen[None]):
                     rows=InboxScreen.view_rows,
                     unread=InboxScreen.view_unread,
                 )
-                yield Input(placeholder="Search text and authors", id="search")
+                yield Input(placeholder=_("Search text and authors"), id="search")
                 conversation_list = ConversationList(id="conversations")
                 conversation_list.now = now
                 conversation_list.show_brand = len(self.session.config.brands) > 1
@@ -245,7 +245,7 @@ class InboxScreen(Screen[None]):
         elif isinstance(event, StoreProblem):
             self.store_problem = event.detail
             if event.detail:
-                self.notify(event.detail, title="Cache", severity="error", markup=False)
+                self.notify(event.detail, title=_("Cache"), severity="error", markup=False)
             self._refresh_status()
 
     def _outbox_changed(self, item: OutboxItem) -> None:
@@ -255,7 +255,10 @@ class InboxScreen(Screen[None]):
             self.outbox_items[item.id] = item
         if item.state is OutboxState.FAILED:
             self.notify(
-                item.error or "reply failed", title="Reply not sent", severity="error", markup=False
+                item.error or _("reply failed"),
+                title=_("Reply not sent"),
+                severity="error",
+                markup=False,
             )
         self._refresh_status()
         if item.conversation_id == self.open_id:
@@ -301,7 +304,7 @@ class InboxScreen(Screen[None]):
         states = self.engine.states if self.engine is not None else {}
         problem = self.store_problem
         if self.session.read_only:
-            problem = "read-only: another cmtui uses this data folder"
+            problem = _("read-only: another cmtui uses this data folder")
         self.query_one(StatusBar).show(states, queued=len(self.outbox_items), problem=problem)
 
     # --- the thread pane -------------------------------------------------------------------
@@ -436,11 +439,11 @@ class InboxScreen(Screen[None]):
         self._cancel_preview()
         conversation_id = self.query_one(ConversationList).highlighted_id or self.open_id
         if conversation_id is None:
-            self.notify("Select a conversation first.", markup=False)
+            self.notify(_("Select a conversation first."), markup=False)
             return
         if self.session.read_only:
             self.notify(
-                "Read-only: another cmtui writes this data folder.",
+                _("Read-only: another cmtui writes this data folder."),
                 severity="warning",
                 markup=False,
             )

@@ -13,12 +13,21 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from cmtui.model import OutboxItem
+from cmtui.i18n import N_, _
+from cmtui.model import OutboxItem, OutboxState
 from cmtui.sync.outbox import outbox_view
 from cmtui.text import first_line
 from cmtui.ui.format import format_age
 
 OutboxRequest = tuple[str, OutboxItem]  # (edit | retry | cancel | open, the item)
+STATE_NAMES = {
+    OutboxState.QUEUED: N_("queued"),
+    OutboxState.SENDING: N_("sending"),
+    OutboxState.SENT: N_("sent"),
+    OutboxState.FAILED: N_("failed"),
+    OutboxState.UNKNOWN: N_("unknown"),
+    OutboxState.CANCELLED: N_("cancelled"),
+}
 
 
 class OutboxScreen(ModalScreen[OutboxRequest | None]):
@@ -34,11 +43,11 @@ class OutboxScreen(ModalScreen[OutboxRequest | None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open", "Go to conversation", id="outbox.open"),
-        Binding("e", "request('edit')", "Edit", id="outbox.edit"),
-        Binding("t", "request('retry')", "Retry", id="outbox.retry"),
-        Binding("x", "request('cancel')", "Cancel", id="outbox.cancel"),
-        Binding("escape,o", "dismiss", "Close", id="outbox.close"),
+        Binding("enter", "open", _("Go to conversation"), id="outbox.open"),
+        Binding("e", "request('edit')", _("Edit"), id="outbox.edit"),
+        Binding("t", "request('retry')", _("Retry"), id="outbox.retry"),
+        Binding("x", "request('cancel')", _("Cancel"), id="outbox.cancel"),
+        Binding("escape,o", "dismiss", _("Close"), id="outbox.close"),
     ]
 
     DEFAULT_CSS = """
@@ -63,24 +72,24 @@ class OutboxScreen(ModalScreen[OutboxRequest | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = "Outbox · e edit · t retry · x cancel · esc close"
+            box.border_title = _("Outbox · e edit · t retry · x cancel · esc close")
             yield DataTable(cursor_type="row", zebra_stripes=True)
             yield Static(id="outbox-detail", markup=False)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("State", "Age", "Reply", "Note")
+        table.add_columns(_("State"), _("Age"), _("Reply"), _("Note"))
         now = self.now()
         for item in self.items:
             table.add_row(
-                Text(str(item.state)),
+                Text(_(STATE_NAMES[item.state])),
                 Text(format_age(item.created_at, now)),
                 Text(first_line(item.text, 80)),
                 Text(first_line(item.error or "", 60)),
                 key=item.id,
             )
         if not self.items:
-            self.query_one("#outbox-detail", Static).update("The outbox is empty.")
+            self.query_one("#outbox-detail", Static).update(_("The outbox is empty."))
         table.focus()
 
     def _current(self) -> OutboxItem | None:

@@ -30,9 +30,10 @@ bench: $(STAMP)
 # each language's catalog (translate what is new in cmtui/locale/*/LC_MESSAGES/cmtui.po),
 # then compile the catalogs the app reads. tests/test_i18n.py fails until all three agree.
 catalogs: $(STAMP)
-	$(BIN)/pybabel extract --quiet --no-location --sort-output --project=cmtui \
+	$(BIN)/pybabel extract --no-location --sort-output --no-wrap --project=cmtui \
 		-o cmtui/locale/cmtui.pot cmtui
-	$(BIN)/pybabel update --quiet --no-location --ignore-obsolete --no-fuzzy-matching \
+	$(BIN)/pybabel update --no-wrap --ignore-obsolete --no-fuzzy-matching \
+		--init-missing --ignore-pot-creation-date -l fr \
 		-i cmtui/locale/cmtui.pot -d cmtui/locale -D cmtui
 	$(BIN)/pybabel compile --statistics -d cmtui/locale -D cmtui
 

@@ -13,6 +13,7 @@ from textual.dom import DOMNode
 from textual.theme import Theme
 
 from cmtui import locations
+from cmtui.i18n import _
 from cmtui.session import Session
 from cmtui.sync.engine import SyncEngine, SyncEvent
 from cmtui.ui.commands import CmtuiCommands
@@ -44,9 +45,9 @@ class CmtuiApp(App[None]):
     CSS_PATH = "cmtui.tcss"
     COMMANDS = App.COMMANDS | {CmtuiCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("question_mark", "help", "Keys", id="app.help"),
-        Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.commands"),
+        Binding("q", "quit", _("Quit"), id="app.quit"),
+        Binding("question_mark", "help", _("Keys"), id="app.help"),
+        Binding("ctrl+p", "command_palette", _("Commands"), show=False, id="app.commands"),
     ]
 
     def __init__(self, session: Session, *, sync: SyncMode = "live") -> None:

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from cmtui.i18n import _, ngettext
+from cmtui.i18n import ngettext
 
 
 class ViewHeader(Widget):
@@ -36,5 +36,6 @@ class ViewHeader(Widget):
         rows = ngettext("{count} conversation", "{count} conversations", self.rows)
         header.append(" · " + rows.format(count=self.rows))
         if self.unread:
-            header.append(", " + _("{count} unread").format(count=self.unread))
+            unread = ngettext("{count} unread", "{count} unread", self.unread)
+            header.append(", " + unread.format(count=self.unread))
         return header

@@ -8,6 +8,7 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
+from cmtui.i18n import _
 from cmtui.ui.screens.inbox import InboxScreen
 from cmtui.ui.widgets.sources import SourcesTree
 
@@ -18,16 +19,15 @@ class CmtuiCommands(Provider):
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
         app = self.app
         commands: list[tuple[str, Callable[[], object], str]] = [
-            ("Keys: show every key binding", partial(app.run_action, "help"), "help"),
+            (_("Keys: show every key binding"), partial(app.run_action, "help"), _("help")),
         ]
         screen = self.screen  # the screen the palette was opened from
         if isinstance(screen, InboxScreen):
             sources = screen.query_one(SourcesTree)
             for view in sources.views:
                 message = SourcesTree.ViewChosen(view)
-                commands.append(
-                    (f"View: {view.label}", partial(screen.post_message, message), "view")
-                )
+                name = _("View: {view}").format(view=view.title)
+                commands.append((name, partial(screen.post_message, message), _("view")))
         return commands
 
     async def discover(self) -> Hits:

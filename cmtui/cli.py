@@ -98,12 +98,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.umask(0o077)  # every folder 0700, every file 0600, whatever the shell's umask
     args = build_parser().parse_args(argv)
     try:
-        return _dispatch(args)
+        status = _dispatch(args)
+        sys.stdout.flush()  # here, so that a closed pipe is reported below, not at exit
     except (ConfigError, LocationError, SecretError, UsageError) as error:
         print(f"cmtui: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except (BrokenPipeError, BaseExceptionGroup) as error:
+        if not _only_broken_pipes(error):
+            raise
+        return _reader_gone()
+    return status
+
+
+def _only_broken_pipes(error: BaseException) -> bool:
+    """True for a BrokenPipeError, or a group of them (raised from the engine's tasks)."""
+    if isinstance(error, BaseExceptionGroup):
+        return all(_only_broken_pipes(inner) for inner in error.exceptions)
+    return isinstance(error, BrokenPipeError)
+
+
+def _reader_gone() -> int:
+    """End quietly, as a Unix tool does when its reader stops early (`cmtui export | head`).
+
+    Python's "Note on SIGPIPE": stdout is pointed at /dev/null so that the flush at exit
+    does not fail again on the closed pipe. The status is the shell's for a SIGPIPE death.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE
 
 
 def _dispatch(args: argparse.Namespace) -> int:

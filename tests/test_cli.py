@@ -5,6 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -81,3 +85,56 @@ def test_export_since_rejects_a_bad_date(
 def test_csv_cells_cannot_become_formulas(cell: str) -> None:
     assert _neutralise(cell) == "'" + cell
     assert _neutralise("plain text") == "plain text"
+
+
+def _filled_cache(data: Path, count: int) -> None:
+    """A cache of `count` messages, far more text than a pipe buffer holds."""
+    from datetime import UTC, datetime, timedelta
+
+    from cmtui.model import Author, Kind, Message, Platform
+    from cmtui.store import Store
+
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    store = Store.open(data)
+    store.add_messages(
+        Message(
+            id=Message.make_id("acct", str(n)),
+            account_id="acct",
+            platform=Platform.MASTODON,
+            kind=Kind.MENTION,
+            native_id=str(n),
+            conversation_id=Message.make_id("acct", str(n)),
+            parent_id=None,
+            author=Author("ana@example.social", "Ana"),
+            text="a long enough line of text to fill the pipe " * 4,
+            url=f"https://example.social/@ana/{n}",
+            created_at=start + timedelta(seconds=n),
+        )
+        for n in range(count)
+    )
+    store.close()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["export"], ["export", "--format", "csv"], ["--demo", "watch"]],
+    ids=["jsonl", "csv", "watch"],
+)
+def test_a_pipe_closed_early_ends_quietly(tmp_path: Path, args: list[str]) -> None:
+    """`cmtui export | head -1`: no traceback, the exit status of a Unix tool on SIGPIPE."""
+    data = tmp_path / "data"
+    if "export" in args:
+        _filled_cache(data, 2000)
+    command = [sys.executable, "-m", "cmtui", "--data-dir", str(data), *args]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.readline()
+        process.stdout.close()  # what `head -1` does after its line
+        err = process.stderr.read().decode()
+        status = process.wait()
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert err == ""
+    assert status == 128 + signal.SIGPIPE

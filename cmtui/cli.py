@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from cmtui import __version__, locations
 from cmtui.config import ConfigError, load_config
+from cmtui.i18n import _
 from cmtui.locations import LocationError
 from cmtui.secrets import SecretError
 
@@ -54,6 +55,10 @@ class UsageError(Exception):
     """Bad input from the command line; printed as one line, exit status 2."""
 
 
+class NothingToSync(Exception):
+    """Every configured account was left out; printed as one line, exit status 1."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; its help is the reference for every command."""
     parser = argparse.ArgumentParser(
@@ -72,7 +77,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--speed",
         type=float,
-        default=1.0,
         help="with --demo: how many times faster than real time the sandbox runs (default 1)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -103,6 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, LocationError, SecretError, UsageError) as error:
         print(f"cmtui: {error}", file=sys.stderr)
         return 2
+    except NothingToSync as error:
+        print(f"cmtui: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except (BrokenPipeError, BaseExceptionGroup) as error:
@@ -135,9 +142,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "locate":
         print(_locate(args.what))
         return 0
-    if args.speed <= 0:
-        raise UsageError("--speed must be a positive number")
-    _setup_logging()
+    if args.speed is not None and not args.demo:
+        raise UsageError(_("--speed sets the pace of the sandbox, so it needs --demo"))
+    if args.speed is not None and args.speed <= 0:
+        raise UsageError(_("--speed must be a positive number"))
     with _session(args) as session:
         if args.command is None:
             return _run_tui(session)
@@ -164,8 +172,9 @@ def _locate(what: str) -> Path:
     return paths[what]()
 
 
-def _setup_logging() -> None:
-    folder = locations.ensure_private_dir(locations.log_dir())
+def _setup_logging(folder: Path) -> None:
+    """Log to `folder`/cmtui.log: the user's log folder, or the demo's own data folder."""
+    locations.ensure_private_dir(folder)
     logging.basicConfig(
         filename=folder / "cmtui.log",
         level=logging.INFO,
@@ -183,14 +192,16 @@ def _session(args: argparse.Namespace) -> Iterator[Session]:
         with _demo_session(args) as session:
             yield session
         return
-    config_path = args.config or locations.config_file()
-    config = load_config(config_path)
+    named = args.config or locations.config_override()
+    config_path = named or locations.config_file()
+    config = load_config(config_path, required=named is not None)
     if not config.accounts and args.command is None:
         raise UsageError(
             f"no accounts in {config_path}; see the README to add one, "
             "or try `cmtui --demo` (`make demo`)"
         )
     data_dir = args.data_dir or locations.data_dir()
+    _setup_logging(locations.log_dir())
     session = open_session(config, data_dir)
     try:
         yield session
@@ -205,9 +216,20 @@ def _demo_session(args: argparse.Namespace) -> Iterator[Session]:
     from cmtui.session import sandbox_session
 
     throwaway = args.data_dir is None
+    if throwaway and args.command == "reply":
+        # The folder is deleted at exit, so no later run could ever deliver the reply.
+        raise UsageError(
+            _(
+                "--demo without --data-dir works in a throwaway folder, deleted at exit, so "
+                "a reply queued there could never be sent; give the same --data-dir DIR to "
+                "`cmtui --demo sync` and to `cmtui --demo reply`"
+            )
+        )
     data_dir = Path(tempfile.mkdtemp(prefix="cmtui-demo-")) if throwaway else args.data_dir
-    clock = RealClock(DEMO_START, speed=args.speed)
-    session = sandbox_session(data_dir, clock=clock)
+    # The demo's log stays with its data, never in the user's log folder.
+    _setup_logging(data_dir)
+    clock = RealClock(DEMO_START, speed=args.speed or 1.0)
+    session = sandbox_session(data_dir, clock=clock, log_dir=data_dir)
     try:
         yield session
     finally:
@@ -230,8 +252,8 @@ async def _sync(session: Session, *, once: bool) -> int:
     from cmtui.sync.engine import TROUBLE
 
     _refuse_read_only(session)
+    _require_accounts(session)
     engine = session.engine()
-    _print_problems(session)
     try:
         await _until_signalled(engine.run_once() if once else engine.run())
     finally:
@@ -246,6 +268,7 @@ async def _watch(session: Session) -> int:
     from cmtui.sync.engine import Ingested, OutboxChanged, StateChanged, StoreProblem
 
     _refuse_read_only(session)
+    _require_accounts(session)
 
     def emit(event: SyncEvent) -> None:
         if isinstance(event, Ingested):
@@ -371,6 +394,25 @@ def _doctor(session: Session) -> int:
 def _refuse_read_only(session: Session) -> None:
     if session.read_only:
         raise UsageError("another cmtui is using this data folder; try again when it has quit")
+
+
+def _require_accounts(session: Session) -> None:
+    """Refuse to sync nothing: say why no account can sync instead of idling in silence.
+
+    Accounts left out (no token, unsupported network) are named on stderr either way.
+    """
+    if not any(account.enabled for account in session.config.accounts):
+        where = session.config.path or _("the sandbox")
+        raise UsageError(
+            _(
+                "no accounts to sync in {config}; add one (see the README, Configuration) "
+                "or try `cmtui --demo`"
+            ).format(config=where)
+        )
+    runtimes = session.accounts
+    _print_problems(session)
+    if not runtimes:
+        raise NothingToSync(_("no account can sync; fix the problems above (`cmtui doctor`)"))
 
 
 def _print_problems(session: Session) -> None:

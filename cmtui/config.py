@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
-from cmtui.i18n import LANGUAGES
+from cmtui.i18n import LANGUAGES, _
 from cmtui.model import Platform
 
 # Networks whose public data can be read without credentials.
@@ -115,7 +115,8 @@ class Account:
     """Root of the network's API, e.g. "https://mastodon.social" (self-hosted, proxies, tests).
     Plain http:// is accepted for loopback hosts only, unless `allow_insecure` is true."""
     token: TokenSource | None = None
-    """Where the token comes from; required except on feed and hackernews accounts."""
+    """Where the token comes from. Optional: `$CMTUI_TOKEN_<ID>` is looked up first, this
+    source next, then the secrets file; feed and hackernews accounts need none."""
     streams: tuple[str, ...] = ("mentions",)
     """What to watch, e.g. ["mentions", "search:maison lumière"]; the platform defines the names."""
     poll_seconds: float = 60.0
@@ -185,11 +186,19 @@ class Config:
         return next((account for account in self.accounts if account.id == account_id), None)
 
 
-def load_config(path: Path) -> Config:
-    """Read and validate the config file; a missing file is an empty config."""
+def load_config(path: Path, *, required: bool = False) -> Config:
+    """Read and validate the config file.
+
+    A missing file is an empty config when it is the default one; when the user named it
+    (`required`: `--config` or `$CMTUI_CONFIG`), it is an error, never a silent empty config.
+    """
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
+        if required:
+            raise ConfigError(
+                path, _("does not exist"), _("the path of an existing config file")
+            ) from None
         return Config(path=path)
     except UnicodeDecodeError as exc:
         raise ConfigError(path, f"byte {exc.start} is not UTF-8", "a UTF-8 text file") from None
@@ -595,10 +604,8 @@ def _is_loopback(host: str) -> bool:
 
 
 def _check_account(account: Account, where: _Where) -> None:
-    if account.token is None and account.platform not in TOKENLESS_PLATFORMS:
-        raise where.child("token").error(
-            f"is missing, and {account.platform} accounts need a token", _TOKEN.expected
-        )
+    # No `token` key is valid: the token may come from $CMTUI_TOKEN_<ID> or the secrets file,
+    # which are read when the account starts (`cmtui.secrets`), not when the config is.
     if account.platform is Platform.BLUESKY:
         _check_bluesky_handle(account.handle, where.child("handle"))
     insecure = urlsplit(account.base_url).scheme == "http" and not account.allow_insecure

@@ -46,9 +46,60 @@ def test_bad_config_is_one_clear_line_not_a_traceback(
     assert "Traceback" not in err
 
 
-def test_no_accounts_points_to_the_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--config", str(tmp_path / "missing.toml")]) == 2
+def test_no_accounts_points_to_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2  # no config file at the default place: an empty config
     assert "--demo" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("how", ["option", "variable"])
+def test_a_missing_config_named_by_the_user_is_an_error(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    how: str,
+) -> None:
+    wrong = tmp_path / "wrong" / "path.toml"
+    if how == "option":
+        args = ["--config", str(wrong), "doctor"]
+    else:
+        monkeypatch.setenv("CMTUI_CONFIG", str(wrong))
+        args = ["doctor"]
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert str(wrong) in captured.err and "does not exist" in captured.err
+    assert "ok" not in captured.out
+
+
+@pytest.mark.parametrize("command", [["sync", "--once"], ["sync"], ["watch"]])
+def test_syncing_without_accounts_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[[brands]]\nname = "B"\n')
+    assert main(["--config", str(config), "--data-dir", str(tmp_path / "d"), *command]) == 2
+    err = capsys.readouterr().err
+    assert "no accounts" in err and str(config) in err
+
+
+def test_sync_when_no_account_can_start_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[[brands]]\nname = "B"\n\n[[accounts]]\nid = "a"\nbrand = "B"\n'
+        'platform = "mastodon"\nbase_url = "https://x.example"\ntoken = { env = "UNSET_T" }\n'
+    )
+    assert main(["--config", str(config), "--data-dir", str(tmp_path / "d"), "sync"]) == 1
+    err = capsys.readouterr().err
+    assert "account a: no token found" in err and "no account can sync" in err
+
+
+def test_speed_without_the_demo_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--speed", "60", "--data-dir", str(tmp_path / "d"), "export"]) == 2
+    err = capsys.readouterr().err
+    assert "--speed" in err and "--demo" in err
 
 
 def test_demo_sync_then_export_and_reply(
@@ -138,3 +189,29 @@ def test_a_pipe_closed_early_ends_quietly(tmp_path: Path, args: list[str]) -> No
     assert "Traceback" not in err and "Exception ignored" not in err, err
     assert err == ""
     assert status == 128 + signal.SIGPIPE
+
+
+def test_the_demo_never_writes_to_the_users_log_folder(tmp_path: Path) -> None:
+    """Run as a new process (logging is set up once per process), HOME and XDG in tmp_path."""
+    home = tmp_path / "home"
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "PYTHONPATH": str(Path(__file__).parents[1]),
+    }
+    cmtui = [sys.executable, "-m", "cmtui", "--demo"]
+    kept = tmp_path / "demo-data"
+    for args in (["sync", "--once"], ["--data-dir", str(kept), "sync", "--once"]):
+        done = subprocess.run([*cmtui, *args], env=env, capture_output=True, check=False)
+        assert done.returncode == 0, done.stderr
+    written = [p for p in [home, *tmp_path.glob("xdg_*")] if p.exists() and any(p.rglob("*"))]
+    assert written == []
+    assert (kept / "cmtui.log").is_file()
+
+
+def test_a_demo_reply_in_a_throwaway_folder_is_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--demo", "reply", "ml-masto:1", "Merci !"]) == 2
+    err = capsys.readouterr().err
+    assert "--data-dir" in err and "throwaway" in err

@@ -39,6 +39,70 @@ BLUESKY_HANDLE = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class StreamKind:
+    """A kind of stream an account can watch: a bare name (`mentions`) or `name:<value>`."""
+
+    name: str
+    value: str = ""
+    """What follows the colon, as help names it ("query"); empty for a bare name."""
+    strip: str = ""
+    """Characters the value may start with that mean nothing ("#" of a hashtag)."""
+
+    def __str__(self) -> str:
+        return f"{self.name}:<{self.value}>" if self.value else self.name
+
+
+class StreamError(ValueError):
+    """A stream name its platform does not know: what is wrong, and what it expects."""
+
+    def __init__(self, problem: str, expected: str) -> None:
+        self.problem = problem
+        self.expected = expected
+        super().__init__(f"{problem}; expected {expected}")
+
+
+# The streams each network's adapter reads: the one table the config check and the adapters
+# share. A platform missing here has no adapter yet, so its stream names are not checked.
+STREAM_KINDS: Mapping[Platform, tuple[StreamKind, ...]] = MappingProxyType(
+    {
+        Platform.MASTODON: (
+            StreamKind("mentions"),
+            StreamKind("search", "query"),
+            StreamKind("tag", "name", strip="#"),
+        ),
+        Platform.BLUESKY: (StreamKind("mentions"), StreamKind("search", "query")),
+    }
+)
+
+
+def parse_stream(platform: Platform, stream: str) -> tuple[str, str]:
+    """A stream name as (kind, value): "search: maison " -> ("search", "maison").
+
+    Raises `StreamError` (with a did-you-mean) for a name the platform does not read.
+    """
+    kinds = STREAM_KINDS.get(platform, ())
+    expected = _("one of {kinds} on {platform}").format(
+        kinds=", ".join(str(kind) for kind in kinds), platform=platform
+    )
+    name, colon, raw = stream.partition(":")
+    kind = next((k for k in kinds if k.name == name), None)
+    if kind is None:
+        close = difflib.get_close_matches(name, [k.name for k in kinds], n=1)
+        hint = (
+            _(" (did you mean {name!r}?)").format(name=f"{close[0]}{colon}{raw}") if close else ""
+        )
+        raise StreamError(_("unknown stream {stream!r}").format(stream=stream) + hint, expected)
+    value = raw.strip().lstrip(kind.strip).strip()
+    if kind.value and not value:
+        problem = _("{stream!r} has no {value} after the colon")
+        raise StreamError(problem.format(stream=stream, value=kind.value), expected)
+    if not kind.value and colon:
+        problem = _("{stream!r}: {name} takes nothing after it")
+        raise StreamError(problem.format(stream=stream, name=kind.name), expected)
+    return kind.name, value
+
+
 class ConfigError(Exception):
     """A config mistake, as one sentence: `<file>:<line>: <key>: <what is wrong>; expected <what>`.
 
@@ -606,6 +670,14 @@ def _is_loopback(host: str) -> bool:
 def _check_account(account: Account, where: _Where) -> None:
     # No `token` key is valid: the token may come from $CMTUI_TOKEN_<ID> or the secrets file,
     # which are read when the account starts (`cmtui.secrets`), not when the config is.
+    if account.platform in STREAM_KINDS:
+        for index, stream in enumerate(account.streams):
+            try:
+                parse_stream(account.platform, stream)
+            except StreamError as error:
+                raise (
+                    where.child("streams").child(index).error(error.problem, error.expected)
+                ) from None
     if account.platform is Platform.BLUESKY:
         _check_bluesky_handle(account.handle, where.child("handle"))
     insecure = urlsplit(account.base_url).scheme == "http" and not account.allow_insecure

@@ -46,6 +46,21 @@ def test_bad_config_is_one_clear_line_not_a_traceback(
     assert "Traceback" not in err
 
 
+def test_a_stream_typo_stops_doctor_with_the_file_and_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[[brands]]\nname = "B"\n\n[[accounts]]\nid = "a"\nbrand = "B"\n'
+        'platform = "mastodon"\nbase_url = "https://x.example"\n'
+        'streams = ["mentions", "serch:maison"]\n'
+    )
+    assert main(["--config", str(config), "doctor"]) == 2
+    err = capsys.readouterr().err
+    assert f"{config}:9: accounts[0].streams[1]: unknown stream 'serch:maison'" in err
+    assert "did you mean 'search:maison'?" in err
+
+
 def test_no_accounts_points_to_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2  # no config file at the default place: an empty config
     assert "--demo" in capsys.readouterr().err

@@ -425,6 +425,30 @@ CASES = [
         "accounts[0].enabled: got a string; expected true or false",
         id="boolean",
     ),
+    pytest.param(
+        ("", 'streams = ["mentions", "serch:maison"]'),
+        10,
+        "accounts[0].streams[1]: unknown stream 'serch:maison' (did you mean 'search:maison'?); "
+        "expected one of mentions, search:<query>, tag:<name> on mastodon",
+        id="stream-typo",
+    ),
+    pytest.param(
+        ("", 'streams = ["search:  "]'),
+        10,
+        "accounts[0].streams[0]: 'search:  ' has no query after the colon; "
+        "expected one of mentions, search:<query>, tag:<name> on mastodon",
+        id="stream-without-value",
+    ),
+    pytest.param(
+        (
+            'platform = "mastodon"',
+            'platform = "bluesky"\nhandle = "acme.bsky.social"\nstreams = ["tag:lamp"]',
+        ),
+        9,
+        "accounts[0].streams[0]: unknown stream 'tag:lamp'; "
+        "expected one of mentions, search:<query> on bluesky",
+        id="stream-of-another-network",
+    ),
 ]
 
 

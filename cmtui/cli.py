@@ -330,15 +330,19 @@ def _print_json(data: dict[str, object]) -> None:
 
 
 def _reply(session: Session, conversation_id: str, text: str) -> int:
-    from cmtui.sync.outbox import OutboxError, queue_reply
+    from cmtui.sync.outbox import OutboxError
 
     _refuse_read_only(session)
-    undo = session.config.outbox.undo_seconds
     try:
-        item = queue_reply(session.store, conversation_id, text, undo_seconds=undo)
+        item = session.queue_reply(conversation_id, text)
     except OutboxError as error:
         raise UsageError(str(error)) from error
-    print(f"queued {item.id}: delivered by the next `cmtui sync` (or the running app)")
+    print(
+        _(
+            "queued {id}: after its undo window ({seconds:g} s), the next `cmtui sync` "
+            "or the running app sends it"
+        ).format(id=item.id, seconds=session.config.outbox.undo_seconds)
+    )
     return 0
 
 

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 from cmtui import locations
 from cmtui.config import TOKENLESS_PLATFORMS, Account, Brand, Config, ToneRules
 from cmtui.i18n import _
-from cmtui.model import Platform, utcnow
+from cmtui.model import OutboxItem, Platform, utcnow
 from cmtui.secrets import Token, find_token
 from cmtui.store import Store, StoreLocked
+from cmtui.sync import outbox
 from cmtui.sync.engine import AccountRuntime, SyncEngine, SyncEvent
 
 if TYPE_CHECKING:
@@ -39,7 +40,8 @@ class Session:
 
     config: Config
     store: Store
-    clock: Callable[[], datetime] = utcnow
+    clock: Callable[[], datetime] = utcnow  # the world's time: message dates and ages
+    wall: Callable[[], datetime] = utcnow  # the user's: undo window, retry delays (Clock.wall)
     problems: list[str] = field(default_factory=list)  # accounts left out, and why
     label: str = ""  # shown in the title bar, e.g. "sandbox"
     tokens: Mapping[str, str] | None = None  # replaces token resolution (the sandbox's own)
@@ -100,7 +102,21 @@ class Session:
 
     def engine(self, on_event: Callable[[SyncEvent], None] = lambda event: None) -> SyncEngine:
         """A sync engine over this session's accounts."""
-        return SyncEngine(self.store, self.accounts, on_event=on_event, clock=self.clock)
+        return SyncEngine(
+            self.store, self.accounts, on_event=on_event, clock=self.clock, wall=self.wall
+        )
+
+    def queue_reply(self, conversation_id: str, text: str) -> OutboxItem:
+        """Write a reply into the outbox, dated on this session's clocks, with the config's
+        undo window (raises `OutboxError` when it cannot be queued)."""
+        return outbox.queue_reply(
+            self.store,
+            conversation_id,
+            text,
+            undo_seconds=self.config.outbox.undo_seconds,
+            now=self.clock(),
+            wall=self.wall(),
+        )
 
     def brand(self, name: str) -> Brand:
         """The brand called `name` (an empty one when the config has none by that name)."""
@@ -125,6 +141,7 @@ def open_session(
     tokens_from: str = "",
     transport: httpx.AsyncBaseTransport | None = None,
     clock: Callable[[], datetime] = utcnow,
+    wall: Callable[[], datetime] = utcnow,
     label: str = "",
     log_dir: Path | None = None,
 ) -> Session:
@@ -134,6 +151,7 @@ def open_session(
         config=config,
         store=store,
         clock=clock,
+        wall=wall,
         label=label,
         tokens=tokens,
         tokens_from=tokens_from,
@@ -180,6 +198,7 @@ def sandbox_session(
         tokens_from=_("the sandbox"),
         transport=transport or network.transport(),
         clock=clock.now,
+        wall=clock.wall,
         label="sandbox",
         log_dir=log_dir or data_dir,
     )

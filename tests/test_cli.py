@@ -9,7 +9,9 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -230,3 +232,83 @@ def test_a_demo_reply_in_a_throwaway_folder_is_refused(
     assert main(["--demo", "reply", "ml-masto:1", "Merci !"]) == 2
     err = capsys.readouterr().err
     assert "--data-dir" in err and "throwaway" in err
+
+
+def test_a_demo_reply_is_delivered_by_the_next_sync_exactly_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--demo --data-dir D reply`, then `--demo --data-dir D sync --once` posts it, once.
+
+    Each run builds its own sandbox world, whose clock starts again at the demo's start; the
+    undo window runs on the real clock, held still here and moved by hand.
+    """
+    from faults import brand_replies
+
+    from cmtui.sandbox import network as sandbox_network
+    from cmtui.sandbox.clock import RealClock
+
+    worlds: list[sandbox_network.SandboxNetwork] = []
+
+    class Recorded(sandbox_network.SandboxNetwork):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            worlds.append(self)
+
+    monkeypatch.setattr(sandbox_network, "SandboxNetwork", Recorded)
+    wall = [datetime(2026, 12, 6, 12, 0, tzinfo=UTC)]
+    monkeypatch.setattr(RealClock, "wall", lambda self: wall[0])
+    demo = ["--demo", "--data-dir", str(tmp_path / "d")]
+    assert main([*demo, "sync", "--once"]) == 0
+    assert main([*demo, "export"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    target = next(row for row in rows if row["account_id"] == "ml-masto" and not row["is_own"])
+    assert main([*demo, "reply", target["conversation_id"], "Merci, on regarde !"]) == 0
+
+    assert "queued" in capsys.readouterr().out
+    assert main([*demo, "sync", "--once"]) == 0  # inside the undo window: nothing leaves
+    assert brand_replies(worlds[-1], "ml-masto") == []
+    wall[0] += timedelta(seconds=6)
+    assert main([*demo, "sync", "--once"]) == 0
+    posted = brand_replies(worlds[-1], "ml-masto")
+    assert [post.text for post in posted] == ["Merci, on regarde !"]
+    assert main([*demo, "sync", "--once"]) == 0
+    assert brand_replies(worlds[-1], "ml-masto") == []  # sent already: never again
+    assert main([*demo, "export"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    own = [row for row in rows if row["is_own"] and row["text"] == "Merci, on regarde !"]
+    assert len(own) == 1 and own[0]["conversation_id"] == target["conversation_id"]
+
+
+async def test_the_undo_window_is_real_seconds_at_any_sandbox_speed(tmp_path: Path) -> None:
+    """At --speed 60 a minute of the sandbox's world passes each real second; the undo
+    window still lasts its 5 real seconds, and the reply is dated on the sandbox's clock."""
+    from faults import brand_replies
+
+    from cmtui.model import OutboxState
+    from cmtui.sandbox.clock import RealClock
+    from cmtui.sandbox.network import DEMO_START, SandboxNetwork
+    from cmtui.session import sandbox_session
+
+    ticks = [0.0]
+    clock = RealClock(DEMO_START, speed=60, ticks=lambda: ticks[0])
+    network = SandboxNetwork(seed=7, clock=clock)
+    session = sandbox_session(tmp_path / "d", clock=clock, network=network)
+    engine = session.engine()
+    try:
+        await engine.run_once()
+        conversation = next(
+            c.id for c in session.store.conversations() if c.account_id == "ml-masto"
+        )
+        session.queue_reply(conversation, "Merci !")
+        ticks[0] += 2.0  # two real seconds: two minutes of the world
+        await engine.deliver_due()
+        assert brand_replies(network, "ml-masto") == []
+        assert [i.state for i in session.store.outbox()] == [OutboxState.QUEUED]
+        ticks[0] += 3.5
+        await engine.deliver_due()
+        assert [i.state for i in session.store.outbox()] == [OutboxState.SENT]
+    finally:
+        await engine.close()
+        session.store.close()
+    (posted,) = brand_replies(network, "ml-masto")
+    assert DEMO_START < posted.created_at <= clock.now()

@@ -111,7 +111,8 @@ class InboxScreen(Screen[None]):
                 conversation_list.show_brand = len(self.session.config.brands) > 1
                 yield conversation_list
             with Vertical(id="thread-pane"):
-                yield ThreadView(id="thread", now=now)  # the composer is mounted on first use
+                # The composer is mounted on first use.
+                yield ThreadView(id="thread", now=now, wall=self.session.wall)
         yield StatusBar(id="status", now=now)
         yield Footer()
 
@@ -422,15 +423,8 @@ class InboxScreen(Screen[None]):
     @work(thread=True, group="cache-write")
     def queue(self, conversation_id: str, text: str) -> None:
         """Write the reply to the outbox (durable) and let the engine deliver it."""
-        undo = self.session.config.outbox.undo_seconds
         try:
-            item = outbox.queue_reply(
-                self.session.store,
-                conversation_id,
-                text,
-                undo_seconds=undo,
-                now=self.session.clock(),
-            )
+            item = self.session.queue_reply(conversation_id, text)
         except (outbox.OutboxError, StoreError) as error:
             self.app.call_from_thread(self._queue_failed, str(error))
             return
@@ -450,7 +444,7 @@ class InboxScreen(Screen[None]):
 
     def action_undo(self) -> None:
         """Cancel the newest reply still waiting in its undo window, back into the composer."""
-        now = self.session.clock()
+        now = self.session.wall()  # the clock of the undo window
         waiting = [
             i
             for i in self.outbox_items.values()

@@ -139,13 +139,13 @@ def _reader_gone() -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    if args.command == "locate":
-        print(_locate(args.what))
-        return 0
     if args.speed is not None and not args.demo:
         raise UsageError(_("--speed sets the pace of the sandbox, so it needs --demo"))
     if args.speed is not None and args.speed <= 0:
         raise UsageError(_("--speed must be a positive number"))
+    if args.command == "locate":
+        print(_locate(args.what))
+        return 0
     with _session(args) as session:
         if args.command is None:
             return _run_tui(session)

@@ -141,17 +141,21 @@ def open_session(
     tokens_from: str = "",
     transport: httpx.AsyncBaseTransport | None = None,
     clock: Callable[[], datetime] = utcnow,
-    wall: Callable[[], datetime] = utcnow,
+    wall: Callable[[], datetime] | None = None,
     label: str = "",
     log_dir: Path | None = None,
 ) -> Session:
-    """Open the cache; the accounts' adapters follow on first use of `Session.accounts`."""
+    """Open the cache; the accounts' adapters follow on first use of `Session.accounts`.
+
+    `wall`, the clock of the undo window, is `clock` unless told otherwise (the sandbox's
+    sped-up world is the one case where they differ).
+    """
     store = open_store(data_dir)
     return Session(
         config=config,
         store=store,
         clock=clock,
-        wall=wall,
+        wall=wall or clock,
         label=label,
         tokens=tokens,
         tokens_from=tokens_from,

@@ -22,8 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from cmtui import __version__, locations
+from cmtui import __version__, i18n, locations
 from cmtui.config import ConfigError, load_config
+from cmtui.i18n import _
 from cmtui.locations import LocationError
 from cmtui.secrets import SecretError
 
@@ -54,6 +55,10 @@ class UsageError(Exception):
     """Bad input from the command line; printed as one line, exit status 2."""
 
 
+class NothingToSync(Exception):
+    """Every configured account was left out; printed as one line, exit status 1."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; its help is the reference for every command."""
     parser = argparse.ArgumentParser(
@@ -72,7 +77,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--speed",
         type=float,
-        default=1.0,
         help="with --demo: how many times faster than real time the sandbox runs (default 1)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -96,23 +100,53 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `cmtui` console script."""
     os.umask(0o077)  # every folder 0700, every file 0600, whatever the shell's umask
+    i18n.setup()  # the environment's language; `[ui] language` takes over once read
     args = build_parser().parse_args(argv)
     try:
-        return _dispatch(args)
+        status = _dispatch(args)
+        sys.stdout.flush()  # here, so that a closed pipe is reported below, not at exit
     except (ConfigError, LocationError, SecretError, UsageError) as error:
         print(f"cmtui: {error}", file=sys.stderr)
         return 2
+    except NothingToSync as error:
+        print(f"cmtui: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
+    except (BrokenPipeError, BaseExceptionGroup) as error:
+        if not _only_broken_pipes(error):
+            raise
+        return _reader_gone()
+    return status
+
+
+def _only_broken_pipes(error: BaseException) -> bool:
+    """True for a BrokenPipeError, or a group of them (raised from the engine's tasks)."""
+    if isinstance(error, BaseExceptionGroup):
+        return all(_only_broken_pipes(inner) for inner in error.exceptions)
+    return isinstance(error, BrokenPipeError)
+
+
+def _reader_gone() -> int:
+    """End quietly, as a Unix tool does when its reader stops early (`cmtui export | head`).
+
+    Python's "Note on SIGPIPE": stdout is pointed at /dev/null so that the flush at exit
+    does not fail again on the closed pipe. The status is the shell's for a SIGPIPE death.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.speed is not None and not args.demo:
+        raise UsageError(_("--speed sets the pace of the sandbox, so it needs --demo"))
+    if args.speed is not None and args.speed <= 0:
+        raise UsageError(_("--speed must be a positive number"))
     if args.command == "locate":
         print(_locate(args.what))
         return 0
-    if args.speed <= 0:
-        raise UsageError("--speed must be a positive number")
-    _setup_logging()
     with _session(args) as session:
         if args.command is None:
             return _run_tui(session)
@@ -139,8 +173,9 @@ def _locate(what: str) -> Path:
     return paths[what]()
 
 
-def _setup_logging() -> None:
-    folder = locations.ensure_private_dir(locations.log_dir())
+def _setup_logging(folder: Path) -> None:
+    """Log to `folder`/cmtui.log: the user's log folder, or the demo's own data folder."""
+    locations.ensure_private_dir(folder)
     logging.basicConfig(
         filename=folder / "cmtui.log",
         level=logging.INFO,
@@ -158,14 +193,17 @@ def _session(args: argparse.Namespace) -> Iterator[Session]:
         with _demo_session(args) as session:
             yield session
         return
-    config_path = args.config or locations.config_file()
-    config = load_config(config_path)
+    named = args.config or locations.config_override()
+    config_path = named or locations.config_file()
+    config = load_config(config_path, required=named is not None)
+    i18n.setup(config.ui.language)
     if not config.accounts and args.command is None:
         raise UsageError(
             f"no accounts in {config_path}; see the README to add one, "
             "or try `cmtui --demo` (`make demo`)"
         )
     data_dir = args.data_dir or locations.data_dir()
+    _setup_logging(locations.log_dir())
     session = open_session(config, data_dir)
     try:
         yield session
@@ -180,9 +218,20 @@ def _demo_session(args: argparse.Namespace) -> Iterator[Session]:
     from cmtui.session import sandbox_session
 
     throwaway = args.data_dir is None
+    if throwaway and args.command == "reply":
+        # The folder is deleted at exit, so no later run could ever deliver the reply.
+        raise UsageError(
+            _(
+                "--demo without --data-dir works in a throwaway folder, deleted at exit, so "
+                "a reply queued there could never be sent; give the same --data-dir DIR to "
+                "`cmtui --demo sync` and to `cmtui --demo reply`"
+            )
+        )
     data_dir = Path(tempfile.mkdtemp(prefix="cmtui-demo-")) if throwaway else args.data_dir
-    clock = RealClock(DEMO_START, speed=args.speed)
-    session = sandbox_session(data_dir, clock=clock)
+    # The demo's log stays with its data, never in the user's log folder.
+    _setup_logging(data_dir)
+    clock = RealClock(DEMO_START, speed=args.speed or 1.0)
+    session = sandbox_session(data_dir, clock=clock, log_dir=data_dir)
     try:
         yield session
     finally:
@@ -192,8 +241,6 @@ def _demo_session(args: argparse.Namespace) -> Iterator[Session]:
 
 
 def _run_tui(session: Session) -> int:
-    from cmtui import i18n
-
     i18n.setup(session.config.ui.language)  # before the UI's strings are defined
     from cmtui.ui.app import CmtuiApp
 
@@ -205,8 +252,8 @@ async def _sync(session: Session, *, once: bool) -> int:
     from cmtui.sync.engine import TROUBLE
 
     _refuse_read_only(session)
+    _require_accounts(session)
     engine = session.engine()
-    _print_problems(session)
     try:
         await _until_signalled(engine.run_once() if once else engine.run())
     finally:
@@ -221,6 +268,7 @@ async def _watch(session: Session) -> int:
     from cmtui.sync.engine import Ingested, OutboxChanged, StateChanged, StoreProblem
 
     _refuse_read_only(session)
+    _require_accounts(session)
 
     def emit(event: SyncEvent) -> None:
         if isinstance(event, Ingested):
@@ -282,15 +330,19 @@ def _print_json(data: dict[str, object]) -> None:
 
 
 def _reply(session: Session, conversation_id: str, text: str) -> int:
-    from cmtui.sync.outbox import OutboxError, queue_reply
+    from cmtui.sync.outbox import OutboxError
 
     _refuse_read_only(session)
-    undo = session.config.outbox.undo_seconds
     try:
-        item = queue_reply(session.store, conversation_id, text, undo_seconds=undo)
+        item = session.queue_reply(conversation_id, text)
     except OutboxError as error:
         raise UsageError(str(error)) from error
-    print(f"queued {item.id}: delivered by the next `cmtui sync` (or the running app)")
+    print(
+        _(
+            "queued {id}: after its undo window ({seconds:g} s), the next `cmtui sync` "
+            "or the running app sends it"
+        ).format(id=item.id, seconds=session.config.outbox.undo_seconds)
+    )
     return 0
 
 
@@ -346,6 +398,25 @@ def _doctor(session: Session) -> int:
 def _refuse_read_only(session: Session) -> None:
     if session.read_only:
         raise UsageError("another cmtui is using this data folder; try again when it has quit")
+
+
+def _require_accounts(session: Session) -> None:
+    """Refuse to sync nothing: say why no account can sync instead of idling in silence.
+
+    Accounts left out (no token, unsupported network) are named on stderr either way.
+    """
+    if not any(account.enabled for account in session.config.accounts):
+        where = session.config.path or _("the sandbox")
+        raise UsageError(
+            _(
+                "no accounts to sync in {config}; add one (see the README, Configuration) "
+                "or try `cmtui --demo`"
+            ).format(config=where)
+        )
+    runtimes = session.accounts
+    _print_problems(session)
+    if not runtimes:
+        raise NothingToSync(_("no account can sync; fix the problems above (`cmtui doctor`)"))
 
 
 def _print_problems(session: Session) -> None:

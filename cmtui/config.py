@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
-from cmtui.i18n import LANGUAGES
+from cmtui.i18n import LANGUAGES, _
 from cmtui.model import Platform
 
 # Networks whose public data can be read without credentials.
@@ -37,6 +37,70 @@ BLUESKY_HANDLE = re.compile(
     r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
     r"[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 )
+
+
+@dataclass(frozen=True)
+class StreamKind:
+    """A kind of stream an account can watch: a bare name (`mentions`) or `name:<value>`."""
+
+    name: str
+    value: str = ""
+    """What follows the colon, as help names it ("query"); empty for a bare name."""
+    strip: str = ""
+    """Characters the value may start with that mean nothing ("#" of a hashtag)."""
+
+    def __str__(self) -> str:
+        return f"{self.name}:<{self.value}>" if self.value else self.name
+
+
+class StreamError(ValueError):
+    """A stream name its platform does not know: what is wrong, and what it expects."""
+
+    def __init__(self, problem: str, expected: str) -> None:
+        self.problem = problem
+        self.expected = expected
+        super().__init__(f"{problem}; expected {expected}")
+
+
+# The streams each network's adapter reads: the one table the config check and the adapters
+# share. A platform missing here has no adapter yet, so its stream names are not checked.
+STREAM_KINDS: Mapping[Platform, tuple[StreamKind, ...]] = MappingProxyType(
+    {
+        Platform.MASTODON: (
+            StreamKind("mentions"),
+            StreamKind("search", "query"),
+            StreamKind("tag", "name", strip="#"),
+        ),
+        Platform.BLUESKY: (StreamKind("mentions"), StreamKind("search", "query")),
+    }
+)
+
+
+def parse_stream(platform: Platform, stream: str) -> tuple[str, str]:
+    """A stream name as (kind, value): "search: maison " -> ("search", "maison").
+
+    Raises `StreamError` (with a did-you-mean) for a name the platform does not read.
+    """
+    kinds = STREAM_KINDS.get(platform, ())
+    expected = _("one of {kinds} on {platform}").format(
+        kinds=", ".join(str(kind) for kind in kinds), platform=platform
+    )
+    name, colon, raw = stream.partition(":")
+    kind = next((k for k in kinds if k.name == name), None)
+    if kind is None:
+        close = difflib.get_close_matches(name, [k.name for k in kinds], n=1)
+        hint = (
+            _(" (did you mean {name!r}?)").format(name=f"{close[0]}{colon}{raw}") if close else ""
+        )
+        raise StreamError(_("unknown stream {stream!r}").format(stream=stream) + hint, expected)
+    value = raw.strip().lstrip(kind.strip).strip()
+    if kind.value and not value:
+        problem = _("{stream!r} has no {value} after the colon")
+        raise StreamError(problem.format(stream=stream, value=kind.value), expected)
+    if not kind.value and colon:
+        problem = _("{stream!r}: {name} takes nothing after it")
+        raise StreamError(problem.format(stream=stream, name=kind.name), expected)
+    return kind.name, value
 
 
 class ConfigError(Exception):
@@ -115,7 +179,8 @@ class Account:
     """Root of the network's API, e.g. "https://mastodon.social" (self-hosted, proxies, tests).
     Plain http:// is accepted for loopback hosts only, unless `allow_insecure` is true."""
     token: TokenSource | None = None
-    """Where the token comes from; required except on feed and hackernews accounts."""
+    """Where the token comes from. Optional: `$CMTUI_TOKEN_<ID>` is looked up first, this
+    source next, then the secrets file; feed and hackernews accounts need none."""
     streams: tuple[str, ...] = ("mentions",)
     """What to watch, e.g. ["mentions", "search:maison lumière"]; the platform defines the names."""
     poll_seconds: float = 60.0
@@ -185,11 +250,19 @@ class Config:
         return next((account for account in self.accounts if account.id == account_id), None)
 
 
-def load_config(path: Path) -> Config:
-    """Read and validate the config file; a missing file is an empty config."""
+def load_config(path: Path, *, required: bool = False) -> Config:
+    """Read and validate the config file.
+
+    A missing file is an empty config when it is the default one; when the user named it
+    (`required`: `--config` or `$CMTUI_CONFIG`), it is an error, never a silent empty config.
+    """
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
+        if required:
+            raise ConfigError(
+                path, _("does not exist"), _("the path of an existing config file")
+            ) from None
         return Config(path=path)
     except UnicodeDecodeError as exc:
         raise ConfigError(path, f"byte {exc.start} is not UTF-8", "a UTF-8 text file") from None
@@ -595,10 +668,16 @@ def _is_loopback(host: str) -> bool:
 
 
 def _check_account(account: Account, where: _Where) -> None:
-    if account.token is None and account.platform not in TOKENLESS_PLATFORMS:
-        raise where.child("token").error(
-            f"is missing, and {account.platform} accounts need a token", _TOKEN.expected
-        )
+    # No `token` key is valid: the token may come from $CMTUI_TOKEN_<ID> or the secrets file,
+    # which are read when the account starts (`cmtui.secrets`), not when the config is.
+    if account.platform in STREAM_KINDS:
+        for index, stream in enumerate(account.streams):
+            try:
+                parse_stream(account.platform, stream)
+            except StreamError as error:
+                raise (
+                    where.child("streams").child(index).error(error.problem, error.expected)
+                ) from None
     if account.platform is Platform.BLUESKY:
         _check_bluesky_handle(account.handle, where.child("handle"))
     insecure = urlsplit(account.base_url).scheme == "http" and not account.allow_insecure

@@ -21,6 +21,7 @@ import httpx
 
 from cmtui import locations
 from cmtui.config import TOKENLESS_PLATFORMS, Account
+from cmtui.i18n import _
 from cmtui.model import Platform
 from cmtui.platforms.base import PlatformError
 from cmtui.platforms.http import make_client, request
@@ -52,7 +53,10 @@ def run_checks(
     reach: bool = True,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> list[Check]:
-    """Every check, in the order they are printed; `reach=False` skips the network."""
+    """Every check, in the order they are printed; `reach=False` skips the network.
+
+    Servers are probed through `transport`, else the session's own (the sandbox's, in the demo).
+    """
     return asyncio.run(run_checks_async(session, reach=reach, transport=transport))
 
 
@@ -66,7 +70,7 @@ async def run_checks_async(
     checks = _local_checks(session)
     if reach:
         enabled = [a for a in session.config.accounts if a.enabled]
-        probes = (_probe(account, transport) for account in enabled)
+        probes = (_probe(account, transport or session.transport) for account in enabled)
         checks.extend(await asyncio.gather(*probes))
     return checks
 
@@ -76,9 +80,13 @@ def _local_checks(session: Session) -> list[Check]:
     store = session.store
     checks = [_config_file(config.path, len(config.accounts))]
     checks.append(_private_folder("config folder", locations.config_dir()))
-    checks.append(_secrets_file(locations.secrets_file()))
+    if session.tokens is None:
+        checks.append(_secrets_file(locations.secrets_file()))
+    else:
+        detail = _("not used: tokens come from {source}").format(source=session.tokens_from)
+        checks.append(Check("secrets file", True, detail))
     checks.append(_private_folder("data folder", store.data_dir))
-    checks.append(_private_folder("log folder", locations.log_dir()))
+    checks.append(_private_folder("log folder", session.log_dir))
     warning = locations.filesystem_warning(store.data_dir)
     if warning:
         checks.append(Check("data folder filesystem", False, warning))
@@ -92,7 +100,14 @@ def _config_file(path: Path | None, accounts: int) -> Check:
     if path is None:
         return Check("config", True, f"built in ({accounts} accounts)")
     if not path.exists():
-        return Check("config", True, f"{path} (not created yet, no accounts)")
+        return Check(
+            "config",
+            False,
+            _(
+                "there is none at {path}; create it (the README's Configuration section has "
+                "an example), or try `cmtui --demo`"
+            ).format(path=path),
+        )
     info = path.stat()
     mode = stat.S_IMODE(info.st_mode)
     if mode & (stat.S_IWGRP | stat.S_IWOTH) or info.st_uid != os.geteuid():
@@ -102,6 +117,14 @@ def _config_file(path: Path | None, accounts: int) -> Check:
             False,
             f"{path} can be changed by other users (mode {mode:04o}, uid {info.st_uid}); "
             f"run `chmod 600 {path}`",
+        )
+    if not accounts:
+        return Check(
+            "config",
+            False,
+            _("{path} has no [[accounts]]; add one (see the README, Configuration)").format(
+                path=path
+            ),
         )
     return Check("config", True, f"{path} ({accounts} accounts)")
 
@@ -120,7 +143,8 @@ def _private_folder(what: str, path: Path) -> Check:
 
 def _secrets_file(path: Path) -> Check:
     if not path.exists():
-        return Check("secrets file", True, f"{path} (none; tokens come from elsewhere)")
+        # Say no more: whether every account found its token is each account's own line.
+        return Check("secrets file", True, _("{path} (none; it is optional)").format(path=path))
     info = path.stat()
     mode = stat.S_IMODE(info.st_mode)
     if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
@@ -175,26 +199,6 @@ def _cache_health(session: Session) -> list[Check]:
     return checks
 
 
-def token_source(account: Account, environ: Mapping[str, str] | None = None) -> str:
-    """Where `resolve_token` looks first for this account's token: a kind and a name, no value.
-
-    Follows the lookup order of `cmtui.secrets`: the `CMTUI_TOKEN_<ID>` override, then the
-    account's own source, then the secrets file.
-    """
-    env = os.environ if environ is None else environ
-    override = token_env_var(account.id)
-    if env.get(override, "").strip():
-        return f"env {override}"
-    source = account.token
-    if source is not None and source.command is not None:
-        return "command"
-    if source is not None and source.file is not None:
-        return f"file {source.file}"
-    if source is not None and source.env and env.get(source.env, "").strip():
-        return f"env {source.env}"
-    return f"secrets file {locations.secrets_file()}"
-
-
 def _token(account: Account, session: Session) -> Check:
     what = f"account {account.id}"
     if not account.enabled:
@@ -202,7 +206,9 @@ def _token(account: Account, session: Session) -> Check:
     if account.platform in TOKENLESS_PLATFORMS:
         return Check(what, True, f"{account.platform}, no token needed")
     if any(runtime.account_id == account.id for runtime in session.accounts):
-        return Check(what, True, f"{account.platform}, token from {token_source(account)}")
+        # Where the session really found it, in the documented order, not a guess.
+        source = session.token_sources[account.id]
+        return Check(what, True, f"{account.platform}, token from {source}")
     prefix = f"account {account.id}: "
     problems = [p.removeprefix(prefix) for p in session.problems if p.startswith(prefix)]
     reason = "; ".join(problems) or "no token found"

@@ -55,7 +55,12 @@ def _override(variable: str) -> Path | None:
 
 def config_file() -> Path:
     """The config file: `$CMTUI_CONFIG` if set, else `config.toml` in the config folder."""
-    return _override(CONFIG_ENV) or config_dir() / "config.toml"
+    return config_override() or config_dir() / "config.toml"
+
+
+def config_override() -> Path | None:
+    """The config file `$CMTUI_CONFIG` names, or None when it is unset (the default applies)."""
+    return _override(CONFIG_ENV)
 
 
 def config_dir() -> Path:

@@ -20,6 +20,7 @@ import stat
 import subprocess
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cmtui import locations
@@ -43,12 +44,20 @@ def token_env_var(account_id: str) -> str:
     return "CMTUI_TOKEN_" + re.sub(r"[^A-Za-z0-9]", "_", account_id).upper()
 
 
-def resolve_token(
+@dataclass(frozen=True)
+class Token:
+    """A token and where it was found: a kind and a name (`env CMTUI_TOKEN_ML`), never a value."""
+
+    value: str = field(repr=False)
+    source: str
+
+
+def find_token(
     account: Account,
     *,
     env: Mapping[str, str] | None = None,
     secrets_path: Path | None = None,
-) -> str | None:
+) -> Token | None:
     """The account's token from the first source that has one, or None when none has.
 
     `env` defaults to the process environment and `secrets_path` to the user's secrets file.
@@ -56,10 +65,28 @@ def resolve_token(
     readable by others, malformed secrets file).
     """
     environ = os.environ if env is None else env
-    token = environ.get(token_env_var(account.id), "").strip()
-    if not token and account.token is not None:
-        token = _from_source(account.id, account.token, environ)
-    return token or _from_secrets_file(account.id, secrets_path or locations.secrets_file())
+    override = token_env_var(account.id)
+    value = environ.get(override, "").strip()
+    if value:
+        return Token(value, f"env {override}")
+    if account.token is not None:
+        value = _from_source(account.id, account.token, environ)
+        if value:
+            return Token(value, _source_name(account.token))
+    path = secrets_path or locations.secrets_file()
+    value = _from_secrets_file(account.id, path) or ""
+    return Token(value, f"secrets file {path}") if value else None
+
+
+def resolve_token(
+    account: Account,
+    *,
+    env: Mapping[str, str] | None = None,
+    secrets_path: Path | None = None,
+) -> str | None:
+    """`find_token`'s value alone."""
+    token = find_token(account, env=env, secrets_path=secrets_path)
+    return token.value if token is not None else None
 
 
 def create_secrets_file(path: Path) -> None:
@@ -80,6 +107,15 @@ def _from_source(account_id: str, source: TokenSource, environ: Mapping[str, str
     if source.file is not None:
         return _read_token_file(account_id, Path(source.file).expanduser())
     return environ.get(source.env or "", "").strip()
+
+
+def _source_name(source: TokenSource) -> str:
+    """The account's own source as doctor names it: its kind and name, no value."""
+    if source.command is not None:
+        return "command"
+    if source.file is not None:
+        return f"file {source.file}"
+    return f"env {source.env}"
 
 
 def _read_token_file(account_id: str, path: Path) -> str:

@@ -14,10 +14,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cmtui import locations
 from cmtui.config import TOKENLESS_PLATFORMS, Account, Brand, Config, ToneRules
-from cmtui.model import Platform, utcnow
-from cmtui.secrets import resolve_token
+from cmtui.i18n import _
+from cmtui.model import OutboxItem, Platform, utcnow
+from cmtui.secrets import Token, find_token
 from cmtui.store import Store, StoreLocked
+from cmtui.sync import outbox
 from cmtui.sync.engine import AccountRuntime, SyncEngine, SyncEvent
 
 if TYPE_CHECKING:
@@ -37,11 +40,15 @@ class Session:
 
     config: Config
     store: Store
-    clock: Callable[[], datetime] = utcnow
+    clock: Callable[[], datetime] = utcnow  # the world's time: message dates and ages
+    wall: Callable[[], datetime] = utcnow  # the user's: undo window, retry delays (Clock.wall)
     problems: list[str] = field(default_factory=list)  # accounts left out, and why
     label: str = ""  # shown in the title bar, e.g. "sandbox"
     tokens: Mapping[str, str] | None = None  # replaces token resolution (the sandbox's own)
+    tokens_from: str = ""  # where `tokens` come from, as doctor names a token's source
     transport: httpx.AsyncBaseTransport | None = None
+    log_dir: Path = field(default_factory=locations.log_dir)  # where this run's log goes
+    token_sources: dict[str, str] = field(default_factory=dict)  # account id -> where found
     _accounts: list[AccountRuntime] | None = field(default=None, repr=False)
 
     @property
@@ -53,12 +60,40 @@ class Session:
         """
         if self._accounts is None:
             runtimes = (
-                _runtime(account, self.tokens, self.transport, self.problems)
-                for account in self.config.accounts
-                if account.enabled
+                self._runtime(account) for account in self.config.accounts if account.enabled
             )
             self._accounts = [runtime for runtime in runtimes if runtime is not None]
         return self._accounts
+
+    def _runtime(self, account: Account) -> AccountRuntime | None:
+        """The account's adapter; None (with a sentence in `problems`) when it cannot start."""
+        from cmtui.platforms.registry import build_adapter  # the HTTP stack, only when needed
+
+        try:
+            token = self._token(account)
+            if token is None and account.platform not in TOKENLESS_PLATFORMS:
+                self.problems.append(f"account {account.id}: no token found (see `cmtui doctor`)")
+                return None
+            if token is not None:
+                self.token_sources[account.id] = token.source
+            value = token.value if token is not None else None
+            adapter = build_adapter(account, value, transport=self.transport)
+        except Exception as error:
+            self.problems.append(f"account {account.id}: {error}")
+            return None
+        return AccountRuntime(
+            account_id=account.id,
+            brand=account.brand,
+            adapter=adapter,
+            streams=account.streams,
+            poll_seconds=account.poll_seconds,
+        )
+
+    def _token(self, account: Account) -> Token | None:
+        if self.tokens is None:
+            return find_token(account)
+        value = self.tokens.get(account.id)
+        return Token(value, self.tokens_from or "the caller") if value is not None else None
 
     @property
     def read_only(self) -> bool:
@@ -67,7 +102,21 @@ class Session:
 
     def engine(self, on_event: Callable[[SyncEvent], None] = lambda event: None) -> SyncEngine:
         """A sync engine over this session's accounts."""
-        return SyncEngine(self.store, self.accounts, on_event=on_event, clock=self.clock)
+        return SyncEngine(
+            self.store, self.accounts, on_event=on_event, clock=self.clock, wall=self.wall
+        )
+
+    def queue_reply(self, conversation_id: str, text: str) -> OutboxItem:
+        """Write a reply into the outbox, dated on this session's clocks, with the config's
+        undo window (raises `OutboxError` when it cannot be queued)."""
+        return outbox.queue_reply(
+            self.store,
+            conversation_id,
+            text,
+            undo_seconds=self.config.outbox.undo_seconds,
+            now=self.clock(),
+            wall=self.wall(),
+        )
 
     def brand(self, name: str) -> Brand:
         """The brand called `name` (an empty one when the config has none by that name)."""
@@ -89,40 +138,29 @@ def open_session(
     data_dir: Path,
     *,
     tokens: Mapping[str, str] | None = None,
+    tokens_from: str = "",
     transport: httpx.AsyncBaseTransport | None = None,
     clock: Callable[[], datetime] = utcnow,
+    wall: Callable[[], datetime] | None = None,
     label: str = "",
+    log_dir: Path | None = None,
 ) -> Session:
-    """Open the cache; the accounts' adapters follow on first use of `Session.accounts`."""
+    """Open the cache; the accounts' adapters follow on first use of `Session.accounts`.
+
+    `wall`, the clock of the undo window, is `clock` unless told otherwise (the sandbox's
+    sped-up world is the one case where they differ).
+    """
     store = open_store(data_dir)
     return Session(
-        config=config, store=store, clock=clock, label=label, tokens=tokens, transport=transport
-    )
-
-
-def _runtime(
-    account: Account,
-    tokens: Mapping[str, str] | None,
-    transport: httpx.AsyncBaseTransport | None,
-    problems: list[str],
-) -> AccountRuntime | None:
-    from cmtui.platforms.registry import build_adapter  # the HTTP stack, only when needed
-
-    try:
-        token = tokens.get(account.id) if tokens is not None else resolve_token(account)
-        if token is None and account.platform not in TOKENLESS_PLATFORMS:
-            problems.append(f"account {account.id}: no token found (see `cmtui doctor`)")
-            return None
-        adapter = build_adapter(account, token, transport=transport)
-    except Exception as error:
-        problems.append(f"account {account.id}: {error}")
-        return None
-    return AccountRuntime(
-        account_id=account.id,
-        brand=account.brand,
-        adapter=adapter,
-        streams=account.streams,
-        poll_seconds=account.poll_seconds,
+        config=config,
+        store=store,
+        clock=clock,
+        wall=wall or clock,
+        label=label,
+        tokens=tokens,
+        tokens_from=tokens_from,
+        transport=transport,
+        log_dir=log_dir or locations.log_dir(),
     )
 
 
@@ -133,11 +171,13 @@ def sandbox_session(
     seed: int = 7,
     network: SandboxNetwork | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    log_dir: Path | None = None,
 ) -> Session:
     """A session on the built-in sandbox network: its brand, its accounts, its clock.
 
     Tests may pass their own `network` (to inspect it) and a `transport` wrapping its own
-    (to inject faults).
+    (to inject faults). The demo keeps its log in its own data folder (`log_dir`), never
+    in the user's.
     """
     from cmtui.sandbox.network import SandboxNetwork  # the scenario is only built for the demo
 
@@ -159,7 +199,10 @@ def sandbox_session(
         config,
         data_dir,
         tokens=tokens,
+        tokens_from=_("the sandbox"),
         transport=transport or network.transport(),
         clock=clock.now,
+        wall=clock.wall,
         label="sandbox",
+        log_dir=log_dir or data_dir,
     )

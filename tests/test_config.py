@@ -162,6 +162,12 @@ def test_a_bluesky_account_logs_in_with_its_handle() -> None:
     assert masto.handle == "acme@mastodon.example"
 
 
+def test_a_token_key_is_optional_as_the_readme_says() -> None:
+    """The token may come from $CMTUI_TOKEN_<ID> or the secrets file (cmtui.secrets)."""
+    text = BASE.replace('token = { env = "ACME_TOKEN" }\n', "")
+    assert parse_config(text, path=PATH).accounts[0].token is None
+
+
 def test_tokenless_platforms_need_no_token() -> None:
     text = BASE.replace('platform = "mastodon"', 'platform = "hackernews"')
     text = text.replace('token = { env = "ACME_TOKEN" }\n', "")
@@ -196,6 +202,15 @@ def test_plain_http_elsewhere_needs_allow_insecure() -> None:
 def test_a_missing_file_is_an_empty_config(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     assert load_config(path) == Config(path=path)
+
+
+def test_a_missing_file_the_user_named_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "wrong" / "path.toml"
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, required=True)
+    assert str(caught.value) == (
+        f"{path}: does not exist; expected the path of an existing config file"
+    )
 
 
 def test_load_config_reads_the_file_and_accepts_a_byte_order_mark(tmp_path: Path) -> None:
@@ -366,13 +381,6 @@ CASES = [
         id="token-as-string",
     ),
     pytest.param(
-        ('token = { env = "ACME_TOKEN" }\n', ""),
-        4,
-        "accounts[0].token: is missing, and mastodon accounts need a token; "
-        'expected one of { env = "VAR" }, { command = "..." } or { file = "path" }',
-        id="token-required",
-    ),
-    pytest.param(
         ('id = "acme-masto"', 'id = "acme:masto"'),
         5,
         "accounts[0].id: 'acme:masto' has characters other than letters, digits, '-' and '_'; "
@@ -416,6 +424,30 @@ CASES = [
         10,
         "accounts[0].enabled: got a string; expected true or false",
         id="boolean",
+    ),
+    pytest.param(
+        ("", 'streams = ["mentions", "serch:maison"]'),
+        10,
+        "accounts[0].streams[1]: unknown stream 'serch:maison' (did you mean 'search:maison'?); "
+        "expected one of mentions, search:<query>, tag:<name> on mastodon",
+        id="stream-typo",
+    ),
+    pytest.param(
+        ("", 'streams = ["search:  "]'),
+        10,
+        "accounts[0].streams[0]: 'search:  ' has no query after the colon; "
+        "expected one of mentions, search:<query>, tag:<name> on mastodon",
+        id="stream-without-value",
+    ),
+    pytest.param(
+        (
+            'platform = "mastodon"',
+            'platform = "bluesky"\nhandle = "acme.bsky.social"\nstreams = ["tag:lamp"]',
+        ),
+        9,
+        "accounts[0].streams[0]: unknown stream 'tag:lamp'; "
+        "expected one of mentions, search:<query> on bluesky",
+        id="stream-of-another-network",
     ),
 ]
 

@@ -17,8 +17,8 @@ from loopback import serve
 
 from cmtui import locations
 from cmtui.cli import main
-from cmtui.config import Account, Brand, Config, TokenSource
-from cmtui.doctor import Check, run_checks, run_checks_async, token_source
+from cmtui.config import Account, Brand, Config, TokenSource, load_config
+from cmtui.doctor import Check, run_checks, run_checks_async
 from cmtui.model import Platform
 from cmtui.session import Session, open_session
 
@@ -111,25 +111,63 @@ async def test_healthy_setup_is_all_ok_and_names_the_token_source(
     assert_no_token(checks)
 
 
-@pytest.mark.parametrize(
-    ("source", "env", "expected"),
-    [
-        (TokenSource(env="ML_TOKEN"), {"CMTUI_TOKEN_ML_MASTO": TOKEN}, "env CMTUI_TOKEN_ML_MASTO"),
-        (TokenSource(env="ML_TOKEN"), {"ML_TOKEN": TOKEN}, "env ML_TOKEN"),
-        (TokenSource(command=f"echo {TOKEN}"), {}, "command"),
-        (TokenSource(file="~/.ml-token"), {}, "file ~/.ml-token"),
-    ],
-)
-def test_token_source_is_a_kind_and_a_name_never_the_value(
-    source: TokenSource, env: dict[str, str], expected: str
+async def test_the_token_source_is_where_the_session_found_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (account,) = config(source).accounts
-    assert token_source(account, env) == expected
+    """No guess: with no secrets file, the secrets file is never named as the source."""
+    monkeypatch.setenv("CMTUI_TOKEN_ML_MASTO", TOKEN)
+    session = session_at(tmp_path, config(token=TokenSource(command="false")))
+    checks = await run_checks_async(session, reach=False)
+    session.store.close()
+    found = by_what(checks)
+    assert found[f"account {ACCOUNT}"].detail == "mastodon, token from env CMTUI_TOKEN_ML_MASTO"
+    assert_no_token(checks)
 
 
-def test_unset_variable_falls_back_to_the_secrets_file() -> None:
-    (account,) = config().accounts
-    assert token_source(account, {}) == f"secrets file {locations.secrets_file()}"
+def test_an_account_without_a_token_key_takes_the_documented_override(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """README: `$CMTUI_TOKEN_<ACCOUNT_ID>` first, so a config may leave `token` out."""
+    config_path = tmp_path / "config.toml"
+    config_path.write_text(
+        '[[brands]]\nname = "B"\n\n[[accounts]]\nid = "ml-masto"\nbrand = "B"\n'
+        'platform = "mastodon"\nbase_url = "https://brand.example"\n'
+    )
+    config_path.chmod(0o600)
+    args = ["--config", str(config_path), "--data-dir", str(tmp_path / "data"), "doctor"]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "BAD  account ml-masto: no token found" in out and "CMTUI_TOKEN_ML_MASTO" in out
+    monkeypatch.setenv("CMTUI_TOKEN_ML_MASTO", TOKEN)
+    session = session_at(tmp_path, load_config(config_path))
+    checks = run_checks(session, transport=instance())
+    session.store.close()
+    found = by_what(checks)
+    assert found[f"account {ACCOUNT}"].detail == "mastodon, token from env CMTUI_TOKEN_ML_MASTO"
+    assert all(check.ok for check in checks), [c for c in checks if not c.ok]
+
+
+def test_doctor_on_the_demo_probes_the_sandbox_and_says_only_what_is_true(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--demo", "doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "BAD" not in out and "could not connect" not in out
+    assert "token from secrets file" not in out
+    lines = [line for line in out.splitlines() if line.startswith("ok   account ")]
+    assert lines and all(line.endswith("token from the sandbox") for line in lines)
+    assert "secrets file: not used: tokens come from the sandbox" in out
+    assert "server ml-masto" in out and "answers (HTTP 200" in out
+    assert str(locations.log_dir()) not in out  # the demo logs in its throwaway folder
+
+
+def test_a_missing_default_config_says_how_to_create_it(tmp_path: Path) -> None:
+    session = session_at(tmp_path, Config(path=locations.config_file()))
+    checks = run_checks(session, reach=False)
+    session.store.close()
+    found = by_what(checks)["config"]
+    assert not found.ok
+    assert str(locations.config_file()) in found.detail and "README" in found.detail
 
 
 async def test_missing_token_is_bad_with_the_fix(tmp_path: Path) -> None:

@@ -15,7 +15,13 @@ import pytest
 from cmtui import secrets
 from cmtui.config import Account, TokenSource
 from cmtui.model import Platform
-from cmtui.secrets import SecretError, create_secrets_file, resolve_token, token_env_var
+from cmtui.secrets import (
+    SecretError,
+    create_secrets_file,
+    find_token,
+    resolve_token,
+    token_env_var,
+)
 
 TOKEN = "tok-S3CRET-0123456789"
 
@@ -85,6 +91,38 @@ def test_an_unset_variable_falls_through_to_the_secrets_file(secrets_path: Path)
     private_file(secrets_path, f'[tokens]\nml-masto = "{TOKEN}"\nother = "x"\n')
     target = account(TokenSource(env="ML_TOKEN"))
     assert resolve_token(target, env={"ML_TOKEN": ""}, secrets_path=secrets_path) == TOKEN
+
+
+@pytest.mark.parametrize(
+    ("source", "env", "expected"),
+    [
+        (TokenSource(env="ML_TOKEN"), {"CMTUI_TOKEN_ML_MASTO": TOKEN}, "env CMTUI_TOKEN_ML_MASTO"),
+        (None, {"CMTUI_TOKEN_ML_MASTO": TOKEN}, "env CMTUI_TOKEN_ML_MASTO"),
+        (TokenSource(env="ML_TOKEN"), {"ML_TOKEN": TOKEN}, "env ML_TOKEN"),
+        (TokenSource(command=python_command(f"print('{TOKEN}')")), {}, "command"),
+        (TokenSource(env="ML_TOKEN"), {}, "secrets file"),
+        (None, {}, "secrets file"),
+    ],
+)
+def test_find_token_says_where_it_found_it_never_the_value(
+    secrets_path: Path, source: TokenSource | None, env: dict[str, str], expected: str
+) -> None:
+    private_file(secrets_path, f'[tokens]\nml-masto = "{TOKEN}"\n')
+    found = find_token(account(source), env=env, secrets_path=secrets_path)
+    assert found is not None and found.value == TOKEN
+    where = f"secrets file {secrets_path}" if expected == "secrets file" else expected
+    assert found.source == where
+    assert TOKEN not in repr(found)
+
+
+def test_find_token_names_the_token_file(tmp_path: Path, secrets_path: Path) -> None:
+    path = private_file(tmp_path / "ml.token", TOKEN)
+    found = find_token(account(TokenSource(file=str(path))), env={}, secrets_path=secrets_path)
+    assert found is not None and found.source == f"file {path}"
+
+
+def test_no_token_anywhere_is_none(secrets_path: Path) -> None:
+    assert find_token(account(), env={}, secrets_path=secrets_path) is None
 
 
 def test_a_command_prints_the_token(secrets_path: Path) -> None:

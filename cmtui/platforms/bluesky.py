@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from cmtui.config import BLUESKY_HANDLE
+from cmtui.config import BLUESKY_HANDLE, StreamError, parse_stream
 from cmtui.model import Author, Kind, Limits, Message, OutboxItem, Platform
 from cmtui.platforms.base import (
     Adapter,
@@ -279,8 +279,12 @@ class BlueskyAdapter(Adapter):
 
     def _stream(self, stream: str) -> _Stream:
         """The reading recipe of a stream name; `Permanent` for a name this adapter lacks."""
+        try:
+            kind, query = parse_stream(Platform.BLUESKY, stream)  # the config checks the same
+        except StreamError as error:
+            raise Permanent(f"unknown Bluesky stream {stream!r}: {error}") from None
         limit = str(PAGE_SIZE)
-        if stream == "mentions":
+        if kind == "mentions":
             params: dict[str, str | list[str]] = {"limit": limit, "reasons": list(_REASONS)}
             return _Stream(
                 "app.bsky.notification.listNotifications",
@@ -288,15 +292,8 @@ class BlueskyAdapter(Adapter):
                 "notifications",
                 notifications=True,
             )
-        kind_name, _, query = stream.partition(":")
-        if kind_name == "search" and query.strip():
-            search: dict[str, str | list[str]] = {
-                "q": query.strip(),
-                "sort": "latest",
-                "limit": limit,
-            }
-            return _Stream("app.bsky.feed.searchPosts", search, "posts", notifications=False)
-        raise Permanent(f"unknown Bluesky stream {stream!r}: expected mentions or search:<query>")
+        search: dict[str, str | list[str]] = {"q": query, "sort": "latest", "limit": limit}
+        return _Stream("app.bsky.feed.searchPosts", search, "posts", notifications=False)
 
     async def _read_pages(
         self, spec: _Stream, watermark: _Watermark | None

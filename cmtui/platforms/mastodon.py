@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 import httpx
 
+from cmtui.config import StreamError, parse_stream
 from cmtui.model import Author, Kind, Limits, Message, OutboxItem, Platform
 from cmtui.platforms.base import Adapter, Ambiguous, Batch, Permanent
 from cmtui.platforms.fields import (
@@ -199,8 +200,12 @@ class MastodonAdapter(Adapter):
 
     def _stream(self, stream: str) -> _Stream:
         """The reading recipe of a stream name; `Permanent` for a name this adapter lacks."""
+        try:
+            kind, value = parse_stream(Platform.MASTODON, stream)  # the config checks the same
+        except StreamError as error:
+            raise Permanent(f"unknown Mastodon stream {stream!r}: {error}") from None
         limit = str(PAGE_SIZE)
-        if stream == "mentions":
+        if kind == "mentions":
             return _Stream(
                 "/api/v1/notifications",
                 {"types[]": ["mention"], "limit": limit},
@@ -208,19 +213,13 @@ class MastodonAdapter(Adapter):
                 _page_list,
                 notifications=True,
             )
-        kind_name, _, value = stream.partition(":")
-        if kind_name == "search" and value.strip():
-            params = {"q": value.strip(), "type": "statuses", "limit": limit}
+        if kind == "search":
+            params = {"q": value, "type": "statuses", "limit": limit}
             return _Stream(
                 "/api/v2/search", params, Kind.SEARCH_HIT, _search_statuses, notifications=False
             )
-        tag = value.strip().lstrip("#")
-        if kind_name == "tag" and tag:
-            path = f"/api/v1/timelines/tag/{quote(tag, safe='')}"
-            return _Stream(path, {"limit": limit}, Kind.SEARCH_HIT, _page_list, notifications=False)
-        raise Permanent(
-            f"unknown Mastodon stream {stream!r}: expected mentions, search:<query> or tag:<name>"
-        )
+        path = f"/api/v1/timelines/tag/{quote(value, safe='')}"
+        return _Stream(path, {"limit": limit}, Kind.SEARCH_HIT, _page_list, notifications=False)
 
     async def _backfill(self, spec: _Stream) -> list[list[Any]]:
         """The newest pages of a stream, following `rel="next"` (older) a few pages back."""

@@ -2,11 +2,16 @@
 
 The simulated world only ever asks a `Clock` what time it is, so the same scenario can be
 replayed at will by tests and played live by `cmtui --demo`.
+
+A clock tells two times. `now()` is the world's: what the networks stamp on messages, and
+what ages are measured against. `wall()` is the user's: the undo window before a reply
+leaves and the delays between retries are real seconds, however fast the world runs.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -22,7 +27,11 @@ class Clock(Protocol):
     """Anything that tells the sandbox the current time."""
 
     def now(self) -> datetime:
-        """The current time, aware UTC."""
+        """The world's current time, aware UTC."""
+        ...
+
+    def wall(self) -> datetime:
+        """The time the user's own waits are measured on, aware UTC."""
         ...
 
 
@@ -34,6 +43,10 @@ class ManualClock:
 
     def now(self) -> datetime:
         """The time last set."""
+        return self._now
+
+    def wall(self) -> datetime:
+        """The same time: a test moves the world and the user's waits with one hand."""
         return self._now
 
     def advance(self, delta: timedelta) -> None:
@@ -48,15 +61,31 @@ class ManualClock:
 class RealClock:
     """Real time flowing from `start`, `speed` times faster than the wall clock."""
 
-    def __init__(self, start: datetime, speed: float = 1.0) -> None:
+    def __init__(
+        self,
+        start: datetime,
+        speed: float = 1.0,
+        *,
+        ticks: Callable[[], float] = time.monotonic,
+    ) -> None:
         if speed <= 0:
             raise ValueError(f"speed must be positive, got {speed}")
         self._start = _aware_utc(start)
         self._speed = speed
-        # Monotonic, so the demo's time never jumps when the machine's clock is adjusted.
-        self._origin = time.monotonic()
+        # Monotonic ticks, so the demo's time never jumps when the machine's clock is adjusted.
+        self._ticks = ticks
+        self._origin = ticks()
+        self._wall_origin = datetime.now(UTC)
 
     def now(self) -> datetime:
         """`start` plus the elapsed wall time, scaled by `speed`."""
-        elapsed = (time.monotonic() - self._origin) * self._speed
-        return self._start + timedelta(seconds=elapsed)
+        return self._start + timedelta(seconds=self._elapsed() * self._speed)
+
+    def wall(self) -> datetime:
+        """The real time, whatever the speed: an undo window of 5 s stays 5 s, and a reply
+        queued by one run is due for the next run at the real moment it should be, although
+        each run's world starts again at `start`."""
+        return self._wall_origin + timedelta(seconds=self._elapsed())
+
+    def _elapsed(self) -> float:
+        return self._ticks() - self._origin

@@ -139,6 +139,7 @@ class SyncEngine:
         *,
         on_event: Callable[[SyncEvent], None] = lambda event: None,
         clock: Callable[[], datetime] = utcnow,
+        wall: Callable[[], datetime] | None = None,
         analyzer: SentimentAnalyzer | None = None,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -149,6 +150,9 @@ class SyncEngine:
         self.states = {account_id: AccountState(account_id) for account_id in self.accounts}
         self._on_event = on_event
         self._clock = clock
+        # The outbox's `not_before` (undo window, retry delays) is on the user's clock, in real
+        # seconds even when the sandbox's world runs faster (`Clock.wall`).
+        self._wall = wall or clock
         self._sleep = sleep
         self._analyzer = analyzer or SentimentAnalyzer()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmtui-store")
@@ -353,8 +357,8 @@ class SyncEngine:
             return self.IDLE_SECONDS  # waits for the user to log in again
         if item.state is OutboxState.SENDING:
             return 1.0  # on its way, in this process: its outcome decides what follows
-        not_before = item.not_before or self._clock()
-        return max((not_before - self._clock()).total_seconds(), self._pause_left(item.account_id))
+        not_before = item.not_before or self._wall()
+        return max((not_before - self._wall()).total_seconds(), self._pause_left(item.account_id))
 
     async def _deliver(self, item: OutboxItem) -> float:
         """Work on one due item; 0 when it is settled, else seconds before looking again."""
@@ -383,7 +387,7 @@ class SyncEngine:
             thread = await account.adapter.fetch_thread(target)
         except PlatformError as error:
             self._account_failed(account.account_id, error)
-            retry_at = self._clock() + timedelta(seconds=_retry_delay(item.attempts))
+            retry_at = self._wall() + timedelta(seconds=_retry_delay(item.attempts))
             return await self._move(item, item.moved(item.state, not_before=retry_at))
         items = await self._on_writer(self.store.outbox)
         taken = {i.remote_id for i in items if i.remote_id and i.id != item.id}
@@ -418,13 +422,13 @@ class SyncEngine:
     ) -> OutboxItem:
         reason = str(error)
         if isinstance(error, Ambiguous) and not account.adapter.idempotent_replies:
-            reconcile_at = self._clock() + self.RECONCILE_DELAY
+            reconcile_at = self._wall() + self.RECONCILE_DELAY
             return item.moved(OutboxState.UNKNOWN, error=reason, not_before=reconcile_at)
         if self._account_failed(account.account_id, error):
             return item.moved(OutboxState.QUEUED, error=reason)  # the account pause applies
         retryable = isinstance(error, Transient | Ambiguous)
         if retryable and item.attempts < self.MAX_SEND_ATTEMPTS:
-            retry_at = self._clock() + timedelta(seconds=_retry_delay(item.attempts))
+            retry_at = self._wall() + timedelta(seconds=_retry_delay(item.attempts))
             return item.moved(OutboxState.QUEUED, error=reason, not_before=retry_at)
         return item.moved(OutboxState.FAILED, error=reason)
 

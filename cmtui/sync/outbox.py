@@ -51,14 +51,21 @@ def queue_reply(
     *,
     undo_seconds: float = 5.0,
     now: datetime | None = None,
+    wall: datetime | None = None,
 ) -> OutboxItem:
-    """Write a reply to the conversation's latest message from someone else into the outbox."""
+    """Write a reply to the conversation's latest message from someone else into the outbox.
+
+    It is dated `now` on the world's clock (the network's, so that a copy already online can
+    be recognised) and may leave `undo_seconds` after `wall`, the user's clock: the engine
+    compares `not_before` with that clock (`Clock.wall`). Both default to the real time.
+    """
     text = _reply_text(text)
     thread = store.thread(conversation_id)
     if not thread:
         raise OutboxError(f"no conversation {conversation_id!r} in the cache")
     target = reply_target(thread)
     stamp = now or utcnow()
+    start = wall or stamp
     item = OutboxItem(
         account_id=target.account_id,
         conversation_id=conversation_id,
@@ -67,7 +74,7 @@ def queue_reply(
         text=text,
         created_at=stamp,
         updated_at=stamp,
-        not_before=stamp + timedelta(seconds=undo_seconds),
+        not_before=start + timedelta(seconds=undo_seconds),
     )
     store.put_outbox(item)
     return item
@@ -96,6 +103,8 @@ def edit(
 ) -> OutboxItem:
     """Change the text of a reply that has not left: queued in its undo window, failed or
     cancelled. It is queued again with a fresh undo window and a fresh count of attempts.
+
+    `now` is the user's clock, the one `not_before` is measured on (`Clock.wall`).
     """
     text = _reply_text(text)
     stamp = now or utcnow()

@@ -160,7 +160,8 @@ class InboxScreen(Screen[None]):
                 conversation_list.show_brand = len(self.session.config.brands) > 1
                 yield conversation_list
             with Vertical(id="thread-pane"):
-                yield ThreadView(id="thread", now=now)  # the composer is mounted on first use
+                # The composer is mounted on first use.
+                yield ThreadView(id="thread", now=now, wall=self.session.wall)
         yield StatusBar(id="status", now=now)
         yield Footer()
 
@@ -543,13 +544,7 @@ class InboxScreen(Screen[None]):
     def queue(self, conversation_id: str, text: str) -> None:
         """Write the reply to the outbox (durable), drop its draft, let the engine deliver it.
         On failure the text stays in the composer and in the drafts."""
-        item = outbox.queue_reply(
-            self.session.store,
-            conversation_id,
-            text,
-            undo_seconds=self.session.config.outbox.undo_seconds,
-            now=self.session.clock(),
-        )
+        item = self.session.queue_reply(conversation_id, text)
         self.app.call_from_thread(self._queued, item)
 
     def _queued(self, item: OutboxItem) -> None:
@@ -565,7 +560,7 @@ class InboxScreen(Screen[None]):
 
     def action_undo(self) -> None:
         """Cancel the newest reply still waiting in its undo window, back into the composer."""
-        now = self.session.clock()
+        now = self.session.wall()  # the clock of the undo window
         waiting = [
             i
             for i in self.outbox_items.values()

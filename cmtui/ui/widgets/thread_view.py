@@ -132,12 +132,14 @@ class ThreadView(ScrollView, can_focus=True):
         self,
         *,
         now: Callable[[], datetime] = utcnow,
+        wall: Callable[[], datetime] | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.now = now
+        self.now = now  # message ages
+        self.wall = wall or now  # undo countdowns: real seconds, as the outbox counts them
         self._message_count = 0
         self._blocks: list[_Block] = [self._placeholder_block("Select a conversation")]
         self._width = 0  # the width the blocks were measured at
@@ -162,7 +164,8 @@ class ThreadView(ScrollView, can_focus=True):
         blocks = [self._message_block(message, now) for message in messages]
         if not messages:
             blocks.append(self._placeholder_block("No messages"))
-        blocks.extend(self._pending_block(item, now) for item in pending)
+        wall = self.wall()
+        blocks.extend(self._pending_block(item, wall) for item in pending)
         self._message_count = len(messages)
         self._blocks = blocks
         self._layout()

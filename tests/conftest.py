@@ -1,0 +1,20 @@
+"""Shared test settings: the suite speaks English whatever the machine's locale."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from cmtui import i18n
+
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tests read English messages: a French LANG on the developer's machine, or a test that
+    switches language, must not leak into the next test (cli.main() reads LANG)."""
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    yield
+    i18n.setup("en")

@@ -85,7 +85,7 @@ async def test_scrolling_to_the_top_shows_the_first_message() -> None:
         await pilot.pause()
         shown = visible(widget)
         assert widget.scroll_offset.y == 0
-        assert shown[0].startswith("User 0 · masto · 16h")
+        assert shown[0].startswith("User 0 · Mastodon · 16h")
         assert shown[1] == "@user0@example.social"
         assert shown[2] == "message 0:"
         await pilot.press("j", "j")
@@ -147,7 +147,7 @@ async def test_hostile_text_is_shown_literally() -> None:
         await pilot.pause()
         shown = visible(widget)
         assert app.is_running
-        assert shown[0].startswith(HOSTILE + " · masto")
+        assert shown[0].startswith(HOSTILE + " · Mastodon")
         assert shown[2] == HOSTILE
         assert shown[3] == f"        tabbed {FAMILY} 漢字"
         strips = [widget.render_line(y) for y in range(4)]

@@ -30,6 +30,7 @@ from cmtui.sync.engine import (
     SyncEngine,
     SyncEvent,
 )
+from cmtui.ui.format import NetworkNames
 from cmtui.ui.screens.outbox import OutboxRequest, OutboxScreen
 from cmtui.ui.widgets.composer import Composer, ReplyContext
 from cmtui.ui.widgets.conversation_list import ConversationList
@@ -102,16 +103,18 @@ class InboxScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         now = self.session.clock
+        networks = NetworkNames.of(self.session.config.accounts)
         with Horizontal(id="panes"):
             yield SourcesTree(self.session.config, id="sources")
             with Vertical(id="list-pane"):
                 yield Input(placeholder="Search text and authors", id="search")
-                conversation_list = ConversationList(id="conversations")
+                conversation_list = ConversationList(id="conversations", networks=networks)
                 conversation_list.now = now
                 conversation_list.show_brand = len(self.session.config.brands) > 1
                 yield conversation_list
             with Vertical(id="thread-pane"):
-                yield ThreadView(id="thread", now=now)  # the composer is mounted on first use
+                # the composer is mounted on first use
+                yield ThreadView(id="thread", now=now, networks=networks)
         yield StatusBar(id="status", now=now)
         yield Footer()
 

@@ -25,9 +25,10 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from cmtui.i18n import _
 from cmtui.model import Message, OutboxItem, OutboxState, utcnow
 from cmtui.text import is_mixed_script
-from cmtui.ui.format import NETWORK_TAGS, format_age, sentiment_mark
+from cmtui.ui.format import NetworkNames, format_age, sentiment_mark
 from cmtui.ui.widgets.conversation_list import component_style
 from cmtui.ui.widgets.scrolling import set_content_size
 
@@ -132,12 +133,14 @@ class ThreadView(ScrollView, can_focus=True):
         self,
         *,
         now: Callable[[], datetime] = utcnow,
+        networks: NetworkNames | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.now = now
+        self.networks = networks or NetworkNames()
         self._message_count = 0
         self._blocks: list[_Block] = [self._placeholder_block("Select a conversation")]
         self._width = 0  # the width the blocks were measured at
@@ -159,7 +162,7 @@ class ThreadView(ScrollView, can_focus=True):
         """Show a conversation and the replies still in the outbox for it."""
         at_end = self.scroll_y >= self.max_scroll_y
         now = self.now()
-        blocks = [self._message_block(message, now) for message in messages]
+        blocks = [self._message_block(message, now, self.networks) for message in messages]
         if not messages:
             blocks.append(self._placeholder_block("No messages"))
         blocks.extend(self._pending_block(item, now) for item in pending)
@@ -231,13 +234,13 @@ class ThreadView(ScrollView, can_focus=True):
         return ((placeholder, "placeholder"),)
 
     @staticmethod
-    def _message_block(message: Message, now: datetime) -> _Block:
-        """`Name · masto · 8m ▼`, the full handle on its own line, then the text."""
+    def _message_block(message: Message, now: datetime, networks: NetworkNames) -> _Block:
+        """`Name · mastodon.social · 8m ▼`, the full handle on its own line, then the text."""
         own = message.is_own
-        tag = NETWORK_TAGS.get(message.platform, str(message.platform))
+        network = networks.name(message.account_id, message.platform)
         parts: list[_Part] = [
-            ("You" if own else message.author.label, "own" if own else "author"),
-            (f" · {tag} · {format_age(message.created_at, now)}", "meta"),
+            (_("You") if own else message.author.label, "own" if own else "author"),
+            (f" · {network} · {format_age(message.created_at, now)}", "meta"),
         ]
         mark, tone = sentiment_mark(message.sentiment)
         if tone:

@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message as TextualMessage
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -42,6 +43,7 @@ from cmtui.views import BUILTIN_VIEWS, UnreadCounts, View, search_view, views_fo
 PANES = ("sources", "list-pane", "thread-pane")
 DEFAULT_LIMITS = Limits(max_length=500)
 FIRST_SCREEN = 200  # conversations shown before the whole list is read
+AGE_TICK_SECONDS = 30.0  # ages are shown in minutes: each is at most half a minute behind
 PREVIEW_DELAY = 0.05
 """Seconds the cursor rests on a conversation before its thread loads: a held key (20-40
 repeats a second) moves through the list without reading and drawing every thread it passes,
@@ -82,6 +84,9 @@ class InboxScreen(Screen[None]):
         Binding("escape", "back", "Back", show=False, id="inbox.back"),
     ]
 
+    tick: reactive[int] = reactive(0, init=False)
+    """The clock the panes' ages follow: one tick for all, bound down to each of them."""
+
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
@@ -109,12 +114,15 @@ class InboxScreen(Screen[None]):
             with Vertical(id="list-pane"):
                 yield Input(placeholder="Search text and authors", id="search")
                 conversation_list = ConversationList(id="conversations", networks=networks)
+                conversation_list.data_bind(InboxScreen.tick)
                 conversation_list.now = now
                 conversation_list.show_brand = len(self.session.config.brands) > 1
                 yield conversation_list
             with Vertical(id="thread-pane"):
                 # the composer is mounted on first use
-                yield ThreadView(id="thread", now=now, networks=networks)
+                yield ThreadView(id="thread", now=now, networks=networks).data_bind(
+                    InboxScreen.tick
+                )
         yield StatusBar(id="status", now=now)
         yield Footer()
 
@@ -123,6 +131,10 @@ class InboxScreen(Screen[None]):
     def on_mount(self) -> None:
         self._show_pane("list-pane")
         self.load_cache()
+        self.set_interval(AGE_TICK_SECONDS, self._tick, name="ages")
+
+    def _tick(self) -> None:
+        self.tick += 1
 
     # --- state from the cache and the engine ----------------------------------------------
 

@@ -285,6 +285,9 @@ class ConversationList(ScrollView, can_focus=True):
     show_brand: reactive[bool] = reactive(False)
     """Show each conversation's brand, for inboxes that mix several brands."""
 
+    tick: reactive[int] = reactive(0, init=False)
+    """Bumped by the screen's clock (bound down to the panes): the ages shown move on."""
+
     placeholder: reactive[str] = reactive("No conversations yet")
     """The muted line shown when there are no rows."""
 
@@ -413,9 +416,12 @@ class ConversationList(ScrollView, can_focus=True):
             )
 
     def on_mount(self) -> None:
-        """Start on the cursor, and keep ages current."""
+        """Start on the cursor."""
         self._scroll_to_cursor()
-        self.set_interval(30, self.refresh)
+
+    def watch_tick(self) -> None:
+        """Show the ages as of now: only the rows whose age changed are rendered again."""
+        self.refresh()
 
     def notify_style_update(self) -> None:
         """Styles (theme, focus) changed: every cached row is stale."""

@@ -128,7 +128,7 @@ def _columns(width: int, show_brand: bool, network_cells: tuple[int, int]) -> _C
     # unread dot, author, sentiment mark and age, each followed or preceded by a space
     text = width - (2 + author + 1 + 2 + 1 + _AGE_CELLS)
     narrowest, widest = network_cells
-    network = max(narrowest, min(widest, (text - 1) // 3))  # the subject keeps the most room
+    network = max(narrowest, min(widest, (text - 1) // 4))  # the subject keeps the most room
     if not narrowest or text - (network + 1) < _MIN_TEXT_CELLS:
         network = 0
     text -= network + 1 if network else 0

@@ -78,10 +78,11 @@ def screen_lines(app: CmtuiApp) -> list[str]:
     return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+@pytest.mark.parametrize("size", [(80, 24), (120, 36), (80, 16)])
 async def test_every_composer_warning_is_on_screen(tmp_path: Path, size: tuple[int, int]) -> None:
     """A draft breaking every rule of the sandbox's brand: the length, each warning (none cut
-    off) and the send keys are all on the terminal, in the warning colour."""
+    off) and the send keys are all on the terminal, in the warning colour; on a short
+    terminal the text area gives way, not the warnings."""
     session = sandbox_session(tmp_path / "data", clock=ManualClock(SHOT_TIME))
     app = CmtuiApp(session, sync="once")
     async with app.run_test(size=size) as pilot:

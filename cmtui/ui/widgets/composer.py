@@ -95,7 +95,8 @@ class Composer(Vertical):
         display: none;
         &.-open { display: block; }
         & > TextArea { height: 6; border: none; padding: 0 1; background: $surface; }
-        & > #composer-status { padding: 0 1; color: $text-muted; }
+        /* Docked: when the pane is short the text area gives way, never the warnings. */
+        & > #composer-status { dock: bottom; padding: 0 1; color: $text-muted; }
         & > #composer-status.-blocked { color: $text-error; }
         & > #composer-status.-warned { color: $text-warning; }
     }

@@ -9,8 +9,11 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.message import Message
 
+from cmtui.config import Account
 from cmtui.model import Conversation, Platform, Status
-from cmtui.ui.widgets.conversation_list import ConversationList, fit_cells
+from cmtui.ui.format import PLATFORM_NAMES, NetworkNames, network_name
+from cmtui.ui.widgets.conversation_list import ConversationList, fit_cells, network_span
+from cmtui.views import BUILTIN_VIEWS
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 HOSTILE_AUTHOR = "[@click=app.quit]x[/]"
@@ -262,3 +265,75 @@ async def test_show_brand_adds_the_brand_column() -> None:
         widget.show_brand = True
         await pilot.pause()
         assert "Maison Lumière" in widget.render_line(0).text
+
+
+ACCOUNTS = (
+    Account("ml-masto", "Maison Lumière", Platform.MASTODON, "https://mastodon.social"),
+    Account("ml-online", "Maison Lumière", Platform.MASTODON, "https://mastodon.online:8443/"),
+    Account("ml-bsky", "Maison Lumière", Platform.BLUESKY, "https://bsky.social"),
+)
+NETWORKS = NetworkNames.of(ACCOUNTS)
+
+
+def test_a_network_is_named_by_its_host_or_its_name() -> None:
+    assert network_name(Platform.MASTODON, "https://mastodon.social") == "mastodon.social"
+    assert network_name(Platform.BLUESKY, "https://bsky.social") == "Bluesky"
+    assert network_name(Platform.HACKERNEWS, "https://hacker-news.firebaseio.com") == "Hacker News"
+    assert network_name(Platform.MASTODON) == "Mastodon"  # no host to tell
+    assert NETWORKS.name("ml-online", Platform.MASTODON) == "mastodon.online"
+    assert NETWORKS.name("ml-bsky", Platform.BLUESKY) == "Bluesky"
+    assert NETWORKS.name("removed-account", Platform.MASTODON) == "Mastodon"
+    assert NETWORKS.distinct() == ["Bluesky", "mastodon.online", "mastodon.social"]
+    assert set(PLATFORM_NAMES) == set(Platform)  # every network has a name, told apart
+    assert len(set(PLATFORM_NAMES.values())) == len(Platform)
+
+
+def test_network_names_cut_short_stay_told_apart() -> None:
+    names = NETWORKS.distinct()
+    narrowest, widest = network_span(names)
+    assert (narrowest, widest) == (11, 15)  # "mastodon.s…" / "mastodon.o…"
+    assert len({fit_cells(name, narrowest) for name in names}) == len(names)
+    assert len({fit_cells(name, narrowest - 1) for name in names}) < len(names)
+    assert network_span(["toot.sandbox.example", "piaille.sandbox.example"]) == (7, 16)
+    assert network_span(["Bluesky"]) == (7, 7)
+    assert network_span([]) == (0, 0)
+
+
+def offsets(line: str, *words: str) -> list[int]:
+    """Where each word starts in a rendered row (the rows here are one cell a character)."""
+    return [line.index(word) for word in words]
+
+
+@pytest.mark.parametrize("width", [60, 100, 140])
+async def test_rows_have_one_layout_in_every_view(width: int) -> None:
+    """The Inbox and the Done view show the same columns at the same places: the network, the
+    author, then the text (a triage state is a word before the subject, not a column that
+    is blank in most views)."""
+    rows = [
+        conversation(1, account_id="ml-masto"),
+        conversation(2, account_id="ml-bsky", platform=Platform.BLUESKY),
+        conversation(3, account_id="ml-online", status=Status.DONE),
+        conversation(4, account_id="ml-bsky", platform=Platform.BLUESKY, status=Status.DONE),
+    ]
+    inbox, done = BUILTIN_VIEWS[0], next(v for v in BUILTIN_VIEWS if v.id == "done")
+    app = ListApp([])
+    async with app.run_test(size=(width, 10)) as pilot:
+        widget = app.query_one(ConversationList)
+        widget.networks = NETWORKS
+        layouts = []
+        for view in (inbox, done):
+            widget.set_conversations(view.apply(rows))
+            await pilot.pause()
+            for y, row in enumerate(widget._rows):
+                line = widget.render_line(y).text
+                network = NETWORKS.name(row.account_id, row.platform)
+                first = "done" if row.status is Status.DONE else row.subject
+                start = offsets(line, network[:6], row.last_author, first)
+                layouts.append(start)
+        assert len(layouts) == 4
+        assert all(layout == layouts[0] for layout in layouts)
+        network_at, author_at, text_at = layouts[0]
+        assert network_at == 2
+        line = widget.render_line(0).text
+        assert line[author_at:text_at].rstrip() == "Author 3"  # no blank column after it
+        assert "done Subject 3" in line

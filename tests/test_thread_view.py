@@ -1,10 +1,13 @@
-"""The thread view: 1,000-message threads, scrolling, rewrapping, hostile text, the outbox."""
+"""The thread view: 1,000-message threads, scrolling, rewrapping, hostile text, the outbox,
+headers and their ages."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
@@ -12,6 +15,13 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 
 from cmtui.model import Author, Kind, Message, OutboxItem, OutboxState, Platform
+from cmtui.sandbox.clock import ManualClock
+from cmtui.session import sandbox_session
+from cmtui.ui.app import CmtuiApp
+from cmtui.ui.format import NetworkNames
+from cmtui.ui.screens import inbox
+from cmtui.ui.screenshots import SHOT_TIME, settle
+from cmtui.ui.widgets.conversation_list import ConversationList
 from cmtui.ui.widgets.thread_view import ThreadView, _line_count
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
@@ -85,7 +95,7 @@ async def test_scrolling_to_the_top_shows_the_first_message() -> None:
         await pilot.pause()
         shown = visible(widget)
         assert widget.scroll_offset.y == 0
-        assert shown[0].startswith("User 0 · masto · 16h")
+        assert shown[0].startswith("User 0 · Mastodon · 16h")
         assert shown[1] == "@user0@example.social"
         assert shown[2] == "message 0:"
         await pilot.press("j", "j")
@@ -147,7 +157,7 @@ async def test_hostile_text_is_shown_literally() -> None:
         await pilot.pause()
         shown = visible(widget)
         assert app.is_running
-        assert shown[0].startswith(HOSTILE + " · masto")
+        assert shown[0].startswith(HOSTILE + " · Mastodon")
         assert shown[2] == HOSTILE
         assert shown[3] == f"        tabbed {FAMILY} 漢字"
         strips = [widget.render_line(y) for y in range(4)]
@@ -215,3 +225,61 @@ def test_line_count_matches_rich_wrapping(pieces: list[str], width: int) -> None
     plain = "".join(pieces)
     console = Console(width=200)
     assert _line_count(plain, width) == len(Text(plain).wrap(console, width, overflow="fold"))
+
+
+async def test_headers_name_the_network_of_the_account() -> None:
+    networks = NetworkNames({"acct": "mastodon.social"})
+    app = ThreadApp()
+    async with app.run_test(size=(80, 30)) as pilot:
+        widget = app.query_one(ThreadView)
+        widget.networks = networks
+        widget.show([message(999)])
+        await pilot.pause()
+        assert visible(widget)[0] == "User 5 · mastodon.social · 1m"
+
+
+async def test_the_clock_tick_moves_the_ages_on_and_keeps_the_place() -> None:
+    """No sleep: the clock is a variable, and the tick is what the screen's timer bumps."""
+    clock = ManualClock(NOW)
+    app = ThreadApp()
+    async with app.run_test(size=(80, 30)) as pilot:
+        widget = app.query_one(ThreadView)
+        widget.now = clock.now
+        widget.show(thread(100))
+        await pilot.pause()
+        widget.scroll_to(y=10, animate=False, immediate=True)
+        top = visible(widget)[0]
+        clock.advance(timedelta(hours=2))
+        await pilot.pause()
+        assert visible(widget)[0] == top  # no tick yet: nothing moved
+        widget.tick += 1
+        await pilot.pause()
+        assert widget.scroll_offset.y == 10
+        headers = [line for line in visible(widget) if " · Mastodon · " in line]
+        assert headers
+        assert all(line.endswith(("h", "h ▼", "h ▲")) for line in headers)
+        assert visible(widget) != [top] and headers[0] != top
+
+
+async def test_the_inbox_ages_follow_one_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the sandbox: when the clock moves on, the thread's header ages as the list's row."""
+    monkeypatch.setattr(inbox, "AGE_TICK_SECONDS", 0.01)
+    clock = ManualClock(SHOT_TIME)
+    app = CmtuiApp(sandbox_session(tmp_path / "data", clock=clock), sync="once")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await app.sync_done.wait()
+        await settle(pilot)
+        conversations = app.screen.query_one(ConversationList)
+        thread = app.screen.query_one(ThreadView)
+        row_age = conversations.render_line(0).text.split()[-1]
+        header = " ".join(visible(thread)[:2])  # the header wraps in a narrow pane
+        assert (row_age, f"· {row_age}" in header) == ("18m", True)
+        clock.advance(timedelta(hours=3))
+        for _ in range(500):  # the timer's next ticks
+            if " ".join(visible(thread)[:2]) != header:
+                break
+            await pilot.pause(0.01)
+        assert conversations.render_line(0).text.split()[-1] == "3h"
+        assert " ".join(visible(thread)[:2]) == header.replace("· 18m", "· 3h")

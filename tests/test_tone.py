@@ -1,10 +1,20 @@
-"""Draft checks: the network's length rules and the brand's tone rules."""
+"""Draft checks: the network's length rules and the brand's tone rules, and how the composer
+shows them."""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
 
 from cmtui.analysis.tone import check_draft
 from cmtui.config import ToneRules
 from cmtui.model import Limits
+from cmtui.sandbox.clock import ManualClock
+from cmtui.session import sandbox_session
+from cmtui.ui.app import CmtuiApp
+from cmtui.ui.screenshots import SHOT_TIME, settle
+from cmtui.ui.widgets.composer import Composer, StatusLine, pack_parts
 
 MASTODON = Limits(max_length=500, url_length=23)
 BLUESKY = Limits(max_length=300, max_bytes=3000)
@@ -48,3 +58,52 @@ def test_brand_rules_warn_without_blocking() -> None:
         ("exclamations", False),
     ]
     assert codes("Not expensive! — Léa", rules) == []
+
+
+def test_pack_parts_never_splits_a_part() -> None:
+    parts = ["147/500", "! avoid “cheap”", "! avoid “pas cher”", "ctrl+s send"]
+    assert pack_parts(parts, 200) == ["  ·  ".join(parts)]
+    assert pack_parts(parts, 30) == [
+        "147/500  ·  ! avoid “cheap”",
+        "! avoid “pas cher”",
+        "ctrl+s send",
+    ]
+    assert pack_parts(parts, 5) == parts  # too narrow: one part a line, wrapped by the widget
+    assert pack_parts(parts, 0) == ["  ·  ".join(parts)]
+    assert pack_parts([], 80) == []
+
+
+def screen_lines(app: CmtuiApp) -> list[str]:
+    """The text of every line on the terminal, as the user sees it."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36), (80, 16)])
+async def test_every_composer_warning_is_on_screen(tmp_path: Path, size: tuple[int, int]) -> None:
+    """A draft breaking every rule of the sandbox's brand: the length, each warning (none cut
+    off) and the send keys are all on the terminal, in the warning colour; on a short
+    terminal the text area gives way, not the warnings."""
+    session = sandbox_session(tmp_path / "data", clock=ManualClock(SHOT_TIME))
+    app = CmtuiApp(session, sync="once")
+    async with app.run_test(size=size) as pilot:
+        await app.sync_done.wait()
+        await settle(pilot)
+        await pilot.press("enter", "r")
+        await settle(pilot)
+        composer = app.screen.query_one(Composer)
+        composer.text_area.load_text("Pas cher, bon marché et cheap!!! Vraiment!")
+        await pilot.pause()
+        warnings = composer.warnings()
+        assert [w.code for w in warnings] == [
+            "banned-word",
+            "banned-word",
+            "banned-word",
+            "signature",
+            "exclamations",
+        ]
+        shown = "\n".join(line.strip() for line in screen_lines(app))
+        for warning in warnings:
+            assert warning.text in shown
+        assert "42/500" in shown
+        assert "ctrl+s send · esc close" in shown
+        assert composer.query_one(StatusLine).has_class("-warned")

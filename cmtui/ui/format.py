@@ -1,23 +1,64 @@
-"""Short labels the panes share: network tags, ages, sentiment marks."""
+"""Short labels the panes share: network names, ages, sentiment marks."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from urllib.parse import urlsplit
 
+from cmtui.config import Account
 from cmtui.model import Platform
 from cmtui.views import NEGATIVE_BELOW, POSITIVE_ABOVE
 
-NETWORK_TAGS: dict[Platform, str] = {
-    Platform.MASTODON: "masto",
-    Platform.BLUESKY: "bsky",
-    Platform.X: "x",
-    Platform.FACEBOOK: "fb",
-    Platform.WORDPRESS: "wp",
-    Platform.FEED: "feed",
-    Platform.REDDIT: "rddt",
-    Platform.HACKERNEWS: "hn",
+PLATFORM_NAMES: dict[Platform, str] = {
+    Platform.MASTODON: "Mastodon",
+    Platform.BLUESKY: "Bluesky",
+    Platform.X: "X",
+    Platform.FACEBOOK: "Facebook",
+    Platform.WORDPRESS: "WordPress",
+    Platform.FEED: "Feed",
+    Platform.REDDIT: "Reddit",
+    Platform.HACKERNEWS: "Hacker News",
 }
+"""Each network's own name (a brand name: the same in every language)."""
+
+NETWORK_MIN_CELLS = 7
+"""The fewest cells a cut network name takes ("Bluesky", "mastod…"): fewer would name nothing."""
+
+_NAMED_BY_HOST = frozenset({Platform.MASTODON, Platform.WORDPRESS, Platform.FEED})
+"""Networks made of many servers or sites, where the host is what tells two accounts apart."""
+
+
+def network_name(platform: Platform, base_url: str = "") -> str:
+    """How every pane names an account's network: a Mastodon instance, a WordPress site or a
+    feed by its host ("mastodon.social"), any other network by its name ("Bluesky")."""
+    if platform in _NAMED_BY_HOST:
+        host = urlsplit(base_url).hostname
+        if host:
+            return host
+    return PLATFORM_NAMES.get(platform, str(platform))
+
+
+class NetworkNames:
+    """The network name of each configured account, looked up by account id."""
+
+    def __init__(self, names: Mapping[str, str] | None = None) -> None:
+        self._names = dict(names or {})
+
+    @classmethod
+    def of(cls, accounts: Iterable[Account]) -> NetworkNames:
+        """The names of these accounts' networks."""
+        return cls({a.id: network_name(a.platform, a.base_url) for a in accounts})
+
+    def name(self, account_id: str, platform: Platform) -> str:
+        """The network of `account_id`; the platform's name for an account no longer
+        configured (its messages stay in the cache)."""
+        return self._names.get(account_id) or network_name(platform)
+
+    def distinct(self) -> list[str]:
+        """Every name, once each, sorted."""
+        return sorted(set(self._names.values()))
 
 
 def format_age(when: datetime, now: datetime) -> str:

@@ -33,6 +33,7 @@ from cmtui.sync.engine import (
     SyncEngine,
     SyncEvent,
 )
+from cmtui.ui.format import NetworkNames
 from cmtui.ui.screens.outbox import OutboxRequest, OutboxScreen
 from cmtui.ui.widgets.composer import Composer, ReplyContext
 from cmtui.ui.widgets.conversation_list import ConversationList
@@ -72,6 +73,7 @@ FAILURE_TITLES = {
     "keep_setting": N_("Choice not remembered"),
 }
 """What a failed worker's notification says, by worker name (see `_worker_failed`)."""
+AGE_TICK_SECONDS = 30.0  # ages are shown in minutes: each is at most half a minute behind
 PREVIEW_DELAY = 0.05
 """Seconds the cursor rests on a conversation before its thread loads: a held key (20-40
 repeats a second) moves through the list without reading and drawing every thread it passes,
@@ -120,6 +122,8 @@ class InboxScreen(Screen[None]):
     """How many conversations the list shows."""
     view_unread: reactive[int] = reactive(0)
     """How many of them are unread (0 while a search narrows the view)."""
+    tick: reactive[int] = reactive(0, init=False)
+    """The clock the panes' ages follow: one tick for all, bound down to each of them."""
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -146,6 +150,7 @@ class InboxScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         now = self.session.clock
+        networks = NetworkNames.of(self.session.config.accounts)
         with Horizontal(id="panes"):
             yield SourcesTree(self.session.config, id="sources")
             with Vertical(id="list-pane"):
@@ -155,13 +160,16 @@ class InboxScreen(Screen[None]):
                     unread=InboxScreen.view_unread,
                 )
                 yield Input(placeholder=_("Search text and authors"), id="search")
-                conversation_list = ConversationList(id="conversations")
+                conversation_list = ConversationList(id="conversations", networks=networks)
+                conversation_list.data_bind(InboxScreen.tick)
                 conversation_list.now = now
                 conversation_list.show_brand = len(self.session.config.brands) > 1
                 yield conversation_list
             with Vertical(id="thread-pane"):
                 # The composer is mounted on first use.
-                yield ThreadView(id="thread", now=now, wall=self.session.wall)
+                yield ThreadView(
+                    id="thread", now=now, wall=self.session.wall, networks=networks
+                ).data_bind(InboxScreen.tick)
         yield StatusBar(id="status", now=now)
         yield Footer()
 
@@ -171,6 +179,10 @@ class InboxScreen(Screen[None]):
         self._lay_out()
         self.focus_pane("list-pane")
         self.load_cache()
+        self.set_interval(AGE_TICK_SECONDS, self._tick, name="ages")
+
+    def _tick(self) -> None:
+        self.tick += 1
 
     # --- state from the cache and the engine ----------------------------------------------
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -14,7 +16,50 @@ from textual.widgets import Static, TextArea
 
 from cmtui.analysis.tone import ToneWarning, check_draft
 from cmtui.config import ToneRules
+from cmtui.i18n import _
 from cmtui.model import Limits
+
+STATUS_SEPARATOR = "  ·  "
+
+
+def pack_parts(parts: Sequence[str], width: int, separator: str = STATUS_SEPARATOR) -> list[str]:
+    """`parts` joined by `separator` on as few lines of `width` cells as they fit, a part never
+    split between two lines (one wider than a line gets a line of its own, word-wrapped).
+
+    A width of 0 or less (not laid out yet) gives one line.
+    """
+    lines: list[str] = []
+    for part in parts:
+        joined = f"{lines[-1]}{separator}{part}" if lines else part
+        if lines and (width <= 0 or cell_len(joined) <= width):
+            lines[-1] = joined
+        else:
+            lines.append(part)
+    return lines
+
+
+class StatusLine(Static):
+    """The composer's status: the length, every warning and the keys, packed on as many lines
+    as the width needs, so that no warning is ever cut off."""
+
+    DEFAULT_CSS = """
+    StatusLine { height: auto; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, markup=False)
+        self.parts: tuple[str, ...] = ()
+
+    def show(self, parts: Sequence[str]) -> None:
+        """Show these parts, in this order."""
+        self.parts = tuple(parts)
+        self._pack()
+
+    def on_resize(self) -> None:
+        self._pack()
+
+    def _pack(self) -> None:
+        self.update(Text("\n".join(pack_parts(self.parts, self.content_size.width))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +96,8 @@ class Composer(Vertical):
         display: none;
         &.-open { display: block; }
         & > TextArea { height: 6; border: none; padding: 0 1; background: $surface; }
-        & > #composer-status { height: 1; padding: 0 1; color: $text-muted; }
+        /* Docked: when the pane is short the text area gives way, never the warnings. */
+        & > #composer-status { dock: bottom; padding: 0 1; color: $text-muted; }
         & > #composer-status.-blocked { color: $text-error; }
         & > #composer-status.-warned { color: $text-warning; }
     }
@@ -86,7 +132,7 @@ class Composer(Vertical):
 
     def compose(self) -> ComposeResult:
         yield TextArea(id="composer-text", soft_wrap=True, show_line_numbers=False)
-        yield Static(id="composer-status", markup=False)
+        yield StatusLine(id="composer-status")
 
     @property
     def text_area(self) -> TextArea:
@@ -132,15 +178,19 @@ class Composer(Vertical):
             self.post_message(self.DraftChanged(context.conversation_id, kept))
 
     def _update_status(self) -> None:
-        status = self.query_one("#composer-status", Static)
+        status = self.query_one(StatusLine)
         if self.context is None:
-            status.update("")
+            status.show([])
             return
         limits = self.context.limits
         length = limits.length(self.text_area.text)
         warnings = self.warnings()
-        parts = [f"{length}/{limits.max_length}"] + [w.text for w in warnings]
-        status.update(Text("  ·  ".join(parts) + "   ctrl+s send · esc close"))
+        # A mark on each warning says, without colour, which ones stop the send key.
+        status.show(
+            [f"{length}/{limits.max_length}"]
+            + [f"{'✗' if w.blocking else '!'} {w.text}" for w in warnings]
+            + [_("ctrl+s send · esc close")]
+        )
         status.set_class(any(w.blocking for w in warnings), "-blocked")
         status.set_class(bool(warnings), "-warned")
 

@@ -29,10 +29,12 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
+from cmtui.i18n import N_, _
 from cmtui.model import Conversation, Status, utcnow
 from cmtui.text import graphemes
 from cmtui.ui.format import (
-    NETWORK_TAGS,
+    NETWORK_MIN_CELLS,
+    NetworkNames,
     format_age,
     narrow_emoji,
     sentiment_mark,
@@ -41,16 +43,15 @@ from cmtui.ui.format import (
 from cmtui.ui.widgets.scrolling import set_content_size
 
 STATUS_MARKS: dict[Status, str] = {
-    Status.PENDING: "pend",
-    Status.DONE: "done",
-    Status.SNOOZED: "snz",
+    Status.PENDING: N_("pending"),
+    Status.DONE: N_("done"),
+    Status.SNOOZED: N_("snoozed"),
 }
-"""Triage states worth a mark; new and open conversations show none."""
+"""Triage states worth a word before the subject; new and open conversations show none."""
 
-_TAG_CELLS = 5
-_STATUS_CELLS = 4
 _AGE_CELLS = 6  # "Dec 12"
 _MIN_TEXT_CELLS = 16  # optional columns give way before the subject gets narrower than this
+_NETWORK_MAX_CELLS = 16
 _FLATTEN = str.maketrans("\t\n", "  ")  # safe_text keeps these; a row is one line
 _ELLIPSIS = "…"
 
@@ -76,6 +77,18 @@ def fit_cells(text: str, width: int) -> str:
     return "".join(kept) + _ELLIPSIS
 
 
+def network_span(names: Sequence[str]) -> tuple[int, int]:
+    """The narrowest width at which `names` (distinct), cut by `fit_cells`, are still told
+    apart, and the widest a column of them needs; (0, 0) when there are none."""
+    if not names:
+        return 0, 0
+    longest = max(cell_len(name) for name in names)
+    widths = range(NETWORK_MIN_CELLS, longest)
+    unique = (w for w in widths if len({fit_cells(name, w) for name in names}) == len(names))
+    narrowest = next(unique, longest)
+    return narrowest, max(narrowest, min(longest, _NETWORK_MAX_CELLS))
+
+
 def component_style(widget: Widget, name: str) -> Style:
     """A component class's own attributes, its colour blended as on the widget's background.
 
@@ -98,41 +111,39 @@ def _pad(text: str, width: int, *, right: bool = False) -> str:
 class _Columns(NamedTuple):
     """Cell widths of a row's columns; 0 hides an optional column."""
 
-    tag: int
+    network: int
     brand: int
     author: int
-    status: int
     text: int
 
 
 @lru_cache(maxsize=64)
-def _columns(width: int, show_brand: bool) -> _Columns:
-    """Share `width` between the columns, dropping optional ones on narrow screens."""
+def _columns(width: int, show_brand: bool, network_cells: tuple[int, int]) -> _Columns:
+    """Share `width` between the columns, dropping optional ones on narrow screens.
+
+    The same for every row and every view: only the width and the configuration decide.
+    `network_cells` is the network column's narrowest and widest useful width.
+    """
     author = min(24, max(8, width // 5))
     # unread dot, author, sentiment mark and age, each followed or preceded by a space
     text = width - (2 + author + 1 + 2 + 1 + _AGE_CELLS)
-    optional = {"status": _STATUS_CELLS, "tag": _TAG_CELLS, "brand": min(14, width // 8)}
-    if not show_brand:
-        optional["brand"] = 0
-    shown: dict[str, int] = {}
-    for name, cells in optional.items():
-        if cells and text - (cells + 1) >= _MIN_TEXT_CELLS:
-            shown[name] = cells
-            text -= cells + 1
-    return _Columns(
-        tag=shown.get("tag", 0),
-        brand=shown.get("brand", 0),
-        author=author,
-        status=shown.get("status", 0),
-        text=max(0, text),
-    )
+    narrowest, widest = network_cells
+    network = max(narrowest, min(widest, (text - 1) // 4))  # the subject keeps the most room
+    if not narrowest or text - (network + 1) < _MIN_TEXT_CELLS:
+        network = 0
+    text -= network + 1 if network else 0
+    brand = min(14, width // 8) if show_brand else 0
+    if text - (brand + 1) < _MIN_TEXT_CELLS:
+        brand = 0
+    text -= brand + 1 if brand else 0
+    return _Columns(network=network, brand=brand, author=author, text=max(0, text))
 
 
 class _Row(NamedTuple):
     """Everything one row shows; also its render cache key, so edits re-render only that row."""
 
     unread: bool
-    tag: str
+    network: str
     brand: str
     author: str
     status: str
@@ -143,17 +154,19 @@ class _Row(NamedTuple):
     age: str
 
     @classmethod
-    def of(cls, conversation: Conversation, now: datetime) -> _Row:
+    def of(cls, conversation: Conversation, now: datetime, networks: NetworkNames) -> _Row:
         """What `conversation` shows at `now`."""
         mark, tone = sentiment_mark(conversation.sentiment)
         subject = without_leading_mentions(conversation.subject.translate(_FLATTEN))
         snippet = without_leading_mentions(conversation.snippet.translate(_FLATTEN))
         return cls(
             unread=conversation.unread > 0,
-            tag=NETWORK_TAGS.get(conversation.platform, str(conversation.platform)),
+            network=networks.name(conversation.account_id, conversation.platform),
             brand=conversation.brand,
             author=narrow_emoji(conversation.last_author.translate(_FLATTEN)),
-            status=STATUS_MARKS.get(conversation.status, ""),
+            status=_(STATUS_MARKS[conversation.status])
+            if conversation.status in STATUS_MARKS
+            else "",
             subject=subject or snippet,
             snippet="" if snippet == subject or not subject else snippet,
             mark=mark,
@@ -204,10 +217,10 @@ class ConversationList(ScrollView, can_focus=True):
     | :- | :- |
     | `conversation-list--cursor` | The row under the cursor. |
     | `conversation-list--dot` | The unread dot. |
-    | `conversation-list--muted` | Network tag, brand, snippet after the subject, age. |
+    | `conversation-list--muted` | Network, brand, snippet after the subject, age. |
     | `conversation-list--negative` | The negative sentiment mark. |
     | `conversation-list--positive` | The positive sentiment mark. |
-    | `conversation-list--status` | The triage status mark (pending, done, snoozed). |
+    | `conversation-list--status` | The triage status before the subject (pending, done, snoozed). |
     | `conversation-list--unread` | Author and subject of unread conversations. |
     """
 
@@ -272,6 +285,9 @@ class ConversationList(ScrollView, can_focus=True):
     show_brand: reactive[bool] = reactive(False)
     """Show each conversation's brand, for inboxes that mix several brands."""
 
+    tick: reactive[int] = reactive(0, init=False)
+    """Bumped by the screen's clock (bound down to the panes): the ages shown move on."""
+
     placeholder: reactive[str] = reactive("No conversations yet")
     """The muted line shown when there are no rows."""
 
@@ -279,6 +295,7 @@ class ConversationList(ScrollView, can_focus=True):
         self,
         *,
         now: Callable[[], datetime] = utcnow,
+        networks: NetworkNames | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -288,6 +305,7 @@ class ConversationList(ScrollView, can_focus=True):
 
         Args:
             now: The clock ages are measured against (injectable for tests and screenshots).
+            networks: The name of each account's network (the network column).
             name: The name of the widget.
             id: The ID of the widget in the DOM.
             classes: The CSS classes of the widget.
@@ -299,6 +317,21 @@ class ConversationList(ScrollView, can_focus=True):
         self._index_cache: dict[str, int] | None = None
         self._highlighted_id: str | None = None
         self._strips: LRUCache[tuple[_Row, bool, int, bool], Strip] = LRUCache(1024)
+        self._networks = NetworkNames()
+        self._network_cells = (0, 0)
+        self.networks = networks or NetworkNames()
+
+    @property
+    def networks(self) -> NetworkNames:
+        """The name of each account's network, shown in the network column."""
+        return self._networks
+
+    @networks.setter
+    def networks(self, networks: NetworkNames) -> None:
+        self._networks = networks
+        self._network_cells = network_span(networks.distinct())
+        self._strips.clear()
+        self.refresh()
 
     @property
     def highlighted_id(self) -> str | None:
@@ -383,9 +416,12 @@ class ConversationList(ScrollView, can_focus=True):
             )
 
     def on_mount(self) -> None:
-        """Start on the cursor, and keep ages current."""
+        """Start on the cursor."""
         self._scroll_to_cursor()
-        self.set_interval(30, self.refresh)
+
+    def watch_tick(self) -> None:
+        """Show the ages as of now: only the rows whose age changed are rendered again."""
+        self.refresh()
 
     def notify_style_update(self) -> None:
         """Styles (theme, focus) changed: every cached row is stale."""
@@ -445,7 +481,7 @@ class ConversationList(ScrollView, can_focus=True):
             if y == 0 and not self._rows:
                 return self._placeholder_strip(width)
             return Strip.blank(width, self.rich_style)
-        content = _Row.of(self._rows[row], self.now())
+        content = _Row.of(self._rows[row], self.now(), self._networks)
         key = (content, row == self.cursor, width, self.show_brand)
         strip = self._strips.get(key)
         if strip is None:
@@ -474,20 +510,23 @@ class ConversationList(ScrollView, can_focus=True):
             parts = (component_style(self, f"conversation-list--{c}") for c in components)
             return Style.chain(base, *parts)
 
-        columns = _columns(width, self.show_brand)
+        columns = _columns(width, self.show_brand, self._network_cells)
         unread = ("unread",) if row.unread else ()
         cells: list[tuple[str, Style]] = [
             ("●" if row.unread else " ", style("dot")),
             (" ", base),
         ]
-        if columns.tag:
-            cells += [(_pad(row.tag, columns.tag), style("muted")), (" ", base)]
+        if columns.network:
+            cells += [(_pad(row.network, columns.network), style("muted")), (" ", base)]
         if columns.brand:
             cells += [(_pad(row.brand, columns.brand), style("muted")), (" ", base)]
         cells += [(_pad(row.author, columns.author), style(*unread)), (" ", base)]
-        if columns.status:
-            cells += [(_pad(row.status, columns.status), style("status")), (" ", base)]
-        cells += self._text_cells(row, columns.text, style(*unread), style("muted"))
+        text = columns.text
+        if row.status:
+            status = fit_cells(row.status, text) + " "
+            cells.append((status, style("status")))
+            text = max(0, text - cell_len(status))
+        cells += self._text_cells(row, text, style(*unread), style("muted"))
         cells += [
             (" ", base),
             (row.mark, style(row.tone or "muted")),

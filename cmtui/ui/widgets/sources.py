@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -12,6 +13,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from cmtui.config import Config
+from cmtui.ui.format import NETWORK_MIN_CELLS, NetworkNames
 from cmtui.views import (
     BUILTIN_VIEWS,
     View,
@@ -21,9 +23,14 @@ from cmtui.views import (
     views_for,
 )
 
+NETWORK_SEPARATOR = " · "
+
 
 class SourcesTree(Tree[str]):
     """Views, brands and accounts. Moving the cursor picks the view shown in the list.
+
+    An account is shown with its network ("ml-masto · mastodon.social"); where the pane is
+    too narrow the network's name is cut, never the account or its count.
 
     | Key(s) | Description |
     | :- | :- |
@@ -54,6 +61,11 @@ class SourcesTree(Tree[str]):
 
     def __init__(self, config: Config, *, id: str | None = None) -> None:
         super().__init__(Text("Sources"), id=id)
+        networks = NetworkNames.of(config.accounts)
+        # view id -> the network of an account view (set first: labels render from here on)
+        self._networks = {
+            account_view(a.id).id: networks.name(a.id, a.platform) for a in config.accounts
+        }
         self.show_root = False
         self.auto_expand = False  # enter opens a brand's view; it does not fold its accounts
         self.guide_depth = 2
@@ -63,15 +75,50 @@ class SourcesTree(Tree[str]):
 
     def _add_sources(self, config: Config) -> None:
         for view in BUILTIN_VIEWS:
-            self._view_nodes[view.id] = self.root.add_leaf(Text(view.title), data=view.id)
+            self._view_nodes[view.id] = self.root.add_leaf(self._label(view.id), data=view.id)
         for brand in config.brands:
             view = brand_view(brand.name)
-            node = self.root.add(Text(view.label), data=view.id, expand=True)
+            node = self.root.add(self._label(view.id), data=view.id, expand=True)
             self._view_nodes[view.id] = node
             for account in config.accounts:
                 if account.brand == brand.name:
                     child = account_view(account.id)
-                    self._view_nodes[child.id] = node.add_leaf(Text(child.label), data=child.id)
+                    leaf = node.add_leaf(self._label(child.id), data=child.id)
+                    self._view_nodes[child.id] = leaf
+
+    def _label(self, view_id: str) -> Text:
+        """A view's name; an account's is followed by its network."""
+        label = Text(self._views[view_id].title)
+        network = self._networks.get(view_id)
+        if network:
+            label.append(NETWORK_SEPARATOR + network, "dim")
+        return label
+
+    def render_label(self, node: TreeNode[str], base_style: Style, style: Style) -> Text:
+        """The node's label, its network's name cut to what the pane leaves room for."""
+        label = super().render_label(node, base_style, style)
+        network = self._networks.get(node.data or "")
+        over = label.cell_len - self._label_room(node)
+        if network is None or over <= 0:
+            return label
+        start = label.plain.find(NETWORK_SEPARATOR + network)
+        if start < 0:
+            return label
+        before, middle, after = label.divide([start, start + len(NETWORK_SEPARATOR + network)])
+        middle.truncate(max(0, middle.cell_len - over), overflow="ellipsis")
+        if middle.cell_len < len(NETWORK_SEPARATOR) + NETWORK_MIN_CELLS:
+            middle = Text()
+        return Text.assemble(before, middle, after)
+
+    def _label_room(self, node: TreeNode[str]) -> int:
+        """Cells left for `node`'s label after the guides (the root is hidden: its children
+        have none, each level below adds `guide_depth`)."""
+        depth = 0
+        parent = node.parent
+        while parent is not None and parent is not self.root:
+            depth += 1
+            parent = parent.parent
+        return self.scrollable_content_region.width - depth * self.guide_depth
 
     def view(self, view_id: str) -> View:
         """The view with that id (the inbox when it is unknown)."""
@@ -87,7 +134,7 @@ class SourcesTree(Tree[str]):
         for the views that hold what is dealt with (Done, All), shown muted."""
         for view_id, node in self._view_nodes.items():
             view = self._views[view_id]
-            label = Text(view.title)
+            label = self._label(view_id)
             count = counts.shown(view)
             if count:
                 label.append(f"  {count}", "dim" if view.counts_all else "bold")

@@ -22,12 +22,14 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
+from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from cmtui.i18n import _
 from cmtui.model import Message, OutboxItem, OutboxState, utcnow
 from cmtui.text import is_mixed_script
-from cmtui.ui.format import NETWORK_TAGS, format_age, sentiment_mark
+from cmtui.ui.format import NetworkNames, format_age, sentiment_mark
 from cmtui.ui.widgets.conversation_list import component_style
 from cmtui.ui.widgets.scrolling import set_content_size
 
@@ -128,11 +130,15 @@ class ThreadView(ScrollView, can_focus=True):
     }
     """
 
+    tick: reactive[int] = reactive(0, init=False)
+    """Bumped by the screen's clock (bound down to the panes): the ages shown move on."""
+
     def __init__(
         self,
         *,
         now: Callable[[], datetime] = utcnow,
         wall: Callable[[], datetime] | None = None,
+        networks: NetworkNames | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -140,7 +146,9 @@ class ThreadView(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.now = now  # message ages
         self.wall = wall or now  # undo countdowns: real seconds, as the outbox counts them
-        self._message_count = 0
+        self.networks = networks or NetworkNames()
+        self._messages: tuple[Message, ...] = ()
+        self._pending: tuple[OutboxItem, ...] = ()
         self._blocks: list[_Block] = [self._placeholder_block("Select a conversation")]
         self._width = 0  # the width the blocks were measured at
         self._offsets = [0]  # first line of each block, then the total line count
@@ -160,28 +168,37 @@ class ThreadView(ScrollView, can_focus=True):
     ) -> None:
         """Show a conversation and the replies still in the outbox for it."""
         at_end = self.scroll_y >= self.max_scroll_y
-        now = self.now()
-        blocks = [self._message_block(message, now) for message in messages]
-        if not messages:
-            blocks.append(self._placeholder_block("No messages"))
-        wall = self.wall()
-        blocks.extend(self._pending_block(item, wall) for item in pending)
-        self._message_count = len(messages)
-        self._blocks = blocks
+        self._messages = tuple(messages)
+        self._pending = tuple(pending)
+        self._blocks = self._thread_blocks()
         self._layout()
         if not keep_position or at_end:
             self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
 
     def clear_thread(self, placeholder: str = "Select a conversation") -> None:
         """Show nothing but a muted line."""
-        self._message_count = 0
+        self._messages = self._pending = ()
         self._blocks = [self._placeholder_block(placeholder)]
         self._layout()
 
     @property
     def message_count(self) -> int:
         """How many messages are shown."""
-        return self._message_count
+        return len(self._messages)
+
+    def watch_tick(self) -> None:
+        """Show the ages (and undo countdowns) as of now, keeping the reader's place; only
+        the messages whose age changed are measured again."""
+        if not self._messages and not self._pending:
+            return  # a placeholder: nothing ages
+        blocks = self._thread_blocks()
+        if blocks == self._blocks:
+            return
+        at_end = self.scroll_y >= self.max_scroll_y
+        self._blocks = blocks
+        self._layout()
+        if at_end:
+            self.scroll_end(animate=False, immediate=True)
 
     def on_resize(self) -> None:
         """Measure again at a new width, keeping the top message (or the end) in view."""
@@ -229,18 +246,28 @@ class ThreadView(ScrollView, can_focus=True):
 
     # --- what a block shows ----------------------------------------------------------------
 
+    def _thread_blocks(self) -> list[_Block]:
+        """The blocks of the messages and pending replies shown, as of now."""
+        now = self.now()
+        blocks = [self._message_block(message, now, self.networks) for message in self._messages]
+        if not self._messages:
+            blocks.append(self._placeholder_block(_("No messages")))
+        wall = self.wall()
+        blocks.extend(self._pending_block(item, wall) for item in self._pending)
+        return blocks
+
     @staticmethod
     def _placeholder_block(placeholder: str) -> _Block:
         return ((placeholder, "placeholder"),)
 
     @staticmethod
-    def _message_block(message: Message, now: datetime) -> _Block:
-        """`Name · masto · 8m ▼`, the full handle on its own line, then the text."""
+    def _message_block(message: Message, now: datetime, networks: NetworkNames) -> _Block:
+        """`Name · mastodon.social · 8m ▼`, the full handle on its own line, then the text."""
         own = message.is_own
-        tag = NETWORK_TAGS.get(message.platform, str(message.platform))
+        network = networks.name(message.account_id, message.platform)
         parts: list[_Part] = [
-            ("You" if own else message.author.label, "own" if own else "author"),
-            (f" · {tag} · {format_age(message.created_at, now)}", "meta"),
+            (_("You") if own else message.author.label, "own" if own else "author"),
+            (f" · {network} · {format_age(message.created_at, now)}", "meta"),
         ]
         mark, tone = sentiment_mark(message.sentiment)
         if tone:

@@ -73,7 +73,7 @@ def queue_reply(
         target=dict(target.reply_target),
         text=text,
         created_at=stamp,
-        updated_at=stamp,
+        updated_at=start,  # like every later change (`OutboxItem.moved`): the user's clock
         not_before=start + timedelta(seconds=undo_seconds),
     )
     store.put_outbox(item)
@@ -212,7 +212,8 @@ def outbox_view(
     items: Iterable[OutboxItem], now: datetime, *, recent: timedelta = RECENT
 ) -> list[OutboxItem]:
     """What the outbox view lists: pending items in delivery order, then the replies sent or
-    cancelled within `recent`, newest first."""
+    cancelled within `recent` of `now` (the user's clock, which stamps `updated_at`), newest
+    first."""
     listed = list(items)
     done = [i for i in listed if i.state not in _PENDING_STATES and now - i.updated_at <= recent]
     return pending(listed) + sorted(done, key=lambda i: i.updated_at, reverse=True)

@@ -612,7 +612,7 @@ class InboxScreen(Screen[None]):
     def open_outbox(self) -> None:
         """Read the whole outbox (off the UI thread), then list it."""
         items = self.session.store.outbox()
-        screen = OutboxScreen(items, self.session.clock)
+        screen = OutboxScreen(items, self.session.clock, self.session.wall)
         self.app.call_from_thread(self.app.push_screen, screen, self._outbox_request)
 
     def _outbox_request(self, request: OutboxRequest | None) -> None:

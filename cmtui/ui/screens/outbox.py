@@ -65,10 +65,17 @@ class OutboxScreen(ModalScreen[OutboxRequest | None]):
     }
     """
 
-    def __init__(self, items: list[OutboxItem], now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        items: list[OutboxItem],
+        now: Callable[[], datetime],
+        wall: Callable[[], datetime] | None = None,
+    ) -> None:
+        """`now` dates the replies (the network's clock); `wall` is the user's, which says
+        what was sent or cancelled recently (the same clock but in the sped-up sandbox)."""
         super().__init__()
         self.now = now
-        self.items = outbox_view(items, now())
+        self.items = outbox_view(items, (wall or now)())
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:

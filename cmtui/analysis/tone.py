@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from cmtui.config import ToneRules
+from cmtui.i18n import _
 from cmtui.model import Limits
 from cmtui.text import match_key
 
@@ -23,17 +24,18 @@ def check_draft(text: str, rules: ToneRules, signature: str, limits: Limits) -> 
     """Every warning for `text`; blocking ones stop the send key."""
     warnings: list[ToneWarning] = []
     if not text.strip():
-        return [ToneWarning("empty", "the reply is empty", blocking=True)]
+        return [ToneWarning("empty", _("the reply is empty"), blocking=True)]
     warnings.extend(
-        ToneWarning("too-long", f"{over}: too long", blocking=True)
+        ToneWarning("too-long", _("{over}: too long").format(over=over), blocking=True)
         for over in limits.overruns(text)
     )
     key = match_key(text)
     for word in rules.banned:
         if re.search(rf"\b{re.escape(match_key(word))}\b", key):
-            warnings.append(ToneWarning("banned-word", f"avoid “{word}”"))
+            warnings.append(ToneWarning("banned-word", _("avoid “{word}”").format(word=word)))
     if rules.require_signature and signature and signature.strip() not in text:
-        warnings.append(ToneWarning("signature", "signature missing"))
+        warnings.append(ToneWarning("signature", _("signature missing")))
     if rules.max_exclamations is not None and text.count("!") > rules.max_exclamations:
-        warnings.append(ToneWarning("exclamations", f"more than {rules.max_exclamations} “!”"))
+        most = rules.max_exclamations
+        warnings.append(ToneWarning("exclamations", _("more than {most} “!”").format(most=most)))
     return warnings

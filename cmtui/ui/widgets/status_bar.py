@@ -8,6 +8,7 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
+from cmtui.i18n import N_, _, ngettext
 from cmtui.model import utcnow
 from cmtui.sync.engine import AccountState, AccountStatus
 
@@ -22,14 +23,23 @@ _MARKS: dict[AccountStatus, tuple[str, str]] = {
 }
 
 
+_WORDS: dict[AccountStatus, str] = {
+    AccountStatus.STARTING: N_("starting"),
+    AccountStatus.SYNCING: N_("syncing"),
+    AccountStatus.LIVE: N_("live"),
+    AccountStatus.RATE_LIMITED: N_("rate-limited"),
+    AccountStatus.OFFLINE: N_("offline"),
+    AccountStatus.DEGRADED: N_("degraded"),
+    AccountStatus.NEEDS_LOGIN: N_("needs login"),
+}
+
+
 def describe(state: AccountState, now: datetime) -> str:
     """The words for one account's state, e.g. "rate-limited until 14:05"."""
     if state.status is AccountStatus.RATE_LIMITED and state.until is not None:
         local = state.until.astimezone()
-        return f"rate-limited until {local:%H:%M}"
-    if state.status is AccountStatus.LIVE and state.last_sync is not None:
-        return "live"
-    return str(state.status)
+        return _("rate-limited until {time}").format(time=f"{local:%H:%M}")
+    return _(_WORDS[state.status])
 
 
 class StatusBar(Static):
@@ -88,8 +98,9 @@ class StatusBar(Static):
             line.append(describe(state, now), style)
             line.append("   ")
         if self.queued:
+            queued = ngettext("✉ {count} in outbox", "✉ {count} in outbox", self.queued)
             line.append(
-                f"✉ {self.queued} in outbox   ",
+                queued.format(count=self.queued) + "   ",
                 self.get_component_rich_style("status-bar--warn", partial=True),
             )
         if self.problem:

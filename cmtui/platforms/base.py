@@ -75,6 +75,9 @@ class Adapter(abc.ABC):
         # What time it is for this account's rate-limit resets; the engine sets its own clock
         # here, so a reset time means the same to both.
         self.clock: Callable[[], datetime] = utcnow
+        # The account's own handle as `Author.handle` shows it, once a fetch has learnt it:
+        # the engine treats every message by any of a brand's handles as the brand's own.
+        self.own_handle: str | None = None
 
     @property
     @abc.abstractmethod

@@ -406,6 +406,7 @@ class BlueskyAdapter(Adapter):
             ),
             text=_post_text(record),
             url=safe_url(f"{WEB}/profile/{handle}/post/{_rkey_of(uri)}") or "",
+            uri=uri,
             created_at=_created_at(record, require_time(view, "indexedAt")),
             lang=lang,
             is_own=author_did == own_did,
@@ -547,6 +548,7 @@ class BlueskyAdapter(Adapter):
         async with self._login:
             if self._session is None:
                 self._session = await self._create_session()
+                self.own_handle = display_handle(self._session.handle)
             return self._session
 
     async def _renew(self, expired: _Session) -> _Session:

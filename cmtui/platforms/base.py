@@ -96,6 +96,11 @@ class Adapter(abc.ABC):
     async def send_reply(self, item: OutboxItem) -> Message:
         """Post `item` as a reply; `item.id` is the idempotency key where the network has one."""
 
+    async def identify(self) -> str | None:
+        """The account's own handle (`own_handle`), asking the network the first time where
+        the adapter can; None where it cannot tell."""
+        return self.own_handle
+
     async def aclose(self) -> None:
         """Release the HTTP client."""
         await self.client.aclose()

@@ -543,6 +543,11 @@ class BlueskyAdapter(Adapter):
         self.quota_low = usage_high(answer.headers)
         return answer
 
+    async def identify(self) -> str | None:
+        """The account's own handle, from its session (logging in the first time)."""
+        await self._current_session()
+        return self.own_handle
+
     async def _current_session(self) -> _Session:
         """The session, logging in on first use."""
         async with self._login:

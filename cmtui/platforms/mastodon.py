@@ -122,6 +122,11 @@ class MastodonAdapter(Adapter):
             self._own_id = own_id
         return self._own_id
 
+    async def identify(self) -> str | None:
+        """The account's own handle, from `verify_credentials` (read once)."""
+        await self.own_account_id()
+        return self.own_handle
+
     async def fetch(self, stream: str, cursor: str | None) -> Batch:
         """Items of `stream` newer than `cursor`, oldest first; all recent ones without one."""
         spec = self._stream(stream)

@@ -48,11 +48,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from cmtui.model import Conversation, Message, OutboxItem, parse_time
+from cmtui.model import Conversation, Copy, Message, OutboxItem, parse_time
 from cmtui.store import schema
 from cmtui.store.docfile import STATE, DocFile, KeyedTable, Prepare, check_through
 from cmtui.store.errors import CorruptFile, ReadOnlyStore, StoreError, StoreWriteError
-from cmtui.store.index import MessageIndex, SearchIndex, words_of
+from cmtui.store.index import MessageIndex, SearchIndex, canonical_of, words_of
 from cmtui.store.lock import DataDirLock
 from cmtui.store.partitions import MESSAGES, REMOVED, Partitions
 from cmtui.store.storage import Tables, make_private_dir, sweep_temp_files
@@ -174,24 +174,27 @@ class Store:
         their conversations' summaries, in one write per file. Returns the summaries that
         changed. Pass a whole sync round at once: each call costs a write.
 
-        A message whose `parent_id` names a stored message joins that message's conversation.
-        `brand` is given to conversations this batch creates.
+        A message whose `parent_id` names a stored message (or another account's copy of
+        one) joins that message's conversation. One post is one message per brand: a copy
+        from another of the brand's accounts (same platform and `Message.canonical`) is kept
+        in the stored message's `copies`, and its `seen_by` added; the brand's own messages
+        stay its own whichever copy says so. `brand` is the brand of the accounts that
+        fetched the batch, given to conversations it creates.
         """
         with self._mutex:
             self._check_writable("store new messages")
             batch = sorted(messages, key=lambda m: m.created_at)
-            for account_id in {m.account_id for m in batch}:
-                self._index_account(_account_dir(account_id))
+            self._index_all()  # another account of the brand may hold a copy of any of them
             touched: dict[str, list[datetime]] = {}  # conversation -> arrivals from others
             lost: defaultdict[str, set[str]] = defaultdict(set)  # words edits took away
+            merged: set[str] = set()  # stored as more than the batch's copy: parse again
             for message in batch:
-                is_new = self._index.partition_of(message.id) is None
-                changed = self._put_message(message, lost)
+                changed, is_new = self._put_message(message, brand, lost, merged)
                 for conversation_id in changed:
                     touched.setdefault(conversation_id, [])
                 if changed and is_new and not message.is_own:
                     touched[changed[0]].append(message.created_at)
-            known = {m.id: m for m in batch}
+            known = {m.id: m for m in batch if m.id not in merged}
             changed_summaries = [
                 self._resummarize(cid, arrived, brand, lost.get(cid, set()), known)
                 for cid, arrived in touched.items()
@@ -254,13 +257,20 @@ class Store:
             return self._members(conversation_id)
 
     def message(self, message_id: str) -> Message | None:
-        """One message by its global id, or None."""
+        """One message by its global id, or None. The id of another account's copy of a
+        stored post gives that post as that account knows it (`Message.as_seen_by`)."""
         with self._mutex:
             self._check_open()
             self._index_owner(message_id)
-            key = self._index.partition_of(message_id)
-            doc = None if key is None else self._parts.get(key).tables[MESSAGES].get(message_id)
-            return None if doc is None else Message.from_dict(doc)
+            if self._index.resolve(message_id) is None:
+                self._index_all()  # a copy is stored under the account that saw it first
+            stored_id = self._index.resolve(message_id)
+            doc = None if stored_id is None else self._doc(stored_id)
+            if doc is None:
+                return None
+            found = Message.from_dict(doc)
+            copy = next((c for c in found.copies if c.id == message_id), None)
+            return found if copy is None else found.as_seen_by(copy.account_id)
 
     def search(self, query: str, *, limit: int = 1000) -> list[str]:
         """Ids of conversations whose messages' text, author handles and display names hold
@@ -476,38 +486,63 @@ class Store:
         key = self._index.partition_of(message_id)
         return None if key is None else self._parts.get(key).tables[MESSAGES]
 
-    def _put_message(self, message: Message, lost: defaultdict[str, set[str]]) -> list[str]:
-        """Store one message; returns the conversations it changed: the one it is in now,
-        then the one it left when an edit moved it (nothing for an unchanged copy). The words
-        an edit took away are added to `lost` under the conversation they were in."""
-        before = self._index.conversation_of(message.id)
-        parent = message.parent_id
+    def _doc(self, message_id: str) -> dict[str, Any] | None:
+        """The stored document of an indexed message."""
+        table = self._table_of(message_id)
+        return None if table is None else table.get(message_id)
+
+    def _stored_copy(self, message: Message, brand: str) -> str | None:
+        """The id of the stored message that `message` is a copy of: itself, or the post as
+        another of the brand's accounts stored it (same platform and canonical address)."""
+        found = self._index.resolve(message.id)
+        canonical = message.canonical
+        if found is not None or not canonical:
+            return found
+        holder = self._index.holder(str(message.platform), canonical)
+        doc = None if holder is None else self._doc(holder)
+        if doc is None or doc["platform"] != message.platform or canonical_of(doc) != canonical:
+            return None  # another address with the same hash
+        summary = self._summaries.get(doc["conversation_id"])
+        theirs = "" if summary is None else summary.brand
+        return holder if not (brand and theirs and brand != theirs) else None
+
+    def _put_message(
+        self, message: Message, brand: str, lost: defaultdict[str, set[str]], merged: set[str]
+    ) -> tuple[list[str], bool]:
+        """Store one message (or merge it into the stored copy of its post); returns the
+        conversations it changed: the one it is in now, then the one it left when an edit
+        moved it (nothing for an unchanged copy), and whether the post is new to the cache.
+        The words an edit took away are added to `lost` under the conversation they were
+        in; the id of a message stored as more than `message` says is added to `merged`."""
+        stored_id = self._stored_copy(message, brand)
+        old = None if stored_id is None else self._doc(stored_id)
+        before = None if stored_id is None else self._index.conversation_of(stored_id)
+        parent = None if message.parent_id is None else self._index.resolve(message.parent_id)
         joined = None if parent is None else self._index.conversation_of(parent)
         conversation_id = joined or before or message.conversation_id
-        doc = message.to_dict()
+        doc = message.to_dict() if old is None else _merged(old, message)
         doc["conversation_id"] = conversation_id
-        old_table = self._table_of(message.id)
-        old = None if old_table is None else old_table.get(message.id)
         if old == doc:  # unchanged, unless a kill left it stored without its summary
-            return [] if self._summaries.get(conversation_id) is not None else [conversation_id]
-        if old_table is not None and old is not None and before is not None:
-            old_table.remove(message.id)
-            lost[before].update(words_of(old))
-        key = f"{_account_dir(message.account_id)}/{_day(message.created_at)}"
+            changed = self._summaries.get(conversation_id) is None
+            return [conversation_id] if changed else [], False
+        if old is not None:
+            merged.add(doc["id"])
+            old_table = self._table_of(old["id"])
+            if old_table is not None and before is not None:
+                old_table.remove(old["id"])
+                lost[before].update(words_of(old))
+        created_at = message.created_at if old is None else parse_time(doc["created_at"])
+        key = f"{_account_dir(doc['account_id'])}/{_day(created_at)}"
         self._partition(key).tables[MESSAGES].put(doc)
         self._index.add(doc, key)
         self._words.add(sys.intern(conversation_id), words_of(doc))
-        return [conversation_id] if before in (None, conversation_id) else [conversation_id, before]
+        moved = [] if before in (None, conversation_id) else [before]
+        return [conversation_id, *moved], old is None
 
     def _member_docs(self, conversation_id: str) -> list[dict[str, Any]]:
         """The stored documents of a conversation's indexed messages."""
-        docs = []
-        for message_id in self._index.members(conversation_id):
-            table = self._table_of(message_id)
-            doc = None if table is None else table.get(message_id)
-            if doc is not None:
-                docs.append(doc)
-        return docs
+        docs = (self._doc(message_id) for message_id in self._index.members(conversation_id))
+        return [doc for doc in docs if doc is not None]
 
     def _members(self, conversation_id: str) -> list[Message]:
         """A conversation's indexed messages, oldest first."""
@@ -568,6 +603,26 @@ class Store:
             self._resummarize(conversation_id, [], "", words, {})
         self._flush()
         return removed
+
+
+def _merged(old: dict[str, Any], message: Message) -> dict[str, Any]:
+    """The document of a stored post (`old`) once `message`, a copy of it, is merged in.
+
+    The same account's copy brings the post's fields (an edit); another account's copy only
+    adds itself to `copies`: the first account's text stays, so two instances rendering a
+    post a little differently do not rewrite it on every poll. Streams add up in `seen_by`,
+    and a post the brand sent stays its own whichever copy says so."""
+    if old["id"] == message.id:
+        doc = message.to_dict()
+        doc["copies"] = old.get("copies") or []
+    else:
+        doc = dict(old)
+        copies = [c for c in old.get("copies") or [] if c["account_id"] != message.account_id]
+        mine = Copy(message.account_id, message.native_id, message.kind, message.reply_target)
+        doc["copies"] = [*copies, mine.to_dict()]
+    doc["seen_by"] = list(dict.fromkeys([*(old.get("seen_by") or []), *message.seen_by]))
+    doc["is_own"] = bool(old.get("is_own")) or message.is_own
+    return doc
 
 
 def _check_messages(data: Tables) -> bool:

@@ -13,7 +13,7 @@ from cmtui import __version__
 from cmtui.store.errors import CorruptFile, SchemaTooNew
 from cmtui.store.storage import Tables, atomic_write, encode_json
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 META_TABLE = "_meta"
 _META_DOC = "1"
 
@@ -37,7 +37,15 @@ def _from_v2(data: Tables) -> None:
     version 3 cache: it would not see the messages still in the journal."""
 
 
-MIGRATIONS: dict[int, Migration] = {0: _from_v0, 1: _from_v1, 2: _from_v2}
+def _from_v3(data: Tables) -> None:
+    """Version 4 stores one message per post and brand: other accounts' copies of a post are
+    merged into it (`copies`, `seen_by`), found by its canonical address (`uri`). Version 3
+    messages read as they are (without `uri`, their `url` is their address). An older cmtui
+    must not open a version 4 cache: it would drop the merged copies on its next fetch and
+    list those posts twice again."""
+
+
+MIGRATIONS: dict[int, Migration] = {0: _from_v0, 1: _from_v1, 2: _from_v2, 3: _from_v3}
 
 
 def version_of(data: Tables, path: Path) -> int:

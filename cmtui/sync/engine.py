@@ -278,6 +278,7 @@ class SyncEngine:
             sibling
             for sibling in self.accounts.values()
             if sibling.brand == account.brand
+            and sibling is not account  # its own fetch learns it
             and sibling.adapter.own_handle is None
             and self._may_request(sibling.account_id)
             and self.states[sibling.account_id].status not in TROUBLE

@@ -141,6 +141,22 @@ def test_posts_without_an_address_are_never_merged(store: Store) -> None:
     assert len(store.conversations()) == 2
 
 
+def test_a_status_claiming_another_post_s_address_is_not_merged_into_it(store: Store) -> None:
+    """A server may send any `uri`: a status of another author, or a second status through
+    the same account, is its own post, and never takes over the real post's reply target."""
+    store.add_messages([copy_of("masto", "111")], brand=BRAND)
+    mallory = Author("mallory@evil.example", "Ana", "https://evil.example/@mallory")
+    store.add_messages([copy_of("piaille", "666", author=mallory)], brand=BRAND)
+    store.add_messages([copy_of("masto", "667")], brand=BRAND)
+    assert len(store.conversations()) == 3
+    assert store.thread("masto:111")[0].copies == []
+    # Another instance may write the author's handle differently: the profile page decides.
+    local = Author("ana@social.example.social", "Ana", "https://example.social/@ana")
+    store.add_messages([copy_of("masto", "200", uri=REPLY_URI, author=replace(local, handle="x"))])
+    store.add_messages([copy_of("piaille", "201", uri=REPLY_URI, author=local)])
+    assert [c.account_id for c in store.thread("masto:200")[0].copies] == ["piaille"]
+
+
 def test_default_account_is_the_one_the_post_addressed() -> None:
     hit = copy_of("masto", "111", kind=Kind.SEARCH_HIT)
     hit.copies = [Copy("piaille", "222", Kind.MENTION, {"status_id": "222"})]

@@ -502,6 +502,8 @@ class Store:
         doc = None if holder is None else self._doc(holder)
         if doc is None or doc["platform"] != message.platform or canonical_of(doc) != canonical:
             return None  # another address with the same hash
+        if not _may_be_a_copy(doc, message):
+            return None
         summary = self._summaries.get(doc["conversation_id"])
         theirs = "" if summary is None else summary.brand
         return holder if not (brand and theirs and brand != theirs) else None
@@ -603,6 +605,22 @@ class Store:
             self._resummarize(conversation_id, [], "", words, {})
         self._flush()
         return removed
+
+
+def _may_be_a_copy(doc: Mapping[str, Any], message: Message) -> bool:
+    """Whether `message`, which has the canonical address of the stored `doc`, may be another
+    account's copy of it. An account knows a post by one native id only, and the post has
+    one author (same handle, or same profile page where instances write the handle
+    differently): a server claiming another post's address for its own status must not hide
+    it, nor take over the reply target of the post it claims to be."""
+    accounts = {doc["account_id"], *(c["account_id"] for c in doc.get("copies") or ())}
+    if message.account_id in accounts:
+        return False
+    author = doc.get("author") or {}
+    theirs = message.author
+    return author.get("handle") == theirs.handle or bool(
+        theirs.url and author.get("url") == theirs.url
+    )
 
 
 def _merged(old: dict[str, Any], message: Message) -> dict[str, Any]:

@@ -99,6 +99,7 @@ class InboxScreen(Screen[None]):
         self.pristine = True
         self.store_problem = ""  # a cache write failure the user must see until it clears
         self._preview: Timer | None = None
+        self._reply_accounts: dict[str, str] = {}  # conversation -> account chosen to answer
 
     def compose(self) -> ComposeResult:
         now = self.session.clock
@@ -400,27 +401,45 @@ class InboxScreen(Screen[None]):
         self._thread_loaded(conversation_id, thread, False)
         conversation = self.conversations.get(conversation_id)
         brand = self.session.brand(conversation.brand if conversation else "")
-        limits = self.engine.limits(target.account_id) if self.engine else DEFAULT_LIMITS
+        chosen = self._reply_accounts.get(conversation_id)
+        account = chosen if chosen in target.accounts else target.default_account()
         mention = f"{target.author.handle} " if target.author.handle.startswith("@") else ""
         signature = f"\n\n{brand.signature}" if brand.signature else ""
         context = ReplyContext(
             conversation_id=conversation_id,
             recipient=target.author.handle,
-            limits=limits,
+            limits=self._limits(account),
             rules=brand.tone,
             signature=brand.signature,
             prefill=f"{mention}{signature}",
+            account=account,
+            accounts=tuple(target.accounts),
         )
         if self._narrow:
             self._show_pane("thread-pane")
         (await self._composer()).open(context)
 
+    def _limits(self, account_id: str) -> Limits:
+        return self.engine.limits(account_id) if self.engine else DEFAULT_LIMITS
+
+    @on(Composer.NextAccount)
+    def _next_account(self) -> None:
+        """Answer from the next account that saw the message, in the order they saw it."""
+        composer = next(iter(self.query(Composer)), None)
+        context = None if composer is None else composer.context
+        if composer is None or context is None or context.account not in context.accounts:
+            return
+        accounts = context.accounts
+        account = accounts[(accounts.index(context.account) + 1) % len(accounts)]
+        self._reply_accounts[context.conversation_id] = account
+        composer.retarget(replace(context, account=account, limits=self._limits(account)))
+
     @on(Composer.Send)
     def _send(self, message: Composer.Send) -> None:
-        self.queue(message.conversation_id, message.text)
+        self.queue(message.conversation_id, message.text, message.account_id)
 
     @work(thread=True, group="cache-write")
-    def queue(self, conversation_id: str, text: str) -> None:
+    def queue(self, conversation_id: str, text: str, account_id: str = "") -> None:
         """Write the reply to the outbox (durable) and let the engine deliver it."""
         undo = self.session.config.outbox.undo_seconds
         try:
@@ -430,6 +449,7 @@ class InboxScreen(Screen[None]):
                 text,
                 undo_seconds=undo,
                 now=self.session.clock(),
+                account_id=account_id or None,
             )
         except (outbox.OutboxError, StoreError) as error:
             self.app.call_from_thread(self._queue_failed, str(error))
@@ -474,6 +494,7 @@ class InboxScreen(Screen[None]):
     async def _undone(self, item: OutboxItem) -> None:
         self._outbox_changed(item)
         self.notify("Reply cancelled; it is back in the composer.", markup=False)
+        self._reply_accounts[item.conversation_id] = item.account_id
         (await self._composer()).remember(item.conversation_id, item.text)
         self.open_composer(item.conversation_id)
 

@@ -12,10 +12,10 @@ import pytest
 from test_sync_engine import T0, Clock, ScriptedAdapter
 
 from cmtui.model import Author, Kind, Message, OutboxItem, OutboxState, Platform
-from cmtui.platforms.base import Batch
+from cmtui.platforms.base import Ambiguous, Batch
 from cmtui.store import Store
 from cmtui.sync import outbox
-from cmtui.sync.engine import AccountRuntime, SyncEngine
+from cmtui.sync.engine import AccountRuntime, Ingested, SyncEngine, SyncEvent
 
 BRAND = "Brand"
 ANA = Author("@ana@example", "Ana")
@@ -58,8 +58,8 @@ def seen(
 class BrandAccount(ScriptedAdapter):
     """A scripted account that knows its own handle and posts replies as itself."""
 
-    def __init__(self, account_id: str) -> None:
-        super().__init__(account_id=account_id)
+    def __init__(self, account_id: str, *, idempotent: bool = True) -> None:
+        super().__init__(idempotent=idempotent, account_id=account_id)
         self.own_handle = BRAND_ON[account_id].handle
 
     async def send_reply(self, item: OutboxItem) -> Message:
@@ -74,7 +74,10 @@ class BrandAccount(ScriptedAdapter):
             parent=item.in_reply_to,
             minutes=10,
         )
-        return replace(reply, text=item.text, is_own=True)
+        posted = self.posted.setdefault(item.id, replace(reply, text=item.text, is_own=True))
+        if self.send_errors:
+            raise self.send_errors.pop(0)
+        return posted
 
 
 @pytest.fixture
@@ -83,21 +86,28 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield opened
 
 
-def two_accounts(store: Store) -> tuple[SyncEngine, BrandAccount, BrandAccount, Clock]:
+def two_accounts(
+    store: Store, *, idempotent: bool = True, events: list[SyncEvent] | None = None
+) -> tuple[SyncEngine, BrandAccount, BrandAccount, Clock]:
     clock = Clock()
-    masto, piaille = BrandAccount("masto"), BrandAccount("piaille")
+    masto = BrandAccount("masto", idempotent=idempotent)
+    piaille = BrandAccount("piaille", idempotent=idempotent)
     runtimes = [
         AccountRuntime("masto", BRAND, masto, ("search:brand",), 60.0),
         AccountRuntime("piaille", BRAND, piaille, ("mentions",), 60.0),
     ]
-    return SyncEngine(store, runtimes, clock=clock), masto, piaille, clock
+    listener = (lambda event: None) if events is None else events.append
+    return SyncEngine(store, runtimes, on_event=listener, clock=clock), masto, piaille, clock
 
 
 async def test_a_post_both_accounts_see_is_one_row_listing_its_streams(store: Store) -> None:
-    engine, masto, piaille, _ = two_accounts(store)
+    events: list[SyncEvent] = []
+    engine, masto, piaille, _ = two_accounts(store, events=events)
     masto.fetches.append(Batch([seen("masto", "111", kind=Kind.SEARCH_HIT)], "c1"))
     piaille.fetches.append(Batch([seen("piaille", "222")], "c2"))
     await engine.run_once()
+    # `cmtui watch` prints each post once, however many accounts brought it in.
+    assert len([m for e in events if isinstance(e, Ingested) for m in e.messages]) == 1
     [row] = store.conversations()
     assert (row.unread, row.brand) == (1, BRAND)
     [post] = store.thread(row.id)
@@ -206,3 +216,24 @@ async def test_a_sibling_s_handle_is_learnt_before_its_posts_are_stored(store: S
     await engine.run_once()
     assert learnt == ["piaille"]  # once, by masto's poll: piaille's own fetch learns it
     assert store.thread("masto:300")[0].is_own
+
+
+async def test_an_ambiguous_reply_is_reconciled_through_the_account_that_sent_it(
+    store: Store,
+) -> None:
+    """The thread read to decide is that account's copy of it, and its answer matches."""
+    engine, masto, piaille, clock = two_accounts(store, idempotent=False)
+    await engine.ingest(engine.accounts["masto"], [seen("masto", "111", kind=Kind.SEARCH_HIT)])
+    await engine.ingest(engine.accounts["piaille"], [seen("piaille", "222")])
+    piaille.send_errors.append(Ambiguous("timed out after sending"))
+    outbox.queue_reply(store, "masto:111", "So sorry — Léa", undo_seconds=0, now=clock())
+    await engine.deliver_due()
+    [item] = store.outbox()
+    assert item.state is OutboxState.UNKNOWN
+    clock.now += engine.RECONCILE_DELAY + timedelta(seconds=1)
+    await engine.deliver_due()
+    [item] = store.outbox()
+    assert (item.state, len(piaille.sent), masto.thread_reads) == (OutboxState.SENT, 1, 0)
+    [row] = store.conversations()
+    assert [m.is_own for m in store.thread(row.id)] == [False, True]
+    assert (row.unread, row.awaiting_reply_since) == (1, None)

@@ -272,6 +272,12 @@ class Store:
             copy = next((c for c in found.copies if c.id == message_id), None)
             return found if copy is None else found.as_seen_by(copy.account_id)
 
+    def merged(self, message_ids: Iterable[str]) -> set[str]:
+        """Those of the ids that are stored as another account's copy of a stored post."""
+        with self._mutex:
+            self._check_open()
+            return {i for i in message_ids if self._index.resolve(i) not in (None, i)}
+
     def search(self, query: str, *, limit: int = 1000) -> list[str]:
         """Ids of conversations whose messages' text, author handles and display names hold
         every word of `query` (case- and accent-insensitive; the last word may be the start of
@@ -499,7 +505,13 @@ class Store:
         if found is not None or not canonical:
             return found
         holder = self._index.holder(str(message.platform), canonical)
-        doc = None if holder is None else self._doc(holder)
+        if holder is None:
+            return None
+        if _account_dir_of(self._index.partition_of(holder) or "") == _account_dir(
+            message.account_id
+        ):
+            return None  # the same account's: never its copy (see `_may_be_a_copy`)
+        doc = self._doc(holder)
         if doc is None or doc["platform"] != message.platform or canonical_of(doc) != canonical:
             return None  # another address with the same hash
         if not _may_be_a_copy(doc, message):

@@ -78,7 +78,8 @@ class AccountRuntime:
 
 @dataclass(frozen=True, slots=True)
 class Ingested:
-    """Conversations changed by new or edited messages."""
+    """Conversations changed by new or edited messages (`messages`: those fetched, less the
+    copies of posts another account of the brand had already brought in)."""
 
     conversations: list[Conversation]
     messages: list[Message]
@@ -306,7 +307,9 @@ class SyncEngine:
         own = self._own_handles(account.brand)
         seen_by = None if stream is None else f"{account.account_id} {stream}"
         scored = [self._prepared(message, own, seen_by) for message in messages]
-        return self.store.add_messages(scored, brand=account.brand), scored
+        changed = self.store.add_messages(scored, brand=account.brand)
+        copies = self.store.merged(m.id for m in scored)
+        return changed, [m for m in scored if m.id not in copies]
 
     def _own_handles(self, brand: str) -> frozenset[str]:
         """The handles of the brand's accounts known so far, case-folded."""

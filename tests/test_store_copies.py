@@ -3,6 +3,7 @@ messages, in the store (issue #11, items 2 and 3)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -227,3 +228,38 @@ def test_a_conversation_of_the_brand_alone_shows_its_latest_message() -> None:
     posts = [msg(1, own=True, text="Nouvelle collection"), msg(2, own=True, text="Bientôt")]
     summary = summarize("acct:c1", posts, None, brand=BRAND)
     assert (summary.snippet, summary.last_author, summary.unread) == ("Bientôt", OWN.label, 0)
+
+
+# --- a cache written by an older cmtui (schema 3) ----------------------------------------
+
+
+def test_copies_an_older_cmtui_stored_twice_are_merged_on_upgrade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    with monkeypatch.context() as old_cmtui:  # stores each account's copy on its own
+        old_cmtui.setattr(Store, "_stored_copy", lambda self, m, brand: self._index.resolve(m.id))
+        with Store.open(data) as store:
+            store.add_messages([replace(copy_of("masto", "111"), uri="")], brand=BRAND)
+            search_hit = replace(copy_of("piaille", "222", kind=Kind.SEARCH_HIT), uri="")
+            sent = copy_of("piaille", "290", uri=REPLY_URI, author=OWN, own=True, minutes=5)
+            store.add_messages([search_hit, replace(sent, parent_id="piaille:222")], brand=BRAND)
+            store.mark_read("masto:111")
+            assert len(store.conversations()) == 2
+    main = json.loads((data / "cache.json").read_bytes())
+    main["_meta"]["1"]["schema_version"] = 3
+    (data / "cache.json").write_text(json.dumps(main))
+
+    with Store.open(data) as store:
+        assert store.notices == [
+            "Posts that several accounts had stored apart are one row each now (1 copies merged)."
+        ]
+        [row] = store.conversations()
+        assert (row.id, row.unread, row.awaiting_reply_since) == ("masto:111", 0, None)
+        assert [m.id for m in store.thread(row.id)] == ["masto:111", "piaille:290"]
+        assert store.message("piaille:222") is not None
+        assert store.search("lampe") == ["masto:111"]
+    assert (data / "cache.json.bak-v3").exists()
+    with Store.open(data) as store:  # once only
+        assert store.notices == []
+        assert len(store.conversations()) == 1

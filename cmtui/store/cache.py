@@ -89,12 +89,13 @@ class Store:
         self._indexed_dirs: set[str] = set()
         self._all_indexed = False
         main_path = data_dir / MAIN_FILE
-        self._main = self._load(
-            main_path,
-            {_CURSORS: "key"},
-            lambda data: schema.upgrade(data, main_path, writable=not self.read_only),
-            BACKUPS,
-        )
+        self._from_version = schema.SCHEMA_VERSION  # of the cache as found, before migrating
+
+        def upgrade(data: Tables) -> bool:
+            self._from_version = schema.version_of(data, main_path)
+            return schema.upgrade(data, main_path, writable=not self.read_only)
+
+        self._main = self._load(main_path, {_CURSORS: "key"}, upgrade, BACKUPS)
         if not self.read_only:
             sweep_temp_files(data_dir)
         self._outbox = self._load(data_dir / OUTBOX_FILE, {_OUTBOX: "id"}, backups=BACKUPS)
@@ -115,6 +116,13 @@ class Store:
         if legacy is not None:  # written to summaries/ before cache.json drops them
             self._summaries.adopt(legacy.values(), main_path)
             self._main.dirty = True
+        if not self.read_only and self._from_version < schema.ONE_MESSAGE_PER_POST:
+            merged = self._merge_stored_copies()
+            if merged:
+                self.notices.append(
+                    f"Posts that several accounts had stored apart are one row each now"
+                    f" ({merged} copies merged)."
+                )
         if not self.read_only:
             try:
                 self._flush()
@@ -541,17 +549,76 @@ class Store:
             return [conversation_id] if changed else [], False
         if old is not None:
             merged.add(doc["id"])
-            old_table = self._table_of(old["id"])
-            if old_table is not None and before is not None:
-                old_table.remove(old["id"])
-                lost[before].update(words_of(old))
+            self._drop(old["id"], old, lost)
         created_at = message.created_at if old is None else parse_time(doc["created_at"])
-        key = f"{_account_dir(doc['account_id'])}/{_day(created_at)}"
-        self._partition(key).tables[MESSAGES].put(doc)
-        self._index.add(doc, key)
-        self._words.add(sys.intern(conversation_id), words_of(doc))
+        self._put_doc(doc, _partition_key(doc["account_id"], created_at))
         moved = [] if before in (None, conversation_id) else [before]
         return [conversation_id, *moved], old is None
+
+    def _merge_stored_copies(self) -> int:
+        """Merge the posts an older cmtui stored once per account that saw them (the first
+        stored keeps the others as copies; their conversations join its one); returns how
+        many copies were merged. Reads every partition: run once, on migrating."""
+        self._index_all()
+        first: dict[tuple[str, str], str] = {}
+        pairs = []
+        for key in self._parts.listing():
+            for doc in self._partition(key).tables[MESSAGES]:
+                canonical = canonical_of(doc)
+                if canonical:
+                    held = first.setdefault((doc["platform"], canonical), doc["id"])
+                    if held != doc["id"]:
+                        pairs.append((held, doc["id"]))
+        lost: defaultdict[str, set[str]] = defaultdict(set)
+        touched = [self._merge_copy(held, copy, lost) for held, copy in pairs]
+        for conversation_id in dict.fromkeys(c for pair in touched for c in pair):
+            self._resummarize(conversation_id, [], "", lost.get(conversation_id, set()), {})
+        return sum(1 for pair in touched if pair)
+
+    def _merge_copy(
+        self, held: str, copy_id: str, lost: defaultdict[str, set[str]]
+    ) -> tuple[str, ...]:
+        """Merge the stored message `copy_id` into `held` (another account's stored copy of
+        the same post) when it may be one, moving its conversation's messages into that of
+        `held`; returns the conversations changed (none when it was not merged)."""
+        doc, copy_doc = self._doc(held), self._doc(copy_id)
+        if doc is None or copy_doc is None:
+            return ()
+        copy = Message.from_dict(copy_doc)
+        brands = {self._brand_of(doc["conversation_id"]), self._brand_of(copy.conversation_id)}
+        if not _may_be_a_copy(doc, copy) or len(brands - {""}) > 1:
+            return ()
+        self._drop(copy_id, copy_doc, lost)
+        merged = _merged(doc, copy)
+        self._put_doc(merged, self._index.partition_of(held) or "")
+        target = merged["conversation_id"]
+        if copy.conversation_id == target:
+            return (target,)
+        for member in self._index.members(copy.conversation_id):
+            moved = self._doc(member)
+            if moved is not None:
+                self._drop(member, moved, lost)
+                key = _partition_key(moved["account_id"], parse_time(moved["created_at"]))
+                self._put_doc(dict(moved, conversation_id=target), key)
+        return (target, copy.conversation_id)
+
+    def _brand_of(self, conversation_id: str) -> str:
+        summary = self._summaries.get(conversation_id)
+        return "" if summary is None else summary.brand
+
+    def _drop(self, message_id: str, doc: dict[str, Any], lost: defaultdict[str, set[str]]) -> None:
+        """Take a stored message out of its partition and the indexes."""
+        table, conversation_id = self._table_of(message_id), doc["conversation_id"]
+        if table is not None:
+            table.remove(message_id)
+        self._index.discard(message_id)
+        lost[conversation_id].update(words_of(doc))
+
+    def _put_doc(self, doc: dict[str, Any], key: str) -> None:
+        """Store a message document in partition `key` and index it."""
+        self._partition(key).tables[MESSAGES].put(doc)
+        self._index.add(doc, key)
+        self._words.add(sys.intern(doc["conversation_id"]), words_of(doc))
 
     def _member_docs(self, conversation_id: str) -> list[dict[str, Any]]:
         """The stored documents of a conversation's indexed messages."""
@@ -688,6 +755,11 @@ def _account_dir(account_id: str) -> str:
     if safe != account_id or not safe:
         safe += "-" + hashlib.sha256(account_id.encode()).hexdigest()[:10]
     return safe
+
+
+def _partition_key(account_id: str, created_at: datetime) -> str:
+    """The partition a message belongs in: its account's, on its day."""
+    return f"{_account_dir(account_id)}/{_day(created_at)}"
 
 
 def _account_dir_of(key: str) -> str:

@@ -213,7 +213,7 @@ def test_an_echo_stored_before_the_sent_reply_joins_its_thread(store: Store) -> 
         "masto", "190", kind=Kind.SEARCH_HIT, uri=REPLY_URI, author=OWN, own=True, minutes=5
     )
     store.add_messages([replace(echo, parent_id="masto:111")], brand=BRAND)
-    assert len(store.conversations()) == 2
+    assert [c.id for c in store.conversations()] == ["piaille:222"]  # no row of its own
     sent = copy_of(
         "piaille", "290", kind=Kind.REPLY, uri=REPLY_URI, author=OWN, own=True, minutes=5
     )
@@ -222,6 +222,13 @@ def test_an_echo_stored_before_the_sent_reply_joins_its_thread(store: Store) -> 
     assert row.id == "piaille:222"
     assert (row.unread, row.awaiting_reply_since, row.last_author) == (0, None, "Ana")
     assert [m.id for m in store.thread(row.id)] == ["piaille:222", "masto:190"]
+
+
+def test_the_brand_alone_makes_no_row_until_someone_answers(store: Store) -> None:
+    assert store.add_messages([msg(1, own=True, text="Nouvelle collection")], brand=BRAND) == []
+    assert store.conversations() == [] and len(store.thread("acct:c1")) == 1
+    [row] = store.add_messages([msg(2, parent=1, text="Superbe !")], brand=BRAND)
+    assert (row.subject, row.last_author, row.unread) == ("Nouvelle collection", "Ana", 1)
 
 
 def test_a_conversation_of_the_brand_alone_shows_its_latest_message() -> None:

@@ -638,13 +638,15 @@ class Store:
         lost: set[str],
         known: Mapping[str, Message],
     ) -> Conversation | None:
-        """Summarize a conversation again from its messages (dropping it when it has none),
-        and take out of the search index the `lost` words none of them uses any more.
+        """Summarize a conversation again from its messages, and take out of the search index
+        the `lost` words none of them uses any more. A conversation is a row of the inbox
+        once someone other than the brand speaks in it: with no message, or only the brand's
+        (its reply to a post not in the cache yet, its own post), it has no summary.
         Messages found in `known` (the batch just stored) are not parsed again."""
         docs = self._member_docs(conversation_id)
         if lost:
             self._words.remove(conversation_id, lost.difference(*map(words_of, docs)))
-        if not docs:
+        if all(doc.get("is_own") for doc in docs):  # none, or the brand's alone: no row
             self._summaries.remove(conversation_id)
             return None
         messages = sorted(

@@ -136,6 +136,14 @@ async def test_first_fetch_maps_every_field_and_ignores_other_reasons() -> None:
     )
 
 
+async def test_the_own_handle_is_known_once_logged_in() -> None:
+    adapter = adapter_for(FakePds())
+    assert adapter.own_handle is None
+    assert await adapter.identify() == f"@{HANDLE}"  # as `Author.handle` shows its posts
+    await adapter.fetch("mentions", None)
+    assert adapter.own_handle == f"@{HANDLE}"
+
+
 async def test_mentions_quotes_threads_and_odd_authors() -> None:
     messages = by_rkey((await adapter_for(FakePds()).fetch("mentions", None)).messages)
 

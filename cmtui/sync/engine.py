@@ -287,7 +287,8 @@ class SyncEngine:
         for sibling in unknown:
             try:
                 await sibling.adapter.identify()
-            except PlatformError as error:
+            except PlatformError as error:  # a 429 or 401 holds for its own polls too
+                self._account_failed(sibling.account_id, error)
                 log.info("account %s: own handle unknown: %s", sibling.account_id, error)
 
     async def ingest(

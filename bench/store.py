@@ -69,7 +69,7 @@ def message(n: int, *, serial: str = "base", per_conversation: int = 5) -> Messa
         parent_id=None,
         author=Author(f"user{n % 997}@example.social", f"Utilisateur {n % 997}"),
         text=f"{WORDS[n % len(WORDS)]} {WORDS[n * 7 % len(WORDS)]} message {n} " + "x" * 120,
-        url=f"https://example.social/@u/{n}",
+        url=f"https://example.social/@u/{serial}-{n}",  # one address per post
         created_at=START + timedelta(minutes=5 * n),
         sentiment=((n % 21) - 10) / 10,
     )

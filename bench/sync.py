@@ -149,6 +149,8 @@ def clones(originals: list[Message], run: int) -> list[Message]:
                 conversation_id=message_id,
                 parent_id=None,
                 text=f"{source.text} (order {native})",
+                url=f"{source.url}?clone={native}",  # another post: another address
+                uri=f"{source.uri}?clone={native}",
                 sentiment=None,
                 lang=None,
             )

@@ -150,9 +150,55 @@ class Author:
         return self.display_name or self.handle
 
 
+DIRECT_KINDS = frozenset({Kind.MENTION, Kind.REPLY, Kind.DIRECT, Kind.COMMENT})
+"""Kinds that mean the post addressed the account that saw it (not found by a search)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """Another account's copy of a stored post: the same post seen through that account,
+    which knows it by its own native id and must answer it through its own reply target."""
+
+    account_id: str
+    native_id: str
+    kind: Kind
+    reply_target: dict[str, str]
+
+    @property
+    def id(self) -> str:
+        """The global id this copy has when that account fetches it."""
+        return Message.make_id(self.account_id, self.native_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict with the field names."""
+        return {
+            "account_id": self.account_id,
+            "native_id": self.native_id,
+            "kind": str(self.kind),
+            "reply_target": dict(self.reply_target),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Copy:
+        """The inverse of `to_dict()`."""
+        return cls(
+            account_id=data["account_id"],
+            native_id=data["native_id"],
+            kind=Kind(data["kind"]),
+            reply_target=dict(data.get("reply_target") or {}),
+        )
+
+
 @dataclass(slots=True)
 class Message:
-    """One post, comment or direct message, normalised across networks."""
+    """One post, comment or direct message, normalised across networks.
+
+    One post is one message per brand, whichever of the brand's accounts saw it: the first
+    copy stored is the message (`account_id`, `native_id`, `reply_target` are that account's),
+    the other accounts' copies are kept in `copies`, and `seen_by` names every stream that
+    brought it in ("ml-masto mentions"). `uri` is the post's canonical address, the same
+    through every account and instance (Mastodon's `uri`, Bluesky's AT-URI).
+    """
 
     id: str  # "{account_id}:{native_id}", globally unique
     account_id: str
@@ -169,11 +215,47 @@ class Message:
     sentiment: float | None = None  # polarity, -1..1
     is_own: bool = False  # sent by the brand
     reply_target: dict[str, str] = field(default_factory=dict)
+    uri: str = ""  # canonical address of the post; "" where the network gives none
+    seen_by: list[str] = field(default_factory=list)  # "<account id> <stream>", first seen first
+    copies: list[Copy] = field(default_factory=list)  # other accounts' copies of the post
 
     @staticmethod
     def make_id(account_id: str, native_id: str) -> str:
         """The global id of a network's native id seen through one account."""
         return f"{account_id}:{native_id}"
+
+    @property
+    def canonical(self) -> str:
+        """What makes two accounts' copies one post: its `uri`, else its `url` ("" if none)."""
+        return self.uri or self.url
+
+    @property
+    def accounts(self) -> list[str]:
+        """Every account that holds a copy of this post, this message's own first."""
+        return [self.account_id, *(c.account_id for c in self.copies)]
+
+    def default_account(self) -> str:
+        """The account a reply leaves from unless the user picks another: the first one the
+        post addressed (a mention, a reply to it), else the one that stored it first."""
+        if self.kind in DIRECT_KINDS:
+            return self.account_id
+        addressed = (c.account_id for c in self.copies if c.kind in DIRECT_KINDS)
+        return next(addressed, self.account_id)
+
+    def as_seen_by(self, account_id: str) -> Message:
+        """This message as `account_id` knows it: its id, native id, kind and reply target
+        (itself when that account holds no other copy)."""
+        copy = next((c for c in self.copies if c.account_id == account_id), None)
+        if copy is None or account_id == self.account_id:
+            return self
+        return replace(
+            self,
+            id=copy.id,
+            account_id=copy.account_id,
+            native_id=copy.native_id,
+            kind=copy.kind,
+            reply_target=dict(copy.reply_target),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with the model's field names, in field order.
@@ -201,6 +283,9 @@ class Message:
             "sentiment": self.sentiment,
             "is_own": self.is_own,
             "reply_target": dict(self.reply_target),
+            "uri": self.uri,
+            "seen_by": list(self.seen_by),
+            "copies": [c.to_dict() for c in self.copies],
         }
 
     @classmethod
@@ -222,6 +307,9 @@ class Message:
             sentiment=data.get("sentiment"),
             is_own=bool(data.get("is_own", False)),
             reply_target=dict(data.get("reply_target") or {}),
+            uri=data.get("uri") or "",
+            seen_by=list(data.get("seen_by") or []),
+            copies=[Copy.from_dict(c) for c in data.get("copies") or []],
         )
 
 

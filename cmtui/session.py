@@ -106,9 +106,12 @@ class Session:
             self.store, self.accounts, on_event=on_event, clock=self.clock, wall=self.wall
         )
 
-    def queue_reply(self, conversation_id: str, text: str) -> OutboxItem:
+    def queue_reply(
+        self, conversation_id: str, text: str, *, account_id: str | None = None
+    ) -> OutboxItem:
         """Write a reply into the outbox, dated on this session's clocks, with the config's
-        undo window (raises `OutboxError` when it cannot be queued)."""
+        undo window, from `account_id` (by default the account the message addressed);
+        raises `OutboxError` when it cannot be queued."""
         return outbox.queue_reply(
             self.store,
             conversation_id,
@@ -116,6 +119,7 @@ class Session:
             undo_seconds=self.config.outbox.undo_seconds,
             now=self.clock(),
             wall=self.wall(),
+            account_id=account_id,
         )
 
     def brand(self, name: str) -> Brand:

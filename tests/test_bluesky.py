@@ -122,6 +122,7 @@ async def test_first_fetch_maps_every_field_and_ignores_other_reasons() -> None:
         author=Author("@fan.bsky.social", "A Fan", "https://bsky.app/profile/fan.bsky.social"),
         text="Does it support dark mode?",
         url="https://bsky.app/profile/fan.bsky.social/post/3lfakepost0001",
+        uri=REPLY,  # the AT-URI: the same through every account
         created_at=datetime(2026, 3, 2, 9, 14, 5, tzinfo=UTC),
         lang="en",
         is_own=False,
@@ -133,6 +134,14 @@ async def test_first_fetch_maps_every_field_and_ignores_other_reasons() -> None:
             "lang": "en",
         },
     )
+
+
+async def test_the_own_handle_is_known_once_logged_in() -> None:
+    adapter = adapter_for(FakePds())
+    assert adapter.own_handle is None
+    assert await adapter.identify() == f"@{HANDLE}"  # as `Author.handle` shows its posts
+    await adapter.fetch("mentions", None)
+    assert adapter.own_handle == f"@{HANDLE}"
 
 
 async def test_mentions_quotes_threads_and_odd_authors() -> None:

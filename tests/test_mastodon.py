@@ -142,6 +142,8 @@ async def test_first_fetch_maps_every_field() -> None:
     )
     assert "thanks, it works now!" in reply.text and "<" not in reply.text
     assert reply.url == "https://social.example/@ana/113800000000000107"
+    # The ActivityPub id: what every instance calls this status, whatever its local id.
+    assert reply.uri == "https://social.example/users/ana/statuses/113800000000000107"
     assert reply.created_at == datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
     assert reply.lang == "en"
     assert reply.is_own is False
@@ -166,6 +168,7 @@ async def test_mapping_of_local_authors_spoilers_and_missing_fields() -> None:
 
     bare = messages["113800000000000104"]
     assert bare.url == "https://mastodon.example/users/dan/statuses/113800000000000104"  # uri
+    assert bare.uri == bare.url
     assert bare.lang is None
     assert bare.author.display_name == ""
     assert bare.reply_target["visibility"] == "direct"
@@ -364,6 +367,14 @@ async def test_limits_come_from_the_instance_and_are_cached() -> None:
     assert adapter.limits == Limits(1000, "graphemes", 23)
     assert fake.paths().count("/api/v2/instance") == 1
     assert fake.paths().count("/api/v1/accounts/verify_credentials") == 1
+
+
+async def test_the_own_handle_is_known_after_the_first_fetch() -> None:
+    adapter = adapter_for(FakeMastodon())
+    assert adapter.own_handle is None
+    await adapter.fetch("mentions", None)
+    # As `Author.handle` shows the account's own posts: the engine matches on it.
+    assert adapter.own_handle == display_handle("acme", "brand.example")
 
 
 async def test_instance_without_v2_keeps_the_default_limit() -> None:

@@ -48,7 +48,8 @@ def msg(
         parent_id=None if parent is None else Message.make_id(account, str(parent)),
         author=OWN if own else author,
         text=f"message {n}" if text is None else text,
-        url=f"https://example.social/@ana/{n}",
+        # The url is the post's address: the same n through another account is another post.
+        url=f"https://example.social/@ana/{n}" + ("" if account == "acct" else f"-{account}"),
         created_at=T0 + timedelta(minutes=n if minutes is None else minutes),
         sentiment=sentiment,
         is_own=own,

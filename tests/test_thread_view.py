@@ -164,6 +164,21 @@ async def test_hostile_text_is_shown_literally() -> None:
         assert all(not s.style or not s.style.meta for strip in strips for s in strip)
 
 
+async def test_a_post_several_streams_brought_in_says_which() -> None:
+    hostile_stream = "ml-social search:\x1b]0;pwned\x07[@click=app.quit]x[/]"
+    both = message(1, "one post", seen_by=["ml-masto mentions", hostile_stream])
+    once = message(2, "another", seen_by=["ml-masto mentions"])
+    app = ThreadApp()
+    async with app.run_test(size=(100, 20)) as pilot:
+        widget = app.query_one(ThreadView)
+        widget.show([both, once])
+        await pilot.pause()
+        shown = visible(widget)
+        assert shown[2] == "seen by ml-masto mentions, ml-social search:[@click=app.quit]x[/]"
+        assert shown[3] == "one post"
+        assert not any(line.startswith("seen by") for line in shown[4:])  # one stream: no line
+
+
 async def test_pending_replies_follow_the_messages() -> None:
     queued = OutboxItem(
         account_id="acct",

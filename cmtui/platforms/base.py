@@ -75,6 +75,9 @@ class Adapter(abc.ABC):
         # What time it is for this account's rate-limit resets; the engine sets its own clock
         # here, so a reset time means the same to both.
         self.clock: Callable[[], datetime] = utcnow
+        # The account's own handle as `Author.handle` shows it, once a fetch has learnt it:
+        # the engine treats every message by any of a brand's handles as the brand's own.
+        self.own_handle: str | None = None
 
     @property
     @abc.abstractmethod
@@ -92,6 +95,11 @@ class Adapter(abc.ABC):
     @abc.abstractmethod
     async def send_reply(self, item: OutboxItem) -> Message:
         """Post `item` as a reply; `item.id` is the idempotency key where the network has one."""
+
+    async def identify(self) -> str | None:
+        """The account's own handle (`own_handle`), asking the network the first time where
+        the adapter can; None where it cannot tell."""
+        return self.own_handle
 
     async def aclose(self) -> None:
         """Release the HTTP client."""

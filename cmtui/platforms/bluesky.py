@@ -403,6 +403,7 @@ class BlueskyAdapter(Adapter):
             ),
             text=_post_text(record),
             url=safe_url(f"{WEB}/profile/{handle}/post/{_rkey_of(uri)}") or "",
+            uri=uri,
             created_at=_created_at(record, require_time(view, "indexedAt")),
             lang=lang,
             is_own=author_did == own_did,
@@ -539,11 +540,17 @@ class BlueskyAdapter(Adapter):
         self.quota_low = usage_high(answer.headers)
         return answer
 
+    async def identify(self) -> str | None:
+        """The account's own handle, from its session (logging in the first time)."""
+        await self._current_session()
+        return self.own_handle
+
     async def _current_session(self) -> _Session:
         """The session, logging in on first use."""
         async with self._login:
             if self._session is None:
                 self._session = await self._create_session()
+                self.own_handle = display_handle(self._session.handle)
             return self._session
 
     async def _renew(self, expired: _Session) -> _Session:

@@ -117,8 +117,16 @@ class MastodonAdapter(Adapter):
             own_id = _native_id(data.get("id")) if isinstance(data, dict) else None
             if own_id is None:
                 raise Permanent("verify_credentials: the answer has no account id")
+            username = data.get("username")
+            if isinstance(username, str) and username:
+                self.own_handle = display_handle(username, self.client.base_url.host)
             self._own_id = own_id
         return self._own_id
+
+    async def identify(self) -> str | None:
+        """The account's own handle, from `verify_credentials` (read once)."""
+        await self.own_account_id()
+        return self.own_handle
 
     async def fetch(self, stream: str, cursor: str | None) -> Batch:
         """Items of `stream` newer than `cursor`, oldest first; all recent ones without one."""
@@ -319,6 +327,7 @@ class MastodonAdapter(Adapter):
             ),
             text=_status_text(status),
             url=safe_url(optional_str(status, "url") or optional_str(status, "uri")) or "",
+            uri=safe_url(optional_str(status, "uri")) or "",
             created_at=require_time(status, "created_at"),
             lang=language(status.get("language")),
             is_own=own_id is not None and author_id == own_id,

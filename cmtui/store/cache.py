@@ -48,11 +48,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from cmtui.model import Conversation, Message, OutboxItem, parse_time
+from cmtui.model import Conversation, Copy, Message, OutboxItem, parse_time
 from cmtui.store import schema
 from cmtui.store.docfile import STATE, DocFile, KeyedTable, Prepare, check_through
 from cmtui.store.errors import CorruptFile, ReadOnlyStore, StoreError, StoreWriteError
-from cmtui.store.index import MessageIndex, SearchIndex, words_of
+from cmtui.store.index import MessageIndex, SearchIndex, canonical_of, words_of
 from cmtui.store.lock import DataDirLock
 from cmtui.store.partitions import MESSAGES, REMOVED, Partitions
 from cmtui.store.storage import Tables, make_private_dir, sweep_temp_files
@@ -89,12 +89,13 @@ class Store:
         self._indexed_dirs: set[str] = set()
         self._all_indexed = False
         main_path = data_dir / MAIN_FILE
-        self._main = self._load(
-            main_path,
-            {_CURSORS: "key", _SETTINGS: "key"},
-            lambda data: schema.upgrade(data, main_path, writable=not self.read_only),
-            BACKUPS,
-        )
+        self._from_version = schema.SCHEMA_VERSION  # of the cache as found, before migrating
+
+        def upgrade(data: Tables) -> bool:
+            self._from_version = schema.version_of(data, main_path)
+            return schema.upgrade(data, main_path, writable=not self.read_only)
+
+        self._main = self._load(main_path, {_CURSORS: "key", _SETTINGS: "key"}, upgrade, BACKUPS)
         if not self.read_only:
             sweep_temp_files(data_dir)
         self._outbox = self._load(
@@ -117,6 +118,13 @@ class Store:
         if legacy is not None:  # written to summaries/ before cache.json drops them
             self._summaries.adopt(legacy.values(), main_path)
             self._main.dirty = True
+        if not self.read_only and self._from_version < schema.ONE_MESSAGE_PER_POST:
+            merged = self._merge_stored_copies()
+            if merged:
+                self.notices.append(
+                    f"Posts that several accounts had stored apart are one row each now"
+                    f" ({merged} copies merged)."
+                )
         if not self.read_only:
             try:
                 self._flush()
@@ -176,24 +184,27 @@ class Store:
         their conversations' summaries, in one write per file. Returns the summaries that
         changed. Pass a whole sync round at once: each call costs a write.
 
-        A message whose `parent_id` names a stored message joins that message's conversation.
-        `brand` is given to conversations this batch creates.
+        A message whose `parent_id` names a stored message (or another account's copy of
+        one) joins that message's conversation. One post is one message per brand: a copy
+        from another of the brand's accounts (same platform and `Message.canonical`) is kept
+        in the stored message's `copies`, and its `seen_by` added; the brand's own messages
+        stay its own whichever copy says so. `brand` is the brand of the accounts that
+        fetched the batch, given to conversations it creates.
         """
         with self._mutex:
             self._check_writable("store new messages")
             batch = sorted(messages, key=lambda m: m.created_at)
-            for account_id in {m.account_id for m in batch}:
-                self._index_account(_account_dir(account_id))
+            self._index_all()  # another account of the brand may hold a copy of any of them
             touched: dict[str, list[datetime]] = {}  # conversation -> arrivals from others
             lost: defaultdict[str, set[str]] = defaultdict(set)  # words edits took away
+            merged: set[str] = set()  # stored as more than the batch's copy: parse again
             for message in batch:
-                is_new = self._index.partition_of(message.id) is None
-                changed = self._put_message(message, lost)
+                changed, is_new = self._put_message(message, brand, lost, merged)
                 for conversation_id in changed:
                     touched.setdefault(conversation_id, [])
                 if changed and is_new and not message.is_own:
                     touched[changed[0]].append(message.created_at)
-            known = {m.id: m for m in batch}
+            known = {m.id: m for m in batch if m.id not in merged}
             changed_summaries = [
                 self._resummarize(cid, arrived, brand, lost.get(cid, set()), known)
                 for cid, arrived in touched.items()
@@ -256,13 +267,26 @@ class Store:
             return self._members(conversation_id)
 
     def message(self, message_id: str) -> Message | None:
-        """One message by its global id, or None."""
+        """One message by its global id, or None. The id of another account's copy of a
+        stored post gives that post as that account knows it (`Message.as_seen_by`)."""
         with self._mutex:
             self._check_open()
             self._index_owner(message_id)
-            key = self._index.partition_of(message_id)
-            doc = None if key is None else self._parts.get(key).tables[MESSAGES].get(message_id)
-            return None if doc is None else Message.from_dict(doc)
+            if self._index.resolve(message_id) is None:
+                self._index_all()  # a copy is stored under the account that saw it first
+            stored_id = self._index.resolve(message_id)
+            doc = None if stored_id is None else self._doc(stored_id)
+            if doc is None:
+                return None
+            found = Message.from_dict(doc)
+            copy = next((c for c in found.copies if c.id == message_id), None)
+            return found if copy is None else found.as_seen_by(copy.account_id)
+
+    def merged(self, message_ids: Iterable[str]) -> set[str]:
+        """Those of the ids that are stored as another account's copy of a stored post."""
+        with self._mutex:
+            self._check_open()
+            return {i for i in message_ids if self._index.resolve(i) not in (None, i)}
 
     def search(self, query: str, *, limit: int = 1000) -> list[str]:
         """Ids of conversations whose messages' text, author handles and display names hold
@@ -528,38 +552,130 @@ class Store:
         key = self._index.partition_of(message_id)
         return None if key is None else self._parts.get(key).tables[MESSAGES]
 
-    def _put_message(self, message: Message, lost: defaultdict[str, set[str]]) -> list[str]:
-        """Store one message; returns the conversations it changed: the one it is in now,
-        then the one it left when an edit moved it (nothing for an unchanged copy). The words
-        an edit took away are added to `lost` under the conversation they were in."""
-        before = self._index.conversation_of(message.id)
-        parent = message.parent_id
+    def _doc(self, message_id: str) -> dict[str, Any] | None:
+        """The stored document of an indexed message."""
+        table = self._table_of(message_id)
+        return None if table is None else table.get(message_id)
+
+    def _stored_copy(self, message: Message, brand: str) -> str | None:
+        """The id of the stored message that `message` is a copy of: itself, or the post as
+        another of the brand's accounts stored it (same platform and canonical address)."""
+        found = self._index.resolve(message.id)
+        canonical = message.canonical
+        if found is not None or not canonical:
+            return found
+        holder = self._index.holder(str(message.platform), canonical)
+        if holder is None:
+            return None
+        if _account_dir_of(self._index.partition_of(holder) or "") == _account_dir(
+            message.account_id
+        ):
+            return None  # the same account's: never its copy (see `_may_be_a_copy`)
+        doc = self._doc(holder)
+        if doc is None or doc["platform"] != message.platform or canonical_of(doc) != canonical:
+            return None  # another address with the same hash
+        if not _may_be_a_copy(doc, message):
+            return None
+        summary = self._summaries.get(doc["conversation_id"])
+        theirs = "" if summary is None else summary.brand
+        return holder if not (brand and theirs and brand != theirs) else None
+
+    def _put_message(
+        self, message: Message, brand: str, lost: defaultdict[str, set[str]], merged: set[str]
+    ) -> tuple[list[str], bool]:
+        """Store one message (or merge it into the stored copy of its post); returns the
+        conversations it changed: the one it is in now, then the one it left when an edit
+        moved it (nothing for an unchanged copy), and whether the post is new to the cache.
+        The words an edit took away are added to `lost` under the conversation they were
+        in; the id of a message stored as more than `message` says is added to `merged`."""
+        stored_id = self._stored_copy(message, brand)
+        old = None if stored_id is None else self._doc(stored_id)
+        before = None if stored_id is None else self._index.conversation_of(stored_id)
+        parent = None if message.parent_id is None else self._index.resolve(message.parent_id)
         joined = None if parent is None else self._index.conversation_of(parent)
         conversation_id = joined or before or message.conversation_id
-        doc = message.to_dict()
+        doc = message.to_dict() if old is None else _merged(old, message)
         doc["conversation_id"] = conversation_id
-        old_table = self._table_of(message.id)
-        old = None if old_table is None else old_table.get(message.id)
         if old == doc:  # unchanged, unless a kill left it stored without its summary
-            return [] if self._summaries.get(conversation_id) is not None else [conversation_id]
-        if old_table is not None and old is not None and before is not None:
-            old_table.remove(message.id)
-            lost[before].update(words_of(old))
-        key = f"{_account_dir(message.account_id)}/{_day(message.created_at)}"
+            changed = self._summaries.get(conversation_id) is None
+            return [conversation_id] if changed else [], False
+        if old is not None:
+            merged.add(doc["id"])
+            self._drop(old["id"], old, lost)
+        created_at = message.created_at if old is None else parse_time(doc["created_at"])
+        self._put_doc(doc, _partition_key(doc["account_id"], created_at))
+        moved = [] if before in (None, conversation_id) else [before]
+        return [conversation_id, *moved], old is None
+
+    def _merge_stored_copies(self) -> int:
+        """Merge the posts an older cmtui stored once per account that saw them (the first
+        stored keeps the others as copies; their conversations join its one); returns how
+        many copies were merged. Reads every partition: run once, on migrating."""
+        self._index_all()
+        first: dict[tuple[str, str], str] = {}
+        pairs = []
+        for key in self._parts.listing():
+            for doc in self._partition(key).tables[MESSAGES]:
+                canonical = canonical_of(doc)
+                if canonical:
+                    held = first.setdefault((doc["platform"], canonical), doc["id"])
+                    if held != doc["id"]:
+                        pairs.append((held, doc["id"]))
+        lost: defaultdict[str, set[str]] = defaultdict(set)
+        touched = [self._merge_copy(held, copy, lost) for held, copy in pairs]
+        for conversation_id in dict.fromkeys(c for pair in touched for c in pair):
+            self._resummarize(conversation_id, [], "", lost.get(conversation_id, set()), {})
+        return sum(1 for pair in touched if pair)
+
+    def _merge_copy(
+        self, held: str, copy_id: str, lost: defaultdict[str, set[str]]
+    ) -> tuple[str, ...]:
+        """Merge the stored message `copy_id` into `held` (another account's stored copy of
+        the same post) when it may be one, moving its conversation's messages into that of
+        `held`; returns the conversations changed (none when it was not merged)."""
+        doc, copy_doc = self._doc(held), self._doc(copy_id)
+        if doc is None or copy_doc is None:
+            return ()
+        copy = Message.from_dict(copy_doc)
+        brands = {self._brand_of(doc["conversation_id"]), self._brand_of(copy.conversation_id)}
+        if not _may_be_a_copy(doc, copy) or len(brands - {""}) > 1:
+            return ()
+        self._drop(copy_id, copy_doc, lost)
+        merged = _merged(doc, copy)
+        self._put_doc(merged, self._index.partition_of(held) or "")
+        target = merged["conversation_id"]
+        if copy.conversation_id == target:
+            return (target,)
+        for member in self._index.members(copy.conversation_id):
+            moved = self._doc(member)
+            if moved is not None:
+                self._drop(member, moved, lost)
+                key = _partition_key(moved["account_id"], parse_time(moved["created_at"]))
+                self._put_doc(dict(moved, conversation_id=target), key)
+        return (target, copy.conversation_id)
+
+    def _brand_of(self, conversation_id: str) -> str:
+        summary = self._summaries.get(conversation_id)
+        return "" if summary is None else summary.brand
+
+    def _drop(self, message_id: str, doc: dict[str, Any], lost: defaultdict[str, set[str]]) -> None:
+        """Take a stored message out of its partition and the indexes."""
+        table, conversation_id = self._table_of(message_id), doc["conversation_id"]
+        if table is not None:
+            table.remove(message_id)
+        self._index.discard(message_id)
+        lost[conversation_id].update(words_of(doc))
+
+    def _put_doc(self, doc: dict[str, Any], key: str) -> None:
+        """Store a message document in partition `key` and index it."""
         self._partition(key).tables[MESSAGES].put(doc)
         self._index.add(doc, key)
-        self._words.add(sys.intern(conversation_id), words_of(doc))
-        return [conversation_id] if before in (None, conversation_id) else [conversation_id, before]
+        self._words.add(sys.intern(doc["conversation_id"]), words_of(doc))
 
     def _member_docs(self, conversation_id: str) -> list[dict[str, Any]]:
         """The stored documents of a conversation's indexed messages."""
-        docs = []
-        for message_id in self._index.members(conversation_id):
-            table = self._table_of(message_id)
-            doc = None if table is None else table.get(message_id)
-            if doc is not None:
-                docs.append(doc)
-        return docs
+        docs = (self._doc(message_id) for message_id in self._index.members(conversation_id))
+        return [doc for doc in docs if doc is not None]
 
     def _members(self, conversation_id: str) -> list[Message]:
         """A conversation's indexed messages, oldest first."""
@@ -574,13 +690,15 @@ class Store:
         lost: set[str],
         known: Mapping[str, Message],
     ) -> Conversation | None:
-        """Summarize a conversation again from its messages (dropping it when it has none),
-        and take out of the search index the `lost` words none of them uses any more.
+        """Summarize a conversation again from its messages, and take out of the search index
+        the `lost` words none of them uses any more. A conversation is a row of the inbox
+        once someone other than the brand speaks in it: with no message, or only the brand's
+        (its reply to a post not in the cache yet, its own post), it has no summary.
         Messages found in `known` (the batch just stored) are not parsed again."""
         docs = self._member_docs(conversation_id)
         if lost:
             self._words.remove(conversation_id, lost.difference(*map(words_of, docs)))
-        if not docs:
+        if all(doc.get("is_own") for doc in docs):  # none, or the brand's alone: no row
             self._summaries.remove(conversation_id)
             return None
         messages = sorted(
@@ -622,6 +740,42 @@ class Store:
         return removed
 
 
+def _may_be_a_copy(doc: Mapping[str, Any], message: Message) -> bool:
+    """Whether `message`, which has the canonical address of the stored `doc`, may be another
+    account's copy of it. An account knows a post by one native id only, and the post has
+    one author (same handle, or same profile page where instances write the handle
+    differently): a server claiming another post's address for its own status must not hide
+    it, nor take over the reply target of the post it claims to be."""
+    accounts = {doc["account_id"], *(c["account_id"] for c in doc.get("copies") or ())}
+    if message.account_id in accounts:
+        return False
+    author = doc.get("author") or {}
+    theirs = message.author
+    return author.get("handle") == theirs.handle or bool(
+        theirs.url and author.get("url") == theirs.url
+    )
+
+
+def _merged(old: dict[str, Any], message: Message) -> dict[str, Any]:
+    """The document of a stored post (`old`) once `message`, a copy of it, is merged in.
+
+    The same account's copy brings the post's fields (an edit); another account's copy only
+    adds itself to `copies`: the first account's text stays, so two instances rendering a
+    post a little differently do not rewrite it on every poll. Streams add up in `seen_by`,
+    and a post the brand sent stays its own whichever copy says so."""
+    if old["id"] == message.id:
+        doc = message.to_dict()
+        doc["copies"] = old.get("copies") or []
+    else:
+        doc = dict(old)
+        copies = [c for c in old.get("copies") or [] if c["account_id"] != message.account_id]
+        mine = Copy(message.account_id, message.native_id, message.kind, message.reply_target)
+        doc["copies"] = [*copies, mine.to_dict()]
+    doc["seen_by"] = list(dict.fromkeys([*(old.get("seen_by") or []), *message.seen_by]))
+    doc["is_own"] = bool(old.get("is_own")) or message.is_own
+    return doc
+
+
 def _check_messages(data: Tables) -> bool:
     """A partition's documents must carry what the indexes need."""
     check_through(data)
@@ -655,6 +809,11 @@ def _account_dir(account_id: str) -> str:
     if safe != account_id or not safe:
         safe += "-" + hashlib.sha256(account_id.encode()).hexdigest()[:10]
     return safe
+
+
+def _partition_key(account_id: str, created_at: datetime) -> str:
+    """The partition a message belongs in: its account's, on its day."""
+    return f"{_account_dir(account_id)}/{_day(created_at)}"
 
 
 def _account_dir_of(key: str) -> str:

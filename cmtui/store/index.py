@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
+from cmtui.model import Message
 from cmtui.text import match_key
 
 _WORD = re.compile(r"\w+")
@@ -62,14 +63,26 @@ def words_of(doc: Mapping[str, Any]) -> set[str]:
     return set(_WORD.findall(fold(text)))
 
 
+def canonical_of(doc: Mapping[str, Any]) -> str:
+    """A stored message's canonical address (`Message.canonical`): its uri, else its url."""
+    return str(doc.get("uri") or doc.get("url") or "")
+
+
 class MessageIndex:
     """For each indexed message, its partition and conversation; for each conversation, its
-    messages; for each partition, how many messages it holds."""
+    messages; for each partition, how many messages it holds. Also, to find the stored
+    message that another account's copy of a post is: each canonical address (by hash: an
+    int a message, not a second copy of a URL) and each merged copy's id, to the message.
+
+    Those two maps are not cleaned when a message goes: `resolve` and `holder` check that
+    what they return is still indexed, and a caller compares the address it finds."""
 
     def __init__(self) -> None:
         self._where: dict[str, tuple[str, str]] = {}  # message id -> (partition, conversation)
         self._members: defaultdict[str, set[str]] = defaultdict(set)
         self.counts: Counter[str] = Counter()  # partition -> messages
+        self._by_canonical: dict[int, str] = {}  # hash of (platform, address) -> message id
+        self._aliases: dict[str, str] = {}  # id of a merged copy -> the message holding it
 
     def add(self, doc: Mapping[str, Any], partition: str) -> None:
         """Index a stored message document (replacing what was known of the same id)."""
@@ -80,6 +93,26 @@ class MessageIndex:
         self._where[message_id] = (sys.intern(partition), conversation)
         self._members[conversation].add(message_id)
         self.counts[partition] += 1
+        canonical = canonical_of(doc)
+        if canonical:
+            self._by_canonical[hash((doc["platform"], canonical))] = message_id
+        for copy in doc.get("copies") or ():
+            alias = Message.make_id(copy["account_id"], copy["native_id"])  # `Copy.id`
+            self._aliases[alias] = message_id
+
+    def resolve(self, message_id: str) -> str | None:
+        """The indexed message that `message_id` is: itself, or the message holding it as
+        another account's copy; None when neither is indexed."""
+        if message_id in self._where:
+            return message_id
+        holder = self._aliases.get(message_id)
+        return holder if holder is not None and holder in self._where else None
+
+    def holder(self, platform: str, canonical: str) -> str | None:
+        """The indexed message last stored under this canonical address, probably: two
+        addresses may share a hash, so the caller compares the one it finds."""
+        holder = self._by_canonical.get(hash((platform, canonical)))
+        return holder if holder is not None and holder in self._where else None
 
     def discard(self, message_id: str) -> None:
         """Forget a message, if it was indexed."""

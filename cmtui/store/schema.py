@@ -13,7 +13,7 @@ from cmtui import __version__
 from cmtui.store.errors import CorruptFile, SchemaTooNew
 from cmtui.store.storage import Tables, atomic_write, encode_json
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 META_TABLE = "_meta"
 _META_DOC = "1"
 
@@ -37,7 +37,19 @@ def _from_v2(data: Tables) -> None:
     version 3 cache: it would not see the messages still in the journal."""
 
 
-MIGRATIONS: dict[int, Migration] = {0: _from_v0, 1: _from_v1, 2: _from_v2}
+ONE_MESSAGE_PER_POST = 4
+"""The first version storing one message per post and brand."""
+
+
+def _from_v3(data: Tables) -> None:
+    """Version 4 stores one message per post and brand: other accounts' copies of a post are
+    merged into it (`copies`, `seen_by`), found by its canonical address (`uri`; without
+    one, as in version 3 messages, its `url`). Merging the copies an older cmtui stored
+    spans files, so `Store` does it on open. An older cmtui must not open a version 4
+    cache: it would drop the merged copies on its next fetch and list those posts twice."""
+
+
+MIGRATIONS: dict[int, Migration] = {0: _from_v0, 1: _from_v1, 2: _from_v2, 3: _from_v3}
 
 
 def version_of(data: Tables, path: Path) -> int:

@@ -35,14 +35,20 @@ def summarize(
 ) -> Conversation:
     """The summary of a conversation from all its `messages` (oldest first, at least one).
 
+    The list shows what others said: the snippet, author and time of the latest message
+    from someone else (the latest message only when the brand alone spoke), so the brand's
+    own reply never becomes the row's author nor moves it. Sentiment and participants are
+    the others' too.
+
     `arrived` holds the creation times of the messages just added that the brand did not
     send. Those later than the previous summary's last activity are news: they raise `unread`
     and reopen a done or snoozed conversation. Older ones (a thread backfilled with its
     ancestors) are not.
     """
     news = sum(1 for t in arrived if previous is None or t > previous.last_activity)
-    oldest, newest = messages[0], messages[-1]
+    oldest = messages[0]
     others = [m for m in messages if not m.is_own]
+    newest = (others or messages)[-1]
     sentiments = [m.sentiment for m in others if m.sentiment is not None]
     summary = Conversation(
         id=conversation_id,

@@ -78,7 +78,8 @@ class AccountRuntime:
 
 @dataclass(frozen=True, slots=True)
 class Ingested:
-    """Conversations changed by new or edited messages."""
+    """Conversations changed by new or edited messages (`messages`: those fetched, less the
+    copies of posts another account of the brand had already brought in)."""
 
     conversations: list[Conversation]
     messages: list[Message]
@@ -211,10 +212,14 @@ class SyncEngine:
             self._set_state(account_id, AccountStatus.SYNCING)
         try:
             cursor = await self._on_writer(self.store.get_cursor, account_id, stream)
-            batch = await account.adapter.fetch(stream, cursor)
+            # The brand's other accounts' handles are needed to tell its own posts: learnt
+            # while this fetch runs, not after it.
+            batch, _ = await asyncio.gather(
+                account.adapter.fetch(stream, cursor), self._identify_siblings(account)
+            )
             if batch.skipped:
                 log.warning("%s %s: skipped %d items", account_id, stream, len(batch.skipped))
-            await self.ingest(account, batch.messages)
+            await self.ingest(account, batch.messages, stream=stream)
             await self._on_writer(self.store.set_cursor, account_id, stream, batch.cursor)
         except PlatformError as error:
             failing.add(stream)
@@ -271,25 +276,65 @@ class SyncEngine:
         until = self._paused_until.get(account_id)
         return 0.0 if until is None else max((until - self._clock()).total_seconds(), 0.0)
 
-    async def ingest(self, account: AccountRuntime, messages: list[Message]) -> None:
-        """Score and store messages, then tell the listener which conversations changed."""
+    async def _identify_siblings(self, account: AccountRuntime) -> None:
+        """Learn the own handle of each account of the same brand that has not told it yet
+        and is not known to be failing (its own polls report its errors)."""
+        unknown = [
+            sibling
+            for sibling in self.accounts.values()
+            if sibling.brand == account.brand
+            and sibling is not account  # its own fetch learns it
+            and sibling.adapter.own_handle is None
+            and self._may_request(sibling.account_id)
+            and self.states[sibling.account_id].status not in TROUBLE
+        ]
+        for sibling in unknown:
+            try:
+                await sibling.adapter.identify()
+            except PlatformError as error:  # a 429 or 401 holds for its own polls too
+                self._account_failed(sibling.account_id, error)
+                log.info("account %s: own handle unknown: %s", sibling.account_id, error)
+
+    async def ingest(
+        self, account: AccountRuntime, messages: list[Message], *, stream: str | None = None
+    ) -> None:
+        """Score and store messages (fetched from `stream`, when they were), then tell the
+        listener which conversations changed."""
         if not messages:
             return
-        changed, scored = await self._on_writer(self._score_and_store, account, messages)
+        changed, scored = await self._on_writer(self._score_and_store, account, messages, stream)
         if changed:
             self._on_event(Ingested(changed, scored))
 
     def _score_and_store(
-        self, account: AccountRuntime, messages: list[Message]
+        self, account: AccountRuntime, messages: list[Message], stream: str | None
     ) -> tuple[list[Conversation], list[Message]]:
-        scored = [self._scored(message) for message in messages]
-        return self.store.add_messages(scored, brand=account.brand), scored
+        own = self._own_handles(account.brand)
+        seen_by = None if stream is None else f"{account.account_id} {stream}"
+        scored = [self._prepared(message, own, seen_by) for message in messages]
+        changed = self.store.add_messages(scored, brand=account.brand)
+        copies = self.store.merged(m.id for m in scored)
+        return changed, [m for m in scored if m.id not in copies]
 
-    def _scored(self, message: Message) -> Message:
-        if message.is_own or message.sentiment is not None:
-            return message
-        lang = detect_language(message.text, message.lang)
-        return replace(message, lang=lang, sentiment=self._analyzer.score(message.text, lang))
+    def _own_handles(self, brand: str) -> frozenset[str]:
+        """The handles of the brand's accounts known so far, case-folded."""
+        handles = (a.adapter.own_handle for a in self.accounts.values() if a.brand == brand)
+        return frozenset(handle.casefold() for handle in handles if handle)
+
+    def _prepared(self, message: Message, own: frozenset[str], seen_by: str | None) -> Message:
+        """The message as stored: the brand's own when one of its accounts wrote it (seen
+        through another account, the adapter cannot tell), its stream noted, and, when
+        someone else wrote it, its language and sentiment."""
+        changes: dict[str, object] = {}
+        if seen_by is not None and seen_by not in message.seen_by:
+            changes["seen_by"] = [*message.seen_by, seen_by]
+        is_own = message.is_own or message.author.handle.casefold() in own
+        if is_own != message.is_own:
+            changes["is_own"] = True
+        if not is_own and message.sentiment is None:
+            lang = detect_language(message.text, message.lang)
+            changes.update(lang=lang, sentiment=self._analyzer.score(message.text, lang))
+        return replace(message, **changes) if changes else message  # type: ignore[arg-type]
 
     async def refresh_thread(self, conversation_id: str) -> None:
         """Fetch the whole thread of a conversation from its network into the store."""

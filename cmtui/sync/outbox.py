@@ -52,8 +52,11 @@ def queue_reply(
     undo_seconds: float = 5.0,
     now: datetime | None = None,
     wall: datetime | None = None,
+    account_id: str | None = None,
 ) -> OutboxItem:
-    """Write a reply to the conversation's latest message from someone else into the outbox.
+    """Write a reply to the conversation's latest message from someone else into the outbox,
+    from `account_id` (one of the accounts that saw that message; by default the one it
+    addressed), answering that account's own copy of it.
 
     It is dated `now` on the world's clock (the network's, so that a copy already online can
     be recognised) and may leave `undo_seconds` after `wall`, the user's clock: the engine
@@ -63,7 +66,10 @@ def queue_reply(
     thread = store.thread(conversation_id)
     if not thread:
         raise OutboxError(f"no conversation {conversation_id!r} in the cache")
-    target = reply_target(thread)
+    latest = reply_target(thread)
+    if account_id is not None and account_id not in latest.accounts:
+        raise OutboxError(f"account {account_id!r} did not see the message this reply answers")
+    target = latest.as_seen_by(account_id or latest.default_account())
     stamp = now or utcnow()
     start = wall or stamp
     item = OutboxItem(

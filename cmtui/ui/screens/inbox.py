@@ -147,6 +147,7 @@ class InboxScreen(Screen[None]):
         self.drafts: dict[str, str] = {}  # conversation id -> reply being written
         self._unsaved_drafts: set[str] = set()
         self._draft_timer: Timer | None = None
+        self._reply_accounts: dict[str, str] = {}  # conversation -> account chosen to answer
 
     def compose(self) -> ComposeResult:
         now = self.session.clock
@@ -486,17 +487,20 @@ class InboxScreen(Screen[None]):
         self._thread_loaded(conversation_id, thread, False)
         conversation = self.conversations.get(conversation_id)
         brand = self.session.brand(conversation.brand if conversation else "")
-        limits = self.engine.limits(target.account_id) if self.engine else DEFAULT_LIMITS
+        chosen = self._reply_accounts.get(conversation_id)
+        account = chosen if chosen in target.accounts else target.default_account()
         mention = f"{target.author.handle} " if target.author.handle.startswith("@") else ""
         signature = f"\n\n{brand.signature}" if brand.signature else ""
         context = ReplyContext(
             conversation_id=conversation_id,
             recipient=target.author.handle,
-            limits=limits,
+            limits=self._limits(account),
             rules=brand.tone,
             signature=brand.signature,
             prefill=f"{mention}{signature}",
             draft=self.drafts.get(conversation_id, ""),
+            account=account,
+            accounts=tuple(target.accounts),
         )
         if self._narrow:
             self._show_pane("thread-pane")
@@ -548,15 +552,30 @@ class InboxScreen(Screen[None]):
                 log.error("draft of %s not saved: %s", conversation_id, error)
         self._unsaved_drafts.clear()
 
+    def _limits(self, account_id: str) -> Limits:
+        return self.engine.limits(account_id) if self.engine else DEFAULT_LIMITS
+
+    @on(Composer.NextAccount)
+    def _next_account(self) -> None:
+        """Answer from the next account that saw the message, in the order they saw it."""
+        composer = next(iter(self.query(Composer)), None)
+        context = None if composer is None else composer.context
+        if composer is None or context is None or context.account not in context.accounts:
+            return
+        accounts = context.accounts
+        account = accounts[(accounts.index(context.account) + 1) % len(accounts)]
+        self._reply_accounts[context.conversation_id] = account
+        composer.retarget(replace(context, account=account, limits=self._limits(account)))
+
     @on(Composer.Send)
     def _send(self, message: Composer.Send) -> None:
-        self.queue(message.conversation_id, message.text)
+        self.queue(message.conversation_id, message.text, message.account_id)
 
     @work(thread=True, group="cache-write", exit_on_error=False)
-    def queue(self, conversation_id: str, text: str) -> None:
+    def queue(self, conversation_id: str, text: str, account_id: str = "") -> None:
         """Write the reply to the outbox (durable), drop its draft, let the engine deliver it.
         On failure the text stays in the composer and in the drafts."""
-        item = self.session.queue_reply(conversation_id, text)
+        item = self.session.queue_reply(conversation_id, text, account_id=account_id or None)
         self.app.call_from_thread(self._queued, item)
 
     def _queued(self, item: OutboxItem) -> None:
@@ -592,6 +611,7 @@ class InboxScreen(Screen[None]):
 
     def _undone(self, item: OutboxItem, edit: bool) -> None:
         self._outbox_changed(item)
+        self._reply_accounts[item.conversation_id] = item.account_id
         draft = _with_draft(self.drafts.get(item.conversation_id, ""), item.text)
         self._keep_draft(item.conversation_id, draft)
         self._write_drafts()

@@ -73,6 +73,8 @@ class ReplyContext:
     signature: str = ""
     prefill: str = ""  # what a new reply starts with: the mention and the signature
     draft: str = ""  # the text kept from an earlier visit, if any; it replaces the prefill
+    account: str = ""  # the account the reply leaves from, shown in the title
+    accounts: tuple[str, ...] = ()  # every account that saw the message answered
 
 
 class Composer(Vertical):
@@ -81,11 +83,13 @@ class Composer(Vertical):
     | Key(s) | Description |
     | :- | :- |
     | ctrl+s | Send the reply (after the undo window). |
+    | f2 | Send from the next account that saw the message. |
     | escape | Leave the composer; the draft stays. |
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "send", "Send", priority=True, id="composer.send"),
+        Binding("f2", "next_account", _("From"), id="composer.account"),
     ]
 
     DEFAULT_CSS = """
@@ -119,12 +123,17 @@ class Composer(Vertical):
             )
 
     class Send(Message):
-        """The user asked to send the draft."""
+        """The user asked to send the draft (from `account_id`; "": the default one)."""
 
-        def __init__(self, conversation_id: str, text: str) -> None:
+        def __init__(self, conversation_id: str, text: str, account_id: str = "") -> None:
             super().__init__()
             self.conversation_id = conversation_id
             self.text = text
+            self.account_id = account_id
+
+    class NextAccount(Message):
+        """The user asked to send from the next account that saw the message; the screen
+        answers with `retarget`."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -141,8 +150,7 @@ class Composer(Vertical):
 
     def open(self, context: ReplyContext) -> None:
         """Start (or resume, from `context.draft`) the reply to a conversation; focus it."""
-        self.context = context
-        self.border_title = Text(f"Reply to {context.recipient}")
+        self.retarget(context)
         text = context.draft or context.prefill
         self.text_area.load_text(text)
         first_line_end = len(text.split("\n", 1)[0])
@@ -150,6 +158,23 @@ class Composer(Vertical):
         self.add_class("-open")
         self.text_area.focus()
         self._update_status()
+
+    def retarget(self, context: ReplyContext) -> None:
+        """Answer with `context` (another account, its limits) keeping the text typed."""
+        self.context = context
+        title = _("Reply to {recipient}").format(recipient=context.recipient)
+        if context.account:
+            # The account first: a long handle is cut at the pane's edge, not the account.
+            title = _("Reply from {account} to {recipient}").format(
+                recipient=context.recipient, account=context.account
+            )
+        self.border_title = Text(title)
+        if self.is_mounted:
+            self._update_status()
+
+    def action_next_account(self) -> None:
+        if self.context is not None and len(self.context.accounts) > 1:
+            self.post_message(self.NextAccount())
 
     def close(self) -> None:
         """Hide the composer; the screen keeps the draft it was told of."""
@@ -201,4 +226,5 @@ class Composer(Vertical):
         if blocking:
             self.notify(blocking[0].text, title="Not sent", severity="error", markup=False)
             return
-        self.post_message(self.Send(self.context.conversation_id, self.text_area.text))
+        context = self.context
+        self.post_message(self.Send(context.conversation_id, self.text_area.text, context.account))

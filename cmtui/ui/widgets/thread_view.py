@@ -28,7 +28,7 @@ from textual.strip import Strip
 
 from cmtui.i18n import _
 from cmtui.model import Message, OutboxItem, OutboxState, utcnow
-from cmtui.text import is_mixed_script
+from cmtui.text import is_mixed_script, safe_text
 from cmtui.ui.format import NetworkNames, format_age, sentiment_mark
 from cmtui.ui.widgets.conversation_list import component_style
 from cmtui.ui.widgets.scrolling import set_content_size
@@ -278,6 +278,9 @@ class ThreadView(ScrollView, can_focus=True):
             parts.append((" ⚠ mixed scripts", "negative"))
         if message.author.display_name or own:
             parts.append((f"\n{message.author.handle}", "meta"))
+        if len(message.seen_by) > 1:  # one post that several streams or accounts brought in
+            streams = safe_text(", ".join(message.seen_by), single_line=True, max_chars=300)
+            parts.append(("\n" + _("seen by {streams}").format(streams=streams), "meta"))
         parts.append((f"\n{message.text}", ""))
         return tuple(parts)
 

@@ -133,7 +133,11 @@ async def test_enter_in_the_sources_opens_the_view_and_moves_to_the_list(app: Cm
         everything = conversations.conversation_count
         await pilot.press("shift+tab")
         assert focused_type(app) is SourcesTree
-        await pilot.press("j", "j")  # Inbox -> Unanswered -> Negative
+        sources = app.screen.query_one(SourcesTree)
+        for _ in range(len(sources.views)):
+            if sources.cursor_node is not None and sources.cursor_node.data == "negative":
+                break
+            await pilot.press("j")
         await pilot.press("enter")
         await settle(pilot)
         assert 0 < conversations.conversation_count < everything

@@ -47,7 +47,7 @@ CASES = cases()
 BRAND = "[bold]B[/] [@click=app.quit]q[/]"
 ACCOUNT_ID = "[bold]x[/]"
 HOMOGRAPH_HANDLE = "@p\u0430ypal@xn--pypal-4ve.example"
-SIZE = (200, 160)
+SIZE = (200, 240)  # tall enough for the capped huge post whole, at the thread's preview width
 NARROW = (52, 30)  # the list alone, full width: its author column is 10 cells
 
 # What Textual itself writes: colours (SGR) and cursor moves. Nothing else may carry an ESC.

@@ -69,6 +69,23 @@ def visible(widget: ThreadView) -> list[str]:
     return [widget.render_line(y).text.rstrip() for y in range(height)]
 
 
+async def test_a_latest_message_taller_than_the_pane_opens_on_its_start() -> None:
+    """Its author and first lines are shown, not its last lines under a scrolled-off header."""
+    long = message(5, "the start of it. " + "and then more, " * 400 + "the end of it.")
+    app = ThreadApp()
+    async with app.run_test(size=(80, 30)) as pilot:
+        widget = app.query_one(ThreadView)
+        widget.show([*thread(5), long])
+        await pilot.pause()
+        shown = "\n".join(visible(widget))
+        assert shown.startswith("User 5")
+        assert "the start of it." in shown
+        assert "the end of it." not in shown
+        widget.show(thread(40))  # a latest message that fits: the thread opens on its end
+        await pilot.pause()
+        assert widget.scroll_offset.y == widget.max_scroll_y > 0
+
+
 async def test_a_thousand_messages_open_on_the_last_ones() -> None:
     app = ThreadApp()
     async with app.run_test(size=(80, 30)) as pilot:

@@ -173,7 +173,13 @@ class ThreadView(ScrollView, can_focus=True):
         self._blocks = self._thread_blocks()
         self._layout()
         if not keep_position or at_end:
-            self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+            self.call_after_refresh(self._show_latest)
+
+    def _show_latest(self) -> None:
+        """Scroll to the end, or to the start of the latest message when it is taller than
+        the pane: who wrote it and how it begins matter more than how it ends."""
+        latest = self._offsets[max(len(self._messages) - 1, 0)]
+        self.scroll_to(y=min(latest, self.max_scroll_y), animate=False, immediate=True)
 
     def clear_thread(self, placeholder: str = "Select a conversation") -> None:
         """Show nothing but a muted line."""

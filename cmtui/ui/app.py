@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from types import FrameType
 from typing import ClassVar, Literal
 
 from textual import work
@@ -26,6 +32,14 @@ from cmtui.ui.widgets.sources import SourcesTree
 from cmtui.ui.widgets.thread_view import ThreadView
 
 SyncMode = Literal["live", "once", "off"]
+
+log = logging.getLogger(__name__)
+
+LAST_RESORT_SECONDS = 15.0
+"""How long a hangup or SIGTERM gives the clean exit before the process leaves without it.
+Every long store loop stops at its next partition, so a clean exit takes a few seconds; this
+bounds what cannot be stopped from here (a token command waiting for a terminal that is gone,
+a fold of the journal already under way when the hangup came)."""
 
 
 class CmtuiApp(App[None]):
@@ -53,6 +67,7 @@ class CmtuiApp(App[None]):
         self.sync_mode: SyncMode = "off" if session.read_only else sync
         self.sync_done = asyncio.Event()  # the engine is built (and, in "once" mode, has synced)
         self.engine: SyncEngine | None = None
+        self.signalled = False  # a hangup or SIGTERM asked to leave: leave quickly
         self.inbox = InboxScreen(session)
         if session.label:
             self.sub_title = session.label
@@ -68,8 +83,42 @@ class CmtuiApp(App[None]):
             self.call_after_refresh(self.run_sync)  # the first paint comes first
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGHUP, signal.SIGTERM):
-            # An SSH drop sends SIGHUP: leave cleanly so the cache is flushed.
-            loop.add_signal_handler(sig, self.exit)
+            # A closed terminal or an SSH drop sends SIGHUP: leave cleanly, and soon.
+            loop.add_signal_handler(sig, self._on_signal, sig)
+        self._resume_only_after_suspend()
+
+    def _resume_only_after_suspend(self) -> None:
+        """Textual takes the terminal back on every SIGCONT, meant for `fg` after ctrl+z. A
+        hangup sends one too (the kernel adds SIGCONT to the SIGHUP it sends a session
+        leader): taking a dead terminal back starts a second reader thread, which spins on it
+        for ever and keeps the process alive after the app has ended. So: only after a stop."""
+        suspend, resume = signal.getsignal(signal.SIGTSTP), signal.getsignal(signal.SIGCONT)
+        if not (callable(suspend) and callable(resume)):
+            return  # not Textual's terminal driver (tests, a headless run)
+        stopped = threading.Event()
+
+        def on_stop(signum: int, frame: FrameType | None) -> None:
+            stopped.set()
+            suspend(signum, frame)
+
+        def on_continue(signum: int, frame: FrameType | None) -> None:
+            if stopped.is_set():
+                stopped.clear()
+                resume(signum, frame)
+
+        signal.signal(signal.SIGTSTP, on_stop)
+        signal.signal(signal.SIGCONT, on_continue)
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        """Leave now: stop the store's long loops (a warm-up or retention holds its lock for
+        one partition at a time) so the exit's flush gets the lock, and arm the last resort."""
+        self.session.store.interrupt()
+        if not self.signalled:
+            self.signalled = True
+            timer = threading.Timer(LAST_RESORT_SECONDS, _leave_now, args=(sig,))
+            timer.daemon = True  # a clean exit ends the process, and the timer with it
+            timer.start()
+        self.exit()  # also when q came first: the close, unless begun, then skips the fold
 
     def _load_themes(self) -> None:
         themes, problems = load_themes(locations.builtin_themes_dir(), locations.themes_dir())
@@ -136,7 +185,29 @@ class CmtuiApp(App[None]):
         self.push_screen(HelpScreen(rows))
 
     async def on_unmount(self) -> None:
+        store = self.session.store
+        # First: the engine's last flush waits for the lock a warm-up or retention holds.
+        store.interrupt()
         self.workers.cancel_group(self, "sync")
         if self.engine is not None:
             await self.engine.close()
-        await asyncio.to_thread(self.session.store.close)
+        # Thread workers outlive their cancelled Textual workers: wait for them all (each is
+        # short once the store's loops stop), so a write the user asked for just before the
+        # exit (a conversation read or done, a reply queued) reaches the cache before it closes.
+        loop = asyncio.get_running_loop()
+        await loop.shutdown_default_executor()
+        with ThreadPoolExecutor(1, thread_name_prefix="cmtui-close") as closer:
+            await loop.run_in_executor(closer, partial(store.close, fold=not self.signalled))
+
+
+def _leave_now(sig: signal.Signals) -> None:
+    """The last resort after a signal: the clean exit did not end in time. Leaving without
+    it is safe: every change the cache accepted is on disk (each write returns once it is),
+    and the kernel releases the data folder's lock with the process."""
+    log.error(
+        "%s: the clean exit did not end within %.0f s; leaving without it",
+        sig.name,
+        LAST_RESORT_SECONDS,
+    )
+    logging.shutdown()
+    os._exit(128 + sig)

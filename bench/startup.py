@@ -28,6 +28,7 @@ import inspect
 import json
 import os
 import pty
+import queue
 import re
 import select
 import shutil
@@ -194,32 +195,47 @@ def _child(kind: str, marker_fd: int, data: Path | None, settle: float) -> None:
 def time_to_screen(command: list[str], shown: Callable[[pyte.Screen], bool]) -> float:
     """Seconds from starting `command` on a new 120x36 pseudo-terminal until `shown(screen)`.
 
-    The program is then sent SIGTERM and waited for."""
+    A thread reads the terminal and notes when each chunk arrives; the emulator (pure Python,
+    far slower than a real terminal's) parses them in turn, and the time is the arrival of the
+    chunk after which the screen shows what is waited for. The program is then sent SIGTERM.
+    """
     import pyte
 
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SCREEN_ROWS, COLUMNS, 0, 0))
     screen = pyte.Screen(COLUMNS, SCREEN_ROWS)
     stream = pyte.ByteStream(screen)
+    chunks: queue.Queue[tuple[float, bytes]] = queue.Queue()
     env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor"}
     started = time.monotonic()
     process = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, env=env)
     os.close(slave)
+    threading.Thread(target=_read_chunks, args=(master, chunks), daemon=True).start()
     try:
+        arrived = started
         while not shown(screen):
-            ready, _, _ = select.select([master], [], [], TIMEOUT)
-            chunk = os.read(master, 65536) if ready else b""
+            arrived, chunk = chunks.get(timeout=TIMEOUT)
             if not chunk:
                 screen_text = "\n".join(screen.display)
-                raise RuntimeError(f"{command[1:3]} stalled or exited; its screen:\n{screen_text}")
+                raise RuntimeError(f"{command[1:3]} exited; its screen:\n{screen_text}")
             stream.feed(chunk)
-        took = time.monotonic() - started
         process.terminate()
-        threading.Thread(target=_drain, args=(master, bytearray()), daemon=True).start()
         process.wait(timeout=TIMEOUT)
     finally:
         process.kill()
-    return took
+    return arrived - started
+
+
+def _read_chunks(fd: int, chunks: queue.Queue[tuple[float, bytes]]) -> None:
+    """Read the terminal until the program closes it, noting when each chunk arrived."""
+    try:
+        while chunk := os.read(fd, 65536):
+            chunks.put((time.monotonic(), chunk))
+    except OSError:  # EIO: the program closed the terminal
+        pass
+    finally:
+        chunks.put((time.monotonic(), b""))
+        os.close(fd)
 
 
 def _rows_shown(screen: pyte.Screen) -> bool:

@@ -10,7 +10,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from types import FrameType
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from textual import work
 from textual.app import App
@@ -20,7 +20,6 @@ from textual.dom import DOMNode
 from cmtui import locations
 from cmtui.session import Session
 from cmtui.sync.engine import SyncEngine, SyncEvent
-from cmtui.ui.commands import CmtuiCommands
 from cmtui.ui.keys import key_table, unknown_ids
 from cmtui.ui.screens.help import HelpScreen
 from cmtui.ui.screens.inbox import InboxScreen, SyncUpdate
@@ -31,6 +30,9 @@ from cmtui.ui.widgets.conversation_list import ConversationList
 from cmtui.ui.widgets.sources import SourcesTree
 from cmtui.ui.widgets.thread_view import ThreadView
 
+if TYPE_CHECKING:
+    from textual.command import Provider
+
 SyncMode = Literal["live", "once", "off"]
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,13 @@ LAST_RESORT_SECONDS = 15.0
 Every long store loop stops at its next partition, so a clean exit takes a few seconds; this
 bounds what cannot be stopped from here (a token command waiting for a terminal that is gone,
 a fold of the journal already under way when the hangup came)."""
+
+
+def _cmtui_commands() -> type[Provider]:
+    """The palette's provider, loaded when the palette opens (Textual's palette with it)."""
+    from cmtui.ui.commands import CmtuiCommands
+
+    return CmtuiCommands
 
 
 class CmtuiApp(App[None]):
@@ -54,7 +63,7 @@ class CmtuiApp(App[None]):
 
     TITLE = "cmtui"
     CSS_PATH = "cmtui.tcss"
-    COMMANDS = App.COMMANDS | {CmtuiCommands}
+    COMMANDS = App.COMMANDS | {_cmtui_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Keys", id="app.help"),

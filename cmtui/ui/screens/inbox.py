@@ -16,7 +16,7 @@ from textual.message import Message as TextualMessage
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from cmtui.model import Conversation, Limits, Message, OutboxItem, OutboxState, Status
 from cmtui.session import Session
@@ -33,6 +33,7 @@ from cmtui.sync.engine import (
 from cmtui.ui.screens.outbox import OutboxRequest, OutboxScreen
 from cmtui.ui.widgets.composer import Composer, ReplyContext
 from cmtui.ui.widgets.conversation_list import ConversationList
+from cmtui.ui.widgets.key_hints import KeyHints
 from cmtui.ui.widgets.sources import SourcesTree
 from cmtui.ui.widgets.status_bar import StatusBar
 from cmtui.ui.widgets.thread_view import ThreadView
@@ -104,8 +105,7 @@ class InboxScreen(Screen[None]):
         now = self.session.clock
         with Horizontal(id="panes"):
             yield SourcesTree(self.session.config, id="sources")
-            with Vertical(id="list-pane"):
-                yield Input(placeholder="Search text and authors", id="search")
+            with Vertical(id="list-pane"):  # the search field is mounted on first use
                 conversation_list = ConversationList(id="conversations")
                 conversation_list.now = now
                 conversation_list.show_brand = len(self.session.config.brands) > 1
@@ -113,9 +113,9 @@ class InboxScreen(Screen[None]):
             with Vertical(id="thread-pane"):
                 yield ThreadView(id="thread", now=now)  # the composer is mounted on first use
         yield StatusBar(id="status", now=now)
-        yield Footer()
+        yield KeyHints()
 
-    AUTO_FOCUS = "#conversations"  # focus the list directly: each focus change redraws the footer
+    AUTO_FOCUS = "#conversations"  # focus the list directly: no focus change before first paint
 
     def on_mount(self) -> None:
         self._show_pane("list-pane")
@@ -238,17 +238,30 @@ class InboxScreen(Screen[None]):
     @on(SourcesTree.ViewChosen)
     def _view_chosen(self, message: SourcesTree.ViewChosen) -> None:
         self.base_view = message.view
-        self._run_search(self.query_one("#search", Input).value)
+        self._run_search(self._search_text())
 
     # --- search ----------------------------------------------------------------------------
 
-    def action_search(self) -> None:
+    async def action_search(self) -> None:
         """Show the search field and focus it."""
         if self._narrow:
             self._show_pane("list-pane")
-        search = self.query_one("#search", Input)
+        search = await self._search_field()
         search.add_class("-active")
         search.focus()
+
+    async def _search_field(self) -> Input:
+        """The search field, mounted on first use: most starts show the inbox, not a search,
+        and a widget fewer is a quicker first paint."""
+        for search in self.query("#search").results(Input):
+            return search
+        search = Input(placeholder="Search text and authors", id="search")
+        await self.query_one("#list-pane").mount(search, before=0)
+        return search
+
+    def _search_text(self) -> str:
+        """What the search field holds ("" before its first use)."""
+        return next((search.value for search in self.query("#search").results(Input)), "")
 
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
@@ -274,14 +287,14 @@ class InboxScreen(Screen[None]):
         self.app.call_from_thread(self._search_done, query, ids)
 
     def _search_done(self, query: str, ids: list[str]) -> None:
-        if query != self.query_one("#search", Input).value.strip():
+        if query != self._search_text().strip():
             return  # a newer keystroke is on its way
         self.view = search_view(self.base_view, ids, query)
         self._refresh_list(counts=False)
 
     def _clear_search(self) -> bool:
-        search = self.query_one("#search", Input)
-        if not search.has_class("-active"):
+        search = next(iter(self.query("#search").results(Input)), None)
+        if search is None or not search.has_class("-active"):
             return False
         search.value = ""
         search.remove_class("-active")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -16,6 +17,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
+from textual.worker import WorkerError
 
 from cmtui import locations
 from cmtui.session import Session
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from textual.command import Provider
 
 SyncMode = Literal["live", "once", "off"]
+FIRST_SCREEN_GROUP = "cache"  # the inbox's worker that reads the first screen
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +178,7 @@ class CmtuiApp(App[None]):
     async def run_sync(self) -> None:
         """Run the sync engine for as long as the app lives (or one round, in "once" mode)."""
         try:
+            await self._first_screen_shown()
             # Building the adapters loads the HTTP stack and may run token commands: not here.
             await asyncio.to_thread(lambda: self.session.accounts)
             for problem in self.session.problems:
@@ -187,6 +191,16 @@ class CmtuiApp(App[None]):
         finally:
             self.sync_done.set()
         await self.engine.run()
+
+    async def _first_screen_shown(self) -> None:
+        """Wait until the inbox has read its first screen from the cache and drawn it: the
+        HTTP stack the engine loads would hold the interpreter's lock meanwhile."""
+        for worker in [w for w in self.workers if w.group == FIRST_SCREEN_GROUP]:
+            with contextlib.suppress(WorkerError):  # the inbox reports its own failure
+                await worker.wait()
+        drawn = asyncio.Event()
+        self.call_after_refresh(drawn.set)
+        await drawn.wait()
 
     def action_help(self) -> None:
         """Show every key binding."""

@@ -20,6 +20,7 @@ from cmtui.ui.screens.outbox import OutboxScreen
 from cmtui.ui.screenshots import SHOT_TIME, settle
 from cmtui.ui.widgets.composer import Composer
 from cmtui.ui.widgets.conversation_list import ConversationList
+from cmtui.ui.widgets.key_hints import KeyHints
 from cmtui.ui.widgets.thread_view import ThreadView
 
 HOSTILE = "[@click=app.quit]x[/]"
@@ -244,3 +245,29 @@ async def test_outbox_screen_lists_and_cancels_a_queued_reply(app: CmtuiApp) -> 
         await pilot.press("t")
         await settle(pilot)
         assert app.session.store.outbox()[0].state is OutboxState.QUEUED
+
+
+async def test_key_hints_follow_the_focus_and_the_keymap(app: CmtuiApp) -> None:
+    async with app.run_test(size=(120, 36)) as pilot:
+        conversations = await ready(app, pilot)
+        hints = app.screen.query_one(KeyHints)
+
+        def line() -> str:
+            return hints.render().plain
+
+        assert conversations.has_focus
+        assert "⏎ Open" in line()  # the focused list's own key, then the screen's and app's
+        assert "r Reply" in line()
+        assert "q Quit" in line()
+        await pilot.press("tab")
+        await pilot.pause()
+        assert not conversations.has_focus
+        assert "Open" not in line()
+        assert "q Quit" in line()
+        conversations.focus()
+        await pilot.pause()
+        assert "⏎ Open" in line()
+        app.set_keymap({"inbox.reply": "R"})
+        await pilot.pause()
+        assert "R Reply" in line()
+        assert "r Reply" not in line()

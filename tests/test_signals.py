@@ -5,18 +5,26 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import pty
+import re
 import select
+import shutil
 import signal
 import struct
 import subprocess
 import sys
 import termios
 import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
+import pyte
 import pytest
 
 from cmtui.store import Store
+from cmtui.ui.app import LAST_RESORT_SECONDS
+from cmtui.ui.screens.inbox import FIRST_SCREEN
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -93,3 +101,221 @@ def test_tui_leaves_cleanly_on_sighup(tmp_path: Path) -> None:
         os.close(master)
     assert b"\x1b[?1049l" in output  # the terminal left the alternate screen
     _assert_cache_is_whole(data_dir)
+
+
+# --- a large cache in a real terminal --------------------------------------------------------
+#
+# The hang of issue #11 needs a cache whose warm-up and retention still run when the terminal
+# goes: at 100k messages a retention pass held the cache's lock for minutes while the exit
+# waited for it. At LARGE_MESSAGES (a fifth of that) the old code still hung whenever the
+# terminal went during retention (one account's pass took ~30 s here, past EXIT_DEADLINE),
+# and each test stays under ~20 s. The cache is built once by the benchmarks' builder and
+# reused; the retention is set to remove nearly everything, so it is busy whatever the date.
+
+LARGE_MESSAGES, LARGE_CONVERSATIONS = 20_000, 4_000
+KEPT_PER_ACCOUNT = 200
+EXIT_DEADLINE = LAST_RESORT_SECONDS + 5  # the last resort ends a stuck exit before this
+
+
+@pytest.fixture(scope="module")
+def large_cache() -> Path:
+    sys.path.insert(0, str(Path(__file__).parents[1] / "bench"))
+    try:
+        import _cache  # the benchmarks' builder: realistic threads, texts and accounts
+    finally:
+        sys.path.pop(0)
+    return Path(_cache.data_dir(LARGE_MESSAGES, LARGE_CONVERSATIONS))
+
+
+def _large_config(path: Path) -> Path:
+    accounts = "".join(
+        f'[[accounts]]\nid = "{account_id}"\nbrand = "{brand}"\nplatform = "mastodon"\n'
+        'base_url = "http://127.0.0.1:9"\ntoken = { env = "BENCH_TOKEN" }\n'
+        for account_id, brand in (
+            ("ml-masto", "Maison Lumière"),
+            ("ml-piaille", "Maison Lumière"),
+            ("an-masto", "Atelier Nord"),
+            ("an-toot", "Atelier Nord"),
+        )
+    )
+    path.write_text(
+        '[[brands]]\nname = "Maison Lumière"\n[[brands]]\nname = "Atelier Nord"\n'
+        f"{accounts}[retention]\nmax_age_days = 100000\n"
+        f"max_messages_per_account = {KEPT_PER_ACCOUNT}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+class Terminal:
+    """cmtui in a pseudo-terminal of its own (its controlling terminal, as in a real one: a
+    closed terminal sends it SIGHUP and SIGCONT), its screen kept by a terminal emulator."""
+
+    def __init__(self, tmp_path: Path, data_dir: Path) -> None:
+        config = _large_config(tmp_path / "config.toml")
+        env = _env(tmp_path) | {"BENCH_TOKEN": "bench-token"}
+        argv = [sys.executable, "-m", "cmtui", "--config", str(config), "--data-dir", str(data_dir)]
+        self.pid, self.master = pty.fork()
+        if self.pid == 0:  # the child: a new session whose controlling terminal is the pty
+            try:
+                fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
+                os.execve(sys.executable, argv, env)
+            finally:
+                os._exit(127)
+        self.pidfd = os.pidfd_open(self.pid)
+        self.screen = pyte.Screen(120, 36)
+        self.stream = pyte.ByteStream(self.screen)
+        self.output = bytearray()
+        self.status: int | None = None
+
+    def text(self) -> str:
+        return "\n".join(self.screen.display)
+
+    def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+        """Read the terminal until `condition()` holds (checked after each read, and every
+        tenth of a second for conditions on files)."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if self.status is not None or time.monotonic() > deadline:
+                raise AssertionError(f"never saw {what}; the screen was:\n{self.text()}")
+            self._read(0.1)
+
+    def send(self, keys: bytes) -> None:
+        os.write(self.master, keys)
+
+    def hang_up(self) -> None:
+        """Close the terminal, as tmux kill-session or an SSH drop does."""
+        os.close(self.master)
+        self.master = -1
+
+    def wait_exit(self) -> int:
+        """The child's exit code, once it has exited (failing past EXIT_DEADLINE)."""
+        deadline = time.monotonic() + EXIT_DEADLINE
+        while self.status is None:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"cmtui still runs {EXIT_DEADLINE:.0f} s after the signal")
+            self._read(deadline - time.monotonic())
+        return os.waitstatus_to_exitcode(self.status)
+
+    def close(self) -> None:
+        if self.status is None:
+            os.kill(self.pid, signal.SIGKILL)
+            self.status = os.waitpid(self.pid, 0)[1]
+        os.close(self.pidfd)
+        if self.master != -1:
+            os.close(self.master)
+
+    def _read(self, timeout: float) -> None:
+        watched = [self.pidfd] + ([self.master] if self.master != -1 else [])
+        ready, _, _ = select.select(watched, [], [], max(timeout, 0))
+        if self.master in ready:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:  # EIO: every copy of the child's terminal is closed
+                chunk = b""
+            self.output += chunk
+            self.stream.feed(chunk)
+        if self.pidfd in ready:
+            self.status = os.waitpid(self.pid, 0)[1]
+
+
+def _rows_shown(terminal: Terminal) -> bool:
+    """Ten conversation rows are on screen (each shows an age such as "Mar 10")."""
+    return len(re.findall(r"▎[● ] .* [A-Z][a-z]{2} \d\d", terminal.text())) >= 10
+
+
+def _all_shown(terminal: Terminal) -> bool:
+    """The warm-up is over: a count on screen (of a view, a brand or an account) is above
+    what the first screen holds. The retention starts right then, in the same worker."""
+    counts = re.findall(r"(?<![\w.@])\d+(?![\w.])", terminal.text())
+    return any(int(count) > FIRST_SCREEN for count in counts)
+
+
+def _assert_consistent_and_unlocked(data_dir: Path) -> Store:
+    """The lock is free (opening for writing succeeds) and every summary agrees with its
+    messages: an interrupted retention wrote what it removed with the summaries it changed."""
+    store = Store.open(data_dir)
+    counts = Counter(message.conversation_id for message in store.iter_messages())
+    assert {c.id: c.message_count for c in store.conversations()} == counts
+    return store
+
+
+@pytest.mark.parametrize(
+    ("moment", "leave"),
+    [
+        ("rows", "hangup"),
+        ("rows", "sigterm"),
+        ("retention", "hangup"),
+        ("retention", "sigterm"),
+    ],
+)
+def test_a_large_cache_leaves_promptly_on_hangup_or_sigterm(
+    tmp_path: Path, large_cache: Path, moment: str, leave: str
+) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(large_cache, data_dir)
+    terminal = Terminal(tmp_path, data_dir)
+    try:
+        terminal.wait_for(lambda: _rows_shown(terminal), "ten conversation rows")
+        if moment == "retention":
+            terminal.wait_for(lambda: _all_shown(terminal), "every conversation counted")
+        if leave == "hangup":
+            terminal.hang_up()
+        else:
+            os.kill(terminal.pid, signal.SIGTERM)
+        assert terminal.wait_exit() == 0  # not the last resort's 128 + signal
+    finally:
+        terminal.close()
+    if leave == "sigterm":
+        assert b"\x1b[?1049l" in terminal.output  # the terminal left the alternate screen
+    _assert_consistent_and_unlocked(data_dir).close()
+
+
+def test_a_large_cache_leaves_when_the_terminal_closes_after_q(
+    tmp_path: Path, large_cache: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(large_cache, data_dir)
+    with Store.open(data_dir) as store:
+        first = store.recent_conversations(1)[0]
+    assert first.unread
+    terminal = Terminal(tmp_path, data_dir)
+    try:
+        terminal.wait_for(lambda: _rows_shown(terminal), "ten conversation rows")
+        terminal.send(b"\r")  # open the first conversation: it is marked read
+        terminal.wait_for(lambda: "▎●" not in terminal.text().splitlines()[0], "the row read")
+        terminal.wait_for(lambda: _all_shown(terminal), "every conversation counted")
+        terminal.send(b"q")  # during the retention
+        terminal.wait_for(lambda: b"\x1b[?1000l" in terminal.output, "the exit under way")
+        terminal.hang_up()  # "a moment later", while the exit waits for the cache
+        assert terminal.wait_exit() == 0
+    finally:
+        terminal.close()
+    store = _assert_consistent_and_unlocked(data_dir)
+    with store:
+        saved = store.conversation(first.id)
+        assert saved is not None
+        assert saved.unread == 0
+
+
+def test_sigcont_without_a_stop_does_not_take_the_terminal_again(
+    tmp_path: Path, large_cache: Path
+) -> None:
+    """A closed terminal sends SIGCONT with its SIGHUP. Taken for a return from ctrl+z, it
+    set the terminal up again and started a second reader of it, which spun for ever on the
+    dead one once the app had ended, keeping the process (and the cache's lock) alive."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(large_cache, data_dir)
+    terminal = Terminal(tmp_path, data_dir)
+    try:
+        terminal.wait_for(lambda: _rows_shown(terminal), "ten conversation rows")
+        os.kill(terminal.pid, signal.SIGCONT)
+        terminal.send(b"?")  # read after the signal's handler has run: it runs first
+        terminal.wait_for(lambda: "app.help" in terminal.text(), "the help screen")
+        # Taking the terminal again starts with entering the alternate screen again.
+        assert terminal.output.count(b"\x1b[?1049h") == 1
+        terminal.hang_up()
+        assert terminal.wait_exit() == 0
+    finally:
+        terminal.close()
+    _assert_consistent_and_unlocked(data_dir).close()

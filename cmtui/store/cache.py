@@ -69,6 +69,10 @@ _CURSORS, _OUTBOX, _DRAFTS, _SETTINGS = "cursors", "outbox", "drafts", "settings
 _LEGACY_CONVERSATIONS = "conversations"  # the summaries' table in cache.json up to schema 1
 
 
+class _Interrupted(StoreError):
+    """A long loop stopped because the store is closing (see `Store.interrupt`)."""
+
+
 class Store:
     """The local cache: conversation summaries, messages, cursors, the outbox. Thread-safe.
 
@@ -83,6 +87,9 @@ class Store:
         self._lock = lock
         self._mutex = threading.RLock()
         self._closed = False
+        # Set by `interrupt()` or `close()`: the long loops (warm-up, retention, indexing a
+        # whole account) stop at the next partition, so the lock is free within one step.
+        self._stopping = threading.Event()
         self._index = MessageIndex()
         self._words = SearchIndex()
         self._indexed_parts: set[str] = set()
@@ -167,7 +174,7 @@ class Store:
             keys = self._parts.listing()
         for key in keys:
             with self._mutex:
-                if self._closed:
+                if self._stopping.is_set():
                     return
                 held = self._parts.holds(key)
                 self._partition(key)
@@ -329,6 +336,8 @@ class Store:
         cutoff = now - timedelta(days=max_age_days)
         removed = 0
         for account_dir in account_dirs:
+            if self._stopping.is_set():
+                break
             with self._mutex:
                 self._check_writable("apply the retention rules")
                 removed += self._retain(account_dir, cutoff, max_messages_per_account)
@@ -433,8 +442,20 @@ class Store:
             if not self.read_only:
                 self._flush()
 
-    def close(self) -> None:
-        """Flush, rotate the backups of the small files, and release the lock."""
+    def interrupt(self) -> None:
+        """Stop the long loops (warm-up, retention, indexing a whole account) at their next
+        partition, for good: what they did stays done, the rest waits for the next start.
+        Safe from any thread, without the lock. `close()` does it first; call it earlier when
+        other work must still reach the store before it closes (the sync engine's last write).
+        """
+        self._stopping.set()
+
+    def close(self, *, fold: bool = True) -> None:
+        """Stop the long loops, flush, fold the message journal into its partitions, rotate
+        the backups of the small files, and release the lock. `fold=False` leaves the journal
+        for the next start to read: for a quick exit (a hangup or SIGTERM), since folding
+        rewrites every partition the journal changed."""
+        self.interrupt()  # before taking the lock: a warm-up or retention holds it
         self._summaries.close()  # outside the lock: a compaction ends by taking it
         with self._mutex:
             if self._closed:
@@ -442,7 +463,8 @@ class Store:
             try:
                 if not self.read_only:
                     self._flush()
-                    self._parts.compact()  # the next start reads no journal
+                    if fold:
+                        self._parts.compact()  # the next start reads no journal
                     self._summaries.save_first_screen()
                     self._main.back_up(BACKUPS)
                     self._outbox.back_up(BACKUPS)
@@ -527,6 +549,8 @@ class Store:
     def _index_account(self, account_dir: str) -> None:
         if account_dir not in self._indexed_dirs:
             for key in self._parts.listing(account_dir):
+                if self._stopping.is_set():  # what was indexed stays indexed
+                    raise _Interrupted(f"the cache in {self.data_dir} is closing")
                 self._partition(key)
             self._indexed_dirs.add(account_dir)
 
@@ -712,13 +736,18 @@ class Store:
 
     def _retain(self, account_dir: str, cutoff: datetime, limit: int) -> int:
         """Apply retention to one account's partitions, oldest first; returns the count."""
-        self._index_account(account_dir)
+        try:
+            self._index_account(account_dir)
+        except _Interrupted:
+            return 0  # nothing removed yet
         keys = self._parts.listing(account_dir)
         excess = sum(self._index.counts[key] for key in keys) - limit
         lost: defaultdict[str, set[str]] = defaultdict(set)
         removed = 0
         for key in keys:
             if excess <= 0 and _period_of(key) > _day(cutoff):
+                break
+            if self._stopping.is_set():  # what was removed is summarized and written below
                 break
             table = self._partition(key).tables[MESSAGES]
             for created_at, message_id in sorted(

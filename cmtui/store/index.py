@@ -169,13 +169,18 @@ class SearchIndex:
     def remove(self, conversation_id: str, words: Iterable[str]) -> None:
         """Record that the conversation no longer uses these words."""
         number = self._numbers.get(conversation_id)
+        if number is None:
+            return
         for word in words:
             posting = self._postings.get(word)
-            if number is None or posting is None or number not in posting:
+            repeats = 0 if posting is None else posting.count(number)
+            if posting is None or not repeats:
                 continue
-            kept = array("i", (n for n in posting if n != number))
-            if kept:
-                self._postings[word] = kept
+            if repeats < len(posting):
+                # In place, in C: a common word's posting holds about one number per message,
+                # and rebuilding it in Python for each conversation made retention quadratic.
+                for _ in range(repeats):
+                    posting.remove(number)
                 continue
             del self._postings[word]
             heads = self._by_head[word[:_HEAD]]

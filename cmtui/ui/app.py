@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import os
 import signal
-from typing import ClassVar, Literal
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from types import FrameType
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 from textual.theme import Theme
+from textual.worker import WorkerError
 
 from cmtui import locations
 from cmtui.i18n import _
 from cmtui.session import Session
 from cmtui.sync.engine import SyncEngine, SyncEvent
-from cmtui.ui.commands import CmtuiCommands
 from cmtui.ui.keys import key_table, unknown_ids
 from cmtui.ui.screens.help import HelpScreen
 from cmtui.ui.screens.inbox import InboxScreen, SyncUpdate
@@ -27,8 +34,28 @@ from cmtui.ui.widgets.conversation_list import ConversationList
 from cmtui.ui.widgets.sources import SourcesTree
 from cmtui.ui.widgets.thread_view import ThreadView
 
+if TYPE_CHECKING:
+    from textual.command import Provider
+
 SyncMode = Literal["live", "once", "off"]
 THEME_SETTING, THEME_SETTING_FROM = "ui.theme", "ui.theme.configured"
+
+FIRST_SCREEN_GROUP = "cache"  # the inbox's worker that reads the first screen
+
+log = logging.getLogger(__name__)
+
+LAST_RESORT_SECONDS = 15.0
+"""How long a hangup or SIGTERM gives the clean exit before the process leaves without it.
+Every long store loop stops at its next partition, so a clean exit takes a few seconds; this
+bounds what cannot be stopped from here (a token command waiting for a terminal that is gone,
+a fold of the journal already under way when the hangup came)."""
+
+
+def _cmtui_commands() -> type[Provider]:
+    """The palette's provider, loaded when the palette opens (Textual's palette with it)."""
+    from cmtui.ui.commands import CmtuiCommands
+
+    return CmtuiCommands
 
 
 class CmtuiApp(App[None]):
@@ -43,7 +70,7 @@ class CmtuiApp(App[None]):
 
     TITLE = "cmtui"
     CSS_PATH = "cmtui.tcss"
-    COMMANDS = App.COMMANDS | {CmtuiCommands}
+    COMMANDS = App.COMMANDS | {_cmtui_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", _("Quit"), id="app.quit"),
         Binding("question_mark", "help", _("Keys"), id="app.help"),
@@ -56,6 +83,7 @@ class CmtuiApp(App[None]):
         self.sync_mode: SyncMode = "off" if session.read_only else sync
         self.sync_done = asyncio.Event()  # the engine is built (and, in "once" mode, has synced)
         self.engine: SyncEngine | None = None
+        self.signalled = False  # a hangup or SIGTERM asked to leave: leave quickly
         self.inbox = InboxScreen(session)
         self._kept_theme = ""
         if session.label:
@@ -72,8 +100,42 @@ class CmtuiApp(App[None]):
             self.call_after_refresh(self.run_sync)  # the first paint comes first
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGHUP, signal.SIGTERM):
-            # An SSH drop sends SIGHUP: leave cleanly so the cache is flushed.
-            loop.add_signal_handler(sig, self.exit)
+            # A closed terminal or an SSH drop sends SIGHUP: leave cleanly, and soon.
+            loop.add_signal_handler(sig, self._on_signal, sig)
+        self._resume_only_after_suspend()
+
+    def _resume_only_after_suspend(self) -> None:
+        """Textual takes the terminal back on every SIGCONT, meant for `fg` after ctrl+z. A
+        hangup sends one too (the kernel adds SIGCONT to the SIGHUP it sends a session
+        leader): taking a dead terminal back starts a second reader thread, which spins on it
+        for ever and keeps the process alive after the app has ended. So: only after a stop."""
+        suspend, resume = signal.getsignal(signal.SIGTSTP), signal.getsignal(signal.SIGCONT)
+        if not (callable(suspend) and callable(resume)):
+            return  # not Textual's terminal driver (tests, a headless run)
+        stopped = threading.Event()
+
+        def on_stop(signum: int, frame: FrameType | None) -> None:
+            stopped.set()
+            suspend(signum, frame)
+
+        def on_continue(signum: int, frame: FrameType | None) -> None:
+            if stopped.is_set():
+                stopped.clear()
+                resume(signum, frame)
+
+        signal.signal(signal.SIGTSTP, on_stop)
+        signal.signal(signal.SIGCONT, on_continue)
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        """Leave now: stop the store's long loops (a warm-up or retention holds its lock for
+        one partition at a time) so the exit's flush gets the lock, and arm the last resort."""
+        self.session.store.interrupt()
+        if not self.signalled:
+            self.signalled = True
+            timer = threading.Timer(LAST_RESORT_SECONDS, _leave_now, args=(sig,))
+            timer.daemon = True  # a clean exit ends the process, and the timer with it
+            timer.start()
+        self.exit()  # also when q came first: the close, unless begun, then skips the fold
 
     def _load_themes(self) -> None:
         themes, problems = load_themes(locations.builtin_themes_dir(), locations.themes_dir())
@@ -137,6 +199,7 @@ class CmtuiApp(App[None]):
     async def run_sync(self) -> None:
         """Run the sync engine for as long as the app lives (or one round, in "once" mode)."""
         try:
+            await self._first_screen_shown()
             # Building the adapters loads the HTTP stack and may run token commands: not here.
             await asyncio.to_thread(lambda: self.session.accounts)
             for problem in self.session.problems:
@@ -150,15 +213,47 @@ class CmtuiApp(App[None]):
             self.sync_done.set()
         await self.engine.run()
 
+    async def _first_screen_shown(self) -> None:
+        """Wait until the inbox has read its first screen from the cache and drawn it: the
+        HTTP stack the engine loads would hold the interpreter's lock meanwhile."""
+        for worker in [w for w in self.workers if w.group == FIRST_SCREEN_GROUP]:
+            with contextlib.suppress(WorkerError):  # the inbox reports its own failure
+                await worker.wait()
+        drawn = asyncio.Event()
+        self.call_after_refresh(drawn.set)
+        await drawn.wait()
+
     def action_help(self) -> None:
         """Show every key binding."""
         rows = key_table(self.key_owners(), dict(self.session.config.ui.keymap))
         self.push_screen(HelpScreen(rows))
 
     async def on_unmount(self) -> None:
-        if not self.session.read_only:
-            self.inbox.flush_drafts()
+        store = self.session.store
+        # First: the engine's last flush waits for the lock a warm-up or retention holds.
+        store.interrupt()
+        if not store.read_only:
+            self.inbox.flush_drafts()  # what the user typed, before anything that may fail
         self.workers.cancel_group(self, "sync")
         if self.engine is not None:
             await self.engine.close()
-        await asyncio.to_thread(self.session.store.close)
+        # Thread workers outlive their cancelled Textual workers: wait for them all (each is
+        # short once the store's loops stop), so a write the user asked for just before the
+        # exit (a conversation read or done, a reply queued) reaches the cache before it closes.
+        loop = asyncio.get_running_loop()
+        await loop.shutdown_default_executor()
+        with ThreadPoolExecutor(1, thread_name_prefix="cmtui-close") as closer:
+            await loop.run_in_executor(closer, partial(store.close, fold=not self.signalled))
+
+
+def _leave_now(sig: signal.Signals) -> None:
+    """The last resort after a signal: the clean exit did not end in time. Leaving without
+    it is safe: every change the cache accepted is on disk (each write returns once it is),
+    and the kernel releases the data folder's lock with the process."""
+    log.error(
+        "%s: the clean exit did not end within %.0f s; leaving without it",
+        sig.name,
+        LAST_RESORT_SECONDS,
+    )
+    logging.shutdown()
+    os._exit(128 + sig)

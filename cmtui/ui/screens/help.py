@@ -26,7 +26,7 @@ class HelpScreen(ModalScreen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,question_mark", "dismiss", "Close", id="help.close"),
+        Binding("escape,q,question_mark", "dismiss", _("Close"), id="help.close"),
     ]
 
     DEFAULT_CSS = """

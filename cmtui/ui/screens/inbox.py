@@ -17,7 +17,7 @@ from textual.message import Message as TextualMessage
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from cmtui.i18n import N_, _
@@ -37,6 +37,7 @@ from cmtui.ui.format import NetworkNames
 from cmtui.ui.screens.outbox import OutboxRequest, OutboxScreen
 from cmtui.ui.widgets.composer import Composer, ReplyContext
 from cmtui.ui.widgets.conversation_list import ConversationList
+from cmtui.ui.widgets.key_hints import KeyHints
 from cmtui.ui.widgets.sources import SourcesTree
 from cmtui.ui.widgets.status_bar import StatusBar
 from cmtui.ui.widgets.thread_view import ThreadView
@@ -154,13 +155,12 @@ class InboxScreen(Screen[None]):
         networks = NetworkNames.of(self.session.config.accounts)
         with Horizontal(id="panes"):
             yield SourcesTree(self.session.config, id="sources")
-            with Vertical(id="list-pane"):
+            with Vertical(id="list-pane"):  # the search field is mounted on first use
                 yield ViewHeader(id="view-header").data_bind(
                     label=InboxScreen.view_title,
                     rows=InboxScreen.view_rows,
                     unread=InboxScreen.view_unread,
                 )
-                yield Input(placeholder=_("Search text and authors"), id="search")
                 conversation_list = ConversationList(id="conversations", networks=networks)
                 conversation_list.data_bind(InboxScreen.tick)
                 conversation_list.now = now
@@ -172,9 +172,9 @@ class InboxScreen(Screen[None]):
                     id="thread", now=now, wall=self.session.wall, networks=networks
                 ).data_bind(InboxScreen.tick)
         yield StatusBar(id="status", now=now)
-        yield Footer()
+        yield KeyHints()
 
-    AUTO_FOCUS = "#conversations"  # focus the list directly: each focus change redraws the footer
+    AUTO_FOCUS = "#conversations"  # focus the list directly: no focus change before first paint
 
     def on_mount(self) -> None:
         self._lay_out()
@@ -326,7 +326,7 @@ class InboxScreen(Screen[None]):
     @on(SourcesTree.ViewChosen)
     def _view_chosen(self, message: SourcesTree.ViewChosen) -> None:
         self.base_view = message.view
-        self._run_search(self.query_one("#search", Input).value)
+        self._run_search(self._search_text())
 
     @on(SourcesTree.NodeSelected, "#sources")
     def _source_opened(self) -> None:
@@ -335,12 +335,25 @@ class InboxScreen(Screen[None]):
 
     # --- search ----------------------------------------------------------------------------
 
-    def action_search(self) -> None:
+    async def action_search(self) -> None:
         """Show the search field and focus it."""
         self._show_pane("list-pane")
-        search = self.query_one("#search", Input)
+        search = await self._search_field()
         search.add_class("-active")
         search.focus()
+
+    async def _search_field(self) -> Input:
+        """The search field, mounted on first use: most starts show the inbox, not a search,
+        and a widget fewer is a quicker first paint."""
+        for search in self.query("#search").results(Input):
+            return search
+        search = Input(placeholder=_("Search text and authors"), id="search")
+        await self.query_one("#list-pane").mount(search, before="#conversations")
+        return search
+
+    def _search_text(self) -> str:
+        """What the search field holds ("" before its first use)."""
+        return next((search.value for search in self.query("#search").results(Input)), "")
 
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
@@ -366,14 +379,14 @@ class InboxScreen(Screen[None]):
         self.app.call_from_thread(self._search_done, query, ids)
 
     def _search_done(self, query: str, ids: list[str]) -> None:
-        if query != self.query_one("#search", Input).value.strip():
+        if query != self._search_text().strip():
             return  # a newer keystroke is on its way
         self.view = search_view(self.base_view, ids, query)
         self._refresh_list(counts=False)
 
     def _clear_search(self) -> bool:
-        search = self.query_one("#search", Input)
-        if not search.has_class("-active"):
+        search = next(iter(self.query("#search").results(Input)), None)
+        if search is None or not search.has_class("-active"):
             return False
         search.value = ""
         search.remove_class("-active")

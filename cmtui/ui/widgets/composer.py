@@ -88,7 +88,7 @@ class Composer(Vertical):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "send", "Send", priority=True, id="composer.send"),
+        Binding("ctrl+s", "send", _("Send"), priority=True, id="composer.send"),
         Binding("f2", "next_account", _("From"), id="composer.account"),
     ]
 
@@ -224,7 +224,7 @@ class Composer(Vertical):
             return
         blocking = [w for w in self.warnings() if w.blocking]
         if blocking:
-            self.notify(blocking[0].text, title="Not sent", severity="error", markup=False)
+            self.notify(blocking[0].text, title=_("Not sent"), severity="error", markup=False)
             return
         context = self.context
         self.post_message(self.Send(context.conversation_id, self.text_area.text, context.account))

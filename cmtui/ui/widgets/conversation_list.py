@@ -183,13 +183,13 @@ class ConversationList(ScrollView, can_focus=True):
 
     ALLOW_SELECT = False
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j,down", "cursor_down", "Down", show=False, id="list.down"),
-        Binding("k,up", "cursor_up", "Up", show=False, id="list.up"),
-        Binding("g,home", "first", "First", show=False, id="list.first"),
-        Binding("G,end", "last", "Last", show=False, id="list.last"),
-        Binding("pagedown,ctrl+d", "page_down", "Page down", show=False, id="list.page_down"),
-        Binding("pageup,ctrl+u", "page_up", "Page up", show=False, id="list.page_up"),
-        Binding("enter", "select", "Open", id="list.open"),
+        Binding("j,down", "cursor_down", _("Down"), show=False, id="list.down"),
+        Binding("k,up", "cursor_up", _("Up"), show=False, id="list.up"),
+        Binding("g,home", "first", _("First"), show=False, id="list.first"),
+        Binding("G,end", "last", _("Last"), show=False, id="list.last"),
+        Binding("pagedown,ctrl+d", "page_down", _("Page down"), show=False, id="list.page_down"),
+        Binding("pageup,ctrl+u", "page_up", _("Page up"), show=False, id="list.page_up"),
+        Binding("enter", "select", _("Open"), id="list.open"),
     ]
     """
     | Key(s) | Id | Description |

@@ -13,6 +13,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from cmtui.config import Config
+from cmtui.i18n import _
 from cmtui.ui.format import NETWORK_MIN_CELLS, NetworkNames
 from cmtui.views import (
     BUILTIN_VIEWS,
@@ -40,8 +41,8 @@ class SourcesTree(Tree[str]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False, id="sources.down"),
-        Binding("k", "cursor_up", "Up", show=False, id="sources.up"),
+        Binding("j", "cursor_down", _("Down"), show=False, id="sources.down"),
+        Binding("k", "cursor_up", _("Up"), show=False, id="sources.up"),
     ]
 
     DEFAULT_CSS = """

@@ -93,12 +93,12 @@ class ThreadView(ScrollView, can_focus=True):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j,down", "scroll_down", "Down", show=False, id="thread.down"),
-        Binding("k,up", "scroll_up", "Up", show=False, id="thread.up"),
-        Binding("space,pagedown", "page_down", "Page down", show=False, id="thread.page_down"),
-        Binding("b,pageup", "page_up", "Page up", show=False, id="thread.page_up"),
-        Binding("g,home", "scroll_home", "Top", show=False, id="thread.top"),
-        Binding("G,end", "scroll_end", "Bottom", show=False, id="thread.bottom"),
+        Binding("j,down", "scroll_down", _("Down"), show=False, id="thread.down"),
+        Binding("k,up", "scroll_up", _("Up"), show=False, id="thread.up"),
+        Binding("space,pagedown", "page_down", _("Page down"), show=False, id="thread.page_down"),
+        Binding("b,pageup", "page_up", _("Page up"), show=False, id="thread.page_up"),
+        Binding("g,home", "scroll_home", _("Top"), show=False, id="thread.top"),
+        Binding("G,end", "scroll_end", _("Bottom"), show=False, id="thread.bottom"),
     ]
 
     COMPONENT_CLASSES = {

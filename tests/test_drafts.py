@@ -15,7 +15,7 @@ from cmtui.model import OutboxState
 from cmtui.sandbox.clock import ManualClock
 from cmtui.session import sandbox_session
 from cmtui.store import ReadOnlyStore, Store
-from cmtui.ui.app import CmtuiApp
+from cmtui.ui.app import THEME_SETTING, THEME_SETTING_FROM, CmtuiApp
 from cmtui.ui.screens.inbox import InboxScreen
 from cmtui.ui.screens.outbox import OutboxScreen
 from cmtui.ui.screenshots import SHOT_TIME, settle
@@ -68,7 +68,7 @@ def test_a_draft_is_kept_on_disk_and_dropped_when_emptied(tmp_path: Path) -> Non
                 viewer.save_draft("c1", "x")
 
 
-async def test_a_draft_survives_quitting_and_comes_back_in_the_composer(tmp_path: Path) -> None:
+async def test_a_draft_survives_quitting(tmp_path: Path) -> None:
     app = make_app(tmp_path / "data")
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await ready(app, pilot)
@@ -78,10 +78,18 @@ async def test_a_draft_survives_quitting_and_comes_back_in_the_composer(tmp_path
         await pilot.press("q")  # at once: the draft is still waiting for its quiet moment
     with Store.open(tmp_path / "data") as store:
         assert store.drafts() == {conversation_id: "Nous sommes désolés, un instant"}
+
+
+async def test_a_kept_draft_comes_back_in_the_composer(tmp_path: Path) -> None:
+    """(A new app per test: an app's exit waits for its threads by closing the loop's pool.)"""
     app = make_app(tmp_path / "data")
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await ready(app, pilot)
-        assert screen.query_one(ConversationList).select_id(conversation_id or "")
+        conversation_id = screen.query_one(ConversationList).highlighted_id or ""
+        app.session.store.save_draft(conversation_id, "Nous sommes désolés, un instant")
+        screen.drafts.clear()  # as if it had been kept by an earlier run
+        screen.load_cache()
+        await settle(pilot)
         await pilot.press("r")
         await settle(pilot)
         assert app.screen.query_one(Composer).text_area.text == "Nous sommes désolés, un instant"
@@ -167,9 +175,7 @@ async def test_a_reply_the_disk_refuses_stays_in_the_composer(
         assert [i.text for i in app.session.store.outbox()] == ["Nous vous rappelons demain"]
 
 
-async def test_the_theme_picked_in_the_palette_is_kept_until_the_config_changes(
-    tmp_path: Path,
-) -> None:
+async def test_the_theme_picked_in_the_palette_is_kept(tmp_path: Path) -> None:
     data = tmp_path / "data"
     app = make_app(data)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -177,13 +183,24 @@ async def test_the_theme_picked_in_the_palette_is_kept_until_the_config_changes(
         assert app.theme == "cmtui-dark"
         app.theme = "cmtui-light"
         await settle(pilot)
-    app = make_app(data)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await ready(app, pilot)
-        assert app.theme == "cmtui-light"
+    with Store.open(data) as store:
+        assert store.setting(THEME_SETTING) == "cmtui-light"
+        assert store.setting(THEME_SETTING_FROM) == "cmtui-dark"
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"), [("cmtui-dark", "cmtui-light"), ("textual-dark", "textual-dark")]
+)
+async def test_a_kept_theme_is_used_until_the_config_changes(
+    tmp_path: Path, configured: str, expected: str
+) -> None:
+    data = tmp_path / "data"
+    with Store.open(data) as store:
+        store.set_setting(THEME_SETTING, "cmtui-light")
+        store.set_setting(THEME_SETTING_FROM, "cmtui-dark")
     app = make_app(data)
     config = app.session.config
-    app.session.config = replace(config, ui=replace(config.ui, theme="textual-dark"))
+    app.session.config = replace(config, ui=replace(config.ui, theme=configured))
     async with app.run_test(size=(120, 36)) as pilot:
         await ready(app, pilot)
-        assert app.theme == "textual-dark"  # edited in the config since: the config wins
+        assert app.theme == expected  # edited in the config since: the config wins

@@ -1,0 +1,142 @@
+"""The durable-write primitives of the store (cmtui/store/storage.py), checked on real files:
+what is fsynced and in which order, what a failure leaves, what a read accepts."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cmtui.store import storage
+from cmtui.store.storage import atomic_write, make_private_dir, remove_durably
+
+Event = tuple[str, object]
+
+
+@pytest.fixture
+def events(monkeypatch: pytest.MonkeyPatch) -> list[Event]:
+    """What reaches the disk, in order: ("replace", target path), ("unlink", path),
+    ("mkdir", path), ("fsync file", path or fd) and ("fsync dir", (device, inode))."""
+    log: list[Event] = []
+    real_fsync, real_replace, real_unlink = os.fsync, os.replace, Path.unlink
+    real_mkdir = Path.mkdir
+
+    def fsync(fd: int) -> None:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            log.append(("fsync dir", (info.st_dev, info.st_ino)))
+        else:
+            log.append(("fsync file", fd))
+        real_fsync(fd)
+
+    def replace(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+        real_replace(source, target)
+        log.append(("replace", Path(target)))
+
+    def unlink(path: Path, missing_ok: bool = False) -> None:
+        real_unlink(path, missing_ok=missing_ok)
+        log.append(("unlink", path))
+
+    def mkdir(path: Path, mode: int = 0o777, parents: bool = False, exist_ok: bool = False) -> None:
+        real_mkdir(path, mode, parents, exist_ok)
+        log.append(("mkdir", path))
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(Path, "unlink", unlink)
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    return log
+
+
+def folder_id(path: Path) -> tuple[int, int]:
+    info = path.stat()
+    return (info.st_dev, info.st_ino)
+
+
+def after(log: list[Event], first: Callable[[Event], bool]) -> list[Event]:
+    """The events after the last one matching `first`."""
+    last = max(n for n, event in enumerate(log) if first(event))
+    return log[last + 1 :]
+
+
+def test_a_write_fsyncs_the_data_then_renames_then_fsyncs_the_folder(
+    tmp_path: Path, events: list[Event]
+) -> None:
+    """Without the folder's fsync after the rename, a power cut can bring back the old file
+    (or none) although the write returned."""
+    target = tmp_path / "cache.json"
+    atomic_write(target, b'{"_default": {}}')
+    kinds = [kind for kind, _ in events]
+    assert kinds == ["fsync file", "replace", "fsync dir"]
+    assert events[1] == ("replace", target)
+    assert events[2] == ("fsync dir", folder_id(tmp_path))
+    assert target.read_bytes() == b'{"_default": {}}'
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_a_deletion_is_followed_by_an_fsync_of_each_folder_it_touched(
+    tmp_path: Path, events: list[Event]
+) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    doomed = [tmp_path / "a" / "1.json", tmp_path / "a" / "2.json", tmp_path / "b" / "3.json"]
+    for path in doomed:
+        path.write_bytes(b"{}")
+    events.clear()
+    remove_durably([*doomed, tmp_path / "b" / "never-there.json"])
+    assert not any(path.exists() for path in doomed)
+    synced = after(events, lambda event: event[0] == "unlink")
+    assert sorted(synced) == sorted(
+        [("fsync dir", folder_id(tmp_path / "a")), ("fsync dir", folder_id(tmp_path / "b"))]
+    )
+
+
+def test_new_folders_are_private_and_each_is_made_durable_in_its_parent(
+    tmp_path: Path, events: list[Event]
+) -> None:
+    deep = tmp_path / "data" / "messages" / "acct"
+    make_private_dir(deep)
+    made = [tmp_path / "data", tmp_path / "data" / "messages", deep]
+    for folder in made:
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    expected: list[Event] = []
+    for folder in made:
+        expected += [("mkdir", folder), ("fsync dir", folder_id(folder.parent))]
+    assert events == expected
+    events.clear()
+    make_private_dir(deep)  # already there: nothing to do
+    assert events == []
+
+
+def test_a_folder_that_cannot_be_fsynced_still_gets_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Some file systems refuse fsync on a folder (EINVAL): the rename is done all the same."""
+    real_fsync = os.fsync
+
+    def refuse_folders(fd: int) -> None:
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError(22, "Invalid argument")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", refuse_folders)
+    atomic_write(tmp_path / "x.json", b"{}")
+    assert (tmp_path / "x.json").read_bytes() == b"{}"
+
+
+def test_a_folder_fsync_that_fails_otherwise_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_fsync = os.fsync
+
+    def fail_folders(fd: int) -> None:
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError(5, "Input/output error")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fail_folders)
+    with pytest.raises(storage.StoreWriteError, match=f"saved into {tmp_path} but could not"):
+        atomic_write(tmp_path / "x.json", b"{}")

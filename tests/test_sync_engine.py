@@ -23,6 +23,7 @@ from cmtui.platforms.base import (
     Transient,
 )
 from cmtui.store import Store, StoreWriteError
+from cmtui.sync import engine as engine_module
 from cmtui.sync import outbox
 from cmtui.sync.engine import (
     AccountRuntime,
@@ -397,6 +398,29 @@ async def test_polls_sleep_their_interval_back_off_and_slow_down_when_quota_is_l
     backoff = slept[1:9]
     assert all(0 <= delay <= min(60.0, 2.0 ** (n + 1)) for n, delay in enumerate(backoff))
     assert slept[9] == 60.0 and slept[10] == 60.0 * SyncEngine.SLOW_DOWN
+
+
+async def test_a_successful_poll_resets_the_backoff(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an outage the next one starts from the shortest delay again, not from where the
+    last one ended (the n-th failure in a row waits `backoff_delay(n)`)."""
+    monkeypatch.setattr(engine_module, "backoff_delay", lambda attempt, **_: float(attempt))
+    adapter = ScriptedAdapter()
+    down = Transient("down")
+    adapter.fetches = [down, down, down, Batch([], "c1"), down, down, Batch([], "c2"), down]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        if len(slept) == 8:  # every scripted answer was met
+            raise asyncio.CancelledError
+
+    runtime = AccountRuntime("acct", "Brand", adapter, ("mentions",), 60.0)
+    engine = SyncEngine(store, [runtime], clock=Clock(), sleep=sleep)
+    with pytest.raises(asyncio.CancelledError):
+        await engine._poll_forever(runtime, "mentions")
+    assert slept == [1.0, 2.0, 3.0, 60.0, 1.0, 2.0, 60.0, 1.0]
 
 
 def test_edit_only_before_the_reply_leaves(store: Store) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -442,10 +444,14 @@ def test_edit_only_before_the_reply_leaves(store: Store) -> None:
 
 
 def test_engine_never_overwrites_a_change_the_user_made(store: Store) -> None:
-    item = OutboxItem("acct", "acct:1", "acct:1", {}, "hello")
+    item = OutboxItem("acct", "acct:1", "acct:1", {}, "hello", not_before=T0 + timedelta(seconds=5))
     store.put_outbox(item)
+    edited = outbox.edit(store, item.id, "hello again", now=T0)
+    assert outbox.advance(store, item, item.moved(OutboxState.SENDING)) is None
+    assert store.outbox() == [edited]
     outbox.cancel(store, item.id)
-    assert not outbox.swap(store, item, item.moved(OutboxState.SENDING))
+    with pytest.raises(outbox.OutboxError, match="cancelled: it can no longer be sent"):
+        outbox.advance(store, edited, edited.moved(OutboxState.SENDING))
     assert store.outbox()[0].state is OutboxState.CANCELLED
 
 
@@ -499,15 +505,15 @@ async def test_a_reply_that_cannot_be_marked_sending_is_not_sent(
     engine, _ = make_engine(store, adapter, clock)
     item = await _queued(store, engine, clock)
     clock.now += timedelta(seconds=6)
-    real_put = store.put_outbox
 
     def read_only(*args: object, **kwargs: object) -> None:
-        raise StoreWriteError("cannot write the outbox: Read-only file system")
+        raise OSError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr(store, "put_outbox", read_only)
-    with pytest.raises(StoreWriteError):
+    monkeypatch.setattr(os, "replace", read_only)
+    with pytest.raises(StoreWriteError, match="Read-only"):
         await engine.deliver_due()
     assert adapter.sent == []
-    monkeypatch.setattr(store, "put_outbox", real_put)
+    assert [i.state for i in store.outbox()] == [OutboxState.QUEUED]  # as on disk
+    monkeypatch.undo()
     await engine.deliver_due()
     assert [i.id for i in adapter.sent] == [item.id]

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check bench screenshots clean
+.PHONY: demo test check bench screenshots clean mutants
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,14 @@ check: $(STAMP)
 
 bench: $(STAMP)
 	for f in bench/*.py; do $(BIN)/python $$f || exit 1; done
+
+# Mutation testing of the critical modules (configured in pyproject.toml, [tool.mutmut]):
+# results are kept in mutants/, so a second run checks only what changed. MUTANTS narrows
+# the run to a glob of mutant names, e.g. MUTANTS='cmtui.views*'.
+MUTANTS ?=
+mutants: $(STAMP)
+	$(BIN)/mutmut run --max-children 2 $(MUTANTS)
+	$(BIN)/python tests/mutation_score.py
 
 screenshots: $(STAMP)
 	$(BIN)/python -m cmtui.ui.screenshots screenshots

@@ -1,5 +1,5 @@
-"""The durable-write primitives of the store (cmtui/store/storage.py), checked on real files:
-what is fsynced and in which order, what a failure leaves, what a read accepts."""
+"""The store's primitives on real files: durable writes (cmtui/store/storage.py: what is
+fsynced and in which order, what a failure leaves) and the data folder's lock (lock.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cmtui.store import storage
+from cmtui.store import DataDirLock, StoreLocked, storage
 from cmtui.store.storage import atomic_write, make_private_dir, remove_durably
 
 Event = tuple[str, object]
@@ -140,3 +140,46 @@ def test_a_folder_fsync_that_fails_otherwise_is_reported(
     monkeypatch.setattr(os, "fsync", fail_folders)
     with pytest.raises(storage.StoreWriteError, match=f"saved into {tmp_path} but could not"):
         atomic_write(tmp_path / "x.json", b"{}")
+
+
+def test_a_second_lock_names_the_holder_s_pid(tmp_path: Path) -> None:
+    """flock is per open file: a second lock on the folder, even in this process, is refused."""
+    with DataDirLock(tmp_path) as held:
+        assert (tmp_path / "cmtui.lock").read_text() == f"{os.getpid()}\n"
+        assert stat.S_IMODE((tmp_path / "cmtui.lock").stat().st_mode) == 0o600
+        with pytest.raises(StoreLocked) as refused:
+            DataDirLock(tmp_path).acquire()
+        assert str(refused.value) == (
+            f"Another cmtui (pid {os.getpid()}) is using {tmp_path}; "
+            "this one opened it read-only, so changes will not be saved."
+        )
+        assert held.path == tmp_path / "cmtui.lock"
+    with DataDirLock(tmp_path):  # released on exit
+        pass
+
+
+@pytest.mark.parametrize("unreadable", ["garbage", "pread fails"])
+def test_a_holder_whose_pid_cannot_be_read_is_still_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unreadable: str
+) -> None:
+    with DataDirLock(tmp_path):
+        if unreadable == "garbage":
+            (tmp_path / "cmtui.lock").write_text("not a pid\n")
+        else:
+
+            def fail(*args: object) -> bytes:
+                raise OSError(5, "Input/output error")
+
+            monkeypatch.setattr(os, "pread", fail)
+        with pytest.raises(StoreLocked) as refused:
+            DataDirLock(tmp_path).acquire()
+    assert str(refused.value).startswith(f"Another cmtui is using {tmp_path}; ")
+
+
+def test_releasing_twice_is_harmless(tmp_path: Path) -> None:
+    lock = DataDirLock(tmp_path)
+    lock.acquire()
+    lock.release()
+    lock.release()
+    lock.acquire()  # and it can be taken again
+    lock.release()

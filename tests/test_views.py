@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from hypothesis import given
@@ -12,7 +13,7 @@ from test_conversation_list import NOW, conversation
 
 from cmtui.config import Account, Brand, Config
 from cmtui.model import Conversation, Platform, Status
-from cmtui.views import UnreadCounts, views_for
+from cmtui.views import UnreadCounts, search_view, views_for
 
 CONFIG = Config(
     brands=(Brand(name="Maison Lumière"), Brand(name="Atelier Nord")),
@@ -104,3 +105,38 @@ def test_each_view_lists_what_its_definition_says(status: Status) -> None:
     counts = UnreadCounts(views_for(CONFIG))
     counts.replace(None, held)
     assert counts.counts == recount({"c0": held})
+
+
+def test_a_view_lists_newest_activity_first() -> None:
+    rows = [conversation(n, last_activity=NOW - timedelta(minutes=m)) for n, m in
+            [(0, 5), (1, 1), (2, 30), (3, 0)]]  # fmt: skip
+    [inbox] = [view for view in views_for(CONFIG) if view.id == "inbox"]
+    assert [c.id for c in inbox.apply(rows)] == ["c3", "c1", "c0", "c2"]
+
+
+def test_negative_means_under_the_threshold() -> None:
+    [negative] = [view for view in views_for(CONFIG) if view.id == "negative"]
+    assert not negative.predicate(conversation(0, sentiment=-0.25))
+    assert negative.predicate(conversation(0, sentiment=-0.2501))
+
+
+def test_brand_and_account_views_are_labelled_with_their_names() -> None:
+    labels = {view.id: view.label for view in views_for(CONFIG)}
+    assert labels["brand:Atelier Nord"] == "Atelier Nord"
+    assert labels["account:an-masto"] == "an-masto"
+    assert labels["inbox"] == "Inbox"
+
+
+def test_a_search_narrows_its_view_to_the_matches() -> None:
+    [unanswered] = [view for view in views_for(CONFIG) if view.id == "unanswered"]
+    rows = [
+        conversation(0, awaiting_reply_since=NOW),
+        conversation(1, awaiting_reply_since=NOW),
+        conversation(2),  # matched, but answered
+        conversation(3, awaiting_reply_since=NOW, status=Status.DONE),
+    ]
+    found = search_view(unanswered, ["c2", "c1", "c3"], "lamp")
+    assert (found.id, found.label) == ("unanswered?lamp", "Unanswered · “lamp”")
+    assert list(found.ids or []) == ["c2", "c1", "c3"]
+    assert [c.id for c in found.apply(rows)] == ["c1"]
+    assert unanswered.ids is None

@@ -176,10 +176,19 @@ def test_a_holder_whose_pid_cannot_be_read_is_still_told(
     assert str(refused.value).startswith(f"Another cmtui is using {tmp_path}; ")
 
 
-def test_releasing_twice_is_harmless(tmp_path: Path) -> None:
+def test_releasing_twice_or_before_acquiring_is_harmless(tmp_path: Path) -> None:
     lock = DataDirLock(tmp_path)
+    lock.release()
     lock.acquire()
     lock.release()
     lock.release()
     lock.acquire()  # and it can be taken again
     lock.release()
+
+
+def test_a_lock_file_that_cannot_be_opened_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(
+        storage.StoreError,
+        match=f"could not open the lock file {tmp_path}/gone/cmtui.lock: No such file",
+    ):
+        DataDirLock(tmp_path / "gone").acquire()

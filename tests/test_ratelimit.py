@@ -197,6 +197,9 @@ def test_meta_one_minute_to_regain_access_is_a_minute() -> None:
         ({"X-App-Usage": '{"call_count": 80.5}'}, True),
         ({"X-RateLimit-Remaining": "1"}, False),  # no limit told: only 0 is spent
         ({"X-RateLimit-Remaining": "0"}, True),
+        ({"X-RateLimit-Remaining": "20", "X-RateLimit-Limit": "100"}, False),  # 20 % left
+        ({"X-RateLimit-Remaining": "20", "X-RateLimit-Limit": "101"}, True),
+        ({"X-RateLimit-Remaining": "0.1", "X-RateLimit-Limit": "1"}, True),
     ],
 )
 def test_usage_high_at_its_boundaries(headers: dict[str, str], high: bool) -> None:

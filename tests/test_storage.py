@@ -192,3 +192,104 @@ def test_a_lock_file_that_cannot_be_opened_is_reported(tmp_path: Path) -> None:
         match=f"could not open the lock file {tmp_path}/gone/cmtui.lock: No such file",
     ):
         DataDirLock(tmp_path / "gone").acquire()
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        (b'{"t": {"1": ', "is not valid JSON"),
+        (b"\xff", "is not valid JSON"),
+        (b"[" * 100_000, "is not valid JSON"),
+        (b"[1]", "does not hold tables (found list)"),
+        (b'{"t": [1]}', "table 't' is a list, not a dict"),
+        (b'{"t": {"one": {}}}', "table 't' has a bad document id 'one'"),
+        (b'{"t": {"\xd9\xa3": {}}}', "table 't' has a bad document id '٣'"),  # a non-ASCII digit
+        (b'{"t": {"1": 2}}', "document 1 of table 't' is not a dict"),
+    ],
+)
+def test_a_file_that_is_not_a_tinydb_database_says_why(raw: bytes, says: str) -> None:
+    with pytest.raises(storage.CorruptFile) as error:
+        storage.decode_tables(raw, Path("/data/x.json"))
+    assert str(error.value).startswith("/data/x.json")
+    assert says in str(error.value)
+
+
+def test_a_good_file_decodes_as_it_was_written(tmp_path: Path) -> None:
+    tables = {"_default": {"1": {"text": "Où ✨"}}, "empty": {}}
+    encoded = storage.encode_json(tables)
+    assert encoded == '{"_default":{"1":{"text":"Où ✨"}},"empty":{}}'.encode()
+    assert storage.decode_tables(encoded, tmp_path / "x.json") == tables
+    db = storage.AtomicJSONStorage(tmp_path / "db.json")
+    assert db.read() is None  # not there yet: TinyDB's empty
+    db.write(tables)
+    assert db.read() == tables
+    db.close()
+
+
+def test_a_lone_surrogate_is_written_escaped() -> None:
+    assert storage.encode_json({"t": "a\ud800"}) == b'{"t":"a\\ud800"}'
+
+
+def test_a_file_that_cannot_be_read_is_an_error_and_a_missing_one_is_none(
+    tmp_path: Path,
+) -> None:
+    assert storage.read_bytes(tmp_path / "missing.json") is None
+    with pytest.raises(storage.StoreError, match=f"could not read {tmp_path}: Is a directory"):
+        storage.read_bytes(tmp_path)
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "x.json"
+    target.write_bytes(b"old")
+
+    def fail(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(
+        storage.StoreWriteError,
+        match=f"could not save {target}: No space left on device; the previous version is kept",
+    ):
+        atomic_write(target, b"new")
+    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
+    assert target.read_bytes() == b"old"
+
+
+def test_only_temp_files_are_swept(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    stale = [tmp_path / ".cache.json-ab12.tmp", tmp_path / "sub" / ".x.json-cd34.tmp"]
+    kept = [tmp_path / "cache.json", tmp_path / "notes.tmp", tmp_path / ".hidden"]
+    for path in stale + kept:
+        path.write_bytes(b"{")
+    (tmp_path / ".folder.tmp").mkdir()
+    assert sorted(storage.sweep_temp_files(tmp_path)) == sorted(stale)
+    assert all(path.exists() for path in kept)
+    assert (tmp_path / ".folder.tmp").is_dir()
+
+
+def test_a_temp_file_is_named_to_be_swept(tmp_path: Path) -> None:
+    names: list[str] = []
+    real_mkstemp = storage.tempfile.mkstemp
+
+    def mkstemp(**kwargs: str) -> tuple[int, str]:
+        fd, name = real_mkstemp(**kwargs)
+        names.append(name)
+        return fd, name
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(storage.tempfile, "mkstemp", mkstemp)
+        atomic_write(tmp_path / "cache.json", b"{}")
+    [name] = names
+    assert Path(name).parent == tmp_path
+    assert Path(name).name.startswith(".cache.json-")
+    assert name.endswith(".tmp")
+
+
+def test_a_folder_that_cannot_be_made_says_which(tmp_path: Path) -> None:
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(
+        storage.StoreWriteError, match=f"could not create the folder {tmp_path}/file/sub"
+    ):
+        make_private_dir(tmp_path / "file" / "sub")

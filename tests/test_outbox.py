@@ -10,12 +10,13 @@ import errno
 import os
 import threading
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
 import pytest
-from test_sync_engine import Clock, ScriptedAdapter, _queued, make_engine
+from test_sync_engine import Clock, ScriptedAdapter, _queued, make_engine, message
 
 from cmtui.model import OutboxItem, OutboxState
 from cmtui.store import Store, StoreWriteError
@@ -202,3 +203,112 @@ async def test_the_user_cannot_cancel_a_reply_being_posted_and_it_is_sent(
     assert states == [OutboxState.SENDING, OutboxState.SENT]
     assert [i.state for i in store.outbox()] == [OutboxState.SENT]
     assert len(adapter.sent) == 1
+
+
+# --- the rules around the moves ------------------------------------------------------------
+
+
+def test_a_queued_reply_answers_the_latest_message_from_someone_else(store: Store) -> None:
+    ana = message("1")
+    store.add_messages([ana, message("2", parent="1", own=True)], brand="Brand")
+    stamp = ana.created_at
+    item = outbox.queue_reply(store, "acct:1", "Merci\ud800 !", undo_seconds=7, now=stamp)
+    assert (item.account_id, item.conversation_id, item.in_reply_to) == ("acct", "acct:1", ana.id)
+    assert item.target == {"status_id": "1"}
+    assert item.text == "Merci\ufffd !"  # encodable, whatever was typed
+    assert (item.created_at, item.updated_at) == (stamp, stamp)
+    assert item.not_before == stamp + timedelta(seconds=7)
+    assert (item.state, item.attempts) == (OutboxState.QUEUED, 0)
+    assert store.outbox() == [item]
+    with pytest.raises(outbox.OutboxError, match=r"^no conversation 'acct:9' in the cache$"):
+        outbox.queue_reply(store, "acct:9", "hello")
+    with pytest.raises(outbox.OutboxError, match=r"^the reply is empty$"):
+        outbox.queue_reply(store, "acct:1", " \n\t")
+    with pytest.raises(outbox.OutboxError, match=r"^this conversation has no message from anyone"):
+        outbox.reply_target([message("3", own=True)])
+
+
+def test_a_reply_is_editable_until_its_undo_window_ends(store: Store) -> None:
+    item = queued(store)
+    window_end = item.created_at + timedelta(seconds=5)
+    store.put_outbox(replace(item, not_before=window_end))
+    with pytest.raises(outbox.OutboxError, match=r"^a reply in state queued can no longer be"):
+        outbox.edit(store, item.id, "late", now=window_end)  # the window is over at its end
+    edited = outbox.edit(store, item.id, "Merci  beaucoup", undo_seconds=3, now=window_end
+                         - timedelta(microseconds=1))  # fmt: skip
+    assert edited.text == "Merci  beaucoup"
+    assert edited.not_before == window_end + timedelta(seconds=3) - timedelta(microseconds=1)
+    failed = outbox.advance(
+        store, edited, edited.moved(OutboxState.SENDING, attempts=3, error="HTTP 500")
+    )
+    assert failed is not None
+    failed = outbox.advance(store, failed, failed.moved(OutboxState.FAILED))
+    assert failed is not None
+    again = outbox.edit(store, item.id, "fixed", now=window_end)
+    assert (again.state, again.error, again.attempts) == (OutboxState.QUEUED, None, 0)
+
+
+def test_a_retry_keeps_the_text_unless_given_one(store: Store) -> None:
+    item = queued(store)
+    sending = outbox.advance(store, item, item.moved(OutboxState.SENDING, attempts=2))
+    assert sending is not None
+    failed = outbox.advance(store, sending, sending.moved(OutboxState.FAILED, error="HTTP 422"))
+    assert failed is not None
+    retried = outbox.retry(store, item.id)
+    assert (retried.text, retried.error, retried.attempts) == ("Merci !", None, 0)
+    assert retried.state is OutboxState.QUEUED
+    assert outbox.retry(store, item.id, text="Merci beaucoup").text == "Merci beaucoup"
+    with pytest.raises(outbox.OutboxError, match=r"^the reply is empty$"):
+        outbox.retry(store, item.id, text=" ")
+    unknown = replace(store.outbox()[0], state=OutboxState.UNKNOWN)
+    store.put_outbox(unknown)
+    with pytest.raises(outbox.OutboxError, match=r"^a reply in state unknown cannot be retried$"):
+        outbox.retry(store, item.id)
+
+
+def test_only_replies_interrupted_while_sending_are_recovered(store: Store) -> None:
+    items = [
+        OutboxItem("idem", "c1", "m1", {}, "a", state=OutboxState.SENDING),
+        OutboxItem("other", "c2", "m2", {}, "b", state=OutboxState.SENDING),
+        OutboxItem("idem", "c3", "m3", {}, "c", state=OutboxState.QUEUED),
+        OutboxItem("idem", "c4", "m4", {}, "d", state=OutboxState.FAILED, error="HTTP 500"),
+    ]
+    for item in items:
+        store.put_outbox(item)
+    recovered = outbox.recover_interrupted(store, {"idem"})
+    assert [(i.text, i.state, i.error) for i in recovered] == [
+        ("a", OutboxState.QUEUED, "interrupted while sending"),
+        ("b", OutboxState.UNKNOWN, "interrupted while sending"),
+    ]
+    assert store.outbox() == [*recovered, *items[2:]]
+
+
+def test_a_posted_copy_may_be_dated_up_to_the_clock_skew_early() -> None:
+    item = OutboxItem("acct", "acct:1", "acct:1", {"status_id": "1"}, "  MERCI\tà vous ")
+    mine = replace(message("7", parent="1", own=True), text="merci à vous")
+    edge = replace(mine, created_at=item.created_at - outbox.CLOCK_SKEW)
+    assert outbox.posted_copy(item, [edge], set()) is edge
+    early = replace(edge, created_at=edge.created_at - timedelta(microseconds=1))
+    assert outbox.posted_copy(item, [early], set()) is None
+    other = replace(edge, text="merci à toi")
+    assert outbox.posted_copy(item, [other, edge], {"x"}) is edge
+
+
+def test_the_outbox_view_keeps_a_day_of_finished_replies_newest_first() -> None:
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def item(name: str, state: OutboxState, age: timedelta) -> OutboxItem:
+        stamp = now - age
+        return OutboxItem("a", "c", "m", {}, name, state=state, created_at=stamp, updated_at=stamp)
+
+    items = [
+        item("a day ago", OutboxState.SENT, outbox.RECENT),
+        item("just over", OutboxState.CANCELLED, outbox.RECENT + timedelta(microseconds=1)),
+        item("sending", OutboxState.SENDING, timedelta(hours=30)),
+        item("unknown", OutboxState.UNKNOWN, timedelta(hours=40)),
+        item("an hour ago", OutboxState.CANCELLED, timedelta(hours=1)),
+    ]
+    assert [i.text for i in outbox.outbox_view(items, now)] == [
+        "sending", "unknown", "an hour ago", "a day ago"
+    ]  # fmt: skip
+    assert [i.text for i in outbox.pending(items)] == ["sending", "unknown"]

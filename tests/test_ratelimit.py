@@ -204,3 +204,12 @@ def test_meta_one_minute_to_regain_access_is_a_minute() -> None:
 )
 def test_usage_high_at_its_boundaries(headers: dict[str, str], high: bool) -> None:
     assert usage_high(headers) is high
+
+
+def test_header_values_are_read_up_to_their_length_caps() -> None:
+    """Numbers up to 64 characters, Meta's JSON up to 8192: longer is hostile, ignored."""
+    assert parse_reset({"Retry-After": "5".rjust(64, "0")}, NOW) == NOW + timedelta(seconds=5)
+    assert parse_reset({"Retry-After": "5".rjust(65, "0")}, NOW) is None
+    usage = '{"call_count": 95}'
+    assert usage_high({"X-App-Usage": usage.ljust(8192)})
+    assert not usage_high({"X-App-Usage": usage.ljust(8193)})

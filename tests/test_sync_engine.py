@@ -517,3 +517,71 @@ async def test_a_reply_that_cannot_be_marked_sending_is_not_sent(
     monkeypatch.undo()
     await engine.deliver_due()
     assert [i.id for i in adapter.sent] == [item.id]
+
+
+async def test_refresh_thread_brings_the_whole_thread_unless_the_account_may_not_ask(
+    store: Store,
+) -> None:
+    clock = Clock()
+    adapter = ScriptedAdapter()
+    engine, _ = make_engine(store, adapter, clock)
+    await engine.refresh_thread("acct:nothing")  # not in the cache: nothing to ask
+    assert adapter.thread_reads == 0
+    await engine.ingest(engine.accounts["acct"], [message("1")])
+    reply = replace(message("2", parent="1"), conversation_id="acct:1")
+    adapter.posted["x"] = reply
+    await engine.refresh_thread("acct:1")
+    assert adapter.thread_reads == 1
+    assert [m.id for m in store.thread("acct:1")] == ["acct:1", "acct:2"]
+    adapter.thread_errors = [RateLimited(T0 + timedelta(minutes=5))]
+    await engine.refresh_thread("acct:1")  # a 429 pauses the account...
+    assert engine.states["acct"].status is AccountStatus.RATE_LIMITED
+    await engine.refresh_thread("acct:1")  # ...so the next refresh does not ask
+    assert adapter.thread_reads == 2
+    clock.now += timedelta(minutes=6)
+    await engine.refresh_thread("acct:1")
+    assert adapter.thread_reads == 3
+
+
+def test_limits_are_the_account_s_or_a_safe_default(store: Store) -> None:
+    engine, _ = make_engine(store, ScriptedAdapter(), Clock())
+    assert engine.limits("acct") == Limits(max_length=500)
+    assert engine.limits("unknown") == Limits(max_length=500)
+
+
+async def test_an_unknown_reply_whose_message_left_the_cache_fails_with_the_reason(
+    store: Store,
+) -> None:
+    clock = Clock()
+    adapter = ScriptedAdapter(idempotent=False)
+    engine, _ = make_engine(store, adapter, clock)
+    store.put_outbox(OutboxItem("acct", "acct:9", "acct:9", {}, "hi", state=OutboxState.UNKNOWN))
+    await engine.deliver_due()
+    [item] = store.outbox()
+    assert item.state is OutboxState.FAILED
+    assert item.error == (
+        "the message it answers is no longer in the cache; check the thread online"
+    )
+    assert adapter.thread_reads == 0 and adapter.sent == []
+
+
+async def test_each_poll_outcome_sets_the_wait_before_the_next(store: Store) -> None:
+    clock = Clock()
+    adapter = ScriptedAdapter()
+    engine, _ = make_engine(store, adapter, clock)
+    runtime = engine.accounts["acct"]
+    backoff = engine_module._Backoff()
+    adapter.fetches = [PlatformError("HTTP 400")]
+    assert await engine._poll(runtime, "mentions", backoff) == 60.0  # degraded: the interval
+    assert engine.states["acct"].status is AccountStatus.DEGRADED
+    assert engine.states["acct"].detail == "HTTP 400"
+    adapter.fetches = [RateLimited(T0 + timedelta(minutes=5))]
+    assert await engine._poll(runtime, "mentions", backoff) >= 300.0  # until the reset
+    assert 300.0 <= await engine._poll(runtime, "mentions", backoff) <= 301.0  # no request
+    assert adapter.cursors_seen == [None, None]
+    clock.now += timedelta(minutes=6)
+    assert await engine._poll(runtime, "mentions", backoff) == 60.0
+    state = engine.states["acct"]
+    assert (state.status, state.last_sync, state.detail, state.until) == (
+        AccountStatus.LIVE, clock.now, "", None
+    )  # fmt: skip

@@ -153,7 +153,7 @@ def test_moves_the_state_forbids_are_refused_with_a_clear_error(store: Store) ->
     assert store.outbox()[0].state is OutboxState.CANCELLED
     with pytest.raises(outbox.OutboxError, match="cancelled: it can no longer be cancelled"):
         outbox.cancel(store, item.id)
-    with pytest.raises(outbox.OutboxError, match="There is no reply nope in the outbox"):
+    with pytest.raises(outbox.OutboxError, match=r"^There is no reply nope in the outbox\.$"):
         outbox.cancel(store, "nope")
 
 
@@ -268,6 +268,7 @@ def test_a_retry_keeps_the_text_unless_given_one(store: Store) -> None:
 
 def test_only_replies_interrupted_while_sending_are_recovered(store: Store) -> None:
     items = [
+        OutboxItem("idem", "c0", "m0", {}, "first", state=OutboxState.SENT),  # listed first
         OutboxItem("idem", "c1", "m1", {}, "a", state=OutboxState.SENDING),
         OutboxItem("other", "c2", "m2", {}, "b", state=OutboxState.SENDING),
         OutboxItem("idem", "c3", "m3", {}, "c", state=OutboxState.QUEUED),
@@ -280,7 +281,7 @@ def test_only_replies_interrupted_while_sending_are_recovered(store: Store) -> N
         ("a", OutboxState.QUEUED, "interrupted while sending"),
         ("b", OutboxState.UNKNOWN, "interrupted while sending"),
     ]
-    assert store.outbox() == [*recovered, *items[2:]]
+    assert store.outbox() == [items[0], *recovered, *items[3:]]
 
 
 def test_a_posted_copy_may_be_dated_up_to_the_clock_skew_early() -> None:
@@ -312,3 +313,12 @@ def test_the_outbox_view_keeps_a_day_of_finished_replies_newest_first() -> None:
         "sending", "unknown", "an hour ago", "a day ago"
     ]  # fmt: skip
     assert [i.text for i in outbox.pending(items)] == ["sending", "unknown"]
+
+
+def test_the_undo_window_is_five_seconds_unless_told(store: Store) -> None:
+    store.add_messages([message("1")], brand="Brand")
+    now = message("1").created_at
+    item = outbox.queue_reply(store, "acct:1", "Merci !", now=now)
+    assert item.not_before == now + timedelta(seconds=5)
+    edited = outbox.edit(store, item.id, "Merci beaucoup !", now=now)
+    assert edited.not_before == now + timedelta(seconds=5)

@@ -293,3 +293,45 @@ def test_a_folder_that_cannot_be_made_says_which(tmp_path: Path) -> None:
         storage.StoreWriteError, match=f"could not create the folder {tmp_path}/file/sub"
     ):
         make_private_dir(tmp_path / "file" / "sub")
+
+
+def test_a_folder_made_meanwhile_by_someone_else_is_fine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raced = tmp_path / "made"
+    raced.mkdir()
+    real_exists = Path.exists
+    monkeypatch.setattr(Path, "exists", lambda path: path != raced and real_exists(path))
+    make_private_dir(raced / "sub")  # `made` looked missing, then was there at mkdir
+    assert (raced / "sub").is_dir()
+
+
+def test_a_file_that_cannot_be_deleted_is_named(tmp_path: Path) -> None:
+    (tmp_path / "folder.json").mkdir()
+    with pytest.raises(
+        storage.StoreWriteError, match=f"^could not delete {tmp_path}/folder.json: Is a directory$"
+    ):
+        remove_durably([tmp_path / "folder.json"])
+
+
+def test_a_temp_file_gone_before_the_sweep_is_not_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gone, swept = tmp_path / ".a.json-1.tmp", tmp_path / ".b.json-2.tmp"
+    for path in (gone, swept):
+        path.write_bytes(b"{")
+    real_unlink = Path.unlink
+
+    def unlink(path: Path, missing_ok: bool = False) -> None:
+        if path == gone:  # another writer's rename got there first
+            raise FileNotFoundError(2, "No such file or directory")
+        real_unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    assert storage.sweep_temp_files(tmp_path) == [swept]
+
+
+def test_a_corrupt_tinydb_file_names_itself(tmp_path: Path) -> None:
+    (tmp_path / "db.json").write_bytes(b"[]")
+    with pytest.raises(storage.CorruptFile, match=f"^{tmp_path}/db.json does not hold tables"):
+        storage.AtomicJSONStorage(tmp_path / "db.json").read()

@@ -30,6 +30,7 @@ from cmtui.sync import outbox
 from cmtui.sync.engine import (
     AccountRuntime,
     AccountStatus,
+    StateChanged,
     StoreProblem,
     SyncEngine,
     SyncEvent,
@@ -585,3 +586,26 @@ async def test_each_poll_outcome_sets_the_wait_before_the_next(store: Store) -> 
     assert (state.status, state.last_sync, state.detail, state.until) == (
         AccountStatus.LIVE, clock.now, "", None
     )  # fmt: skip
+
+
+async def test_what_the_log_says_about_skipped_items_and_troubled_accounts(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = ScriptedAdapter()
+    adapter.fetches = [
+        Batch([message("1")], "c1", skipped=["bad date", "no id"]),
+        Transient("connection refused"),
+        Transient("connection refused"),
+    ]
+    engine, events = make_engine(store, adapter, Clock())
+    with caplog.at_level("WARNING", logger="cmtui.sync.engine"):
+        for _ in range(3):
+            await engine.run_once()
+    assert [r.getMessage() for r in caplog.records] == [
+        "acct mentions: skipped 2 items",
+        "account acct: offline: connection refused",  # once, not at every failed poll
+    ]
+    statuses = [e.state.status for e in events if isinstance(e, StateChanged)]
+    assert statuses == [
+        AccountStatus.SYNCING, AccountStatus.LIVE, AccountStatus.SYNCING, AccountStatus.OFFLINE
+    ]  # fmt: skip

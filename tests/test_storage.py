@@ -335,3 +335,26 @@ def test_a_corrupt_tinydb_file_names_itself(tmp_path: Path) -> None:
     (tmp_path / "db.json").write_bytes(b"[]")
     with pytest.raises(storage.CorruptFile, match=f"^{tmp_path}/db.json does not hold tables"):
         storage.AtomicJSONStorage(tmp_path / "db.json").read()
+
+
+def test_a_failed_write_whose_temp_file_cannot_be_removed_is_still_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*args: object) -> None:
+        raise OSError("the disk is on fire")  # no errno: the message itself is the reason
+
+    monkeypatch.setattr(os, "replace", fail)
+    monkeypatch.setattr(Path, "unlink", fail)
+    target = tmp_path / "x.json"
+    with pytest.raises(
+        storage.StoreWriteError,
+        match=f"^could not save {target}: the disk is on fire; the previous version is kept$",
+    ):
+        atomic_write(target, b"{}")
+
+
+def test_a_folder_that_cannot_be_opened_for_fsync_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(
+        storage.StoreWriteError, match=f"^saved into {tmp_path}/gone but could not confirm it: "
+    ):
+        storage._fsync_dir(tmp_path / "gone")

@@ -523,3 +523,15 @@ def test_the_journal_replayed_counts_its_entries_toward_folding(
     put(replayed, "acct/2024-06-01", "d")
     replayed.flush()  # four: folded
     assert journal_files(tmp_path) == []
+
+
+def test_a_journal_entry_holds_only_what_changed(tmp_path: Path) -> None:
+    parts = Partitions(tmp_path, load_part, load_part)
+    put(parts, "acct/2024-06-01", "a", "b")
+    parts.flush()
+    put(parts, "acct/2024-06-01", "c")
+    parts.get("acct/2024-06-01").tables[MESSAGES].remove("a")
+    parts.flush()
+    entry = json.loads((tmp_path / "journal-00000002.json").read_bytes())
+    assert [doc["id"] for doc in entry["acct/2024-06-01"].values()] == ["c"]
+    assert list(entry["_removed"].values()) == [{"partition": "acct/2024-06-01", "id": "a"}]

@@ -535,3 +535,32 @@ def test_a_journal_entry_holds_only_what_changed(tmp_path: Path) -> None:
     entry = json.loads((tmp_path / "journal-00000002.json").read_bytes())
     assert [doc["id"] for doc in entry["acct/2024-06-01"].values()] == ["c"]
     assert list(entry["_removed"].values()) == [{"partition": "acct/2024-06-01", "id": "a"}]
+
+
+def test_trimming_drops_the_least_recently_read_until_within_budget(tmp_path: Path) -> None:
+    writer = Partitions(tmp_path, load_part, load_part)
+    sizes = {"acct/2024-06-01": 2, "acct/2024-06-02": 2, "acct/2024-06-03": 1,
+             "acct/2024-06-04": 1, "acct/2024-06-05": 3}  # fmt: skip
+    for key, size in sizes.items():
+        put(writer, key, *(f"{key}-{n}" for n in range(size)))
+    writer.flush()
+    writer.compact()
+    parts = Partitions(tmp_path, load_part, load_part, held=2)
+    for key in list(sizes)[:4]:
+        parts.get(key)
+    assert list(parts._held) == ["acct/2024-06-03", "acct/2024-06-04"]  # 1 + 1: 01 and 02 went
+    parts.get("acct/2024-06-05")  # the last read stays, even alone over the budget
+    assert list(parts._held) == ["acct/2024-06-05"]
+
+
+def test_partitions_with_changes_not_in_their_file_are_never_trimmed(tmp_path: Path) -> None:
+    parts = Partitions(tmp_path, load_part, load_part, held=1)
+    put(parts, "acct/2024-06-01", "a", "b")
+    parts.flush()  # in the journal only
+    put(parts, "acct/2024-06-02", "c", "d")
+    parts.flush()  # the last write: kept for the next round
+    for day in ("03", "04"):
+        parts.get(f"other/2024-06-{day}")
+    assert parts.holds("acct/2024-06-01") and parts.holds("acct/2024-06-02")
+    parts.compact()
+    assert parts.get("acct/2024-06-01").tables[MESSAGES].get("b") is not None

@@ -482,7 +482,7 @@ def test_an_account_only_in_the_journal_is_known_and_its_partitions_held(tmp_pat
 
 
 def test_a_replay_applies_an_entry_to_each_partition_that_lacks_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A close killed while folding: one partition of an entry was written, the next was not.
     The replay skips the first and still applies the entry to the second."""
@@ -500,6 +500,8 @@ def test_a_replay_applies_an_entry_to_each_partition_that_lacks_it(
     monkeypatch.setattr(docfile, "atomic_write", killed_at_the_second)
     parts.compact()  # logged, not raised: the journal still holds everything
     monkeypatch.undo()
+    told = [r.getMessage() for r in caplog.records]
+    assert told == ["the message journal was not folded: killed"]
     assert (tmp_path / "acct" / "2024-06-01.json").exists()
     replayed = Partitions(tmp_path, load_part, load_part)
     for key, message_id in (("acct/2024-06-01", "a"), ("acct/2024-06-02", "b")):
@@ -564,3 +566,17 @@ def test_partitions_with_changes_not_in_their_file_are_never_trimmed(tmp_path: P
     assert parts.holds("acct/2024-06-01") and parts.holds("acct/2024-06-02")
     parts.compact()
     assert parts.get("acct/2024-06-01").tables[MESSAGES].get("b") is not None
+
+
+def test_a_partition_emptied_is_deleted_when_folded(tmp_path: Path) -> None:
+    parts = Partitions(tmp_path, load_part, load_part)
+    put(parts, "acct/2024-06-01", "a")
+    put(parts, "acct/2024-06-02", "b")
+    parts.flush()
+    parts.compact()
+    parts.get("acct/2024-06-01").tables[MESSAGES].remove("a")
+    parts.flush()
+    parts.compact()
+    assert not (tmp_path / "acct" / "2024-06-01.json").exists()
+    assert not parts.holds("acct/2024-06-01")
+    assert parts.listing() == ["acct/2024-06-02"]

@@ -514,10 +514,20 @@ def test_the_journal_replayed_counts_its_entries_toward_folding(
     """Folding starts once the journal holds as many entries as its partitions held before
     (and `_COMPACT_MIN`): entries read back after a crash count as those written."""
     monkeypatch.setattr(partitions, "_COMPACT_MIN", 4)
+    live = Partitions(tmp_path / "live", load_part, load_part)
+    put(live, "acct/2024-06-01", "a")
+    put(live, "acct/2024-06-02", "b")
+    live.flush()  # one entry, two changes
+    put(live, "acct/2024-06-01", "c")
+    live.flush()  # three
+    assert len(journal_files(tmp_path / "live")) == 2
+    put(live, "acct/2024-06-01", "d")
+    live.flush()  # four: folded
+    assert journal_files(tmp_path / "live") == []
     parts = Partitions(tmp_path, load_part, load_part)
     put(parts, "acct/2024-06-01", "a")
     put(parts, "acct/2024-06-02", "b")
-    parts.flush()  # one entry, two changes
+    parts.flush()  # the same after a crash
     replayed = Partitions(tmp_path, load_part, load_part)
     put(replayed, "acct/2024-06-01", "c")
     replayed.flush()  # three changes
@@ -553,6 +563,11 @@ def test_trimming_drops_the_least_recently_read_until_within_budget(tmp_path: Pa
     assert list(parts._held) == ["acct/2024-06-03", "acct/2024-06-04"]  # 1 + 1: 01 and 02 went
     parts.get("acct/2024-06-05")  # the last read stays, even alone over the budget
     assert list(parts._held) == ["acct/2024-06-05"]
+    parts.get("acct/2024-06-03")
+    assert list(parts._held) == ["acct/2024-06-03"]
+    put(parts, "acct/2024-06-06", "x", "y")
+    parts.flush()  # what the last write touched stays; what was only read goes
+    assert list(parts._held) == ["acct/2024-06-06"]
 
 
 def test_partitions_with_changes_not_in_their_file_are_never_trimmed(tmp_path: Path) -> None:

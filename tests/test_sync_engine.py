@@ -475,7 +475,7 @@ def test_outbox_view_lists_pending_then_the_last_day(store: Store) -> None:
 
 
 async def test_a_failed_cache_write_is_reported_and_nothing_is_lost(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     adapter = ScriptedAdapter()
     adapter.fetches = [Batch([message("1")], "c1"), Batch([message("1")], "c1")]
@@ -488,7 +488,10 @@ async def test_a_failed_cache_write_is_reported_and_nothing_is_lost(
     monkeypatch.setattr(store, "add_messages", disk_full)
     await engine.run_once()
     problems = [e.detail for e in events if isinstance(e, StoreProblem)]
-    assert problems and "No space left" in problems[-1]
+    assert problems == ["cannot save the cache: cannot write messages: No space left on device"]
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+        "cannot write the cache: cannot write messages: No space left on device"
+    ]
     assert store.get_cursor("acct", "mentions") is None  # the cursor did not move past it
 
     monkeypatch.setattr(store, "add_messages", real_add)
@@ -609,3 +612,53 @@ async def test_what_the_log_says_about_skipped_items_and_troubled_accounts(
     assert statuses == [
         AccountStatus.SYNCING, AccountStatus.LIVE, AccountStatus.SYNCING, AccountStatus.OFFLINE
     ]  # fmt: skip
+
+
+async def test_what_a_failed_thread_read_does_to_the_account_and_the_log(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    adapter = ScriptedAdapter()
+    engine, _ = make_engine(store, adapter, clock)
+    await engine.ingest(engine.accounts["acct"], [message("1")])
+    adapter.thread_errors = [Transient("HTTP 503")]
+    with caplog.at_level("INFO", logger="cmtui.sync.engine"):
+        await engine.refresh_thread("acct:1")
+    assert [r.getMessage() for r in caplog.records] == ["thread refresh of acct:1 failed: HTTP 503"]
+    engine._paused_until["acct"] = clock() + timedelta(seconds=0.5)  # half a second to go
+    await engine.refresh_thread("acct:1")
+    assert adapter.thread_reads == 1
+
+
+async def test_a_reply_to_reconcile_waits_when_its_thread_cannot_be_read(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    adapter = ScriptedAdapter(idempotent=False)
+    engine, _ = make_engine(store, adapter, clock)
+    item = await _queued(store, engine, clock)
+    unknown = item.moved(OutboxState.UNKNOWN, not_before=clock())
+    store.put_outbox(unknown)
+    adapter.thread_errors = [RateLimited(T0 + timedelta(minutes=5))]
+    await engine.deliver_due()
+    [waiting] = store.outbox()
+    assert waiting.state is OutboxState.UNKNOWN
+    assert waiting.not_before is not None and waiting.not_before > clock()
+    assert engine.states["acct"].status is AccountStatus.RATE_LIMITED  # the 429 counts
+    clock.now += timedelta(hours=1)
+    with caplog.at_level("INFO", logger="cmtui.sync.engine"):
+        await engine.deliver_due()
+    assert f"outbox {item.id}: not online after an ambiguous failure; sending it" in [
+        r.getMessage() for r in caplog.records
+    ]
+    assert store.outbox()[0].state is OutboxState.SENT
+
+
+def test_limits_are_those_of_the_account_s_network(store: Store) -> None:
+    class Short(ScriptedAdapter):
+        @property
+        def limits(self) -> Limits:
+            return Limits(max_length=300)
+
+    engine, _ = make_engine(store, Short(), Clock())
+    assert engine.limits("acct") == Limits(max_length=300)

@@ -30,6 +30,7 @@ from cmtui.sync import outbox
 from cmtui.sync.engine import (
     AccountRuntime,
     AccountStatus,
+    OutboxChanged,
     StateChanged,
     StoreProblem,
     SyncEngine,
@@ -662,3 +663,68 @@ def test_limits_are_those_of_the_account_s_network(store: Store) -> None:
 
     engine, _ = make_engine(store, Short(), Clock())
     assert engine.limits("acct") == Limits(max_length=300)
+
+
+async def test_a_failed_send_keeps_its_reason_and_a_429_pauses_the_account(store: Store) -> None:
+    clock = Clock()
+    adapter = ScriptedAdapter(idempotent=False)
+    adapter.send_errors = [
+        Ambiguous("read timeout after sending"),
+    ]
+    engine, _ = make_engine(store, adapter, clock)
+    item = await _queued(store, engine, clock)
+    clock.now += timedelta(seconds=6)
+    await engine.deliver_due()
+    [unknown] = store.outbox()
+    assert (unknown.state, unknown.error) == (OutboxState.UNKNOWN, "read timeout after sending")
+    second = ScriptedAdapter(idempotent=True)
+    second.send_errors = [RateLimited(clock() + timedelta(minutes=5))]
+    engine, _ = make_engine(store, second, clock)
+    store.put_outbox(replace(unknown, state=OutboxState.QUEUED, error=None, not_before=None))
+    await engine.deliver_due()
+    [queued] = store.outbox()
+    assert queued.state is OutboxState.QUEUED and queued.error
+    assert str(RateLimited(clock() + timedelta(minutes=5))) == queued.error
+    assert engine.states["acct"].status is AccountStatus.RATE_LIMITED
+    assert item.id == queued.id
+
+
+async def test_the_running_engine_delivers_when_woken_and_retries_after_a_cache_failure(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    adapter = ScriptedAdapter()
+    runtime = AccountRuntime("acct", "Brand", adapter, (), 60.0)  # no stream: only the outbox
+    events: list[SyncEvent] = []
+    sent = asyncio.Event()
+
+    def on_event(event: SyncEvent) -> None:
+        events.append(event)
+        if isinstance(event, OutboxChanged) and event.item.state is OutboxState.SENT:
+            sent.set()
+
+    engine = SyncEngine(store, [runtime], on_event=on_event, clock=clock)
+    real_deliver = engine.deliver_due
+    calls = 0
+
+    async def fails_once() -> float:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise StoreWriteError("cannot write the outbox: Read-only file system")
+        return await real_deliver()
+
+    monkeypatch.setattr(engine, "deliver_due", fails_once)
+    monkeypatch.setattr(SyncEngine, "STORE_RETRY_SECONDS", 0.0)
+    running = asyncio.create_task(engine.run())
+    await engine.ingest(runtime, [message("1")])
+    outbox.queue_reply(store, "acct:1", "Merci !", undo_seconds=0, now=clock())
+    engine.wake_outbox()
+    await asyncio.wait_for(sent.wait(), 30)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert next(e.detail for e in events if isinstance(e, StoreProblem)) == (
+        "cannot save the cache: cannot write the outbox: Read-only file system"
+    )
+    assert len(adapter.sent) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import random
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -728,3 +729,38 @@ async def test_the_running_engine_delivers_when_woken_and_retries_after_a_cache_
         "cannot save the cache: cannot write the outbox: Read-only file system"
     )
     assert len(adapter.sent) == 1
+
+
+async def test_each_send_counts_an_attempt_and_waits_a_capped_doubling_delay(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)  # the longest wait
+    assert [engine_module._retry_delay(n) for n in (0, 3, 7, 8)] == [2.0, 16.0, 256.0, 300.0]
+    clock = Clock()
+    adapter = ScriptedAdapter()
+    adapter.send_errors = [Transient("HTTP 503")] * 2
+    engine, _ = make_engine(store, adapter, clock)
+    await _queued(store, engine, clock)
+    clock.now += timedelta(seconds=6)
+    for attempt in (1, 2):
+        await engine.deliver_due()
+        [item] = store.outbox()
+        assert (item.state, item.attempts) == (OutboxState.QUEUED, attempt)
+        assert item.not_before == clock() + timedelta(seconds=2.0 * 2**attempt)
+        clock.now = item.not_before
+    await engine.deliver_due()
+    assert store.outbox()[0].state is OutboxState.SENT
+
+
+async def test_a_reply_that_failed_for_good_does_not_hold_back_the_next(store: Store) -> None:
+    clock = Clock()
+    adapter = ScriptedAdapter()
+    adapter.send_errors = [PlatformError("HTTP 422: text too long")]
+    engine, _ = make_engine(store, adapter, clock)
+    await _queued(store, engine, clock, "first")
+    outbox.queue_reply(store, "acct:1", "second", undo_seconds=5, now=clock())
+    clock.now += timedelta(seconds=6)
+    await engine.deliver_due()  # one pass
+    assert [(i.text, i.state) for i in store.outbox()] == [
+        ("first", OutboxState.FAILED), ("second", OutboxState.SENT)
+    ]  # fmt: skip

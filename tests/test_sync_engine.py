@@ -764,3 +764,40 @@ async def test_a_reply_that_failed_for_good_does_not_hold_back_the_next(store: S
     assert [(i.text, i.state) for i in store.outbox()] == [
         ("first", OutboxState.FAILED), ("second", OutboxState.SENT)
     ]  # fmt: skip
+
+
+async def test_the_outbox_waits_a_second_for_a_reply_on_its_way_and_logs_a_refused_move(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    engine, _ = make_engine(store, ScriptedAdapter(), clock)
+    await engine.deliver_due()  # the start-up recovery is done
+    item = OutboxItem("acct", "acct:1", "acct:1", {}, "hi", state=OutboxState.SENDING)
+    store.put_outbox(item)
+    assert await engine.deliver_due() == 1.0
+    cancelled = OutboxItem("acct", "acct:2", "acct:2", {}, "yo", state=OutboxState.CANCELLED)
+    store.put_outbox(cancelled)
+    queued = replace(cancelled, state=OutboxState.QUEUED)  # as the engine read it, earlier
+    with caplog.at_level("INFO", logger="cmtui.sync.engine"):
+        assert await engine._move(queued, queued.moved(OutboxState.SENDING)) is None
+    assert [r.getMessage() for r in caplog.records] == [
+        f"outbox {cancelled.id}: This reply is cancelled: it can no longer be sent."
+    ]
+
+
+async def test_a_reply_found_online_lets_the_next_one_in_its_conversation_go(
+    store: Store,
+) -> None:
+    clock = Clock()
+    adapter = ScriptedAdapter(idempotent=False)
+    engine, _ = make_engine(store, adapter, clock)
+    first = await _queued(store, engine, clock, "first")
+    online = replace(message("100", parent="1", own=True), text="first")
+    adapter.posted["earlier"] = online
+    store.put_outbox(first.moved(OutboxState.UNKNOWN, not_before=clock()))
+    outbox.queue_reply(store, "acct:1", "second", undo_seconds=0, now=clock())
+    await engine.deliver_due()  # one pass: reconciled as sent, then the second leaves
+    assert [(i.text, i.state) for i in store.outbox()] == [
+        ("first", OutboxState.SENT), ("second", OutboxState.SENT)
+    ]  # fmt: skip
+    assert [i.text for i in adapter.sent] == ["second"]

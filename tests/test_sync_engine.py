@@ -801,3 +801,20 @@ async def test_a_reply_found_online_lets_the_next_one_in_its_conversation_go(
         ("first", OutboxState.SENT), ("second", OutboxState.SENT)
     ]  # fmt: skip
     assert [i.text for i in adapter.sent] == ["second"]
+
+
+async def test_a_pause_lasts_until_the_latest_reset_plus_up_to_a_second_of_jitter(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jitters: list[tuple[float, float]] = []
+    monkeypatch.setattr(random, "uniform", lambda low, high: jitters.append((low, high)) or low)
+    clock = Clock()
+    adapter = ScriptedAdapter()
+    engine, _ = make_engine(store, adapter, clock)
+    runtime = engine.accounts["acct"]
+    adapter.fetches = [RateLimited(T0 + timedelta(minutes=5))]
+    await engine._poll(runtime, "mentions", engine_module._Backoff())
+    assert engine._pause_left("acct") == 300.0
+    engine._account_failed("acct", RateLimited(T0 + timedelta(minutes=1)))  # an earlier reset
+    assert engine._pause_left("acct") == 300.0  # does not shorten the pause
+    assert jitters == [(0, 1), (0, 1)]

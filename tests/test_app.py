@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from textual import events
 from textual.pilot import Pilot
+from waits import until
 
 from cmtui.model import OutboxState
 from cmtui.sandbox.clock import ManualClock
@@ -81,7 +82,7 @@ async def test_the_thread_follows_the_cursor_once_it_rests(
         monkeypatch.setattr(inbox, "PREVIEW_DELAY", 1.0)  # far longer than between two keys
         await pilot.press(*"jjjjjj")  # a held key
         assert read[1:] == []
-        await pilot.pause(1.0)
+        await until(pilot, lambda: read[1:], "the preview after the held key")
         await settle(pilot)
         assert read[1:] == [conversations.highlighted_id]
         assert app.screen.open_id == conversations.highlighted_id  # type: ignore[attr-defined]
@@ -98,7 +99,7 @@ async def test_a_reply_right_after_a_move_answers_the_conversation_moved_to(
         assert app._driver is not None
         for key in "jjr":  # read together, as a terminal delivers keys typed in a burst
             app._driver.send_message(events.Key(key, key))
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.screen.query(Composer), "the composer after j j r")
         await settle(pilot)
         composer = app.screen.query_one(Composer)
         assert composer.context is not None

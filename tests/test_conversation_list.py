@@ -337,3 +337,82 @@ async def test_rows_have_one_layout_in_every_view(width: int) -> None:
         line = widget.render_line(0).text
         assert line[author_at:text_at].rstrip() == "Author 3"  # no blank column after it
         assert "done Subject 3" in line
+
+
+def assert_on_row(widget: ConversationList, row: int | None) -> None:
+    """The cursor is on `row` (None: the list is empty) and everything agrees with it."""
+    if row is None:
+        assert (widget.cursor, widget.highlighted_id) == (0, None)
+        return
+    assert 0 <= row < widget.conversation_count
+    assert (widget.cursor, widget.highlighted_id) == (row, f"c{row}")
+    top = widget.scroll_offset.y
+    assert top <= row < top + widget.scrollable_content_region.height  # and it is on screen
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 45])
+async def test_the_cursor_stays_on_a_row_at_both_ends(count: int) -> None:
+    """Every key at the first and the last row, on an empty list, one row, a few, more than a
+    page: the cursor never leaves the rows (one past the last would crash on the next key)."""
+    app = ListApp(many(count))
+    last = count - 1 if count else None
+    first = 0 if count else None
+    async with app.run_test(size=(100, 12)) as pilot:
+        widget = app.query_one(ConversationList)
+        for keys, row in [
+            (("k",), first),
+            (("pageup",), first),
+            (("G",), last),
+            (("j",), last),
+            (("down", "j", "j"), last),
+            (("pagedown",), last),
+            (("end",), last),
+            (("g",), first),
+            (("up", "k"), first),
+            (("pagedown", "pagedown", "pagedown", "pagedown", "j"), last),
+            (("pageup", "pageup", "pageup", "pageup", "k"), first),
+            (("home",), first),
+        ]:
+            await pilot.press(*keys)
+            await pilot.pause()
+            assert_on_row(widget, row)
+        await pilot.press("G", "enter")
+        await pilot.pause()
+        assert app.selected == ([] if last is None else [f"c{last}"])
+
+
+async def test_the_cursor_comes_back_on_a_row_when_the_list_shrinks() -> None:
+    rows = many(20)
+    app = ListApp(rows)
+    async with app.run_test(size=(100, 12)) as pilot:
+        widget = app.query_one(ConversationList)
+        await pilot.press("G")
+        widget.set_conversations(rows[:5])  # the highlighted row is gone, and its index too
+        await pilot.pause()
+        assert_on_row(widget, 4)
+        assert app.highlighted[-1] == "c4"
+        await pilot.press("j")
+        assert_on_row(widget, 4)
+        widget.set_conversations(rows[:1])
+        await pilot.pause()
+        assert_on_row(widget, 0)
+        await pilot.press("j", "pagedown", "G")
+        assert_on_row(widget, 0)
+        widget.set_conversations([])
+        await pilot.press("j", "k", "G", "pagedown")
+        assert_on_row(widget, None)
+        widget.set_conversations(rows[:3])  # and it starts again on the first row
+        await pilot.pause()
+        assert_on_row(widget, 0)
+        assert app.highlighted[-2:] == [None, "c0"]
+
+
+async def test_a_click_below_the_last_row_selects_nothing() -> None:
+    app = ListApp(many(3))
+    async with app.run_test(size=(100, 12)) as pilot:
+        widget = app.query_one(ConversationList)
+        await pilot.click(ConversationList, offset=(10, 3))
+        await pilot.click(ConversationList, offset=(10, 2))
+        await pilot.pause()
+        assert app.selected == ["c2"]
+        assert_on_row(widget, 2)

@@ -32,6 +32,7 @@ from fixtures.hostile.wire import (
 from rich.cells import cell_len
 from textual.command import CommandList
 from textual.pilot import Pilot
+from waits import until
 
 from cmtui.config import Account, Brand, Config
 from cmtui.model import Platform
@@ -187,11 +188,11 @@ async def capture_all(data_dir: Path) -> dict[str, Any]:
 
 async def palette_results(pilot: Pilot[None]) -> None:
     """Wait for the command palette's search to list something (it runs on a timer)."""
-    for _ in range(100):
-        await pilot.pause(0.02)
-        if pilot.app.screen.query_one(CommandList).option_count:
-            return
-    raise AssertionError("the command palette found nothing")
+    await until(
+        pilot,
+        lambda: pilot.app.screen.query_one(CommandList).option_count,
+        "the command palette found nothing",
+    )
 
 
 @pytest.fixture(scope="module")

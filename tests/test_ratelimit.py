@@ -143,3 +143,73 @@ def test_backoff_is_reproducible_with_a_seeded_rng() -> None:
 )
 def test_usage_high(headers: dict[str, str], high: bool) -> None:
     assert usage_high(headers) is high
+
+
+# --- boundaries -------------------------------------------------------------------------------
+
+
+class Ends(random.Random):
+    """An rng whose `uniform` gives back one end of its range: the bounds become visible."""
+
+    def __init__(self, top: bool) -> None:
+        super().__init__(0)
+        self.top = top
+
+    def uniform(self, a: float, b: float) -> float:
+        return b if self.top else a
+
+
+def test_backoff_ranges_from_zero_to_a_ceiling_doubling_up_to_two_to_the_64() -> None:
+    assert backoff_delay(3, rng=Ends(top=False)) == 0.0
+    assert backoff_delay(3, rng=Ends(top=True)) == 8.0
+    assert backoff_delay(-2, rng=Ends(top=True)) == 1.0
+    assert backoff_delay(10**6, cap=float("inf"), rng=Ends(top=True)) == 2.0**64
+
+
+def test_an_epoch_of_exactly_the_floor_is_an_epoch() -> None:
+    floor = datetime.fromtimestamp(1_000_000_000, UTC)
+    now = floor - timedelta(seconds=30)
+    assert parse_reset({"x-rate-limit-reset": "1000000000"}, now) == floor
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-RateLimit-Reset": "2026-03-02T09:15:30"},
+        {"Retry-After": "Mon, 02 Mar 2026 09:15:30 -0000"},
+    ],
+)
+def test_a_reset_time_without_a_zone_is_utc(headers: dict[str, str]) -> None:
+    assert parse_reset(headers, NOW) == NOW + timedelta(seconds=30)
+
+
+def test_meta_one_minute_to_regain_access_is_a_minute() -> None:
+    usage = {"1234": [{"type": "pages", "estimated_time_to_regain_access": 1}]}
+    assert parse_reset({"X-Business-Use-Case-Usage": json.dumps(usage)}, NOW) == NOW + timedelta(
+        minutes=1
+    )
+
+
+@pytest.mark.parametrize(
+    ("headers", "high"),
+    [
+        ({"X-App-Usage": '{"call_count": 80}'}, False),  # "above 80 %": 80 is not
+        ({"X-App-Usage": '{"call_count": 80.5}'}, True),
+        ({"X-RateLimit-Remaining": "1"}, False),  # no limit told: only 0 is spent
+        ({"X-RateLimit-Remaining": "0"}, True),
+        ({"X-RateLimit-Remaining": "20", "X-RateLimit-Limit": "100"}, False),  # 20 % left
+        ({"X-RateLimit-Remaining": "20", "X-RateLimit-Limit": "101"}, True),
+        ({"X-RateLimit-Remaining": "0.1", "X-RateLimit-Limit": "1"}, True),
+    ],
+)
+def test_usage_high_at_its_boundaries(headers: dict[str, str], high: bool) -> None:
+    assert usage_high(headers) is high
+
+
+def test_header_values_are_read_up_to_their_length_caps() -> None:
+    """Numbers up to 64 characters, Meta's JSON up to 8192: longer is hostile, ignored."""
+    assert parse_reset({"Retry-After": "5".rjust(64, "0")}, NOW) == NOW + timedelta(seconds=5)
+    assert parse_reset({"Retry-After": "5".rjust(65, "0")}, NOW) is None
+    usage = '{"call_count": 95}'
+    assert usage_high({"X-App-Usage": usage.ljust(8192)})
+    assert not usage_high({"X-App-Usage": usage.ljust(8193)})

@@ -14,7 +14,16 @@ import pytest
 from tinydb import Query, TinyDB
 
 from cmtui.model import Author, Kind, Message, OutboxItem, OutboxState, Platform, Status
-from cmtui.store import AtomicJSONStorage, ReadOnlyStore, Store, StoreLocked, docfile, index
+from cmtui.store import (
+    AtomicJSONStorage,
+    ReadOnlyStore,
+    Store,
+    StoreLocked,
+    StoreWriteError,
+    docfile,
+    index,
+    partitions,
+)
 from cmtui.store.docfile import DocFile
 from cmtui.store.partitions import MESSAGES, Partitions
 from cmtui.store.storage import encode_json
@@ -436,3 +445,154 @@ def test_held_partitions_stay_within_their_message_budget(tmp_path: Path) -> Non
     assert list(parts._held) == ["acct/2024-06-02", "acct/2024-06-01"]
     parts.forget("acct/2024-06-02")
     assert not parts.holds("acct/2024-06-02") and parts.holds("acct/2024-06-01")
+
+
+def load_part(path: Path) -> DocFile:
+    return DocFile.load(path, {MESSAGES: "id"}, writable=True, notices=[])
+
+
+def put(parts: Partitions, key: str, *ids: str) -> None:
+    table = parts.get(key).tables[MESSAGES]
+    for message_id in ids:
+        table.put({"id": message_id, "conversation_id": "c"})
+
+
+def journal_files(root: Path) -> list[str]:
+    return sorted(p.name for p in root.glob("journal-*.json"))
+
+
+def test_an_account_only_in_the_journal_is_known_and_its_partitions_held(tmp_path: Path) -> None:
+    parts = Partitions(tmp_path, load_part, load_part)
+    put(parts, "acct/2024-06-01", "a")
+    parts.flush()
+    assert not (tmp_path / "acct").exists()  # in the journal only
+    assert parts.has_account("acct") and not parts.has_account("other")
+    assert parts.account_dirs() == ["acct"]
+    parts.forget("acct/2024-06-01")  # its file lags the journal: it stays
+    assert parts.holds("acct/2024-06-01")
+    parts.forget("acct/2024-06-02")  # not held: nothing to do
+    parts.compact()
+    parts.forget("acct/2024-06-01")
+    assert not parts.holds("acct/2024-06-01")
+    put(parts, "acct/2024-06-01", "b")
+    parts.flush()
+    replayed = Partitions(tmp_path, load_part, load_part)
+    assert replayed.get("acct/2024-06-01").tables[MESSAGES].get("b") is not None
+    replayed.flush()  # replaying changed nothing that is not on disk: no new entry
+    assert journal_files(tmp_path) == ["journal-00000002.json"]
+
+
+def test_a_replay_applies_an_entry_to_each_partition_that_lacks_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A close killed while folding: one partition of an entry was written, the next was not.
+    The replay skips the first and still applies the entry to the second."""
+    parts = Partitions(tmp_path, load_part, load_part)
+    put(parts, "acct/2024-06-01", "a")
+    put(parts, "acct/2024-06-02", "b")
+    parts.flush()
+    real_write = docfile.atomic_write
+
+    def killed_at_the_second(path: Path, payload: bytes) -> None:
+        if path.name == "2024-06-02.json":
+            raise StoreWriteError("killed")
+        real_write(path, payload)
+
+    monkeypatch.setattr(docfile, "atomic_write", killed_at_the_second)
+    parts.compact()  # logged, not raised: the journal still holds everything
+    monkeypatch.undo()
+    told = [r.getMessage() for r in caplog.records]
+    assert told == ["the message journal was not folded: killed"]
+    assert (tmp_path / "acct" / "2024-06-01.json").exists()
+    replayed = Partitions(tmp_path, load_part, load_part)
+    for key, message_id in (("acct/2024-06-01", "a"), ("acct/2024-06-02", "b")):
+        assert replayed.get(key).tables[MESSAGES].get(message_id) is not None
+
+
+def test_the_journal_replayed_counts_its_entries_toward_folding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Folding starts once the journal holds as many entries as its partitions held before
+    (and `_COMPACT_MIN`): entries read back after a crash count as those written."""
+    monkeypatch.setattr(partitions, "_COMPACT_MIN", 4)
+    live = Partitions(tmp_path / "live", load_part, load_part)
+    put(live, "acct/2024-06-01", "a")
+    put(live, "acct/2024-06-02", "b")
+    live.flush()  # one entry, two changes
+    put(live, "acct/2024-06-01", "c")
+    live.flush()  # three
+    assert len(journal_files(tmp_path / "live")) == 2
+    put(live, "acct/2024-06-01", "d")
+    live.flush()  # four: folded
+    assert journal_files(tmp_path / "live") == []
+    parts = Partitions(tmp_path, load_part, load_part)
+    put(parts, "acct/2024-06-01", "a")
+    put(parts, "acct/2024-06-02", "b")
+    parts.flush()  # the same after a crash
+    replayed = Partitions(tmp_path, load_part, load_part)
+    put(replayed, "acct/2024-06-01", "c")
+    replayed.flush()  # three changes
+    assert len(journal_files(tmp_path)) == 2
+    put(replayed, "acct/2024-06-01", "d")
+    replayed.flush()  # four: folded
+    assert journal_files(tmp_path) == []
+
+
+def test_a_journal_entry_holds_only_what_changed(tmp_path: Path) -> None:
+    parts = Partitions(tmp_path, load_part, load_part)
+    put(parts, "acct/2024-06-01", "a", "b")
+    parts.flush()
+    put(parts, "acct/2024-06-01", "c")
+    parts.get("acct/2024-06-01").tables[MESSAGES].remove("a")
+    parts.flush()
+    entry = json.loads((tmp_path / "journal-00000002.json").read_bytes())
+    assert [doc["id"] for doc in entry["acct/2024-06-01"].values()] == ["c"]
+    assert list(entry["_removed"].values()) == [{"partition": "acct/2024-06-01", "id": "a"}]
+
+
+def test_trimming_drops_the_least_recently_read_until_within_budget(tmp_path: Path) -> None:
+    writer = Partitions(tmp_path, load_part, load_part)
+    sizes = {"acct/2024-06-01": 2, "acct/2024-06-02": 2, "acct/2024-06-03": 1,
+             "acct/2024-06-04": 1, "acct/2024-06-05": 3}  # fmt: skip
+    for key, size in sizes.items():
+        put(writer, key, *(f"{key}-{n}" for n in range(size)))
+    writer.flush()
+    writer.compact()
+    parts = Partitions(tmp_path, load_part, load_part, held=2)
+    for key in list(sizes)[:4]:
+        parts.get(key)
+    assert list(parts._held) == ["acct/2024-06-03", "acct/2024-06-04"]  # 1 + 1: 01 and 02 went
+    parts.get("acct/2024-06-05")  # the last read stays, even alone over the budget
+    assert list(parts._held) == ["acct/2024-06-05"]
+    parts.get("acct/2024-06-03")
+    assert list(parts._held) == ["acct/2024-06-03"]
+    put(parts, "acct/2024-06-06", "x", "y")
+    parts.flush()  # what the last write touched stays; what was only read goes
+    assert list(parts._held) == ["acct/2024-06-06"]
+
+
+def test_partitions_with_changes_not_in_their_file_are_never_trimmed(tmp_path: Path) -> None:
+    parts = Partitions(tmp_path, load_part, load_part, held=1)
+    put(parts, "acct/2024-06-01", "a", "b")
+    parts.flush()  # in the journal only
+    put(parts, "acct/2024-06-02", "c", "d")
+    parts.flush()  # the last write: kept for the next round
+    for day in ("03", "04"):
+        parts.get(f"other/2024-06-{day}")
+    assert parts.holds("acct/2024-06-01") and parts.holds("acct/2024-06-02")
+    parts.compact()
+    assert parts.get("acct/2024-06-01").tables[MESSAGES].get("b") is not None
+
+
+def test_a_partition_emptied_is_deleted_when_folded(tmp_path: Path) -> None:
+    parts = Partitions(tmp_path, load_part, load_part)
+    put(parts, "acct/2024-06-01", "a")
+    put(parts, "acct/2024-06-02", "b")
+    parts.flush()
+    parts.compact()
+    parts.get("acct/2024-06-01").tables[MESSAGES].remove("a")
+    parts.flush()
+    parts.compact()
+    assert not (tmp_path / "acct" / "2024-06-01.json").exists()
+    assert not parts.holds("acct/2024-06-01")
+    assert parts.listing() == ["acct/2024-06-02"]

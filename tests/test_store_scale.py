@@ -381,3 +381,25 @@ def test_schema_1_summaries_move_out_of_cache_json(tmp_path: Path) -> None:
     assert "conversations" in json.loads((data / "cache.json.bak-v1").read_bytes())
     with Store.open(data) as store:
         assert store.conversations() == expected
+
+
+def test_an_edit_saved_three_times_then_a_crash_comes_back_as_the_last_version(
+    tmp_path: Path,
+) -> None:
+    """The journal is replayed oldest first: each entry holds the message as it then was, so
+    applying them newest first would leave an older version in place. The conversation's
+    summary (its own journal) follows the same order."""
+    data = tmp_path / "data"
+    with Store.open(data) as store:
+        store.add_messages([msg(1, text="v0")])
+    with Store.open(data) as store:
+        for version in ("v1", "v2", "v3"):
+            store.add_messages([msg(1, text=version)])
+        assert len(message_journal(data)) == 3
+        crashed = crash_copy(store, tmp_path / "crashed")
+    with Store.open(crashed) as store:
+        assert store.message("acct:1").text == "v3"  # type: ignore[union-attr]
+        assert [m.text for m in store.thread("acct:c1")] == ["v3"]
+        assert store.conversation("acct:c1").snippet == "v3"  # type: ignore[union-attr]
+    with Store.open(crashed) as store:  # and once folded into the partition
+        assert [m.text for m in store.thread("acct:c1")] == ["v3"]

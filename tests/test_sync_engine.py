@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
+import random
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -23,10 +26,13 @@ from cmtui.platforms.base import (
     Transient,
 )
 from cmtui.store import Store, StoreWriteError
+from cmtui.sync import engine as engine_module
 from cmtui.sync import outbox
 from cmtui.sync.engine import (
     AccountRuntime,
     AccountStatus,
+    OutboxChanged,
+    StateChanged,
     StoreProblem,
     SyncEngine,
     SyncEvent,
@@ -399,6 +405,29 @@ async def test_polls_sleep_their_interval_back_off_and_slow_down_when_quota_is_l
     assert slept[9] == 60.0 and slept[10] == 60.0 * SyncEngine.SLOW_DOWN
 
 
+async def test_a_successful_poll_resets_the_backoff(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an outage the next one starts from the shortest delay again, not from where the
+    last one ended (the n-th failure in a row waits `backoff_delay(n)`)."""
+    monkeypatch.setattr(engine_module, "backoff_delay", lambda attempt, **_: float(attempt))
+    adapter = ScriptedAdapter()
+    down = Transient("down")
+    adapter.fetches = [down, down, down, Batch([], "c1"), down, down, Batch([], "c2"), down]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        if len(slept) == 8:  # every scripted answer was met
+            raise asyncio.CancelledError
+
+    runtime = AccountRuntime("acct", "Brand", adapter, ("mentions",), 60.0)
+    engine = SyncEngine(store, [runtime], clock=Clock(), sleep=sleep)
+    with pytest.raises(asyncio.CancelledError):
+        await engine._poll_forever(runtime, "mentions")
+    assert slept == [1.0, 2.0, 3.0, 60.0, 1.0, 2.0, 60.0, 1.0]
+
+
 def test_edit_only_before_the_reply_leaves(store: Store) -> None:
     store.put_outbox(OutboxItem("acct", "acct:1", "acct:1", {}, "x", id="a", not_before=T0))
     queued = store.outbox()[0]
@@ -418,10 +447,14 @@ def test_edit_only_before_the_reply_leaves(store: Store) -> None:
 
 
 def test_engine_never_overwrites_a_change_the_user_made(store: Store) -> None:
-    item = OutboxItem("acct", "acct:1", "acct:1", {}, "hello")
+    item = OutboxItem("acct", "acct:1", "acct:1", {}, "hello", not_before=T0 + timedelta(seconds=5))
     store.put_outbox(item)
+    edited = outbox.edit(store, item.id, "hello again", now=T0)
+    assert outbox.advance(store, item, item.moved(OutboxState.SENDING)) is None
+    assert store.outbox() == [edited]
     outbox.cancel(store, item.id)
-    assert not outbox.swap(store, item, item.moved(OutboxState.SENDING))
+    with pytest.raises(outbox.OutboxError, match="cancelled: it can no longer be sent"):
+        outbox.advance(store, edited, edited.moved(OutboxState.SENDING))
     assert store.outbox()[0].state is OutboxState.CANCELLED
 
 
@@ -444,7 +477,7 @@ def test_outbox_view_lists_pending_then_the_last_day(store: Store) -> None:
 
 
 async def test_a_failed_cache_write_is_reported_and_nothing_is_lost(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     adapter = ScriptedAdapter()
     adapter.fetches = [Batch([message("1")], "c1"), Batch([message("1")], "c1")]
@@ -457,7 +490,10 @@ async def test_a_failed_cache_write_is_reported_and_nothing_is_lost(
     monkeypatch.setattr(store, "add_messages", disk_full)
     await engine.run_once()
     problems = [e.detail for e in events if isinstance(e, StoreProblem)]
-    assert problems and "No space left" in problems[-1]
+    assert problems == ["cannot save the cache: cannot write messages: No space left on device"]
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+        "cannot write the cache: cannot write messages: No space left on device"
+    ]
     assert store.get_cursor("acct", "mentions") is None  # the cursor did not move past it
 
     monkeypatch.setattr(store, "add_messages", real_add)
@@ -475,15 +511,310 @@ async def test_a_reply_that_cannot_be_marked_sending_is_not_sent(
     engine, _ = make_engine(store, adapter, clock)
     item = await _queued(store, engine, clock)
     clock.now += timedelta(seconds=6)
-    real_put = store.put_outbox
 
     def read_only(*args: object, **kwargs: object) -> None:
-        raise StoreWriteError("cannot write the outbox: Read-only file system")
+        raise OSError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr(store, "put_outbox", read_only)
-    with pytest.raises(StoreWriteError):
+    monkeypatch.setattr(os, "replace", read_only)
+    with pytest.raises(StoreWriteError, match="Read-only"):
         await engine.deliver_due()
     assert adapter.sent == []
-    monkeypatch.setattr(store, "put_outbox", real_put)
+    assert [i.state for i in store.outbox()] == [OutboxState.QUEUED]  # as on disk
+    monkeypatch.undo()
     await engine.deliver_due()
     assert [i.id for i in adapter.sent] == [item.id]
+
+
+async def test_refresh_thread_brings_the_whole_thread_unless_the_account_may_not_ask(
+    store: Store,
+) -> None:
+    clock = Clock()
+    adapter = ScriptedAdapter()
+    engine, _ = make_engine(store, adapter, clock)
+    await engine.refresh_thread("acct:nothing")  # not in the cache: nothing to ask
+    assert adapter.thread_reads == 0
+    await engine.ingest(engine.accounts["acct"], [message("1")])
+    reply = replace(message("2", parent="1"), conversation_id="acct:1")
+    adapter.posted["x"] = reply
+    await engine.refresh_thread("acct:1")
+    assert adapter.thread_reads == 1
+    assert [m.id for m in store.thread("acct:1")] == ["acct:1", "acct:2"]
+    adapter.thread_errors = [RateLimited(T0 + timedelta(minutes=5))]
+    await engine.refresh_thread("acct:1")  # a 429 pauses the account...
+    assert engine.states["acct"].status is AccountStatus.RATE_LIMITED
+    await engine.refresh_thread("acct:1")  # ...so the next refresh does not ask
+    assert adapter.thread_reads == 2
+    clock.now += timedelta(minutes=6)
+    await engine.refresh_thread("acct:1")
+    assert adapter.thread_reads == 3
+
+
+def test_limits_are_the_account_s_or_a_safe_default(store: Store) -> None:
+    engine, _ = make_engine(store, ScriptedAdapter(), Clock())
+    assert engine.limits("acct") == Limits(max_length=500)
+    assert engine.limits("unknown") == Limits(max_length=500)
+
+
+async def test_an_unknown_reply_whose_message_left_the_cache_fails_with_the_reason(
+    store: Store,
+) -> None:
+    clock = Clock()
+    adapter = ScriptedAdapter(idempotent=False)
+    engine, _ = make_engine(store, adapter, clock)
+    store.put_outbox(OutboxItem("acct", "acct:9", "acct:9", {}, "hi", state=OutboxState.UNKNOWN))
+    await engine.deliver_due()
+    [item] = store.outbox()
+    assert item.state is OutboxState.FAILED
+    assert item.error == (
+        "the message it answers is no longer in the cache; check the thread online"
+    )
+    assert adapter.thread_reads == 0 and adapter.sent == []
+
+
+async def test_each_poll_outcome_sets_the_wait_before_the_next(store: Store) -> None:
+    clock = Clock()
+    adapter = ScriptedAdapter()
+    engine, _ = make_engine(store, adapter, clock)
+    runtime = engine.accounts["acct"]
+    backoff = engine_module._Backoff()
+    adapter.fetches = [PlatformError("HTTP 400")]
+    assert await engine._poll(runtime, "mentions", backoff) == 60.0  # degraded: the interval
+    assert engine.states["acct"].status is AccountStatus.DEGRADED
+    assert engine.states["acct"].detail == "HTTP 400"
+    adapter.fetches = [RateLimited(T0 + timedelta(minutes=5))]
+    assert await engine._poll(runtime, "mentions", backoff) >= 300.0  # until the reset
+    assert 300.0 <= await engine._poll(runtime, "mentions", backoff) <= 301.0  # no request
+    assert adapter.cursors_seen == [None, None]
+    clock.now += timedelta(minutes=6)
+    assert await engine._poll(runtime, "mentions", backoff) == 60.0
+    state = engine.states["acct"]
+    assert (state.status, state.last_sync, state.detail, state.until) == (
+        AccountStatus.LIVE, clock.now, "", None
+    )  # fmt: skip
+
+
+async def test_what_the_log_says_about_skipped_items_and_troubled_accounts(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = ScriptedAdapter()
+    adapter.fetches = [
+        Batch([message("1")], "c1", skipped=["bad date", "no id"]),
+        Transient("connection refused"),
+        Transient("connection refused"),
+    ]
+    engine, events = make_engine(store, adapter, Clock())
+    with caplog.at_level("WARNING", logger="cmtui.sync.engine"):
+        for _ in range(3):
+            await engine.run_once()
+    assert [r.getMessage() for r in caplog.records] == [
+        "acct mentions: skipped 2 items",
+        "account acct: offline: connection refused",  # once, not at every failed poll
+    ]
+    statuses = [e.state.status for e in events if isinstance(e, StateChanged)]
+    assert statuses == [
+        AccountStatus.SYNCING, AccountStatus.LIVE, AccountStatus.SYNCING, AccountStatus.OFFLINE
+    ]  # fmt: skip
+
+
+async def test_what_a_failed_thread_read_does_to_the_account_and_the_log(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    adapter = ScriptedAdapter()
+    engine, _ = make_engine(store, adapter, clock)
+    await engine.ingest(engine.accounts["acct"], [message("1")])
+    adapter.thread_errors = [Transient("HTTP 503")]
+    with caplog.at_level("INFO", logger="cmtui.sync.engine"):
+        await engine.refresh_thread("acct:1")
+    assert [r.getMessage() for r in caplog.records] == ["thread refresh of acct:1 failed: HTTP 503"]
+    engine._paused_until["acct"] = clock() + timedelta(seconds=0.5)  # half a second to go
+    await engine.refresh_thread("acct:1")
+    assert adapter.thread_reads == 1
+
+
+async def test_a_reply_to_reconcile_waits_when_its_thread_cannot_be_read(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    adapter = ScriptedAdapter(idempotent=False)
+    engine, _ = make_engine(store, adapter, clock)
+    item = await _queued(store, engine, clock)
+    unknown = item.moved(OutboxState.UNKNOWN, not_before=clock())
+    store.put_outbox(unknown)
+    adapter.thread_errors = [RateLimited(T0 + timedelta(minutes=5))]
+    await engine.deliver_due()
+    [waiting] = store.outbox()
+    assert waiting.state is OutboxState.UNKNOWN
+    assert waiting.not_before is not None and waiting.not_before > clock()
+    assert engine.states["acct"].status is AccountStatus.RATE_LIMITED  # the 429 counts
+    clock.now += timedelta(hours=1)
+    with caplog.at_level("INFO", logger="cmtui.sync.engine"):
+        await engine.deliver_due()
+    assert f"outbox {item.id}: not online after an ambiguous failure; sending it" in [
+        r.getMessage() for r in caplog.records
+    ]
+    assert store.outbox()[0].state is OutboxState.SENT
+
+
+def test_limits_are_those_of_the_account_s_network(store: Store) -> None:
+    class Short(ScriptedAdapter):
+        @property
+        def limits(self) -> Limits:
+            return Limits(max_length=300)
+
+    engine, _ = make_engine(store, Short(), Clock())
+    assert engine.limits("acct") == Limits(max_length=300)
+
+
+async def test_a_failed_send_keeps_its_reason_and_a_429_pauses_the_account(store: Store) -> None:
+    clock = Clock()
+    adapter = ScriptedAdapter(idempotent=False)
+    adapter.send_errors = [
+        Ambiguous("read timeout after sending"),
+    ]
+    engine, _ = make_engine(store, adapter, clock)
+    item = await _queued(store, engine, clock)
+    clock.now += timedelta(seconds=6)
+    await engine.deliver_due()
+    [unknown] = store.outbox()
+    assert (unknown.state, unknown.error) == (OutboxState.UNKNOWN, "read timeout after sending")
+    second = ScriptedAdapter(idempotent=True)
+    second.send_errors = [RateLimited(clock() + timedelta(minutes=5))]
+    engine, _ = make_engine(store, second, clock)
+    store.put_outbox(replace(unknown, state=OutboxState.QUEUED, error=None, not_before=None))
+    await engine.deliver_due()
+    [queued] = store.outbox()
+    assert queued.state is OutboxState.QUEUED and queued.error
+    assert str(RateLimited(clock() + timedelta(minutes=5))) == queued.error
+    assert engine.states["acct"].status is AccountStatus.RATE_LIMITED
+    assert item.id == queued.id
+
+
+async def test_the_running_engine_delivers_when_woken_and_retries_after_a_cache_failure(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    adapter = ScriptedAdapter()
+    runtime = AccountRuntime("acct", "Brand", adapter, (), 60.0)  # no stream: only the outbox
+    events: list[SyncEvent] = []
+    sent = asyncio.Event()
+
+    def on_event(event: SyncEvent) -> None:
+        events.append(event)
+        if isinstance(event, OutboxChanged) and event.item.state is OutboxState.SENT:
+            sent.set()
+
+    engine = SyncEngine(store, [runtime], on_event=on_event, clock=clock)
+    real_deliver = engine.deliver_due
+    calls = 0
+
+    async def fails_once() -> float:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise StoreWriteError("cannot write the outbox: Read-only file system")
+        return await real_deliver()
+
+    monkeypatch.setattr(engine, "deliver_due", fails_once)
+    monkeypatch.setattr(SyncEngine, "STORE_RETRY_SECONDS", 0.0)
+    running = asyncio.create_task(engine.run())
+    await engine.ingest(runtime, [message("1")])
+    outbox.queue_reply(store, "acct:1", "Merci !", undo_seconds=0, now=clock())
+    engine.wake_outbox()
+    await asyncio.wait_for(sent.wait(), 30)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert next(e.detail for e in events if isinstance(e, StoreProblem)) == (
+        "cannot save the cache: cannot write the outbox: Read-only file system"
+    )
+    assert len(adapter.sent) == 1
+
+
+async def test_each_send_counts_an_attempt_and_waits_a_capped_doubling_delay(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)  # the longest wait
+    assert [engine_module._retry_delay(n) for n in (0, 3, 7, 8)] == [2.0, 16.0, 256.0, 300.0]
+    clock = Clock()
+    adapter = ScriptedAdapter()
+    adapter.send_errors = [Transient("HTTP 503")] * 2
+    engine, _ = make_engine(store, adapter, clock)
+    await _queued(store, engine, clock)
+    clock.now += timedelta(seconds=6)
+    for attempt in (1, 2):
+        await engine.deliver_due()
+        [item] = store.outbox()
+        assert (item.state, item.attempts) == (OutboxState.QUEUED, attempt)
+        assert item.not_before == clock() + timedelta(seconds=2.0 * 2**attempt)
+        clock.now = item.not_before
+    await engine.deliver_due()
+    assert store.outbox()[0].state is OutboxState.SENT
+
+
+async def test_a_reply_that_failed_for_good_does_not_hold_back_the_next(store: Store) -> None:
+    clock = Clock()
+    adapter = ScriptedAdapter()
+    adapter.send_errors = [PlatformError("HTTP 422: text too long")]
+    engine, _ = make_engine(store, adapter, clock)
+    await _queued(store, engine, clock, "first")
+    outbox.queue_reply(store, "acct:1", "second", undo_seconds=5, now=clock())
+    clock.now += timedelta(seconds=6)
+    await engine.deliver_due()  # one pass
+    assert [(i.text, i.state) for i in store.outbox()] == [
+        ("first", OutboxState.FAILED), ("second", OutboxState.SENT)
+    ]  # fmt: skip
+
+
+async def test_the_outbox_waits_a_second_for_a_reply_on_its_way_and_logs_a_refused_move(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    engine, _ = make_engine(store, ScriptedAdapter(), clock)
+    await engine.deliver_due()  # the start-up recovery is done
+    item = OutboxItem("acct", "acct:1", "acct:1", {}, "hi", state=OutboxState.SENDING)
+    store.put_outbox(item)
+    assert await engine.deliver_due() == 1.0
+    cancelled = OutboxItem("acct", "acct:2", "acct:2", {}, "yo", state=OutboxState.CANCELLED)
+    store.put_outbox(cancelled)
+    queued = replace(cancelled, state=OutboxState.QUEUED)  # as the engine read it, earlier
+    with caplog.at_level("INFO", logger="cmtui.sync.engine"):
+        assert await engine._move(queued, queued.moved(OutboxState.SENDING)) is None
+    assert [r.getMessage() for r in caplog.records] == [
+        f"outbox {cancelled.id}: This reply is cancelled: it can no longer be sent."
+    ]
+
+
+async def test_a_reply_found_online_lets_the_next_one_in_its_conversation_go(
+    store: Store,
+) -> None:
+    clock = Clock()
+    adapter = ScriptedAdapter(idempotent=False)
+    engine, _ = make_engine(store, adapter, clock)
+    first = await _queued(store, engine, clock, "first")
+    online = replace(message("100", parent="1", own=True), text="first")
+    adapter.posted["earlier"] = online
+    store.put_outbox(first.moved(OutboxState.UNKNOWN, not_before=clock()))
+    outbox.queue_reply(store, "acct:1", "second", undo_seconds=0, now=clock())
+    await engine.deliver_due()  # one pass: reconciled as sent, then the second leaves
+    assert [(i.text, i.state) for i in store.outbox()] == [
+        ("first", OutboxState.SENT), ("second", OutboxState.SENT)
+    ]  # fmt: skip
+    assert [i.text for i in adapter.sent] == ["second"]
+
+
+async def test_a_pause_lasts_until_the_latest_reset_plus_up_to_a_second_of_jitter(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jitters: list[tuple[float, float]] = []
+    monkeypatch.setattr(random, "uniform", lambda low, high: jitters.append((low, high)) or low)
+    clock = Clock()
+    adapter = ScriptedAdapter()
+    engine, _ = make_engine(store, adapter, clock)
+    runtime = engine.accounts["acct"]
+    adapter.fetches = [RateLimited(T0 + timedelta(minutes=5))]
+    await engine._poll(runtime, "mentions", engine_module._Backoff())
+    assert engine._pause_left("acct") == 300.0
+    engine._account_failed("acct", RateLimited(T0 + timedelta(minutes=1)))  # an earlier reset
+    assert engine._pause_left("acct") == 300.0  # does not shorten the pause
+    assert jitters == [(0, 1), (0, 1)]

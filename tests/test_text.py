@@ -502,3 +502,58 @@ def test_handles_urls_and_keys_never_raise(user: str, domain: str) -> None:
     assert isinstance(match_key(user), str)
     assert isinstance(is_mixed_script(user), bool)
     assert_displayable(first_line(user))
+
+
+# Each boundary of the grapheme classes, with the code points on both sides, and the class
+# UAX #29 gives them (the approximation's classes: other, control, extend, tag, ZWJ, regional).
+KIND_BOUNDARIES = {
+    "other": [0x20, 0x7E, 0xA0, 0xAC, 0xAE, 0x2FF, 0x115F, 0x1200, 0x1F1E5, 0x1F200, 0x1F3FA,
+              0x1F400, 0xD7AF, 0xE0080, 0x2600, 0x2102, 0xE000],
+    "control": [0x00, 0x1F, 0x7F, 0x9F, 0xAD, 0x200B, 0x200E, 0x2060, 0x2028, 0x2029, 0xE0001],
+    "extend": [0x300, 0x36F, 0x20DD, 0x0903, 0x200C, 0x1160, 0x11FF, 0xD7B0, 0xD7FF, 0x1F3FB,
+               0x1F3FF, 0xFE0F],
+    "tag": [0xE0020, 0xE007F],
+    "zwj": [0x200D],
+    "regional": [0x1F1E6, 0x1F1FF],
+}  # fmt: skip
+PICTOGRAPHIC = {
+    True: [0x1F000, 0x1F1E5, 0x1F200, 0x1F3FA, 0x1F400, 0x1FFFD, 0x2100, 0x2BFF, 0x2600,
+           0xA9, 0xAE, 0x203C, 0x2049, 0x3030, 0x303D, 0x3297, 0x3299],
+    False: [0x1EFFF, 0x1F1E6, 0x1F1FF, 0x1F3FB, 0x1F3FF, 0x1FFFE, 0x20FF, 0x2102, 0x2C00,
+            0xA8, 0xAA, 0x41, 0x3298],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"), [(kind, code) for kind, codes in KIND_BOUNDARIES.items() for code in codes]
+)
+def test_each_boundary_of_the_grapheme_classes(kind: str, code: int) -> None:
+    """Seen through segmentation: a class decides whether a character joins the one before."""
+    ch = chr(code)
+    base = "e"
+    joined = graphemes(base + ch)
+    if kind in ("extend", "tag"):
+        assert joined == [base + ch]
+    elif kind == "zwj":
+        assert graphemes("👩" + ch + "👩") == ["👩" + ch + "👩"]
+        assert graphemes("e" + ch + "e") == ["e" + ch, "e"]
+    else:
+        assert joined == [base, ch]
+        after = graphemes(ch + "\u0301")  # a combining mark joins anything but a control
+        assert after == ([ch, "\u0301"] if kind == "control" else [ch + "\u0301"])
+    if kind == "regional":
+        assert graphemes(ch * 3) == [ch * 2, ch]
+    else:
+        assert graphemes(ch * 2 + "x")[-1] == "x"
+        assert len(graphemes(ch * 2)) == (1 if kind in ("extend", "tag") else 2) or kind == "zwj"
+
+
+@pytest.mark.parametrize(
+    ("expected", "code"), [(value, code) for value, codes in PICTOGRAPHIC.items() for code in codes]
+)
+def test_what_a_zwj_may_join(expected: bool, code: int) -> None:
+    """A ZWJ joins two pictographs, and nothing else: elsewhere safe_text drops it."""
+    sequence = "👩\u200d" + chr(code)
+    assert ("\u200d" in safe_text(sequence)) is expected
+    if not 0x1F3FB <= code <= 0x1F3FF:  # a skin tone joins anything, with or without ZWJ
+        assert (len(graphemes(sequence)) == 1) is expected

@@ -39,7 +39,7 @@ import stat
 import sys
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -392,23 +392,23 @@ class Store:
     def put_outbox(self, item: OutboxItem) -> None:
         """Insert or replace an item (by id); it is fsynced to disk before this returns.
 
-        When the disk refuses: a new item is not kept (the caller still has its text, and a
-        reply the user was told is not queued must never go out); a change to a known item
-        is kept and written with the next flush (forgetting "sent" would send it again).
-        """
+        A change that cannot be written is not made (StoreWriteError): a reply the user was
+        told is not queued never goes out. To change an item already queued, use
+        `update_outbox`: it sees the item as it is."""
         with self._mutex:
             self._check_writable("queue the reply")
             table = self._outbox.tables[_OUTBOX]
-            new = item.id not in self._outbox_items
+            previous = self._outbox_items.get(item.id)
             table.put(item.to_dict())
-            self._outbox_items[item.id] = replace(item)
             try:
                 self._outbox.flush()
             except StoreWriteError:
-                if new:
+                if previous is None:
                     table.remove(item.id)
-                    del self._outbox_items[item.id]
+                else:
+                    table.put(previous.to_dict())
                 raise
+            self._outbox_items[item.id] = replace(item)
 
     def drafts(self) -> dict[str, str]:
         """Every reply being written and not yet queued, by conversation id."""
@@ -431,6 +431,32 @@ class Store:
             else:
                 table.remove(conversation_id)
             self._outbox.flush()
+
+    def update_outbox(self, item_id: str, change: Callable[[OutboxItem], OutboxItem]) -> OutboxItem:
+        """Replace an item by `change(item)` and return the new one, fsynced to disk.
+
+        The read, `change` and the write happen under the store's lock, so no other change
+        (the user's, the engine's) comes in between. `change` refuses by raising: nothing is
+        written then. A change that cannot be written is not made (StoreWriteError): the
+        item stays as it is on disk. Raises LookupError when there is no item `item_id`.
+        """
+        with self._mutex:
+            self._check_writable("change the reply")
+            current = self._outbox_items.get(item_id)
+            if current is None:
+                raise LookupError(f"no outbox item {item_id!r}")
+            changed = change(replace(current))
+            if changed.id != item_id:
+                raise ValueError(f"outbox item {item_id!r} cannot become {changed.id!r}")
+            table = self._outbox.tables[_OUTBOX]
+            table.put(changed.to_dict())
+            try:
+                self._outbox.flush()
+            except StoreWriteError:
+                table.put(current.to_dict())
+                raise
+            self._outbox_items[item_id] = replace(changed)
+            return replace(changed)
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -456,9 +456,9 @@ class SyncEngine:
             posted = await account.adapter.send_reply(sending)
         except PlatformError as error:
             after = self._after_send_failure(account, sending, error)
-            await self._save_outbox(after)
+            await self._move(sending, after)
             return 0.0 if after.state is OutboxState.FAILED else self._wait_before(after)
-        await self._save_outbox(sending.moved(OutboxState.SENT, remote_id=posted.native_id))
+        await self._move(sending, sending.moved(OutboxState.SENT, remote_id=posted.native_id))
         await self.ingest(account, [replace(posted, conversation_id=item.conversation_id)])
         return 0.0
 
@@ -478,15 +478,16 @@ class SyncEngine:
         return item.moved(OutboxState.FAILED, error=reason)
 
     async def _move(self, old: OutboxItem, new: OutboxItem) -> OutboxItem | None:
-        """Store `new` in place of `old` unless the user changed it; None when they did."""
-        if not await self._on_writer(outbox.swap, self.store, old, new):
+        """Store `new` in place of `old` unless the user changed it; None when they did
+        (and the item's state may no longer allow the move: a cancel won the race)."""
+        try:
+            moved = await self._on_writer(outbox.advance, self.store, old, new)
+        except outbox.OutboxError as error:
+            log.info("outbox %s: %s", old.id, error)
             return None
-        self._on_event(OutboxChanged(new))
-        return new
-
-    async def _save_outbox(self, item: OutboxItem) -> None:
-        await self._on_writer(self.store.put_outbox, item)
-        self._on_event(OutboxChanged(item))
+        if moved is not None:
+            self._on_event(OutboxChanged(moved))
+        return moved
 
     # --- helpers -------------------------------------------------------------------------
 

@@ -5,16 +5,20 @@ it answers, when it may leave (the undo window), what the user may still change,
 interrupted send becomes, and how a reply that may already be online is recognised.
 
 The user (UI thread) and the engine (its writer thread) change the same items, so every
-read-then-write here happens under one lock, and the engine moves an item only with `swap`,
-which refuses when the user changed it in between (a cancel inside the undo window wins).
+change is one `Store.update_outbox`: read, checked and written under the store's lock, nothing
+comes in between. Whoever changes an item, the move between states must be one `_MOVES`
+allows: a reply on its way can no longer be cancelled, a cancelled one is never marked sent.
+The engine moves an item only with `advance`, which also refuses when the user changed it
+since the engine read it (a cancel inside the undo window wins).
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
+from cmtui.i18n import N_, _
 from cmtui.model import Message, OutboxItem, OutboxState, utcnow
 from cmtui.store import Store
 from cmtui.text import safe_text, without_surrogates
@@ -29,7 +33,38 @@ _PENDING_STATES = frozenset(
     {OutboxState.QUEUED, OutboxState.SENDING, OutboxState.FAILED, OutboxState.UNKNOWN}
 )
 _EDITABLE_STATES = frozenset({OutboxState.FAILED, OutboxState.CANCELLED})
-_CHANGES = threading.Lock()
+
+_Q, _SENDING, _SENT = OutboxState.QUEUED, OutboxState.SENDING, OutboxState.SENT
+_FAILED, _CANCELLED, _UNKNOWN = OutboxState.FAILED, OutboxState.CANCELLED, OutboxState.UNKNOWN
+_MOVES: dict[OutboxState, frozenset[OutboxState]] = {
+    # queued again (edit, retry, a new undo window), on its way, or cancelled
+    _Q: frozenset({_Q, _SENDING, _CANCELLED}),
+    # the network's answer, or what an interrupted send becomes; never cancelled
+    _SENDING: frozenset({_SENT, _Q, _FAILED, _UNKNOWN}),
+    # reconciled against the thread (or waiting to be), or cancelled by the user
+    _UNKNOWN: frozenset({_UNKNOWN, _SENT, _Q, _FAILED, _CANCELLED}),
+    _FAILED: frozenset({_Q, _CANCELLED}),
+    _CANCELLED: frozenset({_Q}),
+    _SENT: frozenset(),
+}
+"""The states an item may move to from each state; any other move is refused."""
+
+_AS_NOW = {
+    _Q: N_("queued"),
+    _SENDING: N_("on its way"),
+    _SENT: N_("sent"),
+    _FAILED: N_("failed"),
+    _CANCELLED: N_("cancelled"),
+    _UNKNOWN: N_("waiting to be checked online"),
+}
+_AS_WANTED = {
+    _Q: N_("queued again"),
+    _SENDING: N_("sent"),
+    _SENT: N_("marked sent"),
+    _FAILED: N_("marked failed"),
+    _CANCELLED: N_("cancelled"),
+    _UNKNOWN: N_("checked online"),
+}
 
 
 class OutboxError(Exception):
@@ -86,17 +121,24 @@ def queue_reply(
     return item
 
 
+def transition(item: OutboxItem, state: OutboxState, **changes: Any) -> OutboxItem:
+    """`item` moved to `state` (with `changes`); OutboxError when its state forbids it."""
+    _check_move(item, state)
+    return item.moved(state, **changes)
+
+
+def _check_move(item: OutboxItem, state: OutboxState) -> None:
+    if state not in _MOVES[item.state]:
+        raise OutboxError(
+            _("This reply is {now}: it can no longer be {wanted}.").format(
+                now=_(_AS_NOW[item.state]), wanted=_(_AS_WANTED[state])
+            )
+        )
+
+
 def cancel(store: Store, item_id: str) -> OutboxItem:
     """Cancel a reply that has not left yet (queued, failed or unknown)."""
-    with _CHANGES:
-        item = _find(store, item_id)
-        if item.state in (OutboxState.SENDING, OutboxState.SENT):
-            raise OutboxError(
-                "this reply is already on its way or sent; it can no longer be cancelled"
-            )
-        cancelled = item.moved(OutboxState.CANCELLED)
-        store.put_outbox(cancelled)
-        return cancelled
+    return _update(store, item_id, lambda item: transition(item, OutboxState.CANCELLED))
 
 
 def edit(
@@ -114,22 +156,23 @@ def edit(
     """
     text = _reply_text(text)
     stamp = now or utcnow()
-    with _CHANGES:
-        item = _find(store, item_id)
+
+    def edited(item: OutboxItem) -> OutboxItem:
         in_undo_window = item.state is OutboxState.QUEUED and (
             item.not_before is not None and item.not_before > stamp
         )
         if not in_undo_window and item.state not in _EDITABLE_STATES:
             raise OutboxError(f"a reply in state {item.state} can no longer be edited")
-        edited = item.moved(
+        return transition(
+            item,
             OutboxState.QUEUED,
             text=text,
             error=None,
             attempts=0,
             not_before=stamp + timedelta(seconds=undo_seconds),
         )
-        store.put_outbox(edited)
-        return edited
+
+    return _update(store, item_id, edited)
 
 
 def retry(store: Store, item_id: str, *, text: str | None = None) -> OutboxItem:
@@ -138,32 +181,40 @@ def retry(store: Store, item_id: str, *, text: str | None = None) -> OutboxItem:
     An `unknown` item is not retried here: it may already be online, and resending it blindly
     could post it twice; it waits for reconciliation against the thread.
     """
-    with _CHANGES:
-        item = _find(store, item_id)
+    new_text = None if text is None else _reply_text(text)
+
+    def queued(item: OutboxItem) -> OutboxItem:
         if item.state not in (OutboxState.FAILED, OutboxState.CANCELLED, OutboxState.QUEUED):
             raise OutboxError(f"a reply in state {item.state} cannot be retried")
-        queued = item.moved(
-            OutboxState.QUEUED,
-            text=item.text if text is None else _reply_text(text),
-            error=None,
-            attempts=0,
+        return transition(
+            item, OutboxState.QUEUED, text=new_text or item.text, error=None, attempts=0
         )
-        store.put_outbox(queued)
-        return queued
+
+    return _update(store, item_id, queued)
 
 
-def swap(store: Store, expected: OutboxItem, new: OutboxItem) -> bool:
-    """Store `new` in place of `expected`, unless the stored item is no longer `expected`.
+class _Changed(Exception):
+    """The stored item is no longer the one the engine read."""
 
-    The engine's only way to move an item it read earlier: False means the user cancelled or
-    edited it meanwhile, and the engine must look again instead of acting on a stale copy.
+
+def advance(store: Store, expected: OutboxItem, new: OutboxItem) -> OutboxItem | None:
+    """Store `new` in place of `expected`: the engine's only way to move an item it read.
+
+    None when the stored item is no longer `expected` (the user cancelled or edited it
+    meanwhile: look again instead of acting on a stale copy); OutboxError when the stored
+    item's state forbids the move (a cancelled reply is never marked sent).
     """
-    with _CHANGES:
-        current = next((i for i in store.outbox() if i.id == expected.id), None)
+
+    def moved(current: OutboxItem) -> OutboxItem:
+        _check_move(current, new.state)
         if current != expected:
-            return False
-        store.put_outbox(new)
-        return True
+            raise _Changed
+        return new
+
+    try:
+        return _update(store, expected.id, moved)
+    except _Changed:
+        return None
 
 
 def recover_interrupted(store: Store, idempotent_accounts: set[str]) -> list[OutboxItem]:
@@ -173,17 +224,14 @@ def recover_interrupted(store: Store, idempotent_accounts: set[str]) -> list[Out
     the reply may already be online, so it waits in `unknown` for reconciliation.
     """
     recovered = []
-    with _CHANGES:
-        for item in store.outbox():
-            if item.state is not OutboxState.SENDING:
-                continue
-            state = (
-                OutboxState.QUEUED
-                if item.account_id in idempotent_accounts
-                else OutboxState.UNKNOWN
-            )
-            moved = item.moved(state, error="interrupted while sending")
-            store.put_outbox(moved)
+    for item in store.outbox():
+        if item.state is not OutboxState.SENDING:
+            continue
+        state = (
+            OutboxState.QUEUED if item.account_id in idempotent_accounts else OutboxState.UNKNOWN
+        )
+        moved = advance(store, item, item.moved(state, error="interrupted while sending"))
+        if moved is not None:
             recovered.append(moved)
     return recovered
 
@@ -238,8 +286,9 @@ def _reply_text(text: str) -> str:
     return without_surrogates(text)
 
 
-def _find(store: Store, item_id: str) -> OutboxItem:
-    for item in store.outbox():
-        if item.id == item_id:
-            return item
-    raise OutboxError(f"no outbox item {item_id!r}")
+def _update(store: Store, item_id: str, change: Callable[[OutboxItem], OutboxItem]) -> OutboxItem:
+    """`Store.update_outbox`, with a missing item told as an OutboxError."""
+    try:
+        return store.update_outbox(item_id, change)
+    except LookupError:
+        raise OutboxError(_("There is no reply {id} in the outbox.").format(id=item_id)) from None

@@ -57,7 +57,7 @@ SCREEN_ROWS = 36  # the terminal the start-up is timed on
 TIMEOUT = 120.0
 MINIMAL_LINE = "cmtui"
 _AGE = re.compile(r"\b[A-Z][a-z]{2} {1,2}\d{1,2}\b")
-LOADING_GROUPS = ("cache", "cache-rest")  # the inbox's workers that read the cache at start
+LOADING_GROUPS = ("cache-rest",)  # the inbox's worker that reads the cache after the first screen
 
 
 def run_child(kind: str, data: Path | None = None, *, settle: float = 0.0) -> dict[str, float]:

@@ -31,7 +31,7 @@ from cmtui.secrets import SecretError
 if TYPE_CHECKING:
     from cmtui.model import Message
     from cmtui.session import Session
-    from cmtui.sync.engine import SyncEvent
+    from cmtui.sync.events import SyncEvent
 
 EXPORT_FIELDS = (
     "id",
@@ -249,7 +249,7 @@ def _run_tui(session: Session) -> int:
 
 
 async def _sync(session: Session, *, once: bool) -> int:
-    from cmtui.sync.engine import TROUBLE
+    from cmtui.sync.events import TROUBLE
 
     _refuse_read_only(session)
     _require_accounts(session)
@@ -265,7 +265,7 @@ async def _sync(session: Session, *, once: bool) -> int:
 
 
 async def _watch(session: Session) -> int:
-    from cmtui.sync.engine import Ingested, OutboxChanged, StateChanged, StoreProblem
+    from cmtui.sync.events import Ingested, OutboxChanged, StateChanged, StoreProblem
 
     _refuse_read_only(session)
     _require_accounts(session)

@@ -21,13 +21,14 @@ from cmtui.model import OutboxItem, Platform, utcnow
 from cmtui.secrets import Token, find_token
 from cmtui.store import Store, StoreLocked
 from cmtui.sync import outbox
-from cmtui.sync.engine import AccountRuntime, SyncEngine, SyncEvent
+from cmtui.sync.events import SyncEvent
 
 if TYPE_CHECKING:
     import httpx
 
     from cmtui.sandbox.clock import Clock
     from cmtui.sandbox.network import SandboxNetwork
+    from cmtui.sync.engine import AccountRuntime, SyncEngine
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class Session:
     def _runtime(self, account: Account) -> AccountRuntime | None:
         """The account's adapter; None (with a sentence in `problems`) when it cannot start."""
         from cmtui.platforms.registry import build_adapter  # the HTTP stack, only when needed
+        from cmtui.sync.engine import AccountRuntime
 
         try:
             token = self._token(account)
@@ -101,7 +103,10 @@ class Session:
         return self.store.read_only
 
     def engine(self, on_event: Callable[[SyncEvent], None] = lambda event: None) -> SyncEngine:
-        """A sync engine over this session's accounts."""
+        """A sync engine over this session's accounts (imported here: the TUI draws its first
+        screen before it loads the engine and the analysers behind it)."""
+        from cmtui.sync.engine import SyncEngine
+
         return SyncEngine(
             self.store, self.accounts, on_event=on_event, clock=self.clock, wall=self.wall
         )

@@ -81,15 +81,16 @@ async def test_a_draft_survives_quitting(tmp_path: Path) -> None:
 
 
 async def test_a_kept_draft_comes_back_in_the_composer(tmp_path: Path) -> None:
-    """(A new app per test: an app's exit waits for its threads by closing the loop's pool.)"""
-    app = make_app(tmp_path / "data")
+    data = tmp_path / "data"
+    app = make_app(data)
+    engine = app.session.engine()
+    await engine.run_once()  # the cache as an earlier run left it
+    await engine.close()
+    [newest] = app.session.store.recent_conversations(1)
+    app.session.store.save_draft(newest.id, "Nous sommes désolés, un instant")
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await ready(app, pilot)
-        conversation_id = screen.query_one(ConversationList).highlighted_id or ""
-        app.session.store.save_draft(conversation_id, "Nous sommes désolés, un instant")
-        screen.drafts.clear()  # as if it had been kept by an earlier run
-        screen.load_cache()
-        await settle(pilot)
+        assert screen.query_one(ConversationList).select_id(newest.id)
         await pilot.press("r")
         await settle(pilot)
         assert app.screen.query_one(Composer).text_area.text == "Nous sommes désolés, un instant"

@@ -55,3 +55,11 @@ def test_analysis_and_ui_see_networks_only_through_the_model() -> None:
         if re.search(r"^\s*(from|import) cmtui\.platforms", path.read_text(), re.MULTILINE)
     ]
     assert importers == []
+
+
+def test_the_tui_start_path_leaves_the_engine_and_http_for_later() -> None:
+    """The inbox draws its first screen before the sync engine, the HTTP stack and the
+    analysers are imported (they load with the engine, after the first paint)."""
+    loaded = _imported_after(["cmtui.cli", "cmtui.session", "cmtui.ui.app"])
+    for slow in ("cmtui.sync.engine", "cmtui.analysis.sentiment", "httpx", "textblob"):
+        assert slow not in loaded, f"{slow} is imported before the first screen"

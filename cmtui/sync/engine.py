@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import TypeVar
 
 from cmtui.analysis.language import detect_language
@@ -36,33 +35,20 @@ from cmtui.platforms.base import (
 from cmtui.platforms.ratelimit import backoff_delay
 from cmtui.store import Store, StoreError
 from cmtui.sync import outbox
+from cmtui.sync.events import (
+    TROUBLE,
+    AccountState,
+    AccountStatus,
+    Ingested,
+    OutboxChanged,
+    StateChanged,
+    StoreProblem,
+    SyncEvent,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
-
-
-class AccountStatus(StrEnum):
-    """What the status bar says about one account."""
-
-    STARTING = "starting"
-    SYNCING = "syncing"
-    LIVE = "live"
-    RATE_LIMITED = "rate-limited"
-    OFFLINE = "offline"
-    DEGRADED = "degraded"
-    NEEDS_LOGIN = "needs login"
-
-
-@dataclass(frozen=True, slots=True)
-class AccountState:
-    """One account's sync state, as shown to the user."""
-
-    account_id: str
-    status: AccountStatus = AccountStatus.STARTING
-    until: datetime | None = None  # end of a rate-limit pause
-    detail: str = ""  # last error, already free of secrets
-    last_sync: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,39 +60,6 @@ class AccountRuntime:
     adapter: Adapter
     streams: tuple[str, ...]
     poll_seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class Ingested:
-    """Conversations changed by new or edited messages (`messages`: those fetched, less the
-    copies of posts another account of the brand had already brought in)."""
-
-    conversations: list[Conversation]
-    messages: list[Message]
-
-
-@dataclass(frozen=True, slots=True)
-class StateChanged:
-    """An account's sync state changed."""
-
-    state: AccountState
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxChanged:
-    """An outbox item changed state."""
-
-    item: OutboxItem
-
-
-@dataclass(frozen=True, slots=True)
-class StoreProblem:
-    """The cache could not be written (disk full, read-only, permissions); "" once it can."""
-
-    detail: str
-
-
-SyncEvent = Ingested | StateChanged | OutboxChanged | StoreProblem
 
 
 @dataclass(slots=True)
@@ -519,15 +472,6 @@ class SyncEngine:
             self._on_event(StateChanged(new))
 
 
-# The states that mean an account is not being kept current.
-TROUBLE = frozenset(
-    {
-        AccountStatus.RATE_LIMITED,
-        AccountStatus.OFFLINE,
-        AccountStatus.DEGRADED,
-        AccountStatus.NEEDS_LOGIN,
-    }
-)
 _IN_FLIGHT = frozenset({OutboxState.QUEUED, OutboxState.SENDING, OutboxState.UNKNOWN})
 _TARGET_GONE = "the message it answers is no longer in the cache; check the thread online"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import signal
@@ -18,12 +17,11 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 from textual.theme import Theme
-from textual.worker import WorkerError
 
 from cmtui import locations
 from cmtui.i18n import _
 from cmtui.session import Session
-from cmtui.sync.engine import SyncEngine, SyncEvent
+from cmtui.sync.events import SyncEvent
 from cmtui.ui.keys import key_table, unknown_ids
 from cmtui.ui.screens.help import HelpScreen
 from cmtui.ui.screens.inbox import InboxScreen, SyncUpdate
@@ -37,10 +35,10 @@ from cmtui.ui.widgets.thread_view import ThreadView
 if TYPE_CHECKING:
     from textual.command import Provider
 
+    from cmtui.sync.engine import SyncEngine
+
 SyncMode = Literal["live", "once", "off"]
 THEME_SETTING, THEME_SETTING_FROM = "ui.theme", "ui.theme.configured"
-
-FIRST_SCREEN_GROUP = "cache"  # the inbox's worker that reads the first screen
 
 log = logging.getLogger(__name__)
 
@@ -214,11 +212,8 @@ class CmtuiApp(App[None]):
         await self.engine.run()
 
     async def _first_screen_shown(self) -> None:
-        """Wait until the inbox has read its first screen from the cache and drawn it: the
-        HTTP stack the engine loads would hold the interpreter's lock meanwhile."""
-        for worker in [w for w in self.workers if w.group == FIRST_SCREEN_GROUP]:
-            with contextlib.suppress(WorkerError):  # the inbox reports its own failure
-                await worker.wait()
+        """Wait until the inbox's first screen (read at mount) is drawn: the HTTP stack the
+        engine loads would hold the interpreter's lock meanwhile."""
         drawn = asyncio.Event()
         self.call_after_refresh(drawn.set)
         await drawn.wait()

@@ -6,7 +6,7 @@ import gc
 import logging
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -25,14 +25,7 @@ from cmtui.model import Conversation, Limits, Message, OutboxItem, OutboxState, 
 from cmtui.session import Session
 from cmtui.store import StoreError
 from cmtui.sync import outbox
-from cmtui.sync.engine import (
-    Ingested,
-    OutboxChanged,
-    StateChanged,
-    StoreProblem,
-    SyncEngine,
-    SyncEvent,
-)
+from cmtui.sync.events import Ingested, OutboxChanged, StateChanged, StoreProblem, SyncEvent
 from cmtui.ui.format import NetworkNames
 from cmtui.ui.screens.outbox import OutboxRequest, OutboxScreen
 from cmtui.ui.widgets.composer import Composer, ReplyContext
@@ -43,6 +36,9 @@ from cmtui.ui.widgets.status_bar import StatusBar
 from cmtui.ui.widgets.thread_view import ThreadView
 from cmtui.ui.widgets.view_header import ViewHeader
 from cmtui.views import BUILTIN_VIEWS, View, ViewCounts, search_view, views_for
+
+if TYPE_CHECKING:
+    from cmtui.sync.engine import SyncEngine
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +175,8 @@ class InboxScreen(Screen[None]):
     def on_mount(self) -> None:
         self._lay_out()
         self.focus_pane("list-pane")
-        self.load_cache()
+        self._show_first_screen()
+        self.call_after_refresh(self.load_rest)
         self.set_interval(AGE_TICK_SECONDS, self._tick, name="ages")
 
     def _tick(self) -> None:
@@ -187,16 +184,13 @@ class InboxScreen(Screen[None]):
 
     # --- state from the cache and the engine ----------------------------------------------
 
-    @work(thread=True, group="cache", exclusive=True, exit_on_error=False)
-    def load_cache(self) -> None:
-        """Show the newest conversations at once (the rest follows after the first paint)."""
+    def _show_first_screen(self) -> None:
+        """The newest conversations, the outbox and the drafts, in the first frame: the store
+        holds them in memory from `open` (a small file of the first screen), so this reads
+        no disk; the rest of the cache follows after the first paint (`load_rest`)."""
         store = self.session.store
-        items = store.outbox()
-        recent = store.recent_conversations(FIRST_SCREEN)
-        drafts = store.drafts()
-        self.app.call_from_thread(self._drafts_loaded, drafts)
-        self.app.call_from_thread(self._cache_loaded, recent, items)
-        self.app.call_from_thread(self.call_after_refresh, self.load_rest)
+        self._drafts_loaded(store.drafts())
+        self._cache_loaded(store.recent_conversations(FIRST_SCREEN), store.outbox())
 
     @work(thread=True, group="cache-rest", exclusive=True, exit_on_error=False)
     def load_rest(self) -> None:

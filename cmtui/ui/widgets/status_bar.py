@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from cmtui.i18n import N_, _, ngettext
 from cmtui.model import utcnow
-from cmtui.sync.engine import AccountState, AccountStatus
+from cmtui.sync.events import AccountState, AccountStatus
 
 _MARKS: dict[AccountStatus, tuple[str, str]] = {
     AccountStatus.STARTING: ("○", "status-bar--muted"),

@@ -1,0 +1,80 @@
+"""What the sync engine tells the rest of cmtui: account states and events.
+
+Apart from the engine so that the TUI can show them without importing the engine (and the
+HTTP stack and the analysers behind it) before its first screen is drawn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from cmtui.model import Conversation, Message, OutboxItem
+
+
+class AccountStatus(StrEnum):
+    """What the status bar says about one account."""
+
+    STARTING = "starting"
+    SYNCING = "syncing"
+    LIVE = "live"
+    RATE_LIMITED = "rate-limited"
+    OFFLINE = "offline"
+    DEGRADED = "degraded"
+    NEEDS_LOGIN = "needs login"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """One account's sync state, as shown to the user."""
+
+    account_id: str
+    status: AccountStatus = AccountStatus.STARTING
+    until: datetime | None = None  # end of a rate-limit pause
+    detail: str = ""  # last error, already free of secrets
+    last_sync: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    """Conversations changed by new or edited messages (`messages`: those fetched, less the
+    copies of posts another account of the brand had already brought in)."""
+
+    conversations: list[Conversation]
+    messages: list[Message]
+
+
+@dataclass(frozen=True, slots=True)
+class StateChanged:
+    """An account's sync state changed."""
+
+    state: AccountState
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxChanged:
+    """An outbox item changed state."""
+
+    item: OutboxItem
+
+
+@dataclass(frozen=True, slots=True)
+class StoreProblem:
+    """The cache could not be written (disk full, read-only, permissions); "" once it can."""
+
+    detail: str
+
+
+SyncEvent = Ingested | StateChanged | OutboxChanged | StoreProblem
+
+
+# The states that mean an account is not being kept current.
+TROUBLE = frozenset(
+    {
+        AccountStatus.RATE_LIMITED,
+        AccountStatus.OFFLINE,
+        AccountStatus.DEGRADED,
+        AccountStatus.NEEDS_LOGIN,
+    }
+)

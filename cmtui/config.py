@@ -59,7 +59,9 @@ class StreamError(ValueError):
     def __init__(self, problem: str, expected: str) -> None:
         self.problem = problem
         self.expected = expected
-        super().__init__(f"{problem}; expected {expected}")
+        super().__init__(
+            _("{problem}; expected {expected}").format(problem=problem, expected=expected)
+        )
 
 
 # The streams each network's adapter reads: the one table the config check and the adapters
@@ -119,7 +121,8 @@ class ConfigError(Exception):
         self.expected = expected
         where = f"{file}:{line}" if line is not None else str(file)
         subject = f"{key}: " if key else ""
-        super().__init__(f"{where}: {subject}{problem}; expected {expected}")
+        wrong = _("{problem}; expected {expected}").format(problem=problem, expected=expected)
+        super().__init__(f"{where}: {subject}{wrong}")
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,6 @@ DRAFT_SAVE_DELAY = 0.5
 """Seconds of quiet typing before a draft is written to disk (closing the composer, sending,
 quitting or a hangup write it at once)."""
 FAILURE_TITLES = {
-    "load_cache": N_("Cache not read"),
     "load_rest": N_("Cache not read"),
     "search": N_("Search failed"),
     "show_thread": N_("Thread not read"),

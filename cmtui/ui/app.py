@@ -19,7 +19,7 @@ from textual.dom import DOMNode
 from textual.theme import Theme
 
 from cmtui import locations
-from cmtui.i18n import _
+from cmtui.i18n import N_, _
 from cmtui.session import Session
 from cmtui.sync.events import SyncEvent
 from cmtui.ui.keys import key_table, unknown_ids
@@ -178,16 +178,17 @@ class CmtuiApp(App[None]):
         self.set_keymap(keymap)
 
     def key_owners(self) -> dict[str, type[DOMNode]]:
-        """Where each bound key works, for the help screen and the keymap check."""
+        """Where each bound key works, for the help screen (which translates the names) and
+        the keymap check."""
         return {
-            "everywhere": type(self),
-            "inbox": InboxScreen,
-            "list": ConversationList,
-            "thread": ThreadView,
-            "sources": SourcesTree,
-            "composer": Composer,
-            "outbox": OutboxScreen,
-            "help": HelpScreen,
+            N_("everywhere"): type(self),
+            N_("inbox"): InboxScreen,
+            N_("list"): ConversationList,
+            N_("thread"): ThreadView,
+            N_("sources"): SourcesTree,
+            N_("composer"): Composer,
+            N_("outbox"): OutboxScreen,
+            N_("help"): HelpScreen,
         }
 
     def _on_sync_event(self, event: SyncEvent) -> None:

@@ -53,7 +53,9 @@ class HelpScreen(ModalScreen[None]):
             table.add_column(Text(header), no_wrap=header != _("Action"))
         for row in self.rows:
             keys = ", ".join(format_key(key) for key in row.keys.split(","))
-            table.add_row(Text(keys), Text(row.description), Text(row.where), Text(row.id, "dim"))
+            table.add_row(
+                Text(keys), Text(row.description), Text(_(row.where)), Text(row.id, "dim")
+            )
         with VerticalScroll() as scroll:
             scroll.border_title = _("Keys · esc to close")
             scroll.border_subtitle = _("Themes: ctrl+p, then “theme”; the choice is kept")

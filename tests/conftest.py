@@ -1,12 +1,15 @@
-"""Shared test settings: the suite speaks English whatever the machine's locale."""
+"""Shared test settings: the suite speaks English whatever the machine's locale; a `store`
+fixture for the tests that work on an open cache."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from cmtui import i18n
+from cmtui.store import Store
 
 
 @pytest.fixture(autouse=True)
@@ -18,3 +21,10 @@ def english(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("LANG", "C.UTF-8")
     yield
     i18n.setup("en")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A writable cache in a fresh folder, closed after the test."""
+    with Store.open(tmp_path / "data") as opened:
+        yield opened

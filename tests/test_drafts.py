@@ -197,8 +197,7 @@ async def test_a_kept_theme_is_used_until_the_config_changes(
 ) -> None:
     data = tmp_path / "data"
     with Store.open(data) as store:
-        store.set_setting(THEME_SETTING, "cmtui-light")
-        store.set_setting(THEME_SETTING_FROM, "cmtui-dark")
+        store.set_settings({THEME_SETTING: "cmtui-light", THEME_SETTING_FROM: "cmtui-dark"})
     app = make_app(data)
     config = app.session.config
     app.session.config = replace(config, ui=replace(config.ui, theme=configured))

@@ -9,10 +9,9 @@ import asyncio
 import errno
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import TracebackType
 
 import pytest
@@ -24,12 +23,6 @@ from cmtui.sync import outbox
 from cmtui.sync.engine import OutboxChanged
 
 CAP = 10.0  # seconds: a safety cap on waits for a condition, never reached when it holds
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "data") as opened:
-        yield opened
 
 
 class WatchedLock:

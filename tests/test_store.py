@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -68,12 +67,6 @@ def msg(
 
 def outbox_item(text: str) -> OutboxItem:
     return OutboxItem("acct", "acct:c1", "acct:1", {"status_id": "1"}, text)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "data") as opened:
-        yield opened
 
 
 def reopen(store: Store) -> Store:

@@ -4,7 +4,6 @@ messages, in the store (issue #11, items 2 and 3)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -53,12 +52,6 @@ def copy_of(
         reply_target={"status_id": native},
         seen_by=list(seen_by),
     )
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "data") as opened:
-        yield opened
 
 
 def test_a_post_seen_by_two_accounts_is_one_message_in_one_conversation(store: Store) -> None:

@@ -3,10 +3,8 @@ user chooses, and the brand's own posts seen through the other account (issue #1
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from test_sync_engine import T0, Clock, ScriptedAdapter
@@ -78,12 +76,6 @@ class BrandAccount(ScriptedAdapter):
         if self.send_errors:
             raise self.send_errors.pop(0)
         return posted
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "data") as opened:
-        yield opened
 
 
 def two_accounts(

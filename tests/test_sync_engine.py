@@ -6,10 +6,8 @@ import asyncio
 import errno
 import os
 import random
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import ClassVar
 
 import httpx
@@ -116,12 +114,6 @@ class ScriptedAdapter(Adapter):
         if self.send_errors:
             raise self.send_errors.pop(0)
         return posted
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "data") as opened:
-        yield opened
 
 
 def make_engine(

@@ -351,11 +351,13 @@ class Store:
             value = None if doc is None else doc.get("value")
             return value if isinstance(value, str) else None
 
-    def set_setting(self, key: str, value: str) -> None:
-        """Remember a choice the user made in the app, on disk before this returns."""
+    def set_settings(self, values: Mapping[str, str]) -> None:
+        """Remember choices the user made in the app, on disk (one write) before this returns."""
         with self._mutex:
             self._check_writable("remember the setting")
-            self._main.tables[_SETTINGS].put({"key": key, "value": value})
+            table = self._main.tables[_SETTINGS]
+            for key, value in values.items():
+                table.put({"key": key, "value": value})
             self._main.flush()
 
     # -- cursors and outbox ----------------------------------------------------------------

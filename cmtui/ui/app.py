@@ -160,8 +160,8 @@ class CmtuiApp(App[None]):
     def _theme_chosen(self, theme: Theme) -> None:
         if theme.name != self._kept_theme and not self.session.read_only:
             self._kept_theme = theme.name
-            self.inbox.keep_setting(THEME_SETTING, theme.name)
-            self.inbox.keep_setting(THEME_SETTING_FROM, self.session.config.ui.theme)
+            configured = self.session.config.ui.theme
+            self.inbox.keep_settings({THEME_SETTING: theme.name, THEME_SETTING_FROM: configured})
 
     def _apply_keymap(self) -> None:
         keymap = dict(self.session.config.ui.keymap)

@@ -66,7 +66,7 @@ FAILURE_TITLES = {
     "retry": N_("Reply not queued again"),
     "save": N_("Not saved"),
     "save_drafts": N_("Draft not saved"),
-    "keep_setting": N_("Choice not remembered"),
+    "keep_settings": N_("Choice not remembered"),
 }
 """What a failed worker's notification says, by worker name (see `_worker_failed`)."""
 AGE_TICK_SECONDS = 30.0  # ages are shown in minutes: each is at most half a minute behind
@@ -188,7 +188,7 @@ class InboxScreen(Screen[None]):
         holds them in memory from `open` (a small file of the first screen), so this reads
         no disk; the rest of the cache follows after the first paint (`load_rest`)."""
         store = self.session.store
-        self._drafts_loaded(store.drafts())
+        self.drafts = store.drafts()
         self._cache_loaded(store.recent_conversations(FIRST_SCREEN), store.outbox())
 
     @work(thread=True, group="cache-rest", exclusive=True, exit_on_error=False)
@@ -220,9 +220,6 @@ class InboxScreen(Screen[None]):
             gc.freeze()
             for notice in self.session.store.notices:
                 self.notify(notice, title="cmtui", severity="warning", timeout=10, markup=False)
-
-    def _drafts_loaded(self, drafts: dict[str, str]) -> None:
-        self.drafts = drafts | self.drafts  # anything typed meanwhile is newer
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
@@ -545,9 +542,9 @@ class InboxScreen(Screen[None]):
             self.session.store.save_draft(conversation_id, text)
 
     @work(thread=True, group="cache-write", exit_on_error=False)
-    def keep_setting(self, key: str, value: str) -> None:
-        """Remember a choice made in the app (the theme picked in the palette)."""
-        self.session.store.set_setting(key, value)
+    def keep_settings(self, values: dict[str, str]) -> None:
+        """Remember choices made in the app (the theme picked in the palette)."""
+        self.session.store.set_settings(values)
 
     def flush_drafts(self) -> None:
         """Write the drafts not yet on disk, now (the app is closing)."""

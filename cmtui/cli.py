@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
 import logging
 import os
@@ -374,6 +373,8 @@ def _export(session: Session, fmt: str, since: datetime | None, out: TextIO) -> 
         for message in messages:
             out.write(json.dumps(_export_row(message), ensure_ascii=False) + "\n")
         return 0
+    import csv  # only here: not loaded at every start
+
     writer = csv.writer(out)
     writer.writerow(EXPORT_FIELDS)
     for message in messages:

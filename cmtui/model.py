@@ -8,8 +8,8 @@ the record; native ids are opaque strings, never ints. Records turn into JSON-re
 from __future__ import annotations
 
 import itertools
+import os
 import re
-import secrets
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -75,7 +75,7 @@ def ordered_id() -> str:
     replies queued in the same instant in the order they were written.
     """
     counter = next(_sequence) & 0xFFFF
-    return f"{time.time_ns():016x}{counter:04x}{secrets.token_hex(6)}"
+    return f"{time.time_ns():016x}{counter:04x}{os.urandom(6).hex()}"
 
 
 def utcnow() -> datetime:

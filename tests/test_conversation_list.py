@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
 import pytest
+from rich.cells import cell_len
 from textual.app import App, ComposeResult
 from textual.message import Message
 
 from cmtui.config import Account
 from cmtui.model import Conversation, Platform, Status
+from cmtui.text import graphemes
 from cmtui.ui.format import PLATFORM_NAMES, NetworkNames, network_name
 from cmtui.ui.widgets.conversation_list import ConversationList, fit_cells, network_span
 from cmtui.views import BUILTIN_VIEWS
@@ -231,6 +234,31 @@ def test_fit_cells_cuts_between_graphemes() -> None:
     assert fit_cells("a\u0301\u0301bcdef", 3) == "a\u0301\u0301b…"
     assert fit_cells("a" * 100_000, 3) == "aa…"
     assert fit_cells("anything", 0) == ""
+
+
+def _fit_by_hand(text: str, width: int) -> str:
+    """fit_cells, written the slow obvious way: every grapheme of the whole text."""
+    if cell_len(text) <= width:
+        return text
+    kept, used = "", 0
+    for cluster in graphemes(text):
+        if used + cell_len(cluster) > width - 1:
+            break
+        kept, used = kept + cluster, used + cell_len(cluster)
+    return kept + "…"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fit_cells_agrees_with_a_cut_of_every_grapheme(seed: int) -> None:
+    """fit_cells reads only a window of the text: the cut is the same as reading it all, where
+    graphemes are one code point (accents), several (marks, ZWJ families, flags) or wide."""
+    rng = random.Random(seed)
+    marked = "x\u0308\u0301\u0302\u0303"  # four marks: the most safe_text keeps
+    pieces = ["a", "é", "e\u0301\u0301", "漢", FAMILY, "🇫🇷", "👍🏽", " ", marked]
+    for _ in range(300):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 80)))
+        width = rng.randrange(1, 40)
+        assert fit_cells(text, width) == _fit_by_hand(text, width), (text, width)
 
 
 async def test_empty_list_shows_a_placeholder() -> None:

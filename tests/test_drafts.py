@@ -9,6 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from textual.color import Color
+from textual.css.stylesheet import Stylesheet
 from textual.pilot import Pilot
 
 from cmtui.model import OutboxState
@@ -189,6 +191,26 @@ async def test_the_theme_picked_in_the_palette_is_kept(tmp_path: Path) -> None:
         assert store.setting(THEME_SETTING_FROM) == "cmtui-dark"
 
 
+async def test_the_theme_styles_the_first_paint_and_a_new_one_restyles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The configured theme is chosen before the stylesheet is first parsed (not parsed a
+    second time at start), and a theme picked later still restyles the whole screen."""
+    reparsed: list[str] = []
+    reparse = Stylesheet.reparse
+    monkeypatch.setattr(Stylesheet, "reparse", lambda self: reparsed.append("!") or reparse(self))
+    app = make_app(tmp_path / "data")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(app, pilot)
+        for name, parses in (("cmtui-dark", []), ("cmtui-light", ["!"])):
+            app.theme = name
+            await settle(pilot)
+            assert reparsed == parses
+            theme = app.get_theme(name)
+            assert theme is not None and theme.background is not None
+            assert app.screen.styles.background == Color.parse(theme.background)
+
+
 @pytest.mark.parametrize(
     ("configured", "expected"), [("cmtui-dark", "cmtui-light"), ("textual-dark", "textual-dark")]
 )
@@ -198,9 +220,9 @@ async def test_a_kept_theme_is_used_until_the_config_changes(
     data = tmp_path / "data"
     with Store.open(data) as store:
         store.set_settings({THEME_SETTING: "cmtui-light", THEME_SETTING_FROM: "cmtui-dark"})
-    app = make_app(data)
-    config = app.session.config
-    app.session.config = replace(config, ui=replace(config.ui, theme=configured))
+    session = sandbox_session(data, clock=ManualClock(SHOT_TIME))
+    session.config = replace(session.config, ui=replace(session.config.ui, theme=configured))
+    app = CmtuiApp(session, sync="once")
     async with app.run_test(size=(120, 36)) as pilot:
         await ready(app, pilot)
         assert app.theme == expected  # edited in the config since: the config wins

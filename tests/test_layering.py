@@ -59,7 +59,9 @@ def test_analysis_and_ui_see_networks_only_through_the_model() -> None:
 
 def test_the_tui_start_path_leaves_the_engine_and_http_for_later() -> None:
     """The inbox draws its first screen before the sync engine, the HTTP stack and the
-    analysers are imported (they load with the engine, after the first paint)."""
+    analysers are imported (they load with the engine, after the first paint), and before
+    the screens and the composer it does not show (with Textual's table and text area)."""
     loaded = _imported_after(["cmtui.cli", "cmtui.session", "cmtui.ui.app"])
-    for slow in ("cmtui.sync.engine", "cmtui.analysis.sentiment", "httpx", "textblob"):
+    later = ("cmtui.ui.widgets.composer", "cmtui.ui.screens.outbox", "cmtui.ui.screens.help")
+    for slow in ("cmtui.sync.engine", "cmtui.analysis.sentiment", "httpx", "textblob", *later):
         assert slow not in loaded, f"{slow} is imported before the first screen"

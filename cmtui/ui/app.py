@@ -23,11 +23,8 @@ from cmtui.i18n import N_, _
 from cmtui.session import Session
 from cmtui.sync.events import SyncEvent
 from cmtui.ui.keys import key_table, unknown_ids
-from cmtui.ui.screens.help import HelpScreen
 from cmtui.ui.screens.inbox import InboxScreen, SyncUpdate
-from cmtui.ui.screens.outbox import OutboxScreen
 from cmtui.ui.themes import load_themes
-from cmtui.ui.widgets.composer import Composer
 from cmtui.ui.widgets.conversation_list import ConversationList
 from cmtui.ui.widgets.sources import SourcesTree
 from cmtui.ui.widgets.thread_view import ThreadView
@@ -84,6 +81,8 @@ class CmtuiApp(App[None]):
         self.signalled = False  # a hangup or SIGTERM asked to leave: leave quickly
         self.inbox = InboxScreen(session)
         self._kept_theme = ""
+        self._skip_css_refresh = False
+        self._theme_problems = self._load_themes()
         if session.label:
             self.sub_title = session.label
 
@@ -92,7 +91,9 @@ class CmtuiApp(App[None]):
         return self.inbox
 
     def on_mount(self) -> None:
-        self._load_themes()
+        for problem in self._theme_problems:
+            self.notify(problem, severity="warning", timeout=10, markup=False)
+        self.theme_changed_signal.subscribe(self, self._theme_chosen)
         self._apply_keymap()
         if self.sync_mode != "off":
             self.call_after_refresh(self.run_sync)  # the first paint comes first
@@ -135,18 +136,30 @@ class CmtuiApp(App[None]):
             timer.start()
         self.exit()  # also when q came first: the close, unless begun, then skips the fold
 
-    def _load_themes(self) -> None:
+    def _load_themes(self) -> list[str]:
+        """Register the theme files and choose the theme, before the stylesheet is first
+        parsed (choosing it later parses every style again); what was wrong with the files."""
         themes, problems = load_themes(locations.builtin_themes_dir(), locations.themes_dir())
         for theme in themes:
             self.register_theme(theme)
         wanted = self._kept_theme = self._wanted_theme()
-        if wanted in self.available_themes:
-            self.theme = wanted
-        else:
+        if wanted not in self.available_themes:
             problems.append(f"theme {wanted!r} not found; using {self.theme!r}")
-        for problem in problems:
-            self.notify(problem, severity="warning", timeout=10, markup=False)
-        self.theme_changed_signal.subscribe(self, self._theme_chosen)
+        elif wanted != self.theme:
+            self.theme = wanted
+            # Textual queued a CSS refresh for the change; the stylesheet gets the theme's
+            # variables now instead, for its first parse, and the refresh has nothing to do.
+            self.stylesheet.set_variables(self.get_css_variables())
+            self._skip_css_refresh = True
+        return problems
+
+    def refresh_css(self, animate: bool = True) -> None:
+        """Apply the stylesheet again (not the once the theme chosen at start asked for: it
+        would parse every style a second time before the first paint)."""
+        if self._skip_css_refresh:
+            self._skip_css_refresh = False
+            return
+        super().refresh_css(animate)
 
     def _wanted_theme(self) -> str:
         """The theme picked in the palette last time, unless the config's `[ui] theme` has
@@ -179,7 +192,11 @@ class CmtuiApp(App[None]):
 
     def key_owners(self) -> dict[str, type[DOMNode]]:
         """Where each bound key works, for the help screen (which translates the names) and
-        the keymap check."""
+        the keymap check. (The screens and the composer load on first use, not at start.)"""
+        from cmtui.ui.screens.help import HelpScreen
+        from cmtui.ui.screens.outbox import OutboxScreen
+        from cmtui.ui.widgets.composer import Composer
+
         return {
             N_("everywhere"): type(self),
             N_("inbox"): InboxScreen,
@@ -221,6 +238,8 @@ class CmtuiApp(App[None]):
 
     def action_help(self) -> None:
         """Show every key binding."""
+        from cmtui.ui.screens.help import HelpScreen
+
         rows = key_table(self.key_owners(), dict(self.session.config.ui.keymap))
         self.push_screen(HelpScreen(rows))
 

@@ -6,7 +6,7 @@ import gc
 import logging
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
 from textual import on, work
@@ -27,8 +27,6 @@ from cmtui.store import StoreError
 from cmtui.sync import outbox
 from cmtui.sync.events import Ingested, OutboxChanged, StateChanged, StoreProblem, SyncEvent
 from cmtui.ui.format import NetworkNames
-from cmtui.ui.screens.outbox import OutboxRequest, OutboxScreen
-from cmtui.ui.widgets.composer import Composer, ReplyContext
 from cmtui.ui.widgets.conversation_list import ConversationList
 from cmtui.ui.widgets.key_hints import KeyHints
 from cmtui.ui.widgets.sources import SourcesTree
@@ -39,6 +37,8 @@ from cmtui.views import BUILTIN_VIEWS, View, ViewCounts, search_view, views_for
 
 if TYPE_CHECKING:
     from cmtui.sync.engine import SyncEngine
+    from cmtui.ui.screens.outbox import OutboxRequest
+    from cmtui.ui.widgets.composer import Composer
 
 log = logging.getLogger(__name__)
 
@@ -476,17 +476,26 @@ class InboxScreen(Screen[None]):
             self.call_later, self._open_composer, conversation_id, thread, target
         )
 
+    def _composer_mounted(self) -> Composer | None:
+        """The composer, if it was ever opened."""
+        found = self.query("#composer")
+        return cast("Composer", found.first()) if found else None
+
     async def _composer(self) -> Composer:
-        """The composer, mounted on first use: most sessions start by reading, not writing."""
-        for composer in self.query(Composer):
-            return composer
-        composer = Composer(id="composer")
-        await self.query_one("#thread-pane").mount(composer)
+        """The composer, mounted on first use: most sessions start by reading, not writing
+        (and its module, with Textual's text area, loads then, not before the first paint)."""
+        from cmtui.ui.widgets.composer import Composer
+
+        composer = self._composer_mounted() or Composer(id="composer")
+        if not composer.is_mounted:
+            await self.query_one("#thread-pane").mount(composer)
         return composer
 
     async def _open_composer(
         self, conversation_id: str, thread: list[Message], target: Message
     ) -> None:
+        from cmtui.ui.widgets.composer import ReplyContext
+
         self._thread_loaded(conversation_id, thread, False)
         conversation = self.conversations.get(conversation_id)
         brand = self.session.brand(conversation.brand if conversation else "")
@@ -509,8 +518,7 @@ class InboxScreen(Screen[None]):
             self._show_pane("thread-pane")
         (await self._composer()).open(context)
 
-    @on(Composer.DraftChanged)
-    def _draft_changed(self, message: Composer.DraftChanged) -> None:
+    def on_composer_draft_changed(self, message: Composer.DraftChanged) -> None:
         conversation_id, text = message.conversation_id, message.text
         if self.drafts.get(conversation_id, "") == text:
             return
@@ -558,10 +566,9 @@ class InboxScreen(Screen[None]):
     def _limits(self, account_id: str) -> Limits:
         return self.engine.limits(account_id) if self.engine else DEFAULT_LIMITS
 
-    @on(Composer.NextAccount)
-    def _next_account(self) -> None:
+    def on_composer_next_account(self) -> None:
         """Answer from the next account that saw the message, in the order they saw it."""
-        composer = next(iter(self.query(Composer)), None)
+        composer = self._composer_mounted()
         context = None if composer is None else composer.context
         if composer is None or context is None or context.account not in context.accounts:
             return
@@ -570,8 +577,7 @@ class InboxScreen(Screen[None]):
         self._reply_accounts[context.conversation_id] = account
         composer.retarget(replace(context, account=account, limits=self._limits(account)))
 
-    @on(Composer.Send)
-    def _send(self, message: Composer.Send) -> None:
+    def on_composer_send(self, message: Composer.Send) -> None:
         self.queue(message.conversation_id, message.text, message.account_id)
 
     @work(thread=True, group="cache-write", exit_on_error=False)
@@ -582,7 +588,7 @@ class InboxScreen(Screen[None]):
         self.app.call_from_thread(self._queued, item)
 
     def _queued(self, item: OutboxItem) -> None:
-        for composer in self.query(Composer):
+        if composer := self._composer_mounted():
             composer.discard()
         self._keep_draft(item.conversation_id, "")
         self._write_drafts()
@@ -634,6 +640,8 @@ class InboxScreen(Screen[None]):
     @work(thread=True, group="outbox", exclusive=True, exit_on_error=False)
     def open_outbox(self) -> None:
         """Read the whole outbox (off the UI thread), then list it."""
+        from cmtui.ui.screens.outbox import OutboxScreen
+
         items = self.session.store.outbox()
         screen = OutboxScreen(items, self.session.clock, self.session.wall)
         self.app.call_from_thread(self.app.push_screen, screen, self._outbox_request)
@@ -680,7 +688,7 @@ class InboxScreen(Screen[None]):
         """Clear the search, else close the composer, else return to the list."""
         if self._clear_search():
             return
-        composer = next(iter(self.query(Composer)), None)
+        composer = self._composer_mounted()
         if composer is not None and composer.has_class("-open"):
             composer.close()
             self.focus_pane("thread-pane")

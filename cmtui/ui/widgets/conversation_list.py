@@ -54,6 +54,8 @@ _MIN_TEXT_CELLS = 16  # optional columns give way before the subject gets narrow
 _NETWORK_MAX_CELLS = 16
 _FLATTEN = str.maketrans("\t\n", "  ")  # safe_text keeps these; a row is one line
 _ELLIPSIS = "…"
+_FIRST_REACH = 2  # code points per cell in the first window fit_cells segments
+_CODEPOINTS_PER_CELL = 8  # the most it segments: safe_text bounds marks per character
 
 
 def fit_cells(text: str, width: int) -> str:
@@ -64,17 +66,22 @@ def fit_cells(text: str, width: int) -> str:
     if width <= 0:
         return ""
     # Bound the work on long posts: after safe_text a cell holds at most a few code points.
-    clipped = text[: (width + 1) * 8]
-    if len(clipped) == len(text) and cell_len(text) <= width:
-        return text
-    budget = width - cell_len(_ELLIPSIS)
-    kept: list[str] = []
-    for cluster in graphemes(clipped):
-        budget -= cell_len(cluster)
-        if budget < 0:
-            break
-        kept.append(cluster)
-    return "".join(kept) + _ELLIPSIS
+    # Most text holds one per cell, so a window of twice the width is segmented first (its
+    # last grapheme may be cut short, so it is left out), and the bound only if that fell short.
+    for reach in (_FIRST_REACH, _CODEPOINTS_PER_CELL):
+        window = text[: (width + 1) * reach]
+        whole = len(window) == len(text)
+        if whole and cell_len(text) <= width:
+            return text
+        clusters = graphemes(window)
+        if not whole and reach < _CODEPOINTS_PER_CELL:
+            clusters.pop()
+        budget = width - cell_len(_ELLIPSIS)
+        for count, cluster in enumerate(clusters):
+            budget -= cell_len(cluster)
+            if budget < 0:
+                return "".join(clusters[:count]) + _ELLIPSIS
+    return "".join(clusters) + _ELLIPSIS
 
 
 def network_span(names: Sequence[str]) -> tuple[int, int]:

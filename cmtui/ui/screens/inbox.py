@@ -148,9 +148,15 @@ class InboxScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         now = self.session.clock
         networks = NetworkNames.of(self.session.config.accounts)
+        # Laid out for the terminal's width from the start: a class changed after the mount
+        # styles every widget under it again, before the first paint.
+        width = self.app.size.width
+        self.set_class(self._is_narrow(width), "-narrow")
+        sources = SourcesTree(self.session.config, id="sources")
+        sources.set_class(not self._sources_shown_at(width), "-collapsed")
         with Horizontal(id="panes"):
-            yield SourcesTree(self.session.config, id="sources")
-            with Vertical(id="list-pane"):  # the search field is mounted on first use
+            yield sources
+            with Vertical(id="list-pane", classes="-active"):  # search mounted on first use
                 yield ViewHeader(id="view-header").data_bind(
                     label=InboxScreen.view_title,
                     rows=InboxScreen.view_rows,
@@ -721,16 +727,22 @@ class InboxScreen(Screen[None]):
 
     # --- layout ----------------------------------------------------------------------------
 
+    def _is_narrow(self, width: int) -> bool:
+        return width < self.session.config.ui.narrow_width
+
+    def _sources_shown_at(self, width: int) -> bool:
+        """Whether the sources pane is shown beside the list at `width` (not when narrow)."""
+        if self.sources_shown is not None:
+            return self.sources_shown
+        return width >= SOURCES_SHOWN_FROM
+
     @property
     def _narrow(self) -> bool:
-        return self.size.width < self.session.config.ui.narrow_width
+        return self._is_narrow(self.size.width)
 
     @property
     def _sources_visible(self) -> bool:
-        """Whether the sources pane is shown beside the list (wide terminals only)."""
-        if self.sources_shown is not None:
-            return self.sources_shown
-        return self.size.width >= SOURCES_SHOWN_FROM
+        return self._sources_shown_at(self.size.width)
 
     def on_resize(self) -> None:
         self._lay_out()

@@ -324,6 +324,7 @@ class ConversationList(ScrollView, can_focus=True):
         self._index_cache: dict[str, int] | None = None
         self._highlighted_id: str | None = None
         self._strips: LRUCache[tuple[_Row, bool, int, bool], Strip] = LRUCache(1024)
+        self._styles: dict[tuple[bool, tuple[str, ...]], Style] = {}
         self._networks = NetworkNames()
         self._network_cells = (0, 0)
         self.networks = networks or NetworkNames()
@@ -434,6 +435,7 @@ class ConversationList(ScrollView, can_focus=True):
         """Styles (theme, focus) changed: every cached row is stale."""
         super().notify_style_update()
         self._strips.clear()
+        self._styles.clear()
 
     def action_cursor_down(self) -> None:
         """Move the cursor down."""
@@ -504,18 +506,10 @@ class ConversationList(ScrollView, can_focus=True):
 
     def _render_row(self, row: _Row, cursor: bool, width: int) -> Strip:
         """Lay out one row; remote text goes in as plain segment text, never markup."""
-        base = (
-            self.get_component_rich_style("conversation-list--cursor")
-            if cursor
-            else self.rich_style
-        )
+        base = self._style(cursor)
 
         def style(*components: str) -> Style:
-            # The cursor colour wins over the muted ones, so the cursor row stays readable.
-            if cursor:
-                components = tuple(c for c in components if c not in {"muted", "status"})
-            parts = (component_style(self, f"conversation-list--{c}") for c in components)
-            return Style.chain(base, *parts)
+            return self._style(cursor, components)
 
         columns = _columns(width, self.show_brand, self._network_cells)
         unread = ("unread",) if row.unread else ()
@@ -542,6 +536,23 @@ class ConversationList(ScrollView, can_focus=True):
         ]
         strip = Strip([Segment(text, cell_style) for text, cell_style in cells])
         return strip.adjust_cell_length(width, base)
+
+    def _style(self, cursor: bool, components: tuple[str, ...] = ()) -> Style:
+        """The row's style (the cursor's on the cursor row) with `components` drawn over it,
+        kept until the styles change: every row of a screen asks for the same few."""
+        key = (cursor, components)
+        style = self._styles.get(key)
+        if style is None:
+            base = (
+                self.get_component_rich_style("conversation-list--cursor")
+                if cursor
+                else self.rich_style
+            )
+            # The cursor colour wins over the muted ones, so the cursor row stays readable.
+            shown = [c for c in components if not (cursor and c in {"muted", "status"})]
+            parts = (component_style(self, f"conversation-list--{c}") for c in shown)
+            style = self._styles[key] = Style.chain(base, *parts)
+        return style
 
     @staticmethod
     def _text_cells(

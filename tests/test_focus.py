@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 from textual.widget import Widget
+from waits import until
 
 from cmtui.sandbox.clock import ManualClock
 from cmtui.session import sandbox_session
@@ -134,6 +135,10 @@ async def test_enter_in_the_sources_opens_the_view_and_moves_to_the_list(app: Cm
         await pilot.press("shift+tab")
         assert focused_type(app) is SourcesTree
         sources = app.screen.query_one(SourcesTree)
+        await until(pilot, lambda: sources.cursor_node is not None, "the sources' cursor")
+        assert sources.cursor_node is not None and sources.cursor_node.data == "inbox"
+        await pilot.press("j")
+        assert sources.cursor_node is not None and sources.cursor_node.data == "unanswered"
         for _ in range(len(sources.views)):
             if sources.cursor_node is not None and sources.cursor_node.data == "negative":
                 break
@@ -142,3 +147,17 @@ async def test_enter_in_the_sources_opens_the_view_and_moves_to_the_list(app: Cm
         await settle(pilot)
         assert 0 < conversations.conversation_count < everything
         await assert_list_moves(app, pilot)
+
+
+async def test_the_sources_pane_is_built_when_first_shown(app: CmtuiApp) -> None:
+    """Hidden at start below 140 columns, the sources pane is not built before the first
+    paint; `v` builds it with every view's count, on the view the list shows."""
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(app, pilot)
+        assert not app.screen.query(SourcesTree)
+        await pilot.press("v")
+        sources = app.screen.query_one(SourcesTree)
+        await until(pilot, lambda: sources.cursor_node is not None, "the sources' cursor")
+        assert focused_type(app) is SourcesTree
+        assert sources.cursor_node is not None and sources.cursor_node.data == "inbox"
+        assert str(sources.cursor_node.label).split() == ["Inbox", str(app.screen.view_unread)]

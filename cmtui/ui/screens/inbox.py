@@ -152,10 +152,9 @@ class InboxScreen(Screen[None]):
         # styles every widget under it again, before the first paint.
         width = self.app.size.width
         self.set_class(self._is_narrow(width), "-narrow")
-        sources = SourcesTree(self.session.config, id="sources")
-        sources.set_class(not self._sources_shown_at(width), "-collapsed")
         with Horizontal(id="panes"):
-            yield sources
+            if self._sources_shown_at(width):  # else mounted when first shown
+                yield SourcesTree(self.session.config, id="sources")
             with Vertical(id="list-pane", classes="-active"):  # search mounted on first use
                 yield ViewHeader(id="view-header").data_bind(
                     label=InboxScreen.view_title,
@@ -290,7 +289,8 @@ class InboxScreen(Screen[None]):
         self.view_rows = conversation_list.conversation_count
         self.view_unread = self.counts.unread[self.view.id] if self.view is self.base_view else 0
         if counts:
-            self.query_one(SourcesTree).show_counts(self.counts)
+            for sources in self.query(SourcesTree):
+                sources.show_counts(self.counts)
 
     def _put_conversations(
         self, conversations: Iterable[Conversation], *, live: bool = False
@@ -716,8 +716,20 @@ class InboxScreen(Screen[None]):
 
     def focus_pane(self, pane: str) -> None:
         """Show `pane` (the only one, on a narrow terminal) and focus its main widget."""
+        if pane == "sources":
+            self._mount_sources()
+            self.query_one(SourcesTree).show_view(self.base_view.id)
         self._show_pane(pane)
         self.query_one(PANE_FOCUS[pane]).focus()
+
+    def _mount_sources(self) -> None:
+        """The sources pane, when first shown: hidden at start on most terminals, it is not
+        built (nor styled) before the first paint."""
+        if self.query(SourcesTree):
+            return
+        sources = SourcesTree(self.session.config, id="sources")
+        sources.show_counts(self.counts)
+        self.query_one("#panes").mount(sources, before=0)
 
     def _reachable_panes(self) -> tuple[str, ...]:
         """The panes tab visits: every pane one at a time when narrow, else those shown."""
@@ -751,7 +763,9 @@ class InboxScreen(Screen[None]):
 
     def _lay_out(self) -> None:
         self.set_class(self._narrow, "-narrow")
-        self.query_one("#sources").set_class(not self._sources_visible, "-collapsed")
+        if self._sources_visible:
+            self._mount_sources()
+        self.query("#sources").set_class(not self._sources_visible, "-collapsed")
 
     def _keep_focus(self) -> None:
         """Focus the active pane's widget if nothing shown has the focus."""
@@ -767,12 +781,14 @@ class InboxScreen(Screen[None]):
         # Classes on the panes, not the screen: a screen class restyles every widget.
         self.active_pane = pane
         for name in PANES:
-            self.query_one(f"#{name}").set_class(name == pane, "-active")
+            self.query(f"#{name}").set_class(name == pane, "-active")
 
     def on_descendant_focus(self, event: object) -> None:
         focused = self.focused
         for pane in PANES:
-            container = self.query_one(f"#{pane}")
+            container = next(iter(self.query(f"#{pane}")), None)
+            if container is None:
+                continue  # the sources pane, not shown yet
             if focused is not None and (focused is container or container in focused.ancestors):
                 if pane != self.active_pane:
                     self._show_pane(pane)

@@ -121,6 +121,12 @@ class SourcesTree(Tree[str]):
             parent = parent.parent
         return self.scrollable_content_region.width - depth * self.guide_depth
 
+    def show_view(self, view_id: str) -> None:
+        """Put the cursor on `view_id`'s line (the view the list shows), once laid out."""
+        node = self._view_nodes.get(view_id)
+        if node is not None:
+            self.call_after_refresh(self.move_cursor, node)
+
     def view(self, view_id: str) -> View:
         """The view with that id (the inbox when it is unknown)."""
         return self._views.get(view_id, BUILTIN_VIEWS[0])

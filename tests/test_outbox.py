@@ -17,7 +17,7 @@ from types import TracebackType
 import pytest
 from test_sync_engine import Clock, ScriptedAdapter, _queued, make_engine, message
 
-from cmtui.model import OutboxItem, OutboxState
+from cmtui.model import Kind, OutboxItem, OutboxState
 from cmtui.store import Store, StoreWriteError
 from cmtui.sync import outbox
 from cmtui.sync.engine import OutboxChanged
@@ -219,6 +219,31 @@ def test_a_queued_reply_answers_the_latest_message_from_someone_else(store: Stor
         outbox.queue_reply(store, "acct:1", " \n\t")
     with pytest.raises(outbox.OutboxError, match=r"^this conversation has no message from anyone"):
         outbox.reply_target([message("3", own=True)])
+
+
+def test_a_reply_leaves_from_the_account_chosen_through_its_own_copy(store: Store) -> None:
+    """Two accounts saw the post: the reply leaves from the one that was addressed unless
+    the user picks the other, which then answers its own copy; an account that did not see
+    the post is refused, naming it."""
+    seen_first = replace(message("1"), kind=Kind.SEARCH_HIT, uri="https://ex/1")
+    addressed = replace(
+        message("5"), id="other:5", account_id="other", native_id="5", uri="https://ex/1",
+        conversation_id="other:5", reply_target={"status_id": "5"},
+    )  # fmt: skip
+    store.add_messages([seen_first], brand="Brand")
+    store.add_messages([addressed], brand="Brand")
+    default = outbox.queue_reply(store, "acct:1", "Merci")
+    assert (default.account_id, default.in_reply_to, default.target) == (
+        "other", "other:5", {"status_id": "5"},
+    )  # fmt: skip
+    chosen = outbox.queue_reply(store, "acct:1", "Merci", account_id="acct")
+    assert (chosen.account_id, chosen.in_reply_to, chosen.target) == (
+        "acct", "acct:1", {"status_id": "1"},
+    )  # fmt: skip
+    with pytest.raises(outbox.OutboxError) as refused:
+        outbox.queue_reply(store, "acct:1", "Merci", account_id="stranger")
+    assert str(refused.value) == "account 'stranger' did not see the message this reply answers"
+    assert len(store.outbox()) == 2
 
 
 def test_a_reply_is_editable_until_its_undo_window_ends(store: Store) -> None:

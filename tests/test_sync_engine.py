@@ -698,19 +698,26 @@ async def test_the_running_engine_delivers_when_woken_and_retries_after_a_cache_
 
     engine = SyncEngine(store, [runtime], on_event=on_event, clock=clock)
     real_deliver = engine.deliver_due
-    calls = 0
+    failed = False
+    looked = asyncio.Event()
 
     async def fails_once() -> float:
-        nonlocal calls
-        calls += 1
-        if calls == 1:
+        # The first look with a reply to send fails: only the engine's own retry (no wake
+        # comes after it) can then deliver it.
+        nonlocal failed
+        if store.outbox() and not failed:
+            failed = True
             raise StoreWriteError("cannot write the outbox: Read-only file system")
-        return await real_deliver()
+        try:
+            return await real_deliver()
+        finally:
+            looked.set()
 
     monkeypatch.setattr(engine, "deliver_due", fails_once)
     monkeypatch.setattr(SyncEngine, "STORE_RETRY_SECONDS", 0.0)
     running = asyncio.create_task(engine.run())
     await engine.ingest(runtime, [message("1")])
+    await asyncio.wait_for(looked.wait(), 30)  # the outbox was empty: the engine now waits
     outbox.queue_reply(store, "acct:1", "Merci !", undo_seconds=0, now=clock())
     engine.wake_outbox()
     await asyncio.wait_for(sent.wait(), 30)
@@ -742,6 +749,53 @@ async def test_each_send_counts_an_attempt_and_waits_a_capped_doubling_delay(
         clock.now = item.not_before
     await engine.deliver_due()
     assert store.outbox()[0].state is OutboxState.SENT
+
+
+async def test_a_reply_failing_every_time_is_tried_eight_times_then_fails_with_its_reason(
+    store: Store,
+) -> None:
+    """Each transient failure is kept as the reply's error while it waits for its retry; the
+    eighth failure is the last: the reply fails, saying why, and is never tried a ninth time."""
+    clock = Clock()
+    adapter = ScriptedAdapter()
+    adapter.send_errors = [Transient(f"HTTP 503 ({n})") for n in range(1, 12)]
+    engine, _ = make_engine(store, adapter, clock)
+    await _queued(store, engine, clock)
+    for _ in range(12):
+        clock.now += timedelta(hours=1)
+        await engine.deliver_due()
+        [item] = store.outbox()
+        if item.state is OutboxState.QUEUED:
+            assert item.error == f"HTTP 503 ({item.attempts})"
+    assert (item.state, item.attempts, item.error) == (OutboxState.FAILED, 8, "HTTP 503 (8)")
+    assert len(adapter.sent) == SyncEngine.MAX_SEND_ATTEMPTS == 8
+
+
+@pytest.mark.parametrize("state", [OutboxState.QUEUED, OutboxState.UNKNOWN])
+async def test_a_reply_cancelled_as_the_engine_takes_it_is_looked_at_again_at_once(
+    store: Store, monkeypatch: pytest.MonkeyPatch, state: OutboxState
+) -> None:
+    """The user cancels right after the engine read the outbox (before it sends a queued
+    reply, or while it reads an unknown one's thread): nothing is sent, and the engine looks
+    again in a blink rather than after a retry delay."""
+    clock = Clock()
+    adapter = ScriptedAdapter(idempotent=False)
+    engine, _ = make_engine(store, adapter, clock)
+    item = await _queued(store, engine, clock)
+    await engine.deliver_due()  # inside the undo window: only the start-up recovery runs
+    store.update_outbox(item.id, lambda i: replace(i, state=state, not_before=None))
+    real_outbox = store.outbox
+
+    def read_then_cancel() -> list[OutboxItem]:
+        items = real_outbox()
+        monkeypatch.setattr(store, "outbox", real_outbox)
+        outbox.cancel(store, item.id)
+        return items
+
+    monkeypatch.setattr(store, "outbox", read_then_cancel)
+    assert await engine.deliver_due() < 0.5
+    assert adapter.sent == []
+    assert [i.state for i in store.outbox()] == [OutboxState.CANCELLED]
 
 
 async def test_a_reply_that_failed_for_good_does_not_hold_back_the_next(store: Store) -> None:

@@ -109,6 +109,19 @@ def test_each_view_lists_what_its_definition_says(status: Status) -> None:
     assert counts.total == recount({"c0": held}, unread=False)
 
 
+def test_the_sources_pane_counts_unread_conversations_but_every_one_in_done_and_all() -> None:
+    """Beside most views the pane shows how many conversations have unread messages; beside
+    Done and All (what is dealt with) how many they hold. A view it does not know shows 0."""
+    views = views_for(CONFIG)
+    counts = ViewCounts(views)
+    counts.replace(None, conversation(0, status=Status.DONE, unread=0))
+    counts.replace(None, conversation(1, unread=2))
+    counts.replace(None, conversation(2, unread=0))
+    shown = {view.id: counts.shown(view) for view in views}
+    assert (shown["inbox"], shown["all"], shown["done"]) == (1, 3, 1)
+    assert counts.shown(search_view(views[0], "x", [])) == 0
+
+
 def test_a_view_lists_newest_activity_first() -> None:
     rows = [conversation(n, last_activity=NOW - timedelta(minutes=m)) for n, m in
             [(0, 5), (1, 1), (2, 30), (3, 0)]]  # fmt: skip

@@ -3,6 +3,8 @@ user chooses, and the brand's own posts seen through the other account (issue #1
 
 from __future__ import annotations
 
+import logging
+import random
 from dataclasses import replace
 from datetime import timedelta
 
@@ -10,10 +12,10 @@ import pytest
 from test_sync_engine import T0, Clock, ScriptedAdapter
 
 from cmtui.model import Author, Kind, Message, OutboxItem, OutboxState, Platform
-from cmtui.platforms.base import Ambiguous, Batch
+from cmtui.platforms.base import Ambiguous, Batch, RateLimited
 from cmtui.store import Store
 from cmtui.sync import outbox
-from cmtui.sync.engine import AccountRuntime, Ingested, SyncEngine, SyncEvent
+from cmtui.sync.engine import AccountRuntime, AccountStatus, Ingested, SyncEngine, SyncEvent
 
 BRAND = "Brand"
 ANA = Author("@ana@example", "Ana")
@@ -228,3 +230,79 @@ async def test_an_ambiguous_reply_is_reconciled_through_the_account_that_sent_it
     [row] = store.conversations()
     assert [m.is_own for m in store.thread(row.id)] == [False, True]
     assert (row.unread, row.awaiting_reply_since) == (1, None)
+
+
+class Asked(ScriptedAdapter):
+    """An account of which the engine may ask the own handle: counts the questions."""
+
+    def __init__(self, account_id: str, handle: str | None, error: Exception | None = None):
+        super().__init__(account_id=account_id)
+        self.own_handle = handle
+        self.asked = 0
+        self.error = error
+
+    async def identify(self) -> str | None:
+        self.asked += 1
+        if self.error is not None:
+            raise self.error
+        return self.own_handle
+
+
+async def test_only_the_brand_s_other_accounts_not_yet_known_are_asked_their_handle(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A poll asks the brand's other accounts whose handle is unknown (not itself, not one
+    already known, not another brand's); a sibling that answers 429 is paused, as its own
+    polls would be, and the log says which account it was."""
+    caplog.set_level(logging.INFO, logger="cmtui.sync.engine")
+    clock = Clock()
+    polling = BrandAccount("masto")
+    limited = RateLimited(clock() + timedelta(minutes=5), "rate limited (identify)")
+    sibling = Asked("piaille", None, limited)
+    known = Asked("known", "@brand@known.example")
+    stranger = Asked("stranger", None)
+    runtimes = [
+        AccountRuntime("masto", BRAND, polling, ("search:brand",), 60.0),
+        AccountRuntime("piaille", BRAND, sibling, (), 60.0),
+        AccountRuntime("known", BRAND, known, (), 60.0),
+        AccountRuntime("stranger", "Another brand", stranger, (), 60.0),
+    ]
+    engine = SyncEngine(store, runtimes, on_event=lambda event: None, clock=clock)
+    polling.fetches.append(Batch([], "c1"))
+    await engine.run_once()
+    assert (sibling.asked, known.asked, stranger.asked) == (1, 0, 0)
+    state = engine.states["piaille"]
+    assert (state.status, state.detail) == (AccountStatus.RATE_LIMITED, "rate limited (identify)")
+    assert engine.states["masto"].status is AccountStatus.LIVE
+    assert "account piaille: own handle unknown: rate limited (identify)" in caplog.messages
+
+
+async def test_a_poll_that_succeeds_while_its_account_got_a_429_leaves_it_rate_limited(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outbox's 429 comes while a poll of the same account is in flight: the poll's
+    success does not call the account live while the pause lasts (even its last second),
+    and the next poll waits for the pause instead of asking the network."""
+    monkeypatch.setattr(random, "uniform", lambda low, high: low)  # no jitter on the pause
+    clock = Clock()
+    engine: SyncEngine
+
+    class RepliesDuringFetch(BrandAccount):
+        async def fetch(self, stream: str, cursor: str | None) -> Batch:
+            await engine.deliver_due()
+            return await super().fetch(stream, cursor)
+
+    polling = RepliesDuringFetch("masto")
+    engine = SyncEngine(
+        store, [AccountRuntime("masto", BRAND, polling, ("search:brand",), 60.0)], clock=clock
+    )
+    await engine.ingest(engine.accounts["masto"], [seen("masto", "111")])
+    outbox.queue_reply(store, "masto:111", "Merci !", undo_seconds=0, now=clock())
+    limit = RateLimited(clock() + timedelta(seconds=0.5), "rate limited (reply)")
+    polling.send_errors.append(limit)
+    polling.fetches += [Batch([], "c1"), Batch([], "c2")]
+    await engine.run_once()
+    state = engine.states["masto"]
+    assert (state.status, state.detail) == (AccountStatus.RATE_LIMITED, "rate limited (reply)")
+    await engine.run_once()
+    assert polling.cursors_seen == [None]  # half a second of pause left: no second fetch

@@ -472,7 +472,7 @@ async def test_a_failed_cache_write_is_reported_and_nothing_is_lost(
     store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     adapter = ScriptedAdapter()
-    adapter.fetches = [Batch([message("1")], "c1"), Batch([message("1")], "c1")]
+    adapter.fetches = [Batch([message("1")], "c1"), Batch([message("1")], "c1"), Batch([], "c2")]
     engine, events = make_engine(store, adapter, Clock())
     real_add = store.add_messages
 
@@ -493,6 +493,8 @@ async def test_a_failed_cache_write_is_reported_and_nothing_is_lost(
     assert [e.detail for e in events if isinstance(e, StoreProblem)][-1] == ""
     assert [m.id for m in store.thread("acct:1")] == ["acct:1"]
     assert adapter.cursors_seen == [None, None]
+    await engine.run_once()  # all is well again: the problem is not announced over and over
+    assert [e.detail for e in events if isinstance(e, StoreProblem)] == [problems[0], ""]
 
 
 async def test_a_reply_that_cannot_be_marked_sending_is_not_sent(

@@ -191,6 +191,8 @@ async def test_reply_waits_for_the_undo_window_then_is_sent_once(store: Store) -
     (final,) = store.outbox()
     assert final.state is OutboxState.SENT and final.remote_id is not None
     assert [m.is_own for m in store.thread("acct:1")] == [False, True]
+    # The reply came back from posting it, not from a stream: no stream is said to see it.
+    assert [m.seen_by for m in store.thread("acct:1")] == [[], []]
 
 
 async def test_cancel_inside_the_undo_window_sends_nothing(store: Store) -> None:

@@ -236,12 +236,25 @@ def safe_text(text: str, *, max_chars: int = 5000, single_line: bool = False) ->
 
 
 def first_line(text: str, limit: int = 200) -> str:
-    """The first non-blank line of `text`, sanitised, on one line, cut to `limit` graphemes."""
-    for line in safe_text(text, max_chars=limit + len(_TRUNCATED) + 1).split("\n"):
+    """The first non-blank line of `text`, sanitised, on one line, cut to `limit` graphemes.
+
+    Only the first `(limit + 1) * 8` code points after the leading whitespace are read (the cost
+    stays linear in `limit`); a line that goes on past them, or text with no line shown in
+    them, ends in "…". Runs of whitespace count once, as they are shown.
+    """
+    # Sanitised whole, not line by line: an escape sequence may span lines. Not through
+    # safe_text, whose cap counts every space and whose marker would stick to the line.
+    text = text.lstrip()
+    budget = (limit + 1) * _CODEPOINTS_PER_GRAPHEME
+    lines = _clean(text[:budget], single_line=False).split("\n")
+    for index, line in enumerate(lines):
         line = " ".join(line.split())
-        if line:
-            return truncate_graphemes(line, limit)
-    return ""
+        if not line:
+            continue
+        if index == len(lines) - 1 and len(text) > budget:  # the line goes on, unread
+            return _cut(graphemes(line), limit - 1) + "…"
+        return truncate_graphemes(line, limit)
+    return "…" if len(text) > budget else ""
 
 
 def match_key(text: str) -> str:

@@ -557,3 +557,39 @@ def test_what_a_zwj_may_join(expected: bool, code: int) -> None:
     assert ("\u200d" in safe_text(sequence)) is expected
     if not 0x1F3FB <= code <= 0x1F3FF:  # a skin tone joins anything, with or without ZWJ
         assert (len(graphemes(sequence)) == 1) is expected
+
+
+# first_line
+
+
+def test_first_line_default_limit_is_200() -> None:
+    assert first_line("x" * 300) == "x" * 199 + "…"
+
+
+def test_first_line_of_exactly_the_limit_is_kept_whole() -> None:
+    """The rest of the text is not the first line: no cut and no marker for a line that fits."""
+    assert first_line("x" * 10 + "\n" + "y" * 100, limit=10) == "x" * 10
+    assert first_line("Hello\n" + " " * 3000) == "Hello"
+
+
+def test_first_line_whitespace_costs_nothing() -> None:
+    """Indentation, blank lines and runs of spaces are collapsed, never counted in the limit."""
+    assert first_line(" " * 300 + "Hello", limit=10) == "Hello"  # more than the part read
+    assert first_line("\n \n" * 200 + "Hello", limit=10) == "Hello"
+    assert first_line("a" + " " * 50 + "b", limit=10) == "a b"
+    assert first_line("word  " * 40) == ("word " * 40).strip()
+
+
+def test_first_line_reads_limit_plus_one_graphemes_of_eight_code_points() -> None:
+    """What lies past the part read is shown as "…", never as "[truncated]" text."""
+    assert first_line("a" + " " * 86 + "b", limit=10) == "a b"  # 88 = (10 + 1) * 8: all read
+    assert first_line("a" + " " * 87 + "b", limit=10) == "a…"  # "b" was never read
+    assert first_line("\x00" * 88, limit=10) == ""
+    assert first_line("\x00" * 89, limit=10) == "…"
+
+
+def test_first_line_is_sanitised_whole_not_line_by_line() -> None:
+    """An escape sequence spanning lines is removed whole; its second line is not shown, and a
+    line of escape sequences only is blank."""
+    assert first_line("\x1b]0;evil\ntitle\x07Hello\nworld") == "Hello"
+    assert first_line("\x1b[2J\x1b[H\nHello") == "Hello"

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 _TRUNCATED = "…[truncated]"
 _MAX_MARKS = 4  # extenders (combining marks, variation selectors, skin tones) per character
-_MAX_JOINED = 8  # emoji in one ZWJ sequence; the longest real ones have 4
+_MAX_JOINED = 8  # ZWJ joins in one emoji sequence; the longest real ones have 3
 _CODEPOINTS_PER_GRAPHEME = 8  # input cap for safe_text, relative to max_chars
 _MAX_LINK_TEXT = 200
 _MAX_URL = 4096
@@ -75,7 +75,7 @@ def _kind(ch: str) -> int:
     category = unicodedata.category(ch)
     if category in ("Mn", "Me", "Mc"):
         return _EXTEND
-    if category in ("Cc", "Cf", "Zl", "Zp"):
+    if category in ("Cf", "Zl", "Zp"):  # every Cc is below U+0300
         return _CONTROL
     return _OTHER
 
@@ -236,12 +236,25 @@ def safe_text(text: str, *, max_chars: int = 5000, single_line: bool = False) ->
 
 
 def first_line(text: str, limit: int = 200) -> str:
-    """The first non-blank line of `text`, sanitised, on one line, cut to `limit` graphemes."""
-    for line in safe_text(text, max_chars=limit + len(_TRUNCATED) + 1).split("\n"):
+    """The first non-blank line of `text`, sanitised, on one line, cut to `limit` graphemes.
+
+    Only the first `(limit + 1) * 8` code points after the leading whitespace are read (the cost
+    stays linear in `limit`); a line that goes on past them, or text with no line shown in
+    them, ends in "…". Runs of whitespace count once, as they are shown.
+    """
+    # Sanitised whole, not line by line: an escape sequence may span lines. Not through
+    # safe_text, whose cap counts every space and whose marker would stick to the line.
+    text = text.lstrip()
+    budget = (limit + 1) * _CODEPOINTS_PER_GRAPHEME
+    lines = _clean(text[:budget], single_line=False).split("\n")
+    for index, line in enumerate(lines):
         line = " ".join(line.split())
-        if line:
-            return truncate_graphemes(line, limit)
-    return ""
+        if not line:
+            continue
+        if index == len(lines) - 1 and len(text) > budget:  # the line goes on, unread
+            return _cut(graphemes(line), limit - 1) + "…"
+        return truncate_graphemes(line, limit)
+    return "…" if len(text) > budget else ""
 
 
 def match_key(text: str) -> str:
@@ -483,10 +496,9 @@ class _TextParser(HTMLParser):
         """Append shown text, paying owed newlines first; no space at a line start or twice."""
         if self._hidden:
             return
-        if not self._pre:
-            last = self.parts[-1] if self.parts else "\n"
-            if self._breaks or last.endswith(("\n", " ")):
-                text = text.lstrip(" ")
+        # parse_html strips the start of the text: spaces there need no care here.
+        if not self._pre and (self._breaks or (self.parts and self.parts[-1].endswith(" "))):
+            text = text.lstrip(" ")
         if not text:
             return
         if self._breaks and self.parts:

@@ -357,6 +357,12 @@ def test_is_mixed_script(name: str, mixed: bool) -> None:
     assert is_mixed_script(name) is mixed
 
 
+def test_a_letter_without_a_name_is_no_script() -> None:
+    """unicodedata names no Tangut ideograph: such a letter neither raises nor counts."""
+    assert unicodedata.name("\U00017000", None) is None
+    assert is_mixed_script("Tangut \U00017000") is False
+
+
 def test_match_key() -> None:
     assert match_key("c\u200br\u200bisis") == "crisis"
     assert match_key("ＣＲＩＳＩＳ") == "crisis"
@@ -557,3 +563,267 @@ def test_what_a_zwj_may_join(expected: bool, code: int) -> None:
     assert ("\u200d" in safe_text(sequence)) is expected
     if not 0x1F3FB <= code <= 0x1F3FF:  # a skin tone joins anything, with or without ZWJ
         assert (len(graphemes(sequence)) == 1) is expected
+
+
+# Boundaries and rules found by mutation testing: each test names the rule it protects.
+
+SKIN_FAMILY = "👨🏽\u200d👩🏽\u200d👧🏽\u200d👦🏽"  # one grapheme of 11 code points
+
+
+def test_counting_graphemes_never_drops_a_mark() -> None:
+    """Only the sanitiser caps marks; counting (reply length) keeps and counts every one."""
+    zalgo = "a" + "\u0301" * 10
+    assert graphemes(zalgo + "b") == [zalgo, "b"]
+
+
+def test_a_lone_surrogate_never_joins_the_character_before() -> None:
+    """The Hangul jamo that extend a syllable end at U+D7FF; U+D800 is a character of its own."""
+    assert graphemes("\u1100\ud7fb") == ["\u1100\ud7fb"]
+    assert graphemes("e\ud800") == ["e", "\ud800"]
+
+
+def test_only_cr_lf_pairs_a_line_break() -> None:
+    """CR+LF is one grapheme; a newline after anything else, or anything after CR, is not."""
+    assert graphemes("é\nx") == ["é", "\n", "x"]
+    assert graphemes("\ré") == ["\r", "é"]
+    assert grapheme_count("é\r\n") == 2
+
+
+def test_a_zwj_sequence_keeps_at_most_eight_joins() -> None:
+    """Nine pictographs joined by eight ZWJs stay one grapheme; a ninth ZWJ is dropped."""
+    nine = "\u200d".join(["👩"] * 9)
+    assert safe_text(nine) == nine
+    assert graphemes(safe_text(nine + "\u200d👩")) == [nine, "👩"]
+
+
+def test_each_joined_pictograph_keeps_its_own_four_marks() -> None:
+    """The mark count starts again after each ZWJ join (skin tones on both people)."""
+    couple = "👩🏽\u200d🤝\u200d👨🏿"
+    assert safe_text(couple) == couple
+    assert safe_text("👩\u200d👩" + "\u0301" * 6) == "👩\u200d👩" + "\u0301" * 4
+
+
+def test_truncation_keeps_what_fits_and_no_space_before_the_ellipsis() -> None:
+    assert truncate_graphemes("abc", 3) == "abc"
+    assert truncate_graphemes("ab cdef", 4) == "ab…"
+
+
+def test_max_chars_counts_graphemes_not_code_points() -> None:
+    accented = "e\u0301" * 30  # 30 graphemes, 60 code points
+    assert safe_text(accented, max_chars=30) == accented
+
+
+def test_the_input_cap_holds_max_chars_graphemes_of_eight_code_points_and_the_marker() -> None:
+    """Four graphemes of 11 code points fill the cap of max_chars=4 (4 x 8 + 12) exactly."""
+    assert len(SKIN_FAMILY * 4) == 4 * 8 + len("…[truncated]")
+    assert safe_text(SKIN_FAMILY * 4, max_chars=4) == SKIN_FAMILY * 4
+
+
+@pytest.mark.parametrize("max_chars", [0, 5, 50])
+def test_text_cut_before_reading_is_marked_even_if_nothing_visible_is_left(max_chars: int) -> None:
+    """What lay past the input cap was never read, so it may have been visible: say so."""
+    cap = max_chars * 8 + len("…[truncated]")
+    assert safe_text("\x00" * cap, max_chars=max_chars) == ""
+    assert safe_text("\x00" * (cap + 1), max_chars=max_chars) == "…[truncated]"
+
+
+def test_a_cut_never_holds_more_code_points_than_the_input_cap() -> None:
+    """So that a second pass never cuts again (idempotence), whatever the graphemes' size."""
+    chain20 = "👩🏽" + "\u200d👩🏽" * 6  # one grapheme, 20 code points
+    out = safe_text(chain20 * 30, max_chars=20)
+    assert out == chain20 * 8 + "…[truncated]"  # 160 code points: exactly the budget
+    chain25 = "👩" + "\u200d👩🏽" * 8  # one grapheme, 25 code points
+    out = safe_text(chain25 * 30, max_chars=20)
+    assert out == chain25 * 6 + "…[truncated]"  # a seventh would pass 160
+    assert safe_text(out, max_chars=20) == out
+
+
+def test_line_and_paragraph_separators_become_newlines() -> None:
+    """A terminal may break a line at U+2028/U+2029 or not: make it a plain newline."""
+    assert safe_text("a\u2028b\u2029c") == "a\nb\nc"
+
+
+@pytest.mark.parametrize("separator", ["\n", "\t"])
+def test_single_line_caps_marks_after_a_newline_or_tab(separator: str) -> None:
+    """A newline or tab becomes a space before marks are counted, so none slip past the cap."""
+    zalgo = "x" + separator + "\u0301" * 6
+    assert safe_text(zalgo, single_line=True) == "x " + "\u0301" * 4
+    assert display_handle(zalgo, "a.example") == "@x" + "\u0301" * 4 + "@a.example"
+
+
+# first_line
+
+
+def test_first_line_default_limit_is_200() -> None:
+    assert first_line("x" * 300) == "x" * 199 + "…"
+
+
+def test_first_line_of_exactly_the_limit_is_kept_whole() -> None:
+    """The rest of the text is not the first line: no cut and no marker for a line that fits."""
+    assert first_line("x" * 10 + "\n" + "y" * 100, limit=10) == "x" * 10
+    assert first_line("Hello\n" + " " * 3000) == "Hello"
+
+
+def test_first_line_whitespace_costs_nothing() -> None:
+    """Indentation, blank lines and runs of spaces are collapsed, never counted in the limit."""
+    assert first_line(" " * 300 + "Hello", limit=10) == "Hello"  # more than the part read
+    assert first_line("\n \n" * 200 + "Hello", limit=10) == "Hello"
+    assert first_line("a" + " " * 50 + "b", limit=10) == "a b"
+    assert first_line("word  " * 40) == ("word " * 40).strip()
+
+
+def test_first_line_reads_limit_plus_one_graphemes_of_eight_code_points() -> None:
+    """What lies past the part read is shown as "…", never as "[truncated]" text."""
+    assert first_line("a" + " " * 86 + "b", limit=10) == "a b"  # 88 = (10 + 1) * 8: all read
+    assert first_line("a" + " " * 87 + "b", limit=10) == "a…"  # "b" was never read
+    assert first_line("\x00" * 88, limit=10) == ""
+    assert first_line("\x00" * 89, limit=10) == "…"
+
+
+def test_first_line_is_sanitised_whole_not_line_by_line() -> None:
+    """An escape sequence spanning lines is removed whole; its second line is not shown, and a
+    line of escape sequences only is blank."""
+    assert first_line("\x1b]0;evil\ntitle\x07Hello\nworld") == "Hello"
+    assert first_line("\x1b[2J\x1b[H\nHello") == "Hello"
+
+
+# Handles and hosts
+
+
+def test_a_root_dot_and_case_do_not_change_the_host() -> None:
+    assert display_handle("bob", "MASTO.BOX.") == "@bob@masto.box"
+    assert Link("x", "https://social.example./").domain == "social.example"
+
+
+def test_a_domain_idna_refuses_is_still_shown_label_by_label_in_punycode() -> None:
+    assert display_handle("bob", "a..bücher") == "@bob@a..xn--bcher-kva"
+    label = "é" * 70  # longer than a DNS label may be
+    punycode = "xn--" + label.encode("punycode").decode("ascii")
+    assert display_handle("bob", f"{label}.example") == f"@bob@{punycode}.example"
+
+
+def test_a_handle_is_one_word_with_exactly_two_at_signs() -> None:
+    """A domain cannot smuggle another "@" (reading as another account) or a space."""
+    handle = display_handle("bob", "bank.example@evil.example")
+    assert handle == "@bob@bank.exampleevil.example"
+    assert display_handle("bob", "bad host.example") == "@bob@badhost.example"
+
+
+def test_only_leading_at_signs_are_dropped_from_a_user() -> None:
+    assert display_handle("@Xavier", "a.example") == "@Xavier@a.example"
+
+
+def test_a_newline_in_a_domain_gives_no_way_past_the_mark_cap() -> None:
+    marks = "\u0301" * 6
+    assert display_handle("bob", "b\n" + marks) == display_handle("bob", "b " + marks)
+
+
+def test_handles_are_bounded_to_200_graphemes() -> None:
+    assert display_handle("x" * 300, "a.example") == "@" + "x" * 188 + "…[truncated]@a.example"
+    assert len(display_handle("bob", "a" * 300 + ".example")) < 250
+
+
+def test_safe_url_accepts_4096_characters_and_no_more() -> None:
+    base = "https://a.example/"
+    assert safe_url(base + "x" * (4096 - len(base))) is not None
+    assert safe_url(base + "x" * (4097 - len(base))) is None
+
+
+# Links: whether the visible text shows the real host
+
+
+def test_mastodon_ellipsis_right_after_the_host_still_shows_it() -> None:
+    html = (
+        '<a href="https://averyveryverylong.example/some/path">'
+        '<span class="invisible">https://</span>'
+        '<span class="ellipsis">averyveryverylong.example</span>'
+        '<span class="invisible">/some/path</span></a>'
+    )
+    assert html_to_text(html) == "averyveryverylong.example…"
+
+
+def test_the_shown_host_is_compared_whole_and_case_blind() -> None:
+    html = '<a href="https://shop.example.lux/">SHOP.EXAMPLE.LUX</a>'
+    assert html_to_text(html) == "SHOP.EXAMPLE.LUX"
+
+
+def test_a_www_prefix_on_either_side_is_the_same_host() -> None:
+    assert html_to_text('<a href="https://example.com/x">www.example.com/x</a>') == (
+        "www.example.com/x"
+    )
+    assert html_to_text('<a href="https://www.example.com/x">example.com/x</a>') == (
+        "example.com/x"
+    )
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ('<a href="https://evil.example/">/login</a>', "/login [evil.example]"),
+        ('<a href="https://evil.example/"><img src="x.png"></a> Sale!', "[evil.example] Sale!"),
+        ('<a href="https://evil.example/"><img src="x.png"></a><br>Sale', "[evil.example]\nSale"),
+        ('<a href="https://evil.example/">click </a>now', "click [evil.example]now"),
+        ('<pre><a href="https://evil.example/">run this\n</a></pre>', "run this\n[evil.example]"),
+    ],
+)
+def test_a_link_whose_text_shows_no_host_gets_the_real_domain(html: str, text: str) -> None:
+    """Text with no host, or none at all (an image), is followed by "[domain]", set apart by
+    exactly one space or line break."""
+    assert html_to_text(html) == text
+
+
+def test_link_text_is_one_line_of_at_most_200_graphemes() -> None:
+    parsed = parse_html('<a href="https://a.example/x">line one<br>line two</a>')
+    assert parsed.links[0].text == "line one line two"
+    parsed = parse_html(f'<a href="https://a.example/">{"x" * 300}</a>')
+    assert parsed.links[0].text == "x" * 188 + "…[truncated]"
+
+
+def test_only_a_elements_are_links_and_only_spans_take_mastodon_classes() -> None:
+    parsed = parse_html('<b href="https://evil.example/">x</b>')
+    assert (parsed.text, parsed.links) == ("x", ())
+    assert html_to_text('<p class="invisible">shown</p>') == "shown"
+    assert html_to_text('<a href="https://a.example/" class="ellipsis">a.example</a>') == (
+        "a.example"
+    )
+
+
+# HTML layout
+
+
+def test_nested_blocks_close_one_at_a_time() -> None:
+    assert html_to_text("<div><div>a</div>b</div>c") == "a\nb\nc"
+
+
+def test_pre_keeps_whitespace_inside_inline_tags_and_only_until_it_closes() -> None:
+    html = "<pre>x  = <b>1  +  2</b>\n  y</pre><p>a   b</p>"
+    assert html_to_text(html) == "x  = 1  +  2\n  y\n\na b"
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("a<br><div><br>b</div>", "a\n\nb"),  # the div adds no line: the second <br> counts
+        ("<p>a</p><br><br>b", "a\n\nb"),  # a block absorbs one <br>, not two
+        ("<p>a <b> b</b></p>", "a b"),  # no space twice
+        ("<p>Hi</p><p>Xavier</p>", "Hi\n\nXavier"),  # only spaces are trimmed at a line start
+        ("a <br>b", "a\nb"),  # no space at a line end
+        ("MARX <br>Engels", "MARX\nEngels"),
+        ("<p>a</p><p>&nbsp;&nbsp;b</p>", "a\n\n\xa0\xa0b"),  # &nbsp; is the author's, kept
+        ("<p>a&nbsp;</p><p>b</p>", "a\xa0\n\nb"),
+    ],
+)
+def test_html_spacing(html: str, text: str) -> None:
+    assert html_to_text(html) == text
+
+
+def test_html_input_cap_is_16_kb() -> None:
+    """3.11's parser is quadratic on some input: 16,384 characters (about 1 s at worst)."""
+    fits, over = " " * 16_382 + "ok", " " * 16_383 + "ok"
+    assert html_to_text(fits) == parse_html(fits).text == "ok"
+    assert html_to_text(over) == parse_html(over).text == "o…[truncated]"
+
+
+def test_html_text_is_capped_at_5000_graphemes() -> None:
+    assert html_to_text("x" * 5000) == "x" * 5000
+    assert html_to_text("x" * 5001) == "x" * 4988 + "…[truncated]"

@@ -100,11 +100,6 @@ def split_questions(key: str) -> tuple[str, str]:
     return " ".join(statements), " ".join(questions)
 
 
-def asks(key: str) -> bool:
-    """Whether a lower-cased text asks anything."""
-    return bool(split_questions(key)[1])
-
-
 class Cue:
     """Rules over folded text, each looked for only in texts holding one of its trigger
     words: a set intersection costs little, a regular expression scans every position.

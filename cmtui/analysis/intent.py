@@ -7,7 +7,8 @@ few cues, in this order:
    questions are scored negative by the sentiment layer);
 2. recommendation: the author recommends the brand to others or says they bought again
    ("je la conseille à toutes mes amies", "bought my third one", "would buy again");
-3. question: a sentence asks something (`cues.split_questions`);
+3. question: a sentence asks something (`cues.split_questions`); a recommendation asked
+   about ("would you recommend it?") is a question;
 4. praise: the score is positive (a product, the service, a person);
 5. other: the rest (neutral statements, tags, chit-chat).
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Final, Literal
 
-from cmtui.analysis.cues import Cue, asks
+from cmtui.analysis.cues import Cue, split_questions
 from cmtui.analysis.language import recent_fold, social_key
 
 Intent = Literal["question", "complaint", "recommendation", "praise", "other"]
@@ -68,7 +69,8 @@ _RECOMMENDATION = Cue([
      rf"(?:my|on my) {_ORDINAL} (?:one|pair|order|jar|box|bottle|purchase)"
      rf"|{_ORDINAL} (?:time|order) (?:ordering|buying)|(?:just )?ordered my {_ORDINAL}"
      # en racheter
-     rf"|{_ORDINAL} (?:commande|achat|fois)|la {_ORDINAL} que j'achete"),
+     rf"|{_ORDINAL} (?:commande|achat|fois|pot|bougie|paire|flacon|boite|coffret)"
+     rf"|la {_ORDINAL} que j'achete"),
     # le recommander
     ("recommande recommandee recommandes recommandees recommander recommandons recommandez",
      None),
@@ -92,10 +94,10 @@ def intent_of(text: str, score: float | None) -> Intent:
     docstring for the order the cues are read in)."""
     if score is not None and score < -NEUTRAL_BAND:
         return "complaint"
-    key = social_key(text)
-    if recommends(recent_fold(key)) is not None:
+    statements, questions = split_questions(social_key(text))
+    if recommends(recent_fold(statements)) is not None:
         return "recommendation"
-    if asks(key):
+    if questions:
         return "question"
     if score is not None and score > NEUTRAL_BAND:
         return "praise"
@@ -105,5 +107,6 @@ def intent_of(text: str, score: float | None) -> Intent:
 @lru_cache(maxsize=8)
 def recommends(folded: str) -> str | None:
     """The words of a folded text that recommend the brand or say the author bought again,
-    or None. The sentiment layer counts them as praise."""
+    or None. Read in statements only: "would you recommend it?", "faut-il racheter le pot ?"
+    ask. The sentiment layer counts them as praise."""
     return _RECOMMENDATION.find(folded)

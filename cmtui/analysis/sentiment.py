@@ -832,10 +832,12 @@ def _read(text: str) -> _Reading:
     judged in both, `explain` follows `score`)."""
     key = social_key(text)
     folded = recent_fold(key)
-    recommended = recommends(folded)
+    statements, questions = split_questions(key)
+    recommended = recommends(recent_fold(statements))
     return _Reading(
         key,
-        *split_questions(key),
+        statements,
+        questions,
         recommended,
         _WAITED.find(folded),
         _sarcasm(key, folded, recommended is not None),

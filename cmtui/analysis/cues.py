@@ -42,11 +42,11 @@ _INVERSION = re.compile(r"[^\W\d_]+-(?:t-)?(?:vous|on|je|il|elle|ils|elles|tu|no
 # Greetings and handles before the question itself: "hi, do you ...", "@shop is it ...".
 _PREAMBLE = frozenset({"hi", "hey", "hello", "bonjour", "salut", "coucou", "hello,", "ok", "so"})
 _EDGE_MARKS = ",;:!?.\"'«»()"
-# The folded words (`words_of`) one of which a text must hold to open a question ("où" folds
-# to "ou", "est-ce" splits into "est" and "ce", an inversion ends in its pronoun).
+# A text opens no question unless it holds one of these folded words (`words_of`), an "où" or
+# a hyphen ("est-ce", "avez-vous"): most texts are told apart without splitting sentences.
 _OPENING_WORDS = frozenset(
-    word for opener in _WH_WORDS | _AUXILIARIES for word in re.findall(r"\w+", opener)
-) | frozenset({"ou", "vous", "on", "je", "il", "elle", "ils", "elles", "tu", "nous"})
+    opener for opener in _WH_WORDS | _AUXILIARIES if opener.isalpha() and opener.isascii()
+)
 
 
 _WORD = re.compile(r"\w+")
@@ -89,7 +89,11 @@ def split_questions(key: str) -> tuple[str, str]:
     order. A text with no "?" and no sentence opening like a question is all statements (most
     posts, returned as they are)."""
     if "?" not in key and (
-        _OPENING_WORDS.isdisjoint(words_of(recent_fold(key)))
+        (
+            "-" not in key
+            and "où" not in key
+            and _OPENING_WORDS.isdisjoint(words_of(recent_fold(key)))
+        )
         or not any(map(_opens_question, _BREAKS.split(key)))
     ):
         return key, ""

@@ -235,6 +235,13 @@ def test_unknown_language_is_scored_in_both_keeping_the_stronger(lang: str | Non
     assert ANALYZER.score("de la camelote", lang) == ANALYZER.score("de la camelote", "fr")
 
 
+def test_read_gives_the_language_a_text_was_scored_in() -> None:
+    assert ANALYZER.read("de la camelote", None) == (ANALYZER.score("de la camelote", "fr"), "fr")
+    assert ANALYZER.read("meh", "fr-CA") == (ANALYZER.score("meh", "fr"), "fr")
+    assert ANALYZER.read("...", None) == (None, None)
+    assert PLAIN.read("love it", None) == (None, None)
+
+
 def test_short_texts_of_unknown_language_are_scored() -> None:
     assert label("😍😍😍", None) == "pos"
     assert label("top", None) == "pos"
@@ -277,6 +284,7 @@ def test_explain_gives_the_same_score_as_score(words: list[str], lang: str | Non
     text = " ".join(words)
     explained = ANALYZER.explain(text, lang)
     assert explained.score == ANALYZER.score(text, lang)
+    assert (explained.score, explained.lang) == ANALYZER.read(text, lang)
     assert explained.lang in (None, "en", "fr")
     if lang in ("en", "fr"):
         assert explained.lang == lang

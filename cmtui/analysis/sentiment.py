@@ -884,13 +884,15 @@ def _judge(text: str, lang: str, trace: list[Reason] | None) -> tuple[float, int
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _score(text: str, lang: str | None, lexicon: bool) -> float | None:
-    """`SentimentAnalyzer.score` for a truncated text and a scored language or None."""
+def _score(text: str, lang: str | None, lexicon: bool) -> tuple[float | None, str | None]:
+    """`SentimentAnalyzer.read` for a truncated text and a scored language or None."""
     if not lexicon:  # plain TextBlob, which has no answer for an unknown language
-        return None if lang is None else _textblob()[lang](recent_match_key(text))[0]
+        return (
+            (None, None) if lang is None else (_textblob()[lang](recent_match_key(text))[0], lang)
+        )
     if lang is not None:
-        return _judge(text, lang, None)[0]
-    return _stronger(text, None)[0]
+        return _judge(text, lang, None)[0], lang
+    return _stronger(text, None)
 
 
 def _stronger(text: str, trace: list[Reason] | None) -> tuple[float | None, str | None]:
@@ -948,6 +950,12 @@ class SentimentAnalyzer:
         """Polarity of `text` written in `lang` (as `detect_language` answers, or a tag such as
         "fr-CA"). A text in another or an unknown language is scored in both and keeps the
         stronger signal; None only when it has nothing to judge (no letter, no emoji)."""
+        return self.read(text, lang)[0]
+
+    def read(self, text: str, lang: str | None) -> tuple[float | None, str | None]:
+        """`score()` and the language it was read in: `lang` when it names English or French,
+        else the one with the stronger signal (None with a None score). As fast as `score()`:
+        for ingest, so that every text with words gets a language and a score."""
         return _score(text[:_MAX_CHARS], _scored_language(lang), self.lexicon)
 
     def score_many(self, items: Iterable[tuple[str, str | None]]) -> list[float | None]:

@@ -120,3 +120,21 @@ def test_fold_drops_case_accents_ligatures_and_invisibles() -> None:
     assert fold("coup de cœur") == "coup de coeur"
     assert fold("ＦＵＬＬ\u2060width") == "fullwidth"
     assert fold("❤️") == "❤"
+
+
+@pytest.mark.parametrize(
+    "text", ["😍😍😍", "top", "the le", "", "ok", "https://lueur.example/p/42"]
+)
+@pytest.mark.parametrize(("default", "expected"), [("fr", "fr"), ("en-GB", "en"), ("es", None)])
+def test_unsure_falls_back_to_the_default(text: str, default: str, expected: str | None) -> None:
+    assert detect_language(text, None, default) == expected
+
+
+def test_a_clear_language_wins_over_the_default() -> None:
+    assert detect_language("love it, thanks", None, "fr") == "en"
+    assert detect_language("trop bien, merci", None, "en") == "fr"
+    assert detect_language("love it", "fr-CA", "en") == "fr"  # the hint first
+
+
+def test_another_language_is_not_given_the_default() -> None:
+    assert detect_language("Esta vela es muy bonita, gracias", None, "fr") is None

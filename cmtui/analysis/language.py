@@ -100,13 +100,21 @@ _ENDINGS = {
            "eaux"),
 }  # fmt: skip
 _MIN_ENDING_WORD = 4
+# A letter typed three times or more. Any character's run is found first and only then asked
+# whether it is a letter, which is cheaper than asking at every character; possessive, so a
+# run of digits is not tried again at each length.
+_ELONGATED = re.compile(r"(.)\1{2,}+(?<=[^\W\d_])")
 _MAX_WORDS_KEPT = 50_000
 
 
 def fold(text: str) -> str:
     """`cmtui.text.match_key` (NFKC, invisibles removed, casefolded) without accents or
     ligatures: "Éclaté", "e\u200bclate" and "ECLATE" all fold to "eclate"."""
-    key = match_key(text)
+    return _unaccented(match_key(text))
+
+
+def _unaccented(key: str) -> str:
+    """A matched key without accents or ligatures."""
     if key.isascii():  # nothing to decompose (most English posts)
         return key
     for ligature, letters in _LIGATURES.items():
@@ -121,6 +129,20 @@ def recent_match_key(text: str) -> str:
     return match_key(text)
 
 
+@lru_cache(maxsize=8)
+def social_key(text: str) -> str:
+    """`recent_match_key(text)` with a letter typed three times or more counted once
+    ("sooo" -> "so", "nuuuul" -> "nul"), remembered for the last few texts: the key the
+    analysis layer's rules read, sentiment and intent one after the other."""
+    return _ELONGATED.sub(r"\1", recent_match_key(text))
+
+
+@lru_cache(maxsize=8)
+def recent_fold(key: str) -> str:
+    """`fold` of a key already matched (`social_key`), remembered for the last few keys."""
+    return _unaccented(key)
+
+
 def primary_subtag(tag: str | None) -> str | None:
     """The language part of a BCP 47 tag, lower-cased: "fr-CA" -> "fr", "" -> None."""
     if not tag:
@@ -128,13 +150,17 @@ def primary_subtag(tag: str | None) -> str | None:
     return tag.replace("_", "-").split("-", 1)[0].strip().lower() or None
 
 
-def detect_language(text: str, hint: str | None = None) -> str | None:
-    """Return "en" or "fr" for text in a language cmtui scores, None when unsure or other.
+def detect_language(text: str, hint: str | None = None, default: str | None = None) -> str | None:
+    """Return "en" or "fr" for text in a language cmtui scores, `default` when unsure, None
+    when the text is in another language.
 
     A hint naming English or French (any region: "en-GB", "fr-CA") wins, since the network knew
     the author's setting; any other hint is ignored because clients often default it wrongly.
     Otherwise the language with the best score wins if it is English or French, scores at least
-    a stopword's worth and no other language ties with it.
+    a stopword's worth and no other language ties with it; another language that outscores both
+    wins too (None). Short, wordless or evenly mixed texts ("top", "😍😍😍", "the le") are the
+    unsure ones: they get `default` (the brand's language, "fr-FR" or "fr"; ignored unless it
+    names English or French), None without one.
     """
     hinted = primary_subtag(hint)
     if hinted in _SCORED:
@@ -149,7 +175,10 @@ def detect_language(text: str, hint: str | None = None) -> str | None:
         return "en"
     if french >= _MIN_POINTS and french > max(english, rival):
         return "fr"
-    return None
+    if rival >= _MIN_POINTS and rival > max(english, french):
+        return None
+    fallback = primary_subtag(default)
+    return fallback if fallback in _SCORED else None
 
 
 def _word_points_of(lowered: str) -> list[int]:

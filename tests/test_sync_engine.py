@@ -29,6 +29,7 @@ from cmtui.sync import outbox
 from cmtui.sync.engine import (
     AccountRuntime,
     AccountStatus,
+    Ingested,
     OutboxChanged,
     StateChanged,
     StoreProblem,
@@ -136,7 +137,11 @@ async def test_poll_ingests_scores_and_keeps_the_cursor(store: Store) -> None:
     stored = store.message("acct:1")
     assert stored is not None and stored.sentiment is not None and stored.sentiment > 0
     assert engine.states["acct"].status is AccountStatus.LIVE
-    assert any(type(e).__name__ == "Ingested" for e in events)
+    ingested = [e for e in events if isinstance(e, Ingested)]
+    assert [sorted(c.id for c in e.conversations) for e in ingested] == [
+        ["acct:1", "acct:2"], ["acct:3"],
+    ]  # fmt: skip
+    assert [[m.id for m in e.messages] for e in ingested] == [["acct:1", "acct:2"], ["acct:3"]]
 
 
 async def test_rate_limit_pauses_with_reset_time(store: Store) -> None:
@@ -168,6 +173,24 @@ async def test_transient_failure_is_offline_and_cache_still_reads(store: Store) 
     await engine.run_once()
     assert engine.states["acct"].status is AccountStatus.OFFLINE
     assert [m.id for m in store.thread("acct:1")] == ["acct:1"]
+
+
+async def test_a_message_is_stored_in_the_language_its_network_gave_else_the_one_detected(
+    store: Store,
+) -> None:
+    """The network's own language wins (a word alone could be either); without one, the
+    text's language is detected and kept with the message, and it is scored in it."""
+    adapter = ScriptedAdapter()
+    french = "Merci beaucoup, la livraison est arrivée très vite et le colis était parfait"
+    adapter.fetches = [
+        Batch([replace(message("1"), text="top", lang="fr"), replace(message("2"), text=french, lang=None)], "c1")
+    ]  # fmt: skip
+    engine, _ = make_engine(store, adapter, Clock())
+    await engine.run_once()
+    hinted, detected = (store.message(f"acct:{n}") for n in "12")
+    assert hinted is not None and detected is not None
+    assert (hinted.lang, detected.lang) == ("fr", "fr")
+    assert detected.sentiment is not None and detected.sentiment > 0
 
 
 async def _queued(

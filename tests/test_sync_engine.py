@@ -182,14 +182,13 @@ async def test_a_message_is_stored_in_the_language_its_network_gave_else_the_one
     text's language is detected and kept with the message, and it is scored in it."""
     adapter = ScriptedAdapter()
     french = "Merci beaucoup, la livraison est arrivée très vite et le colis était parfait"
-    adapter.fetches = [
-        Batch([replace(message("1"), text="top", lang="fr"), replace(message("2"), text=french, lang=None)], "c1")
-    ]  # fmt: skip
+    hinted = replace(message("1"), text="top", lang="fr")
+    adapter.fetches = [Batch([hinted, replace(message("2"), text=french, lang=None)], "c1")]
     engine, _ = make_engine(store, adapter, Clock())
     await engine.run_once()
-    hinted, detected = (store.message(f"acct:{n}") for n in "12")
-    assert hinted is not None and detected is not None
-    assert (hinted.lang, detected.lang) == ("fr", "fr")
+    kept, detected = (store.message(f"acct:{n}") for n in "12")
+    assert kept is not None and detected is not None
+    assert (kept.lang, detected.lang) == ("fr", "fr")
     assert detected.sentiment is not None and detected.sentiment > 0
 
 

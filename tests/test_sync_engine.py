@@ -142,6 +142,7 @@ async def test_poll_ingests_scores_and_keeps_the_cursor(store: Store) -> None:
         ["acct:1", "acct:2"], ["acct:3"],
     ]  # fmt: skip
     assert [[m.id for m in e.messages] for e in ingested] == [["acct:1", "acct:2"], ["acct:3"]]
+    assert not [e for e in events if isinstance(e, StoreProblem)]  # none to report or clear
 
 
 async def test_rate_limit_pauses_with_reset_time(store: Store) -> None:

@@ -2,14 +2,14 @@
 
 (a) Simulated streams, seeded, on the sandbox scenario's Paris rhythm (`paris_hour_weight`:
     quiet nights, busy lunchtimes, slower weekend mornings; `poisson` draws): customers who
-    write to a brand at REFERENCE_RATE messages an hour at weight 1 (x0.7 to x1.3 from day to
-    day), NEGATIVE_SHARE of them negative or complaints, a complainer often writing again
-    within the hour. A brand that size hears 20 to 40 negative voices an hour at its busiest.
+    write to a brand at SIZES messages an hour at weight 1 (x0.7 to x1.3 from day to day),
+    NEGATIVE_SHARE of them negative or complaints, a complainer often writing again within
+    the hour. The sandbox's brand is ~4.5 an hour; 110 an hour is 10 to 25 negative voices an
+    hour in the daytime, 300 is 30 to 70.
     - Delay: a spike of 2x, 3x, 5x the baseline's negative volume (new authors, "lot 42"
-      vocabulary), injected at a random daytime minute (08:00-22:00 Paris) after 14 days of
-      history and lasting 3 hours; the delay is from its first minute to the alert's
-      `fired_at`. A spike with no alert within its 3 hours counts as missed. Also at a smaller
-      brand (SMALL_RATE), where 3x is a few voices more an hour.
+      vocabulary), injected at a random daytime minute (08:00-22:00 Paris) after HISTORY_DAYS
+      of history and lasting 3 hours; the delay is from its first minute to the alert's
+      `fired_at`. A spike with no alert within its 3 hours counts as missed.
     - False alarms: 7 days of history then 30 days of calm, with a positive viral day
       (praise x8 for 8 hours, MISREAD of it flagged negative, as an analyser would) and a
       single troll posting 25 negative messages in an hour on three days; every alert is false.
@@ -37,19 +37,20 @@ from datetime import UTC, datetime, timedelta
 
 from cmtui.analysis.crisis import Alert, CrisisDetector, CrisisSettings, Observation, detect, terms
 from cmtui.sandbox.scenario import PARIS, paris_hour_weight, poisson
+from cmtui.sandbox.world import Post
 
 SETTINGS = CrisisSettings(timezone="Europe/Paris", per_account=False)
 START = datetime(2026, 1, 5, tzinfo=PARIS).astimezone(UTC)  # a Monday, midnight in Paris
-REFERENCE_RATE = 110.0  # messages an hour at weight 1
-SMALL_RATE = 30.0
+SIZES = (30.0, 110.0, 300.0)  # messages an hour at weight 1
+COST_RATE = 220.0
 NEGATIVE_SHARE = 0.12
 FOLLOW_UP = 0.5  # mean extra messages of a complainer within the hour
 MISREAD = 0.04  # share of praise an analyser flags negative
-HISTORY_DAYS = 14
+HISTORY_DAYS = 10
 CALM_DAYS = 30
 CALM_HISTORY = 7
 SPIKE = timedelta(hours=3)
-TRIALS = 15
+TRIALS = 11
 MULTIPLIERS = (2, 3, 5)
 RUNS = 5
 STEP = timedelta(minutes=5)
@@ -173,15 +174,15 @@ def describe(delays: list[float | None]) -> str:
     )
 
 
-def calm_month() -> tuple[list[Alert], datetime, list[tuple[datetime, datetime]]]:
+def calm_month(rate: float) -> tuple[list[Alert], datetime, list[tuple[datetime, datetime]]]:
     """The 30 calm days' alerts, the viral day's start, and the troll's hours."""
-    stream = Stream(seed=42, rate=REFERENCE_RATE)
+    stream = Stream(seed=42, rate=rate)
     observed = stream.calm(START, CALM_HISTORY + CALM_DAYS)
     viral = START + timedelta(days=CALM_HISTORY + 15, hours=11)
     observed += stream.burst(
         viral,
         timedelta(hours=8),
-        lambda at: 7 * REFERENCE_RATE * paris_hour_weight(at),
+        lambda at: 7 * rate * paris_hour_weight(at),
         lambda: stream.rng.random() < MISREAD,
         ("love", "gorgeous", "amazing", "cadeau"),
         "fan",
@@ -213,12 +214,12 @@ def sandbox_crisis() -> None:
     posts = [p for p in network.world.visible() if p.author.role != "brand"]
     analyser = SentimentAnalyzer()
 
-    def by_analyser(post: object) -> bool:
-        score = analyser.score(post.text, detect_language(post.text, post.lang))  # type: ignore[attr-defined]
+    def by_analyser(post: Post) -> bool:
+        score = analyser.score(post.text, detect_language(post.text, post.lang))
         return score is not None and score < -NEUTRAL_BAND
 
-    def by_label(post: object) -> bool:
-        return post.tone in ("negative", "hostile")  # type: ignore[attr-defined]
+    def by_label(post: Post) -> bool:
+        return post.tone in ("negative", "hostile")
 
     crisis = [p for p in posts if p.kind in ("crisis", "echo")]
     countable = None
@@ -266,12 +267,15 @@ def sandbox_crisis() -> None:
 
 def cost() -> None:
     """Build a detector on 100k messages, then time sync batches."""
-    stream = Stream(seed=7, rate=REFERENCE_RATE * 2)
+    stream = Stream(seed=7, rate=COST_RATE)
     everything = sorted(stream.calm(START, 27), key=lambda o: o.at)
     cached, rest = everything[:100_000], everything[100_000:]
     settings = CrisisSettings(timezone="Europe/Paris")
-    builds, inorder800, inorder100, late800 = [], [], [], []
-    for run in range(RUNS):
+    builds: list[float] = []
+    inorder800: list[float] = []
+    inorder100: list[float] = []
+    late800: list[float] = []
+    for _ in range(RUNS):
         detector = CrisisDetector(settings)
         start = time.perf_counter()
         detector.feed(cached)
@@ -294,10 +298,7 @@ def cost() -> None:
         detector.feed(held + first[len(first) - 400 :])
         detector.alerts()
         late800.append((time.perf_counter() - start) * 1000)
-        del run
-    print(
-        f"(c) cost at 100k cached messages ({len(cached):,} built, brand + account scopes), median of {RUNS}"
-    )
+    print(f"(c) cost at {len(cached):,} cached messages (brand + account scopes), median of {RUNS}")
     print(f"  building the state from 100k messages: {statistics.median(builds):.2f} s")
     print(f"  sync batch of 800, in order:       {statistics.median(inorder800):6.1f} ms")
     print(f"  sync batch of 100, in order:       {statistics.median(inorder100):6.1f} ms")
@@ -309,23 +310,29 @@ def main() -> None:
     s = SETTINGS
     print(
         f"crisis: window {s.window}, margin {s.margin}, min_count {s.min_count},"
-        f" significance {s.significance}, cooldown {s.cooldown}"
+        f" significance {s.significance}, dispersion {s.dispersion}, cooldown {s.cooldown}"
     )
-    for rate in (REFERENCE_RATE, SMALL_RATE):
-        peak = negative_rate(rate, START + timedelta(hours=12))
+    for rate in SIZES:
+        low, high = (
+            negative_rate(rate, START + timedelta(hours=8)),
+            negative_rate(rate, START + timedelta(hours=12)),
+        )
         print(
-            f"(a) delay, {rate:.0f} msg/h at weight 1 (~{peak:.0f} negative voices/h at lunch), {TRIALS} daytime spikes each"
+            f"(a) {rate:.0f} msg/h at weight 1 ({low:.0f} to {high:.0f} negative voices/h by day)"
         )
         for multiplier in MULTIPLIERS:
-            print(f"  {multiplier}x: {describe(spike_delays(rate, multiplier))}")
-    alerts, viral, trolls = calm_month()
-    on_viral = [a for a in alerts if viral <= a.fired_at < viral + timedelta(hours=10)]
-    on_troll = [a for a in alerts if any(b <= a.fired_at < e for b, e in trolls)]
-    print(
-        f"(a) false alarms over {CALM_DAYS} calm days: {len(alerts)} (viral day {len(on_viral)}, troll {len(on_troll)})"
-    )
-    for alert in alerts:
-        print(f"  {alert.fired_at:%a %d %H:%M}: {alert.count} voices vs {alert.expected} expected")
+            delays = describe(spike_delays(rate, multiplier))
+            print(f"  {multiplier}x, {TRIALS} daytime spikes: {delays}")
+        alerts, viral, trolls = calm_month(rate)
+        on_viral = [a for a in alerts if viral <= a.fired_at < viral + timedelta(hours=10)]
+        on_troll = [a for a in alerts if any(b <= a.fired_at < e for b, e in trolls)]
+        print(
+            f"  false alarms over {CALM_DAYS} calm days: {len(alerts)}"
+            f" (viral day {len(on_viral)}, troll {len(on_troll)})"
+        )
+        for alert in alerts:
+            when, count, expected = alert.fired_at, alert.count, alert.expected
+            print(f"    {when:%a %d %H:%M}: {count} voices vs {expected} expected")
     sandbox_crisis()
     cost()
 

@@ -17,15 +17,16 @@ How it decides, per scope (a brand, and each of its accounts):
   than usual are speaking non-negatively (a positive viral spike), the negative voices that
   this larger crowd usually brings, whichever is larger: a flood of praise, some of it
   misread as negative, is not a crisis.
-- It fires, at the negative message where all of these first hold: the window has at least
-  `min_count` voices, at least `margin` times the expected count, and a count that calm
-  would give with probability under `significance` (Poisson), after `warmup` of history.
+- It fires at the message of a new negative voice where all of these first hold: the
+  window has at least `min_count` voices, at least `margin` times the expected count, and
+  a count that calm would give with probability under `significance` (Poisson, widened by
+  `dispersion`), after `warmup` of history.
 - It ends at the moment the window falls back under `margin` times the expected count.
   If it rises again within `cooldown`, the same alert resumes.
 
 State is incremental (sliding-window counters, per-hour sets of authors, baselines cached
 per day), so a sync batch costs its own messages, not the history. A message older than
-the ones already seen rewinds its scope to the hourly checkpoint before it and replays from
+the ones already seen rewinds its scope to the checkpoint before it and replays from
 there, so the result is the same as if it had come in order.
 """
 
@@ -34,11 +35,12 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from bisect import insort
+from bisect import bisect_right
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from heapq import merge
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -50,6 +52,11 @@ SAMPLES = 5
 
 _SLOT = 900  # seconds: every time zone's offset is a whole number of quarter hours
 _HOUR = 3600.0
+# A late message replays its scope from the checkpoint before it: one every quarter hour
+# keeps a replay short; those over two days older than the newest are dropped (an older
+# message, e.g. a new account's backfill, replays the scope from its start).
+_CHECKPOINT = 900.0
+_CHECKPOINTS_KEPT = 2 * 86400.0
 _WEEK_HOURS = 168
 # Pseudo-hours of exposure by which a finer baseline bucket is shrunk towards the coarser
 # one: with four weeks of history an hour-of-week bucket holds ~8 smoothed hours and
@@ -67,13 +74,13 @@ _LOWEST_LEVEL = 0.5
 class CrisisSettings:
     """The detector's knobs, with the defaults bench/crisis.py measured.
 
-    - `window` (30 min): the sliding window whose distinct negative authors are counted.
+    - `window` (20 min): the sliding window whose distinct negative authors are counted.
     - `margin` (2.0): the window must hold at least this many times the expected count.
     - `min_count` (5): and at least this many distinct negative authors.
-    - `significance` (1e-4): and calm must give such a count with at most this probability.
-    - `dispersion` (0.25): how much calm days vary beyond chance, as the standard deviation
-      of a day's negative volume relative to its baseline (0.25: a day a quarter busier than
-      usual is ordinary); the significance test allows for it.
+    - `significance` (1e-5): and calm must give such a count with at most this probability.
+    - `dispersion` (0.1): how much calm varies beyond chance once today's level is taken
+      into account, as a standard deviation relative to the expected count (0.1: a window a
+      tenth busier than expected is ordinary); the significance test allows for it.
     - `cooldown` (2 h): a spike within this long after an alert ended resumes that alert.
     - `warmup` (24 h): no alert before the scope has this much history.
     - `baseline_days` (28): how many local days before the current one the baseline reads.
@@ -82,11 +89,11 @@ class CrisisSettings:
     - `per_account` (True): also watch each account alone, besides the whole brand.
     """
 
-    window: timedelta = timedelta(minutes=30)
+    window: timedelta = timedelta(minutes=20)
     margin: float = 2.0
     min_count: int = 5
-    significance: float = 1e-4
-    dispersion: float = 0.25
+    significance: float = 1e-5
+    dispersion: float = 0.1
     cooldown: timedelta = timedelta(hours=2)
     warmup: timedelta = timedelta(hours=24)
     baseline_days: int = 28
@@ -317,10 +324,6 @@ class _Voices:
         self.events.append(event)
         self.last[event[1]] = event[0]
 
-    def next_leaving(self) -> float | None:
-        """The time of the oldest event still in the window."""
-        return self.events[0][0] if self.events else None
-
     def pop(self) -> _Event | None:
         """Drop the oldest event; the event if its author thereby left the window."""
         event = self.events.popleft()
@@ -376,7 +379,7 @@ class _Spike:
 
 @dataclass
 class _State:
-    """What a scope remembers between messages; copied at each hourly checkpoint."""
+    """What a scope remembers between messages; copied at each checkpoint."""
 
     negative: _Voices = field(default_factory=_Voices)
     other: _Voices = field(default_factory=_Voices)
@@ -399,9 +402,9 @@ class _State:
 
 @dataclass(frozen=True, slots=True)
 class _Checkpoint:
-    """The state before the first message at or after `hour`, at `index` in the history."""
+    """The state before the first message at or after `at`, at `index` in the history."""
 
-    hour: float
+    at: float
     index: int
     state: _State
 
@@ -441,8 +444,13 @@ class _Scope:
         # local day -> 24 sets of authors, negative and other: what the baseline learns from
         self.days: dict[int, tuple[list[set[str]], list[set[str]]]] = {}
         self.baselines: dict[int, _Baseline] = {}
+        self.learnt_through = -math.inf  # the newest day with a baseline
+        # Expected voices (negative, other) summed quarter hour by quarter hour from `origin`,
+        # so any span's expectation is a difference of two running totals.
+        self.origin = 0
+        self.sums: tuple[list[float], list[float]] = ([0.0], [0.0])
         self.state = _State()
-        self.checkpoints: list[_Checkpoint] = []
+        self.checkpoints: deque[_Checkpoint] = deque()
         self.closed: list[Alert] = []
 
     # -- intake ---------------------------------------------------------------------------
@@ -465,8 +473,8 @@ class _Scope:
             self._replay(first)
             return
         index = self._rewind(fresh[0][0])
-        for event in fresh:
-            insort(self.history, event, key=_key)
+        cut = bisect_right(self.history, _key(fresh[0]), key=_key)
+        self.history[cut:] = merge(self.history[cut:], fresh, key=_key)
         self._replay(index)
 
     def _learn(self, event: _Event) -> None:
@@ -474,7 +482,9 @@ class _Scope:
         ts, author, obs = event
         if self.start is None or ts < self.start:
             self.start = ts
-            self.baselines.clear()
+            reach = max(self.window, _LEVEL)
+            self.origin = int((ts - reach) // _SLOT) - 1
+            self._forget(None)
         day, hour = self.detector.calendar.at(ts)
         sets = self.days.get(day)
         if sets is None:
@@ -482,12 +492,19 @@ class _Scope:
         bucket = sets[0 if obs.negative else 1][hour % 24]
         if author not in bucket:
             bucket.add(author)
-            if self.baselines and max(self.baselines) > day:
-                self.baselines = {d: b for d, b in self.baselines.items() if d <= day}
+            if day < self.learnt_through:
+                self._forget(day)
+
+    def _forget(self, day: int | None) -> None:
+        """Drop the baselines learnt after `day` (all of them for None), and the sums."""
+        kept = {} if day is None else {d: b for d, b in self.baselines.items() if d <= day}
+        self.baselines = kept
+        self.learnt_through = max(kept, default=-math.inf)
+        self.sums = ([0.0], [0.0])
 
     def _rewind(self, ts: float) -> int:
         """Go back to the last checkpoint at or before `ts`; the history index to replay from."""
-        while self.checkpoints and self.checkpoints[-1].hour > ts:
+        while self.checkpoints and self.checkpoints[-1].at > ts:
             self.checkpoints.pop()
         if not self.checkpoints:
             self.state = _State()
@@ -507,33 +524,40 @@ class _Scope:
         state = self.state
         ts, _, obs = event
         if ts >= state.next_checkpoint:
-            hour = ts - ts % _HOUR
-            state.next_checkpoint = hour + _HOUR
-            self.checkpoints.append(_Checkpoint(hour, position, state.copy()))
+            mark = ts - ts % _CHECKPOINT
+            state.next_checkpoint = mark + _CHECKPOINT
+            checkpoints = self.checkpoints
+            checkpoints.append(_Checkpoint(mark, position, state.copy()))
+            while checkpoints[0].at < mark - _CHECKPOINTS_KEPT:
+                checkpoints.popleft()
         self._advance(ts)
         if obs.negative:
+            before = state.negative.count
             state.negative.add(event)
             spike = state.spike
             if spike is not None and spike.end is None:
                 spike.absorb(obs)
-            else:
+            elif state.negative.count > before:  # a new voice: the only way the rule turns
                 self._consider(event)
         else:
             state.other.add(event)
             state.level.add(event)
-            self._check_end(ts, obs.at)
+            if state.spike is not None and state.spike.end is None:
+                self._check_end(ts, obs.at)
 
     # -- rules --------------------------------------------------------------------------------
 
     def _advance(self, ts: float) -> None:
         """Let time run to `ts`: authors leave the window, a spike may end, a cooldown pass."""
         state, window = self.state, self.window
-        negative = state.negative
-        while (oldest := negative.next_leaving()) is not None and oldest + window <= ts:
+        negative, events = state.negative, state.negative.events
+        while events and events[0][0] + window <= ts:
+            oldest = events[0][0]
             left = negative.pop()
-            state.other.expire(oldest)
-            state.level.expire(oldest + window - _LEVEL)
-            if left is not None:
+            spike = state.spike
+            if left is not None and spike is not None and spike.end is None:
+                state.other.expire(oldest)  # the crowd as it was when this voice left
+                state.level.expire(oldest + window - _LEVEL)
                 self._check_end(oldest + window, left[2].at + self.settings.window)
         state.other.expire(ts - window)
         state.level.expire(ts - _LEVEL)
@@ -586,30 +610,39 @@ class _Scope:
         crisis, being negative, does not raise its own bar. At least what the other voices
         of the window usually bring along (a positive viral spike, partly misread)."""
         state = self.state
-        usual = self.integral(ts - self.window, ts, negative=True)
-        level = self.integral(ts - _LEVEL, ts, negative=False)
+        now_negative, now_other = self.running(ts)
+        usual = now_negative - self.running(ts - self.window)[0]
+        level = now_other - self.running(ts - _LEVEL)[1]
         factor = max(_LOWEST_LEVEL, (state.level.count + _LEVEL_PRIOR) / (level + _LEVEL_PRIOR))
         day, _ = self.detector.calendar.at(ts)
         crowd = state.other.count * self.baseline(day).negative_per_other
         return max(usual * factor, crowd)
 
-    def integral(self, begin: float, end: float, *, negative: bool = True) -> float:
-        """Voices (negative, or the others) the baseline expects from `begin` to `end`."""
-        calendar, total = self.detector.calendar, 0.0
-        slot = int(begin // _SLOT)
-        while slot * _SLOT < end:
-            piece = min(end, (slot + 1) * _SLOT) - max(begin, slot * _SLOT)
-            day, hour = calendar.slot(slot)
+    def running(self, ts: float) -> tuple[float, float]:
+        """Voices (negative, other) the baseline expects from `origin` to `ts`."""
+        calendar = self.detector.calendar
+        negative, other = self.sums
+        slot = int(ts // _SLOT)
+        while len(negative) <= slot - self.origin:
+            day, hour = calendar.slot(self.origin + len(negative) - 1)
             baseline = self.baseline(day)
-            total += (baseline.negative if negative else baseline.other)[hour] * piece / _HOUR
-            slot += 1
-        return total
+            negative.append(negative[-1] + baseline.negative[hour] * _SLOT / _HOUR)
+            other.append(other[-1] + baseline.other[hour] * _SLOT / _HOUR)
+        day, hour = calendar.slot(slot)
+        baseline = self.baseline(day)
+        part = (ts - slot * _SLOT) / _HOUR
+        index = slot - self.origin
+        return (
+            negative[index] + baseline.negative[hour] * part,
+            other[index] + baseline.other[hour] * part,
+        )
 
     def baseline(self, day: int) -> _Baseline:
         """The expectations for local `day`, learnt from the days before it."""
         found = self.baselines.get(day)
         if found is None:
             found = self.baselines[day] = self._learn_baseline(day)
+            self.learnt_through = max(self.learnt_through, day)
         return found
 
     def _learn_baseline(self, day: int) -> _Baseline:
@@ -678,7 +711,9 @@ class _Scope:
             window_end=spike.end,
             fired_at=spike.fired_at,
             count=len(spike.authors),
-            expected=round(self.integral(spike.window_start.timestamp(), end), 2),
+            expected=round(
+                self.running(end)[0] - self.running(spike.window_start.timestamp())[0], 2
+            ),
             top_terms=tuple(term for term, _ in terms[:TOP_TERMS]),
             sample_ids=tuple(spike.samples),
             past=live_since is not None and spike.fired_at < live_since,

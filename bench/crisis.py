@@ -313,10 +313,8 @@ def main() -> None:
         f" significance {s.significance}, dispersion {s.dispersion}, cooldown {s.cooldown}"
     )
     for rate in SIZES:
-        low, high = (
-            negative_rate(rate, START + timedelta(hours=8)),
-            negative_rate(rate, START + timedelta(hours=12)),
-        )
+        daytime = [negative_rate(rate, START + timedelta(hours=h)) for h in range(8, 22)]
+        low, high = min(daytime), max(daytime)
         print(
             f"(a) {rate:.0f} msg/h at weight 1 ({low:.0f} to {high:.0f} negative voices/h by day)"
         )

@@ -45,6 +45,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cmtui.analysis.language import fold
+from cmtui.i18n import _
 
 KIND = "negative_spike"
 TOP_TERMS = 5
@@ -102,37 +103,33 @@ class CrisisSettings:
     per_account: bool = True
 
     def __post_init__(self) -> None:
-        problems = {
-            "window": not timedelta(0) < self.window <= timedelta(days=1),
-            "margin": not self.margin >= 1.0,
-            "min_count": self.min_count < 1,
-            "significance": not 0.0 < self.significance < 1.0,
-            "dispersion": not self.dispersion >= 0.0,
-            "cooldown": self.cooldown < timedelta(0),
-            "warmup": self.warmup < timedelta(0),
-            "baseline_days": self.baseline_days < 1,
-            "floor_per_hour": not self.floor_per_hour > 0.0,
-        }
-        expected = {
-            "window": "between 0 (excluded) and one day",
-            "margin": "a number at least 1",
-            "min_count": "a whole number at least 1",
-            "significance": "a probability strictly between 0 and 1",
-            "dispersion": "a number of 0 or more",
-            "cooldown": "a duration of 0 or more",
-            "warmup": "a duration of 0 or more",
-            "baseline_days": "a whole number at least 1",
-            "floor_per_hour": "a number above 0",
-        }
-        for name, wrong in problems.items():
+        checks = (  # (setting, is it wrong, what it should be)
+            ("window", not timedelta(0) < self.window <= timedelta(days=1),
+             _("a duration above 0 and at most one day")),
+            ("margin", not self.margin >= 1.0, _("a number of 1 or more")),
+            ("min_count", self.min_count < 1, _("a whole number of 1 or more")),
+            ("significance", not 0.0 < self.significance < 1.0,
+             _("a probability strictly between 0 and 1")),
+            ("dispersion", not self.dispersion >= 0.0, _("a number of 0 or more")),
+            ("cooldown", self.cooldown < timedelta(0), _("a duration of 0 or more")),
+            ("warmup", self.warmup < timedelta(0), _("a duration of 0 or more")),
+            ("baseline_days", self.baseline_days < 1, _("a whole number of 1 or more")),
+            ("floor_per_hour", not self.floor_per_hour > 0.0, _("a number above 0")),
+        )  # fmt: skip
+        for name, wrong, expected in checks:
             if wrong:
-                value = getattr(self, name)
-                raise ValueError(f"crisis setting {name}: got {value!r}, expected {expected[name]}")
+                raise ValueError(
+                    _("crisis setting {name}: got {value}, expected {expected}").format(
+                        name=name, value=repr(getattr(self, name)), expected=expected
+                    )
+                )
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(
-                f"crisis setting timezone: unknown time zone {self.timezone!r}"
+                _("crisis setting {name}: unknown time zone {value}").format(
+                    name="timezone", value=repr(self.timezone)
+                )
             ) from error
 
 
@@ -420,7 +417,7 @@ class _Baseline:
 
 
 def _smooth(values: list[float]) -> list[float]:
-    """Each hour of the week plus half of its two neighbours (the week wraps around)."""
+    """Each hour of the week plus a share of its two neighbours (the week wraps around)."""
     n = len(values)
     return [values[i] + _NEIGHBOUR * (values[i - 1] + values[(i + 1) % n]) for i in range(n)]
 
@@ -775,7 +772,11 @@ class CrisisDetector:
 
 def _event(obs: Observation) -> _Event:
     if obs.at.tzinfo is None:
-        raise ValueError(f"message {obs.id!r}: its time {obs.at.isoformat()} has no time zone")
+        raise ValueError(
+            _("message {id}: its time {time} has no time zone").format(
+                id=repr(obs.id), time=obs.at.isoformat()
+            )
+        )
     return obs.at.timestamp(), obs.author, obs
 
 

@@ -6,22 +6,23 @@ every time it uses is a message time, so replaying a history gives the alerts th
 through it gave, and feeding messages in batches gives what one pass over them gives.
 
 How it decides, per scope (a brand, and each of its accounts):
-- It counts *voices*, not posts: the distinct authors of negative messages in the sliding
-  `window` (one angry author posting twenty times is one voice).
+- It counts *voices*, not posts: the distinct authors of negative messages in a sliding
+  `window` (fast on a sharp spike) and a `long_window` (patient with a slow one); one angry
+  author posting twenty times is one voice.
 - The baseline is the rate of negative voices per hour, learnt from the scope's own history
   (the `baseline_days` local days before the current one), per hour of the week, smoothed
   with the neighbouring hours and shrunk towards the weekday/weekend profile, then towards
   the hour-of-day profile, then towards the scope's overall rate, with a floor
   (`floor_per_hour`), so a quiet history does not make one message a crisis.
-- The expected count for the window is the baseline over the window, or, when more people
-  than usual are speaking non-negatively (a positive viral spike), the negative voices that
-  this larger crowd usually brings, whichever is larger: a flood of praise, some of it
-  misread as negative, is not a crisis.
-- It fires at the message of a new negative voice where all of these first hold: the
-  window has at least `min_count` voices, at least `margin` times the expected count, and
-  a count that calm would give with probability under `significance` (Poisson, widened by
-  `dispersion`), after `warmup` of history.
-- It ends at the moment the window falls back under `margin` times the expected count.
+- The expected count for a window is the baseline over it, scaled by how busy today is: the
+  other (non-negative) voices of the last hour against their own baseline. A busy day, or
+  a positive viral spike (a flood of praise, some of it misread as negative), raises the
+  bar; a crisis, being negative, does not raise its own.
+- It fires at the message of a new negative voice where, in either window, all of these
+  first hold: at least `min_count` voices, at least `margin` times the expected count, and
+  a count that calm would give with probability under `significance` (shared between the
+  two windows; Poisson, widened by `dispersion`), after `warmup` of history.
+- It ends at the moment both windows fall back under `margin` times the expected count.
   If it rises again within `cooldown`, the same alert resumes.
 
 State is incremental (sliding-window counters, per-hour sets of authors, baselines cached
@@ -64,10 +65,11 @@ _WEEK_HOURS = 168
 # outweighs its prior four to one; with a few days it leans on the profile.
 _SHRINK = 2.0
 _NEIGHBOUR = 0.25  # weight of the hour before and the hour after in the smoothing
-# Today's level is read on the other voices of the last three hours, with a prior of a few
-# voices so a quiet night does not swing it, and never below half the usual.
-_LEVEL = 3 * 3600.0
-_LEVEL_PRIOR = 5.0
+# Today's level is read on the other voices of the last hour against their baseline, with
+# a prior of a few voices so a quiet night does not swing it, and never below half the usual.
+# An hour, not more: a positive viral spike must raise the bar within minutes.
+_LEVEL = 3600.0
+_LEVEL_PRIOR = 10.0
 _LOWEST_LEVEL = 0.5
 
 
@@ -76,6 +78,7 @@ class CrisisSettings:
     """The detector's knobs, with the defaults bench/crisis.py measured.
 
     - `window` (20 min): the sliding window whose distinct negative authors are counted.
+    - `long_window` (1 h): a second, longer one, for spikes that grow slowly or small brands.
     - `margin` (2.0): the window must hold at least this many times the expected count.
     - `min_count` (5): and at least this many distinct negative authors.
     - `significance` (1e-5): and calm must give such a count with at most this probability.
@@ -91,6 +94,7 @@ class CrisisSettings:
     """
 
     window: timedelta = timedelta(minutes=20)
+    long_window: timedelta = timedelta(hours=1)
     margin: float = 2.0
     min_count: int = 5
     significance: float = 1e-5
@@ -106,6 +110,8 @@ class CrisisSettings:
         checks = (  # (setting, is it wrong, what it should be)
             ("window", not timedelta(0) < self.window <= timedelta(days=1),
              _("a duration above 0 and at most one day")),
+            ("long_window", not self.window <= self.long_window <= timedelta(days=1),
+             _("a duration at least the window and at most one day")),
             ("margin", not self.margin >= 1.0, _("a number of 1 or more")),
             ("min_count", self.min_count < 1, _("a whole number of 1 or more")),
             ("significance", not 0.0 < self.significance < 1.0,
@@ -378,8 +384,8 @@ class _Spike:
 class _State:
     """What a scope remembers between messages; copied at each checkpoint."""
 
-    negative: _Voices = field(default_factory=_Voices)
-    other: _Voices = field(default_factory=_Voices)
+    short: _Voices = field(default_factory=_Voices)  # negative voices of the window
+    long: _Voices = field(default_factory=_Voices)  # negative voices of the long window
     level: _Voices = field(default_factory=_Voices)  # other voices over the last _LEVEL
     spike: _Spike | None = None  # ongoing, or ended and still within its cooldown
     closed: int = 0  # how many finished alerts the scope had
@@ -388,8 +394,8 @@ class _State:
     def copy(self) -> _State:
         spike = None if self.spike is None else self.spike.copy()
         return _State(
-            self.negative.copy(),
-            self.other.copy(),
+            self.short.copy(),
+            self.long.copy(),
             self.level.copy(),
             spike,
             self.closed,
@@ -408,12 +414,10 @@ class _Checkpoint:
 
 @dataclass(frozen=True, slots=True)
 class _Baseline:
-    """One local day's expectations: negative and other voices per hour by hour of week, and
-    how many negative voices each other voice usually comes with."""
+    """One local day's expectations: negative and other voices per hour by hour of week."""
 
     negative: tuple[float, ...]
     other: tuple[float, ...]
-    negative_per_other: float
 
 
 def _smooth(values: list[float]) -> list[float]:
@@ -435,6 +439,7 @@ class _Scope:
         self.brand = brand
         self.account_id = account_id
         self.window = self.settings.window.total_seconds()
+        self.long_window = self.settings.long_window.total_seconds()
         self.history: list[_Event] = []  # every observation, in (time, id) order
         self.seen: set[str] = set()
         self.start: float | None = None
@@ -479,7 +484,7 @@ class _Scope:
         ts, author, obs = event
         if self.start is None or ts < self.start:
             self.start = ts
-            reach = max(self.window, _LEVEL)
+            reach = max(self.long_window, _LEVEL)
             self.origin = int((ts - reach) // _SLOT) - 1
             self._forget(None)
         day, hour = self.detector.calendar.at(ts)
@@ -519,7 +524,7 @@ class _Scope:
 
     def _step(self, position: int, event: _Event) -> None:
         state = self.state
-        ts, _, obs = event
+        ts, obs = event[0], event[2]
         if ts >= state.next_checkpoint:
             mark = ts - ts % _CHECKPOINT
             state.next_checkpoint = mark + _CHECKPOINT
@@ -529,34 +534,39 @@ class _Scope:
                 checkpoints.popleft()
         self._advance(ts)
         if obs.negative:
-            before = state.negative.count
-            state.negative.add(event)
+            before = state.short.count + state.long.count
+            state.short.add(event)
+            state.long.add(event)
             spike = state.spike
             if spike is not None and spike.end is None:
                 spike.absorb(obs)
-            elif state.negative.count > before:  # a new voice: the only way the rule turns
-                self._consider(event)
+            elif state.short.count + state.long.count > before:  # a new voice in a window:
+                self._consider(event)  # the only way the rule can turn
         else:
-            state.other.add(event)
             state.level.add(event)
             if state.spike is not None and state.spike.end is None:
                 self._check_end(ts, obs.at)
 
     # -- rules --------------------------------------------------------------------------------
 
+    def _windows(self) -> tuple[tuple[_Voices, float], tuple[_Voices, float]]:
+        return (self.state.short, self.window), (self.state.long, self.long_window)
+
     def _advance(self, ts: float) -> None:
-        """Let time run to `ts`: authors leave the window, a spike may end, a cooldown pass."""
-        state, window = self.state, self.window
-        negative, events = state.negative, state.negative.events
-        while events and events[0][0] + window <= ts:
-            oldest = events[0][0]
-            left = negative.pop()
+        """Let time run to `ts`: authors leave the windows, a spike may end, a cooldown pass."""
+        state = self.state
+        while True:  # departures from either window, oldest first
+            leaving = [(v.events[0][0] + w, w, v) for v, w in self._windows() if v.events]
+            if not leaving:
+                break
+            gone, length, voices = min(leaving, key=lambda item: item[0])
+            if gone > ts:
+                break
+            left = voices.pop()
             spike = state.spike
             if left is not None and spike is not None and spike.end is None:
-                state.other.expire(oldest)  # the crowd as it was when this voice left
-                state.level.expire(oldest + window - _LEVEL)
-                self._check_end(oldest + window, left[2].at + self.settings.window)
-        state.other.expire(ts - window)
+                state.level.expire(gone - _LEVEL)  # the level as it was when this voice left
+                self._check_end(gone, left[2].at + timedelta(seconds=length))
         state.level.expire(ts - _LEVEL)
         spike = state.spike
         if spike is None or spike.end is None:
@@ -567,53 +577,63 @@ class _Scope:
             state.closed += 1
 
     def _check_end(self, ts: float, at: datetime) -> None:
-        """End the ongoing spike at `at` if the window no longer stands out."""
+        """End the ongoing spike at `at` if neither window stands out any more."""
         spike = self.state.spike
         if spike is None or spike.end is not None:
             return
         # Not back under `min_count`: five voices where one is usual is still a crisis.
-        if self.state.negative.count < self.settings.margin * self.expected(ts):
-            spike.end = at
+        margin, factor = self.settings.margin, self.level(ts)
+        for voices, length in self._windows():
+            if voices.count >= margin * self.usual(ts, length) * factor:
+                return
+        spike.end = at
 
     def _consider(self, event: _Event) -> None:
-        """Fire (or resume within the cooldown) if the window now stands out."""
-        settings, state = self.settings, self.state
-        ts, _, obs = event
-        count = state.negative.count
-        if count < settings.min_count or self.start is None:
+        """Fire (or resume within the cooldown) if a window now stands out."""
+        settings = self.settings
+        ts, obs = event[0], event[2]
+        if self.start is None or ts - self.start < settings.warmup.total_seconds():
             return
-        if ts - self.start < settings.warmup.total_seconds():
+        factor: float | None = None
+        for voices, length in self._windows():
+            count = voices.count
+            if count < settings.min_count:
+                continue
+            factor = self.level(ts) if factor is None else factor
+            expected = self.usual(ts, length) * factor
+            if count < settings.margin * expected:
+                continue
+            # Two windows looked at: each gets half the risk of a false alarm.
+            if calm_tail(count, expected, settings.dispersion) > settings.significance / 2:
+                continue
+            self._fire(obs, voices)
             return
-        expected = self.expected(ts)
-        if count < settings.margin * expected:
-            return
-        if calm_tail(count, expected, settings.dispersion) > settings.significance:
-            return
-        spike = state.spike
+
+    def _fire(self, obs: Observation, voices: _Voices) -> None:
+        """Open an alert on the window `voices`, or resume the one cooling down."""
+        spike = self.state.spike
         if spike is None:
-            first = state.negative.events[0][2]
-            spike = state.spike = _Spike(window_start=first.at, fired_at=obs.at)
+            first = voices.events[0][2]
+            spike = self.state.spike = _Spike(window_start=first.at, fired_at=obs.at)
         spike.end = None  # within the cooldown after an end, the same alert resumes
-        for _, _, voice in state.negative.events:
-            spike.absorb(voice)
+        for seen in voices.events:
+            spike.absorb(seen[2])
 
     # -- baseline ----------------------------------------------------------------------------
 
-    def expected(self, ts: float) -> float:
-        """Negative voices expected in the window ending at `ts`.
+    def usual(self, ts: float, length: float) -> float:
+        """Negative voices the baseline expects in the `length` seconds up to `ts`."""
+        return self.running(ts)[0] - self.running(ts - length)[0]
 
-        The baseline, scaled by how busy today is: the other (non-negative) voices of the
-        last _LEVEL against their own baseline, so an ordinary busy day is not a crisis and a
-        crisis, being negative, does not raise its own bar. At least what the other voices
-        of the window usually bring along (a positive viral spike, partly misread)."""
-        state = self.state
-        now_negative, now_other = self.running(ts)
-        usual = now_negative - self.running(ts - self.window)[0]
-        level = now_other - self.running(ts - _LEVEL)[1]
-        factor = max(_LOWEST_LEVEL, (state.level.count + _LEVEL_PRIOR) / (level + _LEVEL_PRIOR))
-        day, _ = self.detector.calendar.at(ts)
-        crowd = state.other.count * self.baseline(day).negative_per_other
-        return max(usual * factor, crowd)
+    def level(self, ts: float) -> float:
+        """How busy today is: the other (non-negative) voices of the last _LEVEL against
+        their baseline. An ordinary busy day is not a crisis, nor a positive viral spike
+        (some of which an analyser misreads as negative), and a crisis, being negative, does
+        not raise its own bar."""
+        expected = self.running(ts)[1] - self.running(ts - _LEVEL)[1]
+        return max(
+            _LOWEST_LEVEL, (self.state.level.count + _LEVEL_PRIOR) / (expected + _LEVEL_PRIOR)
+        )
 
     def running(self, ts: float) -> tuple[float, float]:
         """Voices (negative, other) the baseline expects from `origin` to `ts`."""
@@ -657,9 +677,7 @@ class _Scope:
                     other[week + hour] += len(sets[1][hour])
         smoothed = _smooth(exposure)
         return _Baseline(
-            self._rates(_smooth(negative), smoothed),
-            self._rates(_smooth(other), smoothed),
-            (sum(negative) + 1.0) / (sum(other) + 1.0),
+            self._rates(_smooth(negative), smoothed), self._rates(_smooth(other), smoothed)
         )
 
     def _rates(self, counts: list[float], exposure: list[float]) -> tuple[float, ...]:

@@ -555,11 +555,14 @@ class _Scope:
     def _advance(self, ts: float) -> None:
         """Let time run to `ts`: authors leave the windows, a spike may end, a cooldown pass."""
         state = self.state
+        (short, short_length), (long, long_length) = self._windows()
         while True:  # departures from either window, oldest first
-            leaving = [(v.events[0][0] + w, w, v) for v, w in self._windows() if v.events]
-            if not leaving:
-                break
-            gone, length, voices = min(leaving, key=lambda item: item[0])
+            short_gone = short.events[0][0] + short_length if short.events else math.inf
+            long_gone = long.events[0][0] + long_length if long.events else math.inf
+            if short_gone <= long_gone:
+                gone, length, voices = short_gone, short_length, short
+            else:
+                gone, length, voices = long_gone, long_length, long
             if gone > ts:
                 break
             left = voices.pop()
@@ -582,9 +585,10 @@ class _Scope:
         if spike is None or spike.end is not None:
             return
         # Not back under `min_count`: five voices where one is usual is still a crisis.
-        margin, factor = self.settings.margin, self.level(ts)
-        for voices, length in self._windows():
-            if voices.count >= margin * self.usual(ts, length) * factor:
+        margin = self.settings.margin
+        expected = self.expected(ts)
+        for (voices, _length), usual in zip(self._windows(), expected, strict=True):
+            if voices.count >= margin * usual:
                 return
         spike.end = at
 
@@ -594,20 +598,17 @@ class _Scope:
         ts, obs = event[0], event[2]
         if self.start is None or ts - self.start < settings.warmup.total_seconds():
             return
-        factor: float | None = None
-        for voices, length in self._windows():
+        windows = self._windows()
+        if all(voices.count < settings.min_count for voices, _length in windows):
+            return
+        for (voices, _length), expected in zip(windows, self.expected(ts), strict=True):
             count = voices.count
-            if count < settings.min_count:
-                continue
-            factor = self.level(ts) if factor is None else factor
-            expected = self.usual(ts, length) * factor
-            if count < settings.margin * expected:
+            if count < settings.min_count or count < settings.margin * expected:
                 continue
             # Two windows looked at: each gets half the risk of a false alarm.
-            if calm_tail(count, expected, settings.dispersion) > settings.significance / 2:
-                continue
-            self._fire(obs, voices)
-            return
+            if calm_tail(count, expected, settings.dispersion) <= settings.significance / 2:
+                self._fire(obs, voices)
+                return
 
     def _fire(self, obs: Observation, voices: _Voices) -> None:
         """Open an alert on the window `voices`, or resume the one cooling down."""
@@ -621,18 +622,22 @@ class _Scope:
 
     # -- baseline ----------------------------------------------------------------------------
 
-    def usual(self, ts: float, length: float) -> float:
-        """Negative voices the baseline expects in the `length` seconds up to `ts`."""
-        return self.running(ts)[0] - self.running(ts - length)[0]
+    def expected(self, ts: float) -> tuple[float, float]:
+        """Negative voices expected in the window and in the long window ending at `ts`.
 
-    def level(self, ts: float) -> float:
-        """How busy today is: the other (non-negative) voices of the last _LEVEL against
-        their baseline. An ordinary busy day is not a crisis, nor a positive viral spike
-        (some of which an analyser misreads as negative), and a crisis, being negative, does
-        not raise its own bar."""
-        expected = self.running(ts)[1] - self.running(ts - _LEVEL)[1]
-        return max(
-            _LOWEST_LEVEL, (self.state.level.count + _LEVEL_PRIOR) / (expected + _LEVEL_PRIOR)
+        The baseline, scaled by how busy today is: the other (non-negative) voices of the
+        last _LEVEL against their baseline. An ordinary busy day is not a crisis, nor a
+        positive viral spike (some of which an analyser misreads as negative), and a crisis,
+        being negative, does not raise its own bar."""
+        now = self.running(ts)
+        back = {length: self.running(ts - length) for length in (self.window, self.long_window)}
+        level = back[_LEVEL] if _LEVEL in back else self.running(ts - _LEVEL)
+        others = now[1] - level[1]
+        factor = (self.state.level.count + _LEVEL_PRIOR) / (others + _LEVEL_PRIOR)
+        factor = max(_LOWEST_LEVEL, factor)
+        return (
+            (now[0] - back[self.window][0]) * factor,
+            (now[0] - back[self.long_window][0]) * factor,
         )
 
     def running(self, ts: float) -> tuple[float, float]:

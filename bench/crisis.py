@@ -28,6 +28,7 @@ Run: .venv/bin/python bench/crisis.py
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import statistics
@@ -172,7 +173,7 @@ def describe(delays: list[float | None]) -> str:
         return f"all {missed} missed"
     return (
         f"median {statistics.median(found):5.1f} min, "
-        f"p90 {found[int(0.9 * (len(found) - 1))]:5.1f}, missed {missed}/{len(delays)}"
+        f"p90 {found[math.ceil(0.9 * len(found)) - 1]:5.1f}, missed {missed}/{len(delays)}"
     )
 
 

@@ -302,6 +302,7 @@ def calm_tail(count: int, mean: float, dispersion: float) -> float:
 # --- per-scope state ------------------------------------------------------------------------
 
 _Event = tuple[float, str, Observation]  # (epoch seconds, author, observation)
+_Voice = tuple[str, int]  # (author, which window-long stretch of time)
 
 
 class _Voices:
@@ -444,7 +445,7 @@ class _Scope:
         self.seen: set[str] = set()
         self.start: float | None = None
         # local day -> 24 sets of authors, negative and other: what the baseline learns from
-        self.days: dict[int, tuple[list[set[str]], list[set[str]]]] = {}
+        self.days: dict[int, tuple[list[set[_Voice]], list[set[_Voice]]]] = {}
         self.baselines: dict[int, _Baseline] = {}
         self.learnt_through = -math.inf  # the newest day with a baseline
         # Expected voices (negative, other) summed quarter hour by quarter hour from `origin`,
@@ -490,10 +491,14 @@ class _Scope:
         day, hour = self.detector.calendar.at(ts)
         sets = self.days.get(day)
         if sets is None:
-            sets = self.days[day] = ([set() for _ in range(24)], [set() for _ in range(24)])
+            sets = self.days[day] = ([set() for _n in range(24)], [set() for _n in range(24)])
+        # A negative voice counts once per window-long stretch, as the window counts it (an
+        # author back 40 minutes later is two voices in 20-minute windows, one in the hour);
+        # the other voices once per hour, as today's level reads them.
+        key = (author, int(ts // self.window)) if obs.negative else (author, 0)
         bucket = sets[0 if obs.negative else 1][hour % 24]
-        if author not in bucket:
-            bucket.add(author)
+        if key not in bucket:
+            bucket.add(key)
             if day < self.learnt_through:
                 self._forget(day)
 

@@ -146,6 +146,23 @@ def test_baseline_has_a_floor_and_one_message_after_quiet_is_no_crisis() -> None
     assert len(brand_alerts(detector.feed(burst))) == 1
 
 
+def test_baseline_counts_voices_as_the_window_does() -> None:
+    """A complainer back 40 minutes later is two voices for a 20-minute window, so the
+    baseline counts them twice in the hour too (once, it saw half the usual and cried wolf)."""
+    feed, rng = Feed(), random.Random(8)
+    history = []
+    for hour in range(48):
+        for n in range(6):
+            first = MONDAY + timedelta(hours=hour, minutes=rng.uniform(0, 19))
+            history += [
+                feed.say(first, f"h{hour}-{n}"),
+                feed.say(first + timedelta(minutes=40), f"h{hour}-{n}"),
+            ]
+    detector = CrisisDetector(SETTINGS)
+    detector.feed(history)
+    assert 11 < detector.usual_rate(BRAND, None, MONDAY + timedelta(days=2, hours=9)) < 13
+
+
 def test_baseline_learns_from_the_days_before_only() -> None:
     feed = Feed()
     history = feed.calm(MONDAY, 48, negative=6)

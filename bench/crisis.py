@@ -316,8 +316,9 @@ def main() -> None:
     """Measure and print."""
     s = SETTINGS
     print(
-        f"crisis: window {s.window}, margin {s.margin}, min_count {s.min_count},"
-        f" significance {s.significance}, dispersion {s.dispersion}, cooldown {s.cooldown}"
+        f"crisis: windows {s.window} and {s.long_window}, margin {s.margin},"
+        f" min_count {s.min_count}, significance {s.significance},"
+        f" dispersion {s.dispersion}, cooldown {s.cooldown}"
     )
     for rate in SIZES:
         daytime = [negative_rate(rate, START + timedelta(hours=h)) for h in range(8, 22)]

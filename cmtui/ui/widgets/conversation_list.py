@@ -499,10 +499,8 @@ class ConversationList(ScrollView, can_focus=True):
         return strip
 
     def _placeholder_strip(self, width: int) -> Strip:
-        style = self.rich_style + self.get_component_rich_style(
-            "conversation-list--muted", partial=True
-        )
-        return Strip([Segment(_pad(" " + self.placeholder, width), style)], width)
+        muted = self._style(cursor=False, components=("muted",))
+        return Strip([Segment(_pad(" " + self.placeholder, width), muted)], width)
 
     def _render_row(self, row: _Row, cursor: bool, width: int) -> Strip:
         """Lay out one row; remote text goes in as plain segment text, never markup."""

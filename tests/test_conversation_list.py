@@ -499,7 +499,7 @@ async def test_rows_are_coloured_by_the_theme(theme: str) -> None:
         widget = await shown_tones(pilot, theme)
         unread, positive, neutral, unknown = (widget.render_line(y) for y in range(4))
         background = widget.rich_style.bgcolor
-        assert {segment.style.bgcolor for segment in unread if segment.style} == {background}
+        assert {segment.style and segment.style.bgcolor for segment in unread} == {background}
 
         def colour(variable: str) -> RichColor:
             return theme_colour(app, variable, background)
@@ -538,7 +538,7 @@ async def test_the_cursor_row_is_drawn_in_the_cursor_colours() -> None:
         row = widget.render_line(4)
         cursor = widget.get_component_rich_style("conversation-list--cursor")
         assert cursor.bgcolor != widget.rich_style.bgcolor
-        assert {segment.style.bgcolor for segment in row if segment.style} == {cursor.bgcolor}
+        assert {segment.style and segment.style.bgcolor for segment in row} == {cursor.bgcolor}
         assert row.cell_length == 140
         for text in ["mastodon", "Maison", "Author 4", "pending", "Subject 4", "snippet", "4m"]:
             assert style_of(row, text).color == cursor.color, text
@@ -643,3 +643,158 @@ async def test_messages_name_the_list_that_posted_them() -> None:
             ConversationList.Selected,
         ]
         assert all(m.control is widget for m in app.messages)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("width", [20, 26, 27, 28, 29])
+async def test_a_narrow_row_cuts_the_triage_state_not_the_age(width: int) -> None:
+    """The triage state and its space fit in the text column, however narrow: the row keeps
+    its width and the age keeps its unit ("3m", not a bare "3" cut at the edge)."""
+    rows = [conversation(3, status=Status.SNOOZED), conversation(4, status=Status.PENDING)]
+    app = ListApp(rows)
+    async with app.run_test(size=(width, 5)):
+        widget = app.query_one(ConversationList)
+        for y, age in [(0, "3m"), (1, "4m")]:
+            strip = widget.render_line(y)
+            assert strip.cell_length == width
+            assert strip.text.endswith(" " + age)
+
+
+class BuiltApp(App[None]):
+    """A list built with every constructor argument, and no rows."""
+
+    def compose(self) -> ComposeResult:
+        yield ConversationList(
+            now=lambda: NOW, networks=NETWORKS, name="inbox", id="rows", classes="wide"
+        )
+        yield ConversationList(id="off", disabled=True)
+
+
+async def test_the_constructor_arguments_are_kept() -> None:
+    """A new list has no rows and says so; it takes its networks, name, id, classes and
+    disabled state from its arguments."""
+    app = BuiltApp()
+    async with app.run_test(size=(100, 12)) as pilot:
+        widget = app.query_one("#rows.wide", ConversationList)
+        assert widget.name == "inbox" and not widget.disabled
+        assert app.query_one("#off", ConversationList).disabled
+        assert widget.render_line(0).text.strip() == "No conversations yet"
+        assert not widget.select_id("c0")
+        widget.set_conversations([conversation(0, account_id="ml-bsky")])
+        await pilot.pause()
+        assert widget.render_line(0).text.startswith("  Bluesky ")
+        assert widget.render_line(0).text.rstrip().endswith(" now")
+
+
+async def test_an_empty_list_highlights_nothing_until_it_has_rows() -> None:
+    app = ListApp([])
+    async with app.run_test(size=(100, 12)) as pilot:
+        widget = app.query_one(ConversationList)
+        widget.set_conversations([])
+        await pilot.pause()
+        assert app.highlighted == []
+        widget.set_conversations(many(2))
+        await pilot.pause()
+        assert app.highlighted == ["c0"]
+
+
+async def test_lines_below_the_last_row_are_blank_in_the_list_colours() -> None:
+    app = ListApp(many(3))
+    async with app.run_test(size=(60, 12)):
+        widget = app.query_one(ConversationList)
+        assert widget.render_line(2).text.startswith("  Author 2 ")
+        for y in (3, 11):
+            assert widget.render_line(y) == Strip.blank(60, widget.rich_style)
+
+
+async def test_rows_are_rendered_once_and_styles_resolved_once_per_style_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Scrolling back and moving the cursor reuse the rows already drawn, and a page of new
+    rows asks the stylesheet nothing: the 100,000-row list stays instant."""
+    app = ListApp(many(1_000))
+    async with app.run_test(size=(100, 12)) as pilot:
+        widget = app.query_one(ConversationList)
+        await pilot.press("j", "k")  # the cursor on a read row and on an unread one
+        first = [widget.render_line(y) for y in range(12)]
+        asked: list[tuple[str, ...]] = []
+        resolve = widget.get_component_rich_style
+
+        def counted(*names: str, partial: bool = False) -> Style:
+            asked.append(names)
+            return resolve(*names, partial=partial)
+
+        monkeypatch.setattr(widget, "get_component_rich_style", counted)
+        await pilot.press("pagedown", "pageup", "j", "k")
+        assert widget.scroll_offset.y == 0
+        lines_drawn = [widget.render_line(y) for y in range(12)]
+        assert all(now is before for now, before in zip(lines_drawn, first, strict=True))
+        await pilot.press("pagedown", "pagedown")
+        assert "Subject 24" in widget.render_line(0).text
+        assert asked == []
+
+
+async def test_the_view_follows_the_cursor_at_once_and_by_one_row() -> None:
+    """Moving down past the bottom scrolls by one row; when new rows push the highlighted
+    conversation down out of view, the view follows it before the next frame is drawn."""
+    rows = many(60)
+    app = ListApp(rows[50:])
+    async with app.run_test(size=(100, 12)) as pilot:
+        widget = app.query_one(ConversationList)
+        await pilot.press(*"jjjjjjjjj")
+        assert (widget.highlighted_id, widget.scroll_offset.y) == ("c59", 0)
+        widget.set_conversations(rows)
+        assert (widget.cursor, widget.scroll_offset.y) == (59, 48)  # no pause: this frame
+        await pilot.press("g", *"j" * 12)
+        assert (widget.cursor, widget.scroll_offset.y) == (12, 1)
+        await pilot.press("j")
+        assert (widget.cursor, widget.scroll_offset.y) == (13, 2)
+
+
+async def test_the_cursor_row_stays_on_screen_when_the_terminal_shrinks() -> None:
+    app = ListApp(many(100))
+    async with app.run_test(size=(100, 36)) as pilot:
+        widget = app.query_one(ConversationList)
+        widget.select_id("c30")
+        await pilot.pause()
+        assert widget.scroll_offset.y == 0
+        await pilot.resize_terminal(100, 20)
+        await pilot.pause()
+        assert_on_row(widget, 30)
+        assert widget.scroll_offset.y == 11  # the cursor on the bottom row, not further
+
+
+class PlacedApp(ListApp):
+    """Places the cursor before the list is mounted, as a screen restoring its state may."""
+
+    def compose(self) -> ComposeResult:
+        conversation_list = ConversationList(now=lambda: NOW)
+        conversation_list.set_conversations(self.conversations)
+        assert conversation_list.select_id("c50")
+        assert conversation_list.highlighted_id == "c50"
+        yield conversation_list
+
+
+async def test_a_cursor_placed_before_the_list_is_shown_is_on_screen() -> None:
+    app = PlacedApp(many(100))
+    async with app.run_test(size=(100, 12)) as pilot:
+        await pilot.pause()
+        assert_on_row(app.query_one(ConversationList), 50)
+
+
+async def test_a_disabled_list_still_shows_the_cursor_moved_for_it() -> None:
+    app = ListApp(many(100))
+    async with app.run_test(size=(100, 12)) as pilot:
+        widget = app.query_one(ConversationList)
+        widget.disabled = True
+        await pilot.pause()
+        assert widget.select_id("c80")
+        await pilot.pause()
+        assert_on_row(widget, 80)
+
+
+def test_a_list_not_yet_in_an_app_takes_rows_and_a_cursor() -> None:
+    """A screen fills its list before mounting it: nothing there may need a running app."""
+    widget = ConversationList()
+    widget.set_conversations(many(3))
+    assert widget.select_id("c2")
+    assert (widget.cursor, widget.highlighted_id) == (2, "c2")

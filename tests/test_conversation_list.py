@@ -657,6 +657,8 @@ async def test_a_narrow_row_cuts_the_triage_state_not_the_age(width: int) -> Non
             strip = widget.render_line(y)
             assert strip.cell_length == width
             assert strip.text.endswith(" " + age)
+        state = {20: " ", 26: " snoo… ", 27: " snooz… ", 28: " snoozed ", 29: " snoozed … "}
+        assert widget.render_line(0).text.startswith("● Author 3" + state[width])
 
 
 class BuiltApp(App[None]):
@@ -726,8 +728,8 @@ async def test_rows_are_rendered_once_and_styles_resolved_once_per_style_change(
         monkeypatch.setattr(widget, "get_component_rich_style", counted)
         await pilot.press("pagedown", "pageup", "j", "k")
         assert widget.scroll_offset.y == 0
-        lines_drawn = [widget.render_line(y) for y in range(12)]
-        assert all(now is before for now, before in zip(lines_drawn, first, strict=True))
+        again = [widget.render_line(y) for y in range(12)]
+        assert all(now is before for now, before in zip(again, first, strict=True))
         await pilot.press("pagedown", "pagedown")
         assert "Subject 24" in widget.render_line(0).text
         assert asked == []
@@ -798,3 +800,17 @@ def test_a_list_not_yet_in_an_app_takes_rows_and_a_cursor() -> None:
     widget.set_conversations(many(3))
     assert widget.select_id("c2")
     assert (widget.cursor, widget.highlighted_id) == (2, "c2")
+
+
+@pytest.mark.parametrize(
+    ("subject", "text"),
+    [
+        ("x" * 31, "x" * 31 + " — s…"),  # five cells left: the snippet shows
+        ("x" * 32, "x" * 32 + "    "),  # four: too few to tell anything
+    ],
+)
+async def test_the_snippet_shows_when_five_cells_are_left(subject: str, text: str) -> None:
+    app = ListApp([conversation(0, subject=subject, snippet="snippet")])
+    async with app.run_test(size=(60, 5)):
+        line = app.query_one(ConversationList).render_line(0).text
+        assert line == "  Author 0     " + text + "      now"  # a 36-cell text column

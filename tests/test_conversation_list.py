@@ -240,6 +240,8 @@ def test_fit_cells_cuts_between_graphemes() -> None:
     assert fit_cells("a\u0301\u0301bcdef", 3) == "a\u0301\u0301b…"
     assert fit_cells("a" * 100_000, 3) == "aa…"
     assert fit_cells("anything", 0) == ""
+    zalgo = "a" + "\u0301" * 30  # more marks than safe_text keeps: still cut between graphemes
+    assert fit_cells(zalgo + "bcdef", 3) == zalgo + "b…"
 
 
 def _fit_by_hand(text: str, width: int) -> str:

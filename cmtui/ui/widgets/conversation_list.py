@@ -325,8 +325,8 @@ class ConversationList(ScrollView, can_focus=True):
         self._highlighted_id: str | None = None
         self._strips: LRUCache[tuple[_Row, bool, int, bool], Strip] = LRUCache(1024)
         self._styles: dict[tuple[bool, tuple[str, ...]], Style] = {}
-        self._networks = NetworkNames()
-        self._network_cells = (0, 0)
+        self._networks: NetworkNames  # both set by the networks setter
+        self._network_cells: tuple[int, int]
         self.networks = networks or NetworkNames()
 
     @property

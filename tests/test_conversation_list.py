@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
 import pytest
 from rich.cells import cell_len
+from rich.color import Color as RichColor
+from rich.style import Style
 from textual.app import App, ComposeResult
+from textual.color import Color
 from textual.message import Message
+from textual.pilot import Pilot
+from textual.strip import Strip
 
 from cmtui.config import Account
 from cmtui.model import Conversation, Platform, Status
@@ -234,6 +240,8 @@ def test_fit_cells_cuts_between_graphemes() -> None:
     assert fit_cells("a\u0301\u0301bcdef", 3) == "a\u0301\u0301b…"
     assert fit_cells("a" * 100_000, 3) == "aa…"
     assert fit_cells("anything", 0) == ""
+    zalgo = "a" + "\u0301" * 30  # more marks than safe_text keeps: still cut between graphemes
+    assert fit_cells(zalgo + "bcdef", 3) == zalgo + "b…"
 
 
 def _fit_by_hand(text: str, width: int) -> str:
@@ -444,3 +452,367 @@ async def test_a_click_below_the_last_row_selects_nothing() -> None:
         await pilot.pause()
         assert app.selected == ["c2"]
         assert_on_row(widget, 2)
+
+
+def style_of(strip: Strip, text: str) -> Style:
+    """The style of the segment that shows `text` in a rendered row."""
+    styles = [segment.style for segment in strip if text in segment.text]
+    assert styles, f"{text!r} not in {strip.text!r}"
+    assert styles[0] is not None
+    return styles[0]
+
+
+def theme_colour(app: App[None], variable: str, background: RichColor | None) -> RichColor:
+    """The theme's `variable` as the terminal shows it: blended on `background` when it is
+    translucent ($foreground-muted is)."""
+    assert background is not None
+    colour = Color.parse(app.theme_variables[variable])
+    return (Color.from_rich_color(background) + colour).rich_color
+
+
+TONES = [
+    conversation(0, unread=1, sentiment=-0.9, status=Status.PENDING),
+    conversation(1, unread=0, sentiment=0.9, account_id="ml-online"),
+    conversation(2, unread=0, sentiment=0.0, account_id="ml-bsky", platform=Platform.BLUESKY),
+    conversation(3, unread=0, sentiment=None),
+    conversation(4, unread=1, sentiment=-0.9, status=Status.PENDING),
+]
+
+
+async def shown_tones(pilot: Pilot[None], theme: str) -> ConversationList:
+    """The TONES rows in `theme`, every column shown, the cursor on the last row."""
+    pilot.app.theme = theme
+    widget = pilot.app.query_one(ConversationList)
+    widget.networks = NETWORKS
+    widget.show_brand = True
+    widget.select_id("c4")
+    await pilot.pause()
+    return widget
+
+
+@pytest.mark.parametrize("theme", ["nord", "textual-light"])
+async def test_rows_are_coloured_by_the_theme(theme: str) -> None:
+    """Unread rows are bold with a dot in $accent, the sentiment mark is in $error or
+    $success, the triage state in $warning, and the network, brand, snippet, neutral mark
+    and age in $foreground-muted as seen on the row (not at full strength); the rest is in
+    $foreground. Nord tells all these colours apart."""
+    app = ListApp(TONES)
+    async with app.run_test(size=(140, 10)) as pilot:
+        widget = await shown_tones(pilot, theme)
+        unread, positive, neutral, unknown = (widget.render_line(y) for y in range(4))
+        background = widget.rich_style.bgcolor
+        assert {segment.style and segment.style.bgcolor for segment in unread} == {background}
+
+        def colour(variable: str) -> RichColor:
+            return theme_colour(app, variable, background)
+
+        assert unread.text.startswith("● mastodon.social")
+        assert style_of(unread, "●").color == colour("accent")
+        assert style_of(unread, "Author 0").bold and style_of(unread, "Subject 0").bold
+        assert style_of(unread, "Author 0").color == colour("foreground")
+        assert style_of(unread, "pending").color == colour("warning")
+        assert style_of(unread, "▼").color == colour("error")
+        assert style_of(positive, "▲").color == colour("success")
+        muted = colour("foreground-muted")
+        assert muted != colour("foreground")
+        for row, texts in [
+            (unread, ["mastodon.social", "Maison Lumière", " — snippet 0", "now"]),
+            (positive, ["mastodon.online", " — snippet 1", "1m"]),
+            (neutral, ["Bluesky", "·"]),
+        ]:
+            for text in texts:
+                assert style_of(row, text).color == muted, text
+                assert not style_of(row, text).bold, text
+        assert not positive.text.startswith("●")
+        for text in ["Author 1", "Subject 1", " ", "▲"]:
+            assert not style_of(positive, text).bold, text
+        assert style_of(positive, "Subject 1").color == colour("foreground")
+        assert (neutral.text[-8:], unknown.text[-8:]) == ("·     2m", "      3m")  # mark, age
+
+
+async def test_the_cursor_row_is_drawn_in_the_cursor_colours() -> None:
+    """On the cursor row every cell has the cursor's background, and the muted and status
+    colours give way to the cursor's foreground (readable on it); the dot and the mark
+    keep their colours."""
+    app = ListApp(TONES)
+    async with app.run_test(size=(140, 10)) as pilot:
+        widget = await shown_tones(pilot, "nord")
+        row = widget.render_line(4)
+        cursor = widget.get_component_rich_style("conversation-list--cursor")
+        assert cursor.bgcolor != widget.rich_style.bgcolor
+        assert {segment.style and segment.style.bgcolor for segment in row} == {cursor.bgcolor}
+        assert row.cell_length == 140
+        for text in ["mastodon", "Maison", "Author 4", "pending", "Subject 4", "snippet", "4m"]:
+            assert style_of(row, text).color == cursor.color, text
+        assert style_of(row, "●").color == theme_colour(app, "accent", cursor.bgcolor)
+        assert style_of(row, "▼").color == theme_colour(app, "error", cursor.bgcolor)
+
+
+async def test_a_new_theme_redraws_the_rows_in_its_colours() -> None:
+    """Rows and their styles are cached until the styles change: a theme picked in the
+    palette shows at once, in every colour."""
+    app = ListApp(TONES)
+    async with app.run_test(size=(140, 10)) as pilot:
+        widget = await shown_tones(pilot, "nord")
+        before = [widget.render_line(y) for y in range(5)]
+        widget = await shown_tones(pilot, "textual-dark")
+        after = [widget.render_line(y) for y in range(5)]
+        background = widget.rich_style.bgcolor
+        assert style_of(after[0], "▼").color == theme_colour(app, "error", background)
+        assert style_of(after[0], "▼").color != style_of(before[0], "▼").color
+        assert style_of(after[0], "now").color == theme_colour(app, "foreground-muted", background)
+        assert style_of(after[1], "▲").color == theme_colour(app, "success", background)
+        cursor = widget.get_component_rich_style("conversation-list--cursor")
+        assert style_of(after[4], "Subject 4").bgcolor == cursor.bgcolor
+        assert style_of(after[4], "Subject 4").bgcolor != style_of(before[4], "Subject 4").bgcolor
+
+
+async def test_the_placeholder_is_muted_across_the_whole_width() -> None:
+    app = ListApp([])
+    async with app.run_test(size=(90, 10)) as pilot:
+        widget = await shown_tones(pilot, "nord")
+        widget.placeholder = "Nothing to answer"
+        await pilot.pause()
+        strip = widget.render_line(0)
+        background = widget.rich_style.bgcolor
+        assert strip.text == " Nothing to answer".ljust(90)
+        assert strip.cell_length == 90
+        assert {segment.style for segment in strip} == {
+            Style(color=theme_colour(app, "foreground-muted", background), bgcolor=background)
+        }
+        assert widget.render_line(1) == Strip.blank(90, widget.rich_style)
+
+
+async def test_a_row_shows_its_network_status_subject_and_snippet_once() -> None:
+    """One unread message makes a row unread; tabs and line breaks do not break a row; the
+    snippet is not repeated when it is the subject, and stands in for a missing subject;
+    the network is the account's, or the platform's for an account no longer configured."""
+    rows = [
+        conversation(0, unread=1, subject="Where is\tmy\norder?", snippet="Where is my order?"),
+        conversation(1, unread=0, subject="", snippet="only\na snippet"),
+        conversation(2, status=Status.DONE, last_author="Ann\tB\nC", account_id="gone"),
+        conversation(3, unread=0, status=Status.SNOOZED, account_id="ml-online"),
+        conversation(4, unread=0, status=Status.OPEN, platform=Platform.BLUESKY, account_id="gone"),
+    ]
+    app = ListApp(rows)
+    async with app.run_test(size=(120, 10)) as pilot:
+        widget = app.query_one(ConversationList)
+        widget.networks = NETWORKS
+        widget.select_id("c4")
+        await pilot.pause()
+        texts = [widget.render_line(y).text for y in range(5)]
+        assert texts[0].startswith("● mastodon.social Author 0 ")
+        assert style_of(widget.render_line(0), "Where is my order?").bold
+        assert " Where is my order? " in texts[0] and "—" not in texts[0]
+        assert texts[1].startswith("  mastodon.social Author 1 ")
+        assert " only a snippet " in texts[1] and "—" not in texts[1]
+        assert texts[2].startswith("  Mastodon        Ann B C ")
+        assert " done Subject 2 — snippet 2 " in texts[2]
+        assert " snoozed Subject 3 — snippet 3 " in texts[3]
+        assert texts[3].startswith("  mastodon.online Author 3 ")
+        assert texts[4].startswith("  Bluesky         Author 4 ")
+        assert re.search(r" Author 4 +Subject 4 — snippet 4 ", texts[4])
+        assert all(len(text) == 120 for text in texts)
+
+
+@pytest.mark.parametrize("height", [0, 1, 3])
+async def test_a_page_is_the_rows_on_screen_and_at_least_one(height: int) -> None:
+    """A list squeezed to one row, or to none (a terminal made tiny), still pages."""
+    app = ListApp(many(10))
+    async with app.run_test(size=(100, 12)) as pilot:
+        widget = app.query_one(ConversationList)
+        widget.styles.height = height
+        await pilot.pause()
+        assert widget.scrollable_content_region.height == height
+        page = max(1, height)
+        await pilot.press("pagedown")
+        assert widget.cursor == page
+        await pilot.press("pagedown")
+        assert widget.cursor == 2 * page
+        await pilot.press("pageup")
+        assert widget.cursor == page
+
+
+async def test_messages_name_the_list_that_posted_them() -> None:
+    app = ListApp(many(3))
+    async with app.run_test(size=(100, 12)) as pilot:
+        widget = app.query_one(ConversationList)
+        await pilot.press("j", "enter")
+        await pilot.pause()
+        assert [type(m) for m in app.messages] == [
+            ConversationList.Highlighted,
+            ConversationList.Highlighted,
+            ConversationList.Selected,
+        ]
+        assert all(m.control is widget for m in app.messages)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("width", [20, 26, 27, 28, 29])
+async def test_a_narrow_row_cuts_the_triage_state_not_the_age(width: int) -> None:
+    """The triage state and its space fit in the text column, however narrow: the row keeps
+    its width and the age keeps its unit ("3m", not a bare "3" cut at the edge)."""
+    rows = [conversation(3, status=Status.SNOOZED), conversation(4, status=Status.PENDING)]
+    app = ListApp(rows)
+    async with app.run_test(size=(width, 5)):
+        widget = app.query_one(ConversationList)
+        for y, age in [(0, "3m"), (1, "4m")]:
+            strip = widget.render_line(y)
+            assert strip.cell_length == width
+            assert strip.text.endswith(" " + age)
+        state = {20: " ", 26: " snoo… ", 27: " snooz… ", 28: " snoozed ", 29: " snoozed … "}
+        assert widget.render_line(0).text.startswith("● Author 3" + state[width])
+
+
+class BuiltApp(App[None]):
+    """A list built with every constructor argument, and no rows."""
+
+    def compose(self) -> ComposeResult:
+        yield ConversationList(
+            now=lambda: NOW, networks=NETWORKS, name="inbox", id="rows", classes="wide"
+        )
+        yield ConversationList(id="off", disabled=True)
+
+
+async def test_the_constructor_arguments_are_kept() -> None:
+    """A new list has no rows and says so; it takes its networks, name, id, classes and
+    disabled state from its arguments."""
+    app = BuiltApp()
+    async with app.run_test(size=(100, 12)) as pilot:
+        widget = app.query_one("#rows.wide", ConversationList)
+        assert widget.name == "inbox" and not widget.disabled
+        assert app.query_one("#off", ConversationList).disabled
+        assert widget.render_line(0).text.strip() == "No conversations yet"
+        assert not widget.select_id("c0")
+        widget.set_conversations([conversation(0, account_id="ml-bsky")])
+        await pilot.pause()
+        assert widget.render_line(0).text.startswith("  Bluesky ")
+        assert widget.render_line(0).text.rstrip().endswith(" now")
+
+
+async def test_an_empty_list_highlights_nothing_until_it_has_rows() -> None:
+    app = ListApp([])
+    async with app.run_test(size=(100, 12)) as pilot:
+        widget = app.query_one(ConversationList)
+        widget.set_conversations([])
+        await pilot.pause()
+        assert app.highlighted == []
+        widget.set_conversations(many(2))
+        await pilot.pause()
+        assert app.highlighted == ["c0"]
+
+
+async def test_lines_below_the_last_row_are_blank_in_the_list_colours() -> None:
+    app = ListApp(many(3))
+    async with app.run_test(size=(60, 12)):
+        widget = app.query_one(ConversationList)
+        assert widget.render_line(2).text.startswith("  Author 2 ")
+        for y in (3, 11):
+            assert widget.render_line(y) == Strip.blank(60, widget.rich_style)
+
+
+async def test_rows_are_rendered_once_and_styles_resolved_once_per_style_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Scrolling back and moving the cursor reuse the rows already drawn, and a page of new
+    rows asks the stylesheet nothing: the 100,000-row list stays instant."""
+    app = ListApp(many(1_000))
+    async with app.run_test(size=(100, 12)) as pilot:
+        widget = app.query_one(ConversationList)
+        await pilot.press("j", "k")  # the cursor on a read row and on an unread one
+        first = [widget.render_line(y) for y in range(12)]
+        asked: list[tuple[str, ...]] = []
+        resolve = widget.get_component_rich_style
+
+        def counted(*names: str, partial: bool = False) -> Style:
+            asked.append(names)
+            return resolve(*names, partial=partial)
+
+        monkeypatch.setattr(widget, "get_component_rich_style", counted)
+        await pilot.press("pagedown", "pageup", "j", "k")
+        assert widget.scroll_offset.y == 0
+        again = [widget.render_line(y) for y in range(12)]
+        assert all(now is before for now, before in zip(again, first, strict=True))
+        await pilot.press("pagedown", "pagedown")
+        assert "Subject 24" in widget.render_line(0).text
+        assert asked == []
+
+
+async def test_the_view_follows_the_cursor_at_once_and_by_one_row() -> None:
+    """Moving down past the bottom scrolls by one row; when new rows push the highlighted
+    conversation down out of view, the view follows it before the next frame is drawn."""
+    rows = many(60)
+    app = ListApp(rows[50:])
+    async with app.run_test(size=(100, 12)) as pilot:
+        widget = app.query_one(ConversationList)
+        await pilot.press(*"jjjjjjjjj")
+        assert (widget.highlighted_id, widget.scroll_offset.y) == ("c59", 0)
+        widget.set_conversations(rows)
+        assert (widget.cursor, widget.scroll_offset.y) == (59, 48)  # no pause: this frame
+        await pilot.press("g", *"j" * 12)
+        assert (widget.cursor, widget.scroll_offset.y) == (12, 1)
+        await pilot.press("j")
+        assert (widget.cursor, widget.scroll_offset.y) == (13, 2)
+
+
+async def test_the_cursor_row_stays_on_screen_when_the_terminal_shrinks() -> None:
+    app = ListApp(many(100))
+    async with app.run_test(size=(100, 36)) as pilot:
+        widget = app.query_one(ConversationList)
+        widget.select_id("c30")
+        await pilot.pause()
+        assert widget.scroll_offset.y == 0
+        await pilot.resize_terminal(100, 20)
+        await pilot.pause()
+        assert_on_row(widget, 30)
+        assert widget.scroll_offset.y == 11  # the cursor on the bottom row, not further
+
+
+class PlacedApp(ListApp):
+    """Places the cursor before the list is mounted, as a screen restoring its state may."""
+
+    def compose(self) -> ComposeResult:
+        conversation_list = ConversationList(now=lambda: NOW)
+        conversation_list.set_conversations(self.conversations)
+        assert conversation_list.select_id("c50")
+        assert conversation_list.highlighted_id == "c50"
+        yield conversation_list
+
+
+async def test_a_cursor_placed_before_the_list_is_shown_is_on_screen() -> None:
+    app = PlacedApp(many(100))
+    async with app.run_test(size=(100, 12)) as pilot:
+        await pilot.pause()
+        assert_on_row(app.query_one(ConversationList), 50)
+
+
+async def test_a_disabled_list_still_shows_the_cursor_moved_for_it() -> None:
+    app = ListApp(many(100))
+    async with app.run_test(size=(100, 12)) as pilot:
+        widget = app.query_one(ConversationList)
+        widget.disabled = True
+        await pilot.pause()
+        assert widget.select_id("c80")
+        await pilot.pause()
+        assert_on_row(widget, 80)
+
+
+def test_a_list_not_yet_in_an_app_takes_rows_and_a_cursor() -> None:
+    """A screen fills its list before mounting it: nothing there may need a running app."""
+    widget = ConversationList()
+    widget.set_conversations(many(3))
+    assert widget.select_id("c2")
+    assert (widget.cursor, widget.highlighted_id) == (2, "c2")
+
+
+@pytest.mark.parametrize(
+    ("subject", "text"),
+    [
+        ("x" * 31, "x" * 31 + " — s…"),  # five cells left: the snippet shows
+        ("x" * 32, "x" * 32 + "    "),  # four: too few to tell anything
+    ],
+)
+async def test_the_snippet_shows_when_five_cells_are_left(subject: str, text: str) -> None:
+    app = ListApp([conversation(0, subject=subject, snippet="snippet")])
+    async with app.run_test(size=(60, 5)):
+        line = app.query_one(ConversationList).render_line(0).text
+        assert line == "  Author 0     " + text + "      now"  # a 36-cell text column

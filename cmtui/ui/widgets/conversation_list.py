@@ -325,8 +325,8 @@ class ConversationList(ScrollView, can_focus=True):
         self._highlighted_id: str | None = None
         self._strips: LRUCache[tuple[_Row, bool, int, bool], Strip] = LRUCache(1024)
         self._styles: dict[tuple[bool, tuple[str, ...]], Style] = {}
-        self._networks = NetworkNames()
-        self._network_cells = (0, 0)
+        self._networks: NetworkNames  # both set by the networks setter
+        self._network_cells: tuple[int, int]
         self.networks = networks or NetworkNames()
 
     @property
@@ -415,16 +415,12 @@ class ConversationList(ScrollView, can_focus=True):
 
     def _scroll_to_cursor(self) -> None:
         if self.is_mounted and self._rows:
-            self.scroll_to_region(
-                Region(0, self.cursor, 1, 1),
-                animate=False,
-                force=True,
-                immediate=True,
-                x_axis=False,
-            )
+            # Forced: the view follows a cursor moved for a disabled list too. (A ScrollView
+            # scrolls at once whatever `immediate` says, and a row fits the width.)
+            self.scroll_to_region(Region(0, self.cursor, 1, 1), animate=False, force=True)
 
-    def on_mount(self) -> None:
-        """Start on the cursor."""
+    def on_resize(self) -> None:
+        """Keep the cursor row on screen when the list is first laid out or resized."""
         self._scroll_to_cursor()
 
     def watch_tick(self) -> None:
@@ -499,10 +495,8 @@ class ConversationList(ScrollView, can_focus=True):
         return strip
 
     def _placeholder_strip(self, width: int) -> Strip:
-        style = self.rich_style + self.get_component_rich_style(
-            "conversation-list--muted", partial=True
-        )
-        return Strip([Segment(_pad(" " + self.placeholder, width), style)], width)
+        muted = self._style(False, ("muted",))
+        return Strip([Segment(_pad(" " + self.placeholder, width), muted)])
 
     def _render_row(self, row: _Row, cursor: bool, width: int) -> Strip:
         """Lay out one row; remote text goes in as plain segment text, never markup."""
@@ -523,10 +517,12 @@ class ConversationList(ScrollView, can_focus=True):
             cells += [(_pad(row.brand, columns.brand), style("muted")), (" ", base)]
         cells += [(_pad(row.author, columns.author), style(*unread)), (" ", base)]
         text = columns.text
-        if row.status:
-            status = fit_cells(row.status, text) + " "
+        if row.status and text:
+            # The state and its space fit in the text column: a row wider than the screen
+            # would be cut at the edge, through the age.
+            status = fit_cells(row.status, text - 1) + " "
             cells.append((status, style("status")))
-            text = max(0, text - cell_len(status))
+            text -= cell_len(status)
         cells += self._text_cells(row, text, style(*unread), style("muted"))
         cells += [
             (" ", base),

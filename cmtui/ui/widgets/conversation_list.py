@@ -295,7 +295,7 @@ class ConversationList(ScrollView, can_focus=True):
     tick: reactive[int] = reactive(0, init=False)
     """Bumped by the screen's clock (bound down to the panes): the ages shown move on."""
 
-    placeholder: reactive[str] = reactive("No conversations yet")
+    placeholder: reactive[str] = reactive(_("No conversations yet"))
     """The muted line shown when there are no rows."""
 
     def __init__(

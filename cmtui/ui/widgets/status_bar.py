@@ -11,6 +11,7 @@ from textual.widgets import Static
 from cmtui.i18n import N_, _, ngettext
 from cmtui.model import utcnow
 from cmtui.sync.events import AccountState, AccountStatus
+from cmtui.ui.widgets.conversation_list import component_style
 
 _MARKS: dict[AccountStatus, tuple[str, str]] = {
     AccountStatus.STARTING: ("○", "status-bar--muted"),
@@ -92,7 +93,7 @@ class StatusBar(Static):
         now = self.now()
         for state in self.states.values():
             mark, part = _MARKS[state.status]
-            style = self.get_component_rich_style(part, partial=True)
+            style = component_style(self, part)
             line.append(f"{mark} ", style)
             line.append(f"{state.account_id} ")
             line.append(describe(state, now), style)
@@ -101,10 +102,8 @@ class StatusBar(Static):
             queued = ngettext("✉ {count} in outbox", "✉ {count} in outbox", self.queued)
             line.append(
                 queued.format(count=self.queued) + "   ",
-                self.get_component_rich_style("status-bar--warn", partial=True),
+                component_style(self, "status-bar--warn"),
             )
         if self.problem:
-            line.append(
-                self.problem, self.get_component_rich_style("status-bar--error", partial=True)
-            )
+            line.append(self.problem, component_style(self, "status-bar--error"))
         return line

@@ -1,0 +1,42 @@
+"""The status bar: each account's state in its colour, muted states really muted."""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from textual.app import App, ComposeResult
+
+from cmtui.sync.events import AccountState, AccountStatus
+from cmtui.ui.widgets.status_bar import StatusBar
+
+
+class BarApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+
+
+def colour_of(bar: StatusBar, word: str) -> object:
+    """The colour the bar draws `word` in (the first segment holding it)."""
+    line = bar.render_line(0)
+    segment: Segment = next(s for s in line if word in s.text)
+    assert segment.style is not None
+    return segment.style.color
+
+
+async def test_each_state_is_drawn_in_its_colour_and_muted_ones_are_dimmed() -> None:
+    """A starting account is muted ($text-muted is the text colour at 60%: drawn at full
+    strength it would read as loud as a live one); a live one is in the success colour."""
+    app = BarApp()
+    async with app.run_test(size=(80, 3)) as pilot:
+        bar = app.query_one(StatusBar)
+        states = {
+            "quiet": AccountState("quiet", AccountStatus.STARTING),
+            "up": AccountState("up", AccountStatus.LIVE),
+        }
+        bar.show(states, queued=1, problem="disk full")
+        await pilot.pause()
+        muted = bar.get_component_rich_style("status-bar--muted").color
+        assert colour_of(bar, "starting") == muted != bar.rich_style.color
+        assert colour_of(bar, "live") == bar.get_component_rich_style("status-bar--ok").color
+        warn = bar.get_component_rich_style("status-bar--warn").color
+        assert colour_of(bar, "in outbox") == warn
+        assert colour_of(bar, "disk full") == bar.get_component_rich_style("status-bar--error").color

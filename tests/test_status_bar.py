@@ -37,6 +37,6 @@ async def test_each_state_is_drawn_in_its_colour_and_muted_ones_are_dimmed() -> 
         muted = bar.get_component_rich_style("status-bar--muted").color
         assert colour_of(bar, "starting") == muted != bar.rich_style.color
         assert colour_of(bar, "live") == bar.get_component_rich_style("status-bar--ok").color
-        warn = bar.get_component_rich_style("status-bar--warn").color
-        assert colour_of(bar, "in outbox") == warn
-        assert colour_of(bar, "disk full") == bar.get_component_rich_style("status-bar--error").color
+        warn, error = (bar.get_component_rich_style(f"status-bar--{c}") for c in ("warn", "error"))
+        assert colour_of(bar, "in outbox") == warn.color
+        assert colour_of(bar, "disk full") == error.color

@@ -154,7 +154,7 @@ class InboxScreen(Screen[None]):
         self.set_class(self._is_narrow(width), "-narrow")
         with Horizontal(id="panes"):
             if self._sources_shown_at(width):  # else mounted when first shown
-                yield SourcesTree(self.session.config, id="sources")
+                yield self._new_sources()
             with Vertical(id="list-pane", classes="-active"):  # search mounted on first use
                 yield ViewHeader(id="view-header").data_bind(
                     label=InboxScreen.view_title,
@@ -492,8 +492,9 @@ class InboxScreen(Screen[None]):
         (and its module, with Textual's text area, loads then, not before the first paint)."""
         from cmtui.ui.widgets.composer import Composer
 
-        composer = self._composer_mounted() or Composer(id="composer")
-        if not composer.is_mounted:
+        composer = self._composer_mounted()
+        if composer is None:
+            composer = Composer(id="composer")
             await self.query_one("#thread-pane").mount(composer)
         return composer
 
@@ -717,19 +718,23 @@ class InboxScreen(Screen[None]):
     def focus_pane(self, pane: str) -> None:
         """Show `pane` (the only one, on a narrow terminal) and focus its main widget."""
         if pane == "sources":
-            self._mount_sources()
-            self.query_one(SourcesTree).show_view(self.base_view.id)
+            self._sources().show_view(self.base_view.id)
         self._show_pane(pane)
         self.query_one(PANE_FOCUS[pane]).focus()
 
-    def _mount_sources(self) -> None:
-        """The sources pane, when first shown: hidden at start on most terminals, it is not
-        built (nor styled) before the first paint."""
-        if self.query(SourcesTree):
-            return
+    def _sources(self) -> SourcesTree:
+        """The sources pane, mounted when first shown: hidden at start on most terminals, it
+        is not built (nor styled) before the first paint."""
+        for sources in self.query(SourcesTree):
+            return sources
+        sources = self._new_sources()
+        self.query_one("#panes").mount(sources, before=0)
+        return sources
+
+    def _new_sources(self) -> SourcesTree:
         sources = SourcesTree(self.session.config, id="sources")
         sources.show_counts(self.counts)
-        self.query_one("#panes").mount(sources, before=0)
+        return sources
 
     def _reachable_panes(self) -> tuple[str, ...]:
         """The panes tab visits: every pane one at a time when narrow, else those shown."""
@@ -764,7 +769,7 @@ class InboxScreen(Screen[None]):
     def _lay_out(self) -> None:
         self.set_class(self._narrow, "-narrow")
         if self._sources_visible:
-            self._mount_sources()
+            self._sources()
         self.query("#sources").set_class(not self._sources_visible, "-collapsed")
 
     def _keep_focus(self) -> None:

@@ -44,6 +44,7 @@ EXPORT_FIELDS = (
     "url",
     "lang",
     "sentiment",
+    "intent",
     "is_own",
     "parent_id",
 )

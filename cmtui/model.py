@@ -213,6 +213,7 @@ class Message:
     created_at: datetime
     lang: str | None = None
     sentiment: float | None = None  # polarity, -1..1
+    intent: str | None = None  # analysis.intent.INTENTS; None for the brand's own messages
     is_own: bool = False  # sent by the brand
     reply_target: dict[str, str] = field(default_factory=dict)
     uri: str = ""  # canonical address of the post; "" where the network gives none
@@ -281,6 +282,7 @@ class Message:
             "created_at": self.created_at.isoformat(),
             "lang": self.lang,
             "sentiment": self.sentiment,
+            "intent": self.intent,
             "is_own": self.is_own,
             "reply_target": dict(self.reply_target),
             "uri": self.uri,
@@ -305,6 +307,7 @@ class Message:
             created_at=parse_time(data["created_at"]),
             lang=data.get("lang"),
             sentiment=data.get("sentiment"),
+            intent=data.get("intent"),
             is_own=bool(data.get("is_own", False)),
             reply_target=dict(data.get("reply_target") or {}),
             uri=data.get("uri") or "",

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from cmtui.analysis.intent import intent_of
 from cmtui.analysis.language import detect_language
 from cmtui.analysis.sentiment import SentimentAnalyzer
 from cmtui.model import Conversation, Limits, Message, OutboxItem, OutboxState, utcnow
@@ -277,7 +278,7 @@ class SyncEngine:
     def _prepared(self, message: Message, own: frozenset[str], seen_by: str | None) -> Message:
         """The message as stored: the brand's own when one of its accounts wrote it (seen
         through another account, the adapter cannot tell), its stream noted, and, when
-        someone else wrote it, its language and sentiment."""
+        someone else wrote it, its language, sentiment and intent."""
         changes: dict[str, object] = {}
         if seen_by is not None and seen_by not in message.seen_by:
             changes["seen_by"] = [*message.seen_by, seen_by]
@@ -286,7 +287,8 @@ class SyncEngine:
             changes["is_own"] = True
         if not is_own and message.sentiment is None:
             lang = detect_language(message.text, message.lang)
-            changes.update(lang=lang, sentiment=self._analyzer.score(message.text, lang))
+            score = self._analyzer.score(message.text, lang)
+            changes.update(lang=lang, sentiment=score, intent=intent_of(message.text, score))
         return replace(message, **changes) if changes else message  # type: ignore[arg-type]
 
     async def refresh_thread(self, conversation_id: str) -> None:

@@ -9,8 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from cmtui.model import Conversation, Message, OutboxItem
+
+if TYPE_CHECKING:  # the TUI's first screen must not wait for the crisis detector's import
+    from cmtui.analysis.crisis import Alert
 
 
 class AccountStatus(StrEnum):
@@ -66,7 +70,16 @@ class StoreProblem:
     detail: str
 
 
-SyncEvent = Ingested | StateChanged | OutboxChanged | StoreProblem
+@dataclass(frozen=True, slots=True)
+class AlertsChanged:
+    """The crisis alerts changed (one fired, grew or ended): every alert still active, and
+    those that fired or ended in the batch that changed them (`new`)."""
+
+    active: tuple[Alert, ...]
+    new: tuple[Alert, ...]
+
+
+SyncEvent = Ingested | StateChanged | OutboxChanged | StoreProblem | AlertsChanged
 
 
 # The states that mean an account is not being kept current.

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from collections.abc import Coroutine, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run on the built-in sandbox network, in a throwaway data folder",
     )
     parser.add_argument(
+        "--monitor",
+        action="store_true",
+        help="open the monitor screen (for a spare screen); read-only beside another cmtui",
+    )
+    parser.add_argument(
         "--speed",
         type=float,
         help="with --demo: how many times faster than real time the sandbox runs (default 1)",
@@ -91,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="print cached messages (jsonl or csv)")
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     export.add_argument("--since", help="only messages from this date on (YYYY-MM-DD or ISO time)")
+    report = commands.add_parser("report", help="the client report: volume, sentiment, alerts")
+    report.add_argument("--since", help="start of the period (YYYY-MM-DD or ISO time; 7 days ago)")
+    report.add_argument("--brand", help="one brand's report (default: every brand)")
+    report.add_argument("--format", choices=("md", "json", "csv"), default="md")
     commands.add_parser("doctor", help="check config, folders, cache and tokens")
     locate = commands.add_parser("locate", help="print where cmtui keeps a kind of file")
     locate.add_argument("what", choices=("config", "data", "themes", "logs"))
@@ -144,12 +153,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         raise UsageError(_("--speed sets the pace of the sandbox, so it needs --demo"))
     if args.speed is not None and args.speed <= 0:
         raise UsageError(_("--speed must be a positive number"))
+    if args.monitor and args.command is not None:
+        raise UsageError(_("--monitor opens the monitor screen: it takes no command"))
     if args.command == "locate":
         print(_locate(args.what))
         return 0
     with _session(args) as session:
         if args.command is None:
-            return _run_tui(session)
+            return _run_tui(session, monitor=args.monitor)
         if args.command == "sync":
             return asyncio.run(_sync(session, once=args.once))
         if args.command == "watch":
@@ -160,6 +171,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _export(session, args.format, _parse_since(args.since), sys.stdout)
         if args.command == "doctor":
             return _doctor(session)
+        if args.command == "report":
+            return _report(session, args, sys.stdout)
     raise UsageError(f"unknown command {args.command!r}")
 
 
@@ -240,11 +253,11 @@ def _demo_session(args: argparse.Namespace) -> Iterator[Session]:
             shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def _run_tui(session: Session) -> int:
+def _run_tui(session: Session, *, monitor: bool = False) -> int:
     i18n.setup(session.config.ui.language)  # before the UI's strings are defined
     from cmtui.ui.app import CmtuiApp
 
-    CmtuiApp(session).run()
+    CmtuiApp(session, monitor=monitor).run()
     return 0
 
 
@@ -352,7 +365,9 @@ def _parse_since(value: str | None) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as error:
-        raise UsageError(f"--since {value!r}: expected a date like 2026-03-01") from error
+        raise UsageError(
+            _("--since {value}: expected a date like 2026-03-01").format(value=repr(value))
+        ) from error
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -385,6 +400,43 @@ def _export(session: Session, fmt: str, since: datetime | None, out: TextIO) -> 
             f"{author.display_name} ({author.handle})" if author.display_name else author.handle
         )
         writer.writerow([_neutralise(row[name]) for name in EXPORT_FIELDS])
+    return 0
+
+
+def _report(session: Session, args: argparse.Namespace, out: TextIO) -> int:
+    from cmtui import report
+
+    until = session.clock()
+    since = _parse_since(args.since) or until - timedelta(days=7)
+    if since >= until:
+        raise UsageError(
+            _("--since {value}: the period must start before now ({now})").format(
+                value=repr(args.since), now=until.isoformat(timespec="minutes")
+            )
+        )
+    store = session.store
+    conversations = store.conversations()
+    brands = ({b.name for b in session.config.brands} | {c.brand for c in conversations}) - {""}
+    if args.brand is not None and args.brand not in brands:
+        known = ", ".join(sorted(brands)) or _("none")
+        raise UsageError(
+            _("--brand {name}: no such brand (known: {brands})").format(
+                name=repr(args.brand), brands=known
+            )
+        )
+    brand_of = {a.id: a.brand for a in session.config.accounts}
+    built = report.build(
+        store.iter_messages(), conversations, brand_of, since=since, until=until, brand=args.brand
+    )
+    if args.format == "md":
+        out.write(report.to_markdown(built))
+    elif args.format == "json":
+        out.write(json.dumps(report.to_json(built), ensure_ascii=False, indent=2) + "\n")
+    else:
+        import csv
+
+        writer = csv.writer(out)
+        writer.writerows([_neutralise(value) for value in row] for row in report.csv_rows(built))
     return 0
 
 

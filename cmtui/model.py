@@ -338,6 +338,7 @@ class Conversation:
     sentiment: float | None = None  # rolling mean of the others' messages
     awaiting_reply_since: datetime | None = None
     snoozed_until: datetime | None = None
+    done_at: datetime | None = None  # when marked done (on the session's clock), while done
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with the model's field names, in field order."""
@@ -360,6 +361,7 @@ class Conversation:
             "sentiment": self.sentiment,
             "awaiting_reply_since": _iso_or_none(self.awaiting_reply_since),
             "snoozed_until": _iso_or_none(self.snoozed_until),
+            "done_at": _iso_or_none(self.done_at),
         }
 
     @classmethod
@@ -384,6 +386,7 @@ class Conversation:
             sentiment=data.get("sentiment"),
             awaiting_reply_since=_time_or_none(data.get("awaiting_reply_since")),
             snoozed_until=_time_or_none(data.get("snoozed_until")),
+            done_at=_time_or_none(data.get("done_at")),
         )
 
 

@@ -14,7 +14,7 @@ from statistics import fmean
 
 from cmtui.model import Conversation, Message, Status
 
-TRIAGE_FIELDS = ("status", "labels", "assignee", "priority", "snoozed_until")
+TRIAGE_FIELDS = ("status", "labels", "assignee", "priority", "snoozed_until", "done_at")
 """What the user (or the priority scorer) sets on a conversation, never derived from messages."""
 
 _REOPENED_BY_NEWS = frozenset({Status.DONE, Status.SNOOZED})
@@ -73,7 +73,20 @@ def summarize(
     if news and summary.status in _REOPENED_BY_NEWS:
         summary.status = Status.OPEN
         summary.snoozed_until = None
+        summary.done_at = None
     return summary
+
+
+def with_status(conversation: Conversation, status: Status, now: datetime) -> Conversation:
+    """`conversation` moved to `status` by the user at `now`: marking it done remembers
+    when (for the time to done), and any other status forgets it."""
+    if status is not Status.DONE:
+        done_at = None
+    elif conversation.status is Status.DONE and conversation.done_at is not None:
+        done_at = conversation.done_at  # already done: it was done then
+    else:
+        done_at = now
+    return replace(conversation, status=status, done_at=done_at)
 
 
 def awaiting_reply_since(messages: Sequence[Message]) -> datetime | None:

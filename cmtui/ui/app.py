@@ -31,8 +31,11 @@ from cmtui.ui.widgets.thread_view import ThreadView
 
 if TYPE_CHECKING:
     from textual.command import Provider
+    from textual.screen import Screen
 
+    from cmtui.monitor import Feed
     from cmtui.sync.engine import SyncEngine
+    from cmtui.ui.screens.monitor import MonitorScreen
 
 SyncMode = Literal["live", "once", "off"]
 THEME_SETTING, THEME_SETTING_FROM = "ui.theme", "ui.theme.configured"
@@ -72,9 +75,11 @@ class CmtuiApp(App[None]):
         Binding("ctrl+p", "command_palette", _("Commands"), show=False, id="app.commands"),
     ]
 
-    def __init__(self, session: Session, *, sync: SyncMode = "live") -> None:
+    def __init__(self, session: Session, *, sync: SyncMode = "live", monitor: bool = False) -> None:
         super().__init__()
         self.session = session
+        self.monitor_mode = monitor  # `cmtui --monitor`: the monitor is the only screen
+        self.monitor_feed: Feed | None = None  # the monitor's figures, once first shown
         self.sync_mode: SyncMode = "off" if session.read_only else sync
         self.sync_done = asyncio.Event()  # the engine is built (and, in "once" mode, has synced)
         self.engine: SyncEngine | None = None
@@ -86,9 +91,23 @@ class CmtuiApp(App[None]):
         if session.label:
             self.sub_title = session.label
 
-    def get_default_screen(self) -> InboxScreen:
-        """The inbox is the app's base screen (no empty screen to push it over)."""
-        return self.inbox
+    def get_default_screen(self) -> Screen[None]:
+        """The inbox (or, in monitor mode, the monitor) is the app's base screen (no empty
+        screen to push it over)."""
+        return self._monitor_screen(standalone=True) if self.monitor_mode else self.inbox
+
+    def _monitor_screen(self, *, standalone: bool = False) -> MonitorScreen:
+        """A monitor screen on the app's figures (read from the cache when first shown)."""
+        from cmtui.monitor import Feed
+        from cmtui.ui.screens.monitor import MonitorScreen
+
+        if self.monitor_feed is None:
+            self.monitor_feed = Feed()
+        return MonitorScreen(self.session, self.monitor_feed, standalone=standalone)
+
+    def action_monitor(self) -> None:
+        """Show the monitor screen."""
+        self.push_screen(self._monitor_screen())
 
     def on_mount(self) -> None:
         for problem in self._theme_problems:
@@ -194,6 +213,7 @@ class CmtuiApp(App[None]):
         """Where each bound key works, for the help screen (which translates the names) and
         the keymap check. (The screens and the composer load on first use, not at start.)"""
         from cmtui.ui.screens.help import HelpScreen
+        from cmtui.ui.screens.monitor import MonitorScreen
         from cmtui.ui.screens.outbox import OutboxScreen
         from cmtui.ui.widgets.composer import Composer
 
@@ -205,11 +225,21 @@ class CmtuiApp(App[None]):
             N_("sources"): SourcesTree,
             N_("composer"): Composer,
             N_("outbox"): OutboxScreen,
+            N_("monitor"): MonitorScreen,
             N_("help"): HelpScreen,
         }
 
     def _on_sync_event(self, event: SyncEvent) -> None:
-        self.inbox.post_message(SyncUpdate(event))
+        if not self.monitor_mode:
+            self.inbox.post_message(SyncUpdate(event))
+        if self.monitor_feed is not None:  # kept live, shown or not, once read
+            from cmtui.ui.screens.monitor import MonitorScreen
+
+            screen = self.screen
+            if isinstance(screen, MonitorScreen):
+                screen.sync_event(event)
+            else:
+                self.monitor_feed.take(event, self.session.clock())
 
     @work(group="sync", exclusive=True, exit_on_error=False)
     async def run_sync(self) -> None:

@@ -20,10 +20,12 @@ from textual.timer import Timer
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
+from cmtui.analysis.responses import Timeline, thread_line
 from cmtui.i18n import N_, _
 from cmtui.model import Conversation, Limits, Message, OutboxItem, OutboxState, Status
 from cmtui.session import Session
 from cmtui.store import StoreError
+from cmtui.store.summary import with_status
 from cmtui.sync import outbox
 from cmtui.sync.events import Ingested, OutboxChanged, StateChanged, StoreProblem, SyncEvent
 from cmtui.ui.format import NetworkNames
@@ -97,6 +99,7 @@ class InboxScreen(Screen[None]):
     | o | The outbox: retry, edit or cancel replies. |
     | / | Search text and authors as you type; enter keeps the result, escape clears it. |
     | v | Show or hide the sources pane (views, brands, accounts). |
+    | m | The monitor: volumes, negative share, waits, alerts (escape comes back). |
     | escape | Back: clear the search, close the composer, or return to the list. |
     """
 
@@ -109,6 +112,7 @@ class InboxScreen(Screen[None]):
         Binding("slash", "search", _("Search"), id="inbox.search"),
         Binding("o", "outbox", _("Outbox"), id="inbox.outbox"),
         Binding("v", "toggle_sources", _("Views"), id="inbox.sources"),
+        Binding("m", "app.monitor", _("Monitor"), id="inbox.monitor"),
         Binding("escape", "back", _("Back"), show=False, id="inbox.back"),
     ]
 
@@ -433,7 +437,9 @@ class InboxScreen(Screen[None]):
             thread.border_title = Text(conversation.subject or conversation.snippet)
         pending = [i for i in self.outbox_items.values() if i.conversation_id == conversation_id]
         pending.sort(key=lambda i: i.created_at)
-        thread.show(messages, pending, keep_position=keep and same)
+        done_at = None if conversation is None else conversation.done_at
+        header = thread_line(Timeline.of(messages), done_at)
+        thread.show(messages, pending, keep_position=keep and same, header=header)
 
     @work(group="remote-thread", exclusive=True, exit_on_error=False)
     async def refresh_remote_thread(self, conversation_id: str) -> None:
@@ -683,7 +689,7 @@ class InboxScreen(Screen[None]):
         if conversation is None or self.session.read_only:
             return
         status = Status.OPEN if conversation.status is Status.DONE else Status.DONE
-        self.save(replace(conversation, status=status, unread=0))
+        self.save(replace(with_status(conversation, status, self.session.clock()), unread=0))
 
     @work(thread=True, group="cache-write", exit_on_error=False)
     def save(self, conversation: Conversation) -> None:

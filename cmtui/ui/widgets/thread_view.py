@@ -149,6 +149,7 @@ class ThreadView(ScrollView, can_focus=True):
         self.networks = networks or NetworkNames()
         self._messages: tuple[Message, ...] = ()
         self._pending: tuple[OutboxItem, ...] = ()
+        self._header = ""  # the response times, above the first message
         self._blocks: list[_Block] = [self._placeholder_block("Select a conversation")]
         self._width = 0  # the width the blocks were measured at
         self._offsets = [0]  # first line of each block, then the total line count
@@ -165,11 +166,14 @@ class ThreadView(ScrollView, can_focus=True):
         pending: Sequence[OutboxItem] = (),
         *,
         keep_position: bool = False,
+        header: str = "",
     ) -> None:
-        """Show a conversation and the replies still in the outbox for it."""
+        """Show a conversation and the replies still in the outbox for it, under a `header`
+        line (its response times) when one is given."""
         at_end = self.scroll_y >= self.max_scroll_y
         self._messages = tuple(messages)
         self._pending = tuple(pending)
+        self._header = header
         self._blocks = self._thread_blocks()
         self._layout()
         if not keep_position or at_end:
@@ -178,12 +182,13 @@ class ThreadView(ScrollView, can_focus=True):
     def _show_latest(self) -> None:
         """Scroll to the end, or to the start of the latest message when it is taller than
         the pane: who wrote it and how it begins matter more than how it ends."""
-        latest = self._offsets[max(len(self._messages) - 1, 0)]
+        latest = self._offsets[max(len(self._messages) - 1, 0) + bool(self._header)]
         self.scroll_to(y=min(latest, self.max_scroll_y), animate=False, immediate=True)
 
     def clear_thread(self, placeholder: str = "Select a conversation") -> None:
         """Show nothing but a muted line."""
         self._messages = self._pending = ()
+        self._header = ""
         self._blocks = [self._placeholder_block(placeholder)]
         self._layout()
 
@@ -255,7 +260,8 @@ class ThreadView(ScrollView, can_focus=True):
     def _thread_blocks(self) -> list[_Block]:
         """The blocks of the messages and pending replies shown, as of now."""
         now = self.now()
-        blocks = [self._message_block(message, now, self.networks) for message in self._messages]
+        blocks: list[_Block] = [((self._header, "meta"),)] if self._header else []
+        blocks += [self._message_block(message, now, self.networks) for message in self._messages]
         if not self._messages:
             blocks.append(self._placeholder_block(_("No messages")))
         wall = self.wall()

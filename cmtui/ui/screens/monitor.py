@@ -1,0 +1,376 @@
+"""The monitor screen, for a spare screen: volumes, negative share, waits, alerts, words.
+
+Its figures come from a `cmtui.monitor.Feed` the app keeps: read from the cache in a thread
+(the last days first, so the screen fills within moments; then the whole cache, which the
+response times need), then kept live by the sync engine's events. A read-only instance has no
+engine: it reads the cache again every `REREAD_SECONDS`, and computes the crisis alerts itself.
+
+Remote text (brand names, account ids, words of messages) reaches the widgets as `Text`
+objects, never markup.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Sparkline, Static
+
+from cmtui.analysis.responses import format_duration
+from cmtui.i18n import _
+from cmtui.model import Conversation, Message, Platform
+from cmtui.session import Session
+from cmtui.store import Store
+from cmtui.sync.events import SyncEvent
+from cmtui.text import safe_text
+from cmtui.ui.format import PLATFORM_NAMES
+from cmtui.ui.widgets.key_hints import KeyHints
+
+if TYPE_CHECKING:
+    from cmtui.analysis.crisis import Alert
+    from cmtui.monitor import CacheAlerts, Feed, Snapshot, Volume
+
+REREAD_SECONDS = 15.0
+"""How often a read-only monitor reads the cache again (another cmtui writes it)."""
+REFRESH_DELAY = 0.25
+"""Seconds a refresh waits after new messages, so a sync round's events draw once."""
+TICK_SECONDS = 30.0  # time moves the windows and the waits even when nothing comes in
+OVERLAP = timedelta(days=1)
+"""A re-read starts this long before the newest message read: one the writer stored late
+(a thread's older message) is still found."""
+MAX_ALERTS = 5
+
+
+class MonitorScreen(Screen[None]):
+    """The monitor: what is being said, how it feels, who waits, and whether a crisis is on.
+
+    | Key(s) | Description |
+    | :- | :- |
+    | escape, m | Back to the inbox (when opened from it). |
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,m", "back", _("Inbox"), id="monitor.back"),
+    ]
+
+    DEFAULT_CSS = """
+    MonitorScreen {
+        #monitor-title { height: 1; padding: 0 1; background: $panel; color: $text; }
+        #monitor-columns { height: 1fr; }
+        #monitor-left, #monitor-right { width: 1fr; height: 1fr; }
+        .monitor-panel {
+            border: round $panel-lighten-2;
+            border-title-color: $text-primary;
+            border-title-style: bold;
+            padding: 0 1;
+            height: auto;
+        }
+        #monitor-alerts, #monitor-terms { height: 1fr; }
+        #monitor-alerts.-active { border: round $error; border-title-color: $text-error; }
+        Sparkline { height: 1; margin-bottom: 1; }
+        &.-tall Sparkline { height: 3; }
+    }
+    """
+    TALL_FROM = 36
+    """From this many lines the sparklines are drawn three lines high."""
+
+    def __init__(self, session: Session, feed: Feed, *, standalone: bool = False) -> None:
+        super().__init__()
+        self.session = session
+        self.feed = feed
+        self.standalone = standalone  # the app's only screen (`cmtui --monitor`)
+        self._refresh_due = False
+        self._alerts: CacheAlerts | None = None  # the alerts of the cache as read
+        self._newest: datetime | None = None  # of the messages a re-read has seen
+        self._seen: dict[str, tuple[object, ...]] = {}  # conversation -> what the count reads
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="monitor-title", markup=False)
+        with Horizontal(id="monitor-columns"):
+            with Vertical(id="monitor-left"):
+                with Vertical(id="monitor-volume", classes="monitor-panel"):
+                    yield Static(id="volume-table", markup=False)
+                    yield Sparkline([], id="volume-spark")
+                yield Static(id="monitor-alerts", classes="monitor-panel", markup=False)
+            with Vertical(id="monitor-right"):
+                with Vertical(id="monitor-negative", classes="monitor-panel"):
+                    yield Static(id="negative-day", classes="spark-label", markup=False)
+                    yield Sparkline([], id="negative-day-spark")
+                    yield Static(id="negative-week", classes="spark-label", markup=False)
+                    yield Sparkline([], id="negative-week-spark")
+                yield Static(id="monitor-replies", classes="monitor-panel", markup=False)
+                yield Static(id="monitor-terms", classes="monitor-panel", markup=False)
+        yield KeyHints()
+
+    def on_mount(self) -> None:
+        titles = {
+            "#monitor-volume": _("Volume · 24 h · 7 d"),
+            "#monitor-negative": _("Negative share"),
+            "#monitor-replies": _("Replies"),
+            "#monitor-alerts": _("Crisis alerts"),
+            "#monitor-terms": _("Words now · usual day"),
+        }
+        for selector, title in titles.items():
+            self.query_one(selector).border_title = title
+        self._show_title()
+        if self.feed.monitor is None:
+            self.query_one("#volume-table", Static).update(_("Reading the cache…"))
+            if not self.feed.reading:
+                self.feed.reading = True
+                self.read_cache()
+        else:
+            self.show_figures()
+        self.set_interval(TICK_SECONDS, self.show_figures, name="monitor-tick")
+        if self.session.read_only:
+            self.set_interval(REREAD_SECONDS, self.reread, name="monitor-reread")
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.height >= self.TALL_FROM, "-tall")
+
+    def on_screen_resume(self) -> None:
+        """Back on screen: the inbox may have changed conversations (a reply, done) meanwhile."""
+        inbox = getattr(self.app, "inbox", None)
+        monitor = self.feed.monitor
+        if monitor is not None and not self.standalone and inbox is not None:
+            monitor.put_conversations(inbox.conversations.values())
+            self.show_figures()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """No way back from the app's only screen."""
+        return not (action == "back" and self.standalone)
+
+    def action_back(self) -> None:
+        """Back to the inbox."""
+        self.dismiss()
+
+    # --- figures --------------------------------------------------------------------------
+
+    def sync_event(self, event: SyncEvent) -> None:
+        """A sync event the app passed on: apply it, and draw once the round is over."""
+        if self.feed.take(event, self.session.clock()):
+            self.changed()
+
+    def changed(self) -> None:
+        """The figures changed: draw them soon (several changes, one drawing)."""
+        if not self._refresh_due:
+            self._refresh_due = True
+            self.set_timer(REFRESH_DELAY, self.show_figures)
+
+    def show_figures(self) -> None:
+        """Draw the figures as of now."""
+        self._refresh_due = False
+        monitor = self.feed.monitor
+        self._show_title()
+        if monitor is None or not self.is_attached:
+            return
+        self.draw(monitor.snapshot(self.session.clock()))
+
+    def draw(self, snap: Snapshot) -> None:
+        """Show a snapshot in the panels."""
+        self.query_one("#volume-table", Static).update(_volume_table(snap))
+        self.query_one("#volume-spark", Sparkline).data = list(snap.hourly_volume)
+        self.query_one("#negative-day", Static).update(
+            _share_line(_("24 h"), snap.negative_day, snap.day_total)
+        )
+        self.query_one("#negative-day-spark", Sparkline).data = list(snap.hourly_negative)
+        self.query_one("#negative-week", Static).update(
+            _share_line(_("7 d"), snap.negative_week, snap.week_total)
+        )
+        self.query_one("#negative-week-spark", Sparkline).data = list(snap.weekly_negative)
+        self.query_one("#monitor-replies", Static).update(_replies(snap))
+        alerts = self.query_one("#monitor-alerts", Static)
+        alerts.update(_alerts(snap.alerts))
+        alerts.set_class(bool(snap.alerts), "-active")
+        self.query_one("#monitor-terms", Static).update(_terms(snap))
+
+    def _show_title(self) -> None:
+        now = self.session.clock()
+        title = Text(_("cmtui monitor"), style="bold")
+        if self.session.label:
+            title.append(f" · {self.session.label}")
+        title.append(f" · {now:%a %d %b %H:%M}")
+        if self.session.read_only:
+            title.append(
+                " · " + _("read-only: re-read every {seconds:.0f} s").format(seconds=REREAD_SECONDS)
+            )
+        elif self.feed.reading:
+            title.append(" · " + _("reading the cache…"))
+        self.query_one("#monitor-title", Static).update(title)
+
+    # --- reading the cache ----------------------------------------------------------------
+
+    @work(thread=True, group="monitor-read", exclusive=True, exit_on_error=False)
+    def read_cache(self) -> None:
+        """Read the last days first (figures within moments), then the whole cache."""
+        from cmtui.monitor import HORIZON_HOURS, CacheAlerts, load
+
+        store, now = self.session.store, self.session.clock()
+        brand_of = self._brand_of()
+        conversations = store.conversations()
+        recent = list(store.iter_messages(now - timedelta(hours=HORIZON_HOURS)))
+        first = load(recent, conversations, brand_of, now)
+        self.app.call_from_thread(self._adopt, first, final=False)
+        # The alerts of the cache as read (the engine's, once it sends any, take over).
+        alerts = CacheAlerts(brand_of)
+        whole = load(self._read_all(store), conversations, brand_of, now, alerts)
+        self._alerts = alerts
+        self._remember(conversations)
+        self.app.call_from_thread(self._adopt, whole, final=True)
+
+    def _read_all(self, store: Store) -> list[Message]:
+        messages = list(store.iter_messages())
+        if messages:
+            self._newest = messages[-1].created_at
+        return messages
+
+    def _adopt(self, monitor: object, *, final: bool) -> None:
+        from cmtui.monitor import Monitor
+
+        assert isinstance(monitor, Monitor)
+        self.feed.adopt(monitor, self.session.clock(), final=final)
+        self.show_figures()
+
+    @work(thread=True, group="monitor-read", exclusive=True, exit_on_error=False)
+    def reread(self) -> None:
+        """Read-only: open the cache again and take what the writer added since the last
+        read (messages from a day before the newest one seen, changed conversations)."""
+        if self.feed.reading or self._alerts is None:
+            return  # the first read is not over
+        store = Store.open(self.session.store.data_dir, read_only=True)
+        try:
+            since = None if self._newest is None else self._newest - OVERLAP
+            messages = list(store.iter_messages(since))
+            conversations = store.conversations()
+        finally:
+            store.close()
+        if messages:
+            self._newest = max(self._newest or messages[-1].created_at, messages[-1].created_at)
+        self._alerts.feed(messages)
+        changed = self._remember(conversations)
+        alerts = self._alerts.active()
+        self.app.call_from_thread(self._take_reread, messages, changed, alerts)
+
+    def _remember(self, conversations: list[Conversation]) -> list[Conversation]:
+        """The conversations whose unanswered state may have changed since the last read."""
+        changed = []
+        for conversation in conversations:
+            key = (conversation.status, conversation.awaiting_reply_since)
+            if self._seen.get(conversation.id) != key:
+                self._seen[conversation.id] = key
+                changed.append(conversation)
+        return changed
+
+    def _take_reread(
+        self, messages: list[Message], conversations: list[Conversation], alerts: tuple[Alert, ...]
+    ) -> None:
+        monitor = self.feed.monitor
+        if monitor is None:
+            return
+        now = self.session.clock()
+        monitor.add_messages(messages, now)
+        monitor.put_conversations(conversations)
+        monitor.alerts = alerts
+        self.show_figures()
+
+    def _brand_of(self) -> dict[str, str]:
+        return {account.id: account.brand for account in self.session.config.accounts}
+
+
+# --- what the panels say ---------------------------------------------------------------------
+
+
+def _volume_table(snap: Snapshot) -> Text:
+    """Networks, then brands: messages over 24 hours and 7 days."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    rows: list[tuple[str, Volume | None]] = [(_network(v.name), v) for v in snap.networks]
+    if len(snap.brands) > 1:
+        rows.append(("", None))
+        rows += [(safe_text(v.name, single_line=True) or "–", v) for v in snap.brands]
+    text.append(f"{_('All'):<16}{snap.day_total:>7}{snap.week_total:>8}\n", style="bold")
+    for name, volume in rows:
+        if volume is None:
+            text.append("\n")
+            continue
+        text.append(f"{name[:16]:<16}{volume.day:>7}{volume.week:>8}\n")
+    text.rstrip()
+    return text
+
+
+_PLATFORMS = frozenset(str(p) for p in Platform)
+
+
+def _network(name: str) -> str:
+    """A network's own name ("Mastodon") for its platform value ("mastodon")."""
+    return PLATFORM_NAMES[Platform(name)] if name in _PLATFORMS else name
+
+
+def _share_line(label: str, share: float | None, total: int) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"{label:<5}")
+    if share is None:
+        text.append(_("no message"), style="dim")
+        return text
+    text.append(f"{share:>4.0%}", style="bold red" if share >= 0.3 else "bold")
+    text.append(" " + _("of {count} messages").format(count=total), style="dim")
+    return text
+
+
+def _replies(snap: Snapshot) -> Text:
+    wait = "–" if snap.oldest_wait is None else format_duration(snap.oldest_wait)
+    response = snap.first_response
+    median = "–" if response.median is None else format_duration(response.median)
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(_("Unanswered"))
+    text.append(f" {snap.unanswered}", style="bold")
+    text.append(" · " + _("oldest wait") + " ")
+    text.append(wait, style="bold")
+    text.append("\n" + _("First reply, median") + " ")
+    text.append(median, style="bold")
+    text.append(" " + _("({count} in 7 d)").format(count=response.count), style="dim")
+    return text
+
+
+def _alerts(alerts: tuple[Alert, ...]) -> Text:
+    text = Text(overflow="fold")
+    if not alerts:
+        text.append(_("No active alert"), style="dim")
+        return text
+    for alert in alerts[:MAX_ALERTS]:
+        scope = alert.brand if alert.account_id is None else f"{alert.brand} · {alert.account_id}"
+        text.append("▲ ", style="bold red")
+        text.append(safe_text(scope, single_line=True), style="bold")
+        text.append(
+            "\n  "
+            + _("{count} voices, {expected:.1f} expected · {start}").format(
+                count=alert.count, expected=alert.expected, start=f"{alert.window_start:%H:%M}"
+            )
+        )
+        if alert.top_terms:
+            text.append("\n  " + safe_text(", ".join(alert.top_terms), single_line=True))
+        text.append("\n")
+    if len(alerts) > MAX_ALERTS:
+        text.append(_("and {count} more").format(count=len(alerts) - MAX_ALERTS), style="dim")
+    text.rstrip()
+    return text
+
+
+def _terms(snap: Snapshot) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    if not snap.terms:
+        text.append(_("Too few messages in the last 24 hours"), style="dim")
+        return text
+    text.append(f"{'':<18}{_('24 h'):>5}{_('usual'):>8}\n", style="dim")
+    for trend in snap.terms:
+        hot = trend.now >= 2 * max(trend.usual, 1.0)
+        term = safe_text(trend.term, single_line=True)[:18]
+        text.append(f"{term:<18}", style="bold" if hot else "")
+        text.append(f"{trend.now:>5}", style="bold red" if hot else "")
+        text.append(f"{trend.usual:>8.1f}\n", style="dim")
+    text.rstrip()
+    return text

@@ -2,8 +2,9 @@
 
 What a spare screen shows: volume per network and per brand, the share of negative messages
 over the last 24 hours and 7 days, unanswered conversations and the oldest wait, the median
-first-response time, the active crisis alerts, and the words talked about now against a usual
-day. Counting is the customers' messages only (the brand's own are replies, not volume).
+first-response time, the crisis alerts (active, or ended within a day), and the words talked
+about now against a usual day. Counting is the customers' messages only (the brand's own are
+replies, not volume).
 
 Kept incrementally so that a refresh costs the same at 100k messages as at 100: messages are
 counted into hourly buckets as they arrive (only those recent enough to ever be shown), each
@@ -101,7 +102,7 @@ class Snapshot:
     unanswered: int
     oldest_wait: timedelta | None
     first_response: Stats  # of conversations whose first customer message is in the week
-    alerts: tuple[Alert, ...]
+    alerts: tuple[Alert, ...]  # the active ones, newest first, then those ended in 24 hours
     terms: tuple[TermTrend, ...]
 
 
@@ -118,7 +119,7 @@ class Monitor:
     ) -> None:
         self.brand_of = dict(brand_of)
         self.terms_of = terms_of
-        self.alerts: tuple[Alert, ...] = ()
+        self._alerts: dict[str, Alert] = {}
         self._hours: dict[int, _Hour] = {}
         self._conversation_of: dict[str, str] = {}  # message id -> its conversation
         self._timelines: dict[str, Timeline] = {}
@@ -169,6 +170,21 @@ class Monitor:
         bucket.brands[self.brand_of.get(message.account_id, "")] += 1
         bucket.terms.update(self.terms_of(message.text))
 
+    def take_alerts(self, alerts: Iterable[Alert]) -> None:
+        """Take crisis alerts, new or changed (grown, ended): the latest version of each
+        (by id, which the engine and a read of the cache give alike) is kept."""
+        for alert in alerts:
+            self._alerts[alert.id] = alert
+
+    def _shown_alerts(self, now: datetime) -> tuple[Alert, ...]:
+        """The active alerts, newest first, then those that ended within a day, latest first."""
+        since = now - timedelta(hours=DAY_HOURS)
+        active = [a for a in self._alerts.values() if a.window_end is None]
+        ended = [a for a in self._alerts.values() if a.window_end and a.window_end >= since]
+        active.sort(key=lambda a: a.fired_at, reverse=True)
+        ended.sort(key=lambda a: a.window_end or a.fired_at, reverse=True)
+        return (*active, *ended)
+
     def put_conversations(self, conversations: Iterable[Conversation]) -> None:
         """Take these summaries (from the cache, a sync round or a triage change) for the
         unanswered count: open conversations whose latest customer message has no reply."""
@@ -202,7 +218,7 @@ class Monitor:
             unanswered=len(self._waiting),
             oldest_wait=now - min(self._waiting.values()) if self._waiting else None,
             first_response=self._first_responses(now - timedelta(hours=WEEK_HOURS)),
-            alerts=self.alerts,
+            alerts=self._shown_alerts(now),
             terms=self._trends(day, last - DAY_HOURS + 1),
         )
 
@@ -306,7 +322,7 @@ def load(
             alerts.feed(batch)
     monitor.put_conversations(conversations)
     if alerts is not None:
-        monitor.alerts = alerts.active()
+        monitor.take_alerts(alerts.detector.alerts())
     return monitor
 
 
@@ -339,10 +355,6 @@ class CacheAlerts:
             if not message.is_own
         )
 
-    def active(self) -> tuple[Alert, ...]:
-        """The alerts still running at the latest message."""
-        return tuple(alert for alert in self.detector.alerts() if alert.window_end is None)
-
 
 class Feed:
     """The app's monitor: read from the cache in a thread, then kept live by sync events.
@@ -356,14 +368,14 @@ class Feed:
         self.monitor: Monitor | None = None
         self.reading = False
         self._pending: list[Ingested] = []
-        self._engine_alerts: tuple[Alert, ...] | None = None
+        self._engine_alerts: list[Alert] = []  # every version sent, oldest first
 
     def take(self, event: SyncEvent, now: datetime) -> bool:
         """Apply a sync event; whether the figures changed."""
         if isinstance(event, AlertsChanged):
-            self._engine_alerts = event.active
+            self._engine_alerts += (*event.active, *event.new)
             if self.monitor is not None:
-                self.monitor.alerts = event.active
+                self.monitor.take_alerts((*event.active, *event.new))
             return self.monitor is not None
         if not isinstance(event, Ingested):
             return False
@@ -376,8 +388,7 @@ class Feed:
 
     def adopt(self, monitor: Monitor, now: datetime, *, final: bool) -> None:
         """Show `monitor`, read from the cache; `final` when no other read follows."""
-        if self._engine_alerts is not None:
-            monitor.alerts = self._engine_alerts
+        monitor.take_alerts(self._engine_alerts)
         for event in self._pending:
             _apply(monitor, event, now)
         if final:

@@ -39,6 +39,8 @@ SCENES = (
     Scene("inbox-narrow", (80, 24)),
     Scene("thread-narrow", (80, 24), ("enter",)),
     Scene("composer", (120, 36), ("enter", "r")),
+    Scene("monitor", (200, 50), ("m",)),
+    Scene("monitor-narrow", (80, 24), ("m",)),
 )
 
 

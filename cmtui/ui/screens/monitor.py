@@ -186,7 +186,7 @@ class MonitorScreen(Screen[None]):
         self.query_one("#monitor-replies", Static).update(_replies(snap))
         alerts = self.query_one("#monitor-alerts", Static)
         alerts.update(_alerts(snap.alerts))
-        alerts.set_class(bool(snap.alerts), "-active")
+        alerts.set_class(any(a.window_end is None for a in snap.alerts), "-active")
         self.query_one("#monitor-terms", Static).update(_terms(snap))
 
     def _show_title(self) -> None:
@@ -253,7 +253,7 @@ class MonitorScreen(Screen[None]):
             self._newest = max(self._newest or messages[-1].created_at, messages[-1].created_at)
         self._alerts.feed(messages)
         changed = self._remember(conversations)
-        alerts = self._alerts.active()
+        alerts = tuple(self._alerts.detector.alerts())
         self.app.call_from_thread(self._take_reread, messages, changed, alerts)
 
     def _remember(self, conversations: list[Conversation]) -> list[Conversation]:
@@ -275,7 +275,7 @@ class MonitorScreen(Screen[None]):
         now = self.session.clock()
         monitor.add_messages(messages, now)
         monitor.put_conversations(conversations)
-        monitor.alerts = alerts
+        monitor.take_alerts(alerts)
         self.show_figures()
 
     def _brand_of(self) -> dict[str, str]:
@@ -339,17 +339,22 @@ def _replies(snap: Snapshot) -> Text:
 def _alerts(alerts: tuple[Alert, ...]) -> Text:
     text = Text(overflow="fold")
     if not alerts:
-        text.append(_("No active alert"), style="dim")
+        text.append(_("No alert in the last 24 hours"), style="dim")
         return text
     for alert in alerts[:MAX_ALERTS]:
         scope = alert.brand if alert.account_id is None else f"{alert.brand} · {alert.account_id}"
-        text.append("▲ ", style="bold red")
-        text.append(safe_text(scope, single_line=True), style="bold")
+        active = alert.window_end is None
+        text.append("▲ " if active else "✓ ", style="bold red" if active else "green")
+        text.append(safe_text(scope, single_line=True), style="bold" if active else "")
+        when = f"{alert.window_start:%H:%M}"
+        if alert.window_end is not None:
+            when += f"–{alert.window_end:%H:%M}"
         text.append(
             "\n  "
             + _("{count} voices, {expected:.1f} expected · {start}").format(
-                count=alert.count, expected=alert.expected, start=f"{alert.window_start:%H:%M}"
-            )
+                count=alert.count, expected=alert.expected, start=when
+            ),
+            style="" if active else "dim",
         )
         if alert.top_terms:
             text.append("\n  " + safe_text(", ".join(alert.top_terms), single_line=True))

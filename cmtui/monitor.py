@@ -124,6 +124,7 @@ class Monitor:
         self._conversation_of: dict[str, str] = {}  # message id -> its conversation
         self._timelines: dict[str, Timeline] = {}
         self._first: dict[str, tuple[datetime, timedelta | None]] = {}  # asked, response
+        self._first_since = 0  # the hour `_first` was last pruned at
         self._stale: set[str] = set()  # conversations whose `_first` must be read again
         self._waiting: dict[str, datetime] = {}  # unanswered conversation -> since
         self._usual: tuple[int, Counter[str]] | None = None  # (first hour of today, words)
@@ -230,11 +231,19 @@ class Monitor:
 
     def _first_responses(self, since: datetime) -> Stats:
         """First-response times of the conversations a customer opened since `since`."""
+        # Only the conversations opened within the week are held: a first message only ever
+        # moves earlier (a late ancestor), and the week only later.
         for conversation in self._stale:
             timeline = self._timelines[conversation]
-            if timeline.first_asked is not None:
-                self._first[conversation] = (timeline.first_asked, timeline.first_response)
+            asked = timeline.first_asked
+            if asked is not None and asked >= since:
+                self._first[conversation] = (asked, timeline.first_response)
+            else:
+                self._first.pop(conversation, None)
         self._stale.clear()
+        if self._first_since != _hour(since):  # the week moved on: forget what left it
+            self._first_since = _hour(since)
+            self._first = {c: pair for c, pair in self._first.items() if pair[0] >= since}
         return Stats.of(
             response
             for asked, response in self._first.values()

@@ -6,23 +6,21 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from textual.widgets import Static
-
 from cmtui.analysis.crisis import Alert
-from cmtui.model import Author, Kind, Message, Platform
+from cmtui.model import Author, Kind, Message, Platform, Status
 from cmtui.sandbox.clock import ManualClock
 from cmtui.session import sandbox_session
 from cmtui.store import Store
 from cmtui.sync.events import AlertsChanged, Ingested
 from cmtui.ui.app import CmtuiApp
 from cmtui.ui.screens.inbox import InboxScreen
-from cmtui.ui.screens.monitor import MonitorScreen
+from cmtui.ui.screens.monitor import Figures, MonitorScreen
 from cmtui.ui.screenshots import SHOT_TIME, scene_app, settle
+from cmtui.ui.widgets.conversation_list import ConversationList
 
 
 def shown(app: CmtuiApp, selector: str) -> str:
-    widget = app.screen.query_one(selector, Static)
-    return str(widget.render())
+    return app.screen.query_one(selector, Figures).text.plain
 
 
 def new_message(n: int, account: str) -> Message:
@@ -124,3 +122,17 @@ async def test_a_read_only_monitor_reads_what_the_writer_adds(tmp_path: Path) ->
             assert after == before + 4
     finally:
         writer.close()
+
+
+async def test_d_remembers_when_the_conversation_was_marked_done(tmp_path: Path) -> None:
+    """On the session's clock (the sandbox's here), for the time to done."""
+    app = scene_app(tmp_path / "data")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await app.sync_done.wait()
+        await settle(pilot)
+        conversation_id = app.inbox.query_one(ConversationList).highlighted_id
+        assert conversation_id is not None
+        await pilot.press("d")
+        await settle(pilot)
+        done = app.session.store.conversation(conversation_id)
+        assert done is not None and (done.status, done.done_at) == (Status.DONE, SHOT_TIME)

@@ -328,7 +328,8 @@ class MonitorScreen(Screen[None]):
             _share_line(_("7 d"), snap.negative_week, snap.week_total)
         )
         self.query_one("#negative-week-spark", Bars).show(snap.weekly_negative)
-        self.query_one("#monitor-replies", Figures).show(_replies(snap))
+        replies = _replies(snap) if not self.feed.reading else Text(_("Reading the cache…"))
+        self.query_one("#monitor-replies", Figures).show(replies)
         alerts = self.query_one("#monitor-alerts", Figures)
         alerts.show(_alerts(snap.alerts))
         alerts.set_class(any(a.window_end is None for a in snap.alerts), "-active")
@@ -357,10 +358,12 @@ class MonitorScreen(Screen[None]):
 
         store, now = self.session.store, self.session.clock()
         brand_of = self._brand_of()
-        conversations = store.conversations()
+        # The last days' messages are a few partitions; the conversations (for the waits)
+        # and the whole history (for the response times) take seconds at 100k: after.
         recent = list(store.iter_messages(now - timedelta(hours=HORIZON_HOURS)))
-        first = load(recent, conversations, brand_of, now)
+        first = load(recent, [], brand_of, now)
         self.app.call_from_thread(self._adopt, first, final=False)
+        conversations = store.conversations()
         # The alerts of the cache as read (the engine's, once it sends any, take over).
         alerts = CacheAlerts(brand_of)
         whole = load(self._read_all(store), conversations, brand_of, now, alerts)

@@ -79,8 +79,8 @@ async def _refresh_costs(data: Path) -> tuple[list[float], list[float]]:
     whole, aggregate = [], []
     try:
         async with app.run_test(size=(200, 50)) as pilot:
-            feed = app.monitor_feed
-            assert feed is not None
+            assert app.monitor is not None
+            feed = app.monitor.feed
             while feed.reading:
                 await pilot.pause(0.1)
             screen = app.screen

@@ -51,7 +51,12 @@ async def test_m_opens_the_monitor_and_escape_comes_back(tmp_path: Path) -> None
         volume = shown(app, "#volume-table")
         assert "Mastodon" in volume and "All" in volume
         assert "Unanswered" in shown(app, "#monitor-replies")
+        monitor = app.screen
         await pilot.press("escape")
+        assert isinstance(app.screen, InboxScreen)
+        await pilot.press("m")  # the same screen, its figures kept: no second read
+        assert app.screen is monitor and "Mastodon" in shown(app, "#volume-table")
+        await pilot.press("m")
         assert isinstance(app.screen, InboxScreen)
 
 

@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from textual.command import Provider
     from textual.screen import Screen
 
-    from cmtui.monitor import Feed
     from cmtui.sync.engine import SyncEngine
     from cmtui.ui.screens.monitor import MonitorScreen
 
@@ -79,7 +78,7 @@ class CmtuiApp(App[None]):
         super().__init__()
         self.session = session
         self.monitor_mode = monitor  # `cmtui --monitor`: the monitor is the only screen
-        self.monitor_feed: Feed | None = None  # the monitor's figures, once first shown
+        self.monitor: MonitorScreen | None = None  # built when first shown, then kept
         self.sync_mode: SyncMode = "off" if session.read_only else sync
         self.sync_done = asyncio.Event()  # the engine is built (and, in "once" mode, has synced)
         self.engine: SyncEngine | None = None
@@ -97,17 +96,22 @@ class CmtuiApp(App[None]):
         return self._monitor_screen(standalone=True) if self.monitor_mode else self.inbox
 
     def _monitor_screen(self, *, standalone: bool = False) -> MonitorScreen:
-        """A monitor screen on the app's figures (read from the cache when first shown)."""
-        from cmtui.monitor import Feed
+        """The monitor screen: one per app, kept (with its figures, live) once shown."""
         from cmtui.ui.screens.monitor import MonitorScreen
 
-        if self.monitor_feed is None:
-            self.monitor_feed = Feed()
-        return MonitorScreen(self.session, self.monitor_feed, standalone=standalone)
+        if self.monitor is None:
+            conversations = None if standalone else lambda: self.inbox.conversations.values()
+            self.monitor = MonitorScreen(
+                self.session, standalone=standalone, conversations=conversations
+            )
+        return self.monitor
 
     def action_monitor(self) -> None:
         """Show the monitor screen."""
-        self.push_screen(self._monitor_screen())
+        screen = self._monitor_screen()
+        if not self.is_screen_installed(screen):
+            self.install_screen(screen, "monitor")  # kept when dismissed: no second read
+        self.push_screen(screen)
 
     def on_mount(self) -> None:
         for problem in self._theme_problems:
@@ -232,14 +236,8 @@ class CmtuiApp(App[None]):
     def _on_sync_event(self, event: SyncEvent) -> None:
         if not self.monitor_mode:
             self.inbox.post_message(SyncUpdate(event))
-        if self.monitor_feed is not None:  # kept live, shown or not, once read
-            from cmtui.ui.screens.monitor import MonitorScreen
-
-            screen = self.screen
-            if isinstance(screen, MonitorScreen):
-                screen.sync_event(event)
-            else:
-                self.monitor_feed.take(event, self.session.clock())
+        if self.monitor is not None:  # kept live, shown or not, once read
+            self.monitor.sync_event(event)
 
     @work(group="sync", exclusive=True, exit_on_error=False)
     async def run_sync(self) -> None:

@@ -11,7 +11,7 @@ objects, never markup.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
@@ -30,6 +30,7 @@ from textual.widget import Widget
 from cmtui.analysis.responses import format_duration
 from cmtui.i18n import _
 from cmtui.model import Conversation, Message, Platform
+from cmtui.monitor import Feed
 from cmtui.session import Session
 from cmtui.store import Store
 from cmtui.sync.events import SyncEvent
@@ -39,7 +40,7 @@ from cmtui.ui.widgets.key_hints import KeyHints
 
 if TYPE_CHECKING:
     from cmtui.analysis.crisis import Alert
-    from cmtui.monitor import CacheAlerts, Feed, Snapshot, Volume
+    from cmtui.monitor import CacheAlerts, Snapshot, Volume
 
 REREAD_SECONDS = 15.0
 """How often a read-only monitor reads the cache again (another cmtui writes it)."""
@@ -225,11 +226,19 @@ class MonitorScreen(Screen[None]):
     TALL_FROM = 36
     """From this many lines the sparklines are drawn three lines high."""
 
-    def __init__(self, session: Session, feed: Feed, *, standalone: bool = False) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        standalone: bool = False,
+        conversations: Callable[[], Iterable[Conversation]] | None = None,
+    ) -> None:
         super().__init__()
         self.session = session
-        self.feed = feed
+        self.feed = Feed()
         self.standalone = standalone  # the app's only screen (`cmtui --monitor`)
+        # The inbox's conversations, as its triage leaves them (None: no inbox).
+        self.conversations = conversations
         self._refresh_due = False
         self._alerts: CacheAlerts | None = None  # the alerts of the cache as read
         self._newest: datetime | None = None  # of the messages a re-read has seen
@@ -280,11 +289,10 @@ class MonitorScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         """Back on screen: the inbox may have changed conversations (a reply, done) meanwhile."""
-        inbox = getattr(self.app, "inbox", None)
         monitor = self.feed.monitor
-        if monitor is not None and not self.standalone and inbox is not None:
-            monitor.put_conversations(inbox.conversations.values())
-            self.show_figures()
+        if monitor is not None and self.conversations is not None:
+            monitor.put_conversations(self.conversations())
+        self.show_figures()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """No way back from the app's only screen."""
@@ -297,8 +305,9 @@ class MonitorScreen(Screen[None]):
     # --- figures --------------------------------------------------------------------------
 
     def sync_event(self, event: SyncEvent) -> None:
-        """A sync event the app passed on: apply it, and draw once the round is over."""
-        if self.feed.take(event, self.session.clock()):
+        """A sync event the app passed on: apply it, and draw once the round is over (if
+        shown: the figures are drawn anyway when the screen comes back)."""
+        if self.feed.take(event, self.session.clock()) and self.is_current:
             self.changed()
 
     def changed(self) -> None:
@@ -312,7 +321,7 @@ class MonitorScreen(Screen[None]):
         self._refresh_due = False
         monitor = self.feed.monitor
         self._show_title()
-        if monitor is None or not self.is_attached:
+        if monitor is None or not self.is_current:
             return
         self.draw(monitor.snapshot(self.session.clock()))
 

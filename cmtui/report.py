@@ -2,7 +2,8 @@
 
 Read from the cache alone, on message times: the volume and sentiment of each day, the crisis
 alerts that fired in the period and how the brand answered the conversations behind them, the
-words most talked about, and response times by brand, account and network. Rendered as
+words most talked about, response times by brand, account and network, and the advocates
+(who praised or recommended the brand, and whether it thanked them). Rendered as
 Markdown (with small text plots), JSON, or CSV rows for a spreadsheet.
 
 Days are UTC days. A conversation counts in the period when its first customer message does.
@@ -17,6 +18,7 @@ from datetime import date, datetime, timedelta
 from statistics import fmean
 from typing import TYPE_CHECKING, Any
 
+from cmtui.analysis.advocates import Advocate, AdvocateTally
 from cmtui.analysis.responses import (
     DIMENSIONS,
     ConversationTimes,
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from cmtui.analysis.crisis import Alert
 
 TOP_TOPICS = 10
+TOP_ADVOCATES = 10
 SPARK = "▁▂▃▄▅▆▇█"
 BAR = "█"
 BAR_WIDTH = 20
@@ -86,6 +89,7 @@ class Report:
     topics: tuple[Topic, ...]
     responses: GroupTimes
     groups: dict[str, dict[str, GroupTimes]]
+    advocates: tuple[Advocate, ...]  # the most praise and recommendations first
 
     @property
     def totals(self) -> Day:
@@ -118,13 +122,16 @@ def build(
     alerts = CacheAlerts(owners)
     timelines: defaultdict[str, Timeline] = defaultdict(Timeline)
     period: list[Message] = []
+    tally = AdvocateTally(owners)
     for batch in batches(messages):  # the cache need not be held whole
         alerts.feed(batch)
         for message in batch:
             timelines[message.conversation_id].add(message.created_at, is_own=message.is_own)
             in_brand = brand is None or owners.get(message.account_id, "") == brand
-            if in_brand and not message.is_own and since <= message.created_at < until:
-                period.append(message)
+            if in_brand and since <= message.created_at < until:
+                tally.add([message])  # the brand's own posts too: they are the thanks
+                if not message.is_own:
+                    period.append(message)
     chosen = {cid: c for cid, c in summaries_by_id.items() if brand is None or c.brand == brand}
     rows = [
         ConversationTimes.of(conversation, timelines[cid], str(conversation.platform))
@@ -146,6 +153,7 @@ def build(
         topics=_topics(period),
         responses=GroupTimes.of(rows),
         groups=summaries(rows),
+        advocates=tuple(tally.advocates(brand)[:TOP_ADVOCATES]),
     )
 
 
@@ -259,6 +267,7 @@ def to_markdown(report: Report) -> str:
     lines += _md_alerts(report)
     lines += _md_topics(report)
     lines += _md_responses(report)
+    lines += _md_advocates(report)
     return "\n".join(lines) + "\n"
 
 
@@ -390,6 +399,30 @@ def _md_responses(report: Report) -> list[str]:
     return lines
 
 
+def _md_advocates(report: Report) -> list[str]:
+    lines = ["## " + _("Advocates"), ""]
+    if not report.advocates:
+        return [*lines, _("Nobody praised or recommended the brand in the period."), ""]
+    lines += [
+        "| {} | {} | {} | {} | {} |".format(
+            _("Author"), _("Praise"), _("Recommendations"), _("Networks"), _("Thanked")
+        ),
+        "|---|--:|--:|---|---|",
+    ]
+    lines += [
+        f"| {_who(a)} | {a.praise} | {a.recommendations} "
+        f"| {', '.join(a.networks)} | {_('yes') if a.thanked else _('no')} |"
+        for a in report.advocates
+    ]
+    return [*lines, ""]
+
+
+def _who(advocate: Advocate) -> str:
+    """ "Name (handle)", or the handle alone when it is the name."""
+    name, handle = _cell(advocate.name), _cell(advocate.handle)
+    return handle if name == handle else f"{name} ({handle})"
+
+
 def _cell(text: str) -> str:
     """Text in a Markdown table cell: a pipe would end the cell."""
     return text.replace("|", "\\|") or "–"
@@ -453,6 +486,19 @@ def to_json(report: Report) -> dict[str, Any]:
         "topics": [
             {"term": t.term, "count": t.count, "negative": t.negative} for t in report.topics
         ],
+        "advocates": [
+            {
+                "brand": a.brand,
+                "handle": a.handle,
+                "name": a.name,
+                "praise": a.praise,
+                "recommendations": a.recommendations,
+                "networks": list(a.networks),
+                "last_at": a.last_at.isoformat(),
+                "thanked": a.thanked,
+            }
+            for a in report.advocates
+        ],
         "response_times": {
             "all": _group(report.responses),
             **{
@@ -484,6 +530,9 @@ def csv_rows(report: Report) -> Iterator[tuple[str, str, str, object]]:
     for topic in data["topics"]:
         yield "topic", topic["term"], "count", topic["count"]
         yield "topic", topic["term"], "negative", topic["negative"]
+    for advocate in data["advocates"]:
+        for name in ("praise", "recommendations", "thanked"):
+            yield "advocate", advocate["handle"], name, advocate[name]
     for scope, groups in data["response_times"].items():
         named = {"": groups} if scope == "all" else groups
         for name, group in named.items():

@@ -219,3 +219,24 @@ def test_cli_errors_are_one_clear_line(
     assert main([*cli_cache, *args]) == 2
     err = capsys.readouterr().err
     assert says in err and "Traceback" not in err
+
+
+def test_advocates_of_the_period_and_whether_they_were_thanked() -> None:
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    fan = message(1, start + timedelta(hours=2), conv="fan", author="fan@x.example")
+    fan.intent = "recommendation"
+    thanks = message(2, start + timedelta(hours=3), conv="fan", author="", own=True)
+    other = message(3, start + timedelta(hours=4), conv="other", author="other@x.example")
+    other.intent = "praise"
+    before = message(4, start - timedelta(days=2), conv="old", author="old@x.example")
+    before.intent = "praise"  # before the period: not this week's advocate
+    built = report.build(
+        [before, fan, thanks, other], [], {"ml": BRAND},
+        since=start, until=start + timedelta(days=1), brand=BRAND,
+    )  # fmt: skip
+    shown = [(a.handle, a.praise, a.recommendations, a.thanked) for a in built.advocates]
+    assert shown == [("other@x.example", 1, 0, False), ("fan@x.example", 0, 1, True)]
+    text = report.to_markdown(built)
+    assert "## Advocates" in text and "| fan@x.example | 0 | 1 | mastodon | yes |" in text
+    assert report.to_json(built)["advocates"][1]["thanked"] is True
+    assert ("advocate", "fan@x.example", "recommendations", 1) in list(report.csv_rows(built))

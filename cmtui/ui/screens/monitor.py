@@ -272,14 +272,10 @@ class MonitorScreen(Screen[None]):
         }
         for selector, title in titles.items():
             self.query_one(selector).border_title = title
+        self.query_one("#volume-table", Figures).show(_("Reading the cache…"))
+        self.feed.reading = True
         self._show_title()
-        if self.feed.monitor is None:
-            self.query_one("#volume-table", Figures).show(_("Reading the cache…"))
-            if not self.feed.reading:
-                self.feed.reading = True
-                self.read_cache()
-        else:
-            self.show_figures()
+        self.read_cache()
         self.set_interval(TICK_SECONDS, self.show_figures, name="monitor-tick")
         if self.session.read_only:
             self.set_interval(REREAD_SECONDS, self.reread, name="monitor-reread")

@@ -174,7 +174,7 @@ async def ingest_rate(
         Store.open(Path(folder) / "data") as store,
         frozen(),
     ):
-        engine = SyncEngine(store, [])
+        engine = SyncEngine(store, [], processes=True)  # as `Session.engine` makes it
         start = time.perf_counter()
         for first in range(0, len(messages), INGEST_BATCH):
             await engine.ingest(account, messages[first : first + INGEST_BATCH])

@@ -108,7 +108,12 @@ class Session:
         from cmtui.sync.engine import SyncEngine
 
         return SyncEngine(
-            self.store, self.accounts, on_event=on_event, clock=self.clock, wall=self.wall
+            self.store,
+            self.accounts,
+            on_event=on_event,
+            clock=self.clock,
+            wall=self.wall,
+            processes=True,  # reading messages on a second core (`cmtui.sync.analyst`)
         )
 
     def queue_reply(

@@ -44,9 +44,10 @@ from typing import Any, NamedTuple
 
 from cmtui.analysis.cues import Cue, split_questions
 from cmtui.analysis.intent import NEUTRAL_BAND as NEUTRAL_BAND
-from cmtui.analysis.intent import Intent, intent_of, recommends
+from cmtui.analysis.intent import Intent, intent_from, intent_of, recommends
 from cmtui.analysis.language import (
     FRENCH_ELISIONS,
+    detect_language,
     fold,
     primary_subtag,
     recent_fold,
@@ -939,6 +940,14 @@ def _scored_language(lang: str | None) -> str | None:
     return primary if primary in SCORED_LANGUAGES else None
 
 
+class Analysis(NamedTuple):
+    """A customer's message as ingest reads it (`SentimentAnalyzer.analyse`)."""
+
+    lang: str | None  # "en", "fr", or None when unsure without a default, or in another language
+    score: float | None
+    intent: Intent
+
+
 class SentimentAnalyzer:
     """Polarity in -1..1 for English and French text, TextBlob + textblob-fr, extended with a
     domain layer (see the module docstring). `lexicon=False` is plain TextBlob, for comparison."""
@@ -957,6 +966,19 @@ class SentimentAnalyzer:
         else the one with the stronger signal (None with a None score). As fast as `score()`:
         for ingest, so that every text with words gets a language and a score."""
         return _score(text[:_MAX_CHARS], _scored_language(lang), self.lexicon)
+
+    def analyse(self, text: str, hint: str | None = None, default: str | None = None) -> Analysis:
+        """What ingest keeps of a customer's text: its language (`detect_language` with the
+        network's `hint` and the brand's `default`), score and intent, reading the text once
+        for both (`intent_of` would read it again)."""
+        lang = detect_language(text, hint, default)
+        score = self.score(text, lang)
+        if not self.lexicon:
+            return Analysis(lang, score, intent_of(text, score))
+        read = _read(text[:_MAX_CHARS])
+        return Analysis(
+            lang, score, intent_from(score, read.recommended is not None, bool(read.questions))
+        )
 
     def score_many(self, items: Iterable[tuple[str, str | None]]) -> list[float | None]:
         """`score()` for each (text, lang) pair, in order."""

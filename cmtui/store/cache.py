@@ -186,10 +186,13 @@ class Store:
 
     # -- conversations ---------------------------------------------------------------------
 
-    def add_messages(self, messages: Iterable[Message], *, brand: str = "") -> list[Conversation]:
+    def add_messages(
+        self, messages: Iterable[Message], *, brand: str = "", write: bool = True
+    ) -> list[Conversation]:
         """Store messages (idempotent on `Message.id`; a changed copy is an edit) and update
         their conversations' summaries, in one write per file. Returns the summaries that
-        changed. Pass a whole sync round at once: each call costs a write.
+        changed. Pass a whole sync round at once: each call costs a write, unless `write` is
+        false: then the caller stores a round in parts and calls `flush()` after the last.
 
         A message whose `parent_id` names a stored message (or another account's copy of
         one) joins that message's conversation. One post is one message per brand: a copy
@@ -216,7 +219,8 @@ class Store:
                 self._resummarize(cid, arrived, brand, lost.get(cid, set()), known)
                 for cid, arrived in touched.items()
             ]
-            self._flush()
+            if write:
+                self._flush()
             return [_copy(c) for c in changed_summaries if c is not None]
 
     def recent_conversations(self, limit: int) -> list[Conversation]:

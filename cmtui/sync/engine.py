@@ -21,8 +21,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from cmtui.analysis.intent import intent_of
-from cmtui.analysis.language import detect_language
 from cmtui.analysis.sentiment import SentimentAnalyzer
 from cmtui.model import Conversation, Limits, Message, OutboxItem, OutboxState, utcnow
 from cmtui.platforms.base import (
@@ -36,6 +34,7 @@ from cmtui.platforms.base import (
 from cmtui.platforms.ratelimit import backoff_delay
 from cmtui.store import Store, StoreError
 from cmtui.sync import outbox
+from cmtui.sync.analyst import Analyst
 from cmtui.sync.events import (
     TROUBLE,
     AccountState,
@@ -77,7 +76,11 @@ class _Backoff:
 
 
 class SyncEngine:
-    """Keeps the store current with every account, and delivers queued replies exactly once."""
+    """Keeps the store current with every account, and delivers queued replies exactly once.
+
+    With `processes`, a worker process reads the customers' messages (language, sentiment,
+    intent) while the writer thread stores them (`cmtui.sync.analyst`); without, the writer
+    thread reads them itself (tests, and wherever a second process is not wanted)."""
 
     MAX_SEND_ATTEMPTS = 8
     IDLE_SECONDS = 30.0  # the outbox's look-again interval when nothing is due
@@ -96,6 +99,7 @@ class SyncEngine:
         clock: Callable[[], datetime] = utcnow,
         wall: Callable[[], datetime] | None = None,
         analyzer: SentimentAnalyzer | None = None,
+        processes: bool = False,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.store = store
@@ -109,7 +113,7 @@ class SyncEngine:
         # seconds even when the sandbox's world runs faster (`Clock.wall`).
         self._wall = wall or clock
         self._sleep = sleep
-        self._analyzer = analyzer or SentimentAnalyzer()
+        self._analyst = Analyst(analyzer or SentimentAnalyzer(), processes=processes)
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmtui-store")
         self._outbox_wakeup = asyncio.Event()
         self._stopped_accounts: set[str] = set()
@@ -144,6 +148,7 @@ class SyncEngine:
         await asyncio.gather(*(a.adapter.aclose() for a in self.accounts.values()))
         await self._on_writer(self.store.flush)
         self._writer.shutdown(wait=True)
+        self._analyst.close()
 
     # --- polling -------------------------------------------------------------------------
 
@@ -263,33 +268,67 @@ class SyncEngine:
     def _score_and_store(
         self, account: AccountRuntime, messages: list[Message], stream: str | None
     ) -> tuple[list[Conversation], list[Message]]:
+        """Store a batch, oldest first, reading its customers' messages on the way: each part
+        is stored as soon as it is read (`Analyst.read`), and the whole is written once."""
         own = self._own_handles(account.brand)
         seen_by = None if stream is None else f"{account.account_id} {stream}"
-        scored = [self._prepared(message, own, seen_by) for message in messages]
-        changed = self.store.add_messages(scored, brand=account.brand)
-        copies = self.store.merged(m.id for m in scored)
-        return changed, [m for m in scored if m.id not in copies]
+        batch = sorted(messages, key=lambda m: m.created_at)  # a reply after its parent
+        changes = [self._marks(message, own, seen_by) for message in batch]
+        todo = [
+            i
+            for i, (message, change) in enumerate(zip(batch, changes, strict=True))
+            if not change.get("is_own", message.is_own) and message.sentiment is None
+        ]
+        items = [(batch[i].text, batch[i].lang, None) for i in todo]
+        changed: dict[str, Conversation] = {}
+        stored = read = 0
+        for analyses in self._analyst.read(items):
+            for i, (lang, score, intent) in zip(todo[read:], analyses, strict=False):
+                changes[i].update(lang=lang, sentiment=score, intent=intent)
+            read += len(analyses)
+            end = todo[read] if read < len(todo) else len(batch)
+            self._store_part(account, batch, changes, range(stored, end), changed)
+            stored = end
+        self._store_part(account, batch, changes, range(stored, len(batch)), changed)
+        self.store.flush()
+        copies = self.store.merged(m.id for m in batch)
+        return list(changed.values()), [m for m in batch if m.id not in copies]
+
+    def _store_part(
+        self,
+        account: AccountRuntime,
+        batch: list[Message],
+        changes: list[dict[str, object]],
+        part: range,
+        changed: dict[str, Conversation],
+    ) -> None:
+        """Store `batch[part]` with its `changes` (kept in `batch`), unwritten; the summaries
+        it changed go to `changed`."""
+        if not part:
+            return
+        for i in part:
+            if changes[i]:
+                batch[i] = replace(batch[i], **changes[i])  # type: ignore[arg-type]
+        part_messages = batch[part.start : part.stop]
+        summaries = self.store.add_messages(part_messages, brand=account.brand, write=False)
+        changed.update((summary.id, summary) for summary in summaries)
 
     def _own_handles(self, brand: str) -> frozenset[str]:
         """The handles of the brand's accounts known so far, case-folded."""
         handles = (a.adapter.own_handle for a in self.accounts.values() if a.brand == brand)
         return frozenset(handle.casefold() for handle in handles if handle)
 
-    def _prepared(self, message: Message, own: frozenset[str], seen_by: str | None) -> Message:
-        """The message as stored: the brand's own when one of its accounts wrote it (seen
-        through another account, the adapter cannot tell), its stream noted, and, when
-        someone else wrote it, its language, sentiment and intent."""
+    @staticmethod
+    def _marks(message: Message, own: frozenset[str], seen_by: str | None) -> dict[str, object]:
+        """What storing changes in a message besides its reading: the brand's own when one of
+        its accounts wrote it (seen through another account, the adapter cannot tell), and
+        its stream noted."""
         changes: dict[str, object] = {}
         if seen_by is not None and seen_by not in message.seen_by:
             changes["seen_by"] = [*message.seen_by, seen_by]
-        is_own = message.is_own or message.author.handle.casefold() in own
-        if is_own != message.is_own:
+        if not message.is_own and message.author.handle.casefold() in own:
             changes["is_own"] = True
-        if not is_own and message.sentiment is None:
-            lang = detect_language(message.text, message.lang)
-            score = self._analyzer.score(message.text, lang)
-            changes.update(lang=lang, sentiment=score, intent=intent_of(message.text, score))
-        return replace(message, **changes) if changes else message  # type: ignore[arg-type]
+        return changes
 
     async def refresh_thread(self, conversation_id: str) -> None:
         """Fetch the whole thread of a conversation from its network into the store."""

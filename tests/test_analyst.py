@@ -3,11 +3,16 @@ and read all the same when the worker is slow, cold, broken or hung."""
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -169,3 +174,48 @@ async def test_a_batch_stored_in_parts_is_the_batch_stored_whole(tmp_path: Any) 
     conversations, messages = caches[0]
     assert len(conversations) == len(batch) // 2 + 1  # each reply joined its parent's
     assert all(m["sentiment"] is not None and m["intent"] for m in messages)
+
+
+WORKER_HOST = """
+import sys, time
+from cmtui.analysis.sentiment import SentimentAnalyzer
+from cmtui.sync.analyst import CHUNK, Analyst
+
+if __name__ == "__main__":
+    analyst = Analyst(SentimentAnalyzer(), processes=True)
+    for _ in range(3):  # until the worker has started
+        list(analyst.read([(f"thanks {n}", None, None) for n in range(4 * CHUNK)]))
+    print("ready", flush=True)
+    time.sleep(600)
+"""
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_the_worker_ends_with_a_parent_killed_outright(tmp_path: Path) -> None:
+    script = tmp_path / "host.py"
+    script.write_text(WORKER_HOST)
+    host = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert host.stdout is not None and host.stdout.readline() == "ready\n"
+        workers = _children(host.pid)
+        assert workers  # the worker (and multiprocessing's resource tracker)
+    finally:
+        host.kill()
+        host.wait()
+    deadline = time.monotonic() + 30
+    while workers & _alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not workers & _alive()
+
+
+def _alive() -> set[int]:
+    return {int(p.name) for p in Path("/proc").glob("[0-9]*")}

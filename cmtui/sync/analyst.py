@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import threading
@@ -35,11 +36,21 @@ _worker_analyzer: SentimentAnalyzer | None = None
 
 
 def _start_worker() -> None:
-    """In the worker: Ctrl-C is the parent's to handle, and nothing may write over the TUI."""
+    """In the worker: Ctrl-C is the parent's to handle, nothing may write over the TUI, and
+    the worker ends with its parent, even one killed outright (its queue would never close:
+    the worker holds both ends of it)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_end_with, args=(parent.sentinel,), daemon=True).start()
+
+
+def _end_with(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(0)
 
 
 def _read_chunk(items: list[Item]) -> list[Analysis]:

@@ -219,3 +219,32 @@ def test_the_worker_ends_with_a_parent_killed_outright(tmp_path: Path) -> None:
 
 def _alive() -> set[int]:
     return {int(p.name) for p in Path("/proc").glob("[0-9]*")}
+
+
+CAPTURED_HOST = """
+import sys
+from cmtui.analysis.sentiment import SentimentAnalyzer
+from cmtui.sync.analyst import CHUNK, Analyst
+
+
+class Capture:  # what Textual puts in sys.stderr while the TUI runs
+    def write(self, text): return len(text)
+    def flush(self): pass
+    def fileno(self): return -1
+
+
+if __name__ == "__main__":
+    sys.stderr = Capture()
+    analyst = Analyst(SentimentAnalyzer(), processes=True)
+    list(analyst.read([(f"thanks {n}", None, None) for n in range(2 * CHUNK)]))
+    print("worker" if analyst._pool is not None else "none", flush=True)
+    analyst.close()
+"""
+
+
+def test_a_worker_starts_under_the_tui_s_captured_stderr(tmp_path: Path) -> None:
+    """In a fresh process (multiprocessing's resource tracker starts once per process)."""
+    script = tmp_path / "host.py"
+    script.write_text(CAPTURED_HOST)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert done.stdout == "worker\n", done.stderr

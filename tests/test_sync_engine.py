@@ -176,6 +176,34 @@ async def test_transient_failure_is_offline_and_cache_still_reads(store: Store) 
     assert [m.id for m in store.thread("acct:1")] == ["acct:1"]
 
 
+async def test_a_bug_in_one_poll_is_shown_and_sync_goes_on(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An error that is neither the network's nor the cache's (a bug) marks the account
+    degraded with the error, is logged, and the next poll runs: it never ends the sync."""
+    adapter = ScriptedAdapter()
+    adapter.fetches = [Batch([message("1")], "c1")]
+    engine, _ = make_engine(store, adapter, Clock())
+    real_fetch = adapter.fetch
+    calls = 0
+
+    async def fetch_with_a_bug(stream: str, cursor: str | None) -> Batch:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ValueError("a bug")
+        return await real_fetch(stream, cursor)
+
+    adapter.fetch = fetch_with_a_bug  # type: ignore[method-assign]
+    await engine.run_once()
+    state = engine.states["acct"]
+    assert state.status is AccountStatus.DEGRADED and "a bug" in state.detail
+    assert "a bug" in caplog.text
+    await engine.run_once()
+    assert engine.states["acct"].status is AccountStatus.LIVE
+    assert store.get_cursor("acct", "mentions") == "c1"
+
+
 async def test_a_message_is_stored_in_the_language_its_network_gave_else_the_one_detected(
     store: Store,
 ) -> None:

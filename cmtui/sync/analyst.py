@@ -11,6 +11,7 @@ then reads everything, as it would on one core.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -20,6 +21,8 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from multiprocessing import resource_tracker
+from pathlib import Path
 
 from cmtui.analysis.sentiment import Analysis, SentimentAnalyzer
 
@@ -62,7 +65,13 @@ def _read_chunk(items: list[Item]) -> list[Analysis]:
 
 
 def _start_pool() -> Executor:
-    """One worker process, spawned: forking a process that runs threads is unsafe."""
+    """One worker process, spawned: forking a process that runs threads is unsafe.
+
+    multiprocessing first starts its resource tracker, once, handing it our stderr; under the
+    TUI that is Textual's capture, whose file descriptor is -1, and the start fails. The tracker
+    gets /dev/null instead, which also keeps its warnings off the screen."""
+    with Path(os.devnull).open("w") as devnull, contextlib.redirect_stderr(devnull):
+        resource_tracker.ensure_running()
     context = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(1, context, initializer=_start_worker)
 
@@ -116,7 +125,7 @@ class Analyst:
             if self._pool is None and self._wanted:
                 try:
                     self._pool = self._start()
-                except (OSError, RuntimeError) as error:  # no process allowed, no /dev/shm...
+                except (OSError, RuntimeError, ValueError) as error:  # no process allowed...
                     log.warning("no analysis worker, reading on one core: %r", error)
                     self._wanted = False
             return self._pool

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from cmtui.analysis.sentiment import SentimentAnalyzer
+from cmtui.i18n import _
 from cmtui.model import Conversation, Limits, Message, OutboxItem, OutboxState, utcnow
 from cmtui.platforms.base import (
     Adapter,
@@ -173,7 +174,7 @@ class SyncEngine:
             cursor = await self._on_writer(self.store.get_cursor, account_id, stream)
             # The brand's other accounts' handles are needed to tell its own posts: learnt
             # while this fetch runs, not after it.
-            batch, _ = await asyncio.gather(
+            batch, _identified = await asyncio.gather(
                 account.adapter.fetch(stream, cursor), self._identify_siblings(account)
             )
             if batch.skipped:
@@ -187,6 +188,12 @@ class SyncEngine:
             # Nothing is lost: the cursor did not move, so the next poll fetches it all again.
             self._store_failed(error)
             return min(account.poll_seconds, self.STORE_RETRY_SECONDS)
+        except Exception as error:  # a bug must not end every account's sync: show it, go on
+            log.exception("%s %s: sync failed", account_id, stream)
+            failing.add(stream)
+            detail = _("internal error: {error!r} (details in the log)").format(error=error)
+            self._set_state(account_id, AccountStatus.DEGRADED, detail=detail)
+            return backoff.next_delay()
         self._store_recovered()
         backoff.reset()
         failing.discard(stream)

@@ -4,13 +4,11 @@ and read all the same when the worker is slow, cold, broken or hung."""
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Executor, Future
-from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,89 +45,79 @@ def expected(batch: list[Item]) -> list[Analysis]:
     return [ANALYZER.analyse(*item) for item in batch]
 
 
-class FakePool(Executor):
-    """An executor answering from a callable, so a test decides what the worker does."""
+def ready(analyst: Analyst) -> Analyst:
+    """`analyst` once its worker has started (it reads batches here until then)."""
+    analyst.start()
+    deadline = time.monotonic() + 60
+    while not (analyst._worker is not None and analyst._worker.is_ready()):
+        assert time.monotonic() < deadline, "the worker did not start"
+        time.sleep(0.02)
+    return analyst
 
-    def __init__(self, answer: Callable[[Future[Any], list[Item]], None]) -> None:
-        self.answer = answer
-        self.submitted = 0
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        self.submitted += 1
-        future: Future[Any] = Future()
-        self.answer(future, args[0])
-        return future
+def read_all(analyst: Analyst, batch: list[Item]) -> list[Analysis]:
+    chunks = list(analyst.read(batch))
+    assert all(0 < len(chunk) <= CHUNK for chunk in chunks)
+    return [analysis for chunk in chunks for analysis in chunk]
 
 
 @pytest.mark.parametrize("count", [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 7])
-def test_a_real_worker_reads_like_the_thread(count: int) -> None:
-    analyst = Analyst(SentimentAnalyzer(), processes=True)
+def test_a_worker_reads_like_the_thread(count: int) -> None:
+    analyst = ready(Analyst(SentimentAnalyzer(), processes=True))
     try:
-        for _ in range(2):  # cold, then warm
-            chunks = list(analyst.read(items(count)))
-            assert all(0 < len(chunk) <= CHUNK for chunk in chunks)
-            assert [a for chunk in chunks for a in chunk] == expected(items(count))
+        for _ in range(2):  # one batch after another
+            assert read_all(analyst, items(count)) == expected(items(count))
+        assert analyst._worker is not None  # still there: nothing went wrong
     finally:
         analyst.close()
 
 
-def test_a_warm_worker_takes_chunks_from_the_front() -> None:
-    def read_now(future: Future[Any], chunk: list[Item]) -> None:
-        future.set_result(expected(chunk))
-
-    pool = FakePool(read_now)
-    analyst = Analyst(SentimentAnalyzer(), processes=True, start=lambda: pool)
-    batch = items(4 * CHUNK)
-    assert [a for chunk in analyst.read(batch) for a in chunk] == expected(batch)
-    assert pool.submitted == 4  # the worker answered at once: it read every chunk
+def test_a_worker_not_started_yet_is_not_waited_for() -> None:
+    analyst = Analyst(SentimentAnalyzer(), processes=True)
+    try:
+        analyst.start()
+        assert read_all(analyst, items(4 * CHUNK)) == expected(items(4 * CHUNK))
+    finally:
+        analyst.close()
 
 
-def test_a_broken_worker_is_given_up_and_nothing_is_lost() -> None:
-    def crash(future: Future[Any], chunk: list[Item]) -> None:
-        future.set_exception(BrokenProcessPool("the worker died"))
-
-    pool = FakePool(crash)
-    analyst = Analyst(SentimentAnalyzer(), processes=True, start=lambda: pool)
+def test_a_dead_worker_is_given_up_and_nothing_is_lost() -> None:
+    analyst = ready(Analyst(SentimentAnalyzer(), processes=True))
+    assert analyst._worker is not None
+    analyst._worker.process.kill()
+    analyst._worker.process.join()
     batch = items(3 * CHUNK + 1)
-    assert [a for chunk in analyst.read(batch) for a in chunk] == expected(batch)
-    handed = pool.submitted
-    assert [a for chunk in analyst.read(batch) for a in chunk] == expected(batch)
-    assert pool.submitted == handed  # given up: the next batch is read here
+    assert read_all(analyst, batch) == expected(batch)
+    assert analyst._worker is None
+    assert read_all(analyst, batch) == expected(batch)  # on one core from now on
 
 
-def test_a_hung_warm_worker_is_given_up(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(analyst_module, "WORKER_TIMEOUT", 0.01)
-    hang = threading.Event()
-
-    def answer_once(future: Future[Any], chunk: list[Item]) -> None:
-        if not hang.is_set():  # the first chunk is read (the worker is warm), then silence
-            hang.set()
-            future.set_result(expected(chunk))
-
-    pool = FakePool(answer_once)
-    analyst = Analyst(SentimentAnalyzer(), processes=True, start=lambda: pool)
-    batch = items(2 * CHUNK)  # two chunks, both handed out: nothing left to steal
-    assert [a for chunk in analyst.read(batch) for a in chunk] == expected(batch)
-    assert [a for chunk in analyst.read(batch) for a in chunk] == expected(batch)
-    assert pool.submitted == 2
-
-
-def test_a_cold_worker_is_not_waited_for() -> None:
-    never: list[Future[Any]] = []
-    pool = FakePool(lambda future, chunk: never.append(future))
-    analyst = Analyst(SentimentAnalyzer(), processes=True, start=lambda: pool)
-    batch = items(5 * CHUNK)
-    assert [a for chunk in analyst.read(batch) for a in chunk] == expected(batch)
-    assert len(never) == 2  # the two chunks handed out, read here too, not waited for
+def test_a_hung_worker_is_given_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(analyst_module, "WORKER_TIMEOUT", 0.2)
+    analyst = ready(Analyst(SentimentAnalyzer(), processes=True))
+    assert analyst._worker is not None
+    process = analyst._worker.process
+    assert process.pid is not None
+    os.kill(process.pid, signal.SIGSTOP)
+    batch = items(4 * CHUNK)
+    try:
+        # It takes no chunk, so the thread reads them all, then waits for its last word.
+        assert read_all(analyst, batch) == expected(batch)
+        assert analyst._worker is None and not process.is_alive()
+    finally:
+        if process.is_alive():
+            os.kill(process.pid, signal.SIGKILL)
 
 
-def test_a_worker_that_cannot_start_leaves_reading_here() -> None:
-    def refuse() -> Executor:
+def test_a_worker_that_cannot_start_leaves_reading_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse() -> None:
         raise OSError("no processes here")
 
-    analyst = Analyst(SentimentAnalyzer(), processes=True, start=refuse)
+    monkeypatch.setattr(analyst_module, "_Worker", refuse)
+    analyst = Analyst(SentimentAnalyzer(), processes=True)
     batch = items(2 * CHUNK)
-    assert [a for chunk in analyst.read(batch) for a in chunk] == expected(batch)
+    assert read_all(analyst, batch) == expected(batch)
+    assert analyst._worker is None
 
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -183,8 +171,10 @@ from cmtui.sync.analyst import CHUNK, Analyst
 
 if __name__ == "__main__":
     analyst = Analyst(SentimentAnalyzer(), processes=True)
-    for _ in range(3):  # until the worker has started
-        list(analyst.read([(f"thanks {n}", None, None) for n in range(4 * CHUNK)]))
+    analyst.start()
+    while not analyst._worker.is_ready():
+        time.sleep(0.02)
+    list(analyst.read([(f"thanks {n}", None, None) for n in range(4 * CHUNK)]))
     print("ready", flush=True)
     time.sleep(600)
 """
@@ -224,7 +214,7 @@ def _alive() -> set[int]:
 CAPTURED_HOST = """
 import sys
 from cmtui.analysis.sentiment import SentimentAnalyzer
-from cmtui.sync.analyst import CHUNK, Analyst
+from cmtui.sync.analyst import Analyst
 
 
 class Capture:  # what Textual puts in sys.stderr while the TUI runs
@@ -236,8 +226,8 @@ class Capture:  # what Textual puts in sys.stderr while the TUI runs
 if __name__ == "__main__":
     sys.stderr = Capture()
     analyst = Analyst(SentimentAnalyzer(), processes=True)
-    list(analyst.read([(f"thanks {n}", None, None) for n in range(2 * CHUNK)]))
-    print("worker" if analyst._pool is not None else "none", flush=True)
+    analyst.start()
+    print("worker" if analyst._worker is not None else "none", flush=True)
     analyst.close()
 """
 

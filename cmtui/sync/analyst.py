@@ -1,12 +1,16 @@
 """Reading customers' messages at ingest (language, score, intent), on a second core.
 
 Reading a message costs about as much CPU as storing it (bench/sync.py), and the GIL keeps two
-threads from sharing that work, so a worker process reads a batch chunk by chunk while the
-store's writer thread stores the chunks already read. The writer thread does not sit idle: when
-the chunk it needs next is not read yet, it reads one itself, from the far end of the batch
-(work stealing), so a slow or still-starting worker costs nothing but its help. A worker that
-dies, hangs or cannot start is given up for the rest of the session (logged): the writer thread
-then reads everything, as it would on one core.
+threads from sharing that work, so a worker process reads a batch while the store's writer
+thread stores what is read already. The batch goes to the worker in chunks it takes from the
+front, one at a time, sending each one back as soon as it is read; the writer thread, when the
+chunk it needs next is not back yet, reads one itself from the back (work stealing), so a slow
+or still-starting worker costs nothing but its help. The two share out the chunks through two
+counters in shared memory; everything else goes through one pipe, read by the writer thread
+itself: no thread of ours in between, which the GIL would keep waiting while the writer works.
+
+A worker that dies, hangs or cannot start is given up for the rest of the session (logged):
+the writer thread then reads everything, as it would on one core.
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ import multiprocessing.connection
 import os
 import signal
 import threading
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from collections.abc import Iterator, Sequence
 from multiprocessing import resource_tracker
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from multiprocessing.sharedctypes import SynchronizedArray
 from pathlib import Path
 
 from cmtui.analysis.sentiment import Analysis, SentimentAnalyzer
@@ -32,16 +37,32 @@ Item = tuple[str, str | None, str | None]
 """What `SentimentAnalyzer.analyse` reads: the text, the network's language, the brand's."""
 
 CHUNK = 50  # messages per chunk: ~10 ms of reading, small enough to pipeline an 800-message poll
-IN_FLIGHT = 2  # chunks handed to the worker at once: one read, the next already waiting
-WORKER_TIMEOUT = 30.0  # seconds without an answer before a warm worker counts as hung
+WORKER_TIMEOUT = 30.0  # seconds without a word from a busy worker before it counts as hung
+_FRONT, _BACK = 0, 1  # the shared counters: the worker's next chunk, one past the writer's
+_DONE = None  # what the worker sends once no chunk is left for it
+_READY = "ready"  # what it sends first, once it can read: not waited for before that
 
-_worker_analyzer: SentimentAnalyzer | None = None
+
+def _serve(conn: Connection, claims: SynchronizedArray[int]) -> None:
+    """The worker: read the chunks of each batch it is sent, from the front, until none is
+    left, sending each back as `(number, analyses)`, then `_DONE`."""
+    _settle()
+    analyzer = SentimentAnalyzer()
+    analyzer.analyse("warm-up")  # TextBlob's word lists load on first use
+    conn.send(_READY)
+    while True:
+        try:
+            chunks: list[list[Item]] = conn.recv()
+        except (EOFError, OSError):  # the parent closed the pipe, or is gone
+            return
+        while (number := _claim_front(claims)) is not None:
+            conn.send((number, [analyzer.analyse(*item) for item in chunks[number]]))
+        conn.send(_DONE)
 
 
-def _start_worker() -> None:
+def _settle() -> None:
     """In the worker: Ctrl-C is the parent's to handle, nothing may write over the TUI, and
-    the worker ends with its parent, even one killed outright (its queue would never close:
-    the worker holds both ends of it)."""
+    the worker ends with its parent, even one killed outright."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
@@ -56,24 +77,55 @@ def _end_with(sentinel: int) -> None:
     os._exit(0)
 
 
-def _read_chunk(items: list[Item]) -> list[Analysis]:
-    """In the worker: one chunk read."""
-    global _worker_analyzer
-    if _worker_analyzer is None:
-        _worker_analyzer = SentimentAnalyzer()
-    return [_worker_analyzer.analyse(*item) for item in items]
+def _claim_front(claims: SynchronizedArray[int]) -> int | None:
+    with claims.get_lock():
+        front, back = claims[_FRONT], claims[_BACK]
+        if front >= back:
+            return None
+        claims[_FRONT] = front + 1
+        return front
 
 
-def _start_pool() -> Executor:
-    """One worker process, spawned: forking a process that runs threads is unsafe.
+def _claim_back(claims: SynchronizedArray[int]) -> int | None:
+    with claims.get_lock():
+        front, back = claims[_FRONT], claims[_BACK]
+        if front >= back:
+            return None
+        claims[_BACK] = back - 1
+        return back - 1
 
-    multiprocessing first starts its resource tracker, once, handing it our stderr; under the
-    TUI that is Textual's capture, whose file descriptor is -1, and the start fails. The tracker
-    gets /dev/null instead, which also keeps its warnings off the screen."""
-    with Path(os.devnull).open("w") as devnull, contextlib.redirect_stderr(devnull):
-        resource_tracker.ensure_running()
-    context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(1, context, initializer=_start_worker)
+
+class _Worker:
+    """The worker process and its end of the pipe and counters."""
+
+    def __init__(self) -> None:
+        # multiprocessing starts its resource tracker once, handing it our stderr; under the
+        # TUI that is Textual's capture, whose file descriptor is -1, and the start fails. The
+        # tracker gets /dev/null instead, which also keeps its warnings off the screen.
+        with Path(os.devnull).open("w") as devnull, contextlib.redirect_stderr(devnull):
+            resource_tracker.ensure_running()
+        context = multiprocessing.get_context("spawn")  # no fork of a process running threads
+        self.claims: SynchronizedArray[int] = context.Array("i", 2)
+        self.conn, theirs = context.Pipe()
+        self.process: BaseProcess = context.Process(
+            target=_serve, args=(theirs, self.claims), name="cmtui-analysis", daemon=True
+        )
+        self.process.start()
+        theirs.close()
+        self.ready = False
+
+    def is_ready(self) -> bool:
+        """Whether the worker has started (it says so once, first)."""
+        if not self.ready and self.conn.poll():
+            self.ready = self.conn.recv() == _READY
+        return self.ready
+
+    def stop(self) -> None:
+        self.conn.close()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
 
 
 class Analyst:
@@ -81,140 +133,100 @@ class Analyst:
     when `processes` is set (the engine of a real session), on the calling thread alone when it
     is not (tests, one-core machines) or once the worker failed."""
 
-    def __init__(
-        self,
-        analyzer: SentimentAnalyzer,
-        *,
-        processes: bool = False,
-        start: Callable[[], Executor] | None = None,
-    ) -> None:
+    def __init__(self, analyzer: SentimentAnalyzer, *, processes: bool = False) -> None:
         self._analyzer = analyzer
         self._wanted = processes and (os.cpu_count() or 1) > 1
-        self._start = start or _start_pool
-        self._pool: Executor | None = None
-        self._warm = False  # the worker has answered once: waiting on it is worth it
-        self._lock = threading.Lock()
+        self._worker: _Worker | None = None
 
     def read(self, items: Sequence[Item]) -> Iterator[list[Analysis]]:
         """The analyses of `items`, `CHUNK` at a time, in order (the last chunk may be short).
-        Call from one thread at a time (the store's writer)."""
+        Call from one thread at a time (the store's writer), and read to the end."""
         chunks = [list(items[i : i + CHUNK]) for i in range(0, len(items), CHUNK)]
-        pool = self._worker() if len(chunks) > 1 else None
-        if pool is None:
+        worker = self._started() if len(chunks) > 1 else None
+        if worker is None:
             yield from map(self._here, chunks)
             return
-        plan = _Plan(chunks, pool, self._answered)
+        with worker.claims.get_lock():
+            worker.claims[_FRONT], worker.claims[_BACK] = 0, len(chunks)
         try:
-            for number in range(len(chunks)):
-                yield self._result(plan, number)
-        finally:
-            plan.abandon()
+            worker.conn.send(chunks)
+        except (OSError, ValueError) as error:  # the worker is gone
+            self._give_up(error)
+            yield from map(self._here, chunks)
+            return
+        yield from self._shared(worker, chunks)
 
     def close(self) -> None:
-        """Stop the worker process (it finishes the chunk it reads)."""
-        with self._lock:
-            pool, self._pool, self._wanted = self._pool, None, False
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        """Stop the worker process."""
+        worker, self._worker, self._wanted = self._worker, None, False
+        if worker is not None:
+            worker.stop()
 
     def _here(self, chunk: list[Item]) -> list[Analysis]:
         return [self._analyzer.analyse(*item) for item in chunk]
 
-    def _worker(self) -> Executor | None:
-        with self._lock:
-            if self._pool is None and self._wanted:
-                try:
-                    self._pool = self._start()
-                except (OSError, RuntimeError, ValueError) as error:  # no process allowed...
-                    log.warning("no analysis worker, reading on one core: %r", error)
-                    self._wanted = False
-            return self._pool
+    def start(self) -> None:
+        """Start the worker now rather than at the first batch big enough to share: until it
+        has started (about a second), batches are read here."""
+        if self._worker is None and self._wanted:
+            try:
+                self._worker = _Worker()
+            except (OSError, RuntimeError, ValueError) as error:  # no process allowed...
+                log.warning("no analysis worker, reading on one core: %r", error)
+                self._wanted = False
 
-    def _answered(self) -> None:
-        self._warm = True
+    def _started(self) -> _Worker | None:
+        """The worker, if it is ready for a batch."""
+        self.start()
+        worker = self._worker
+        try:
+            return worker if worker is not None and worker.is_ready() else None
+        except (OSError, EOFError) as error:
+            self._give_up(error)
+            return None
+
+    def _shared(self, worker: _Worker, chunks: list[list[Item]]) -> Iterator[list[Analysis]]:
+        """The chunks in order, read by the worker from the front and here from the back."""
+        results: dict[int, list[Analysis]] = {}
+        finished = False  # the worker said it has no chunk left in this batch
+        for number in range(len(chunks)):
+            while number not in results:
+                if not finished:
+                    finished = self._collect(worker, results, wait=False)
+                if number in results:
+                    break
+                stolen = _claim_back(worker.claims)
+                if stolen is not None:
+                    results[stolen] = self._here(chunks[stolen])
+                elif finished or self._worker is None:  # the worker failed: read it here
+                    results[number] = self._here(chunks[number])
+                else:  # the worker reads it now
+                    finished = self._collect(worker, results, wait=True)
+            yield results.pop(number)
+        if not finished and self._worker is not None:  # its last word: ready for the next batch
+            while not self._collect(worker, results, wait=True):
+                pass
+
+    def _collect(self, worker: _Worker, results: dict[int, list[Analysis]], *, wait: bool) -> bool:
+        """Take in what the worker sent (waiting for one message when `wait`); True once it
+        said it is done with the batch, or failed."""
+        try:
+            if wait and not worker.conn.poll(WORKER_TIMEOUT):
+                raise TimeoutError(f"no answer in {WORKER_TIMEOUT:.0f} s")
+            while worker.conn.poll():
+                message = worker.conn.recv()
+                if message is _DONE:
+                    return True
+                number, analyses = message
+                results[number] = analyses
+        except (OSError, EOFError, TimeoutError) as error:
+            self._give_up(error)
+            return True
+        return False
 
     def _give_up(self, error: BaseException) -> None:
         log.warning("the analysis worker failed, reading on one core from now on: %r", error)
-        with self._lock:
-            pool, self._pool, self._wanted = self._pool, None, False
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-
-    def _result(self, plan: _Plan, number: int) -> list[Analysis]:
-        """Chunk `number`: read by the worker, or here, reading others from the far end while
-        the worker works on it."""
-        while True:
-            done = plan.local.get(number)
-            if done is not None:
-                return done
-            future = plan.futures.get(number)
-            if future is None or plan.broken:  # the worker never took it: read it here
-                plan.claim(number)
-                return self._here(plan.chunks[number])
-            if not future.done():
-                stolen = plan.steal()
-                if stolen is not None:
-                    plan.local[stolen] = self._here(plan.chunks[stolen])
-                    continue
-                if not self._warm:  # still starting: do not wait, read this chunk here too
-                    return self._here(plan.chunks[number])
-            try:
-                return future.result(timeout=WORKER_TIMEOUT)
-            except Exception as error:  # hung, BrokenProcessPool, a crash, a pickling error
-                self._give_up(error)
-                plan.broken = True
-
-
-class _Plan:
-    """One batch's chunks, shared out: the worker takes them from the front (`IN_FLIGHT` at a
-    time), the reading thread steals from the back."""
-
-    def __init__(
-        self,
-        chunks: list[list[Item]],
-        pool: Executor,
-        answered: Callable[[], None],
-    ) -> None:
-        self.chunks = chunks
-        self.futures: dict[int, Future[list[Analysis]]] = {}
-        self.local: dict[int, list[Analysis]] = {}
-        self.broken = False
-        self._pool = pool
-        self._answered = answered
-        self._unclaimed = deque(range(len(chunks)))
-        self._lock = threading.Lock()
-        for _ in range(IN_FLIGHT):
-            self._hand_out()
-
-    def _hand_out(self, done: Future[list[Analysis]] | None = None) -> None:
-        """Give the worker the next chunk from the front (called again as each one is read)."""
-        if done is not None and not done.cancelled() and done.exception() is None:
-            self._answered()
-        with self._lock:
-            if self.broken or not self._unclaimed:
-                return
-            number = self._unclaimed.popleft()
-            try:
-                future = self._pool.submit(_read_chunk, self.chunks[number])
-            except RuntimeError:  # shut down or broken: the reading thread reads it
-                self._unclaimed.appendleft(number)
-                self.broken = True
-                return
-            self.futures[number] = future
-        future.add_done_callback(self._hand_out)
-
-    def claim(self, number: int) -> None:
-        """Take chunk `number` from the worker's share, if it is still there."""
-        with self._lock:
-            if number in self._unclaimed:
-                self._unclaimed.remove(number)
-
-    def steal(self) -> int | None:
-        """The last chunk nobody reads yet, now the reading thread's; None when none is left."""
-        with self._lock:
-            return self._unclaimed.pop() if self._unclaimed else None
-
-    def abandon(self) -> None:
-        """The batch is over (or given up): hand out nothing more."""
-        with self._lock:
-            self._unclaimed.clear()
+        worker, self._worker, self._wanted = self._worker, None, False
+        if worker is not None:
+            worker.process.kill()
+            worker.stop()

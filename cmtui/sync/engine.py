@@ -115,6 +115,7 @@ class SyncEngine:
         self._wall = wall or clock
         self._sleep = sleep
         self._analyst = Analyst(analyzer or SentimentAnalyzer(), processes=processes)
+        self._analyst.start()  # ready by the time the first polls come back
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmtui-store")
         self._outbox_wakeup = asyncio.Event()
         self._stopped_accounts: set[str] = set()

@@ -175,6 +175,10 @@ class Analyst:
                 log.warning("no analysis worker, reading on one core: %r", error)
                 self._wanted = False
 
+    def ready(self) -> bool:
+        """Whether batches are shared with a worker now (it started and has not failed)."""
+        return self._started() is not None
+
     def _started(self) -> _Worker | None:
         """The worker, if it is ready for a batch."""
         self.start()

@@ -124,6 +124,11 @@ class SyncEngine:
         self._failing: dict[str, set[str]] = {}  # account -> streams whose last poll failed
         self._recovered = False
 
+    async def analysis_shared(self) -> bool:
+        """Whether a worker process reads messages beside the writer thread now (`processes`;
+        it takes about a second to start, and is given up if it fails)."""
+        return await self._on_writer(self._analyst.ready)
+
     # --- running -------------------------------------------------------------------------
 
     async def run(self) -> None:

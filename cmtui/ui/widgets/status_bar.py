@@ -11,7 +11,7 @@ from textual.widgets import Static
 from cmtui.i18n import N_, _, ngettext
 from cmtui.model import utcnow
 from cmtui.sync.events import AccountState, AccountStatus
-from cmtui.ui.widgets.conversation_list import component_style
+from cmtui.ui.widgets.line_list import component_style
 
 _MARKS: dict[AccountStatus, tuple[str, str]] = {
     AccountStatus.STARTING: ("○", "status-bar--muted"),

@@ -16,10 +16,11 @@ backfill, a catch-up after a night offline) and alerts marked past never ring: t
 the lists. One batch rings at most once per brand and kind, however many messages it holds.
 
 The bytes: BEL for the bell, `ESC ] 9 ; text BEL` (iTerm2, WezTerm, Windows Terminal,
-ghostty, kitty) and `ESC ] 777 ; notify ; title ; body BEL` (urxvt, foot, VTE, ghostty) for a
-desktop notification. Remote text goes through `safe_text`, and then loses every character
-that could end the payload or start a field (controls, ";"), so a post cannot send its own
-sequence to the terminal, nor turn the notification into an OSC 9 progress report.
+ghostty) and `ESC ] 777 ; notify ; title ; body BEL` (foot, urxvt's notify extension,
+ghostty) for a desktop notification; a terminal that knows neither ignores them. Remote
+text goes through `safe_text`, and then loses every character that could end the payload or
+start a field (controls, ";"), so a post cannot send its own sequence to the terminal, nor
+turn the notification into an OSC 9 progress report.
 """
 
 from __future__ import annotations

@@ -272,3 +272,27 @@ async def test_nothing_is_written_when_notifications_are_off(
         alert = alert_on(app)
         app._on_sync_event(AlertsChanged(active=(alert,), new=(alert,)))
         assert written == []
+
+
+async def test_the_alert_keys_are_in_the_help_and_follow_the_keymap(
+    tmp_path: Path,
+) -> None:
+    session = sandbox_session(tmp_path / "data", clock=ManualClock(SHOT_TIME))
+    keymap = {"inbox.alert": "A", "inbox.dismiss_alert": "X"}
+    ui = replace(session.config.ui, keymap=keymap)
+    session.config = replace(session.config, ui=ui)
+    app = CmtuiApp(session, sync="once")
+    async with app.run_test(size=(120, 36)) as pilot:
+        inbox = await ready(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        rows = {row.id: row for row in app.screen.rows}  # type: ignore[attr-defined]
+        assert rows["inbox.alert"].keys == "A" and rows["inbox.dismiss_alert"].keys == "X"
+        await pilot.press("escape")
+        alert = alert_on(app)
+        app._on_sync_event(AlertsChanged(active=(alert,), new=(alert,)))
+        banner = inbox.query_one(AlertBanner)
+        await until(pilot, lambda: banner.has_class("-shown"), "the banner")
+        assert "A messages · X dismiss" in banner_text(app)
+        await pilot.press("X")
+        await until(pilot, lambda: not banner.has_class("-shown"), "dismissed with X")

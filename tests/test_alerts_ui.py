@@ -26,6 +26,7 @@ from cmtui.ui.screenshots import SHOT_TIME, settle
 from cmtui.ui.widgets.advocate_list import AdvocateList
 from cmtui.ui.widgets.alert_banner import AlertBanner
 from cmtui.ui.widgets.alert_list import AlertList
+from cmtui.ui.widgets.composer import Composer
 from cmtui.ui.widgets.conversation_list import ConversationList
 from cmtui.ui.widgets.status_bar import StatusBar
 
@@ -188,6 +189,12 @@ async def test_the_advocates_view_lists_praise_and_opens_the_latest(app: CmtuiAp
         await pilot.press("tab", "enter")
         await until(pilot, lambda: inbox.open_id == first.last_conversation_id, "their thread")
         assert inbox.active_pane == "thread-pane"
+        await pilot.press("r")  # thank them: the reply answers their conversation
+        composer = inbox.query_one(Composer)
+        await until(pilot, lambda: composer.context is not None, "the composer")
+        assert composer.context is not None
+        assert composer.context.conversation_id == first.last_conversation_id
+        await pilot.press("escape")
         # A sync batch with new praise adds to the list.
         praise = fresh_message(app, "advocate-1", intent="praise", author="@new.fan")
         app._on_sync_event(Ingested(conversations=[], messages=[praise]))

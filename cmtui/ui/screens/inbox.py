@@ -677,11 +677,18 @@ class InboxScreen(Screen[None]):
 
     # --- actions ---------------------------------------------------------------------------
 
+    def _acted_on(self) -> str | None:
+        """The conversation the keys act on: the list's highlighted one, or the one open in
+        the thread while the list pane shows a panel (an advocate's conversation, to thank)."""
+        if self.panel != CONVERSATIONS:
+            return self.open_id
+        return self.query_one(ConversationList).highlighted_id
+
     def action_reply(self) -> None:
         """Open the composer on the highlighted conversation (its thread is shown, or on its
         way: keys read together can all run before the list's messages arrive here)."""
         self._cancel_preview()
-        conversation_id = self.query_one(ConversationList).highlighted_id or self.open_id
+        conversation_id = self._acted_on() or self.open_id
         if conversation_id is None:
             self.notify(_("Select a conversation first."), markup=False)
             return
@@ -899,8 +906,7 @@ class InboxScreen(Screen[None]):
 
     def action_toggle_done(self) -> None:
         """Mark the highlighted conversation done, or reopen it."""
-        conversation_id = self.query_one(ConversationList).highlighted_id
-        conversation = self.conversations.get(conversation_id or "")
+        conversation = self.conversations.get(self._acted_on() or "")
         if conversation is None or self.session.read_only:
             return
         status = Status.OPEN if conversation.status is Status.DONE else Status.DONE

@@ -195,6 +195,10 @@ async def test_the_advocates_view_lists_praise_and_opens_the_latest(app: CmtuiAp
         assert composer.context is not None
         assert composer.context.conversation_id == first.last_conversation_id
         await pilot.press("escape")
+        await pilot.press("slash")  # a search is over the conversations
+        await until(pilot, lambda: inbox.query_one(ConversationList).display, "the conversations")
+        assert inbox.panel == "conversations" and not advocates.display
+        await pilot.press("escape")
         # A sync batch with new praise adds to the list.
         praise = fresh_message(app, "advocate-1", intent="praise", author="@new.fan")
         app._on_sync_event(Ingested(conversations=[], messages=[praise]))

@@ -553,7 +553,8 @@ class InboxScreen(Screen[None]):
     # --- search ----------------------------------------------------------------------------
 
     async def action_search(self) -> None:
-        """Show the search field and focus it."""
+        """Show the search field and focus it (over the conversations: it searches them)."""
+        self._show_panel(CONVERSATIONS)
         self._show_pane("list-pane")
         search = await self._search_field()
         search.add_class("-active")

@@ -178,6 +178,7 @@ class InboxScreen(Screen[None]):
         # Fed in thread workers (the first feed reads the whole cache): one at a time.
         self._advocates: AdvocateTally | None = None
         self._advocates_lock = threading.Lock()
+        self._advocates_asked = False  # the Advocates view was opened: keep the tally fed
 
     def compose(self) -> ComposeResult:
         now = self.session.clock
@@ -283,7 +284,7 @@ class InboxScreen(Screen[None]):
             self._refresh_list()
             if self.open_id in {c.id for c in event.conversations}:
                 self.show_thread(self.open_id, keep_position=True)
-            if self._advocates is not None:
+            if self._advocates_asked:
                 self.feed_advocates(event.messages)
         elif isinstance(event, AlertsChanged):
             self._alerts_changed(event)
@@ -485,6 +486,7 @@ class InboxScreen(Screen[None]):
         if panel == "alerts":
             self._refresh_alerts()
         else:
+            self._advocates_asked = True
             self.load_advocates()
         self._panel_header()
 
@@ -528,9 +530,11 @@ class InboxScreen(Screen[None]):
 
     @work(thread=True, group="advocates", exit_on_error=False)
     def feed_advocates(self, messages: list[Message]) -> None:
-        """Count a sync batch's praise and thank-yous."""
+        """Count a sync batch's praise and thank-yous (before the first count is under way,
+        it will read them in the cache)."""
         with self._advocates_lock:
-            assert self._advocates is not None
+            if self._advocates is None:
+                return
             self._advocates.add(messages)
             found = self._advocates.advocates()
         self.app.call_from_thread(self._advocates_found, found)

@@ -99,7 +99,8 @@ class AdvocateList(LineList[Advocate]):
             super().__init__()
             self.advocate = advocate
 
-    placeholder: reactive[str] = reactive(_("No praise or recommendations yet"))
+    placeholder: reactive[str] = reactive(_("Counting praise and recommendations…"))
+    """Until the first list comes: at 100k messages, reading the cache takes seconds."""
     tick: reactive[int] = reactive(0, init=False)
     """Bumped by the screen's clock: the ages move on."""
 
@@ -111,6 +112,7 @@ class AdvocateList(LineList[Advocate]):
     def show_advocates(self, advocates: Sequence[Advocate]) -> None:
         """List `advocates`, in their order."""
         self._by_id = {advocate_key(a): a for a in advocates}
+        self.placeholder = _("No praise or recommendations yet")
         self.set_rows(advocates)
 
     def watch_tick(self) -> None:

@@ -25,8 +25,10 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
+from cmtui import notify
 from cmtui.i18n import LANGUAGES, _
 from cmtui.model import Platform
+from cmtui.notify import DESKTOP_CHOICES, MESSAGE_CHOICES
 
 # Networks whose public data can be read without credentials.
 TOKENLESS_PLATFORMS = frozenset({Platform.FEED, Platform.HACKERNEWS})
@@ -149,6 +151,12 @@ class Brand:
     """Line that ends the brand's replies, e.g. "— Léa, Maison Lumière"."""
     tone: ToneRules = field(default_factory=ToneRules)
     """Brand-voice checks for drafts, e.g. `tone = { banned = ["cheap"] }`."""
+    quiet_hours: str = ""
+    """Hours when only crisis alerts that fire and urgent messages notify, e.g.
+    "22:00-07:00" (across midnight when the end comes first); empty: none."""
+    timezone: str | None = None
+    """Where `quiet_hours` are read, an IANA name such as "Europe/Paris"; by default the
+    machine's time zone."""
 
 
 @dataclass(frozen=True)
@@ -212,6 +220,14 @@ class UiSettings:
     """Below this many columns, the three panes collapse to one at a time."""
     language: str | None = None
     """The UI's language, "en" or "fr"; by default the one LANG (or LC_ALL, LANGUAGE) names."""
+    bell: bool | None = None
+    """Ring the terminal bell when something notifies; by default on, except over SSH."""
+    desktop_notify: str | None = None
+    """Desktop notifications through the terminal: "osc9", "osc777", "both" or "off"; by
+    default "osc9", except over SSH ("off")."""
+    notify_messages: str = "urgent"
+    """Which new messages notify: "urgent" (complaints addressed to the brand), "direct"
+    (every message addressed to it; only urgent ones in quiet hours) or "none"."""
 
 
 @dataclass(frozen=True)
@@ -534,6 +550,17 @@ def _language(value: object, where: _Where) -> str:
 _LANGUAGE = _Rule(f"one of {', '.join(LANGUAGES)}", _language)
 
 
+def _choice(choices: Sequence[str]) -> _Rule:
+    def convert(value: object, where: _Where) -> str:
+        if not isinstance(value, str):
+            raise _got(value)
+        if value not in choices:
+            raise _Invalid(f"unknown choice {value!r}{_did_you_mean(value, choices)}")
+        return value
+
+    return _Rule(f"one of {', '.join(map(repr, choices))}", convert)
+
+
 def _identifier(value: object, where: _Where) -> str:
     if not isinstance(value, str):
         raise _got(value)
@@ -646,6 +673,17 @@ def _tables(item: _Rule) -> _Rule:
 
 
 def _check_brand(brand: Brand, where: _Where) -> None:
+    try:
+        notify.zone(brand.timezone)
+    except ValueError as error:
+        expected = _('an IANA time zone name like "Europe/Paris"')
+        raise where.child("timezone").error(str(error), expected) from None
+    if brand.quiet_hours:
+        try:
+            notify.parse_quiet_hours(brand.quiet_hours, brand.timezone)
+        except ValueError as error:
+            expected = _('a span of hours like "22:00-07:00" (24-hour clock)')
+            raise where.child("quiet_hours").error(str(error), expected) from None
     if brand.tone.require_signature and not brand.signature.strip():
         raise (
             where.child("tone")
@@ -747,6 +785,8 @@ _BRAND = _table(
         "keywords": _strings(),
         "signature": _string(empty_ok=True),
         "tone": _TONE,
+        "quiet_hours": _string(empty_ok=True),
+        "timezone": _string(),
     },
     check=_check_brand,
 )
@@ -783,6 +823,9 @@ _UI = _table(
         "emoji": _BOOLEAN,
         "narrow_width": _integer(minimum=0),
         "language": _LANGUAGE,
+        "bell": _BOOLEAN,
+        "desktop_notify": _choice(DESKTOP_CHOICES),
+        "notify_messages": _choice(MESSAGE_CHOICES),
     },
 )
 _OUTBOX = _table(OutboxSettings, {"undo_seconds": _number(minimum=0)})

@@ -295,6 +295,33 @@ CASES = [
         id="unknown-top-level-table",
     ),
     pytest.param(
+        ('name = "Acme"', 'name = "Acme"\nquiet_hours = "22h-7h"'),
+        3,
+        "brands[0].quiet_hours: '22h-7h' is not in the form HH:MM-HH:MM; "
+        'expected a span of hours like "22:00-07:00" (24-hour clock)',
+        id="quiet-hours-shape",
+    ),
+    pytest.param(
+        ('name = "Acme"', 'name = "Acme"\nquiet_hours = "22:00-07:00"\ntimezone = "Paris"'),
+        4,
+        "brands[0].timezone: unknown time zone 'Paris'; "
+        'expected an IANA time zone name like "Europe/Paris"',
+        id="quiet-hours-zone",
+    ),
+    pytest.param(
+        ("", '[ui]\ndesktop_notify = "osc 9"'),
+        11,
+        "ui.desktop_notify: unknown choice 'osc 9' (did you mean 'osc9'?); "
+        "expected one of 'off', 'osc9', 'osc777', 'both'",
+        id="desktop-notify-choice",
+    ),
+    pytest.param(
+        ("", "[ui]\nbell = 1"),
+        11,
+        "ui.bell: got an integer; expected true or false",
+        id="bell-boolean",
+    ),
+    pytest.param(
         ("", 'poll_seconds = "60"'),
         10,
         "accounts[0].poll_seconds: got a string; expected a number of at least 5",

@@ -30,7 +30,7 @@ from cmtui.i18n import _
 from cmtui.model import Message, OutboxItem, OutboxState, utcnow
 from cmtui.text import is_mixed_script, safe_text
 from cmtui.ui.format import NetworkNames, format_age, sentiment_mark
-from cmtui.ui.widgets.conversation_list import component_style
+from cmtui.ui.widgets.line_list import component_style
 from cmtui.ui.widgets.scrolling import set_content_size
 
 _STATE_LABELS = {

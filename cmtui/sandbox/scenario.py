@@ -257,7 +257,7 @@ class Scenario:
         every CRISIS_HALF_LIFE, over a steady stream following the day's rhythm."""
         if when < self.crisis_onset:
             return 0.0
-        burst = CRISIS_BURST * 0.5 ** ((when - self.crisis_onset) / CRISIS_HALF_LIFE)
+        burst = CRISIS_BURST * 0.5 ** float((when - self.crisis_onset) / CRISIS_HALF_LIFE)
         return CRISIS_PEAK * paris_hour_weight(when) + burst
 
     def announcement(self, account: int, day: date) -> Announcement:
@@ -379,11 +379,11 @@ class _SlotWriter:
         """`when` plus a random number of minutes between `low` and `high`."""
         return when + timedelta(seconds=round(self.rng.uniform(low, high) * 60, 3))
 
-    def customer(self, lang: str | None = None, *, regulars: float = 0.7) -> Person:
-        """A recurring customer (with probability `regulars`) or a newcomer, optionally
+    def customer(self, lang: str | None = None, *, regular_share: float = 0.7) -> Person:
+        """A recurring customer (with probability `regular_share`) or a newcomer, optionally
         writing in `lang`."""
         rng = self.rng
-        if rng.random() < regulars:
+        if rng.random() < regular_share:
             regulars = [p for p in content.REGULARS if lang in (None, p.lang)]
             return rng.choice(regulars)
         lang = lang or ("fr" if rng.random() < 0.6 else "en")
@@ -515,10 +515,10 @@ class _SlotWriter:
 
     def crisis(self, when: datetime) -> None:
         """A post about lot 42, mostly by someone new, then echoes of it."""
-        author = self.customer(regulars=1 - CRISIS_NEWCOMERS)
+        author = self.customer(regular_share=1 - CRISIS_NEWCOMERS)
         victim = self.write(author, when, "crisis", {"brand": self.brand_mention(author)})
         for _ in range(poisson(self.rng, CRISIS_ECHOES)):
-            echoer = self.customer(regulars=1 - CRISIS_NEWCOMERS)
+            echoer = self.customer(regular_share=1 - CRISIS_NEWCOMERS)
             if echoer.handle == author.handle:
                 continue
             template = self.rng.choice(content.TEMPLATES["echo"][echoer.lang])

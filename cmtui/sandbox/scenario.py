@@ -257,7 +257,8 @@ class Scenario:
         every CRISIS_HALF_LIFE, over a steady stream following the day's rhythm."""
         if when < self.crisis_onset:
             return 0.0
-        burst = CRISIS_BURST * 0.5 ** float((when - self.crisis_onset) / CRISIS_HALF_LIFE)
+        halvings = (when - self.crisis_onset) / CRISIS_HALF_LIFE
+        burst = CRISIS_BURST * math.pow(0.5, halvings)
         return CRISIS_PEAK * paris_hour_weight(when) + burst
 
     def announcement(self, account: int, day: date) -> Announcement:

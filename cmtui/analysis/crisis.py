@@ -38,9 +38,10 @@ import math
 import re
 from bisect import bisect_right
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from heapq import merge
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -55,11 +56,16 @@ SAMPLES = 5
 _SLOT = 900  # seconds: every time zone's offset is a whole number of quarter hours
 _HOUR = 3600.0
 # A late message replays its scope from the checkpoint before it: one every quarter hour
-# keeps a replay short; those over two days older than the newest are dropped (an older
-# message, e.g. a new account's backfill, replays the scope from its start).
+# keeps a replay short; over two days older than the newest, they thin out (below).
 _CHECKPOINT = 900.0
 _CHECKPOINTS_KEPT = 2 * 86400.0
 _WEEK_HOURS = 168
+_CALENDAR_KEPT = 366 * 96
+# Messages up to this much older than the newest one seen are replayed in their place (a
+# new account's first sync brings a week); older ones come too late to change anything and
+# are ignored. Beyond the last two days, one checkpoint every six hours is kept.
+_HORIZON = 8 * 86400.0
+_SPARSE_CHECKPOINT = 6 * 3600.0
 # Pseudo-hours of exposure by which a finer baseline bucket is shrunk towards the coarser
 # one: with four weeks of history an hour-of-week bucket holds ~8 smoothed hours and
 # outweighs its prior four to one; with a few days it leans on the profile.
@@ -150,7 +156,8 @@ class Observation:
     author: str  # a stable key: the author's id or handle
     negative: bool
     network: str = ""
-    terms: tuple[str, ...] = ()  # a few words of the text, e.g. `terms(text)`
+    terms: tuple[str, ...] = ()  # a few words of the text, e.g. `terms(text)`...
+    text: str = ""  # ...or the text, read for terms only if the message joins an alert
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +233,7 @@ _WORD = re.compile(r"[^\W_](?:[\w'’-]*[^\W_])?")
 _MIN_TERM = 3
 
 
+@lru_cache(maxsize=1 << 16)  # folding is slow, and social media reuse the same words
 def is_term(word: str) -> bool:
     """Whether `word` (folded or not) says something: not a stop word, not too short
     (numbers excepted: "lot 42" is about "42")."""
@@ -263,6 +271,8 @@ class _Calendar:
         """(local day ordinal, local hour of week 0..167) of the quarter hour `slot`."""
         found = self._slots.get(slot)
         if found is None:
+            if len(self._slots) >= _CALENDAR_KEPT:  # a year of quarter hours: start over
+                self._slots.clear()
             local = datetime.fromtimestamp(slot * _SLOT, self.zone)
             found = (local.toordinal(), local.weekday() * 24 + local.hour)
             self._slots[slot] = found
@@ -374,7 +384,7 @@ class _Spike:
             self.networks[obs.network or "?"] += 1
             if len(self.samples) < SAMPLES:
                 self.samples.append(obs.id)
-        for term in obs.terms:
+        for term in obs.terms or terms(obs.text):
             word = term.casefold()
             if (obs.author, word) not in self.term_voices and is_term(word):
                 self.term_voices.add((obs.author, word))
@@ -404,9 +414,10 @@ class _State:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Checkpoint:
-    """The state before the first message at or after `at`, at `index` in the history."""
+    """The state before the first message at or after `at`, at `index` in the history
+    (which moves down as the history's oldest messages are forgotten)."""
 
     at: float
     index: int
@@ -441,8 +452,9 @@ class _Scope:
         self.account_id = account_id
         self.window = self.settings.window.total_seconds()
         self.long_window = self.settings.long_window.total_seconds()
-        self.history: list[_Event] = []  # every observation, in (time, id) order
-        self.seen: set[str] = set()
+        self.history: list[_Event] = []  # the observations of the horizon, in (time, id) order
+        self.seen: set[str] = set()  # their ids
+        self.floor = -math.inf  # messages before it come too late (beyond _HORIZON)
         self.start: float | None = None
         # local day -> 24 sets of authors, negative and other: what the baseline learns from
         self.days: dict[int, tuple[list[set[_Voice]], list[set[_Voice]]]] = {}
@@ -453,7 +465,8 @@ class _Scope:
         self.origin = 0
         self.sums: tuple[list[float], list[float]] = ([0.0], [0.0])
         self.state = _State()
-        self.checkpoints: deque[_Checkpoint] = deque()
+        self.checkpoints: deque[_Checkpoint] = deque()  # every quarter hour of two days
+        self.sparse: deque[_Checkpoint] = deque()  # before them, one every six hours
         self.closed: list[Alert] = []
 
     # -- intake ---------------------------------------------------------------------------
@@ -462,7 +475,7 @@ class _Scope:
         """Add a time-ordered batch; replay from a checkpoint if some of it is late."""
         fresh = []
         for event in batch:
-            if event[2].id not in self.seen:
+            if event[0] >= self.floor and event[2].id not in self.seen:
                 self.seen.add(event[2].id)
                 fresh.append(event)
         if not fresh:
@@ -474,11 +487,48 @@ class _Scope:
             first = len(self.history)
             self.history.extend(fresh)
             self._replay(first)
+        else:
+            index = self._rewind(fresh[0][0])
+            cut = bisect_right(self.history, _key(fresh[0]), key=_key)
+            self.history[cut:] = merge(self.history[cut:], fresh, key=_key)
+            self._replay(index)
+        self._trim()
+
+    def _trim(self) -> None:
+        """Forget what lies beyond the horizon: the oldest sparse checkpoint within it
+        becomes the base, and the messages, author sets and baselines before it go."""
+        sparse, newest = self.sparse, self.history[-1][0]
+        while len(sparse) > 1 and sparse[1].at <= newest - _HORIZON:
+            sparse.popleft()
+        if not sparse or sparse[0].index == 0:
             return
-        index = self._rewind(fresh[0][0])
-        cut = bisect_right(self.history, _key(fresh[0]), key=_key)
-        self.history[cut:] = merge(self.history[cut:], fresh, key=_key)
-        self._replay(index)
+        base = sparse[0]
+        cut = base.index
+        for event in self.history[:cut]:
+            self.seen.discard(event[2].id)
+        del self.history[:cut]
+        for checkpoint in (*sparse, *self.checkpoints):
+            checkpoint.index -= cut
+        self.floor = base.at
+        # An ongoing spike reads the baseline from its start: keep the totals from there.
+        starts = [
+            state.spike.window_start.timestamp()
+            for state in (self.state, *(c.state for c in (*sparse, *self.checkpoints)))
+            if state.spike is not None
+        ]
+        origin = int((min([base.at, *starts]) - max(self.long_window, _LEVEL)) // _SLOT) - 1
+        shift = origin - self.origin
+        if shift > 0:
+            negative, other = self.sums
+            if shift < len(negative):
+                del negative[:shift], other[:shift]
+            else:
+                self.sums = ([0.0], [0.0])
+            self.origin = origin
+        first_day = self.detector.calendar.slot(origin)[0]
+        self.baselines = {d: b for d, b in self.baselines.items() if d >= first_day}
+        oldest = first_day - self.settings.baseline_days
+        self.days = {d: sets for d, sets in self.days.items() if d >= oldest}
 
     def _learn(self, event: _Event) -> None:
         """Put the author in the hour's set; forget baselines that this changes."""
@@ -511,13 +561,18 @@ class _Scope:
 
     def _rewind(self, ts: float) -> int:
         """Go back to the last checkpoint at or before `ts`; the history index to replay from."""
-        while self.checkpoints and self.checkpoints[-1].at > ts:
-            self.checkpoints.pop()
-        if not self.checkpoints:
+        checkpoints = self.checkpoints
+        while checkpoints and checkpoints[-1].at > ts:
+            checkpoints.pop()
+        if not checkpoints:
+            checkpoints = self.sparse
+            while checkpoints and checkpoints[-1].at > ts:
+                checkpoints.pop()
+        if not checkpoints:  # only before anything was forgotten: `floor` keeps the rest out
             self.state = _State()
             self.closed.clear()
             return 0
-        checkpoint = self.checkpoints[-1]
+        checkpoint = checkpoints[-1]
         self.state = checkpoint.state.copy()
         del self.closed[checkpoint.state.closed :]
         return checkpoint.index
@@ -533,10 +588,12 @@ class _Scope:
         if ts >= state.next_checkpoint:
             mark = ts - ts % _CHECKPOINT
             state.next_checkpoint = mark + _CHECKPOINT
-            checkpoints = self.checkpoints
+            checkpoints, sparse = self.checkpoints, self.sparse
             checkpoints.append(_Checkpoint(mark, position, state.copy()))
             while checkpoints[0].at < mark - _CHECKPOINTS_KEPT:
-                checkpoints.popleft()
+                old = checkpoints.popleft()
+                if not sparse or old.at // _SPARSE_CHECKPOINT > sparse[-1].at // _SPARSE_CHECKPOINT:
+                    sparse.append(old)
         self._advance(ts)
         if obs.negative:
             before = state.short.count + state.long.count
@@ -724,7 +781,6 @@ class _Scope:
         return [*self.closed, self._alert(spike, end)]
 
     def _alert(self, spike: _Spike, end: float) -> Alert:
-        live_since = self.detector.live_since
         terms = sorted(spike.terms.items(), key=lambda item: (-item[1], item[0]))
         networks = sorted(spike.networks.items(), key=lambda item: (-item[1], item[0]))
         return Alert(
@@ -741,7 +797,7 @@ class _Scope:
             ),
             top_terms=tuple(term for term, _ in terms[:TOP_TERMS]),
             sample_ids=tuple(spike.samples),
-            past=live_since is not None and spike.fired_at < live_since,
+            past=self.detector.is_past(spike.fired_at),
             networks=tuple(name for name, _ in networks),
         )
 
@@ -750,20 +806,55 @@ def _key(event: _Event) -> tuple[float, str]:
     return event[0], event[2].id
 
 
+Span = tuple[datetime, datetime]
+
+
 class CrisisDetector:
     """Negative-spike alerts per brand and per account, fed messages as they come.
 
-    `live_since`: alerts that fired before this instant are marked `past` (e.g. the ones a
-    first sync's week of history brings).
+    `past`: when was cmtui syncing live? An alert that fired at a time in none of the
+    `live_spans`, nor after `live_since`, is marked `past` (e.g. the ones a first sync's
+    week of history brings). With neither given (None), no alert is past; an empty
+    `live_spans` means cmtui never synced live. Both may be changed between batches
+    (alerts already finished keep their mark).
+
+    `accounts`: brand -> the ids of its accounts, when known beforehand (the config's).
+    A brand's per-account alerts are reported only when it has several accounts (these or
+    the ones seen): with one, they would repeat the brand-wide ones.
     """
 
     def __init__(
-        self, settings: CrisisSettings | None = None, *, live_since: datetime | None = None
+        self,
+        settings: CrisisSettings | None = None,
+        *,
+        live_since: datetime | None = None,
+        live_spans: Iterable[Span] | None = None,
+        accounts: Mapping[str, Collection[str]] | None = None,
     ) -> None:
         self.settings = settings or CrisisSettings()
         self.live_since = live_since
+        self.live_spans = None if live_spans is None else tuple(live_spans)
         self.calendar = _Calendar(self.settings.timezone)
         self._scopes: dict[tuple[str, str | None], _Scope] = {}
+        self._accounts: dict[str, set[str]] = {
+            brand: set(ids) for brand, ids in (accounts or {}).items()
+        }
+
+    def is_past(self, at: datetime) -> bool:
+        """Whether an alert firing at `at` fired while cmtui was not syncing live."""
+        if self.live_since is None and self.live_spans is None:
+            return False
+        if self.live_since is not None and at >= self.live_since:
+            return False
+        return not any(begin <= at <= end for begin, end in self.live_spans or ())
+
+    def held(self) -> int:
+        """How many messages the scopes hold for replays (bounded: see _HORIZON)."""
+        return sum(len(scope.history) for scope in self._scopes.values())
+
+    def _reported(self, key: tuple[str, str | None]) -> bool:
+        brand, account_id = key
+        return account_id is None or len(self._accounts.get(brand, ())) > 1
 
     def feed(self, observations: Iterable[Observation]) -> list[Alert]:
         """Take a batch of messages, in any order; the alerts it created or changed, oldest
@@ -771,6 +862,7 @@ class CrisisDetector:
         batches: dict[tuple[str, str | None], list[_Event]] = {}
         for event in sorted(map(_event, observations), key=_key):
             obs = event[2]
+            self._accounts.setdefault(obs.brand, set()).add(obs.account_id)
             batches.setdefault((obs.brand, None), []).append(event)
             if self.settings.per_account:
                 batches.setdefault((obs.brand, obs.account_id), []).append(event)
@@ -781,12 +873,21 @@ class CrisisDetector:
                 scope = self._scopes[key] = _Scope(self, *key)
             before = set(scope.alerts())
             scope.take(batch)
-            changed.extend(alert for alert in scope.alerts() if alert not in before)
+            if self._reported(key):
+                changed.extend(alert for alert in scope.alerts() if alert not in before)
         return sorted(changed, key=_order)
 
     def alerts(self) -> list[Alert]:
         """Every alert so far, oldest first."""
-        return sorted((a for scope in self._scopes.values() for a in scope.alerts()), key=_order)
+        return sorted(
+            (
+                alert
+                for key, scope in self._scopes.items()
+                if self._reported(key)
+                for alert in scope.alerts()
+            ),
+            key=_order,
+        )
 
     def usual_rate(self, brand: str, account_id: str | None, at: datetime) -> float:
         """Negative voices an hour the baseline expects at `at` for the brand (or one of its
@@ -817,8 +918,12 @@ def detect(
     settings: CrisisSettings | None = None,
     *,
     live_since: datetime | None = None,
+    live_spans: Iterable[Span] | None = None,
+    accounts: Mapping[str, Collection[str]] | None = None,
 ) -> list[Alert]:
     """The alerts a whole history gives, oldest first (one pass of a fresh detector)."""
-    detector = CrisisDetector(settings, live_since=live_since)
+    detector = CrisisDetector(
+        settings, live_since=live_since, live_spans=live_spans, accounts=accounts
+    )
     detector.feed(observations)
     return detector.alerts()

@@ -108,7 +108,12 @@ class Session:
         from cmtui.sync.engine import SyncEngine
 
         return SyncEngine(
-            self.store, self.accounts, on_event=on_event, clock=self.clock, wall=self.wall
+            self.store,
+            self.accounts,
+            on_event=on_event,
+            clock=self.clock,
+            wall=self.wall,
+            alerts=self.config.alerts,
         )
 
     def queue_reply(

@@ -252,7 +252,7 @@ class AlertSettings:
     """An alert needs this many times the usual number of negative voices."""
     min_count: int = 5
     """...and at least this many distinct negative authors."""
-    window_minutes: float = 20.0
+    window_minutes: float = 15.0
     """The sliding window whose negative authors are counted."""
     long_window_minutes: float = 60.0
     """A second, longer window, for spikes that grow slowly and small brands."""

@@ -83,12 +83,12 @@ _LOWEST_LEVEL = 0.5
 class CrisisSettings:
     """The detector's knobs, with the defaults bench/crisis.py measured.
 
-    - `window` (20 min): the sliding window whose distinct negative authors are counted.
+    - `window` (15 min): the sliding window whose distinct negative authors are counted.
     - `long_window` (1 h): a second, longer one, for spikes that grow slowly or small brands.
     - `margin` (2.0): the window must hold at least this many times the expected count.
     - `min_count` (5): and at least this many distinct negative authors.
     - `significance` (1e-5): and calm must give such a count with at most this probability.
-    - `dispersion` (0.1): how much calm varies beyond chance once today's level is taken
+    - `dispersion` (0.05): how much calm varies beyond chance once today's level is taken
       into account, as a standard deviation relative to the expected count (0.1: a window a
       tenth busier than expected is ordinary); the significance test allows for it.
     - `cooldown` (2 h): a spike within this long after an alert ended resumes that alert.
@@ -99,12 +99,12 @@ class CrisisSettings:
     - `per_account` (True): also watch each account alone, besides the whole brand.
     """
 
-    window: timedelta = timedelta(minutes=20)
+    window: timedelta = timedelta(minutes=15)
     long_window: timedelta = timedelta(hours=1)
     margin: float = 2.0
     min_count: int = 5
     significance: float = 1e-5
-    dispersion: float = 0.1
+    dispersion: float = 0.05
     cooldown: timedelta = timedelta(hours=2)
     warmup: timedelta = timedelta(hours=24)
     baseline_days: int = 28

@@ -840,9 +840,17 @@ _RETENTION = _table(
 
 
 def _argv(value: object, where: _Where) -> tuple[str, ...]:
-    if isinstance(value, list):
-        return _apply(_strings(at_least=1), value, where)  # type: ignore[no-any-return]
-    return tuple(shlex.split(_apply(_COMMAND, value, where)))
+    if isinstance(value, str):
+        _command(value, where)  # splits, or says why it cannot
+        return tuple(shlex.split(value))
+    if not isinstance(value, list):
+        raise _got(value)
+    if not value:
+        raise _Invalid("is empty")
+    for index, word in enumerate(value):
+        if not isinstance(word, str) or not word:
+            raise _Invalid(f"item {index} is not a non-empty string")
+    return tuple(value)
 
 
 _ARGV = _Rule(

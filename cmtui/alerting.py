@@ -30,7 +30,7 @@ from cmtui.sync.events import AlertsChanged
 
 log = logging.getLogger(__name__)
 
-LEARN_CHUNK = 5000  # messages learnt per turn of the writer thread at start-up
+LEARN_CHUNK = 1000  # messages learnt per turn of the writer thread at start-up
 Sleep = Callable[[float], Awaitable[None]]
 
 

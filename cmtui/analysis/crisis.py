@@ -39,7 +39,7 @@ import re
 from bisect import bisect_right
 from collections import Counter, deque
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from heapq import merge
@@ -438,6 +438,11 @@ def _smooth(values: list[float]) -> list[float]:
     return [values[i] + _NEIGHBOUR * (values[i - 1] + values[(i + 1) % n]) for i in range(n)]
 
 
+def _pooled(values: list[float], first: int, last: int) -> list[float]:
+    """Per hour of day, the sum of `values` (by hour of week) over days first..last-1."""
+    return [sum(values[d * 24 + hour] for d in range(first, last)) for hour in range(24)]
+
+
 def _shrink(count: float, exposure: float, prior: float) -> float:
     return (count + _SHRINK * prior) / (exposure + _SHRINK)
 
@@ -468,6 +473,28 @@ class _Scope:
         self.checkpoints: deque[_Checkpoint] = deque()  # every quarter hour of two days
         self.sparse: deque[_Checkpoint] = deque()  # before them, one every six hours
         self.closed: list[Alert] = []
+
+    def copy_as(self, account_id: str) -> _Scope:
+        """This scope as the scope of `account_id`, when all its messages are that account's."""
+        twin = _Scope(self.detector, self.brand, account_id)
+        twin.history = list(self.history)
+        twin.seen = set(self.seen)
+        twin.floor, twin.start = self.floor, self.start
+        twin.days = {
+            day: ([set(s) for s in negative], [set(s) for s in other])
+            for day, (negative, other) in self.days.items()
+        }
+        twin.baselines = dict(self.baselines)
+        twin.learnt_through, twin.origin = self.learnt_through, self.origin
+        twin.sums = (list(self.sums[0]), list(self.sums[1]))
+        twin.state = self.state.copy()
+        for mine, theirs in ((self.checkpoints, twin.checkpoints), (self.sparse, twin.sparse)):
+            theirs.extend(_Checkpoint(c.at, c.index, c.state.copy()) for c in mine)
+        twin.closed = [
+            replace(a, account_id=account_id, id=alert_id(self.brand, account_id, a.window_start))
+            for a in self.closed
+        ]
+        return twin
 
     # -- intake ---------------------------------------------------------------------------
 
@@ -753,20 +780,22 @@ class _Scope:
         floor = self.settings.floor_per_hour
         total_exposure = sum(exposure)
         overall = sum(counts) / total_exposure if total_exposure else floor
-        types = ((0, 1, 2, 3, 4), (5, 6))
-
-        def pooled(days: Iterable[int], hour: int) -> tuple[float, float]:
-            picks = [d * 24 + hour for d in days]
-            return sum(counts[i] for i in picks), sum(exposure[i] for i in picks)
-
+        # Per hour of day: the weekdays' (Monday to Friday) and the weekend's pooled counts.
+        week_counts, week_exposure = _pooled(counts, 0, 5), _pooled(exposure, 0, 5)
+        end_counts, end_exposure = _pooled(counts, 5, 7), _pooled(exposure, 5, 7)
         rates = [0.0] * _WEEK_HOURS
         for hour in range(24):
-            by_hour = _shrink(*pooled(range(7), hour), overall)
-            for days in types:
-                by_type = _shrink(*pooled(days, hour), by_hour)
-                for d in days:
-                    i = d * 24 + hour
-                    rates[i] = max(floor, _shrink(counts[i], exposure[i], by_type))
+            by_hour = _shrink(
+                week_counts[hour] + end_counts[hour],
+                week_exposure[hour] + end_exposure[hour],
+                overall,
+            )
+            weekday = _shrink(week_counts[hour], week_exposure[hour], by_hour)
+            weekend = _shrink(end_counts[hour], end_exposure[hour], by_hour)
+            for d in range(7):
+                i = d * 24 + hour
+                prior = weekday if d < 5 else weekend
+                rates[i] = max(floor, _shrink(counts[i], exposure[i], prior))
         return tuple(rates)
 
     # -- output ------------------------------------------------------------------------------
@@ -853,18 +882,36 @@ class CrisisDetector:
         return sum(len(scope.history) for scope in self._scopes.values())
 
     def _reported(self, key: tuple[str, str | None]) -> bool:
+        """Whether the scope is watched: a brand's, or an account's of a brand that has
+        several (with one, it would repeat the brand's, at twice the cost)."""
         brand, account_id = key
-        return account_id is None or len(self._accounts.get(brand, ())) > 1
+        if account_id is None:
+            return True
+        return self.settings.per_account and len(self._accounts.get(brand, ())) > 1
+
+    def _meet_accounts(self, observations: Iterable[Observation]) -> None:
+        """Note the accounts seen; when a brand's second one appears, its first account's
+        scope starts as a copy of the brand's, which held that account's messages only."""
+        for obs in observations:
+            accounts = self._accounts.setdefault(obs.brand, set())
+            if obs.account_id in accounts:
+                continue
+            first = next(iter(accounts)) if len(accounts) == 1 else None
+            accounts.add(obs.account_id)
+            brand_scope = self._scopes.get((obs.brand, None))
+            if first is not None and brand_scope is not None and self.settings.per_account:
+                self._scopes[(obs.brand, first)] = brand_scope.copy_as(first)
 
     def feed(self, observations: Iterable[Observation]) -> list[Alert]:
         """Take a batch of messages, in any order; the alerts it created or changed, oldest
         first. A message id already fed is ignored."""
+        events = sorted(map(_event, observations), key=_key)
+        self._meet_accounts(event[2] for event in events)
         batches: dict[tuple[str, str | None], list[_Event]] = {}
-        for event in sorted(map(_event, observations), key=_key):
+        for event in events:
             obs = event[2]
-            self._accounts.setdefault(obs.brand, set()).add(obs.account_id)
             batches.setdefault((obs.brand, None), []).append(event)
-            if self.settings.per_account:
+            if self._reported((obs.brand, obs.account_id)):
                 batches.setdefault((obs.brand, obs.account_id), []).append(event)
         changed: list[Alert] = []
         for key, batch in batches.items():

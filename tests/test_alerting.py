@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import logging
 import stat
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from cmtui.alerting import alerts_from_store
 from cmtui.analysis.crisis import Alert
 from cmtui.config import AlertSettings
+from cmtui.model import Author, Message
 from cmtui.sandbox.clock import ManualClock
 from cmtui.sandbox.network import DEMO_START, SandboxNetwork
 from cmtui.session import sandbox_session
@@ -164,8 +166,6 @@ async def test_a_missing_program_is_a_logged_failure(
 
 
 def test_on_alert_is_for_alerts_that_fire_and_are_on_each_once(tmp_path: Path) -> None:
-    from dataclasses import replace
-
     from cmtui.alerting import AlertWatch
 
     with Store.open(tmp_path / "data") as store:
@@ -174,3 +174,69 @@ def test_on_alert_is_for_alerts_that_fire_and_are_on_each_once(tmp_path: Path) -
         event = AlertsChanged(active=(ALERT,), new=(ALERT, ended))
         assert watch.to_notify(event) == [ALERT]
         assert watch.to_notify(event) == []  # it grew: not sent again
+
+
+def _said(n: int, at: datetime, author: str, *, complaint: bool) -> Message:
+    from test_sync_engine import message
+
+    text = "Charged twice, refund me now" if complaint else "Lovely candle, thank you"
+    return replace(
+        message(str(n)),
+        created_at=at,
+        author=Author(f"@{author}@example", author),
+        text=text,
+        sentiment=-0.8 if complaint else 0.6,
+        intent="complaint" if complaint else "praise",
+    )
+
+
+async def test_a_live_spike_reaches_on_alert_once_and_not_as_past(
+    store: Store, tmp_path: Path
+) -> None:
+    """Three calm days in the cache, a first poll (sync is live), then a poll bringing
+    thirty distinct complainers in ten minutes: AlertsChanged and one on_alert run."""
+    from test_sync_engine import ScriptedAdapter
+
+    from cmtui.platforms.base import Batch
+    from cmtui.sync.engine import AccountRuntime, SyncEngine
+
+    now = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
+    calm = [
+        _said(
+            n,
+            now - timedelta(days=3) + n * timedelta(minutes=6),
+            f"c{n % 300}",
+            complaint=n % 8 == 0,
+        )
+        for n in range(720)
+    ]
+    store.add_messages(calm, brand="Brand")
+    spike = [
+        _said(1000 + n, now + timedelta(minutes=1 + n / 3), f"angry{n}", complaint=True)
+        for n in range(30)
+    ]
+    adapter = ScriptedAdapter()
+    adapter.fetches = [Batch([], "c1"), Batch(spike, "c2")]
+    out = tmp_path / "sent.jsonl"
+    hook = script(tmp_path, "hook.sh", f'cat >> "{out}"\necho >> "{out}"\n')
+    events: list[SyncEvent] = []
+    engine = SyncEngine(
+        store,
+        [AccountRuntime("acct", "Brand", adapter, ("mentions",), 60.0)],
+        on_event=events.append,
+        clock=lambda: now,
+        alerts=AlertSettings(on_alert=(str(hook),)),
+    )
+    try:
+        await engine.run_once()  # learns the cache, then a poll with nothing new
+        now += timedelta(minutes=15)
+        await engine.run_once()  # the spike; on_alert runs before run_once returns
+    finally:
+        await engine.close()
+    changes = [e for e in events if isinstance(e, AlertsChanged)]
+    fired = [a for change in changes for a in change.new]
+    assert fired and all(not a.past and a.brand == "Brand" for a in fired)
+    assert fired[0].id in {a.id for a in changes[-1].active}  # still on
+    sent = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+    assert [row["id"] for row in sent] == [fired[0].id]
+    assert sent[0]["count"] >= 5 and sent[0]["past"] is False

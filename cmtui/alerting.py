@@ -25,7 +25,7 @@ from cmtui.config import Config
 from cmtui.i18n import _
 from cmtui.model import Message
 from cmtui.platforms.ratelimit import backoff_delay
-from cmtui.store import Store
+from cmtui.store import Store, StoreError
 from cmtui.sync.events import AlertsChanged
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,11 @@ class AlertWatch:
             self.detector.live_spans = tuple(self.store.live_spans())
             since = now - timedelta(days=self.settings.baseline_days + 1)
             self._history = self.store.iter_messages(since)
-        chunk = [m for _, m in zip(range(LEARN_CHUNK), self._history, strict=False)]
+        try:
+            chunk = [m for _, m in zip(range(LEARN_CHUNK), self._history, strict=False)]
+        except StoreError:
+            self._history = None  # the next start reads it again (known ids are ignored)
+            raise
         self.detector.feed(self._observations(chunk))
         if len(chunk) == LEARN_CHUNK:
             return None

@@ -257,6 +257,11 @@ def terms(text: str, limit: int = 8) -> tuple[str, ...]:
     return tuple(found)
 
 
+@lru_cache(maxsize=1 << 14)  # a replay absorbs the same messages again
+def _text_terms(text: str) -> tuple[str, ...]:
+    return terms(text)
+
+
 # --- time ---------------------------------------------------------------------------------
 
 
@@ -384,7 +389,7 @@ class _Spike:
             self.networks[obs.network or "?"] += 1
             if len(self.samples) < SAMPLES:
                 self.samples.append(obs.id)
-        for term in obs.terms or terms(obs.text):
+        for term in obs.terms or _text_terms(obs.text):
             word = term.casefold()
             if (obs.author, word) not in self.term_voices and is_term(word):
                 self.term_voices.add((obs.author, word))

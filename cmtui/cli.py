@@ -28,6 +28,7 @@ from cmtui.locations import LocationError
 from cmtui.secrets import SecretError
 
 if TYPE_CHECKING:
+    from cmtui.analysis.crisis import Alert
     from cmtui.model import Message
     from cmtui.session import Session
     from cmtui.sync.events import SyncEvent
@@ -91,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="print cached messages (jsonl or csv)")
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     export.add_argument("--since", help="only messages from this date on (YYYY-MM-DD or ISO time)")
+    alerts = commands.add_parser(
+        "alerts", help="print the crisis alerts computed from the cache, oldest first"
+    )
+    alerts.add_argument("--format", choices=("jsonl", "text"), default="jsonl")
+    alerts.add_argument(
+        "--since", help="only alerts fired from this date on (YYYY-MM-DD or ISO time)"
+    )
     commands.add_parser("doctor", help="check config, folders, cache and tokens")
     locate = commands.add_parser("locate", help="print where cmtui keeps a kind of file")
     locate.add_argument("what", choices=("config", "data", "themes", "logs"))
@@ -158,6 +166,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _reply(session, args.conversation_id, args.text)
         if args.command == "export":
             return _export(session, args.format, _parse_since(args.since), sys.stdout)
+        if args.command == "alerts":
+            return _alerts(session, args.format, _parse_since(args.since), sys.stdout)
         if args.command == "doctor":
             return _doctor(session)
     raise UsageError(f"unknown command {args.command!r}")
@@ -265,7 +275,13 @@ async def _sync(session: Session, *, once: bool) -> int:
 
 
 async def _watch(session: Session) -> int:
-    from cmtui.sync.events import Ingested, OutboxChanged, StateChanged, StoreProblem
+    from cmtui.sync.events import (
+        AlertsChanged,
+        Ingested,
+        OutboxChanged,
+        StateChanged,
+        StoreProblem,
+    )
 
     _refuse_read_only(session)
     _require_accounts(session)
@@ -287,6 +303,9 @@ async def _watch(session: Session) -> int:
             )
         elif isinstance(event, StoreProblem):
             _print_json({"event": "store", "problem": event.detail})
+        elif isinstance(event, AlertsChanged):
+            for alert in event.new:
+                _print_json(_watch_line(alert))
         elif isinstance(event, OutboxChanged):
             item = event.item
             _print_json(
@@ -323,6 +342,11 @@ async def _until_signalled(work: Coroutine[Any, Any, None]) -> None:
     finally:
         for sig in (signal.SIGHUP, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+def _watch_line(alert: Alert) -> dict[str, object]:
+    """A crisis alert that fired, grew or ended, as `cmtui watch` prints it."""
+    return {"event": "alert", **alert.to_dict()}
 
 
 def _print_json(data: dict[str, object]) -> None:
@@ -385,6 +409,17 @@ def _export(session: Session, fmt: str, since: datetime | None, out: TextIO) -> 
             f"{author.display_name} ({author.handle})" if author.display_name else author.handle
         )
         writer.writerow([_neutralise(row[name]) for name in EXPORT_FIELDS])
+    return 0
+
+
+def _alerts(session: Session, fmt: str, since: datetime | None, out: TextIO) -> int:
+    from cmtui.alerting import alerts_from_store, describe
+
+    for alert in alerts_from_store(session.store, session.config, since):
+        if fmt == "jsonl":
+            out.write(json.dumps(alert.to_dict(), ensure_ascii=False) + "\n")
+        else:
+            out.write(describe(alert) + "\n")
     return 0
 
 

@@ -20,15 +20,19 @@ import shlex
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from cmtui import notify
 from cmtui.i18n import LANGUAGES, _
 from cmtui.model import Platform
 from cmtui.notify import DESKTOP_CHOICES, MESSAGE_CHOICES
+
+if TYPE_CHECKING:
+    from cmtui.analysis.crisis import CrisisSettings
 
 # Networks whose public data can be read without credentials.
 TOKENLESS_PLATFORMS = frozenset({Platform.FEED, Platform.HACKERNEWS})
@@ -249,6 +253,48 @@ class RetentionSettings:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """The `[alerts]` table: crisis detection and the command that carries alerts out."""
+
+    on_alert: tuple[str, ...] = ()
+    """Command run for each crisis alert, with the alert as one JSON document on stdin:
+    an argv array (["ntfy-send", "--topic", "acme"]) or a string split like a shell would,
+    but run WITHOUT a shell. Empty: no command."""
+    on_alert_timeout: float = 30.0
+    """Seconds one run may take; a command still running then is killed."""
+    on_alert_attempts: int = 3
+    """Runs at most, for one alert, while the command fails (exit status not 0)."""
+    margin: float = 2.0
+    """An alert needs this many times the usual number of negative voices."""
+    min_count: int = 5
+    """...and at least this many distinct negative authors."""
+    window_minutes: float = 15.0
+    """The sliding window whose negative authors are counted."""
+    long_window_minutes: float = 60.0
+    """A second, longer window, for spikes that grow slowly and small brands."""
+    cooldown_minutes: float = 120.0
+    """A spike this soon after an alert ended resumes that alert."""
+    timezone: str = "UTC"
+    """Where "hour of day" and "weekday" are read: the audience's, e.g. "Europe/Paris"."""
+    per_account: bool = True
+    """Also watch each account alone (for brands with several accounts)."""
+
+    def crisis(self) -> CrisisSettings:
+        """The detector's settings (ValueError names a bad one)."""
+        from cmtui.analysis.crisis import CrisisSettings  # only where alerts are computed
+
+        return CrisisSettings(
+            window=timedelta(minutes=self.window_minutes),
+            long_window=timedelta(minutes=self.long_window_minutes),
+            margin=self.margin,
+            min_count=self.min_count,
+            cooldown=timedelta(minutes=self.cooldown_minutes),
+            timezone=self.timezone,
+            per_account=self.per_account,
+        )
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration; an empty config is valid (the app then offers `--demo`)."""
 
@@ -257,6 +303,7 @@ class Config:
     ui: UiSettings = field(default_factory=UiSettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
     path: Path | None = None
     """The file this was read from (not a config key)."""
 
@@ -833,6 +880,53 @@ _RETENTION = _table(
     RetentionSettings,
     {"max_age_days": _integer(minimum=1), "max_messages_per_account": _integer(minimum=1)},
 )
+
+
+def _argv(value: object, where: _Where) -> tuple[str, ...]:
+    if isinstance(value, str):
+        _command(value, where)  # splits, or says why it cannot
+        return tuple(shlex.split(value))
+    if not isinstance(value, list):
+        raise _got(value)
+    if not value:
+        raise _Invalid("is empty")
+    for index, word in enumerate(value):
+        if not isinstance(word, str) or not word:
+            raise _Invalid(f"item {index} is not a non-empty string")
+    return tuple(value)
+
+
+_ARGV = _Rule(
+    'a command as an array, e.g. ["curl", "-d", "@-", "https://ntfy.sh/acme"], or a string'
+    " (run without a shell)",
+    _argv,
+)
+
+
+def _check_alerts(alerts: AlertSettings, where: _Where) -> None:
+    """The crisis settings must make a detector (cmtui.analysis.crisis checks them)."""
+    try:
+        alerts.crisis()
+    except ValueError as error:
+        raise where.error(str(error), _("settings the crisis detector accepts")) from None
+
+
+_ALERTS = _table(
+    AlertSettings,
+    {
+        "on_alert": _ARGV,
+        "on_alert_timeout": _number(minimum=1),
+        "on_alert_attempts": _integer(minimum=1),
+        "margin": _number(minimum=1),
+        "min_count": _integer(minimum=1),
+        "window_minutes": _number(minimum=1),
+        "long_window_minutes": _number(minimum=1),
+        "cooldown_minutes": _number(minimum=0),
+        "timezone": _string(),
+        "per_account": _BOOLEAN,
+    },
+    check=_check_alerts,
+)
 _CONFIG = _table(
     Config,
     {
@@ -841,6 +935,7 @@ _CONFIG = _table(
         "ui": _UI,
         "outbox": _OUTBOX,
         "retention": _RETENTION,
+        "alerts": _ALERTS,
     },
     check=_check_config,
 )

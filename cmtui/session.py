@@ -114,6 +114,7 @@ class Session:
             clock=self.clock,
             wall=self.wall,
             processes=True,  # reading messages on a second core (`cmtui.sync.analyst`)
+            alerts=self.config.alerts,
         )
 
     def queue_reply(

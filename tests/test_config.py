@@ -291,7 +291,7 @@ CASES = [
         ('[[brands]]\nname = "Acme"', '[[brand]]\nname = "Acme"'),
         1,
         "brand: unknown key (did you mean 'brands'?); "
-        "expected one of brands, accounts, ui, outbox, retention",
+        "expected one of brands, accounts, ui, outbox, retention, alerts",
         id="unknown-top-level-table",
     ),
     pytest.param(
@@ -575,3 +575,44 @@ def test_mangled_configs_never_raise_anything_but_config_error(
         parse_config(text, path=PATH)
     except ConfigError as error:
         assert str(error).startswith(str(PATH))
+
+
+def test_the_alerts_section_reads_argv_arrays_and_strings() -> None:
+    from datetime import timedelta
+
+    from cmtui.config import AlertSettings
+
+    config = parse_config(
+        '[alerts]\non_alert = ["curl", "-d", "@-", "https://ntfy.sh/acme"]\n'
+        'timezone = "Europe/Paris"\nmargin = 3\nwindow_minutes = 10\non_alert_attempts = 2\n',
+        path=PATH,
+    )
+    alerts = config.alerts
+    assert alerts.on_alert == ("curl", "-d", "@-", "https://ntfy.sh/acme")
+    assert alerts.on_alert_attempts == 2
+    crisis = alerts.crisis()
+    assert crisis.timezone == "Europe/Paris" and crisis.margin == 3.0
+    assert crisis.window == timedelta(minutes=10)
+    spaced = parse_config("[alerts]\non_alert = \"notify-send 'cmtui alert'\"\n", path=PATH)
+    assert spaced.alerts.on_alert == ("notify-send", "cmtui alert")
+    assert parse_config("", path=PATH).alerts == AlertSettings()
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "expected"),
+    [
+        ('on_alert = ""', "alerts.on_alert", "a command"),
+        ("on_alert = []", "alerts.on_alert", "a command"),
+        ("on_alert = 3", "alerts.on_alert", "a command"),
+        ('timezone = "Mars/Olympus"', "alerts", "unknown time zone"),
+        ("margin = 0.5", "alerts.margin", "at least 1"),
+        ("window_minutes = 90", "alerts", "long_window"),
+        ("on_alert_timeout = 0", "alerts.on_alert_timeout", "at least 1"),
+        ("retries = 3", "alerts.retries", "on_alert_attempts"),
+    ],
+)
+def test_alerts_section_mistakes_name_the_key(body: str, key: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(f"[alerts]\n{body}\n", path=PATH)
+    text = str(caught.value)
+    assert f"{key}" in text and expected in text and "config.toml:" in text

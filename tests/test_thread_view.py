@@ -314,4 +314,5 @@ async def test_the_inbox_ages_follow_one_clock(
                 break
             await pilot.pause(0.01)
         assert conversations.render_line(0).text.split()[-1] == "3h"
-        assert " ".join(visible(thread)[:2]) == header.replace("· 18m", "· 3h")
+        # The shorter age may pull the next header line up: the old header, aged, leads it.
+        assert " ".join(visible(thread)[:2]).startswith(header.replace("· 18m", "· 3h"))

@@ -21,7 +21,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from cmtui.alerting import AlertCommand, AlertWatch
 from cmtui.analysis.sentiment import SentimentAnalyzer
+from cmtui.config import AlertSettings
 from cmtui.i18n import _
 from cmtui.model import Conversation, Limits, Message, OutboxItem, OutboxState, utcnow
 from cmtui.platforms.base import (
@@ -40,6 +42,7 @@ from cmtui.sync.events import (
     TROUBLE,
     AccountState,
     AccountStatus,
+    AlertsChanged,
     Ingested,
     OutboxChanged,
     StateChanged,
@@ -102,6 +105,7 @@ class SyncEngine:
         analyzer: SentimentAnalyzer | None = None,
         processes: bool = False,
         sleep: Sleep = asyncio.sleep,
+        alerts: AlertSettings | None = None,
     ) -> None:
         self.store = store
         self.accounts = {account.account_id: account for account in accounts}
@@ -123,6 +127,15 @@ class SyncEngine:
         self._paused_until: dict[str, datetime] = {}
         self._failing: dict[str, set[str]] = {}  # account -> streams whose last poll failed
         self._recovered = False
+        settings = alerts or AlertSettings()
+        brands = {account.account_id: account.brand for account in accounts}
+        self._alert_watch = AlertWatch(store, settings.crisis(), brands)
+        self._on_alert = AlertCommand(
+            settings.on_alert,
+            timeout=settings.on_alert_timeout,
+            attempts=settings.on_alert_attempts,
+            sleep=sleep,
+        )
 
     async def analysis_shared(self) -> bool:
         """Whether a worker process reads messages beside the writer thread now (`processes`;
@@ -134,24 +147,30 @@ class SyncEngine:
     async def run(self) -> None:
         """Poll every stream and deliver the outbox until cancelled."""
         async with asyncio.TaskGroup() as group:
+            group.create_task(self._learn_alerts())
             for account in self.accounts.values():
                 for stream in account.streams:
                     group.create_task(self._poll_forever(account, stream))
             group.create_task(self._deliver_forever())
 
     async def run_once(self) -> None:
-        """One round: every stream once, then every reply that is due."""
+        """One round: every stream once, then every reply that is due, and the alerts
+        it fired sent to `on_alert`."""
         await asyncio.gather(
+            self._learn_alerts(),
             *(
                 self._poll(account, stream, _Backoff())
                 for account in self.accounts.values()
                 for stream in account.streams
-            )
+            ),
         )
         await self.deliver_due()
+        await self._on_alert.drain()
 
     async def close(self) -> None:
-        """Close every adapter's HTTP client and flush the store."""
+        """Close every adapter's HTTP client and flush the store (`on_alert` commands still
+        running are killed)."""
+        await self._on_alert.cancel()
         await asyncio.gather(*(a.adapter.aclose() for a in self.accounts.values()))
         await self._on_writer(self.store.flush)
         self._writer.shutdown(wait=True)
@@ -187,6 +206,7 @@ class SyncEngine:
                 log.warning("%s %s: skipped %d items", account_id, stream, len(batch.skipped))
             await self.ingest(account, batch.messages, stream=stream)
             await self._on_writer(self.store.set_cursor, account_id, stream, batch.cursor)
+            await self._on_writer(self._alert_watch.mark_live, self._clock())
         except PlatformError as error:
             failing.add(stream)
             return self._after_failure(account, error, backoff)
@@ -274,9 +294,40 @@ class SyncEngine:
         listener which conversations changed."""
         if not messages:
             return
-        changed, scored = await self._on_writer(self._score_and_store, account, messages, stream)
+        changed, scored, alerts = await self._on_writer(
+            self._store_and_watch, account, messages, stream
+        )
         if changed:
             self._on_event(Ingested(changed, scored))
+        if alerts is not None:
+            self._alerts_changed(alerts)
+
+    # --- crisis alerts (cmtui.alerting) ----------------------------------------------------
+
+    def _store_and_watch(
+        self, account: AccountRuntime, messages: list[Message], stream: str | None
+    ) -> tuple[list[Conversation], list[Message], AlertsChanged | None]:
+        """`_score_and_store`, then the crisis detector fed what was stored."""
+        changed, scored = self._score_and_store(account, messages, stream)
+        return changed, scored, self._alert_watch.take(scored)
+
+    async def _learn_alerts(self) -> None:
+        """Learn the cache's history for the crisis detector, a chunk per turn of the writer
+        thread, so the first polls are not held up; then say which alerts are on."""
+        step, alerts = self._alert_watch.learn_step, None
+        try:
+            while not self._alert_watch.learnt:
+                alerts = await self._on_writer(step, self._clock())
+        except StoreError as error:  # alerts wait for the next start; sync goes on
+            log.error("cannot read the cache's history for crisis alerts: %s", error)
+            return
+        if alerts is not None:
+            self._alerts_changed(alerts)
+
+    def _alerts_changed(self, event: AlertsChanged) -> None:
+        self._on_event(event)
+        for alert in self._alert_watch.to_notify(event):
+            self._on_alert.send(alert)
 
     def _score_and_store(
         self, account: AccountRuntime, messages: list[Message], stream: str | None

@@ -149,6 +149,10 @@ class Brand:
     """Line that ends the brand's replies, e.g. "— Léa, Maison Lumière"."""
     tone: ToneRules = field(default_factory=ToneRules)
     """Brand-voice checks for drafts, e.g. `tone = { banned = ["cheap"] }`."""
+    language: str | None = None
+    """The language its customers mostly write in, "en" or "fr": a message too short or too
+    mixed to tell ("top", "😍😍😍") is read in it. Unset, such a message is read in both and
+    keeps the stronger signal."""
 
 
 @dataclass(frozen=True)
@@ -747,6 +751,7 @@ _BRAND = _table(
         "keywords": _strings(),
         "signature": _string(empty_ok=True),
         "tone": _TONE,
+        "language": _LANGUAGE,
     },
     check=_check_brand,
 )

@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
-from cmtui.analysis.language import fold
-
 WAIT_POINTS = 30.0
 NEGATIVITY_POINTS = 25.0
 KEYWORD_POINTS = 20.0
@@ -77,21 +75,35 @@ class PriorityInputs:
 
 def priority(inputs: PriorityInputs) -> int:
     """The priority of a conversation, 0..100; see the module docstring for the weights."""
-    points = (
-        WAIT_POINTS * _waiting_share(inputs.unanswered_for)
-        + NEGATIVITY_POINTS * max(0.0, min(-(inputs.sentiment or 0.0), 1.0))
+    return clamped(lasting_points(inputs) + waiting_points(inputs.unanswered_for))
+
+
+def lasting_points(inputs: PriorityInputs) -> float:
+    """The points that do not grow as the customer waits (all but the waiting part): what a
+    conversation's summary keeps, so that the priority can be read at any time without
+    computing it again (`clamped(lasting + waiting_points(now - since))`)."""
+    return (
+        NEGATIVITY_POINTS * max(0.0, min(-(inputs.sentiment or 0.0), 1.0))
         + KEYWORD_POINTS * (1.0 - 0.5 ** max(inputs.keywords_hit, 0))
         + DIRECT_POINTS * inputs.is_direct
         + REACH_POINTS * _reach_share(inputs.author_reach)
         + MENTION_POINTS * inputs.mentions_brand
     )
+
+
+def waiting_points(waited: timedelta | None) -> float:
+    """The points of waiting `waited` for an answer (None: answered)."""
+    if waited is None or waited <= timedelta(0):
+        return 0.0
+    return WAIT_POINTS * _waiting_share(waited.total_seconds() / 60)
+
+
+def clamped(points: float) -> int:
+    """Points as a priority: rounded, 0..100."""
     return max(0, min(round(points), 100))
 
 
-def _waiting_share(waited: timedelta | None) -> float:
-    if waited is None or waited <= timedelta(0):
-        return 0.0
-    minutes = waited.total_seconds() / 60
+def _waiting_share(minutes: float) -> float:
     return min(math.log1p(minutes) / math.log1p(_WAIT_FULL_MINUTES), 1.0)
 
 
@@ -108,15 +120,34 @@ def keyword_hits(text: str, keywords: Iterable[str]) -> int:
     "cracked"); a keyword ending in "*" matches any word that starts with it. Where keywords
     overlap at one place ("fire", "fire alarm"), the first listed is the one counted.
     """
-    pattern = _alternation(tuple(keywords))
+    from cmtui.analysis.language import fold  # off the inbox's start path, which sorts by priority
+
+    listed = tuple(keywords)
+    pattern = _alternation(listed)
     if pattern is None:
         return 0
-    return len({match.lastindex for match in pattern.finditer(fold(text))})
+    folded = fold(text)
+    if not _stems(listed).search(folded):
+        return 0  # most texts: the alternation, tried at every position, is not needed
+    return len({match.lastindex for match in pattern.finditer(folded)})
+
+
+@lru_cache(maxsize=64)
+def _stems(keywords: tuple[str, ...]) -> re.Pattern[str]:
+    """A quick look before the alternation: the keywords' first words anywhere, without the
+    word-start test that keeps the regular expression engine from skipping ahead. A text
+    where none occurs has no hit."""
+    from cmtui.analysis.language import fold
+
+    stems = {fold(keyword.rstrip("*")).split()[0] for keyword in keywords if keyword.strip("* ")}
+    return re.compile("|".join(map(re.escape, sorted(stems))))
 
 
 @lru_cache(maxsize=64)
 def _alternation(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
     """One pattern with a group per keyword (the group tells which matched), cached per list."""
+    from cmtui.analysis.language import fold
+
     groups = []
     for keyword in keywords:
         words = fold(keyword.rstrip("*")).split()

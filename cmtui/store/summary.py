@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from statistics import fmean
 
-from cmtui.model import Conversation, Message, Status
+from cmtui.model import DIRECT_KINDS, Conversation, Message, Status
 
-TRIAGE_FIELDS = ("status", "labels", "assignee", "priority", "snoozed_until")
-"""What the user (or the priority scorer) sets on a conversation, never derived from messages."""
+TRIAGE_FIELDS = ("status", "labels", "assignee", "snoozed_until")
+"""What the user sets on a conversation, never derived from messages."""
 
 _REOPENED_BY_NEWS = frozenset({Status.DONE, Status.SNOOZED})
 
@@ -37,8 +36,10 @@ def summarize(
 
     The list shows what others said: the snippet, author and time of the latest message
     from someone else (the latest message only when the brand alone spoke), so the brand's
-    own reply never becomes the row's author nor moves it. Sentiment and participants are
-    the others' too.
+    own reply never becomes the row's author nor moves it. Sentiment (`rolling_sentiment`:
+    the latest weighs most), intents and participants are the others' too. The priority kept
+    is the lasting part (`analysis.priority.lasting_points`) of the messages waiting for the
+    brand's answer: 0 once the brand spoke last.
 
     `arrived` holds the creation times of the messages just added that the brand did not
     send. Those later than the previous summary's last activity are news: they raise `unread`
@@ -49,7 +50,7 @@ def summarize(
     oldest = messages[0]
     others = [m for m in messages if not m.is_own]
     newest = (others or messages)[-1]
-    sentiments = [m.sentiment for m in others if m.sentiment is not None]
+    waiting = unanswered(messages)
     summary = Conversation(
         id=conversation_id,
         account_id=oldest.account_id,
@@ -62,29 +63,61 @@ def summarize(
         last_activity=newest.created_at,
         message_count=len(messages),
         unread=news,
-        sentiment=fmean(sentiments) if sentiments else None,
-        awaiting_reply_since=awaiting_reply_since(messages),
+        awaiting_reply_since=waiting[0].created_at if waiting else None,
     )
-    if previous is None:
-        return summary
-    summary = with_triage(summary, previous)
-    summary.brand = previous.brand or brand
-    summary.unread += previous.unread
-    if news and summary.status in _REOPENED_BY_NEWS:
-        summary.status = Status.OPEN
-        summary.snoozed_until = None
+    if previous is not None:
+        summary = with_triage(summary, previous)
+        summary.brand = previous.brand or brand
+        summary.unread += previous.unread
+        if news and summary.status in _REOPENED_BY_NEWS:
+            summary.status = Status.OPEN
+            summary.snoozed_until = None
+    _read_signals(summary, others, waiting)
     return summary
 
 
-def awaiting_reply_since(messages: Sequence[Message]) -> datetime | None:
-    """When the first message the brand has not answered was written (None if it spoke last)."""
-    since: datetime | None = None
-    for message in messages:
-        if message.is_own:
-            since = None
-        elif since is None:
-            since = message.created_at
-    return since
+def _read_signals(
+    summary: Conversation, others: Sequence[Message], waiting: Sequence[Message]
+) -> None:
+    """Set the summary's sentiment, intents and lasting priority from the others' messages
+    and those of them waiting for an answer. The analysers are imported here, on the first
+    write, not with the store: the inbox's first screen needs none of them."""
+    from cmtui.analysis.intent import INTENTS
+    from cmtui.analysis.priority import (
+        URGENT_KEYWORDS,
+        PriorityInputs,
+        keyword_hits,
+        lasting_points,
+    )
+    from cmtui.analysis.sentiment import rolling_sentiment
+
+    summary.sentiment = rolling_sentiment(m.sentiment for m in others)
+    said = {m.intent for m in others}
+    summary.intents = tuple(intent for intent in INTENTS if intent in said)
+    if not waiting:
+        return
+    texts = "\n".join(m.text for m in waiting)
+    brand = summary.brand.strip()
+    names = (brand, "#" + brand.replace(" ", "")) if brand else ()
+    summary.priority = lasting_points(
+        PriorityInputs(
+            unanswered_for=None,  # added as it is read: it grows while the summary stays
+            sentiment=rolling_sentiment(m.sentiment for m in waiting),
+            is_direct=any(m.kind in DIRECT_KINDS for m in waiting),
+            mentions_brand=keyword_hits(texts, names) > 0,
+            author_reach=None,  # no network tells it in what cmtui stores
+            keywords_hit=keyword_hits(texts, URGENT_KEYWORDS),
+        )
+    )
+
+
+def unanswered(messages: Sequence[Message]) -> Sequence[Message]:
+    """The messages after the brand's last one (all of them if it never spoke): what waits
+    for its answer; none when it spoke last."""
+    for index in range(len(messages) - 1, -1, -1):
+        if messages[index].is_own:
+            return messages[index + 1 :]
+    return messages
 
 
 def first_line(text: str) -> str:

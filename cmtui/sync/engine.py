@@ -61,6 +61,8 @@ class AccountRuntime:
     adapter: Adapter
     streams: tuple[str, ...]
     poll_seconds: float
+    language: str | None = None
+    """The brand's language (`Brand.language`): the one a text too short to tell is read in."""
 
 
 @dataclass(slots=True)
@@ -278,7 +280,10 @@ class SyncEngine:
     def _prepared(self, message: Message, own: frozenset[str], seen_by: str | None) -> Message:
         """The message as stored: the brand's own when one of its accounts wrote it (seen
         through another account, the adapter cannot tell), its stream noted, and, when
-        someone else wrote it, its language, sentiment and intent."""
+        someone else wrote it, its language, sentiment and intent. Its language is the one
+        its network gave or the text shows, else the brand's, else the network's tag for
+        another language, else the one it scored strongest in: every text with words gets a
+        language and a score."""
         changes: dict[str, object] = {}
         if seen_by is not None and seen_by not in message.seen_by:
             changes["seen_by"] = [*message.seen_by, seen_by]
@@ -286,8 +291,11 @@ class SyncEngine:
         if is_own != message.is_own:
             changes["is_own"] = True
         if not is_own and message.sentiment is None:
-            lang = detect_language(message.text, message.lang)
-            score = self._analyzer.score(message.text, lang)
+            account = self.accounts.get(message.account_id)
+            brand_language = None if account is None else account.language
+            lang = detect_language(message.text, message.lang, brand_language)
+            score, read = self._analyzer.read(message.text, lang)
+            lang = lang or message.lang or read
             changes.update(lang=lang, sentiment=score, intent=intent_of(message.text, score))
         return replace(message, **changes) if changes else message  # type: ignore[arg-type]
 

@@ -260,6 +260,34 @@ def test_search_ignores_case_and_accents(store: Store) -> None:
         assert store.search("absent") == []
 
 
+def test_search_understands_intent(store: Store) -> None:
+    """`intent:NAME` matches conversations where a customer's message has that intent (the
+    brand's own never count), beside words; typed halfway it matches as a word does; an edit
+    that changes the intent takes the conversation out."""
+    store.add_messages(
+        [
+            replace(msg(1, conv="acct:a", text="Charged twice, fix it"), intent="complaint"),
+            replace(
+                msg(2, conv="acct:b", text="Love it, told all my friends"), intent="recommendation"
+            ),
+            replace(msg(3, conv="acct:b", text="so sorry, fixed", own=True), intent="complaint"),
+            replace(msg(4, conv="acct:c", text="Is it in white?"), intent="question"),
+        ]
+    )
+    store = reopen(store)
+    with store:
+        assert store.search("intent:complaint") == ["acct:a"]
+        assert store.search("INTENT:Recommendation") == ["acct:b"]
+        assert store.search("friends intent:recommendation") == ["acct:b"]
+        assert store.search("white intent:recommendation") == []
+        assert store.search("intent:comp") == ["acct:a"]
+        assert store.search("intent:") == ["acct:c", "acct:b", "acct:a"]
+        assert store.search("intent") == []  # a plain word: no text says it
+        store.add_messages([replace(msg(1, conv="acct:a", text="Sorted, thanks"), intent="praise")])
+        assert store.search("intent:complaint") == []
+        assert store.search("intent:praise") == ["acct:a"]
+
+
 def test_folding_drops_the_marks_of_every_script() -> None:
     assert index.fold("Tiếng Việt, e\u0301te\u0301, Ἀθῆναι") == "tieng viet, ete, αθηναι"
     assert index.fold("שָׁלוֹם ÇA") == "שלום ca"

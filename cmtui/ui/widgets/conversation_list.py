@@ -41,6 +41,7 @@ from cmtui.ui.format import (
     without_leading_mentions,
 )
 from cmtui.ui.widgets.scrolling import set_content_size
+from cmtui.views import priority_now
 
 STATUS_MARKS: dict[Status, str] = {
     Status.PENDING: N_("pending"),
@@ -50,6 +51,7 @@ STATUS_MARKS: dict[Status, str] = {
 """Triage states worth a word before the subject; new and open conversations show none."""
 
 _AGE_CELLS = 6  # "Dec 12"
+_PRIORITY_CELLS = 3  # "100"
 _MIN_TEXT_CELLS = 16  # optional columns give way before the subject gets narrower than this
 _NETWORK_MAX_CELLS = 16
 _FLATTEN = str.maketrans("\t\n", "  ")  # safe_text keeps these; a row is one line
@@ -125,15 +127,19 @@ class _Columns(NamedTuple):
 
 
 @lru_cache(maxsize=64)
-def _columns(width: int, show_brand: bool, network_cells: tuple[int, int]) -> _Columns:
+def _columns(
+    width: int, show_brand: bool, network_cells: tuple[int, int], show_priority: bool = False
+) -> _Columns:
     """Share `width` between the columns, dropping optional ones on narrow screens.
 
     The same for every row and every view: only the width and the configuration decide.
     `network_cells` is the network column's narrowest and widest useful width.
     """
     author = min(24, max(8, width // 5))
-    # unread dot, author, sentiment mark and age, each followed or preceded by a space
-    text = width - (2 + author + 1 + 2 + 1 + _AGE_CELLS)
+    # unread dot, author, priority (when shown), sentiment mark and age, each followed or
+    # preceded by a space
+    priority = _PRIORITY_CELLS + 1 if show_priority else 0
+    text = width - (2 + author + 1 + priority + 2 + 1 + _AGE_CELLS)
     narrowest, widest = network_cells
     network = max(narrowest, min(widest, (text - 1) // 4))  # the subject keeps the most room
     if not narrowest or text - (network + 1) < _MIN_TEXT_CELLS:
@@ -159,9 +165,16 @@ class _Row(NamedTuple):
     mark: str
     tone: str  # "negative", "positive" or "" for the mark's colour
     age: str
+    priority: str  # "" unless the list shows priorities
 
     @classmethod
-    def of(cls, conversation: Conversation, now: datetime, networks: NetworkNames) -> _Row:
+    def of(
+        cls,
+        conversation: Conversation,
+        now: datetime,
+        networks: NetworkNames,
+        show_priority: bool = False,
+    ) -> _Row:
         """What `conversation` shows at `now`."""
         mark, tone = sentiment_mark(conversation.sentiment)
         subject = without_leading_mentions(conversation.subject.translate(_FLATTEN))
@@ -179,13 +192,15 @@ class _Row(NamedTuple):
             mark=mark,
             tone=tone,
             age=format_age(conversation.last_activity, now),
+            priority=str(priority_now(conversation, now)) if show_priority else "",
         )
 
 
 class ConversationList(ScrollView, can_focus=True):
     """The inbox: one row per conversation, newest activity first, rendered lazily line by line.
 
-    The caller sorts and filters; the list only shows rows and moves a cursor over them.
+    The caller sorts and filters; the list only shows rows and moves a cursor over them, and
+    asks for the other order (`SortRequested`) when the user presses the sort key.
     """
 
     ALLOW_SELECT = False
@@ -197,6 +212,7 @@ class ConversationList(ScrollView, can_focus=True):
         Binding("pagedown,ctrl+d", "page_down", _("Page down"), show=False, id="list.page_down"),
         Binding("pageup,ctrl+u", "page_up", _("Page up"), show=False, id="list.page_up"),
         Binding("enter", "select", _("Open"), id="list.open"),
+        Binding("s", "sort", _("Sort"), id="list.sort"),
     ]
     """
     | Key(s) | Id | Description |
@@ -208,6 +224,7 @@ class ConversationList(ScrollView, can_focus=True):
     | pagedown, ctrl+d | list.page_down | Move the cursor down a page. |
     | pageup, ctrl+u | list.page_up | Move the cursor up a page. |
     | enter | list.open | Open the conversation under the cursor. |
+    | s | list.sort | Sort by priority, or newest first again. |
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -216,6 +233,7 @@ class ConversationList(ScrollView, can_focus=True):
         "conversation-list--muted",
         "conversation-list--negative",
         "conversation-list--positive",
+        "conversation-list--priority",
         "conversation-list--status",
         "conversation-list--unread",
     }
@@ -227,6 +245,7 @@ class ConversationList(ScrollView, can_focus=True):
     | `conversation-list--muted` | Network, brand, snippet after the subject, age. |
     | `conversation-list--negative` | The negative sentiment mark. |
     | `conversation-list--positive` | The positive sentiment mark. |
+    | `conversation-list--priority` | The priority, when the list is sorted by it. |
     | `conversation-list--status` | The triage status before the subject (pending, done, snoozed). |
     | `conversation-list--unread` | Author and subject of unread conversations. |
     """
@@ -255,6 +274,7 @@ class ConversationList(ScrollView, can_focus=True):
         & > .conversation-list--muted { color: $foreground-muted; }
         & > .conversation-list--negative { color: $error; }
         & > .conversation-list--positive { color: $success; }
+        & > .conversation-list--priority { color: $foreground-muted; text-style: bold; }
         & > .conversation-list--status { color: $warning; }
         & > .conversation-list--unread { text-style: bold; }
     }
@@ -272,6 +292,9 @@ class ConversationList(ScrollView, can_focus=True):
         def control(self) -> ConversationList:
             """The list that posted the message."""
             return self.conversation_list
+
+    class SortRequested(Message):
+        """The user asked for the other order (newest first, or by priority)."""
 
     class Selected(Message):
         """The user opened a conversation (enter or click)."""
@@ -294,6 +317,9 @@ class ConversationList(ScrollView, can_focus=True):
 
     tick: reactive[int] = reactive(0, init=False)
     """Bumped by the screen's clock (bound down to the panes): the ages shown move on."""
+
+    show_priority: reactive[bool] = reactive(False)
+    """Show each conversation's priority now (0..100), as when the list is sorted by it."""
 
     placeholder: reactive[str] = reactive(_("No conversations yet"))
     """The muted line shown when there are no rows."""
@@ -463,6 +489,10 @@ class ConversationList(ScrollView, can_focus=True):
         self.scroll_to(y=self.scroll_offset.y + page, animate=False)
         self.cursor += page
 
+    def action_sort(self) -> None:
+        """Ask for the other order; the screen that sorts the rows decides."""
+        self.post_message(self.SortRequested())
+
     def action_select(self) -> None:
         """Open the conversation under the cursor."""
         if self._rows:
@@ -486,7 +516,7 @@ class ConversationList(ScrollView, can_focus=True):
             if y == 0 and not self._rows:
                 return self._placeholder_strip(width)
             return Strip.blank(width, self.rich_style)
-        content = _Row.of(self._rows[row], self.now(), self._networks)
+        content = _Row.of(self._rows[row], self.now(), self._networks, self.show_priority)
         key = (content, row == self.cursor, width, self.show_brand)
         strip = self._strips.get(key)
         if strip is None:
@@ -505,7 +535,7 @@ class ConversationList(ScrollView, can_focus=True):
         def style(*components: str) -> Style:
             return self._style(cursor, components)
 
-        columns = _columns(width, self.show_brand, self._network_cells)
+        columns = _columns(width, self.show_brand, self._network_cells, self.show_priority)
         unread = ("unread",) if row.unread else ()
         cells: list[tuple[str, Style]] = [
             ("●" if row.unread else " ", style("dot")),
@@ -524,6 +554,11 @@ class ConversationList(ScrollView, can_focus=True):
             cells.append((status, style("status")))
             text -= cell_len(status)
         cells += self._text_cells(row, text, style(*unread), style("muted"))
+        if row.priority:
+            cells += [
+                (" ", base),
+                (_pad(row.priority, _PRIORITY_CELLS, right=True), style("priority")),
+            ]
         cells += [
             (" ", base),
             (row.mark, style(row.tone or "muted")),
@@ -545,7 +580,7 @@ class ConversationList(ScrollView, can_focus=True):
                 else self.rich_style
             )
             # The cursor colour wins over the muted ones, so the cursor row stays readable.
-            shown = [c for c in components if not (cursor and c in {"muted", "status"})]
+            shown = [c for c in components if not (cursor and c in {"muted", "status", "priority"})]
             parts = (component_style(self, f"conversation-list--{c}") for c in shown)
             style = self._styles[key] = Style.chain(base, *parts)
         return style

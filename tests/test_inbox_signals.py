@@ -66,7 +66,7 @@ async def test_the_sort_key_lists_by_priority_and_back(app: CmtuiApp) -> None:
 
 async def test_the_sort_key_follows_the_keymap_and_is_in_the_help(app: CmtuiApp) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
-        screen, conversations = await ready(app, pilot)
+        _, conversations = await ready(app, pilot)
         newest = row_ids(conversations)
         app.set_keymap({"list.sort": "P"})
         await pilot.pause()

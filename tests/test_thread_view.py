@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 from rich.text import Text
 from textual.app import App, ComposeResult
+from waits import until
 
 from cmtui.model import Author, Kind, Message, OutboxItem, OutboxState, Platform
 from cmtui.sandbox.clock import ManualClock
@@ -315,3 +316,54 @@ async def test_the_inbox_ages_follow_one_clock(
             await pilot.pause(0.01)
         assert conversations.render_line(0).text.split()[-1] == "3h"
         assert " ".join(visible(thread)[:2]) == header.replace("· 18m", "· 3h")
+
+
+def why_of(widget: ThreadView) -> list[str]:
+    return [line for line in visible(widget) if line.startswith("why:")]
+
+
+async def test_a_customer_message_says_why_it_scored_so_on_one_dim_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The reasons that moved a customer's score, under it, dim; none under the brand's own
+    reply nor under a message nothing moved. Computed for the shown thread only, once per
+    text: showing it again or the clock ticking explains nothing again."""
+    from cmtui.analysis.sentiment import SentimentAnalyzer
+
+    explained: list[str] = []
+    real = SentimentAnalyzer.explain
+    monkeypatch.setattr(
+        SentimentAnalyzer,
+        "explain",
+        lambda self, text, lang: explained.append(text) or real(self, text, lang),
+    )
+    angry = message(1, "Charged twice for the same order. Fix this now.", sentiment=-0.6, lang="en")
+    reply = message(2, "So sorry, refunded.", sentiment=0.2, lang="en", is_own=True)
+    flat = message(3, "order 1234", sentiment=0.0, lang="en")
+    app = ThreadApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        widget = app.query_one(ThreadView)
+        widget.show([angry, reply, flat])
+        await until(pilot, lambda: why_of(widget), "the why line")
+        assert why_of(widget) == ["why: “charged twice” -0.70 · “fix this” -0.50"]
+        lines = visible(widget)
+        assert lines.index(why_of(widget)[0]) == lines.index(angry.text) + 1
+        row = lines.index(why_of(widget)[0])
+        assert widget.render_line(row)._segments[0].style.dim  # type: ignore[union-attr]
+        assert sorted(explained) == sorted([angry.text, flat.text])
+        widget.show([angry, reply, flat], keep_position=True)
+        widget.tick += 1
+        await settle(pilot)
+        assert len(explained) == 2
+
+
+async def test_the_why_line_shows_remote_words_as_text_never_markup() -> None:
+    hostile = message(1, "terrible [@click=app.quit]x[/] \x1b]0;owned\x07", sentiment=-0.9)
+    app = ThreadApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        widget = app.query_one(ThreadView)
+        widget.show([hostile])
+        await until(pilot, lambda: why_of(widget), "the why line")
+        [line] = why_of(widget)
+        assert "“terrible”" in line and "\x1b" not in line and "\x07" not in line
+        assert app.is_running

@@ -367,3 +367,26 @@ async def test_the_why_line_shows_remote_words_as_text_never_markup() -> None:
         [line] = why_of(widget)
         assert "“terrible”" in line and "\x1b" not in line and "\x07" not in line
         assert app.is_running
+
+
+def test_the_why_line_keeps_what_moved_the_score_most() -> None:
+    """Rules first, then the strongest words, each once (the lexicon's or TextBlob's, the
+    stronger), nothing under 0.1, three at most, long quotes cut; nothing: no line."""
+    from cmtui.analysis.sentiment import Reason
+    from cmtui.ui.widgets.thread_view import _why_line
+
+    question = "is there any chance the large white model comes back in stock soon"
+    reasons = [
+        Reason("textblob", "flat", -0.03),
+        Reason("textblob", "love", 0.5),
+        Reason("word", "love", 0.6),
+        Reason("word", "broken", -0.8),
+        Reason("question", question, 0.0),
+        Reason("word", "meh", -0.2),
+    ]
+    assert _why_line(reasons) == (
+        "why: question, read for complaints only: “is there any chance the large w…”"
+        " · “broken” -0.80 · “love” +0.60"
+    )
+    assert _why_line([Reason("textblob", "flat", -0.03)]) == ""
+    assert _why_line([]) == ""

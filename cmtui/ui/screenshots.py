@@ -39,6 +39,7 @@ SCENES = (
     Scene("inbox-narrow", (80, 24)),
     Scene("thread-narrow", (80, 24), ("enter",)),
     Scene("composer", (120, 36), ("enter", "r")),
+    Scene("inbox-priority", (120, 36), ("s",)),
 )
 
 

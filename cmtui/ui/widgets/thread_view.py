@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich._wrap import divide_line
 from rich.console import Console
@@ -39,6 +40,9 @@ from cmtui.ui.format import NetworkNames, format_age, sentiment_mark
 from cmtui.ui.widgets.conversation_list import component_style
 from cmtui.ui.widgets.scrolling import set_content_size
 
+if TYPE_CHECKING:
+    from cmtui.analysis.sentiment import Reason
+
 _STATE_LABELS = {
     OutboxState.QUEUED: "queued",
     OutboxState.SENDING: "sending…",
@@ -48,7 +52,11 @@ _STATE_LABELS = {
 _TAB_SIZE = 8
 _MIN_WIDTH = 10
 _PREFIX = "thread-view--"
-_WHY_REASONS = 4  # reasons a why line shows, in the order they were read; "…" for more
+_WHY_REASONS = 3  # reasons a why line shows: the rules, then the strongest words
+_WHY_RULES = ("sarcasm", "shouting", "question")  # what turned or scaled the whole score
+_WHY_WORDS = ("word", "negated", "intensified", "textblob")
+_WHY_MIN_EFFECT = 0.1  # a word weighing less than this hardly moved the score: not shown
+_WHY_QUOTE = 32  # characters of the message a reason quotes at most
 _WHY_CHARS = 300  # a why line holds words of the message: bounded as a remote string
 
 _Said = tuple[str, str | None]
@@ -67,14 +75,29 @@ def _breaks(line: str, width: int) -> list[int]:
     return divide_line(line, width, fold=True)
 
 
-def _why_line(reasons: list[str]) -> str:
-    """The line under a message saying what moved its score ("" when nothing did): its first
-    reasons, sanitised (they quote the message) and bounded."""
-    if not reasons:
+def _why_line(reasons: Sequence[Reason]) -> str:
+    """The line under a message saying what moved its score ("" when nothing did much): the
+    rules (sarcasm, shouting, a question) and the strongest words, each word once and
+    quoted short, `_WHY_REASONS` at most, sanitised (they quote the message) and bounded."""
+    rules = [r for r in reasons if r.rule in _WHY_RULES]
+    strongest: dict[str, Reason] = {}
+    for reason in reasons:
+        if reason.rule in _WHY_WORDS and abs(reason.effect) >= _WHY_MIN_EFFECT:
+            held = strongest.get(reason.words)
+            if held is None or abs(reason.effect) > abs(held.effect):
+                strongest[reason.words] = reason
+    words = sorted(strongest.values(), key=lambda r: -abs(r.effect))
+    shown = [*rules, *words][:_WHY_REASONS]
+    if not shown:
         return ""
-    shown = " · ".join(reasons[:_WHY_REASONS]) + (" · …" if len(reasons) > _WHY_REASONS else "")
-    line = _("why: {reasons}").format(reasons=shown)
+    described = " · ".join(replace(r, words=_short(r.words)).describe() for r in shown)
+    line = _("why: {reasons}").format(reasons=described)
     return safe_text(line, single_line=True, max_chars=_WHY_CHARS)
+
+
+def _short(words: str) -> str:
+    """A quote from the message cut to `_WHY_QUOTE` characters."""
+    return words if len(words) <= _WHY_QUOTE else words[: _WHY_QUOTE - 1].rstrip() + "…"
 
 
 def _line_count(plain: str, width: int) -> int:
@@ -277,8 +300,7 @@ class ThreadView(ScrollView, can_focus=True):
         for text, lang in said:
             if worker.is_cancelled:  # another thread is shown
                 return
-            reasons = [reason.describe() for reason in analyzer.explain(text, lang).reasons]
-            lines[text, lang] = _why_line(reasons)
+            lines[text, lang] = _why_line(analyzer.explain(text, lang).reasons)
         self.app.call_from_thread(self._explained, lines)
 
     def _explained(self, lines: dict[_Said, str]) -> None:

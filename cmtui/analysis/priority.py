@@ -122,17 +122,31 @@ def keyword_hits(text: str, keywords: Iterable[str]) -> int:
     """
     from cmtui.analysis.language import fold  # off the inbox's start path, which sorts by priority
 
-    listed = tuple(keywords)
-    pattern = _alternation(listed)
-    if pattern is None:
-        return 0
-    folded = fold(text)
-    if not _stems(listed).search(folded):
-        return 0  # most texts: the alternation, tried at every position, is not needed
-    return len({match.lastindex for match in pattern.finditer(folded)})
+    return compiled(tuple(keywords)).hits(fold(text))
+
+
+class Keywords:
+    """A keyword list made ready to count hits in folded texts (`analysis.language.fold`):
+    fold a text once to look for several lists."""
+
+    def __init__(self, keywords: Iterable[str]) -> None:
+        listed = tuple(keywords)
+        self._pattern = _alternation(listed)
+        self._stems = None if self._pattern is None else _stems(listed)
+
+    def hits(self, folded: str) -> int:
+        """How many different keywords occur in the folded text (see `keyword_hits`)."""
+        if self._pattern is None or self._stems is None or not self._stems.search(folded):
+            return 0  # most texts: the alternation, tried at every position, is not needed
+        return len({match.lastindex for match in self._pattern.finditer(folded)})
 
 
 @lru_cache(maxsize=64)
+def compiled(keywords: tuple[str, ...]) -> Keywords:
+    """`Keywords` of a list, kept for the next text."""
+    return Keywords(keywords)
+
+
 def _stems(keywords: tuple[str, ...]) -> re.Pattern[str]:
     """A quick look before the alternation: the keywords' first words anywhere, without the
     word-start test that keeps the regular expression engine from skipping ahead. A text
@@ -143,7 +157,6 @@ def _stems(keywords: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(map(re.escape, sorted(stems))))
 
 
-@lru_cache(maxsize=64)
 def _alternation(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
     """One pattern with a group per keyword (the group tells which matched), cached per list."""
     from cmtui.analysis.language import fold

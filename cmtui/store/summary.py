@@ -7,11 +7,16 @@ that decides what a summary says. Derived fields are recomputed from the message
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, NamedTuple
 
 from cmtui.model import DIRECT_KINDS, Conversation, Message, Status
+
+if TYPE_CHECKING:
+    from cmtui.analysis.priority import Keywords, PriorityInputs
 
 TRIAGE_FIELDS = ("status", "labels", "assignee", "snoozed_until")
 """What the user sets on a conversation, never derived from messages."""
@@ -80,35 +85,60 @@ def _read_signals(
     summary: Conversation, others: Sequence[Message], waiting: Sequence[Message]
 ) -> None:
     """Set the summary's sentiment, intents and lasting priority from the others' messages
-    and those of them waiting for an answer. The analysers are imported here, on the first
-    write, not with the store: the inbox's first screen needs none of them."""
-    from cmtui.analysis.intent import INTENTS
-    from cmtui.analysis.priority import (
-        URGENT_KEYWORDS,
-        PriorityInputs,
-        keyword_hits,
-        lasting_points,
-    )
-    from cmtui.analysis.sentiment import rolling_sentiment
-
-    summary.sentiment = rolling_sentiment(m.sentiment for m in others)
+    and those of them waiting for an answer."""
+    signals = _signals()
+    summary.sentiment = signals.rolling_sentiment(m.sentiment for m in others)
     said = {m.intent for m in others}
-    summary.intents = tuple(intent for intent in INTENTS if intent in said)
+    summary.intents = tuple(intent for intent in signals.intents if intent in said)
     if not waiting:
         return
-    texts = "\n".join(m.text for m in waiting)
-    brand = summary.brand.strip()
-    names = (brand, "#" + brand.replace(" ", "")) if brand else ()
-    summary.priority = lasting_points(
-        PriorityInputs(
+    folded = signals.fold("\n".join(m.text for m in waiting))  # once, for both lists
+    summary.priority = signals.lasting_points(
+        signals.priority_inputs(
             unanswered_for=None,  # added as it is read: it grows while the summary stays
-            sentiment=rolling_sentiment(m.sentiment for m in waiting),
+            sentiment=signals.rolling_sentiment(m.sentiment for m in waiting),
             is_direct=any(m.kind in DIRECT_KINDS for m in waiting),
-            mentions_brand=keyword_hits(texts, names) > 0,
+            mentions_brand=signals.names(_names(summary.brand)).hits(folded) > 0,
             author_reach=None,  # no network tells it in what cmtui stores
-            keywords_hit=keyword_hits(texts, URGENT_KEYWORDS),
+            keywords_hit=signals.urgent.hits(folded),
         )
     )
+
+
+class _Analysers(NamedTuple):
+    """What a summary reads its signals with (see `_signals`)."""
+
+    intents: tuple[str, ...]
+    fold: Callable[[str], str]
+    rolling_sentiment: Callable[[Iterable[float | None]], float | None]
+    priority_inputs: type[PriorityInputs]
+    lasting_points: Callable[[PriorityInputs], float]
+    urgent: Keywords
+    names: Callable[[tuple[str, ...]], Keywords]
+
+
+@lru_cache(maxsize=1)
+def _signals() -> _Analysers:
+    """The analysers, imported on the first write, not with the store: the inbox's first
+    screen needs none of them (and a summary reads them without an import statement)."""
+    from cmtui.analysis import intent, language, priority, sentiment
+
+    return _Analysers(
+        intent.INTENTS,
+        language.fold,
+        sentiment.rolling_sentiment,
+        priority.PriorityInputs,
+        priority.lasting_points,
+        priority.Keywords(priority.URGENT_KEYWORDS),
+        priority.compiled,
+    )
+
+
+@lru_cache(maxsize=64)
+def _names(brand: str) -> tuple[str, ...]:
+    """How a text names the brand: its name, or its hashtag ("#MaisonLumière")."""
+    brand = brand.strip()
+    return (brand, "#" + brand.replace(" ", "")) if brand else ()
 
 
 def unanswered(messages: Sequence[Message]) -> Sequence[Message]:

@@ -98,7 +98,7 @@ def _read_signals(
             unanswered_for=None,  # added as it is read: it grows while the summary stays
             sentiment=signals.rolling_sentiment(m.sentiment for m in waiting),
             is_direct=any(m.kind in DIRECT_KINDS for m in waiting),
-            mentions_brand=signals.names(_names(summary.brand)).hits(folded) > 0,
+            mentions_brand=_names_in(folded, _names(summary.brand, signals.fold)),
             author_reach=None,  # no network tells it in what cmtui stores
             keywords_hit=signals.urgent.hits(folded),
         )
@@ -114,7 +114,6 @@ class _Analysers(NamedTuple):
     priority_inputs: type[PriorityInputs]
     lasting_points: Callable[[PriorityInputs], float]
     urgent: Keywords
-    names: Callable[[tuple[str, ...]], Keywords]
 
 
 @lru_cache(maxsize=1)
@@ -130,15 +129,33 @@ def _signals() -> _Analysers:
         priority.PriorityInputs,
         priority.lasting_points,
         priority.Keywords(priority.URGENT_KEYWORDS),
-        priority.compiled,
     )
 
 
 @lru_cache(maxsize=64)
-def _names(brand: str) -> tuple[str, ...]:
-    """How a text names the brand: its name, or its hashtag ("#MaisonLumière")."""
-    brand = brand.strip()
-    return (brand, "#" + brand.replace(" ", "")) if brand else ()
+def _names(brand: str, fold: Callable[[str], str]) -> tuple[str, ...]:
+    """How a text names the brand, folded: its name, or its hashtag ("#MaisonLumière")."""
+    brand = " ".join(brand.split())
+    return (fold(brand), fold("#" + brand.replace(" ", ""))) if brand else ()
+
+
+def _names_in(folded: str, names: tuple[str, ...]) -> bool:
+    """Whether a folded text holds one of the names as a whole word (not "nordique" for
+    "nord"). Plain substring searches: most texts name the brand, and a regular expression
+    with a word-start test is tried at every position."""
+    for name in names:
+        start = folded.find(name)
+        while start >= 0:
+            end = start + len(name)
+            if not _is_word_char(folded, start - 1) and not _is_word_char(folded, end):
+                return True
+            start = folded.find(name, start + 1)
+    return False
+
+
+def _is_word_char(text: str, index: int) -> bool:
+    """Whether `text[index]` exists and is a letter, digit or underscore (regex `\\w`)."""
+    return 0 <= index < len(text) and (text[index].isalnum() or text[index] == "_")
 
 
 def unanswered(messages: Sequence[Message]) -> Sequence[Message]:

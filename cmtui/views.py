@@ -26,7 +26,8 @@ members change only when a conversation does (`ViewCounts` counts them that way)
 sorts the view when the list is sorted by priority."""
 
 _MINUTE = timedelta(minutes=1)
-_DAY_MINUTES = 24 * 60  # waiting saturates at a day (`analysis.priority`)
+_DAY = timedelta(days=1)  # waiting saturates at a day (`analysis.priority`)
+_DAY_MINUTES = 24 * 60
 
 
 class Order(StrEnum):
@@ -47,18 +48,18 @@ def _waiting_by_minute() -> tuple[float, ...]:
 
 def priority_points(now: datetime) -> Callable[[Conversation], float]:
     """A conversation's priority points at `now`: the lasting part its summary keeps plus
-    the waiting part, by whole minutes waited (a table lookup, not a logarithm: a sort at
-    100k conversations stays one quick pass)."""
-    table = _waiting_by_minute()
+    the waiting part, by whole minutes waited (a table lookup, not a logarithm, and a mere
+    comparison past a day, when it is full: a sort at 100k conversations stays one quick
+    pass)."""
+    table, day_ago = _waiting_by_minute(), now - _DAY
 
     def points(conversation: Conversation) -> float:
         since = conversation.awaiting_reply_since
         if since is None:
             return conversation.priority
-        waited = (now - since) // _MINUTE
-        return conversation.priority + (
-            table[max(waited, 0)] if waited < _DAY_MINUTES else WAIT_POINTS
-        )
+        if since <= day_ago:
+            return conversation.priority + WAIT_POINTS
+        return conversation.priority + table[max((now - since) // _MINUTE, 0)]
 
     return points
 
@@ -96,7 +97,8 @@ class View:
         (default: the current time), ties newest first."""
         matching = [c for c in conversations if self.predicate(c)]
         matching.sort(key=lambda c: c.last_activity, reverse=True)
-        if order is Order.PRIORITY:  # stable: ties stay newest first
+        if order is Order.PRIORITY:
+            # stable: ties stay newest first
             matching.sort(key=priority_points(utcnow() if now is None else now), reverse=True)
         return matching
 

@@ -4,6 +4,7 @@ the Urgent and Recommendations views, and the thread's "why this score" line."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,8 +24,13 @@ from cmtui.views import URGENT_FROM, priority_now
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[CmtuiApp]:
-    session = sandbox_session(tmp_path / "data", clock=ManualClock(SHOT_TIME))
+def clock() -> ManualClock:
+    return ManualClock(SHOT_TIME)
+
+
+@pytest.fixture
+def app(tmp_path: Path, clock: ManualClock) -> Iterator[CmtuiApp]:
+    session = sandbox_session(tmp_path / "data", clock=clock)
     yield CmtuiApp(session, sync="once")
 
 
@@ -99,3 +105,22 @@ async def test_the_urgent_and_recommendations_views(app: CmtuiApp) -> None:
             expected = {c.id for c in held if matches(c)}
             assert expected, f"the sandbox has no {view_id} conversation"
             assert set(row_ids(conversations)) == expected
+
+
+async def test_sorted_by_priority_a_conversation_left_waiting_rises(
+    app: CmtuiApp, clock: ManualClock
+) -> None:
+    """As the clock moves on, the waiting part of each priority grows: at the next tick of
+    the ages the rows are in order again, the numbers shown with them."""
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen, conversations = await ready(app, pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        before = row_ids(conversations)
+        clock.advance(timedelta(hours=20))
+        screen._tick()
+        await settle(pilot)
+        now = clock.now()
+        shown = [priority_now(c, now) for c in conversations._rows]
+        assert shown == sorted(shown, reverse=True)
+        assert row_ids(conversations) != before

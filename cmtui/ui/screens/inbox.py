@@ -187,6 +187,8 @@ class InboxScreen(Screen[None]):
 
     def _tick(self) -> None:
         self.tick += 1
+        if self.order is Order.PRIORITY:  # waiting raised some: the rows keep in order
+            self._refresh_list(counts=False)
 
     # --- state from the cache and the engine ----------------------------------------------
 

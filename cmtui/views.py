@@ -21,9 +21,9 @@ URGENT_FROM = 40
 """The lasting priority (`Conversation.priority`: all but the waiting time, see
 `analysis.priority`) from which an open conversation is in the Urgent view: e.g. a direct
 message (15) that complains (up to 25 by how negative) and names money back, safety or the
-law (10 for a keyword, 15 for two), or a furious one. Waiting time is left out of the test so that a view's
-members change only when a conversation does (`ViewCounts` counts them that way); it still
-sorts the view when the list is sorted by priority."""
+law (10 for a keyword, 15 for two), or a furious one. Waiting time is left out of the test
+so that a view's members change only when a conversation does (`ViewCounts` counts them that
+way); it still sorts the view when the list is sorted by priority."""
 
 _MINUTE = timedelta(minutes=1)
 _DAY = timedelta(days=1)  # waiting saturates at a day (`analysis.priority`)

@@ -161,6 +161,10 @@ class Brand:
     timezone: str | None = None
     """Where `quiet_hours` are read, an IANA name such as "Europe/Paris"; by default the
     machine's time zone."""
+    language: str | None = None
+    """The language its customers mostly write in, "en" or "fr": a message too short or too
+    mixed to tell ("top", "😍😍😍") is read in it. Unset, such a message is read in both and
+    keeps the stronger signal."""
 
 
 @dataclass(frozen=True)
@@ -834,6 +838,7 @@ _BRAND = _table(
         "tone": _TONE,
         "quiet_hours": _string(empty_ok=True),
         "timezone": _string(),
+        "language": _LANGUAGE,
     },
     check=_check_brand,
 )

@@ -83,9 +83,11 @@ class Session:
         except Exception as error:
             self.problems.append(f"account {account.id}: {error}")
             return None
+        brand = self.config.brand(account.brand)
         return AccountRuntime(
             account_id=account.id,
             brand=account.brand,
+            language=None if brand is None else brand.language,
             adapter=adapter,
             streams=account.streams,
             poll_seconds=account.poll_seconds,

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from cmtui.analysis.intent import INTENTS
 from cmtui.cli import _neutralise, main
 
 
@@ -129,10 +130,16 @@ def test_demo_sync_then_export_and_reply(
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(rows) > 20
     assert {"id", "conversation_id", "text", "author", "created_at", "sentiment"} <= set(rows[0])
+    # Every message from someone else says what it wants; the brand's own say nothing.
+    intents = {row["intent"] for row in rows if not row["is_own"]}
+    assert intents <= set(INTENTS) and "complaint" in intents
+    assert {row["intent"] for row in rows if row["is_own"]} <= {None}
 
     assert main(["--demo", "--data-dir", data, "export", "--format", "csv"]) == 0
     table = list(csv.reader(io.StringIO(capsys.readouterr().out)))
     assert table[0][:2] == ["id", "conversation_id"] and len(table) == len(rows) + 1
+    column = table[0].index("intent")
+    assert [line[column] for line in table[1:]] == [row["intent"] or "" for row in rows]
 
     conversation = rows[-1]["conversation_id"]
     assert main(["--demo", "--data-dir", data, "reply", conversation, "Merci !"]) == 0

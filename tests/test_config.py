@@ -616,3 +616,14 @@ def test_alerts_section_mistakes_name_the_key(body: str, key: str, expected: str
         parse_config(f"[alerts]\n{body}\n", path=PATH)
     text = str(caught.value)
     assert f"{key}" in text and expected in text and "config.toml:" in text
+
+
+def test_a_brand_names_the_language_its_customers_write_in() -> None:
+    """`language` on a brand: "en" or "fr"; anything else is refused, naming the key, the
+    file and what is expected."""
+    text = BASE.replace('name = "Acme"\n', 'name = "Acme"\nlanguage = "fr"\n')
+    assert parse_config(text, path=PATH).brands[0].language == "fr"
+    assert parse_config(BASE, path=PATH).brands[0].language is None
+    error = str(error_of(text.replace('language = "fr"', 'language = "french"')))
+    assert "brands[0].language" in error and str(PATH) in error
+    assert "'french'" in error and '"en"' not in error and "en, fr" in error

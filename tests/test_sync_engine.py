@@ -221,6 +221,32 @@ async def test_a_message_is_stored_in_the_language_its_network_gave_else_the_one
     assert detected.sentiment is not None and detected.sentiment > 0
 
 
+@pytest.mark.parametrize(
+    ("brand_language", "expected"),
+    [("fr", ["fr", "fr", "fr", "fr"]), (None, ["fr", "fr", "es", "en"])],
+)
+async def test_a_text_too_short_to_tell_is_read_in_the_brand_language(
+    store: Store, brand_language: str | None, expected: list[str]
+) -> None:
+    """Without a language the network gave or the text shows, a message is read in the
+    brand's language; without one, in the language it scores strongest in ("😍😍😍": English
+    on a tie). A tag naming another language is kept unless the brand's language decides.
+    Every text with words gets a language and a score."""
+    adapter = ScriptedAdapter()
+    texts = [("top", None), ("Nul nul nul", None), ("top", "es"), ("😍😍😍", None)]
+    adapter.fetches = [
+        Batch([replace(message(str(n)), text=t, lang=lang) for n, (t, lang) in enumerate(texts)],
+              "c1")
+    ]  # fmt: skip
+    clock = Clock()
+    runtime = AccountRuntime("acct", "Brand", adapter, ("mentions",), 60.0, brand_language)
+    engine = SyncEngine(store, [runtime], clock=clock)
+    await engine.run_once()
+    stored = [store.message(f"acct:{n}") for n in range(len(texts))]
+    assert [m.lang for m in stored if m is not None] == expected
+    assert all(m is not None and m.sentiment is not None for m in stored)
+
+
 async def _queued(
     store: Store, engine: SyncEngine, clock: Clock, text: str = "Thanks!"
 ) -> OutboxItem:

@@ -943,7 +943,7 @@ def _scored_language(lang: str | None) -> str | None:
 class Analysis(NamedTuple):
     """A customer's message as ingest reads it (`SentimentAnalyzer.analyse`)."""
 
-    lang: str | None  # "en", "fr", or None when unsure without a default, or in another language
+    lang: str | None  # None only for a text with nothing to judge and no language given
     score: float | None
     intent: Intent
 
@@ -968,11 +968,13 @@ class SentimentAnalyzer:
         return _score(text[:_MAX_CHARS], _scored_language(lang), self.lexicon)
 
     def analyse(self, text: str, hint: str | None = None, default: str | None = None) -> Analysis:
-        """What ingest keeps of a customer's text: its language (`detect_language` with the
-        network's `hint` and the brand's `default`), score and intent, reading the text once
-        for both (`intent_of` would read it again)."""
+        """What ingest keeps of a customer's text, reading it once for all: its score, intent
+        and language, which is the one the network gave (`hint`) or the text shows, else the
+        brand's (`default`), else `hint` when it names another language, else the one the
+        text scored strongest in: every text with words gets a language and a score."""
         lang = detect_language(text, hint, default)
-        score = self.score(text, lang)
+        score, scored = self.read(text, lang)
+        lang = lang or hint or scored
         if not self.lexicon:
             return Analysis(lang, score, intent_of(text, score))
         read = _read(text[:_MAX_CHARS])

@@ -307,7 +307,8 @@ class Store:
     def search(self, query: str, *, limit: int = 1000) -> list[str]:
         """Ids of conversations whose messages' text, author handles and display names hold
         every word of `query` (case- and accent-insensitive; the last word may be the start of
-        one, for search-as-you-type), newest activity first."""
+        one, for search-as-you-type), newest activity first. `intent:complaint` is a word of
+        the conversations where someone else's message has that intent."""
         with self._mutex:
             self._check_open()
             self._index_all()

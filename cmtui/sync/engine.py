@@ -64,6 +64,8 @@ class AccountRuntime:
     adapter: Adapter
     streams: tuple[str, ...]
     poll_seconds: float
+    language: str | None = None
+    """The brand's language (`Brand.language`): the one a text too short to tell is read in."""
 
 
 @dataclass(slots=True)
@@ -343,7 +345,7 @@ class SyncEngine:
             for i, (message, change) in enumerate(zip(batch, changes, strict=True))
             if not change.get("is_own", message.is_own) and message.sentiment is None
         ]
-        items = [(batch[i].text, batch[i].lang, None) for i in todo]
+        items = [(batch[i].text, batch[i].lang, account.language) for i in todo]
         changed: dict[str, Conversation] = {}
         stored = read = 0
         for analyses in self._analyst.read(items):

@@ -49,6 +49,7 @@ SCENES = (
     Scene("alerts-narrow", (80, 24), (*_TO_ALERTS, "tab"), alert=True),
     Scene("advocates", (120, 36), (*_TO_ALERTS, "j", "tab")),
     Scene("advocates-narrow", (80, 24), (*_TO_ALERTS, "j", "tab")),
+    Scene("inbox-priority", (120, 36), ("s",)),
 )
 
 

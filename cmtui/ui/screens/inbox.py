@@ -46,7 +46,7 @@ from cmtui.ui.widgets.sources import PANELS, SourcesTree
 from cmtui.ui.widgets.status_bar import StatusBar
 from cmtui.ui.widgets.thread_view import ThreadView
 from cmtui.ui.widgets.view_header import ViewHeader
-from cmtui.views import BUILTIN_VIEWS, View, ViewCounts, search_view, views_for
+from cmtui.views import BUILTIN_VIEWS, Order, View, ViewCounts, search_view, views_for
 
 if TYPE_CHECKING:
     from cmtui.analysis.crisis import Alert
@@ -112,6 +112,7 @@ class InboxScreen(Screen[None]):
     | :- | :- |
     | tab / shift+tab | Next / previous pane. |
     | enter | Open the highlighted conversation. |
+    | s | Sort the list by priority (shown on each row), or newest first again. |
     | r | Reply to the open conversation. |
     | u | Undo the last reply while it waits in the outbox. |
     | d | Mark the conversation done (again: reopen it). |
@@ -159,6 +160,7 @@ class InboxScreen(Screen[None]):
         self.outbox_items: dict[str, OutboxItem] = {}
         self.base_view: View = BUILTIN_VIEWS[0]  # the source chosen on the left
         self.view: View = self.base_view  # what the list shows: the base view, maybe searched
+        self.order = Order.NEWEST  # of the list, whatever the view
         self.open_id: str | None = None  # the conversation shown in the thread pane
         self.active_pane = "list-pane"
         self.sources_shown: bool | None = None  # None: by the width (SOURCES_SHOWN_FROM)
@@ -222,6 +224,8 @@ class InboxScreen(Screen[None]):
 
     def _tick(self) -> None:
         self.tick += 1
+        if self.order is Order.PRIORITY:  # waiting raised some: the rows keep in order
+            self._refresh_list(counts=False)
 
     # --- state from the cache and the engine ----------------------------------------------
 
@@ -323,11 +327,14 @@ class InboxScreen(Screen[None]):
     def _refresh_list(self, *, counts: bool = True) -> None:
         """Show the current view; `counts=False` when unread counts cannot have changed."""
         conversation_list = self.query_one(ConversationList)
-        conversation_list.set_conversations(self.view.apply(self._candidates()))
+        shown = self.view.apply(self._candidates(), self.order, self.session.clock())
+        conversation_list.set_conversations(shown)
         if self.pristine:
             conversation_list.cursor = 0
         if self.panel == CONVERSATIONS:
             self.view_title = self.view.title
+            if self.order is Order.PRIORITY:
+                self.view_title += " · " + _("by priority")
             self.view_rows = conversation_list.conversation_count
             self.view_unread = (
                 self.counts.unread[self.view.id] if self.view is self.base_view else 0
@@ -614,6 +621,16 @@ class InboxScreen(Screen[None]):
         search.remove_class("-active")
         self.focus_pane("list-pane")
         return True
+
+    @on(ConversationList.SortRequested)
+    def _sort_requested(self) -> None:
+        """The other order: by priority now (the waiting time added as of now), each row
+        showing it, the most urgent under the cursor; or newest first again."""
+        self.order = Order.NEWEST if self.order is Order.PRIORITY else Order.PRIORITY
+        conversation_list = self.query_one(ConversationList)
+        conversation_list.show_priority = self.order is Order.PRIORITY
+        self._refresh_list(counts=False)
+        conversation_list.cursor = 0
 
     @on(ConversationList.Highlighted)
     def _highlighted(self, message: ConversationList.Highlighted) -> None:

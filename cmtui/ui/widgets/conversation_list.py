@@ -15,6 +15,7 @@ from typing import ClassVar, NamedTuple
 
 from rich.cells import cell_len
 from rich.style import Style
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
@@ -30,6 +31,7 @@ from cmtui.ui.format import (
     without_leading_mentions,
 )
 from cmtui.ui.widgets.line_list import LineList, fit_cells, pad_cells, row_strip
+from cmtui.views import priority_now
 
 STATUS_MARKS: dict[Status, str] = {
     Status.PENDING: N_("pending"),
@@ -39,6 +41,7 @@ STATUS_MARKS: dict[Status, str] = {
 """Triage states worth a word before the subject; new and open conversations show none."""
 
 _AGE_CELLS = 6  # "Dec 12"
+_PRIORITY_CELLS = 3  # "100"
 _MIN_TEXT_CELLS = 16  # optional columns give way before the subject gets narrower than this
 _NETWORK_MAX_CELLS = 16
 _FLATTEN = str.maketrans("\t\n", "  ")  # safe_text keeps these; a row is one line
@@ -66,15 +69,19 @@ class _Columns(NamedTuple):
 
 
 @lru_cache(maxsize=64)
-def _columns(width: int, show_brand: bool, network_cells: tuple[int, int]) -> _Columns:
+def _columns(
+    width: int, show_brand: bool, network_cells: tuple[int, int], show_priority: bool = False
+) -> _Columns:
     """Share `width` between the columns, dropping optional ones on narrow screens.
 
     The same for every row and every view: only the width and the configuration decide.
     `network_cells` is the network column's narrowest and widest useful width.
     """
     author = min(24, max(8, width // 5))
-    # unread dot, author, sentiment mark and age, each followed or preceded by a space
-    text = width - (2 + author + 1 + 2 + 1 + _AGE_CELLS)
+    # unread dot, author, priority (when shown), sentiment mark and age, each followed or
+    # preceded by a space
+    priority = _PRIORITY_CELLS + 1 if show_priority else 0
+    text = width - (2 + author + 1 + priority + 2 + 1 + _AGE_CELLS)
     narrowest, widest = network_cells
     network = max(narrowest, min(widest, (text - 1) // 4))  # the subject keeps the most room
     if not narrowest or text - (network + 1) < _MIN_TEXT_CELLS:
@@ -100,9 +107,16 @@ class _Row(NamedTuple):
     mark: str
     tone: str  # "negative", "positive" or "" for the mark's colour
     age: str
+    priority: str  # "" unless the list shows priorities
 
     @classmethod
-    def of(cls, conversation: Conversation, now: datetime, networks: NetworkNames) -> _Row:
+    def of(
+        cls,
+        conversation: Conversation,
+        now: datetime,
+        networks: NetworkNames,
+        show_priority: bool = False,
+    ) -> _Row:
         """What `conversation` shows at `now`."""
         mark, tone = sentiment_mark(conversation.sentiment)
         subject = without_leading_mentions(conversation.subject.translate(_FLATTEN))
@@ -120,18 +134,27 @@ class _Row(NamedTuple):
             mark=mark,
             tone=tone,
             age=format_age(conversation.last_activity, now),
+            priority=str(priority_now(conversation, now)) if show_priority else "",
         )
 
 
 class ConversationList(LineList[Conversation]):
     """The inbox: one row per conversation, newest activity first, rendered lazily line by line.
 
-    The caller sorts and filters; the list only shows rows and moves a cursor over them.
-    Keys: `LineList`'s (j/k, g/G, pages, enter opens the conversation).
+    The caller sorts and filters; the list only shows rows and moves a cursor over them, and
+    asks for the other order (`SortRequested`) when the user presses the sort key.
+    Keys: `LineList`'s (j/k, g/G, pages, enter opens the conversation), and:
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("s", "sort", _("Sort"), id="list.sort")]
+    """
+    | Key(s) | Id | Description |
+    | :- | :- | :- |
+    | s | list.sort | Sort by priority, or newest first again. |
     """
 
     PREFIX = "conversation-list"
-    MUTED_ON_CURSOR = frozenset({"muted", "status"})
+    MUTED_ON_CURSOR = frozenset({"muted", "status", "priority"})
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "conversation-list--cursor",
@@ -139,6 +162,7 @@ class ConversationList(LineList[Conversation]):
         "conversation-list--muted",
         "conversation-list--negative",
         "conversation-list--positive",
+        "conversation-list--priority",
         "conversation-list--status",
         "conversation-list--unread",
     }
@@ -150,6 +174,7 @@ class ConversationList(LineList[Conversation]):
     | `conversation-list--muted` | Network, brand, snippet after the subject, age. |
     | `conversation-list--negative` | The negative sentiment mark. |
     | `conversation-list--positive` | The positive sentiment mark. |
+    | `conversation-list--priority` | The priority, when the list is sorted by it. |
     | `conversation-list--status` | The triage status before the subject (pending, done, snoozed). |
     | `conversation-list--unread` | Author and subject of unread conversations. |
     """
@@ -178,6 +203,7 @@ class ConversationList(LineList[Conversation]):
         & > .conversation-list--muted { color: $foreground-muted; }
         & > .conversation-list--negative { color: $error; }
         & > .conversation-list--positive { color: $success; }
+        & > .conversation-list--priority { color: $foreground-muted; text-style: bold; }
         & > .conversation-list--status { color: $warning; }
         & > .conversation-list--unread { text-style: bold; }
     }
@@ -195,6 +221,9 @@ class ConversationList(LineList[Conversation]):
         def control(self) -> ConversationList:
             """The list that posted the message."""
             return self.conversation_list
+
+    class SortRequested(Message):
+        """The user asked for the other order (newest first, or by priority)."""
 
     class Selected(Message):
         """The user opened a conversation (enter or click)."""
@@ -214,6 +243,9 @@ class ConversationList(LineList[Conversation]):
 
     tick: reactive[int] = reactive(0, init=False)
     """Bumped by the screen's clock (bound down to the panes): the ages shown move on."""
+
+    show_priority: reactive[bool] = reactive(False)
+    """Show each conversation's priority now (0..100), as when the list is sorted by it."""
 
     placeholder: reactive[str] = reactive(_("No conversations yet"))
     """The muted line shown when there are no rows."""
@@ -267,6 +299,14 @@ class ConversationList(LineList[Conversation]):
         """The brand column came or went: every row is laid out again."""
         self.forget_rendered()
 
+    def watch_show_priority(self) -> None:
+        """The priority column came or went: every row is laid out again."""
+        self.forget_rendered()
+
+    def action_sort(self) -> None:
+        """Ask for the other order; the screen that sorts the rows decides."""
+        self.post_message(self.SortRequested())
+
     def watch_tick(self) -> None:
         """Show the ages as of now: only the rows whose age changed are rendered again."""
         self.refresh()
@@ -277,7 +317,7 @@ class ConversationList(LineList[Conversation]):
 
     def row_content(self, row: Conversation) -> Hashable:
         """What the conversation shows now (its age moves on with the clock)."""
-        return _Row.of(row, self.now(), self._networks)
+        return _Row.of(row, self.now(), self._networks, self.show_priority)
 
     def highlighted(self, row_id: str | None) -> None:
         """Tell the screen which conversation is under the cursor."""
@@ -296,7 +336,7 @@ class ConversationList(LineList[Conversation]):
         def style(*components: str) -> Style:
             return self.style_of(cursor, components)
 
-        columns = _columns(width, self.show_brand, self._network_cells)
+        columns = _columns(width, self.show_brand, self._network_cells, self.show_priority)
         unread = ("unread",) if row.unread else ()
         cells: list[tuple[str, Style]] = [
             ("●" if row.unread else " ", style("dot")),
@@ -315,6 +355,11 @@ class ConversationList(LineList[Conversation]):
             cells.append((status, style("status")))
             text -= cell_len(status)
         cells += self._text_cells(row, text, style(*unread), style("muted"))
+        if row.priority:
+            cells += [
+                (" ", base),
+                (pad_cells(row.priority, _PRIORITY_CELLS, right=True), style("priority")),
+            ]
         cells += [
             (" ", base),
             (row.mark, style(row.tone or "muted")),

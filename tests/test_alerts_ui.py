@@ -29,6 +29,7 @@ from cmtui.ui.widgets.alert_list import AlertList
 from cmtui.ui.widgets.composer import Composer
 from cmtui.ui.widgets.conversation_list import ConversationList
 from cmtui.ui.widgets.status_bar import StatusBar
+from cmtui.views import BUILTIN_VIEWS
 
 HOSTILE_TERM = "[@click=app.quit]x[/]\x1b]0;pwned\x07;4;100"
 
@@ -140,7 +141,7 @@ async def test_the_alerts_view_lists_active_alerts_first_and_explains_each(
         engine_alerts = len(inbox.alerts)  # the sandbox's own, from its history (past)
         app._on_sync_event(AlertsChanged(active=(active,), new=(ended, active, past)))
         await pilot.pause()
-        await pilot.press("v", *"jjjjj")  # the sources pane, then down to Alerts
+        await pilot.press("v", *"j" * len(BUILTIN_VIEWS))  # the sources pane, down to Alerts
         alerts = inbox.query_one(AlertList)
         shown = 3 + engine_alerts
         await until(pilot, lambda: alerts.display and alerts.row_count == shown, "the alerts")
@@ -181,7 +182,7 @@ async def test_one_key_opens_the_conversations_of_the_alerts_messages(app: Cmtui
 async def test_the_advocates_view_lists_praise_and_opens_the_latest(app: CmtuiApp) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         inbox = await ready(app, pilot)
-        await pilot.press("v", *"jjjjjj")  # the sources pane, then down to Advocates
+        await pilot.press("v", *"j" * (len(BUILTIN_VIEWS) + 1))  # down to Advocates
         advocates = inbox.query_one(AdvocateList)
         await until(pilot, lambda: advocates.row_count > 0, "the advocates")
         first = advocates._rows[0]

@@ -21,7 +21,7 @@ from cmtui.session import Session, sandbox_session
 from cmtui.sync.events import AlertsChanged
 from cmtui.ui.app import CmtuiApp
 from cmtui.ui.screens.inbox import PREVIEW_DELAY, SyncUpdate
-from cmtui.views import NEGATIVE_BELOW
+from cmtui.views import BUILTIN_VIEWS, NEGATIVE_BELOW
 
 # Deep enough into the scenario that the history fills the inbox and the crisis has begun.
 SHOT_TIME = DEMO_START + timedelta(hours=6)
@@ -37,7 +37,8 @@ class Scene:
     alert: bool = False  # the scenario's crisis alert on, as it stood while it went on
 
 
-_TO_ALERTS = ("v", *"jjjjj")  # the sources pane, then down past the five built-in views
+# The sources pane, then down past the built-in views.
+_TO_ALERTS = ("v", *"j" * len(BUILTIN_VIEWS))
 SCENES = (
     Scene("inbox", (120, 36), ("down", "enter")),
     Scene("inbox-narrow", (80, 24)),

@@ -22,6 +22,10 @@
     800 and 100 new messages, alerts included (`feed` then `alerts()`), and a batch of 800 of
     which half are up to 10 minutes late (a rewind to the hour's checkpoint and a replay).
     Target: under 20 ms a batch. Median of RUNS runs.
+(d) Start-up on bench/_cache.py's cache of 100k messages (a year, four accounts): the engine's
+    AlertWatch learning the cache's last four weeks chunk by chunk on the writer thread (the
+    total, and the longest chunk: how long a poll may wait behind it), and `cmtui alerts`
+    computing the whole year.
 
 Run: .venv/bin/python bench/crisis.py
 """
@@ -81,7 +85,7 @@ class Stream:
             id=f"m{self.seed}-{self.serial}",
             at=at,
             brand="Brand",
-            account_id="main",
+            account_id="main" if self.serial % 3 else "second",  # (c): brand + 2 accounts
             author=author,
             negative=negative,
             network=self.rng.choice(("mastodon", "bluesky", "x")),
@@ -304,12 +308,44 @@ def cost() -> None:
         rows.setdefault("batch of 800, half up to 10 min late", []).append(
             timed(partial(batch, late))
         )
-    print(f"(c) cost at {len(cached):,} cached messages (brand + account scopes), median of {RUNS}")
+    print(
+        f"(c) cost at {len(cached):,} cached messages (a brand and its two accounts),"
+        f" median of {RUNS}"
+    )
     for name, figures in rows.items():
         wall = statistics.median(w for w, _ in figures)
         cpu = statistics.median(c for _, c in figures)
         print(f"  {name:<40} {wall:8.1f} ms wall, {cpu:8.1f} ms CPU")
     print(f"  (load average while measuring: {os.getloadavg()[0]:.1f})")
+
+
+def startup() -> None:
+    """Time the engine's learning and `cmtui alerts` on the 100k-message bench cache."""
+    from _cache import CONFIG, NOW, bench_session, data_dir
+
+    from cmtui.alerting import AlertWatch, alerts_from_store
+
+    session = bench_session(data_dir(100_000))
+    try:
+        brands = {account.id: account.brand for account in CONFIG.accounts}
+        watch = AlertWatch(session.store, CONFIG.alerts.crisis(), brands)
+        steps: list[float] = []
+        begin = time.perf_counter()
+        while not watch.learnt:
+            step = time.perf_counter()
+            watch.learn_step(NOW)
+            steps.append((time.perf_counter() - step) * 1000)
+        total = (time.perf_counter() - begin) * 1000
+        print(
+            f"(d) engine start at 100k cached messages: learnt {watch.detector.held():,} scope"
+            f" entries in {total:.0f} ms, {len(steps)} chunks, longest {max(steps):.0f} ms"
+        )
+        begin = time.perf_counter()
+        alerts = alerts_from_store(session.store, CONFIG)
+        took = (time.perf_counter() - begin) * 1000
+        print(f"  `cmtui alerts` over the whole year: {len(alerts)} alerts in {took:.0f} ms")
+    finally:
+        session.store.close()
 
 
 def main() -> None:
@@ -341,6 +377,7 @@ def main() -> None:
             print(f"    {when:%a %d %H:%M}: {count} voices vs {expected} expected")
     sandbox_crisis()
     cost()
+    startup()
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from cmtui.locations import LocationError
 from cmtui.secrets import SecretError
 
 if TYPE_CHECKING:
+    from cmtui.analysis.crisis import Alert
     from cmtui.model import Message
     from cmtui.session import Session
     from cmtui.sync.events import SyncEvent
@@ -100,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--since", help="start of the period (YYYY-MM-DD or ISO time; 7 days ago)")
     report.add_argument("--brand", help="one brand's report (default: every brand)")
     report.add_argument("--format", choices=("md", "json", "csv"), default="md")
+    alerts = commands.add_parser(
+        "alerts", help="print the crisis alerts computed from the cache, oldest first"
+    )
+    alerts.add_argument("--format", choices=("jsonl", "text"), default="jsonl")
+    alerts.add_argument(
+        "--since", help="only alerts fired from this date on (YYYY-MM-DD or ISO time)"
+    )
     commands.add_parser("doctor", help="check config, folders, cache and tokens")
     locate = commands.add_parser("locate", help="print where cmtui keeps a kind of file")
     locate.add_argument("what", choices=("config", "data", "themes", "logs"))
@@ -169,6 +177,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _reply(session, args.conversation_id, args.text)
         if args.command == "export":
             return _export(session, args.format, _parse_since(args.since), sys.stdout)
+        if args.command == "alerts":
+            return _alerts(session, args.format, _parse_since(args.since), sys.stdout)
         if args.command == "doctor":
             return _doctor(session)
         if args.command == "report":
@@ -278,7 +288,13 @@ async def _sync(session: Session, *, once: bool) -> int:
 
 
 async def _watch(session: Session) -> int:
-    from cmtui.sync.events import Ingested, OutboxChanged, StateChanged, StoreProblem
+    from cmtui.sync.events import (
+        AlertsChanged,
+        Ingested,
+        OutboxChanged,
+        StateChanged,
+        StoreProblem,
+    )
 
     _refuse_read_only(session)
     _require_accounts(session)
@@ -300,6 +316,9 @@ async def _watch(session: Session) -> int:
             )
         elif isinstance(event, StoreProblem):
             _print_json({"event": "store", "problem": event.detail})
+        elif isinstance(event, AlertsChanged):
+            for alert in event.new:
+                _print_json(_watch_line(alert))
         elif isinstance(event, OutboxChanged):
             item = event.item
             _print_json(
@@ -336,6 +355,11 @@ async def _until_signalled(work: Coroutine[Any, Any, None]) -> None:
     finally:
         for sig in (signal.SIGHUP, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+def _watch_line(alert: Alert) -> dict[str, object]:
+    """A crisis alert that fired, grew or ended, as `cmtui watch` prints it."""
+    return {"event": "alert", **alert.to_dict()}
 
 
 def _print_json(data: dict[str, object]) -> None:
@@ -424,9 +448,18 @@ def _report(session: Session, args: argparse.Namespace, out: TextIO) -> int:
                 name=repr(args.brand), brands=known
             )
         )
-    brand_of = {a.id: a.brand for a in session.config.accounts}
+    from cmtui.alerting import brands_of
+
+    config = session.config
     built = report.build(
-        store.iter_messages(), conversations, brand_of, since=since, until=until, brand=args.brand
+        store.iter_messages(),
+        conversations,
+        {a.id: a.brand for a in config.accounts},
+        since=since,
+        until=until,
+        brand=args.brand,
+        settings=config.alerts.crisis(),
+        accounts=brands_of(config),
     )
     if args.format == "md":
         out.write(report.to_markdown(built))
@@ -437,6 +470,17 @@ def _report(session: Session, args: argparse.Namespace, out: TextIO) -> int:
 
         writer = csv.writer(out)
         writer.writerows([_neutralise(value) for value in row] for row in report.csv_rows(built))
+    return 0
+
+
+def _alerts(session: Session, fmt: str, since: datetime | None, out: TextIO) -> int:
+    from cmtui.alerting import alerts_from_store, describe
+
+    for alert in alerts_from_store(session.store, session.config, since):
+        if fmt == "jsonl":
+            out.write(json.dumps(alert.to_dict(), ensure_ascii=False) + "\n")
+        else:
+            out.write(describe(alert) + "\n")
     return 0
 
 

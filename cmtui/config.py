@@ -20,13 +20,19 @@ import shlex
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from cmtui import notify
 from cmtui.i18n import LANGUAGES, _
 from cmtui.model import Platform
+from cmtui.notify import DESKTOP_CHOICES, MESSAGE_CHOICES
+
+if TYPE_CHECKING:
+    from cmtui.analysis.crisis import CrisisSettings
 
 # Networks whose public data can be read without credentials.
 TOKENLESS_PLATFORMS = frozenset({Platform.FEED, Platform.HACKERNEWS})
@@ -149,6 +155,16 @@ class Brand:
     """Line that ends the brand's replies, e.g. "— Léa, Maison Lumière"."""
     tone: ToneRules = field(default_factory=ToneRules)
     """Brand-voice checks for drafts, e.g. `tone = { banned = ["cheap"] }`."""
+    quiet_hours: str = ""
+    """Hours when only crisis alerts that fire and urgent messages notify, e.g.
+    "22:00-07:00" (across midnight when the end comes first); empty: none."""
+    timezone: str | None = None
+    """Where `quiet_hours` are read, an IANA name such as "Europe/Paris"; by default the
+    machine's time zone."""
+    language: str | None = None
+    """The language its customers mostly write in, "en" or "fr": a message too short or too
+    mixed to tell ("top", "😍😍😍") is read in it. Unset, such a message is read in both and
+    keeps the stronger signal."""
 
 
 @dataclass(frozen=True)
@@ -212,6 +228,14 @@ class UiSettings:
     """Below this many columns, the three panes collapse to one at a time."""
     language: str | None = None
     """The UI's language, "en" or "fr"; by default the one LANG (or LC_ALL, LANGUAGE) names."""
+    bell: bool | None = None
+    """Ring the terminal bell when something notifies; by default on, except over SSH."""
+    desktop_notify: str | None = None
+    """Desktop notifications through the terminal: "osc9", "osc777", "both" or "off"; by
+    default "osc9", except over SSH ("off")."""
+    notify_messages: str = "urgent"
+    """Which new messages notify: "urgent" (complaints addressed to the brand), "direct"
+    (every message addressed to it; only urgent ones in quiet hours) or "none"."""
 
 
 @dataclass(frozen=True)
@@ -233,6 +257,48 @@ class RetentionSettings:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """The `[alerts]` table: crisis detection and the command that carries alerts out."""
+
+    on_alert: tuple[str, ...] = ()
+    """Command run for each crisis alert, with the alert as one JSON document on stdin:
+    an argv array (["ntfy-send", "--topic", "acme"]) or a string split like a shell would,
+    but run WITHOUT a shell. Empty: no command."""
+    on_alert_timeout: float = 30.0
+    """Seconds one run may take; a command still running then is killed."""
+    on_alert_attempts: int = 3
+    """Runs at most, for one alert, while the command fails (exit status not 0)."""
+    margin: float = 2.0
+    """An alert needs this many times the usual number of negative voices."""
+    min_count: int = 5
+    """...and at least this many distinct negative authors."""
+    window_minutes: float = 15.0
+    """The sliding window whose negative authors are counted."""
+    long_window_minutes: float = 60.0
+    """A second, longer window, for spikes that grow slowly and small brands."""
+    cooldown_minutes: float = 120.0
+    """A spike this soon after an alert ended resumes that alert."""
+    timezone: str = "UTC"
+    """Where "hour of day" and "weekday" are read: the audience's, e.g. "Europe/Paris"."""
+    per_account: bool = True
+    """Also watch each account alone (for brands with several accounts)."""
+
+    def crisis(self) -> CrisisSettings:
+        """The detector's settings (ValueError names a bad one)."""
+        from cmtui.analysis.crisis import CrisisSettings  # only where alerts are computed
+
+        return CrisisSettings(
+            window=timedelta(minutes=self.window_minutes),
+            long_window=timedelta(minutes=self.long_window_minutes),
+            margin=self.margin,
+            min_count=self.min_count,
+            cooldown=timedelta(minutes=self.cooldown_minutes),
+            timezone=self.timezone,
+            per_account=self.per_account,
+        )
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration; an empty config is valid (the app then offers `--demo`)."""
 
@@ -241,6 +307,7 @@ class Config:
     ui: UiSettings = field(default_factory=UiSettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
     path: Path | None = None
     """The file this was read from (not a config key)."""
 
@@ -534,6 +601,17 @@ def _language(value: object, where: _Where) -> str:
 _LANGUAGE = _Rule(f"one of {', '.join(LANGUAGES)}", _language)
 
 
+def _choice(choices: Sequence[str]) -> _Rule:
+    def convert(value: object, where: _Where) -> str:
+        if not isinstance(value, str):
+            raise _got(value)
+        if value not in choices:
+            raise _Invalid(f"unknown choice {value!r}{_did_you_mean(value, choices)}")
+        return value
+
+    return _Rule(f"one of {', '.join(map(repr, choices))}", convert)
+
+
 def _identifier(value: object, where: _Where) -> str:
     if not isinstance(value, str):
         raise _got(value)
@@ -646,6 +724,17 @@ def _tables(item: _Rule) -> _Rule:
 
 
 def _check_brand(brand: Brand, where: _Where) -> None:
+    try:
+        notify.zone(brand.timezone)
+    except ValueError as error:
+        expected = _('an IANA time zone name like "Europe/Paris"')
+        raise where.child("timezone").error(str(error), expected) from None
+    if brand.quiet_hours:
+        try:
+            notify.parse_quiet_hours(brand.quiet_hours, brand.timezone)
+        except ValueError as error:
+            expected = _('a span of hours like "22:00-07:00" (24-hour clock)')
+            raise where.child("quiet_hours").error(str(error), expected) from None
     if brand.tone.require_signature and not brand.signature.strip():
         raise (
             where.child("tone")
@@ -747,6 +836,9 @@ _BRAND = _table(
         "keywords": _strings(),
         "signature": _string(empty_ok=True),
         "tone": _TONE,
+        "quiet_hours": _string(empty_ok=True),
+        "timezone": _string(),
+        "language": _LANGUAGE,
     },
     check=_check_brand,
 )
@@ -783,12 +875,62 @@ _UI = _table(
         "emoji": _BOOLEAN,
         "narrow_width": _integer(minimum=0),
         "language": _LANGUAGE,
+        "bell": _BOOLEAN,
+        "desktop_notify": _choice(DESKTOP_CHOICES),
+        "notify_messages": _choice(MESSAGE_CHOICES),
     },
 )
 _OUTBOX = _table(OutboxSettings, {"undo_seconds": _number(minimum=0)})
 _RETENTION = _table(
     RetentionSettings,
     {"max_age_days": _integer(minimum=1), "max_messages_per_account": _integer(minimum=1)},
+)
+
+
+def _argv(value: object, where: _Where) -> tuple[str, ...]:
+    if isinstance(value, str):
+        _command(value, where)  # splits, or says why it cannot
+        return tuple(shlex.split(value))
+    if not isinstance(value, list):
+        raise _got(value)
+    if not value:
+        raise _Invalid("is empty")
+    for index, word in enumerate(value):
+        if not isinstance(word, str) or not word:
+            raise _Invalid(f"item {index} is not a non-empty string")
+    return tuple(value)
+
+
+_ARGV = _Rule(
+    'a command as an array, e.g. ["curl", "-d", "@-", "https://ntfy.sh/acme"], or a string'
+    " (run without a shell)",
+    _argv,
+)
+
+
+def _check_alerts(alerts: AlertSettings, where: _Where) -> None:
+    """The crisis settings must make a detector (cmtui.analysis.crisis checks them)."""
+    try:
+        alerts.crisis()
+    except ValueError as error:
+        raise where.error(str(error), _("settings the crisis detector accepts")) from None
+
+
+_ALERTS = _table(
+    AlertSettings,
+    {
+        "on_alert": _ARGV,
+        "on_alert_timeout": _number(minimum=1),
+        "on_alert_attempts": _integer(minimum=1),
+        "margin": _number(minimum=1),
+        "min_count": _integer(minimum=1),
+        "window_minutes": _number(minimum=1),
+        "long_window_minutes": _number(minimum=1),
+        "cooldown_minutes": _number(minimum=0),
+        "timezone": _string(),
+        "per_account": _BOOLEAN,
+    },
+    check=_check_alerts,
 )
 _CONFIG = _table(
     Config,
@@ -798,6 +940,7 @@ _CONFIG = _table(
         "ui": _UI,
         "outbox": _OUTBOX,
         "retention": _RETENTION,
+        "alerts": _ALERTS,
     },
     check=_check_config,
 )

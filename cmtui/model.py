@@ -334,11 +334,16 @@ class Conversation:
     labels: list[str] = field(default_factory=list)
     assignee: str | None = None
     unread: int = 0
-    priority: int = 0
-    sentiment: float | None = None  # rolling mean of the others' messages
+    priority: float = 0.0
+    """The priority's points that do not grow with time (0..100, `analysis.priority`): the
+    waiting part is added when it is read (`views.priority_now`), so a stored summary never
+    goes stale as its customer waits."""
+    sentiment: float | None = None  # rolling summary of the others' messages, latest first
     awaiting_reply_since: datetime | None = None
     snoozed_until: datetime | None = None
     done_at: datetime | None = None  # when marked done (on the session's clock), while done
+    intents: tuple[str, ...] = ()
+    """The intents of the others' messages (`analysis.intent.INTENTS` order), each once."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with the model's field names, in field order."""
@@ -362,6 +367,7 @@ class Conversation:
             "awaiting_reply_since": _iso_or_none(self.awaiting_reply_since),
             "snoozed_until": _iso_or_none(self.snoozed_until),
             "done_at": _iso_or_none(self.done_at),
+            "intents": list(self.intents),
         }
 
     @classmethod
@@ -382,11 +388,12 @@ class Conversation:
             labels=list(data.get("labels") or []),
             assignee=data.get("assignee"),
             unread=int(data.get("unread", 0)),
-            priority=int(data.get("priority", 0)),
+            priority=float(data.get("priority", 0.0)),
             sentiment=data.get("sentiment"),
             awaiting_reply_since=_time_or_none(data.get("awaiting_reply_since")),
             snoozed_until=_time_or_none(data.get("snoozed_until")),
             done_at=_time_or_none(data.get("done_at")),
+            intents=tuple(data.get("intents") or ()),
         )
 
 

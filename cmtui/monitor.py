@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, TypeVar
 from cmtui.analysis.responses import Stats, Timeline
 from cmtui.model import Conversation, Message
 from cmtui.sync.events import AlertsChanged, Ingested, SyncEvent
-from cmtui.views import BUILTIN_VIEWS, NEGATIVE_BELOW
+from cmtui.views import BUILTIN_VIEWS
 
 if TYPE_CHECKING:
-    from cmtui.analysis.crisis import Alert, CrisisDetector
+    from cmtui.analysis.crisis import Alert, CrisisDetector, CrisisSettings
 
 HOUR = 3600
 DAY_HOURS = 24
@@ -41,19 +41,10 @@ makes a usual day for the words (so the 7-day figures reach back no further than
 WEEK_STEP_HOURS = 6  # the 7-day negative share is drawn in 28 points of six hours
 TOP_TERMS = 20  # as many as a tall screen shows
 MIN_TERM_COUNT = 2  # a word said once today is no trend
-COMPLAINT = "complaint"
 BATCH = 5000  # messages read from the cache at a time
 T = TypeVar("T")
 
 _unanswered = next(view for view in BUILTIN_VIEWS if view.id == "unanswered").predicate
-
-
-def is_negative(message: Message) -> bool:
-    """A negative message for the monitor, the report and the crisis detector: a negative
-    score, or a complaint (which may carry no sentiment word)."""
-    return message.intent == COMPLAINT or (
-        message.sentiment is not None and message.sentiment < NEGATIVE_BELOW
-    )
 
 
 @dataclass(slots=True)
@@ -110,15 +101,20 @@ class Monitor:
     """The monitor's running totals. Not thread-safe: one owner changes and reads it.
 
     `brand_of` names the brand of each account (a message's brand is its account's);
-    `terms_of` gives a message's words (`crisis.terms`, passed in so that this module stays
-    cheap to import).
+    `terms_of` gives a message's words (`crisis.terms`) and `negative` says whether it is
+    negative (`alerting.is_negative`, the rule the crisis alerts count by): both passed in,
+    so that this module stays cheap to import (`load` passes them).
     """
 
     def __init__(
-        self, brand_of: Mapping[str, str], terms_of: Callable[[str], Iterable[str]]
+        self,
+        brand_of: Mapping[str, str],
+        terms_of: Callable[[str], Iterable[str]],
+        negative: Callable[[Message], bool],
     ) -> None:
         self.brand_of = dict(brand_of)
         self.terms_of = terms_of
+        self.negative = negative
         self._alerts: dict[str, Alert] = {}
         self._hours: dict[int, _Hour] = {}
         self._conversation_of: dict[str, str] = {}  # message id -> its conversation
@@ -166,7 +162,7 @@ class Monitor:
         if bucket is None:
             bucket = self._hours[hour] = _Hour()
         bucket.total += 1
-        bucket.negative += is_negative(message)
+        bucket.negative += self.negative(message)
         bucket.networks[str(message.platform)] += 1
         bucket.brands[self.brand_of.get(message.account_id, "")] += 1
         bucket.terms.update(self.terms_of(message.text))
@@ -322,9 +318,10 @@ def load(
 ) -> Monitor:
     """A monitor over these messages and summaries, with the active alerts of `alerts` fed
     the same messages (meant for a thread: it may read a whole cache)."""
-    from cmtui.analysis.crisis import terms  # the detector's module: off the first paint
+    from cmtui.alerting import is_negative  # the detector's modules: off the first paint
+    from cmtui.analysis.crisis import terms
 
-    monitor = Monitor(brand_of, terms)
+    monitor = Monitor(brand_of, terms, is_negative)
     for batch in batches(messages):
         monitor.add_messages(batch, now)
         if alerts is not None:
@@ -337,32 +334,27 @@ def load(
 
 class CacheAlerts:
     """Crisis alerts computed from cached messages, fed as they are read (for a monitor with
-    no sync engine of its own, and the report). Message times only, as the engine's."""
+    no sync engine of its own, and the report): the messages turned into observations as
+    the engine turns them (`alerting.observation`), on message times."""
 
-    def __init__(self, brand_of: Mapping[str, str], *, live_since: datetime | None = None):
+    def __init__(
+        self,
+        brand_of: Mapping[str, str],
+        settings: CrisisSettings | None = None,
+        accounts: Mapping[str, list[str]] | None = None,
+    ) -> None:
+        """`accounts`: brand -> its configured account ids (`alerting.brands_of`)."""
         from cmtui.analysis.crisis import CrisisDetector
 
         self.brand_of = dict(brand_of)
-        self.detector: CrisisDetector = CrisisDetector(live_since=live_since)
+        self.detector: CrisisDetector = CrisisDetector(settings, accounts=accounts)
 
     def feed(self, messages: Iterable[Message]) -> None:
-        """Take customer messages (the brand's own are not voices); an id fed twice counts once."""
-        from cmtui.analysis.crisis import Observation, terms
+        """Take messages (the brand's own are no voices); an id fed twice counts once."""
+        from cmtui.alerting import observation
 
-        self.detector.feed(
-            Observation(
-                id=message.id,
-                at=message.created_at,
-                brand=self.brand_of.get(message.account_id, ""),
-                account_id=message.account_id,
-                author=message.author.handle,
-                negative=is_negative(message),
-                network=str(message.platform),
-                terms=terms(message.text),
-            )
-            for message in messages
-            if not message.is_own
-        )
+        found = (observation(m, self.brand_of.get(m.account_id, "")) for m in messages)
+        self.detector.feed(obs for obs in found if obs is not None)
 
 
 class Feed:

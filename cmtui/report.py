@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from statistics import fmean
 from typing import TYPE_CHECKING, Any
 
+from cmtui.alerting import is_negative
 from cmtui.analysis.advocates import Advocate, AdvocateTally
 from cmtui.analysis.responses import (
     DIMENSIONS,
@@ -30,11 +31,11 @@ from cmtui.analysis.responses import (
 )
 from cmtui.i18n import N_, _
 from cmtui.model import Conversation, Message, Status
-from cmtui.monitor import CacheAlerts, batches, is_negative
+from cmtui.monitor import CacheAlerts, batches
 from cmtui.views import POSITIVE_ABOVE
 
 if TYPE_CHECKING:
-    from cmtui.analysis.crisis import Alert
+    from cmtui.analysis.crisis import Alert, CrisisSettings
 
 TOP_TOPICS = 10
 TOP_ADVOCATES = 10
@@ -114,12 +115,14 @@ def build(
     since: datetime,
     until: datetime,
     brand: str | None = None,
+    settings: CrisisSettings | None = None,
+    accounts: Mapping[str, list[str]] | None = None,
 ) -> Report:
     """The report of the period [since, until) for one brand (None: all), from every cached
     message (the history before `since` is the crisis detector's baseline)."""
     summaries_by_id = {c.id: c for c in conversations}
     owners = {c.account_id: c.brand for c in summaries_by_id.values()} | dict(brand_of)
-    alerts = CacheAlerts(owners)
+    alerts = CacheAlerts(owners, settings, accounts)  # as `cmtui alerts` computes them
     timelines: defaultdict[str, Timeline] = defaultdict(Timeline)
     period: list[Message] = []
     tally = AdvocateTally(owners)

@@ -83,9 +83,11 @@ class Session:
         except Exception as error:
             self.problems.append(f"account {account.id}: {error}")
             return None
+        brand = self.config.brand(account.brand)
         return AccountRuntime(
             account_id=account.id,
             brand=account.brand,
+            language=None if brand is None else brand.language,
             adapter=adapter,
             streams=account.streams,
             poll_seconds=account.poll_seconds,
@@ -108,7 +110,13 @@ class Session:
         from cmtui.sync.engine import SyncEngine
 
         return SyncEngine(
-            self.store, self.accounts, on_event=on_event, clock=self.clock, wall=self.wall
+            self.store,
+            self.accounts,
+            on_event=on_event,
+            clock=self.clock,
+            wall=self.wall,
+            processes=True,  # reading messages on a second core (`cmtui.sync.analyst`)
+            alerts=self.config.alerts,
         )
 
     def queue_reply(

@@ -4,15 +4,69 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import lru_cache
 
+from cmtui.analysis.priority import WAIT_POINTS, clamped, waiting_points
 from cmtui.config import Config
 from cmtui.i18n import N_, _
-from cmtui.model import Conversation, Status
+from cmtui.model import Conversation, Status, utcnow
 
 Predicate = Callable[[Conversation], bool]
 
 NEGATIVE_BELOW = -0.25  # polarity under which a conversation counts as negative
 POSITIVE_ABOVE = 0.25
+URGENT_FROM = 40
+"""The lasting priority (`Conversation.priority`: all but the waiting time, see
+`analysis.priority`) from which an open conversation is in the Urgent view: e.g. a direct
+message (15) that complains (up to 25 by how negative) and names money back, safety or the
+law (10 for a keyword, 15 for two), or a furious one. Waiting time is left out of the test
+so that a view's members change only when a conversation does (`ViewCounts` counts them that
+way); it still sorts the view when the list is sorted by priority."""
+
+_MINUTE = timedelta(minutes=1)
+_DAY = timedelta(days=1)  # waiting saturates at a day (`analysis.priority`)
+_DAY_MINUTES = 24 * 60
+
+
+class Order(StrEnum):
+    """How the conversation list is sorted."""
+
+    NEWEST = "newest"
+    """Newest activity first."""
+    PRIORITY = "priority"
+    """Highest priority first (`priority_now`), then newest activity."""
+
+
+@lru_cache(maxsize=1)
+def _waiting_by_minute() -> tuple[float, ...]:
+    """The waiting points of each whole minute waited, up to a day (they stay at the full
+    share after): one lookup a conversation when a list is sorted, not a logarithm."""
+    return tuple(waiting_points(m * _MINUTE) for m in range(_DAY_MINUTES + 1))
+
+
+def priority_points(now: datetime) -> Callable[[Conversation], float]:
+    """A conversation's priority points at `now`: the lasting part its summary keeps plus
+    the waiting part, by whole minutes waited (a table lookup, not a logarithm, and a mere
+    comparison past a day, when it is full: a sort at 100k conversations stays one quick
+    pass)."""
+    table, day_ago = _waiting_by_minute(), now - _DAY
+
+    def points(conversation: Conversation) -> float:
+        since = conversation.awaiting_reply_since
+        if since is None:
+            return conversation.priority
+        if since <= day_ago:
+            return conversation.priority + WAIT_POINTS
+        return conversation.priority + table[max((now - since) // _MINUTE, 0)]
+
+    return points
+
+
+def priority_now(conversation: Conversation, now: datetime) -> int:
+    """The conversation's priority at `now`, 0..100: what the list shows."""
+    return clamped(priority_points(now)(conversation))
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +87,19 @@ class View:
         """The label in the user's language (brand and account names stay as they are)."""
         return _(self.label) if self.id in _BUILTIN_IDS else self.label
 
-    def apply(self, conversations: Iterable[Conversation]) -> list[Conversation]:
-        """The matching conversations, newest activity first."""
+    def apply(
+        self,
+        conversations: Iterable[Conversation],
+        order: Order = Order.NEWEST,
+        now: datetime | None = None,
+    ) -> list[Conversation]:
+        """The matching conversations, newest activity first, or by priority at `now`
+        (default: the current time), ties newest first."""
         matching = [c for c in conversations if self.predicate(c)]
         matching.sort(key=lambda c: c.last_activity, reverse=True)
+        if order is Order.PRIORITY:
+            # stable: ties stay newest first
+            matching.sort(key=priority_points(utcnow() if now is None else now), reverse=True)
         return matching
 
 
@@ -57,10 +120,20 @@ def _done(conversation: Conversation) -> bool:
     return conversation.status is Status.DONE
 
 
+def _urgent(conversation: Conversation) -> bool:
+    return _open(conversation) and conversation.priority >= URGENT_FROM
+
+
+def _recommended(conversation: Conversation) -> bool:
+    return "recommendation" in conversation.intents
+
+
 BUILTIN_VIEWS: tuple[View, ...] = (
     View("inbox", N_("Inbox"), _open),
     View("unanswered", N_("Unanswered"), _unanswered),
+    View("urgent", N_("Urgent"), _urgent),
     View("negative", N_("Negative"), _negative),
+    View("recommendations", N_("Recommendations"), _recommended, counts_all=True),
     View("done", N_("Done"), _done, counts_all=True),
     View("all", N_("All"), lambda conversation: True, counts_all=True),
 )

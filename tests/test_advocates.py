@@ -234,3 +234,19 @@ def test_matches_a_recount_in_any_batches(seed: int, count: int, batches: int) -
 def test_matches_a_recount_at_scale() -> None:
     messages = random_messages(random.Random(7), 5000)
     assert as_recount(advocates(messages, BRAND_OF)) == recount(messages)
+
+
+def test_small_batches_keep_the_list_in_order_at_scale() -> None:
+    """Batches of a few messages place their authors one by one; one big batch sorts the
+    whole list: both give the recount, in the same order, and per brand a slice of it."""
+    messages = random_messages(random.Random(11), 4000)
+    tally = AdvocateTally(BRAND_OF)
+    for start in range(0, len(messages), 25):
+        tally.add(messages[start : start + 25])
+        if start % 500 == 0:
+            tally.advocates()  # asked now and then, as the view does after a batch
+    found = tally.advocates()
+    assert as_recount(found) == recount(messages)
+    assert found == advocates(messages, BRAND_OF)
+    for brand in ("Maison Lumière", "Acme", ""):
+        assert tally.advocates(brand) == [a for a in found if a.brand == brand]

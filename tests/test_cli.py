@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from cmtui.analysis.intent import INTENTS
 from cmtui.cli import _neutralise, main
 
 
@@ -129,10 +130,16 @@ def test_demo_sync_then_export_and_reply(
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(rows) > 20
     assert {"id", "conversation_id", "text", "author", "created_at", "sentiment"} <= set(rows[0])
+    # Every message from someone else says what it wants; the brand's own say nothing.
+    intents = {row["intent"] for row in rows if not row["is_own"]}
+    assert intents <= set(INTENTS) and "complaint" in intents
+    assert {row["intent"] for row in rows if row["is_own"]} <= {None}
 
     assert main(["--demo", "--data-dir", data, "export", "--format", "csv"]) == 0
     table = list(csv.reader(io.StringIO(capsys.readouterr().out)))
     assert table[0][:2] == ["id", "conversation_id"] and len(table) == len(rows) + 1
+    column = table[0].index("intent")
+    assert [line[column] for line in table[1:]] == [row["intent"] or "" for row in rows]
 
     conversation = rows[-1]["conversation_id"]
     assert main(["--demo", "--data-dir", data, "reply", conversation, "Merci !"]) == 0
@@ -312,3 +319,41 @@ async def test_the_undo_window_is_real_seconds_at_any_sandbox_speed(tmp_path: Pa
         session.store.close()
     (posted,) = brand_replies(network, "ml-masto")
     assert DEMO_START < posted.created_at <= clock.now()
+
+
+def test_demo_alerts_jsonl_text_and_since(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = str(tmp_path / "demo-data")
+    assert main(["--demo", "--data-dir", data, "sync", "--once"]) == 0
+    capsys.readouterr()
+    assert main(["--demo", "--data-dir", data, "alerts"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert rows, "the sandbox's lot 42 crisis"
+    fields = {
+        "id", "brand", "account_id", "kind", "window_start", "window_end", "fired_at",
+        "count", "expected", "top_terms", "sample_ids", "past",
+    }  # fmt: skip
+    assert all(fields <= set(row) for row in rows)
+    fired = [row["fired_at"] for row in rows]
+    assert fired == sorted(fired)
+    lot = next(row for row in rows if "42" in row["top_terms"])
+    assert lot["kind"] == "negative_spike" and lot["past"] is True  # the first sync brought it
+    assert main(["--demo", "--data-dir", data, "alerts", "--format", "text"]) == 0
+    text = capsys.readouterr().out
+    assert len(text.splitlines()) == len(rows) and "Maison Lumière" in text and "42" in text
+    later = datetime.fromisoformat(lot["fired_at"]) + timedelta(seconds=1)
+    assert main(["--demo", "--data-dir", data, "alerts", "--since", later.isoformat()]) == 0
+    assert lot["id"] not in capsys.readouterr().out
+    assert main(["--demo", "--data-dir", data, "alerts", "--since", "yesterday"]) == 2
+
+
+def test_watch_prints_alert_lines() -> None:
+    from cmtui.analysis.crisis import Alert
+    from cmtui.cli import _watch_line
+
+    alert = Alert(
+        "a1", "B", None, "negative_spike", datetime(2026, 3, 1, tzinfo=UTC), None,
+        datetime(2026, 3, 1, 0, 5, tzinfo=UTC), 9, 1.5, ("lot",), ("m1",), False, ("mastodon",),
+    )  # fmt: skip
+    assert _watch_line(alert) == {"event": "alert", **alert.to_dict()}

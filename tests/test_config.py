@@ -291,8 +291,35 @@ CASES = [
         ('[[brands]]\nname = "Acme"', '[[brand]]\nname = "Acme"'),
         1,
         "brand: unknown key (did you mean 'brands'?); "
-        "expected one of brands, accounts, ui, outbox, retention",
+        "expected one of brands, accounts, ui, outbox, retention, alerts",
         id="unknown-top-level-table",
+    ),
+    pytest.param(
+        ('name = "Acme"', 'name = "Acme"\nquiet_hours = "22h-7h"'),
+        3,
+        "brands[0].quiet_hours: '22h-7h' is not in the form HH:MM-HH:MM; "
+        'expected a span of hours like "22:00-07:00" (24-hour clock)',
+        id="quiet-hours-shape",
+    ),
+    pytest.param(
+        ('name = "Acme"', 'name = "Acme"\nquiet_hours = "22:00-07:00"\ntimezone = "Paris"'),
+        4,
+        "brands[0].timezone: unknown time zone 'Paris'; "
+        'expected an IANA time zone name like "Europe/Paris"',
+        id="quiet-hours-zone",
+    ),
+    pytest.param(
+        ("", '[ui]\ndesktop_notify = "osc 9"'),
+        11,
+        "ui.desktop_notify: unknown choice 'osc 9' (did you mean 'osc9'?); "
+        "expected one of 'off', 'osc9', 'osc777', 'both'",
+        id="desktop-notify-choice",
+    ),
+    pytest.param(
+        ("", "[ui]\nbell = 1"),
+        11,
+        "ui.bell: got an integer; expected true or false",
+        id="bell-boolean",
     ),
     pytest.param(
         ("", 'poll_seconds = "60"'),
@@ -548,3 +575,55 @@ def test_mangled_configs_never_raise_anything_but_config_error(
         parse_config(text, path=PATH)
     except ConfigError as error:
         assert str(error).startswith(str(PATH))
+
+
+def test_the_alerts_section_reads_argv_arrays_and_strings() -> None:
+    from datetime import timedelta
+
+    from cmtui.config import AlertSettings
+
+    config = parse_config(
+        '[alerts]\non_alert = ["curl", "-d", "@-", "https://ntfy.sh/acme"]\n'
+        'timezone = "Europe/Paris"\nmargin = 3\nwindow_minutes = 10\non_alert_attempts = 2\n',
+        path=PATH,
+    )
+    alerts = config.alerts
+    assert alerts.on_alert == ("curl", "-d", "@-", "https://ntfy.sh/acme")
+    assert alerts.on_alert_attempts == 2
+    crisis = alerts.crisis()
+    assert crisis.timezone == "Europe/Paris" and crisis.margin == 3.0
+    assert crisis.window == timedelta(minutes=10)
+    spaced = parse_config("[alerts]\non_alert = \"notify-send 'cmtui alert'\"\n", path=PATH)
+    assert spaced.alerts.on_alert == ("notify-send", "cmtui alert")
+    assert parse_config("", path=PATH).alerts == AlertSettings()
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "expected"),
+    [
+        ('on_alert = ""', "alerts.on_alert", "a command"),
+        ("on_alert = []", "alerts.on_alert", "a command"),
+        ("on_alert = 3", "alerts.on_alert", "a command"),
+        ('timezone = "Mars/Olympus"', "alerts", "unknown time zone"),
+        ("margin = 0.5", "alerts.margin", "at least 1"),
+        ("window_minutes = 90", "alerts", "long_window"),
+        ("on_alert_timeout = 0", "alerts.on_alert_timeout", "at least 1"),
+        ("retries = 3", "alerts.retries", "on_alert_attempts"),
+    ],
+)
+def test_alerts_section_mistakes_name_the_key(body: str, key: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(f"[alerts]\n{body}\n", path=PATH)
+    text = str(caught.value)
+    assert f"{key}" in text and expected in text and "config.toml:" in text
+
+
+def test_a_brand_names_the_language_its_customers_write_in() -> None:
+    """`language` on a brand: "en" or "fr"; anything else is refused, naming the key, the
+    file and what is expected."""
+    text = BASE.replace('name = "Acme"\n', 'name = "Acme"\nlanguage = "fr"\n')
+    assert parse_config(text, path=PATH).brands[0].language == "fr"
+    assert parse_config(BASE, path=PATH).brands[0].language is None
+    error = str(error_of(text.replace('language = "fr"', 'language = "french"')))
+    assert "brands[0].language" in error and str(PATH) in error
+    assert "'french'" in error and '"en"' not in error and "en, fr" in error

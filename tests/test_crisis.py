@@ -205,9 +205,29 @@ def test_fires_on_a_spike_and_explains_itself() -> None:
     assert alert.id == alert_id(BRAND, None, alert.window_start)
     row = alert.to_dict()
     assert row["account_id"] is None and row["fired_at"] == alert.fired_at.isoformat()
-    # The account the spike came through has its own alert.
-    scopes = sorted(a.account_id or "" for a in detect(history + rest, SETTINGS))
+    # With a second account, the account the spike came through has its own alert.
+    accounts = {BRAND: ("masto", "piaille")}
+    scopes = sorted(a.account_id or "" for a in detect(history + rest, SETTINGS, accounts=accounts))
     assert scopes == ["", "masto"]
+
+
+def test_a_brand_with_one_account_gets_one_alert_per_spike() -> None:
+    """Brand-wide and per-account are the same scope then: no duplicate."""
+    feed = Feed()
+    history, rest = spike_day(feed)
+    assert [a.account_id for a in detect(history + rest, SETTINGS)] == [None]
+    detector = CrisisDetector(SETTINGS, accounts={BRAND: ("masto",)})
+    assert [a.account_id for a in detector.feed(history + rest)] == [None]
+
+
+def test_alerts_are_past_outside_the_live_spans() -> None:
+    feed = Feed()
+    history, rest = spike_day(feed)
+    fired = brand_alerts(detect(history + rest, SETTINGS))[0].fired_at
+    hour = timedelta(hours=1)
+    inside = detect(history + rest, SETTINGS, live_spans=[(fired - hour, fired + hour)])
+    before = detect(history + rest, SETTINGS, live_spans=[(fired - 2 * hour, fired - hour)])
+    assert not inside[0].past and before[0].past
 
 
 def test_fired_at_is_the_message_where_the_rule_first_held() -> None:
@@ -326,7 +346,7 @@ def test_feed_returns_what_changed_and_ignores_known_ids() -> None:
     detector = CrisisDetector(SETTINGS)
     assert detector.feed(history) == []
     fired = detector.feed(rest[:30])
-    assert {a.account_id for a in fired} == {None, "masto"}
+    assert {a.account_id for a in fired} == {None}
     assert detector.feed(rest[:30]) == []  # a poll that brings the same messages again
     assert detector.alerts() == sorted(fired, key=lambda a: (a.fired_at, a.account_id or ""))
 
@@ -477,3 +497,44 @@ def test_the_detector_is_pure() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def _fortnight() -> list[Observation]:
+    """Twelve days of light traffic with a spike on day 3 and on day 10."""
+    feed = Feed()
+    calm = feed.calm(MONDAY, 12 * 24, negative=2, other=8, seed=5)
+    spikes = [feed.spike(MONDAY + timedelta(days=day, hours=12), 20) for day in (3, 10)]
+    return sorted(calm + spikes[0] + spikes[1], key=lambda o: (o.at, o.id))
+
+
+FORTNIGHT = _fortnight()
+
+
+def test_memory_is_bounded_by_the_horizon_and_alerts_stay_the_same() -> None:
+    """Scopes forget what lies more than eight days back, in batches as in one pass."""
+    one_pass = detect(FORTNIGHT, SETTINGS)
+    assert len(one_pass) == 2
+    detector = CrisisDetector(SETTINGS)
+    for day in range(12):
+        begin, end = MONDAY + timedelta(days=day), MONDAY + timedelta(days=day + 1)
+        detector.feed([o for o in FORTNIGHT if begin <= o.at < end])
+    assert detector.alerts() == one_pass
+    nine_days = sum(1 for o in FORTNIGHT if o.at >= FORTNIGHT[-1].at - timedelta(days=9))
+    # One scope: the brand's (its one account's would repeat it).
+    assert detector.held() <= nine_days < len(FORTNIGHT)
+
+
+def test_a_late_message_within_the_horizon_is_replayed_and_older_ones_ignored() -> None:
+    late = [
+        o
+        for o in FORTNIGHT
+        if MONDAY + timedelta(days=9) <= o.at < MONDAY + timedelta(days=10, hours=13)
+    ]
+    rest = [o for o in FORTNIGHT if o not in late]
+    detector = CrisisDetector(SETTINGS)
+    detector.feed(rest)
+    detector.feed(late)  # a second account's poll, a day and a half late
+    assert detector.alerts() == detect(FORTNIGHT, SETTINGS)
+    feed = Feed()
+    ancient = feed.spike(MONDAY, 40)  # eleven days before the newest: beyond the horizon
+    assert detector.feed([replace(o, id=f"old{o.id}") for o in ancient]) == []

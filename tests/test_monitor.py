@@ -6,10 +6,11 @@ import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+from cmtui.alerting import is_negative
 from cmtui.analysis.crisis import Alert, terms
 from cmtui.analysis.responses import Stats
 from cmtui.model import Author, Conversation, Kind, Message, Platform, Status
-from cmtui.monitor import Feed, Monitor, Volume, is_negative, load
+from cmtui.monitor import Feed, Monitor, Volume, load
 from cmtui.sync.events import AlertsChanged, Ingested
 
 NOW = datetime(2026, 3, 10, 12, 30, tzinfo=UTC)
@@ -94,7 +95,7 @@ def fed(messages: list[Message], seed: int) -> Monitor:
     rng = random.Random(seed)
     shuffled = messages + rng.sample(messages, len(messages) // 5)
     rng.shuffle(shuffled)
-    monitor = Monitor(BRANDS, terms)
+    monitor = Monitor(BRANDS, terms, is_negative)
     start = 0
     while start < len(shuffled):
         size = rng.randrange(1, 60)
@@ -164,7 +165,7 @@ def test_words_now_against_a_usual_day_recounted() -> None:
 
 
 def test_a_late_message_among_the_usual_days_is_counted() -> None:
-    monitor = Monitor(BRANDS, terms)
+    monitor = Monitor(BRANDS, terms, is_negative)
     monitor.add_messages(
         [message(1, NOW, text="bougie bougie"), message(2, NOW, text="bougie")], NOW
     )
@@ -174,7 +175,7 @@ def test_a_late_message_among_the_usual_days_is_counted() -> None:
 
 
 def test_unanswered_count_and_oldest_wait() -> None:
-    monitor = Monitor(BRANDS, terms)
+    monitor = Monitor(BRANDS, terms, is_negative)
     monitor.put_conversations(
         [
             summary("a", since=NOW - timedelta(hours=5)),
@@ -191,7 +192,7 @@ def test_unanswered_count_and_oldest_wait() -> None:
 
 
 def test_empty_monitor() -> None:
-    snap = Monitor(BRANDS, terms).snapshot(NOW)
+    snap = Monitor(BRANDS, terms, is_negative).snapshot(NOW)
     assert (snap.day_total, snap.week_total, snap.networks, snap.brands) == (0, 0, (), ())
     assert (snap.negative_day, snap.negative_week) == (None, None)
     assert (snap.unanswered, snap.oldest_wait, snap.alerts, snap.terms) == (0, None, (), ())
@@ -213,14 +214,14 @@ def test_one_message_never_answered() -> None:
 def test_messages_past_the_horizon_only_feed_response_times() -> None:
     old = message(1, NOW - timedelta(days=9))
     reply = message(2, NOW - timedelta(days=1), own=True)
-    monitor = Monitor(BRANDS, terms)
+    monitor = Monitor(BRANDS, terms, is_negative)
     monitor.add_messages([old, reply], NOW)
     snap = monitor.snapshot(NOW)
     assert (snap.week_total, snap.first_response.count) == (0, 0)  # asked before the week
 
 
 def test_the_windows_slide_with_the_clock() -> None:
-    monitor = Monitor(BRANDS, terms)
+    monitor = Monitor(BRANDS, terms, is_negative)
     monitor.add_messages([message(1, NOW)], NOW)
     assert monitor.snapshot(NOW + timedelta(hours=23)).day_total == 1
     assert monitor.snapshot(NOW + timedelta(hours=24)).day_total == 0
@@ -254,7 +255,7 @@ def alert(n: int, *, ended_hours_ago: float | None, count: int = 9) -> Alert:
 
 
 def test_alerts_shown_are_the_active_then_those_ended_within_a_day() -> None:
-    monitor = Monitor(BRANDS, terms)
+    monitor = Monitor(BRANDS, terms, is_negative)
     monitor.take_alerts(
         [alert(1, ended_hours_ago=25), alert(2, ended_hours_ago=3), alert(3, ended_hours_ago=None),
          alert(4, ended_hours_ago=None), alert(5, ended_hours_ago=1)]

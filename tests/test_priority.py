@@ -117,3 +117,26 @@ def test_keyword_hits_with_a_brands_own_list() -> None:
     assert keyword_hits("LUEURCANDLES reported to Trading   Standards", keywords) == 2
     assert keyword_hits("rappeler demain", keywords) == 0
     assert keyword_hits("anything", []) == 0
+
+
+@given(
+    st.lists(
+        st.sampled_from([*URGENT_KEYWORDS, "refunded", "sued", "#acme", "e-mail", "Fire!", "x"])
+        | st.text(max_size=12),
+        max_size=8,
+    ),
+    st.sampled_from([URGENT_KEYWORDS, ("#acme", "e-mail*"), ("trading standards", "fire")]),
+)
+def test_the_quick_look_never_changes_the_count(
+    words: list[str], keywords: tuple[str, ...]
+) -> None:
+    """`keyword_hits` skips the alternation when no keyword's first word occurs: the count
+    is the alternation's own on every text."""
+    from cmtui.analysis.language import fold
+    from cmtui.analysis.priority import _alternation
+
+    text = " ".join(words)
+    pattern = _alternation(keywords)
+    assert pattern is not None
+    expected = len({match.lastindex for match in pattern.finditer(fold(text))})
+    assert keyword_hits(text, keywords) == expected

@@ -100,24 +100,31 @@ def test_weekend_mornings_are_slower_than_weekday_ones() -> None:
     assert paris_hour_weight(monday) > paris_hour_weight(monday.replace(hour=3))
 
 
-def test_the_crisis_builds_up_then_plateaus() -> None:
+def test_the_crisis_bursts_out_then_stays() -> None:
     net, clock = network()
     scenario = net.scenario
-    clock.set(scenario.crisis_onset + timedelta(hours=36))
+    onset = scenario.crisis_onset
+    clock.set(onset + timedelta(hours=36))
     posts = net.world.visible()
-    assert not [p for p in posts if p.kind == "crisis" and p.created_at < scenario.crisis_onset]
+    assert not [p for p in posts if p.kind == "crisis" and p.created_at < onset]
 
     def negative_share(begin: datetime, end: datetime) -> float:
         window = [p for p in posts if begin <= p.created_at < end and p.tone != "neutral"]
         return sum(p.tone == "negative" for p in window) / len(window)
 
-    baseline = negative_share(net.start, scenario.crisis_onset)
-    late = negative_share(scenario.crisis_onset + timedelta(hours=18), clock.now())
+    baseline = negative_share(net.start, onset)
+    late = negative_share(onset + timedelta(hours=18), clock.now())
     assert late > baseline + 0.2
-    assert scenario.crisis_level(
-        scenario.crisis_onset + timedelta(hours=6)
-    ) < scenario.crisis_level(scenario.crisis_onset + timedelta(hours=20))
-    assert scenario.crisis_level(scenario.crisis_onset + timedelta(hours=40)) == 1.0
+    # A burst of distinct people within minutes, as a spreading photo brings.
+    first = {
+        p.author.handle
+        for p in posts
+        if p.kind in ("crisis", "echo") and p.created_at < onset + timedelta(minutes=15)
+    }
+    assert len(first) >= 5
+    assert scenario.crisis_rate(onset - timedelta(seconds=1)) == 0.0
+    rates = [scenario.crisis_rate(onset + timedelta(hours=h)) for h in (0, 2, 24)]
+    assert rates[0] > rates[1] > rates[2] > 0.0
     echoes = [p for p in posts if p.kind == "echo"]
     assert echoes
     assert any(p.parent_id for p in echoes)  # some echo in the victim's thread

@@ -40,3 +40,24 @@ async def test_each_state_is_drawn_in_its_colour_and_muted_ones_are_dimmed() -> 
         warn, error = (bar.get_component_rich_style(f"status-bar--{c}") for c in ("warn", "error"))
         assert colour_of(bar, "in outbox") == warn.color
         assert colour_of(bar, "disk full") == error.color
+
+
+async def test_active_alerts_come_first_in_the_error_colour() -> None:
+    from datetime import UTC, datetime
+
+    from cmtui.analysis.crisis import Alert
+
+    moment = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    alert = Alert("a1", "Maison Lumière", "ml-x", "negative_spike", moment, None, moment,
+                  12, 2.46, ("lot",), (), False, ("x",))  # fmt: skip
+    app = BarApp()
+    async with app.run_test(size=(100, 3)) as pilot:
+        bar = app.query_one(StatusBar)
+        bar.show({"up": AccountState("up", AccountStatus.LIVE)}, alerts=[alert])
+        await pilot.pause()
+        assert bar.render_line(0).text.startswith("⚠ ml-x 12/2.5   ● up live")
+        error = bar.get_component_rich_style("status-bar--error").color
+        assert colour_of(bar, "⚠ ml-x") == error
+        bar.show({}, alerts=[])
+        await pilot.pause()
+        assert "⚠" not in bar.render_line(0).text

@@ -168,7 +168,8 @@ def test_summary_fields(store: Store) -> None:
     assert summary.participants == ["ana@example.social", "bob@example.social"]
     assert summary.last_activity == T0 + timedelta(minutes=5)
     assert (summary.message_count, summary.unread, summary.brand) == (5, 4, BRAND)
-    assert summary.sentiment == pytest.approx(-0.5)
+    # The rolling summary of the others' scores: the latest counts twice the one before it.
+    assert summary.sentiment == pytest.approx((-0.8 * 0.5 - 0.2) / 1.5)
     assert summary.awaiting_reply_since == T0 + timedelta(minutes=4)
     assert summary.status is Status.NEW
 
@@ -215,18 +216,15 @@ def test_backfilled_ancestors_are_not_news(store: Store) -> None:
 def test_save_conversation_stores_triage_and_keeps_derived_fields(store: Store) -> None:
     [stale] = store.add_messages([msg(1)])
     store.add_messages([msg(2)])
-    stale.status, stale.labels, stale.assignee, stale.priority = Status.PENDING, ["vip"], "léa", 7
+    derived = stale.priority
+    stale.status, stale.labels, stale.assignee = Status.PENDING, ["vip"], "léa"
+    stale.priority = derived + 7  # derived from the messages: not the caller's to set
     store.save_conversation(stale)
     with reopen(store) as reopened:
         saved = reopened.conversation("acct:c1")
     assert saved is not None
-    assert (saved.status, saved.labels, saved.assignee, saved.priority) == (
-        Status.PENDING,
-        ["vip"],
-        "léa",
-        7,
-    )
-    assert (saved.message_count, saved.unread) == (2, 2)
+    assert (saved.status, saved.labels, saved.assignee) == (Status.PENDING, ["vip"], "léa")
+    assert (saved.message_count, saved.unread, saved.priority) == (2, 2, derived)
 
 
 def test_returned_records_are_copies(store: Store) -> None:
@@ -260,6 +258,34 @@ def test_search_ignores_case_and_accents(store: Store) -> None:
         assert store.search("CRISSANT") == ["acct:e"]
         assert store.search("   ") == []
         assert store.search("absent") == []
+
+
+def test_search_understands_intent(store: Store) -> None:
+    """`intent:NAME` matches conversations where a customer's message has that intent (the
+    brand's own never count), beside words; typed halfway it matches as a word does; an edit
+    that changes the intent takes the conversation out."""
+    store.add_messages(
+        [
+            replace(msg(1, conv="acct:a", text="Charged twice, fix it"), intent="complaint"),
+            replace(
+                msg(2, conv="acct:b", text="Love it, told all my friends"), intent="recommendation"
+            ),
+            replace(msg(3, conv="acct:b", text="so sorry, fixed", own=True), intent="complaint"),
+            replace(msg(4, conv="acct:c", text="Is it in white?"), intent="question"),
+        ]
+    )
+    store = reopen(store)
+    with store:
+        assert store.search("intent:complaint") == ["acct:a"]
+        assert store.search("INTENT:Recommendation") == ["acct:b"]
+        assert store.search("friends intent:recommendation") == ["acct:b"]
+        assert store.search("white intent:recommendation") == []
+        assert store.search("intent:comp") == ["acct:a"]
+        assert store.search("intent:") == ["acct:c", "acct:b", "acct:a"]
+        assert store.search("intent") == []  # a plain word: no text says it
+        store.add_messages([replace(msg(1, conv="acct:a", text="Sorted, thanks"), intent="praise")])
+        assert store.search("intent:complaint") == []
+        assert store.search("intent:praise") == ["acct:a"]
 
 
 def test_folding_drops_the_marks_of_every_script() -> None:

@@ -176,6 +176,34 @@ async def test_transient_failure_is_offline_and_cache_still_reads(store: Store) 
     assert [m.id for m in store.thread("acct:1")] == ["acct:1"]
 
 
+async def test_a_bug_in_one_poll_is_shown_and_sync_goes_on(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An error that is neither the network's nor the cache's (a bug) marks the account
+    degraded with the error, is logged, and the next poll runs: it never ends the sync."""
+    adapter = ScriptedAdapter()
+    adapter.fetches = [Batch([message("1")], "c1")]
+    engine, _ = make_engine(store, adapter, Clock())
+    real_fetch = adapter.fetch
+    calls = 0
+
+    async def fetch_with_a_bug(stream: str, cursor: str | None) -> Batch:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ValueError("a bug")
+        return await real_fetch(stream, cursor)
+
+    adapter.fetch = fetch_with_a_bug  # type: ignore[method-assign]
+    await engine.run_once()
+    state = engine.states["acct"]
+    assert state.status is AccountStatus.DEGRADED and "a bug" in state.detail
+    assert "a bug" in caplog.text
+    await engine.run_once()
+    assert engine.states["acct"].status is AccountStatus.LIVE
+    assert store.get_cursor("acct", "mentions") == "c1"
+
+
 async def test_a_message_is_stored_in_the_language_its_network_gave_else_the_one_detected(
     store: Store,
 ) -> None:
@@ -191,6 +219,32 @@ async def test_a_message_is_stored_in_the_language_its_network_gave_else_the_one
     assert kept is not None and detected is not None
     assert (kept.lang, detected.lang) == ("fr", "fr")
     assert detected.sentiment is not None and detected.sentiment > 0
+
+
+@pytest.mark.parametrize(
+    ("brand_language", "expected"),
+    [("fr", ["fr", "fr", "fr", "fr"]), (None, ["fr", "fr", "es", "en"])],
+)
+async def test_a_text_too_short_to_tell_is_read_in_the_brand_language(
+    store: Store, brand_language: str | None, expected: list[str]
+) -> None:
+    """Without a language the network gave or the text shows, a message is read in the
+    brand's language; without one, in the language it scores strongest in ("😍😍😍": English
+    on a tie). A tag naming another language is kept unless the brand's language decides.
+    Every text with words gets a language and a score."""
+    adapter = ScriptedAdapter()
+    texts = [("top", None), ("Nul nul nul", None), ("top", "es"), ("😍😍😍", None)]
+    adapter.fetches = [
+        Batch([replace(message(str(n)), text=t, lang=lang) for n, (t, lang) in enumerate(texts)],
+              "c1")
+    ]  # fmt: skip
+    clock = Clock()
+    runtime = AccountRuntime("acct", "Brand", adapter, ("mentions",), 60.0, brand_language)
+    engine = SyncEngine(store, [runtime], clock=clock)
+    await engine.run_once()
+    stored = [store.message(f"acct:{n}") for n in range(len(texts))]
+    assert [m.lang for m in stored if m is not None] == expected
+    assert all(m is not None and m.sentiment is not None for m in stored)
 
 
 async def _queued(

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 from rich.text import Text
 from textual.app import App, ComposeResult
+from waits import until
 
 from cmtui.model import Author, Kind, Message, OutboxItem, OutboxState, Platform
 from cmtui.sandbox.clock import ManualClock
@@ -315,4 +316,79 @@ async def test_the_inbox_ages_follow_one_clock(
                 break
             await pilot.pause(0.01)
         assert conversations.render_line(0).text.split()[-1] == "3h"
-        assert " ".join(visible(thread)[2:4]) == header.replace("· 18m", "· 3h")
+        # The shorter age may pull the next header line up: the old header, aged, leads it.
+        assert " ".join(visible(thread)[2:4]).startswith(header.replace("· 18m", "· 3h"))
+
+
+def why_of(widget: ThreadView) -> list[str]:
+    return [line for line in visible(widget) if line.startswith("why:")]
+
+
+async def test_a_customer_message_says_why_it_scored_so_on_one_dim_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The reasons that moved a customer's score, under it, dim; none under the brand's own
+    reply nor under a message nothing moved. Computed for the shown thread only, once per
+    text: showing it again or the clock ticking explains nothing again."""
+    from cmtui.analysis.sentiment import SentimentAnalyzer
+
+    explained: list[str] = []
+    real = SentimentAnalyzer.explain
+    monkeypatch.setattr(
+        SentimentAnalyzer,
+        "explain",
+        lambda self, text, lang: explained.append(text) or real(self, text, lang),
+    )
+    angry = message(1, "Charged twice for the same order. Fix this now.", sentiment=-0.6, lang="en")
+    reply = message(2, "So sorry, refunded.", sentiment=0.2, lang="en", is_own=True)
+    flat = message(3, "order 1234", sentiment=0.0, lang="en")
+    app = ThreadApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        widget = app.query_one(ThreadView)
+        widget.show([angry, reply, flat])
+        await until(pilot, lambda: why_of(widget), "the why line")
+        assert why_of(widget) == ["why: “charged twice” -0.70 · “fix this” -0.50"]
+        lines = visible(widget)
+        assert lines.index(why_of(widget)[0]) == lines.index(angry.text) + 1
+        row = lines.index(why_of(widget)[0])
+        assert widget.render_line(row)._segments[0].style.dim  # type: ignore[union-attr]
+        assert sorted(explained) == sorted([angry.text, flat.text])
+        widget.show([angry, reply, flat], keep_position=True)
+        widget.tick += 1
+        await settle(pilot)
+        assert len(explained) == 2
+
+
+async def test_the_why_line_shows_remote_words_as_text_never_markup() -> None:
+    hostile = message(1, "terrible [@click=app.quit]x[/] \x1b]0;owned\x07", sentiment=-0.9)
+    app = ThreadApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        widget = app.query_one(ThreadView)
+        widget.show([hostile])
+        await until(pilot, lambda: why_of(widget), "the why line")
+        [line] = why_of(widget)
+        assert "“terrible”" in line and "\x1b" not in line and "\x07" not in line
+        assert app.is_running
+
+
+def test_the_why_line_keeps_what_moved_the_score_most() -> None:
+    """Rules first, then the strongest words, each once (the lexicon's or TextBlob's, the
+    stronger), nothing under 0.1, three at most, long quotes cut; nothing: no line."""
+    from cmtui.analysis.sentiment import Reason
+    from cmtui.ui.widgets.thread_view import _why_line
+
+    question = "is there any chance the large white model comes back in stock soon"
+    reasons = [
+        Reason("textblob", "flat", -0.03),
+        Reason("textblob", "love", 0.5),
+        Reason("word", "love", 0.6),
+        Reason("word", "broken", -0.8),
+        Reason("question", question, 0.0),
+        Reason("word", "meh", -0.2),
+    ]
+    assert _why_line(reasons) == (
+        "why: question, read for complaints only: “is there any chance the large w…”"
+        " · “broken” -0.80 · “love” +0.60"
+    )
+    assert _why_line([Reason("textblob", "flat", -0.03)]) == ""
+    assert _why_line([]) == ""

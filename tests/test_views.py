@@ -11,9 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_conversation_list import NOW, conversation
 
+from cmtui.analysis.priority import PriorityInputs, lasting_points, priority
 from cmtui.config import Account, Brand, Config
 from cmtui.model import Conversation, Platform, Status
-from cmtui.views import ViewCounts, search_view, views_for
+from cmtui.views import URGENT_FROM, Order, ViewCounts, priority_now, search_view, views_for
 
 CONFIG = Config(
     brands=(Brand(name="Maison Lumière"), Brand(name="Atelier Nord")),
@@ -36,6 +37,8 @@ changes = st.lists(
                 "brand": st.sampled_from(["Maison Lumière", "Atelier Nord"]),
                 "sentiment": st.none() | st.floats(-1, 1),
                 "awaiting_reply_since": st.sampled_from([None, NOW]),
+                "priority": st.sampled_from([0.0, 39.9, 40.0, 70.0]),
+                "intents": st.sampled_from([(), ("praise",), ("question", "recommendation")]),
             }
         ),
     ),
@@ -49,9 +52,11 @@ OPEN_STATES = {Status.NEW, Status.OPEN, Status.PENDING}  # not done, not snoozed
 EXPECTED: dict[str, Callable[[Conversation], bool]] = {
     "inbox": lambda c: c.status in OPEN_STATES,
     "unanswered": lambda c: c.status in OPEN_STATES and c.awaiting_reply_since is not None,
+    "urgent": lambda c: c.status in OPEN_STATES and c.priority >= 40,
     "negative": lambda c: (
         c.status in OPEN_STATES and c.sentiment is not None and c.sentiment < -0.25
     ),
+    "recommendations": lambda c: "recommendation" in c.intents,
     "done": lambda c: c.status == "done",
     "all": lambda c: True,
     "brand:Maison Lumière": lambda c: c.status in OPEN_STATES and c.brand == "Maison Lumière",
@@ -71,7 +76,7 @@ def recount(held: dict[str, Conversation], *, unread: bool) -> dict[str, int]:
 
 def test_views_follow_the_config() -> None:
     assert [view.id for view in views_for(CONFIG)] == [
-        "inbox", "unanswered", "negative", "done", "all",
+        "inbox", "unanswered", "urgent", "negative", "recommendations", "done", "all",
         "brand:Maison Lumière", "account:ml-masto", "brand:Atelier Nord", "account:an-masto",
     ]  # fmt: skip
 
@@ -155,3 +160,55 @@ def test_a_search_narrows_its_view_to_the_matches() -> None:
     assert list(found.ids or []) == ["c2", "c1", "c3"]
     assert [c.id for c in found.apply(rows)] == ["c1"]
     assert unanswered.ids is None
+
+
+def test_priority_order_adds_the_waiting_time_when_it_sorts() -> None:
+    """The summary keeps the lasting points; the list adds what the customer has waited at
+    the time it sorts: a calm message waiting a day overtakes a fresh angrier one."""
+    angry = conversation(0, priority=20.0, awaiting_reply_since=NOW)
+    calm = conversation(1, priority=5.0, awaiting_reply_since=NOW - timedelta(days=1))
+    answered = conversation(2, priority=0.0)
+    [inbox] = [view for view in views_for(CONFIG) if view.id == "inbox"]
+    rows = [angry, calm, answered]
+    assert [c.id for c in inbox.apply(rows, Order.PRIORITY, NOW)] == ["c1", "c0", "c2"]
+    earlier = NOW - timedelta(days=1) + timedelta(minutes=5)  # the calm one had just written
+    assert [c.id for c in inbox.apply(rows, Order.PRIORITY, earlier)] == ["c0", "c1", "c2"]
+    assert (priority_now(calm, NOW), priority_now(angry, NOW)) == (35, 20)
+    # The same waiting part as the scorer's, to the minute; it stops growing after a day.
+    waited = PriorityInputs(timedelta(minutes=90), -0.4, True, False, None, 1)
+    held = conversation(3, priority=lasting_points(waited), awaiting_reply_since=NOW)
+    assert priority_now(held, NOW + timedelta(minutes=90, seconds=30)) == priority(waited)
+    assert priority_now(calm, NOW + timedelta(days=9)) == 35
+
+
+def test_priority_order_keeps_ties_newest_first_and_takes_an_empty_list() -> None:
+    """Equal priorities stay in activity order (newest first), whatever order they came in;
+    a view with no conversation sorts to nothing; a clock behind a message adds nothing."""
+    rows = [
+        conversation(n, priority=p, last_activity=NOW - timedelta(minutes=m))
+        for n, p, m in [(0, 10.0, 30), (1, 10.0, 5), (2, 40.0, 60), (3, 10.0, 1)]
+    ]
+    [inbox] = [view for view in views_for(CONFIG) if view.id == "inbox"]
+    assert [c.id for c in inbox.apply(rows, Order.PRIORITY, NOW)] == ["c2", "c3", "c1", "c0"]
+    assert [c.id for c in inbox.apply(rows[::-1], Order.PRIORITY, NOW)] == [
+        "c2", "c3", "c1", "c0",
+    ]  # fmt: skip
+    assert inbox.apply([], Order.PRIORITY, NOW) == []
+    ahead = conversation(4, priority=10.0, awaiting_reply_since=NOW + timedelta(minutes=5))
+    assert priority_now(ahead, NOW) == 10
+
+
+def test_urgent_and_recommendations_views() -> None:
+    """Urgent: open conversations whose lasting priority reaches URGENT_FROM; Recommendations:
+    conversations where a customer recommended the brand, whatever their state."""
+    views = {view.id: view for view in views_for(CONFIG)}
+    urgent, recommendations = views["urgent"], views["recommendations"]
+    assert urgent.predicate(conversation(0, priority=float(URGENT_FROM)))
+    assert not urgent.predicate(conversation(0, priority=URGENT_FROM - 0.1))
+    assert not urgent.predicate(conversation(0, priority=90.0, status=Status.DONE))
+    assert recommendations.predicate(conversation(0, intents=("praise", "recommendation")))
+    assert recommendations.predicate(
+        conversation(0, intents=("recommendation",), status=Status.DONE)
+    )
+    assert not recommendations.predicate(conversation(0, intents=("praise",)))
+    assert (urgent.title, recommendations.title) == ("Urgent", "Recommendations")

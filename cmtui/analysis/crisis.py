@@ -38,9 +38,10 @@ import math
 import re
 from bisect import bisect_right
 from collections import Counter, deque
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from heapq import merge
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -55,11 +56,16 @@ SAMPLES = 5
 _SLOT = 900  # seconds: every time zone's offset is a whole number of quarter hours
 _HOUR = 3600.0
 # A late message replays its scope from the checkpoint before it: one every quarter hour
-# keeps a replay short; those over two days older than the newest are dropped (an older
-# message, e.g. a new account's backfill, replays the scope from its start).
+# keeps a replay short; over two days older than the newest, they thin out (below).
 _CHECKPOINT = 900.0
 _CHECKPOINTS_KEPT = 2 * 86400.0
 _WEEK_HOURS = 168
+_CALENDAR_KEPT = 366 * 96
+# Messages up to this much older than the newest one seen are replayed in their place (a
+# new account's first sync brings a week); older ones come too late to change anything and
+# are ignored. Beyond the last two days, one checkpoint every six hours is kept.
+_HORIZON = 8 * 86400.0
+_SPARSE_CHECKPOINT = 6 * 3600.0
 # Pseudo-hours of exposure by which a finer baseline bucket is shrunk towards the coarser
 # one: with four weeks of history an hour-of-week bucket holds ~8 smoothed hours and
 # outweighs its prior four to one; with a few days it leans on the profile.
@@ -77,12 +83,12 @@ _LOWEST_LEVEL = 0.5
 class CrisisSettings:
     """The detector's knobs, with the defaults bench/crisis.py measured.
 
-    - `window` (20 min): the sliding window whose distinct negative authors are counted.
+    - `window` (15 min): the sliding window whose distinct negative authors are counted.
     - `long_window` (1 h): a second, longer one, for spikes that grow slowly or small brands.
     - `margin` (2.0): the window must hold at least this many times the expected count.
     - `min_count` (5): and at least this many distinct negative authors.
     - `significance` (1e-5): and calm must give such a count with at most this probability.
-    - `dispersion` (0.1): how much calm varies beyond chance once today's level is taken
+    - `dispersion` (0.05): how much calm varies beyond chance once today's level is taken
       into account, as a standard deviation relative to the expected count (0.1: a window a
       tenth busier than expected is ordinary); the significance test allows for it.
     - `cooldown` (2 h): a spike within this long after an alert ended resumes that alert.
@@ -93,12 +99,12 @@ class CrisisSettings:
     - `per_account` (True): also watch each account alone, besides the whole brand.
     """
 
-    window: timedelta = timedelta(minutes=20)
+    window: timedelta = timedelta(minutes=15)
     long_window: timedelta = timedelta(hours=1)
     margin: float = 2.0
     min_count: int = 5
     significance: float = 1e-5
-    dispersion: float = 0.1
+    dispersion: float = 0.05
     cooldown: timedelta = timedelta(hours=2)
     warmup: timedelta = timedelta(hours=24)
     baseline_days: int = 28
@@ -150,7 +156,8 @@ class Observation:
     author: str  # a stable key: the author's id or handle
     negative: bool
     network: str = ""
-    terms: tuple[str, ...] = ()  # a few words of the text, e.g. `terms(text)`
+    terms: tuple[str, ...] = ()  # a few words of the text, e.g. `terms(text)`...
+    text: str = ""  # ...or the text, read for terms only if the message joins an alert
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +233,7 @@ _WORD = re.compile(r"[^\W_](?:[\w'’-]*[^\W_])?")
 _MIN_TERM = 3
 
 
+@lru_cache(maxsize=1 << 16)  # folding is slow, and social media reuse the same words
 def is_term(word: str) -> bool:
     """Whether `word` (folded or not) says something: not a stop word, not too short
     (numbers excepted: "lot 42" is about "42")."""
@@ -249,6 +257,11 @@ def terms(text: str, limit: int = 8) -> tuple[str, ...]:
     return tuple(found)
 
 
+@lru_cache(maxsize=1 << 14)  # a replay absorbs the same messages again
+def _text_terms(text: str) -> tuple[str, ...]:
+    return terms(text)
+
+
 # --- time ---------------------------------------------------------------------------------
 
 
@@ -263,6 +276,8 @@ class _Calendar:
         """(local day ordinal, local hour of week 0..167) of the quarter hour `slot`."""
         found = self._slots.get(slot)
         if found is None:
+            if len(self._slots) >= _CALENDAR_KEPT:  # a year of quarter hours: start over
+                self._slots.clear()
             local = datetime.fromtimestamp(slot * _SLOT, self.zone)
             found = (local.toordinal(), local.weekday() * 24 + local.hour)
             self._slots[slot] = found
@@ -374,7 +389,7 @@ class _Spike:
             self.networks[obs.network or "?"] += 1
             if len(self.samples) < SAMPLES:
                 self.samples.append(obs.id)
-        for term in obs.terms:
+        for term in obs.terms or _text_terms(obs.text):
             word = term.casefold()
             if (obs.author, word) not in self.term_voices and is_term(word):
                 self.term_voices.add((obs.author, word))
@@ -404,9 +419,10 @@ class _State:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Checkpoint:
-    """The state before the first message at or after `at`, at `index` in the history."""
+    """The state before the first message at or after `at`, at `index` in the history
+    (which moves down as the history's oldest messages are forgotten)."""
 
     at: float
     index: int
@@ -427,6 +443,11 @@ def _smooth(values: list[float]) -> list[float]:
     return [values[i] + _NEIGHBOUR * (values[i - 1] + values[(i + 1) % n]) for i in range(n)]
 
 
+def _pooled(values: list[float], first: int, last: int) -> list[float]:
+    """Per hour of day, the sum of `values` (by hour of week) over days first..last-1."""
+    return [sum(values[d * 24 + hour] for d in range(first, last)) for hour in range(24)]
+
+
 def _shrink(count: float, exposure: float, prior: float) -> float:
     return (count + _SHRINK * prior) / (exposure + _SHRINK)
 
@@ -441,8 +462,9 @@ class _Scope:
         self.account_id = account_id
         self.window = self.settings.window.total_seconds()
         self.long_window = self.settings.long_window.total_seconds()
-        self.history: list[_Event] = []  # every observation, in (time, id) order
-        self.seen: set[str] = set()
+        self.history: list[_Event] = []  # the observations of the horizon, in (time, id) order
+        self.seen: set[str] = set()  # their ids
+        self.floor = -math.inf  # messages before it come too late (beyond _HORIZON)
         self.start: float | None = None
         # local day -> 24 sets of authors, negative and other: what the baseline learns from
         self.days: dict[int, tuple[list[set[_Voice]], list[set[_Voice]]]] = {}
@@ -453,8 +475,31 @@ class _Scope:
         self.origin = 0
         self.sums: tuple[list[float], list[float]] = ([0.0], [0.0])
         self.state = _State()
-        self.checkpoints: deque[_Checkpoint] = deque()
+        self.checkpoints: deque[_Checkpoint] = deque()  # every quarter hour of two days
+        self.sparse: deque[_Checkpoint] = deque()  # before them, one every six hours
         self.closed: list[Alert] = []
+
+    def copy_as(self, account_id: str) -> _Scope:
+        """This scope as the scope of `account_id`, when all its messages are that account's."""
+        twin = _Scope(self.detector, self.brand, account_id)
+        twin.history = list(self.history)
+        twin.seen = set(self.seen)
+        twin.floor, twin.start = self.floor, self.start
+        twin.days = {
+            day: ([set(s) for s in negative], [set(s) for s in other])
+            for day, (negative, other) in self.days.items()
+        }
+        twin.baselines = dict(self.baselines)
+        twin.learnt_through, twin.origin = self.learnt_through, self.origin
+        twin.sums = (list(self.sums[0]), list(self.sums[1]))
+        twin.state = self.state.copy()
+        for mine, theirs in ((self.checkpoints, twin.checkpoints), (self.sparse, twin.sparse)):
+            theirs.extend(_Checkpoint(c.at, c.index, c.state.copy()) for c in mine)
+        twin.closed = [
+            replace(a, account_id=account_id, id=alert_id(self.brand, account_id, a.window_start))
+            for a in self.closed
+        ]
+        return twin
 
     # -- intake ---------------------------------------------------------------------------
 
@@ -462,7 +507,7 @@ class _Scope:
         """Add a time-ordered batch; replay from a checkpoint if some of it is late."""
         fresh = []
         for event in batch:
-            if event[2].id not in self.seen:
+            if event[0] >= self.floor and event[2].id not in self.seen:
                 self.seen.add(event[2].id)
                 fresh.append(event)
         if not fresh:
@@ -474,11 +519,48 @@ class _Scope:
             first = len(self.history)
             self.history.extend(fresh)
             self._replay(first)
+        else:
+            index = self._rewind(fresh[0][0])
+            cut = bisect_right(self.history, _key(fresh[0]), key=_key)
+            self.history[cut:] = merge(self.history[cut:], fresh, key=_key)
+            self._replay(index)
+        self._trim()
+
+    def _trim(self) -> None:
+        """Forget what lies beyond the horizon: the oldest sparse checkpoint within it
+        becomes the base, and the messages, author sets and baselines before it go."""
+        sparse, newest = self.sparse, self.history[-1][0]
+        while len(sparse) > 1 and sparse[1].at <= newest - _HORIZON:
+            sparse.popleft()
+        if not sparse or sparse[0].index == 0:
             return
-        index = self._rewind(fresh[0][0])
-        cut = bisect_right(self.history, _key(fresh[0]), key=_key)
-        self.history[cut:] = merge(self.history[cut:], fresh, key=_key)
-        self._replay(index)
+        base = sparse[0]
+        cut = base.index
+        for event in self.history[:cut]:
+            self.seen.discard(event[2].id)
+        del self.history[:cut]
+        for checkpoint in (*sparse, *self.checkpoints):
+            checkpoint.index -= cut
+        self.floor = base.at
+        # An ongoing spike reads the baseline from its start: keep the totals from there.
+        starts = [
+            state.spike.window_start.timestamp()
+            for state in (self.state, *(c.state for c in (*sparse, *self.checkpoints)))
+            if state.spike is not None
+        ]
+        origin = int((min([base.at, *starts]) - max(self.long_window, _LEVEL)) // _SLOT) - 1
+        shift = origin - self.origin
+        if shift > 0:
+            negative, other = self.sums
+            if shift < len(negative):
+                del negative[:shift], other[:shift]
+            else:
+                self.sums = ([0.0], [0.0])
+            self.origin = origin
+        first_day = self.detector.calendar.slot(origin)[0]
+        self.baselines = {d: b for d, b in self.baselines.items() if d >= first_day}
+        oldest = first_day - self.settings.baseline_days
+        self.days = {d: sets for d, sets in self.days.items() if d >= oldest}
 
     def _learn(self, event: _Event) -> None:
         """Put the author in the hour's set; forget baselines that this changes."""
@@ -511,13 +593,18 @@ class _Scope:
 
     def _rewind(self, ts: float) -> int:
         """Go back to the last checkpoint at or before `ts`; the history index to replay from."""
-        while self.checkpoints and self.checkpoints[-1].at > ts:
-            self.checkpoints.pop()
-        if not self.checkpoints:
+        checkpoints = self.checkpoints
+        while checkpoints and checkpoints[-1].at > ts:
+            checkpoints.pop()
+        if not checkpoints:
+            checkpoints = self.sparse
+            while checkpoints and checkpoints[-1].at > ts:
+                checkpoints.pop()
+        if not checkpoints:  # only before anything was forgotten: `floor` keeps the rest out
             self.state = _State()
             self.closed.clear()
             return 0
-        checkpoint = self.checkpoints[-1]
+        checkpoint = checkpoints[-1]
         self.state = checkpoint.state.copy()
         del self.closed[checkpoint.state.closed :]
         return checkpoint.index
@@ -533,10 +620,12 @@ class _Scope:
         if ts >= state.next_checkpoint:
             mark = ts - ts % _CHECKPOINT
             state.next_checkpoint = mark + _CHECKPOINT
-            checkpoints = self.checkpoints
+            checkpoints, sparse = self.checkpoints, self.sparse
             checkpoints.append(_Checkpoint(mark, position, state.copy()))
             while checkpoints[0].at < mark - _CHECKPOINTS_KEPT:
-                checkpoints.popleft()
+                old = checkpoints.popleft()
+                if not sparse or old.at // _SPARSE_CHECKPOINT > sparse[-1].at // _SPARSE_CHECKPOINT:
+                    sparse.append(old)
         self._advance(ts)
         if obs.negative:
             before = state.short.count + state.long.count
@@ -696,20 +785,22 @@ class _Scope:
         floor = self.settings.floor_per_hour
         total_exposure = sum(exposure)
         overall = sum(counts) / total_exposure if total_exposure else floor
-        types = ((0, 1, 2, 3, 4), (5, 6))
-
-        def pooled(days: Iterable[int], hour: int) -> tuple[float, float]:
-            picks = [d * 24 + hour for d in days]
-            return sum(counts[i] for i in picks), sum(exposure[i] for i in picks)
-
+        # Per hour of day: the weekdays' (Monday to Friday) and the weekend's pooled counts.
+        week_counts, week_exposure = _pooled(counts, 0, 5), _pooled(exposure, 0, 5)
+        end_counts, end_exposure = _pooled(counts, 5, 7), _pooled(exposure, 5, 7)
         rates = [0.0] * _WEEK_HOURS
         for hour in range(24):
-            by_hour = _shrink(*pooled(range(7), hour), overall)
-            for days in types:
-                by_type = _shrink(*pooled(days, hour), by_hour)
-                for d in days:
-                    i = d * 24 + hour
-                    rates[i] = max(floor, _shrink(counts[i], exposure[i], by_type))
+            by_hour = _shrink(
+                week_counts[hour] + end_counts[hour],
+                week_exposure[hour] + end_exposure[hour],
+                overall,
+            )
+            weekday = _shrink(week_counts[hour], week_exposure[hour], by_hour)
+            weekend = _shrink(end_counts[hour], end_exposure[hour], by_hour)
+            for d in range(7):
+                i = d * 24 + hour
+                prior = weekday if d < 5 else weekend
+                rates[i] = max(floor, _shrink(counts[i], exposure[i], prior))
         return tuple(rates)
 
     # -- output ------------------------------------------------------------------------------
@@ -724,7 +815,6 @@ class _Scope:
         return [*self.closed, self._alert(spike, end)]
 
     def _alert(self, spike: _Spike, end: float) -> Alert:
-        live_since = self.detector.live_since
         terms = sorted(spike.terms.items(), key=lambda item: (-item[1], item[0]))
         networks = sorted(spike.networks.items(), key=lambda item: (-item[1], item[0]))
         return Alert(
@@ -741,7 +831,7 @@ class _Scope:
             ),
             top_terms=tuple(term for term, _ in terms[:TOP_TERMS]),
             sample_ids=tuple(spike.samples),
-            past=live_since is not None and spike.fired_at < live_since,
+            past=self.detector.is_past(spike.fired_at),
             networks=tuple(name for name, _ in networks),
         )
 
@@ -750,29 +840,83 @@ def _key(event: _Event) -> tuple[float, str]:
     return event[0], event[2].id
 
 
+Span = tuple[datetime, datetime]
+
+
 class CrisisDetector:
     """Negative-spike alerts per brand and per account, fed messages as they come.
 
-    `live_since`: alerts that fired before this instant are marked `past` (e.g. the ones a
-    first sync's week of history brings).
+    `past`: when was cmtui syncing live? An alert that fired at a time in none of the
+    `live_spans`, nor after `live_since`, is marked `past` (e.g. the ones a first sync's
+    week of history brings). With neither given (None), no alert is past; an empty
+    `live_spans` means cmtui never synced live. Both may be changed between batches
+    (alerts already finished keep their mark).
+
+    `accounts`: brand -> the ids of its accounts, when known beforehand (the config's).
+    A brand's per-account alerts are reported only when it has several accounts (these or
+    the ones seen): with one, they would repeat the brand-wide ones.
     """
 
     def __init__(
-        self, settings: CrisisSettings | None = None, *, live_since: datetime | None = None
+        self,
+        settings: CrisisSettings | None = None,
+        *,
+        live_since: datetime | None = None,
+        live_spans: Iterable[Span] | None = None,
+        accounts: Mapping[str, Collection[str]] | None = None,
     ) -> None:
         self.settings = settings or CrisisSettings()
         self.live_since = live_since
+        self.live_spans = None if live_spans is None else tuple(live_spans)
         self.calendar = _Calendar(self.settings.timezone)
         self._scopes: dict[tuple[str, str | None], _Scope] = {}
+        self._accounts: dict[str, set[str]] = {
+            brand: set(ids) for brand, ids in (accounts or {}).items()
+        }
+
+    def is_past(self, at: datetime) -> bool:
+        """Whether an alert firing at `at` fired while cmtui was not syncing live."""
+        if self.live_since is None and self.live_spans is None:
+            return False
+        if self.live_since is not None and at >= self.live_since:
+            return False
+        return not any(begin <= at <= end for begin, end in self.live_spans or ())
+
+    def held(self) -> int:
+        """How many messages the scopes hold for replays (bounded: see _HORIZON)."""
+        return sum(len(scope.history) for scope in self._scopes.values())
+
+    def _reported(self, key: tuple[str, str | None]) -> bool:
+        """Whether the scope is watched: a brand's, or an account's of a brand that has
+        several (with one, it would repeat the brand's, at twice the cost)."""
+        brand, account_id = key
+        if account_id is None:
+            return True
+        return self.settings.per_account and len(self._accounts.get(brand, ())) > 1
+
+    def _meet_accounts(self, observations: Iterable[Observation]) -> None:
+        """Note the accounts seen; when a brand's second one appears, its first account's
+        scope starts as a copy of the brand's, which held that account's messages only."""
+        for obs in observations:
+            accounts = self._accounts.setdefault(obs.brand, set())
+            if obs.account_id in accounts:
+                continue
+            first = next(iter(accounts)) if len(accounts) == 1 else None
+            accounts.add(obs.account_id)
+            brand_scope = self._scopes.get((obs.brand, None))
+            if first is not None and brand_scope is not None and self.settings.per_account:
+                self._scopes[(obs.brand, first)] = brand_scope.copy_as(first)
 
     def feed(self, observations: Iterable[Observation]) -> list[Alert]:
         """Take a batch of messages, in any order; the alerts it created or changed, oldest
         first. A message id already fed is ignored."""
+        events = sorted(map(_event, observations), key=_key)
+        self._meet_accounts(event[2] for event in events)
         batches: dict[tuple[str, str | None], list[_Event]] = {}
-        for event in sorted(map(_event, observations), key=_key):
+        for event in events:
             obs = event[2]
             batches.setdefault((obs.brand, None), []).append(event)
-            if self.settings.per_account:
+            if self._reported((obs.brand, obs.account_id)):
                 batches.setdefault((obs.brand, obs.account_id), []).append(event)
         changed: list[Alert] = []
         for key, batch in batches.items():
@@ -781,12 +925,21 @@ class CrisisDetector:
                 scope = self._scopes[key] = _Scope(self, *key)
             before = set(scope.alerts())
             scope.take(batch)
-            changed.extend(alert for alert in scope.alerts() if alert not in before)
+            if self._reported(key):
+                changed.extend(alert for alert in scope.alerts() if alert not in before)
         return sorted(changed, key=_order)
 
     def alerts(self) -> list[Alert]:
         """Every alert so far, oldest first."""
-        return sorted((a for scope in self._scopes.values() for a in scope.alerts()), key=_order)
+        return sorted(
+            (
+                alert
+                for key, scope in self._scopes.items()
+                if self._reported(key)
+                for alert in scope.alerts()
+            ),
+            key=_order,
+        )
 
     def usual_rate(self, brand: str, account_id: str | None, at: datetime) -> float:
         """Negative voices an hour the baseline expects at `at` for the brand (or one of its
@@ -817,8 +970,12 @@ def detect(
     settings: CrisisSettings | None = None,
     *,
     live_since: datetime | None = None,
+    live_spans: Iterable[Span] | None = None,
+    accounts: Mapping[str, Collection[str]] | None = None,
 ) -> list[Alert]:
     """The alerts a whole history gives, oldest first (one pass of a fresh detector)."""
-    detector = CrisisDetector(settings, live_since=live_since)
+    detector = CrisisDetector(
+        settings, live_since=live_since, live_spans=live_spans, accounts=accounts
+    )
     detector.feed(observations)
     return detector.alerts()

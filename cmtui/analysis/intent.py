@@ -95,9 +95,17 @@ def intent_of(text: str, score: float | None) -> Intent:
     if score is not None and score < -NEUTRAL_BAND:
         return "complaint"
     statements, questions = split_questions(social_key(text))
-    if recommends(recent_fold(statements)) is not None:
+    return intent_from(score, recommends(recent_fold(statements)) is not None, bool(questions))
+
+
+def intent_from(score: float | None, recommended: bool, asks: bool) -> Intent:
+    """The intent given the score, whether the statements recommend the brand, and whether a
+    sentence asks something: for a caller that read those already (the sentiment layer)."""
+    if score is not None and score < -NEUTRAL_BAND:
+        return "complaint"
+    if recommended:
         return "recommendation"
-    if questions:
+    if asks:
         return "question"
     if score is not None and score > NEUTRAL_BAND:
         return "praise"

@@ -23,8 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
-
-from cmtui.analysis.language import fold
+from typing import Any
 
 WAIT_POINTS = 30.0
 NEGATIVITY_POINTS = 25.0
@@ -77,21 +76,35 @@ class PriorityInputs:
 
 def priority(inputs: PriorityInputs) -> int:
     """The priority of a conversation, 0..100; see the module docstring for the weights."""
-    points = (
-        WAIT_POINTS * _waiting_share(inputs.unanswered_for)
-        + NEGATIVITY_POINTS * max(0.0, min(-(inputs.sentiment or 0.0), 1.0))
+    return clamped(lasting_points(inputs) + waiting_points(inputs.unanswered_for))
+
+
+def lasting_points(inputs: PriorityInputs) -> float:
+    """The points that do not grow as the customer waits (all but the waiting part): what a
+    conversation's summary keeps, so that the priority can be read at any time without
+    computing it again (`clamped(lasting + waiting_points(now - since))`)."""
+    return (
+        NEGATIVITY_POINTS * max(0.0, min(-(inputs.sentiment or 0.0), 1.0))
         + KEYWORD_POINTS * (1.0 - 0.5 ** max(inputs.keywords_hit, 0))
         + DIRECT_POINTS * inputs.is_direct
         + REACH_POINTS * _reach_share(inputs.author_reach)
         + MENTION_POINTS * inputs.mentions_brand
     )
+
+
+def waiting_points(waited: timedelta | None) -> float:
+    """The points of waiting `waited` for an answer (None: answered)."""
+    if waited is None or waited <= timedelta(0):
+        return 0.0
+    return WAIT_POINTS * _waiting_share(waited.total_seconds() / 60)
+
+
+def clamped(points: float) -> int:
+    """Points as a priority: rounded, 0..100."""
     return max(0, min(round(points), 100))
 
 
-def _waiting_share(waited: timedelta | None) -> float:
-    if waited is None or waited <= timedelta(0):
-        return 0.0
-    minutes = waited.total_seconds() / 60
+def _waiting_share(minutes: float) -> float:
     return min(math.log1p(minutes) / math.log1p(_WAIT_FULL_MINUTES), 1.0)
 
 
@@ -108,19 +121,77 @@ def keyword_hits(text: str, keywords: Iterable[str]) -> int:
     "cracked"); a keyword ending in "*" matches any word that starts with it. Where keywords
     overlap at one place ("fire", "fire alarm"), the first listed is the one counted.
     """
-    pattern = _alternation(tuple(keywords))
-    if pattern is None:
-        return 0
-    return len({match.lastindex for match in pattern.finditer(fold(text))})
+    from cmtui.analysis.language import fold  # off the inbox's start path, which sorts by priority
+
+    return compiled(tuple(keywords)).hits(fold(text))
+
+
+class Keywords:
+    """A keyword list made ready to count hits in folded texts (`analysis.language.fold`):
+    fold a text once to look for several lists."""
+
+    def __init__(self, keywords: Iterable[str]) -> None:
+        listed = tuple(keywords)
+        self._pattern = _alternation(listed)
+        self._stems = None if self._pattern is None else _stems(listed)
+
+    def hits(self, folded: str) -> int:
+        """How many different keywords occur in the folded text (see `keyword_hits`)."""
+        if self._pattern is None or self._stems is None or not self._stems.search(folded):
+            return 0  # most texts: the alternation, tried at every position, is not needed
+        return len({match.lastindex for match in self._pattern.finditer(folded)})
 
 
 @lru_cache(maxsize=64)
+def compiled(keywords: tuple[str, ...]) -> Keywords:
+    """`Keywords` of a list, kept for the next text."""
+    return Keywords(keywords)
+
+
+def _stems(keywords: tuple[str, ...]) -> re.Pattern[str]:
+    """A quick look before the alternation: the keywords' first words anywhere, without the
+    word-start test that keeps the regular expression engine from skipping ahead, and as a
+    tree of their letters (one branch a letter, not one a keyword: twice as fast on the
+    urgent list). A text where none occurs has no hit."""
+    from cmtui.analysis.language import fold
+
+    stems = {fold(keyword.rstrip("*")).split()[0] for keyword in keywords if keyword.strip("* ")}
+    tree: dict[str, Any] = {}
+    for stem in stems:
+        node = tree
+        for letter in stem:
+            node = node.setdefault(letter, {})
+        node[""] = {}  # a stem ends here
+    return re.compile(_branches(tree))
+
+
+def _branches(node: dict[str, Any]) -> str:
+    """The pattern of a letter tree: each letter then what follows it; the rest optional
+    where a stem ends (a search only asks whether one occurs)."""
+    if set(node) == {""}:
+        return ""
+    follows = [re.escape(letter) + _branches(node[letter]) for letter in sorted(node) if letter]
+    pattern = follows[0] if len(follows) == 1 else "(?:" + "|".join(follows) + ")"
+    return f"(?:{pattern})?" if "" in node else pattern
+
+
 def _alternation(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
-    """One pattern with a group per keyword (the group tells which matched), cached per list."""
-    groups = []
+    """One pattern with a group per keyword (the group tells which matched). The keywords
+    are grouped by their first letter, in the order listed: at a word start one branch is
+    tried, not one a keyword (keywords that overlap at one place share that letter, so the
+    first listed still wins)."""
+    from cmtui.analysis.language import fold
+
+    by_first: dict[str, list[str]] = {}
     for keyword in keywords:
         words = fold(keyword.rstrip("*")).split()
         if words:
             end = "" if keyword.endswith("*") else _WORD_END
-            groups.append("(" + r"\s+".join(map(re.escape, words)) + end + ")")
-    return re.compile(_WORD_START + "(?:" + "|".join(groups) + ")") if groups else None
+            rest = r"\s+".join([re.escape(words[0][1:]), *map(re.escape, words[1:])])
+            by_first.setdefault(words[0][0], []).append("(" + rest + end + ")")
+    if not by_first:
+        return None
+    branches = (
+        re.escape(first) + "(?:" + "|".join(groups) + ")" for first, groups in by_first.items()
+    )
+    return re.compile(_WORD_START + "(?:" + "|".join(branches) + ")")

@@ -44,9 +44,10 @@ from typing import Any, NamedTuple
 
 from cmtui.analysis.cues import Cue, split_questions
 from cmtui.analysis.intent import NEUTRAL_BAND as NEUTRAL_BAND
-from cmtui.analysis.intent import Intent, intent_of, recommends
+from cmtui.analysis.intent import Intent, intent_from, intent_of, recommends
 from cmtui.analysis.language import (
     FRENCH_ELISIONS,
+    detect_language,
     fold,
     primary_subtag,
     recent_fold,
@@ -939,6 +940,14 @@ def _scored_language(lang: str | None) -> str | None:
     return primary if primary in SCORED_LANGUAGES else None
 
 
+class Analysis(NamedTuple):
+    """A customer's message as ingest reads it (`SentimentAnalyzer.analyse`)."""
+
+    lang: str | None  # None only for a text with nothing to judge and no language given
+    score: float | None
+    intent: Intent
+
+
 class SentimentAnalyzer:
     """Polarity in -1..1 for English and French text, TextBlob + textblob-fr, extended with a
     domain layer (see the module docstring). `lexicon=False` is plain TextBlob, for comparison."""
@@ -957,6 +966,21 @@ class SentimentAnalyzer:
         else the one with the stronger signal (None with a None score). As fast as `score()`:
         for ingest, so that every text with words gets a language and a score."""
         return _score(text[:_MAX_CHARS], _scored_language(lang), self.lexicon)
+
+    def analyse(self, text: str, hint: str | None = None, default: str | None = None) -> Analysis:
+        """What ingest keeps of a customer's text, reading it once for all: its score, intent
+        and language, which is the one the network gave (`hint`) or the text shows, else the
+        brand's (`default`), else `hint` when it names another language, else the one the
+        text scored strongest in: every text with words gets a language and a score."""
+        lang = detect_language(text, hint, default)
+        score, scored = self.read(text, lang)
+        lang = lang or hint or scored
+        if not self.lexicon:
+            return Analysis(lang, score, intent_of(text, score))
+        read = _read(text[:_MAX_CHARS])
+        return Analysis(
+            lang, score, intent_from(score, read.recommended is not None, bool(read.questions))
+        )
 
     def score_many(self, items: Iterable[tuple[str, str | None]]) -> list[float | None]:
         """`score()` for each (text, lang) pair, in order."""

@@ -5,8 +5,11 @@ the day of an announcement, the id of a brand reply), never from one shared stre
 world at a given time is the same however often and in whatever order it was looked at.
 
 The rhythm follows Europe/Paris hours (quiet nights, busy mornings and lunch, slower weekend
-mornings); a crisis about lot 42 of the Ambre candle starts at 14:00 the day before the live
-part begins, grows for 30 hours, then plateaus; a troll shows up at least once in the history.
+mornings); a crisis about lot 42 of the Ambre candle breaks out at 14:00 the day before the
+live part begins, as crises do: a photo spreads and a burst of distinct customers (mostly
+first-time posters) report the same cracked glass within minutes, then it settles into a
+steady stream of complaints that lasts through the demo; a troll shows up at least once in
+the history.
 """
 
 from __future__ import annotations
@@ -97,8 +100,12 @@ WEEKEND_WEIGHTS = (
     0.5,
 )
 BASE_RATE = 4.5
-CRISIS_PEAK = 2.5  # crisis posts per hour at weight 1, once it has plateaued
-CRISIS_RAMP = timedelta(hours=30)
+CRISIS_PEAK = 2.5  # crisis posts per hour at weight 1, once the burst has died down
+CRISIS_BURST = 36.0  # extra crisis posts per hour at the onset, whatever the hour...
+CRISIS_HALF_LIFE = timedelta(hours=2)  # ...halving every two hours
+CRISIS_NEWCOMERS = 0.75  # share of crisis posts from people who never posted before
+CRISIS_ECHOES = 0.8  # mean echoes of each crisis post
+_CRISIS_STEPS = 12  # the slot's expected crisis posts, summed five minutes at a time
 TROLL_RATE = 0.008  # chance per slot of an extra troll post
 ANSWER_BACK_CHANCE = 0.6
 
@@ -245,11 +252,14 @@ class Scenario:
         cast = [content.JOURNALIST, content.COMPETITOR_FAN, content.INFLUENCER, content.TROLL]
         return [*self.brands, *content.REGULARS, *cast]
 
-    def crisis_level(self, when: datetime) -> float:
-        """How far the crisis has grown at `when`: 0 before it starts, 1 on its plateau."""
+    def crisis_rate(self, when: datetime) -> float:
+        """Crisis posts per hour at `when`: none before the onset, a burst at it that halves
+        every CRISIS_HALF_LIFE, over a steady stream following the day's rhythm."""
         if when < self.crisis_onset:
             return 0.0
-        return float(min(1.0, (when - self.crisis_onset) / CRISIS_RAMP) ** 1.2)
+        halvings = (when - self.crisis_onset) / CRISIS_HALF_LIFE
+        burst = CRISIS_BURST * math.pow(0.5, halvings)
+        return CRISIS_PEAK * paris_hour_weight(when) + burst
 
     def announcement(self, account: int, day: date) -> Announcement:
         """The brand account's announcement of the (Paris) `day`: mornings, then lunchtime."""
@@ -338,9 +348,11 @@ class _SlotWriter:
         weight = paris_hour_weight(self.begin)
         for _ in range(poisson(rng, BASE_RATE * weight)):
             self.event(rng.choices(_KIND_NAMES, _KIND_WEIGHTS)[0], self.moment())
-        level = scenario.crisis_level(self.begin + SLOT / 2)
-        for _ in range(poisson(rng, CRISIS_PEAK * weight * level)):
-            self.crisis(self.moment(), level)
+        step = SLOT / _CRISIS_STEPS
+        points = [self.begin + step * (n + 0.5) for n in range(_CRISIS_STEPS)]
+        expected = sum(scenario.crisis_rate(at) for at in points) * (step / timedelta(hours=1))
+        for _ in range(poisson(rng, expected)):  # one draw before the onset, as ever
+            self.crisis(self.crisis_moment())
         for account in range(len(scenario.brands)):
             day = self.begin.astimezone(PARIS).date()
             found = scenario.announcement(account, day)
@@ -354,14 +366,25 @@ class _SlotWriter:
         """A random millisecond within the slot."""
         return self.begin + timedelta(milliseconds=self.rng.randrange(3_600_000))
 
+    def crisis_moment(self) -> datetime:
+        """A moment of the slot drawn as the crisis rate runs (rejection sampling: the rate
+        is highest at the slot's start or at the onset, the burst only decaying after it)."""
+        scenario = self.scenario
+        highest = scenario.crisis_rate(max(self.begin, scenario.crisis_onset))
+        while True:
+            when = self.moment()
+            if self.rng.random() * highest <= scenario.crisis_rate(when):
+                return when
+
     def later(self, when: datetime, low: float, high: float) -> datetime:
         """`when` plus a random number of minutes between `low` and `high`."""
         return when + timedelta(seconds=round(self.rng.uniform(low, high) * 60, 3))
 
-    def customer(self, lang: str | None = None) -> Person:
-        """A recurring customer (70%) or a newcomer, optionally writing in `lang`."""
+    def customer(self, lang: str | None = None, *, regular_share: float = 0.7) -> Person:
+        """A recurring customer (with probability `regular_share`) or a newcomer, optionally
+        writing in `lang`."""
         rng = self.rng
-        if rng.random() < 0.7:
+        if rng.random() < regular_share:
             regulars = [p for p in content.REGULARS if lang in (None, p.lang)]
             return rng.choice(regulars)
         lang = lang or ("fr" if rng.random() < 0.6 else "en")
@@ -491,12 +514,12 @@ class _SlotWriter:
             )
         )
 
-    def crisis(self, when: datetime, level: float) -> None:
-        """A post about lot 42, then echoes, more of them as the crisis grows."""
-        author = self.customer()
+    def crisis(self, when: datetime) -> None:
+        """A post about lot 42, mostly by someone new, then echoes of it."""
+        author = self.customer(regular_share=1 - CRISIS_NEWCOMERS)
         victim = self.write(author, when, "crisis", {"brand": self.brand_mention(author)})
-        for _ in range(poisson(self.rng, 0.3 + 0.9 * level)):
-            echoer = self.customer()
+        for _ in range(poisson(self.rng, CRISIS_ECHOES)):
+            echoer = self.customer(regular_share=1 - CRISIS_NEWCOMERS)
             if echoer.handle == author.handle:
                 continue
             template = self.rng.choice(content.TEMPLATES["echo"][echoer.lang])

@@ -3,7 +3,8 @@
 A data folder holds:
 
     cmtui.lock                          flock'ed by the one process allowed to write
-    cache.json (+ .bak1..3)             _meta (schema version) and sync cursors
+    cache.json (+ .bak1..3)             _meta (schema version), sync cursors, settings, and
+                                        when sync ran live (`live_spans`)
     outbox.json (+ .bak1..3)            replies on their way out
     summaries/                          conversation summaries: a base, a journal of changes
                                         and the first screen (see `cmtui.store.summaries`)
@@ -66,6 +67,8 @@ SUMMARIES_DIR = "summaries"
 BACKUPS = 3
 
 _CURSORS, _OUTBOX, _DRAFTS, _SETTINGS = "cursors", "outbox", "drafts", "settings"
+_LIVE = "live"
+LIVE_SPANS_KEPT = 1000  # runs of sync remembered; an alert before the oldest counts as past
 _LEGACY_CONVERSATIONS = "conversations"  # the summaries' table in cache.json up to schema 1
 
 
@@ -102,7 +105,9 @@ class Store:
             self._from_version = schema.version_of(data, main_path)
             return schema.upgrade(data, main_path, writable=not self.read_only)
 
-        self._main = self._load(main_path, {_CURSORS: "key", _SETTINGS: "key"}, upgrade, BACKUPS)
+        self._main = self._load(
+            main_path, {_CURSORS: "key", _SETTINGS: "key", _LIVE: "begin"}, upgrade, BACKUPS
+        )
         if not self.read_only:
             sweep_temp_files(data_dir)
         self._outbox = self._load(
@@ -186,10 +191,13 @@ class Store:
 
     # -- conversations ---------------------------------------------------------------------
 
-    def add_messages(self, messages: Iterable[Message], *, brand: str = "") -> list[Conversation]:
+    def add_messages(
+        self, messages: Iterable[Message], *, brand: str = "", write: bool = True
+    ) -> list[Conversation]:
         """Store messages (idempotent on `Message.id`; a changed copy is an edit) and update
         their conversations' summaries, in one write per file. Returns the summaries that
-        changed. Pass a whole sync round at once: each call costs a write.
+        changed. Pass a whole sync round at once: each call costs a write, unless `write` is
+        false: then the caller stores a round in parts and calls `flush()` after the last.
 
         A message whose `parent_id` names a stored message (or another account's copy of
         one) joins that message's conversation. One post is one message per brand: a copy
@@ -216,7 +224,8 @@ class Store:
                 self._resummarize(cid, arrived, brand, lost.get(cid, set()), known)
                 for cid, arrived in touched.items()
             ]
-            self._flush()
+            if write:
+                self._flush()
             return [_copy(c) for c in changed_summaries if c is not None]
 
     def recent_conversations(self, limit: int) -> list[Conversation]:
@@ -298,7 +307,8 @@ class Store:
     def search(self, query: str, *, limit: int = 1000) -> list[str]:
         """Ids of conversations whose messages' text, author handles and display names hold
         every word of `query` (case- and accent-insensitive; the last word may be the start of
-        one, for search-as-you-type), newest activity first."""
+        one, for search-as-you-type), newest activity first. `intent:complaint` is a word of
+        the conversations where someone else's message has that intent."""
         with self._mutex:
             self._check_open()
             self._index_all()
@@ -359,6 +369,32 @@ class Store:
             for key, value in values.items():
                 table.put({"key": key, "value": value})
             self._main.flush()
+
+    def live_spans(self) -> list[tuple[datetime, datetime]]:
+        """When sync ran live (one span per run, from its first good poll to its last),
+        oldest first: crisis alerts that fired outside them are `past`."""
+        with self._mutex:
+            self._check_open()
+            docs = list(self._main.tables[_LIVE])
+        spans = []
+        for doc in docs:
+            try:
+                spans.append((parse_time(doc["begin"]), parse_time(doc["end"])))
+            except (KeyError, TypeError, ValueError):
+                continue  # a damaged record: that run counts as not live
+        return sorted(spans)
+
+    def mark_live(self, begin: datetime, end: datetime) -> None:
+        """Record that the run of sync that began at `begin` was live until `end`. Kept in
+        memory and written with the next change (each poll saves its cursor): one poll's
+        span may be lost in a crash, never the cache's consistency."""
+        with self._mutex:
+            self._check_writable("record the time of sync")
+            table = self._main.tables[_LIVE]
+            table.put({"begin": begin.isoformat(), "end": end.isoformat()})
+            begins = [doc["begin"] for doc in table]
+            if len(begins) > LIVE_SPANS_KEPT:
+                table.remove(min(begins, key=parse_time))
 
     # -- cursors and outbox ----------------------------------------------------------------
 

@@ -20,6 +20,10 @@ from cmtui.model import Message
 from cmtui.text import match_key
 
 _WORD = re.compile(r"\w+")
+INTENT_OPERATOR = "intent:"
+"""`intent:complaint` in a search: conversations where a customer's message has that intent
+(`analysis.intent.INTENTS`). Indexed as a word of its own, which no text can hold."""
+_TERM = re.compile(rf"{INTENT_OPERATOR}\w*|\w+")  # what a query is made of
 _HEAD = 2  # prefix lookups scan the words sharing their first _HEAD characters
 _LAST_MARK_PLANE = 0x1FFFF  # no combining mark lies beyond the first two planes
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
@@ -57,10 +61,15 @@ def detached(text: str) -> str:
 
 
 def words_of(doc: Mapping[str, Any]) -> set[str]:
-    """The folded words of a message document: its text, author handle and display name."""
+    """The folded words of a message document: its text, author handle and display name,
+    and, for someone else's message, its intent as `intent:<name>` (`INTENT_OPERATOR`)."""
     author = doc.get("author") or {}
     text = f"{doc.get('text', '')}\n{author.get('handle', '')}\n{author.get('display_name', '')}"
-    return set(_WORD.findall(fold(text)))
+    words = set(_WORD.findall(fold(text)))
+    intent = doc.get("intent")
+    if intent and not doc.get("is_own"):
+        words.add(INTENT_OPERATOR + intent)
+    return words
 
 
 def canonical_of(doc: Mapping[str, Any]) -> str:
@@ -190,8 +199,8 @@ class SearchIndex:
 
     def matching(self, query: str) -> set[str]:
         """Conversations using every word of `query`; its last word may be a prefix, so a
-        query matches while it is being typed."""
-        *whole, last = _WORD.findall(fold(query)) or [""]
+        query matches while it is being typed. `intent:NAME` is a word too (`words_of`)."""
+        *whole, last = _TERM.findall(fold(query)) or [""]
         if not last:
             return set()
         prefixed: set[int] = set()
@@ -209,11 +218,15 @@ class SearchIndex:
         return number
 
     def _completions(self, prefix: str) -> list[str]:
+        """The indexed words starting with `prefix`; operator terms (`intent:...`) only for
+        a prefix that is one: typing the word "intent" looks for the word."""
         if len(prefix) >= _HEAD:
-            return [w for w in self._by_head.get(prefix[:_HEAD], ()) if w.startswith(prefix)]
-        return [
-            word
-            for head, words in self._by_head.items()
-            if head.startswith(prefix)
-            for word in words
-        ]
+            words = [w for w in self._by_head.get(prefix[:_HEAD], ()) if w.startswith(prefix)]
+        else:
+            words = [
+                word
+                for head, heads in self._by_head.items()
+                if head.startswith(prefix)
+                for word in heads
+            ]
+        return words if ":" in prefix else [w for w in words if ":" not in w]

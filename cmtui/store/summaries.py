@@ -368,6 +368,7 @@ def _shared(conversation: Conversation) -> Conversation:
     conversation.brand = sys.intern(conversation.brand)
     conversation.last_author = sys.intern(conversation.last_author)
     conversation.participants = [sys.intern(detached(p)) for p in conversation.participants]
+    conversation.intents = tuple(map(sys.intern, conversation.intents))
     return conversation
 
 

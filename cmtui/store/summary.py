@@ -7,15 +7,19 @@ that decides what a summary says. Derived fields are recomputed from the message
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from statistics import fmean
+from functools import lru_cache
+from typing import TYPE_CHECKING, NamedTuple
 
-from cmtui.model import Conversation, Message, Status
+from cmtui.model import DIRECT_KINDS, Conversation, Message, Status
 
-TRIAGE_FIELDS = ("status", "labels", "assignee", "priority", "snoozed_until", "done_at")
-"""What the user (or the priority scorer) sets on a conversation, never derived from messages."""
+if TYPE_CHECKING:
+    from cmtui.analysis.priority import Keywords, PriorityInputs
+
+TRIAGE_FIELDS = ("status", "labels", "assignee", "snoozed_until", "done_at")
+"""What the user sets on a conversation, never derived from messages."""
 
 _REOPENED_BY_NEWS = frozenset({Status.DONE, Status.SNOOZED})
 
@@ -37,8 +41,10 @@ def summarize(
 
     The list shows what others said: the snippet, author and time of the latest message
     from someone else (the latest message only when the brand alone spoke), so the brand's
-    own reply never becomes the row's author nor moves it. Sentiment and participants are
-    the others' too.
+    own reply never becomes the row's author nor moves it. Sentiment (`rolling_sentiment`:
+    the latest weighs most), intents and participants are the others' too. The priority kept
+    is the lasting part (`analysis.priority.lasting_points`) of the messages waiting for the
+    brand's answer: 0 once the brand spoke last.
 
     `arrived` holds the creation times of the messages just added that the brand did not
     send. Those later than the previous summary's last activity are news: they raise `unread`
@@ -49,7 +55,7 @@ def summarize(
     oldest = messages[0]
     others = [m for m in messages if not m.is_own]
     newest = (others or messages)[-1]
-    sentiments = [m.sentiment for m in others if m.sentiment is not None]
+    waiting = unanswered(messages)
     summary = Conversation(
         id=conversation_id,
         account_id=oldest.account_id,
@@ -62,19 +68,42 @@ def summarize(
         last_activity=newest.created_at,
         message_count=len(messages),
         unread=news,
-        sentiment=fmean(sentiments) if sentiments else None,
-        awaiting_reply_since=awaiting_reply_since(messages),
+        awaiting_reply_since=waiting[0].created_at if waiting else None,
     )
-    if previous is None:
-        return summary
-    summary = with_triage(summary, previous)
-    summary.brand = previous.brand or brand
-    summary.unread += previous.unread
-    if news and summary.status in _REOPENED_BY_NEWS:
-        summary.status = Status.OPEN
-        summary.snoozed_until = None
-        summary.done_at = None
+    if previous is not None:
+        summary = with_triage(summary, previous)
+        summary.brand = previous.brand or brand
+        summary.unread += previous.unread
+        if news and summary.status in _REOPENED_BY_NEWS:
+            summary.status = Status.OPEN
+            summary.snoozed_until = None
+            summary.done_at = None
+    _read_signals(summary, others, waiting)
     return summary
+
+
+def _read_signals(
+    summary: Conversation, others: Sequence[Message], waiting: Sequence[Message]
+) -> None:
+    """Set the summary's sentiment, intents and lasting priority from the others' messages
+    and those of them waiting for an answer."""
+    signals = _signals()
+    summary.sentiment = signals.rolling_sentiment(m.sentiment for m in others)
+    said = {m.intent for m in others}
+    summary.intents = tuple(intent for intent in signals.intents if intent in said)
+    if not waiting:
+        return
+    folded = signals.fold("\n".join(m.text for m in waiting))  # once, for both lists
+    summary.priority = signals.lasting_points(
+        signals.priority_inputs(
+            unanswered_for=None,  # added as it is read: it grows while the summary stays
+            sentiment=signals.rolling_sentiment(m.sentiment for m in waiting),
+            is_direct=any(m.kind in DIRECT_KINDS for m in waiting),
+            mentions_brand=_names_in(folded, _names(summary.brand, signals.fold)),
+            author_reach=None,  # no network tells it in what cmtui stores
+            keywords_hit=signals.urgent.hits(folded),
+        )
+    )
 
 
 def with_status(conversation: Conversation, status: Status, now: datetime) -> Conversation:
@@ -89,15 +118,66 @@ def with_status(conversation: Conversation, status: Status, now: datetime) -> Co
     return replace(conversation, status=status, done_at=done_at)
 
 
-def awaiting_reply_since(messages: Sequence[Message]) -> datetime | None:
-    """When the first message the brand has not answered was written (None if it spoke last)."""
-    since: datetime | None = None
-    for message in messages:
-        if message.is_own:
-            since = None
-        elif since is None:
-            since = message.created_at
-    return since
+class _Analysers(NamedTuple):
+    """What a summary reads its signals with (see `_signals`)."""
+
+    intents: tuple[str, ...]
+    fold: Callable[[str], str]
+    rolling_sentiment: Callable[[Iterable[float | None]], float | None]
+    priority_inputs: type[PriorityInputs]
+    lasting_points: Callable[[PriorityInputs], float]
+    urgent: Keywords
+
+
+@lru_cache(maxsize=1)
+def _signals() -> _Analysers:
+    """The analysers, imported on the first write, not with the store: the inbox's first
+    screen needs none of them (and a summary reads them without an import statement)."""
+    from cmtui.analysis import intent, language, priority, sentiment
+
+    return _Analysers(
+        intent.INTENTS,
+        language.fold,
+        sentiment.rolling_sentiment,
+        priority.PriorityInputs,
+        priority.lasting_points,
+        priority.Keywords(priority.URGENT_KEYWORDS),
+    )
+
+
+@lru_cache(maxsize=64)
+def _names(brand: str, fold: Callable[[str], str]) -> tuple[str, ...]:
+    """How a text names the brand, folded: its name, or its hashtag ("#MaisonLumière")."""
+    brand = " ".join(brand.split())
+    return (fold(brand), fold("#" + brand.replace(" ", ""))) if brand else ()
+
+
+def _names_in(folded: str, names: tuple[str, ...]) -> bool:
+    """Whether a folded text holds one of the names as a whole word (not "nordique" for
+    "nord"). Plain substring searches: most texts name the brand, and a regular expression
+    with a word-start test is tried at every position."""
+    for name in names:
+        start = folded.find(name)
+        while start >= 0:
+            end = start + len(name)
+            if not _is_word_char(folded, start - 1) and not _is_word_char(folded, end):
+                return True
+            start = folded.find(name, start + 1)
+    return False
+
+
+def _is_word_char(text: str, index: int) -> bool:
+    """Whether `text[index]` exists and is a letter, digit or underscore (regex `\\w`)."""
+    return 0 <= index < len(text) and (text[index].isalnum() or text[index] == "_")
+
+
+def unanswered(messages: Sequence[Message]) -> Sequence[Message]:
+    """The messages after the brand's last one (all of them if it never spoke): what waits
+    for its answer; none when it spoke last."""
+    for index in range(len(messages) - 1, -1, -1):
+        if messages[index].is_own:
+            return messages[index + 1 :]
+    return messages
 
 
 def first_line(text: str) -> str:

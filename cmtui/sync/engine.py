@@ -21,9 +21,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from cmtui.analysis.intent import intent_of
-from cmtui.analysis.language import detect_language
+from cmtui.alerting import AlertCommand, AlertWatch
 from cmtui.analysis.sentiment import SentimentAnalyzer
+from cmtui.config import AlertSettings
+from cmtui.i18n import _
 from cmtui.model import Conversation, Limits, Message, OutboxItem, OutboxState, utcnow
 from cmtui.platforms.base import (
     Adapter,
@@ -36,10 +37,12 @@ from cmtui.platforms.base import (
 from cmtui.platforms.ratelimit import backoff_delay
 from cmtui.store import Store, StoreError
 from cmtui.sync import outbox
+from cmtui.sync.analyst import Analyst
 from cmtui.sync.events import (
     TROUBLE,
     AccountState,
     AccountStatus,
+    AlertsChanged,
     Ingested,
     OutboxChanged,
     StateChanged,
@@ -61,6 +64,8 @@ class AccountRuntime:
     adapter: Adapter
     streams: tuple[str, ...]
     poll_seconds: float
+    language: str | None = None
+    """The brand's language (`Brand.language`): the one a text too short to tell is read in."""
 
 
 @dataclass(slots=True)
@@ -77,7 +82,11 @@ class _Backoff:
 
 
 class SyncEngine:
-    """Keeps the store current with every account, and delivers queued replies exactly once."""
+    """Keeps the store current with every account, and delivers queued replies exactly once.
+
+    With `processes`, a worker process reads the customers' messages (language, sentiment,
+    intent) while the writer thread stores them (`cmtui.sync.analyst`); without, the writer
+    thread reads them itself (tests, and wherever a second process is not wanted)."""
 
     MAX_SEND_ATTEMPTS = 8
     IDLE_SECONDS = 30.0  # the outbox's look-again interval when nothing is due
@@ -96,7 +105,9 @@ class SyncEngine:
         clock: Callable[[], datetime] = utcnow,
         wall: Callable[[], datetime] | None = None,
         analyzer: SentimentAnalyzer | None = None,
+        processes: bool = False,
         sleep: Sleep = asyncio.sleep,
+        alerts: AlertSettings | None = None,
     ) -> None:
         self.store = store
         self.accounts = {account.account_id: account for account in accounts}
@@ -109,7 +120,8 @@ class SyncEngine:
         # seconds even when the sandbox's world runs faster (`Clock.wall`).
         self._wall = wall or clock
         self._sleep = sleep
-        self._analyzer = analyzer or SentimentAnalyzer()
+        self._analyst = Analyst(analyzer or SentimentAnalyzer(), processes=processes)
+        self._analyst.start()  # ready by the time the first polls come back
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmtui-store")
         self._outbox_wakeup = asyncio.Event()
         self._stopped_accounts: set[str] = set()
@@ -117,33 +129,54 @@ class SyncEngine:
         self._paused_until: dict[str, datetime] = {}
         self._failing: dict[str, set[str]] = {}  # account -> streams whose last poll failed
         self._recovered = False
+        settings = alerts or AlertSettings()
+        brands = {account.account_id: account.brand for account in accounts}
+        self._alert_watch = AlertWatch(store, settings.crisis(), brands)
+        self._on_alert = AlertCommand(
+            settings.on_alert,
+            timeout=settings.on_alert_timeout,
+            attempts=settings.on_alert_attempts,
+            sleep=sleep,
+        )
+
+    async def analysis_shared(self) -> bool:
+        """Whether a worker process reads messages beside the writer thread now (`processes`;
+        it takes about a second to start, and is given up if it fails)."""
+        return await self._on_writer(self._analyst.ready)
 
     # --- running -------------------------------------------------------------------------
 
     async def run(self) -> None:
         """Poll every stream and deliver the outbox until cancelled."""
         async with asyncio.TaskGroup() as group:
+            group.create_task(self._learn_alerts())
             for account in self.accounts.values():
                 for stream in account.streams:
                     group.create_task(self._poll_forever(account, stream))
             group.create_task(self._deliver_forever())
 
     async def run_once(self) -> None:
-        """One round: every stream once, then every reply that is due."""
+        """One round: every stream once, then every reply that is due, and the alerts
+        it fired sent to `on_alert`."""
         await asyncio.gather(
+            self._learn_alerts(),
             *(
                 self._poll(account, stream, _Backoff())
                 for account in self.accounts.values()
                 for stream in account.streams
-            )
+            ),
         )
         await self.deliver_due()
+        await self._on_alert.drain()
 
     async def close(self) -> None:
-        """Close every adapter's HTTP client and flush the store."""
+        """Close every adapter's HTTP client and flush the store (`on_alert` commands still
+        running are killed)."""
+        await self._on_alert.cancel()
         await asyncio.gather(*(a.adapter.aclose() for a in self.accounts.values()))
         await self._on_writer(self.store.flush)
         self._writer.shutdown(wait=True)
+        self._analyst.close()
 
     # --- polling -------------------------------------------------------------------------
 
@@ -168,13 +201,14 @@ class SyncEngine:
             cursor = await self._on_writer(self.store.get_cursor, account_id, stream)
             # The brand's other accounts' handles are needed to tell its own posts: learnt
             # while this fetch runs, not after it.
-            batch, _ = await asyncio.gather(
+            batch, _identified = await asyncio.gather(
                 account.adapter.fetch(stream, cursor), self._identify_siblings(account)
             )
             if batch.skipped:
                 log.warning("%s %s: skipped %d items", account_id, stream, len(batch.skipped))
             await self.ingest(account, batch.messages, stream=stream)
             await self._on_writer(self.store.set_cursor, account_id, stream, batch.cursor)
+            await self._on_writer(self._alert_watch.mark_live, self._clock())
         except PlatformError as error:
             failing.add(stream)
             return self._after_failure(account, error, backoff)
@@ -182,6 +216,12 @@ class SyncEngine:
             # Nothing is lost: the cursor did not move, so the next poll fetches it all again.
             self._store_failed(error)
             return min(account.poll_seconds, self.STORE_RETRY_SECONDS)
+        except Exception as error:  # a bug must not end every account's sync: show it, go on
+            log.exception("%s %s: sync failed", account_id, stream)
+            failing.add(stream)
+            detail = _("internal error: {error!r} (details in the log)").format(error=error)
+            self._set_state(account_id, AccountStatus.DEGRADED, detail=detail)
+            return backoff.next_delay()
         self._store_recovered()
         backoff.reset()
         failing.discard(stream)
@@ -256,40 +296,105 @@ class SyncEngine:
         listener which conversations changed."""
         if not messages:
             return
-        changed, scored = await self._on_writer(self._score_and_store, account, messages, stream)
+        changed, scored, alerts = await self._on_writer(
+            self._store_and_watch, account, messages, stream
+        )
         if changed:
             self._on_event(Ingested(changed, scored))
+        if alerts is not None:
+            self._alerts_changed(alerts)
+
+    # --- crisis alerts (cmtui.alerting) ----------------------------------------------------
+
+    def _store_and_watch(
+        self, account: AccountRuntime, messages: list[Message], stream: str | None
+    ) -> tuple[list[Conversation], list[Message], AlertsChanged | None]:
+        """`_score_and_store`, then the crisis detector fed what was stored."""
+        changed, scored = self._score_and_store(account, messages, stream)
+        return changed, scored, self._alert_watch.take(scored)
+
+    async def _learn_alerts(self) -> None:
+        """Learn the cache's history for the crisis detector, a chunk per turn of the writer
+        thread, so the first polls are not held up; then say which alerts are on."""
+        step, alerts = self._alert_watch.learn_step, None
+        try:
+            while not self._alert_watch.learnt:
+                alerts = await self._on_writer(step, self._clock())
+        except StoreError as error:  # alerts wait for the next start; sync goes on
+            log.error("cannot read the cache's history for crisis alerts: %s", error)
+            return
+        if alerts is not None:
+            self._alerts_changed(alerts)
+
+    def _alerts_changed(self, event: AlertsChanged) -> None:
+        self._on_event(event)
+        for alert in self._alert_watch.to_notify(event):
+            self._on_alert.send(alert)
 
     def _score_and_store(
         self, account: AccountRuntime, messages: list[Message], stream: str | None
     ) -> tuple[list[Conversation], list[Message]]:
+        """Store a batch, oldest first, reading its customers' messages on the way: each part
+        is stored as soon as it is read (`Analyst.read`), and the whole is written once."""
         own = self._own_handles(account.brand)
         seen_by = None if stream is None else f"{account.account_id} {stream}"
-        scored = [self._prepared(message, own, seen_by) for message in messages]
-        changed = self.store.add_messages(scored, brand=account.brand)
-        copies = self.store.merged(m.id for m in scored)
-        return changed, [m for m in scored if m.id not in copies]
+        batch = sorted(messages, key=lambda m: m.created_at)  # a reply after its parent
+        changes = [self._marks(message, own, seen_by) for message in batch]
+        todo = [
+            i
+            for i, (message, change) in enumerate(zip(batch, changes, strict=True))
+            if not change.get("is_own", message.is_own) and message.sentiment is None
+        ]
+        items = [(batch[i].text, batch[i].lang, account.language) for i in todo]
+        changed: dict[str, Conversation] = {}
+        stored = read = 0
+        for analyses in self._analyst.read(items):
+            for i, (lang, score, intent) in zip(todo[read:], analyses, strict=False):
+                changes[i].update(lang=lang, sentiment=score, intent=intent)
+            read += len(analyses)
+            end = todo[read] if read < len(todo) else len(batch)
+            self._store_part(account, batch, changes, range(stored, end), changed)
+            stored = end
+        self._store_part(account, batch, changes, range(stored, len(batch)), changed)
+        self.store.flush()
+        copies = self.store.merged(m.id for m in batch)
+        return list(changed.values()), [m for m in batch if m.id not in copies]
+
+    def _store_part(
+        self,
+        account: AccountRuntime,
+        batch: list[Message],
+        changes: list[dict[str, object]],
+        part: range,
+        changed: dict[str, Conversation],
+    ) -> None:
+        """Store `batch[part]` with its `changes` (kept in `batch`), unwritten; the summaries
+        it changed go to `changed`."""
+        if not part:
+            return
+        for i in part:
+            if changes[i]:
+                batch[i] = replace(batch[i], **changes[i])  # type: ignore[arg-type]
+        part_messages = batch[part.start : part.stop]
+        summaries = self.store.add_messages(part_messages, brand=account.brand, write=False)
+        changed.update((summary.id, summary) for summary in summaries)
 
     def _own_handles(self, brand: str) -> frozenset[str]:
         """The handles of the brand's accounts known so far, case-folded."""
         handles = (a.adapter.own_handle for a in self.accounts.values() if a.brand == brand)
         return frozenset(handle.casefold() for handle in handles if handle)
 
-    def _prepared(self, message: Message, own: frozenset[str], seen_by: str | None) -> Message:
-        """The message as stored: the brand's own when one of its accounts wrote it (seen
-        through another account, the adapter cannot tell), its stream noted, and, when
-        someone else wrote it, its language, sentiment and intent."""
+    @staticmethod
+    def _marks(message: Message, own: frozenset[str], seen_by: str | None) -> dict[str, object]:
+        """What storing changes in a message besides its reading: the brand's own when one of
+        its accounts wrote it (seen through another account, the adapter cannot tell), and
+        its stream noted."""
         changes: dict[str, object] = {}
         if seen_by is not None and seen_by not in message.seen_by:
             changes["seen_by"] = [*message.seen_by, seen_by]
-        is_own = message.is_own or message.author.handle.casefold() in own
-        if is_own != message.is_own:
+        if not message.is_own and message.author.handle.casefold() in own:
             changes["is_own"] = True
-        if not is_own and message.sentiment is None:
-            lang = detect_language(message.text, message.lang)
-            score = self._analyzer.score(message.text, lang)
-            changes.update(lang=lang, sentiment=score, intent=intent_of(message.text, score))
-        return replace(message, **changes) if changes else message  # type: ignore[arg-type]
+        return changes
 
     async def refresh_thread(self, conversation_id: str) -> None:
         """Fetch the whole thread of a conversation from its network into the store."""

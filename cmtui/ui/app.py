@@ -20,8 +20,9 @@ from textual.theme import Theme
 
 from cmtui import locations
 from cmtui.i18n import N_, _
+from cmtui.notify import Notifier, NotifySettings
 from cmtui.session import Session
-from cmtui.sync.events import SyncEvent
+from cmtui.sync.events import AlertsChanged, Ingested, SyncEvent
 from cmtui.ui.keys import key_table, unknown_ids
 from cmtui.ui.screens.inbox import InboxScreen, SyncUpdate
 from cmtui.ui.themes import load_themes
@@ -84,6 +85,7 @@ class CmtuiApp(App[None]):
         self.engine: SyncEngine | None = None
         self.signalled = False  # a hangup or SIGTERM asked to leave: leave quickly
         self.inbox = InboxScreen(session)
+        self.notifier = Notifier(session.config, NotifySettings.of(session.config, os.environ))
         self._kept_theme = ""
         self._skip_css_refresh = False
         self._theme_problems = self._load_themes()
@@ -234,10 +236,29 @@ class CmtuiApp(App[None]):
         }
 
     def _on_sync_event(self, event: SyncEvent) -> None:
+        self._notify(event)
         if not self.monitor_mode:
             self.inbox.post_message(SyncUpdate(event))
         if self.monitor is not None:  # kept live, shown or not, once read
             self.monitor.sync_event(event)
+
+    def _notify(self, event: SyncEvent) -> None:
+        """Ring the bell and raise desktop notifications for new crisis alerts and urgent
+        messages (`cmtui.notify` decides what rings, and makes the remote words safe)."""
+        notifier = self.notifier
+        if notifier.settings.silent:
+            return
+        now = self.session.clock()
+        if isinstance(event, AlertsChanged):
+            notices = notifier.for_alerts(event.new, now)
+        elif isinstance(event, Ingested):
+            notices = notifier.for_messages(event.messages, now)
+        else:
+            return
+        written = notifier.sequences(notices)
+        # Straight to the terminal, as Textual's own bell does (a headless driver drops it).
+        if written and self._driver is not None:
+            self._driver.write(written)
 
     @work(group="sync", exclusive=True, exit_on_error=False)
     async def run_sync(self) -> None:

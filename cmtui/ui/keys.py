@@ -20,9 +20,12 @@ class KeyInfo:
 
 
 def _bindings(owner: type[DOMNode]) -> Iterator[Binding]:
-    for binding in owner.BINDINGS:
-        if isinstance(binding, Binding) and binding.id:
-            yield binding
+    """The bindings with an id of `owner` and of the classes it inherits them from, base first
+    (Textual merges them the same way: the conversation list's keys are mostly `LineList`'s)."""
+    for cls in reversed(owner.__mro__):
+        for binding in vars(cls).get("BINDINGS", ()):
+            if isinstance(binding, Binding) and binding.id:
+                yield binding
 
 
 def key_table(owners: Mapping[str, type[DOMNode]], keymap: Mapping[str, str]) -> list[KeyInfo]:

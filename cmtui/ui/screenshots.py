@@ -18,8 +18,10 @@ from textual.pilot import Pilot
 from cmtui.sandbox.clock import ManualClock
 from cmtui.sandbox.network import DEMO_START
 from cmtui.session import Session, sandbox_session
+from cmtui.sync.events import AlertsChanged
 from cmtui.ui.app import CmtuiApp
-from cmtui.ui.screens.inbox import PREVIEW_DELAY
+from cmtui.ui.screens.inbox import PREVIEW_DELAY, SyncUpdate
+from cmtui.views import BUILTIN_VIEWS, NEGATIVE_BELOW
 
 # Deep enough into the scenario that the history fills the inbox and the crisis has begun.
 SHOT_TIME = DEMO_START + timedelta(hours=6)
@@ -32,13 +34,23 @@ class Scene:
     name: str
     size: tuple[int, int]
     keys: tuple[str, ...] = ()
+    alert: bool = False  # the scenario's crisis alert on, as it stood while it went on
 
 
+# The sources pane, then down past the built-in views.
+_TO_ALERTS = ("v", *"j" * len(BUILTIN_VIEWS))
 SCENES = (
     Scene("inbox", (120, 36), ("down", "enter")),
     Scene("inbox-narrow", (80, 24)),
     Scene("thread-narrow", (80, 24), ("enter",)),
     Scene("composer", (120, 36), ("enter", "r")),
+    Scene("alert", (120, 36), ("down",), alert=True),
+    Scene("alert-narrow", (80, 24), alert=True),
+    Scene("alerts", (120, 36), (*_TO_ALERTS, "tab"), alert=True),
+    Scene("alerts-narrow", (80, 24), (*_TO_ALERTS, "tab"), alert=True),
+    Scene("advocates", (120, 36), (*_TO_ALERTS, "j", "tab")),
+    Scene("advocates-narrow", (80, 24), (*_TO_ALERTS, "j", "tab")),
+    Scene("inbox-priority", (120, 36), ("s",)),
     Scene("monitor", (200, 50), ("m",)),
     Scene("monitor-narrow", (80, 24), ("m",)),
 )
@@ -69,6 +81,9 @@ def run_before(scene: Scene) -> Callable[[Pilot[None]], Awaitable[None]]:
         assert isinstance(app, CmtuiApp)
         await app.sync_done.wait()
         await settle(pilot)
+        if scene.alert and not app.inbox.active_alerts:  # the engine has none on now
+            app.inbox.post_message(SyncUpdate(sandbox_alerts(app.session)))
+            await settle(pilot)
         for key in scene.keys:
             await pilot.press(key)
             await settle(pilot)
@@ -86,6 +101,36 @@ async def render(scene: Scene, folder: Path) -> Path:
     path = folder / f"{scene.name}.svg"
     path.write_text(svg, encoding="utf-8")
     return path
+
+
+def sandbox_alerts(session: Session) -> AlertsChanged:
+    """The crisis alerts of the cache's history (complaints and negative messages of others,
+    on the scenario's Paris time) as they stood half an hour after the latest one fired: the
+    scenario's crisis (lot 42) began the day before, so at SHOT_TIME it is all history."""
+    from cmtui.analysis.crisis import CrisisSettings, Observation, detect, terms
+
+    brand_of = {a.id: a.brand for a in session.config.accounts}
+    observations = [
+        Observation(
+            id=m.id,
+            at=m.created_at,
+            brand=brand_of.get(m.account_id, ""),
+            account_id=m.account_id,
+            author=m.author.handle,
+            negative=m.intent == "complaint" or (m.sentiment or 0.0) < NEGATIVE_BELOW,
+            network=str(m.platform),
+            terms=terms(m.text),
+        )
+        for m in session.store.iter_messages()
+        if not m.is_own
+    ]
+    settings = CrisisSettings(timezone="Europe/Paris")
+    alerts = detect(observations, settings)
+    if alerts:
+        then = alerts[-1].fired_at + timedelta(minutes=30)
+        alerts = detect((o for o in observations if o.at <= then), settings)
+    active = tuple(a for a in alerts if a.window_end is None)
+    return AlertsChanged(active=active, new=tuple(alerts))
 
 
 def main(argv: list[str]) -> int:

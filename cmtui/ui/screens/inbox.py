@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar, cast
@@ -20,6 +21,7 @@ from textual.timer import Timer
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
+from cmtui.analysis.advocates import Advocate, AdvocateTally
 from cmtui.analysis.responses import Timeline, thread_line
 from cmtui.i18n import N_, _
 from cmtui.model import Conversation, Limits, Message, OutboxItem, OutboxState, Status
@@ -27,17 +29,29 @@ from cmtui.session import Session
 from cmtui.store import StoreError
 from cmtui.store.summary import with_status
 from cmtui.sync import outbox
-from cmtui.sync.events import Ingested, OutboxChanged, StateChanged, StoreProblem, SyncEvent
+from cmtui.sync.events import (
+    AlertsChanged,
+    Ingested,
+    OutboxChanged,
+    StateChanged,
+    StoreProblem,
+    SyncEvent,
+)
 from cmtui.ui.format import NetworkNames
+from cmtui.ui.widgets.advocate_list import AdvocateList
+from cmtui.ui.widgets.alert_banner import AlertBanner
+from cmtui.ui.widgets.alert_list import AlertList
 from cmtui.ui.widgets.conversation_list import ConversationList
 from cmtui.ui.widgets.key_hints import KeyHints
-from cmtui.ui.widgets.sources import SourcesTree
+from cmtui.ui.widgets.line_list import LineList
+from cmtui.ui.widgets.sources import PANELS, SourcesTree
 from cmtui.ui.widgets.status_bar import StatusBar
 from cmtui.ui.widgets.thread_view import ThreadView
 from cmtui.ui.widgets.view_header import ViewHeader
-from cmtui.views import BUILTIN_VIEWS, View, ViewCounts, search_view, views_for
+from cmtui.views import BUILTIN_VIEWS, Order, View, ViewCounts, search_view, views_for
 
 if TYPE_CHECKING:
+    from cmtui.analysis.crisis import Alert
     from cmtui.sync.engine import SyncEngine
     from cmtui.ui.screens.outbox import OutboxRequest
     from cmtui.ui.widgets.composer import Composer
@@ -47,6 +61,10 @@ log = logging.getLogger(__name__)
 PANES = ("sources", "list-pane", "thread-pane")
 PANE_FOCUS = {"sources": "#sources", "list-pane": "#conversations", "thread-pane": "#thread"}
 """The widget that takes the focus when its pane is chosen (a container cannot)."""
+CONVERSATIONS = "conversations"
+"""The list pane's own list; the others are the sources pane's `PANELS`."""
+PANEL_LISTS = {CONVERSATIONS: "#conversations", "alerts": "#alerts", "advocates": "#advocates"}
+"""The list each panel shows in the list pane."""
 SOURCES_SHOWN_FROM = 140
 """From this many columns the sources pane shows by default; below, the list takes its room
 (`v` shows or hides it whatever the width)."""
@@ -69,6 +87,9 @@ FAILURE_TITLES = {
     "save": N_("Not saved"),
     "save_drafts": N_("Draft not saved"),
     "keep_settings": N_("Choice not remembered"),
+    "open_alert": N_("Alert not opened"),
+    "load_advocates": N_("Advocates not read"),
+    "feed_advocates": N_("Advocates not updated"),
 }
 """What a failed worker's notification says, by worker name (see `_worker_failed`)."""
 AGE_TICK_SECONDS = 30.0  # ages are shown in minutes: each is at most half a minute behind
@@ -93,6 +114,7 @@ class InboxScreen(Screen[None]):
     | :- | :- |
     | tab / shift+tab | Next / previous pane. |
     | enter | Open the highlighted conversation. |
+    | s | Sort the list by priority (shown on each row), or newest first again. |
     | r | Reply to the open conversation. |
     | u | Undo the last reply while it waits in the outbox. |
     | d | Mark the conversation done (again: reopen it). |
@@ -100,6 +122,8 @@ class InboxScreen(Screen[None]):
     | / | Search text and authors as you type; enter keeps the result, escape clears it. |
     | v | Show or hide the sources pane (views, brands, accounts). |
     | m | The monitor: volumes, negative share, waits, alerts (escape comes back). |
+    | ! | While a crisis alert is on: the conversations of its messages, the top one open. |
+    | x | Dismiss the alert banner (the alert stays in the Alerts view and the status bar). |
     | escape | Back: clear the search, close the composer, or return to the list. |
     """
 
@@ -113,6 +137,8 @@ class InboxScreen(Screen[None]):
         Binding("o", "outbox", _("Outbox"), id="inbox.outbox"),
         Binding("v", "toggle_sources", _("Views"), id="inbox.sources"),
         Binding("m", "app.monitor", _("Monitor"), id="inbox.monitor"),
+        Binding("exclamation_mark", "alert_messages", _("Alert messages"), id="inbox.alert"),
+        Binding("x", "dismiss_alert", _("Dismiss alert"), id="inbox.dismiss_alert"),
         Binding("escape", "back", _("Back"), show=False, id="inbox.back"),
     ]
 
@@ -122,6 +148,8 @@ class InboxScreen(Screen[None]):
     """How many conversations the list shows."""
     view_unread: reactive[int] = reactive(0)
     """How many of them are unread (0 while a search narrows the view)."""
+    view_noun: reactive[str] = reactive(CONVERSATIONS)
+    """What the list pane lists: conversations, alerts or advocates."""
     tick: reactive[int] = reactive(0, init=False)
     """The clock the panes' ages follow: one tick for all, bound down to each of them."""
 
@@ -136,6 +164,7 @@ class InboxScreen(Screen[None]):
         self.outbox_items: dict[str, OutboxItem] = {}
         self.base_view: View = BUILTIN_VIEWS[0]  # the source chosen on the left
         self.view: View = self.base_view  # what the list shows: the base view, maybe searched
+        self.order = Order.NEWEST  # of the list, whatever the view
         self.open_id: str | None = None  # the conversation shown in the thread pane
         self.active_pane = "list-pane"
         self.sources_shown: bool | None = None  # None: by the width (SOURCES_SHOWN_FROM)
@@ -148,6 +177,14 @@ class InboxScreen(Screen[None]):
         self._unsaved_drafts: set[str] = set()
         self._draft_timer: Timer | None = None
         self._reply_accounts: dict[str, str] = {}  # conversation -> account chosen to answer
+        self.panel = CONVERSATIONS  # what the list pane shows: conversations or a panel
+        self.alerts: dict[str, Alert] = {}  # every alert heard of, by id
+        self.active_alerts: tuple[Alert, ...] = ()
+        self.dismissed: set[str] = set()  # alert ids whose banner the user dismissed
+        # Fed in thread workers (the first feed reads the whole cache): one at a time.
+        self._advocates: AdvocateTally | None = None
+        self._advocates_lock = threading.Lock()
+        self._advocates_asked = False  # the Advocates view was opened: keep the tally fed
 
     def compose(self) -> ComposeResult:
         now = self.session.clock
@@ -156,6 +193,7 @@ class InboxScreen(Screen[None]):
         # styles every widget under it again, before the first paint.
         width = self.app.size.width
         self.set_class(self._is_narrow(width), "-narrow")
+        yield AlertBanner(id="alert-banner")
         with Horizontal(id="panes"):
             if self._sources_shown_at(width):  # else mounted when first shown
                 yield self._new_sources()
@@ -164,6 +202,7 @@ class InboxScreen(Screen[None]):
                     label=InboxScreen.view_title,
                     rows=InboxScreen.view_rows,
                     unread=InboxScreen.view_unread,
+                    noun=InboxScreen.view_noun,
                 )
                 conversation_list = ConversationList(id="conversations", networks=networks)
                 conversation_list.data_bind(InboxScreen.tick)
@@ -189,6 +228,8 @@ class InboxScreen(Screen[None]):
 
     def _tick(self) -> None:
         self.tick += 1
+        if self.order is Order.PRIORITY:  # waiting raised some: the rows keep in order
+            self._refresh_list(counts=False)
 
     # --- state from the cache and the engine ----------------------------------------------
 
@@ -251,6 +292,10 @@ class InboxScreen(Screen[None]):
             self._refresh_list()
             if self.open_id in {c.id for c in event.conversations}:
                 self.show_thread(self.open_id, keep_position=True)
+            if self._advocates_asked:
+                self.feed_advocates(event.messages)
+        elif isinstance(event, AlertsChanged):
+            self._alerts_changed(event)
         elif isinstance(event, StateChanged):
             self._refresh_status()
         elif isinstance(event, OutboxChanged):
@@ -286,12 +331,19 @@ class InboxScreen(Screen[None]):
     def _refresh_list(self, *, counts: bool = True) -> None:
         """Show the current view; `counts=False` when unread counts cannot have changed."""
         conversation_list = self.query_one(ConversationList)
-        conversation_list.set_conversations(self.view.apply(self._candidates()))
+        shown = self.view.apply(self._candidates(), self.order, self.session.clock())
+        conversation_list.set_conversations(shown)
         if self.pristine:
             conversation_list.cursor = 0
-        self.view_title = self.view.title
-        self.view_rows = conversation_list.conversation_count
-        self.view_unread = self.counts.unread[self.view.id] if self.view is self.base_view else 0
+        if self.panel == CONVERSATIONS:
+            self.view_title = self.view.title
+            if self.order is Order.PRIORITY:
+                self.view_title += " · " + _("by priority")
+            self.view_rows = conversation_list.conversation_count
+            self.view_unread = (
+                self.counts.unread[self.view.id] if self.view is self.base_view else 0
+            )
+            self.view_noun = CONVERSATIONS
         if counts:
             for sources in self.query(SourcesTree):
                 sources.show_counts(self.counts)
@@ -319,13 +371,16 @@ class InboxScreen(Screen[None]):
         problem = self.store_problem
         if self.session.read_only:
             problem = _("read-only: another cmtui uses this data folder")
-        self.query_one(StatusBar).show(states, queued=len(self.outbox_items), problem=problem)
+        self.query_one(StatusBar).show(
+            states, queued=len(self.outbox_items), problem=problem, alerts=self.active_alerts
+        )
 
     # --- the thread pane -------------------------------------------------------------------
 
     @on(SourcesTree.ViewChosen)
     def _view_chosen(self, message: SourcesTree.ViewChosen) -> None:
         self.base_view = message.view
+        self._show_panel(CONVERSATIONS)
         self._run_search(self._search_text())
 
     @on(SourcesTree.NodeSelected, "#sources")
@@ -333,10 +388,188 @@ class InboxScreen(Screen[None]):
         """Enter on a source: its view is already shown (the cursor chose it); go read it."""
         self.focus_pane("list-pane")
 
+    # --- alerts and advocates ---------------------------------------------------------------
+
+    def _alerts_changed(self, event: AlertsChanged) -> None:
+        """Keep every alert heard of; the banner, the status bar and the Alerts view follow."""
+        for alert in (*event.new, *event.active):
+            self.alerts[alert.id] = alert
+        self.active_alerts = event.active
+        self._refresh_alerts()
+
+    def _refresh_alerts(self) -> None:
+        banner = [a for a in self.active_alerts if a.id not in self.dismissed]
+        keys = _("{open} messages · {dismiss} dismiss").format(
+            open=self._key_of("inbox.alert", "!"), dismiss=self._key_of("inbox.dismiss_alert", "x")
+        )
+        self.query_one(AlertBanner).show_alerts(banner, keys)
+        self._refresh_status()
+        for sources in self.query(SourcesTree):
+            sources.show_panel_count("alerts", len(self.active_alerts), loud=True)
+        if alert_list := self._mounted_list("alerts"):
+            cast("AlertList", alert_list).show_alerts(
+                self.alerts.values(), (a.id for a in self.active_alerts)
+            )
+            self._panel_header()
+        self.refresh_bindings()  # the alert keys come and go with the alerts
+
+    def _key_of(self, binding_id: str, default: str) -> str:
+        """The key the user's keymap gives a binding (its first), as the hints show keys."""
+        from textual.keys import format_key
+
+        keys = self.session.config.ui.keymap.get(binding_id, default)
+        return format_key(keys.split(",")[0].strip())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The alert keys only while there is an alert to act on (else hidden from the hints)."""
+        if action == "alert_messages":
+            return self._alert_in_focus() is not None
+        if action == "dismiss_alert":
+            return any(a.id not in self.dismissed for a in self.active_alerts)
+        return True
+
+    def _alert_in_focus(self) -> Alert | None:
+        """The alert under the Alerts view's cursor when it is shown, else the banner's."""
+        if self.panel == "alerts" and (alert_list := self._mounted_list("alerts")):
+            return cast("AlertList", alert_list).highlighted_alert
+        banner = [a for a in self.active_alerts if a.id not in self.dismissed]
+        return next(iter(banner or self.active_alerts), None)
+
+    def action_alert_messages(self) -> None:
+        """Show the conversations of the alert's messages, the top one open."""
+        alert = self._alert_in_focus()
+        if alert is not None:
+            self.open_alert(alert)
+
+    def action_dismiss_alert(self) -> None:
+        """Hide the banner for the alerts on now (a new alert shows it again)."""
+        self.dismissed.update(a.id for a in self.active_alerts)
+        self._refresh_alerts()
+
+    @on(AlertList.Selected)
+    def _alert_selected(self, message: AlertList.Selected) -> None:
+        self.open_alert(message.alert)
+
+    @work(thread=True, group="thread", exclusive=True, exit_on_error=False)
+    def open_alert(self, alert: Alert) -> None:
+        """Find the conversations of the alert's sample messages (off the UI thread)."""
+        conversation_ids: dict[str, None] = {}
+        for message_id in alert.sample_ids:
+            message = self.session.store.message(message_id)
+            if message is not None:
+                conversation_ids.setdefault(message.conversation_id)
+        self.app.call_from_thread(self._alert_opened, alert, list(conversation_ids))
+
+    def _alert_opened(self, alert: Alert, conversation_ids: list[str]) -> None:
+        if not conversation_ids:
+            self.notify(_("The alert's messages are no longer in the cache."), markup=False)
+            return
+        wanted = frozenset(conversation_ids)
+        label = _("Alert · {brand}").format(brand=alert.brand)
+        self.base_view = View(
+            f"alert:{alert.id}", label, lambda c: c.id in wanted, conversation_ids
+        )
+        self._show_panel(CONVERSATIONS)
+        self._clear_search()
+        self._run_search("")
+        top = conversation_ids[0]
+        self.query_one(ConversationList).select_id(top)
+        self._cancel_preview()
+        self.show_thread(top)
+        self.focus_pane("thread-pane" if self._narrow else "list-pane")
+
+    @on(SourcesTree.PanelChosen)
+    def _panel_chosen(self, message: SourcesTree.PanelChosen) -> None:
+        self._show_panel(message.panel)
+
+    def _show_panel(self, panel: str) -> None:
+        """Show `panel`'s list in the list pane (mounted on first use) and its header."""
+        if panel == self.panel:
+            return
+        self.panel = panel
+        shown = self._panel_list(panel)
+        for name in PANEL_LISTS:
+            if found := self._mounted_list(name):
+                found.display = found is shown
+        if panel == CONVERSATIONS:
+            self._refresh_list(counts=False)
+            return
+        if panel == "alerts":
+            self._refresh_alerts()
+        else:
+            self._advocates_asked = True
+            self.load_advocates()
+        self._panel_header()
+
+    def _panel_header(self) -> None:
+        panel_list = self._mounted_list(self.panel)
+        if self.panel == CONVERSATIONS or panel_list is None:
+            return
+        self.view_title = _(PANELS[self.panel])
+        self.view_rows = panel_list.row_count
+        self.view_unread = 0
+        self.view_noun = self.panel
+
+    def _mounted_list(self, panel: str) -> LineList[object] | None:
+        found = self.query(PANEL_LISTS[panel])
+        return cast("LineList[object]", found.first()) if found else None
+
+    def _panel_list(self, panel: str) -> LineList[object]:
+        """The list of `panel`, mounted on first use: most sessions never open the panels."""
+        found = self._mounted_list(panel)
+        if found is not None:
+            return found
+        widget: AlertList | AdvocateList
+        if panel == "alerts":
+            widget = AlertList(now=self.session.clock, id="alerts")
+        else:
+            widget = AdvocateList(now=self.session.clock, id="advocates")
+        widget.data_bind(InboxScreen.tick)
+        self.query_one("#list-pane").mount(widget)
+        return cast("LineList[object]", widget)
+
+    @work(thread=True, group="advocates", exit_on_error=False)
+    def load_advocates(self) -> None:
+        """Count the cache's advocates the first time (off the UI thread), then list them."""
+        with self._advocates_lock:
+            if self._advocates is None:
+                tally = AdvocateTally({a.id: a.brand for a in self.session.config.accounts})
+                tally.add(self.session.store.iter_messages())
+                self._advocates = tally
+            found = self._advocates.advocates()
+        self.app.call_from_thread(self._advocates_found, found)
+
+    @work(thread=True, group="advocates", exit_on_error=False)
+    def feed_advocates(self, messages: list[Message]) -> None:
+        """Count a sync batch's praise and thank-yous (before the first count is under way,
+        it will read them in the cache)."""
+        with self._advocates_lock:
+            if self._advocates is None:
+                return
+            self._advocates.add(messages)
+            found = self._advocates.advocates()
+        self.app.call_from_thread(self._advocates_found, found)
+
+    def _advocates_found(self, found: list[Advocate]) -> None:
+        for sources in self.query(SourcesTree):
+            sources.show_panel_count("advocates", len(found), loud=False)
+        if advocate_list := self._mounted_list("advocates"):
+            cast("AdvocateList", advocate_list).show_advocates(found)
+            if self.panel == "advocates":
+                self._panel_header()
+
+    @on(AdvocateList.Selected)
+    def _advocate_selected(self, message: AdvocateList.Selected) -> None:
+        """Open the advocate's latest conversation in the thread pane."""
+        conversation_id = message.advocate.last_conversation_id
+        self.show_thread(conversation_id)
+        self.focus_pane("thread-pane")
+
     # --- search ----------------------------------------------------------------------------
 
     async def action_search(self) -> None:
-        """Show the search field and focus it."""
+        """Show the search field and focus it (over the conversations: it searches them)."""
+        self._show_panel(CONVERSATIONS)
         self._show_pane("list-pane")
         search = await self._search_field()
         search.add_class("-active")
@@ -392,6 +625,16 @@ class InboxScreen(Screen[None]):
         search.remove_class("-active")
         self.focus_pane("list-pane")
         return True
+
+    @on(ConversationList.SortRequested)
+    def _sort_requested(self) -> None:
+        """The other order: by priority now (the waiting time added as of now), each row
+        showing it, the most urgent under the cursor; or newest first again."""
+        self.order = Order.NEWEST if self.order is Order.PRIORITY else Order.PRIORITY
+        conversation_list = self.query_one(ConversationList)
+        conversation_list.show_priority = self.order is Order.PRIORITY
+        self._refresh_list(counts=False)
+        conversation_list.cursor = 0
 
     @on(ConversationList.Highlighted)
     def _highlighted(self, message: ConversationList.Highlighted) -> None:
@@ -462,11 +705,18 @@ class InboxScreen(Screen[None]):
 
     # --- actions ---------------------------------------------------------------------------
 
+    def _acted_on(self) -> str | None:
+        """The conversation the keys act on: the list's highlighted one, or the one open in
+        the thread while the list pane shows a panel (an advocate's conversation, to thank)."""
+        if self.panel != CONVERSATIONS:
+            return self.open_id
+        return self.query_one(ConversationList).highlighted_id
+
     def action_reply(self) -> None:
         """Open the composer on the highlighted conversation (its thread is shown, or on its
         way: keys read together can all run before the list's messages arrive here)."""
         self._cancel_preview()
-        conversation_id = self.query_one(ConversationList).highlighted_id or self.open_id
+        conversation_id = self._acted_on() or self.open_id
         if conversation_id is None:
             self.notify(_("Select a conversation first."), markup=False)
             return
@@ -684,8 +934,7 @@ class InboxScreen(Screen[None]):
 
     def action_toggle_done(self) -> None:
         """Mark the highlighted conversation done, or reopen it."""
-        conversation_id = self.query_one(ConversationList).highlighted_id
-        conversation = self.conversations.get(conversation_id or "")
+        conversation = self.conversations.get(self._acted_on() or "")
         if conversation is None or self.session.read_only:
             return
         status = Status.OPEN if conversation.status is Status.DONE else Status.DONE
@@ -724,9 +973,11 @@ class InboxScreen(Screen[None]):
     def focus_pane(self, pane: str) -> None:
         """Show `pane` (the only one, on a narrow terminal) and focus its main widget."""
         if pane == "sources":
-            self._sources().show_view(self.base_view.id)
+            shown = self.base_view.id if self.panel == CONVERSATIONS else self.panel
+            self._sources().show_view(shown)
         self._show_pane(pane)
-        self.query_one(PANE_FOCUS[pane]).focus()
+        focus = PANEL_LISTS[self.panel] if pane == "list-pane" else PANE_FOCUS[pane]
+        self.query_one(focus).focus()
 
     def _sources(self) -> SourcesTree:
         """The sources pane, mounted when first shown: hidden at start on most terminals, it
@@ -740,6 +991,7 @@ class InboxScreen(Screen[None]):
     def _new_sources(self) -> SourcesTree:
         sources = SourcesTree(self.session.config, id="sources")
         sources.show_counts(self.counts)
+        sources.show_panel_count("alerts", len(self.active_alerts), loud=True)
         return sources
 
     def _reachable_panes(self) -> tuple[str, ...]:

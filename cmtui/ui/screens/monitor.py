@@ -370,7 +370,10 @@ class MonitorScreen(Screen[None]):
         self.app.call_from_thread(self._adopt, first, final=False)
         conversations = store.conversations()
         # The alerts of the cache as read (the engine's, once it sends any, take over).
-        alerts = CacheAlerts(brand_of)
+        from cmtui.alerting import brands_of
+
+        config = self.session.config
+        alerts = CacheAlerts(brand_of, config.alerts.crisis(), brands_of(config))
         whole = load(self._read_all(store), conversations, brand_of, now, alerts)
         self._alerts = alerts
         self._remember(conversations)

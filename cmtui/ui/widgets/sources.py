@@ -1,4 +1,5 @@
-"""The sources pane: saved views, then brands and their accounts, with unread counts."""
+"""The sources pane: saved views, the Alerts and Advocates panels, then brands and their
+accounts, with unread counts."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from cmtui.config import Config
-from cmtui.i18n import _
+from cmtui.i18n import N_, _
 from cmtui.ui.format import NETWORK_MIN_CELLS, NetworkNames
 from cmtui.views import (
     BUILTIN_VIEWS,
@@ -25,6 +26,9 @@ from cmtui.views import (
 )
 
 NETWORK_SEPARATOR = " · "
+PANELS: dict[str, str] = {"alerts": N_("Alerts"), "advocates": N_("Advocates")}
+"""Sources that are not views of conversations: the list pane shows their own list."""
+_PANEL = "panel:"  # their node data: "panel:alerts"
 
 
 class SourcesTree(Tree[str]):
@@ -60,6 +64,13 @@ class SourcesTree(Tree[str]):
             super().__init__()
             self.view = view
 
+    class PanelChosen(Message):
+        """The user moved to a panel (a key of `PANELS`)."""
+
+        def __init__(self, panel: str) -> None:
+            super().__init__()
+            self.panel = panel
+
     def __init__(self, config: Config, *, id: str | None = None) -> None:
         super().__init__(Text("Sources"), id=id)
         networks = NetworkNames.of(config.accounts)
@@ -72,11 +83,15 @@ class SourcesTree(Tree[str]):
         self.guide_depth = 2
         self._views = {view.id: view for view in views_for(config)}
         self._view_nodes: dict[str, TreeNode[str]] = {}
+        self._panel_nodes: dict[str, TreeNode[str]] = {}
         self._add_sources(config)
 
     def _add_sources(self, config: Config) -> None:
         for view in BUILTIN_VIEWS:
             self._view_nodes[view.id] = self.root.add_leaf(self._label(view.id), data=view.id)
+        for panel, label in PANELS.items():
+            leaf = self.root.add_leaf(Text(_(label)), data=_PANEL + panel)
+            self._panel_nodes[panel] = leaf
         for brand in config.brands:
             view = brand_view(brand.name)
             node = self.root.add(self._label(view.id), data=view.id, expand=True)
@@ -122,8 +137,9 @@ class SourcesTree(Tree[str]):
         return self.scrollable_content_region.width - depth * self.guide_depth
 
     def show_view(self, view_id: str) -> None:
-        """Put the cursor on `view_id`'s line (the view the list shows), once laid out."""
-        node = self._view_nodes.get(view_id)
+        """Put the cursor on `view_id`'s line (the view or panel the list shows), once laid
+        out."""
+        node = self._view_nodes.get(view_id) or self._panel_nodes.get(view_id)
         if node is not None:
             self.call_after_refresh(self.move_cursor, node)
 
@@ -147,7 +163,19 @@ class SourcesTree(Tree[str]):
                 label.append(f"  {count}", "dim" if view.counts_all else "bold")
             node.set_label(label)
 
+    def show_panel_count(self, panel: str, count: int, *, loud: bool) -> None:
+        """Show `count` beside a panel: bold when it calls for attention (active alerts)."""
+        label = Text(_(PANELS[panel]))
+        if count:
+            label.append(f"  {count}", "bold" if loud else "dim")
+        self._panel_nodes[panel].set_label(label)
+
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
         event.stop()
-        if event.node.data is not None:
-            self.post_message(self.ViewChosen(self.view(event.node.data)))
+        data = event.node.data
+        if data is None:
+            return
+        if data.startswith(_PANEL):
+            self.post_message(self.PanelChosen(data.removeprefix(_PANEL)))
+        else:
+            self.post_message(self.ViewChosen(self.view(data)))

@@ -1,9 +1,10 @@
-"""The status bar: each account's sync state, the outbox, and the latest alert."""
+"""The status bar: the active crisis alerts, each account's sync state, and the outbox."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.widgets import Static
@@ -11,7 +12,10 @@ from textual.widgets import Static
 from cmtui.i18n import N_, _, ngettext
 from cmtui.model import utcnow
 from cmtui.sync.events import AccountState, AccountStatus
-from cmtui.ui.widgets.conversation_list import component_style
+from cmtui.ui.widgets.line_list import component_style
+
+if TYPE_CHECKING:
+    from cmtui.analysis.crisis import Alert
 
 _MARKS: dict[AccountStatus, tuple[str, str]] = {
     AccountStatus.STARTING: ("○", "status-bar--muted"),
@@ -44,7 +48,9 @@ def describe(state: AccountState, now: datetime) -> str:
 
 
 class StatusBar(Static):
-    """One line at the bottom: `● ml-masto live  ◐ ml-x rate-limited until 14:05  ✉ 2 queued`."""
+    """One line at the bottom: `⚠ Maison Lumière 12/2.5  ● ml-masto live  ◐ ml-x rate-limited
+    until 14:05  ✉ 2 in outbox`. Active alerts come first, in the error colour: they stay
+    here when the banner is dismissed, until they end."""
 
     COMPONENT_CLASSES = {
         "status-bar--ok",
@@ -72,6 +78,7 @@ class StatusBar(Static):
         self.states: dict[str, AccountState] = {}
         self.queued = 0
         self.problem = ""  # a store or outbox problem the user must see
+        self.alerts: tuple[Alert, ...] = ()  # the active crisis alerts
 
     def show(
         self,
@@ -79,9 +86,12 @@ class StatusBar(Static):
         *,
         queued: int | None = None,
         problem: str | None = None,
+        alerts: Sequence[Alert] | None = None,
     ) -> None:
-        """Redraw with new states (and optionally the outbox count and a problem)."""
+        """Redraw with new states (and optionally the outbox count, a problem, the alerts)."""
         self.states = dict(states)
+        if alerts is not None:
+            self.alerts = tuple(alerts)
         if queued is not None:
             self.queued = queued
         if problem is not None:
@@ -91,6 +101,13 @@ class StatusBar(Static):
     def _line(self) -> Text:
         line = Text(no_wrap=True, overflow="ellipsis")
         now = self.now()
+        error = component_style(self, "status-bar--error")
+        for alert in self.alerts:
+            where = alert.brand if alert.account_id is None else alert.account_id
+            words = _("⚠ {where} {count}/{expected:.1f}").format(
+                where=where, count=alert.count, expected=alert.expected
+            )
+            line.append(words + "   ", error)
         for state in self.states.values():
             mark, part = _MARKS[state.status]
             style = component_style(self, part)
@@ -105,5 +122,5 @@ class StatusBar(Static):
                 component_style(self, "status-bar--warn"),
             )
         if self.problem:
-            line.append(self.problem, component_style(self, "status-bar--error"))
+            line.append(self.problem, error)
         return line

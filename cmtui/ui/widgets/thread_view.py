@@ -1,5 +1,9 @@
 """The thread pane: every message of one conversation, oldest first, drawn line by line.
 
+Under each customer message whose score something moved, one dim line says why ("why:
+“charged twice” -0.70 · “fix this” -0.50"): `SentimentAnalyzer.explain`, run for the shown
+thread only, in a thread worker after it is shown, and kept per text.
+
 Long threads stay instant. `show()` only measures each message: how many lines its plain text
 wraps to at the pane's width (rich's own line breaking, without building styled text). A
 message is styled and rendered into strips only when one of its lines is on screen, and kept in
@@ -12,26 +16,32 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich._wrap import divide_line
 from rich.console import Console
 from rich.style import Style
 from rich.text import Text
+from textual import work
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.worker import get_current_worker
 
 from cmtui.i18n import _
 from cmtui.model import Message, OutboxItem, OutboxState, utcnow
 from cmtui.text import is_mixed_script, safe_text
 from cmtui.ui.format import NetworkNames, format_age, sentiment_mark
-from cmtui.ui.widgets.conversation_list import component_style
+from cmtui.ui.widgets.line_list import component_style
 from cmtui.ui.widgets.scrolling import set_content_size
+
+if TYPE_CHECKING:
+    from cmtui.analysis.sentiment import Reason
 
 _STATE_LABELS = {
     OutboxState.QUEUED: "queued",
@@ -42,6 +52,15 @@ _STATE_LABELS = {
 _TAB_SIZE = 8
 _MIN_WIDTH = 10
 _PREFIX = "thread-view--"
+_WHY_REASONS = 3  # reasons a why line shows: the rules, then the strongest words
+_WHY_RULES = ("sarcasm", "shouting", "question")  # what turned or scaled the whole score
+_WHY_WORDS = ("word", "negated", "intensified", "textblob")
+_WHY_MIN_EFFECT = 0.1  # a word weighing less than this hardly moved the score: not shown
+_WHY_QUOTE = 32  # characters of the message a reason quotes at most
+_WHY_CHARS = 300  # a why line holds words of the message: bounded as a remote string
+
+_Said = tuple[str, str | None]
+"""A message's text and language: what its score, and the reasons for it, depend on."""
 
 _Part = tuple[str, str]
 """A run of text and the component part that styles it ("" for the pane's own style)."""
@@ -54,6 +73,31 @@ def _breaks(line: str, width: int) -> list[int]:
     if len(line) * 2 <= width:  # no character is wider than two cells
         return []
     return divide_line(line, width, fold=True)
+
+
+def _why_line(reasons: Sequence[Reason]) -> str:
+    """The line under a message saying what moved its score ("" when nothing did much): the
+    rules (sarcasm, shouting, a question) and the strongest words, each word once and
+    quoted short, `_WHY_REASONS` at most, sanitised (they quote the message) and bounded."""
+    rules = [r for r in reasons if r.rule in _WHY_RULES]
+    strongest: dict[str, Reason] = {}
+    for reason in reasons:
+        if reason.rule in _WHY_WORDS and abs(reason.effect) >= _WHY_MIN_EFFECT:
+            held = strongest.get(reason.words)
+            if held is None or abs(reason.effect) > abs(held.effect):
+                strongest[reason.words] = reason
+    words = sorted(strongest.values(), key=lambda r: -abs(r.effect))
+    shown = [*rules, *words][:_WHY_REASONS]
+    if not shown:
+        return ""
+    described = " · ".join(replace(r, words=_short(r.words)).describe() for r in shown)
+    line = _("why: {reasons}").format(reasons=described)
+    return safe_text(line, single_line=True, max_chars=_WHY_CHARS)
+
+
+def _short(words: str) -> str:
+    """A quote from the message cut to `_WHY_QUOTE` characters."""
+    return words if len(words) <= _WHY_QUOTE else words[: _WHY_QUOTE - 1].rstrip() + "…"
 
 
 def _line_count(plain: str, width: int) -> int:
@@ -110,6 +154,7 @@ class ThreadView(ScrollView, can_focus=True):
         "thread-view--pending",
         "thread-view--failed",
         "thread-view--placeholder",
+        "thread-view--why",
     }
 
     DEFAULT_CSS = """
@@ -127,6 +172,7 @@ class ThreadView(ScrollView, can_focus=True):
         & > .thread-view--pending { color: $text-warning; text-style: italic; }
         & > .thread-view--failed { color: $text-error; text-style: bold; }
         & > .thread-view--placeholder { color: $text-muted; text-style: italic; }
+        & > .thread-view--why { color: $text-muted; text-style: dim; }
     }
     """
 
@@ -153,6 +199,7 @@ class ThreadView(ScrollView, can_focus=True):
         self._blocks: list[_Block] = [self._placeholder_block("Select a conversation")]
         self._width = 0  # the width the blocks were measured at
         self._offsets = [0]  # first line of each block, then the total line count
+        self._why: LRUCache[_Said, str] = LRUCache(1024)  # "" when nothing moved the score
         self._heights: LRUCache[tuple[_Block, int], int] = LRUCache(4096)
         self._strips: LRUCache[tuple[_Block, int], list[Strip]] = LRUCache(256)
         self._part_styles: dict[str, Style] = {}
@@ -178,6 +225,7 @@ class ThreadView(ScrollView, can_focus=True):
         self._layout()
         if not keep_position or at_end:
             self.call_after_refresh(self._show_latest)
+        self._why_lines()
 
     def _show_latest(self) -> None:
         """Scroll to the end, or to the start of the latest message when it is taller than
@@ -235,6 +283,49 @@ class ThreadView(ScrollView, can_focus=True):
     def _content_width(self) -> int:
         return max(self.scrollable_content_region.width, _MIN_WIDTH)
 
+    def _why_lines(self) -> None:
+        """Ask for the reasons behind the scores of the shown customer messages not yet
+        explained (in a thread: TextBlob may load, each text costs a fraction of a ms)."""
+        missing = {
+            (m.text, m.lang)
+            for m in self._messages
+            if not m.is_own and m.sentiment is not None and (m.text, m.lang) not in self._why
+        }
+        if missing:
+            self._explain(sorted(missing, key=lambda said: (said[0], said[1] or "")))
+
+    @work(thread=True, group="why", exclusive=True, exit_on_error=False)
+    def _explain(self, said: list[_Said]) -> None:
+        """Explain each (text, language), then show the lines on the UI thread."""
+        from cmtui.analysis.sentiment import SentimentAnalyzer
+
+        analyzer = SentimentAnalyzer()
+        worker = get_current_worker()
+        lines: dict[_Said, str] = {}
+        for text, lang in said:
+            if worker.is_cancelled:  # another thread is shown
+                return
+            lines[text, lang] = _why_line(analyzer.explain(text, lang).reasons)
+        self.app.call_from_thread(self._explained, lines)
+
+    def _explained(self, lines: dict[_Said, str]) -> None:
+        """Keep the why lines and show them, the reader's place kept (the latest message
+        when the thread was just shown there)."""
+        for said, line in lines.items():
+            self._why[said] = line
+        blocks = self._thread_blocks()
+        if blocks == self._blocks:
+            return
+        at_end = self.scroll_y >= self.max_scroll_y
+        top = bisect_right(self._offsets, self.scroll_offset.y) - 1
+        into = self.scroll_offset.y - self._offsets[top]
+        self._blocks = blocks
+        self._layout()
+        if at_end:
+            self._show_latest()
+        else:
+            self.scroll_to(y=self._offsets[min(top, len(blocks) - 1)] + into, animate=False)
+
     def _layout(self) -> None:
         """Measure every block at the pane's width; nothing is rendered here."""
         if not self.is_mounted:
@@ -261,7 +352,12 @@ class ThreadView(ScrollView, can_focus=True):
         """The blocks of the messages and pending replies shown, as of now."""
         now = self.now()
         blocks: list[_Block] = [((self._header, "meta"),)] if self._header else []
-        blocks += [self._message_block(message, now, self.networks) for message in self._messages]
+        blocks += [
+            self._message_block(
+                message, now, self.networks, self._why.get((message.text, message.lang), "")
+            )
+            for message in self._messages
+        ]
         if not self._messages:
             blocks.append(self._placeholder_block(_("No messages")))
         wall = self.wall()
@@ -273,8 +369,11 @@ class ThreadView(ScrollView, can_focus=True):
         return ((placeholder, "placeholder"),)
 
     @staticmethod
-    def _message_block(message: Message, now: datetime, networks: NetworkNames) -> _Block:
-        """`Name · mastodon.social · 8m ▼`, the full handle on its own line, then the text."""
+    def _message_block(
+        message: Message, now: datetime, networks: NetworkNames, why: str = ""
+    ) -> _Block:
+        """`Name · mastodon.social · 8m ▼`, the full handle on its own line, the text, then
+        `why` (what moved its score), dim, when there is one."""
         own = message.is_own
         network = networks.name(message.account_id, message.platform)
         parts: list[_Part] = [
@@ -294,6 +393,8 @@ class ThreadView(ScrollView, can_focus=True):
             streams = safe_text(", ".join(message.seen_by), single_line=True, max_chars=300)
             parts.append(("\n" + _("seen by {streams}").format(streams=streams), "meta"))
         parts.append((f"\n{message.text}", ""))
+        if why and not own:
+            parts.append((f"\n{why}", "why"))
         return tuple(parts)
 
     @staticmethod

@@ -1,4 +1,4 @@
-"""The line above the conversation list: which view is shown and how many rows it holds."""
+"""The line above the list: which view or panel is shown and how many rows it holds."""
 
 from __future__ import annotations
 
@@ -31,11 +31,23 @@ class ViewHeader(Widget):
     unread: reactive[int] = reactive(0)
     """How many of them have unread messages."""
 
+    noun: reactive[str] = reactive("conversations")
+    """What the rows are: "conversations", "alerts" or "advocates"."""
+
     def render(self) -> Text:
         header = Text(self.label, style="bold", no_wrap=True, overflow="ellipsis")
-        rows = ngettext("{count} conversation", "{count} conversations", self.rows)
-        header.append(" · " + rows.format(count=self.rows))
+        header.append(" · " + self._rows_words())
         if self.unread:
             unread = ngettext("{count} unread", "{count} unread", self.unread)
             header.append(", " + unread.format(count=self.unread))
         return header
+
+    def _rows_words(self) -> str:
+        count = self.rows
+        if self.noun == "alerts":
+            words = ngettext("{count} alert", "{count} alerts", count)
+        elif self.noun == "advocates":
+            words = ngettext("{count} advocate", "{count} advocates", count)
+        else:
+            words = ngettext("{count} conversation", "{count} conversations", count)
+        return words.format(count=count)

@@ -1,0 +1,284 @@
+"""Crisis alerts in a running cmtui: the detector kept current as messages are stored, the
+record of when sync ran live, `cmtui alerts`, and the user's `on_alert` command.
+
+The detector itself is pure (`cmtui.analysis.crisis`); this module feeds it stored messages.
+A message counts as negative when its sentiment is below the neutral band or its intent is
+a complaint; the brand's own messages do not count at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from cmtui.analysis.crisis import Alert, CrisisDetector, CrisisSettings, Observation, detect
+from cmtui.analysis.intent import NEUTRAL_BAND
+from cmtui.config import Config
+from cmtui.i18n import _
+from cmtui.model import Message
+from cmtui.platforms.ratelimit import backoff_delay
+from cmtui.store import Store, StoreError
+from cmtui.sync.events import AlertsChanged
+
+log = logging.getLogger(__name__)
+
+LEARN_CHUNK = 1000  # messages learnt per turn of the writer thread at start-up
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def is_negative(message: Message) -> bool:
+    """A complaint, or a score below the neutral band."""
+    score = message.sentiment
+    return message.intent == "complaint" or (score is not None and score < -NEUTRAL_BAND)
+
+
+def observation(message: Message, brand: str) -> Observation | None:
+    """What the detector needs of a stored message; None for the brand's own."""
+    if message.is_own:
+        return None
+    negative = is_negative(message)
+    return Observation(
+        id=message.id,
+        at=message.created_at,
+        brand=brand,
+        account_id=message.account_id,
+        author=message.author.handle.casefold(),
+        negative=negative,
+        network=str(message.platform),
+        text=message.text if negative else "",  # terms are read only for alerts
+    )
+
+
+def brands_of(config: Config) -> dict[str, list[str]]:
+    """Brand -> the ids of its configured accounts."""
+    accounts: defaultdict[str, list[str]] = defaultdict(list)
+    for account in config.accounts:
+        accounts[account.brand].append(account.id)
+    return dict(accounts)
+
+
+class AlertWatch:
+    """The sync engine's crisis bookkeeping. Every method runs on the engine's writer
+    thread, so the store and the detector are used by one thread at a time.
+
+    At start it learns the cache's last weeks (`learn_step`, a chunk per call, so polls
+    are served in between); batches stored meanwhile wait, then are fed in order.
+    """
+
+    def __init__(self, store: Store, settings: CrisisSettings, accounts: dict[str, str]) -> None:
+        """`accounts`: account id -> brand."""
+        self.store = store
+        self.settings = settings
+        self._brand = accounts
+        by_brand: defaultdict[str, list[str]] = defaultdict(list)
+        for account_id, brand in accounts.items():
+            by_brand[brand].append(account_id)
+        # Alerts are past unless they fired during a recorded run or after this one began.
+        self.detector = CrisisDetector(settings, live_spans=(), accounts=by_brand)
+        self._history: Iterator[Message] | None = None
+        self._learnt = False
+        self._pending: list[Observation] = []
+        self._began: datetime | None = None
+        self.notified: set[str] = set()  # alerts already sent to on_alert (or from before)
+
+    def learn_step(self, now: datetime) -> AlertsChanged | None:
+        """Learn the next chunk of the cache's history; the alerts once all is learnt."""
+        if self._history is None:
+            self.detector.live_spans = tuple(self.store.live_spans())
+            since = now - timedelta(days=self.settings.baseline_days + 1)
+            self._history = self.store.iter_messages(since)
+        try:
+            chunk = [m for _, m in zip(range(LEARN_CHUNK), self._history, strict=False)]
+        except StoreError:
+            self._history = None  # the next start reads it again (known ids are ignored)
+            raise
+        self.detector.feed(self._observations(chunk))
+        if len(chunk) == LEARN_CHUNK:
+            return None
+        self._learnt = True
+        self.detector.feed(self._pending)
+        self._pending.clear()
+        self.notified.update(alert.id for alert in self.detector.alerts())
+        return self._changed([])
+
+    @property
+    def learnt(self) -> bool:
+        """Whether the history is learnt (batches are then fed as they come)."""
+        return self._learnt
+
+    def take(self, messages: Iterable[Message]) -> AlertsChanged | None:
+        """Feed a stored batch; the change when alerts fired, grew or ended."""
+        observations = self._observations(messages)
+        if not self._learnt:
+            self._pending.extend(observations)
+            return None
+        changed = self.detector.feed(observations)
+        return self._changed(changed) if changed else None
+
+    def mark_live(self, now: datetime) -> None:
+        """A poll succeeded at `now`: this run has been live since its first good poll."""
+        if self._began is None:
+            self._began = now
+            self.detector.live_since = now
+        self.store.mark_live(self._began, now)
+
+    def to_notify(self, event: AlertsChanged) -> list[Alert]:
+        """The alerts of `event` that just fired and are still on: each is sent once."""
+        fresh = [a for a in event.new if a.window_end is None and a.id not in self.notified]
+        self.notified.update(a.id for a in fresh)
+        return fresh
+
+    def _changed(self, changed: Sequence[Alert]) -> AlertsChanged:
+        active = tuple(a for a in self.detector.alerts() if a.window_end is None)
+        return AlertsChanged(active=active, new=tuple(changed))
+
+    def _observations(self, messages: Iterable[Message]) -> list[Observation]:
+        found = (observation(m, self._brand.get(m.account_id, "")) for m in messages)
+        return [obs for obs in found if obs is not None and obs.brand]
+
+
+def alerts_from_store(store: Store, config: Config, since: datetime | None = None) -> list[Alert]:
+    """Every alert the cache's whole history gives (fired at or after `since`), oldest
+    first, `past` as the store's record of live sync says. Messages of accounts no longer
+    in the config count for the brand of their conversation."""
+    brand_of = {account.id: account.brand for account in config.accounts}
+    conversations: dict[str, str] | None = None
+    found: list[Observation] = []
+    for message in store.iter_messages():
+        brand = brand_of.get(message.account_id)
+        if brand is None:
+            if conversations is None:
+                conversations = {c.id: c.brand for c in store.conversations()}
+            brand = conversations.get(message.conversation_id, "")
+        obs = observation(message, brand) if brand else None
+        if obs is not None:
+            found.append(obs)
+    alerts = detect(
+        found,
+        config.alerts.crisis(),
+        live_spans=store.live_spans(),
+        accounts=brands_of(config),
+    )
+    return [a for a in alerts if since is None or a.fired_at >= since]
+
+
+def describe(alert: Alert) -> str:
+    """An alert as one line a person reads (`cmtui alerts --format text`)."""
+    scope = alert.account_id or _("all accounts")
+    until = alert.window_end.strftime("%H:%M") if alert.window_end else _("ongoing")
+    line = _(
+        "{fired} {brand} ({scope}): {count} negative voices, {expected} usual,"
+        " from {start} to {until}; about: {terms}; on {networks}"
+    ).format(
+        fired=alert.fired_at.strftime("%Y-%m-%d %H:%M %Z"),
+        brand=alert.brand,
+        scope=scope,
+        count=alert.count,
+        expected=f"{alert.expected:g}",
+        start=alert.window_start.strftime("%H:%M"),
+        until=until,
+        terms=", ".join(alert.top_terms) or "-",
+        networks=", ".join(alert.networks) or "-",
+    )
+    if alert.past:
+        line += _(" (fired while cmtui was not syncing)")
+    return line
+
+
+class AlertCommand:
+    """Runs the `on_alert` command for an alert, off the sync's path: the alert as JSON on
+    stdin, no shell, killed after `timeout` seconds, retried with backoff while it fails.
+
+    Failures are logged with the program's name and what happened, never its arguments
+    or output (a webhook URL or its answer may carry a secret).
+    """
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float = 30.0,
+        attempts: int = 3,
+        retry_base: float = 2.0,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.argv = tuple(argv)
+        self.timeout = timeout
+        self.attempts = attempts
+        self.retry_base = retry_base
+        self._sleep = sleep
+        self._tasks: set[asyncio.Task[bool]] = set()
+        self._name = Path(self.argv[0]).name if self.argv else ""
+
+    def send(self, alert: Alert) -> asyncio.Task[bool] | None:
+        """Start delivering `alert` in the background (None without a command)."""
+        if not self.argv:
+            return None
+        task = asyncio.get_running_loop().create_task(self.deliver(alert))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def deliver(self, alert: Alert) -> bool:
+        """Run the command until it succeeds or the attempts are spent; whether it did."""
+        payload = json.dumps(alert.to_dict(), ensure_ascii=False).encode()
+        for attempt in range(1, self.attempts + 1):
+            problem = await self._run(payload)
+            if problem is None:
+                log.info("on_alert (%s) took alert %s", self._name, alert.id)
+                return True
+            log.warning(
+                "on_alert (%s) failed for alert %s, attempt %d of %d: %s",
+                self._name,
+                alert.id,
+                attempt,
+                self.attempts,
+                problem,
+            )
+            if attempt < self.attempts:
+                await self._sleep(backoff_delay(attempt, base=self.retry_base, cap=300.0))
+        return False
+
+    async def drain(self) -> None:
+        """Wait for the deliveries under way (`cmtui sync --once` before it exits)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def cancel(self) -> None:
+        """Stop the deliveries under way, killing their commands."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _run(self, payload: bytes) -> str | None:
+        """One run; None when it succeeded, else what went wrong."""
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *self.argv,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+                start_new_session=True,  # its own process group: a timeout kills its children
+            )
+        except OSError as error:
+            return f"cannot start it: {error.strerror or error}"
+        try:
+            await asyncio.wait_for(process.communicate(payload), self.timeout)
+        except TimeoutError:
+            return f"still running after {self.timeout:g} s, killed"
+        finally:
+            if process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                await process.wait()
+        if process.returncode != 0:
+            return f"exit status {process.returncode}"
+        return None

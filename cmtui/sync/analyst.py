@@ -1,0 +1,236 @@
+"""Reading customers' messages at ingest (language, score, intent), on a second core.
+
+Reading a message costs about as much CPU as storing it (bench/sync.py), and the GIL keeps two
+threads from sharing that work, so a worker process reads a batch while the store's writer
+thread stores what is read already. The batch goes to the worker in chunks it takes from the
+front, one at a time, sending each one back as soon as it is read; the writer thread, when the
+chunk it needs next is not back yet, reads one itself from the back (work stealing), so a slow
+or still-starting worker costs nothing but its help. The two share out the chunks through two
+counters in shared memory; everything else goes through one pipe, read by the writer thread
+itself: no thread of ours in between, which the GIL would keep waiting while the writer works.
+
+A worker that dies, hangs or cannot start is given up for the rest of the session (logged):
+the writer thread then reads everything, as it would on one core.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import threading
+from collections.abc import Iterator, Sequence
+from multiprocessing import resource_tracker
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from multiprocessing.sharedctypes import SynchronizedArray
+from pathlib import Path
+
+from cmtui.analysis.sentiment import Analysis, SentimentAnalyzer
+
+log = logging.getLogger(__name__)
+
+Item = tuple[str, str | None, str | None]
+"""What `SentimentAnalyzer.analyse` reads: the text, the network's language, the brand's."""
+
+CHUNK = 50  # messages per chunk: ~10 ms of reading, small enough to pipeline an 800-message poll
+WORKER_TIMEOUT = 30.0  # seconds without a word from a busy worker before it counts as hung
+_FRONT, _BACK = 0, 1  # the shared counters: the worker's next chunk, one past the writer's
+_DONE = None  # what the worker sends once no chunk is left for it
+_READY = "ready"  # what it sends first, once it can read: not waited for before that
+
+
+def _serve(conn: Connection, claims: SynchronizedArray[int]) -> None:
+    """The worker: read the chunks of each batch it is sent, from the front, until none is
+    left, sending each back as `(number, analyses)`, then `_DONE`."""
+    _settle()
+    analyzer = SentimentAnalyzer()
+    analyzer.analyse("warm-up")  # TextBlob's word lists load on first use
+    conn.send(_READY)
+    while True:
+        try:
+            chunks: list[list[Item]] = conn.recv()
+        except (EOFError, OSError):  # the parent closed the pipe, or is gone
+            return
+        while (number := _claim_front(claims)) is not None:
+            conn.send((number, [analyzer.analyse(*item) for item in chunks[number]]))
+        conn.send(_DONE)
+
+
+def _settle() -> None:
+    """In the worker: Ctrl-C is the parent's to handle, nothing may write over the TUI, and
+    the worker ends with its parent, even one killed outright."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_end_with, args=(parent.sentinel,), daemon=True).start()
+
+
+def _end_with(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(0)
+
+
+def _claim_front(claims: SynchronizedArray[int]) -> int | None:
+    with claims.get_lock():
+        front, back = claims[_FRONT], claims[_BACK]
+        if front >= back:
+            return None
+        claims[_FRONT] = front + 1
+        return front
+
+
+def _claim_back(claims: SynchronizedArray[int]) -> int | None:
+    with claims.get_lock():
+        front, back = claims[_FRONT], claims[_BACK]
+        if front >= back:
+            return None
+        claims[_BACK] = back - 1
+        return back - 1
+
+
+class _Worker:
+    """The worker process and its end of the pipe and counters."""
+
+    def __init__(self) -> None:
+        # multiprocessing starts its resource tracker once, handing it our stderr; under the
+        # TUI that is Textual's capture, whose file descriptor is -1, and the start fails. The
+        # tracker gets /dev/null instead, which also keeps its warnings off the screen.
+        with Path(os.devnull).open("w") as devnull, contextlib.redirect_stderr(devnull):
+            resource_tracker.ensure_running()
+        context = multiprocessing.get_context("spawn")  # no fork of a process running threads
+        self.claims: SynchronizedArray[int] = context.Array("i", 2)
+        self.conn, theirs = context.Pipe()
+        self.process: BaseProcess = context.Process(
+            target=_serve, args=(theirs, self.claims), name="cmtui-analysis", daemon=True
+        )
+        self.process.start()
+        theirs.close()
+        self.ready = False
+
+    def is_ready(self) -> bool:
+        """Whether the worker has started (it says so once, first)."""
+        if not self.ready and self.conn.poll():
+            self.ready = self.conn.recv() == _READY
+        return self.ready
+
+    def stop(self) -> None:
+        self.conn.close()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+class Analyst:
+    """Reads batches of customers' messages for the sync engine, with a worker process's help
+    when `processes` is set (the engine of a real session), on the calling thread alone when it
+    is not (tests, one-core machines) or once the worker failed."""
+
+    def __init__(self, analyzer: SentimentAnalyzer, *, processes: bool = False) -> None:
+        self._analyzer = analyzer
+        self._wanted = processes and (os.cpu_count() or 1) > 1
+        self._worker: _Worker | None = None
+
+    def read(self, items: Sequence[Item]) -> Iterator[list[Analysis]]:
+        """The analyses of `items`, `CHUNK` at a time, in order (the last chunk may be short).
+        Call from one thread at a time (the store's writer), and read to the end."""
+        chunks = [list(items[i : i + CHUNK]) for i in range(0, len(items), CHUNK)]
+        worker = self._started() if len(chunks) > 1 else None
+        if worker is None:
+            yield from map(self._here, chunks)
+            return
+        with worker.claims.get_lock():
+            worker.claims[_FRONT], worker.claims[_BACK] = 0, len(chunks)
+        try:
+            worker.conn.send(chunks)
+        except (OSError, ValueError) as error:  # the worker is gone
+            self._give_up(error)
+            yield from map(self._here, chunks)
+            return
+        yield from self._shared(worker, chunks)
+
+    def close(self) -> None:
+        """Stop the worker process."""
+        worker, self._worker, self._wanted = self._worker, None, False
+        if worker is not None:
+            worker.stop()
+
+    def _here(self, chunk: list[Item]) -> list[Analysis]:
+        return [self._analyzer.analyse(*item) for item in chunk]
+
+    def start(self) -> None:
+        """Start the worker now rather than at the first batch big enough to share: until it
+        has started (about a second), batches are read here."""
+        if self._worker is None and self._wanted:
+            try:
+                self._worker = _Worker()
+            except (OSError, RuntimeError, ValueError) as error:  # no process allowed...
+                log.warning("no analysis worker, reading on one core: %r", error)
+                self._wanted = False
+
+    def ready(self) -> bool:
+        """Whether batches are shared with a worker now (it started and has not failed)."""
+        return self._started() is not None
+
+    def _started(self) -> _Worker | None:
+        """The worker, if it is ready for a batch."""
+        self.start()
+        worker = self._worker
+        try:
+            return worker if worker is not None and worker.is_ready() else None
+        except (OSError, EOFError) as error:
+            self._give_up(error)
+            return None
+
+    def _shared(self, worker: _Worker, chunks: list[list[Item]]) -> Iterator[list[Analysis]]:
+        """The chunks in order, read by the worker from the front and here from the back."""
+        results: dict[int, list[Analysis]] = {}
+        finished = False  # the worker said it has no chunk left in this batch
+        for number in range(len(chunks)):
+            while number not in results:
+                if not finished:
+                    finished = self._collect(worker, results, wait=False)
+                if number in results:
+                    break
+                stolen = _claim_back(worker.claims)
+                if stolen is not None:
+                    results[stolen] = self._here(chunks[stolen])
+                elif finished or self._worker is None:  # the worker failed: read it here
+                    results[number] = self._here(chunks[number])
+                else:  # the worker reads it now
+                    finished = self._collect(worker, results, wait=True)
+            yield results.pop(number)
+        if not finished and self._worker is not None:  # its last word: ready for the next batch
+            while not self._collect(worker, results, wait=True):
+                pass
+
+    def _collect(self, worker: _Worker, results: dict[int, list[Analysis]], *, wait: bool) -> bool:
+        """Take in what the worker sent (waiting for one message when `wait`); True once it
+        said it is done with the batch, or failed."""
+        try:
+            if wait and not worker.conn.poll(WORKER_TIMEOUT):
+                raise TimeoutError(f"no answer in {WORKER_TIMEOUT:.0f} s")
+            while worker.conn.poll():
+                message = worker.conn.recv()
+                if message is _DONE:
+                    return True
+                number, analyses = message
+                results[number] = analyses
+        except (OSError, EOFError, TimeoutError) as error:
+            self._give_up(error)
+            return True
+        return False
+
+    def _give_up(self, error: BaseException) -> None:
+        log.warning("the analysis worker failed, reading on one core from now on: %r", error)
+        worker, self._worker, self._wanted = self._worker, None, False
+        if worker is not None:
+            worker.process.kill()
+            worker.stop()

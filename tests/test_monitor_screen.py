@@ -84,7 +84,7 @@ async def test_the_monitor_is_live_on_sync_events(tmp_path: Path) -> None:
         await pilot.pause(0.3)
         await settle(pilot)
         alerts = shown(app, "#monitor-alerts")
-        assert "12 voices, 2.5 expected" in alerts and "plafonnier" in alerts
+        assert "12 voices, 2.5 usual" in alerts and "plafonnier" in alerts
         assert app.screen.query_one("#monitor-alerts").has_class("-active")
 
 

@@ -507,7 +507,7 @@ def _alerts(alerts: tuple[Alert, ...]) -> Text:
             when += f"–{alert.window_end:%H:%M}"
         text.append(
             "\n  "
-            + _("{count} voices, {expected:.1f} expected · {start}").format(
+            + _("{start} · {count} voices, {expected:.1f} usual").format(
                 count=alert.count, expected=alert.expected, start=when
             ),
             style="" if active else "dim",

@@ -214,6 +214,8 @@ class Message:
     lang: str | None = None
     sentiment: float | None = None  # polarity, -1..1
     intent: str | None = None  # analysis.intent.INTENTS; None for the brand's own messages
+    urgent: tuple[str, ...] | None = None  # the urgent keywords it names; None: not read yet
+    names_brand: bool | None = None  # it names its brand; None: not read yet
     is_own: bool = False  # sent by the brand
     reply_target: dict[str, str] = field(default_factory=dict)
     uri: str = ""  # canonical address of the post; "" where the network gives none
@@ -283,6 +285,8 @@ class Message:
             "lang": self.lang,
             "sentiment": self.sentiment,
             "intent": self.intent,
+            "urgent": None if self.urgent is None else list(self.urgent),
+            "names_brand": self.names_brand,
             "is_own": self.is_own,
             "reply_target": dict(self.reply_target),
             "uri": self.uri,
@@ -308,6 +312,8 @@ class Message:
             lang=data.get("lang"),
             sentiment=data.get("sentiment"),
             intent=data.get("intent"),
+            urgent=None if data.get("urgent") is None else tuple(data["urgent"]),
+            names_brand=data.get("names_brand"),
             is_own=bool(data.get("is_own", False)),
             reply_target=dict(data.get("reply_target") or {}),
             uri=data.get("uri") or "",

@@ -310,3 +310,19 @@ async def test_the_alert_keys_are_in_the_help_and_follow_the_keymap(
         assert "A messages · X dismiss" in banner_text(app)
         await pilot.press("X")
         await until(pilot, lambda: not banner.has_class("-shown"), "dismissed with X")
+
+
+async def test_an_accounts_alert_is_named_by_its_account(app: CmtuiApp) -> None:
+    """A brand-wide alert and the same spike on one account side by side: the account's row
+    names the account, so a narrow column does not show the brand's name twice."""
+    async with app.run_test(size=(120, 36)) as pilot:
+        inbox = await ready(app, pilot)
+        brand_wide = alert_on(app, n=5)
+        account = replace(brand_wide, id="alert-account", account_id="ml-piaille")
+        app._on_sync_event(AlertsChanged(active=(brand_wide, account), new=(brand_wide, account)))
+        await pilot.pause()
+        await pilot.press("v", *"j" * len(BUILTIN_VIEWS))
+        alerts = inbox.query_one(AlertList)
+        await until(pilot, lambda: alerts.display and alerts.row_count >= 2, "the alerts")
+        starts = sorted(alerts.render_line(y).text[:9] for y in range(2))
+        assert starts == ["● Maison ", "● ml-piai"]

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from test_sync_engine import ScriptedAdapter
 
-from cmtui.analysis.sentiment import Analysis, SentimentAnalyzer
+from cmtui.analysis.sentiment import SentimentAnalyzer
 from cmtui.model import Author, Kind, Message, Platform
 from cmtui.store import Store
 from cmtui.sync import analyst as analyst_module
-from cmtui.sync.analyst import CHUNK, Analyst, Item
+from cmtui.sync.analyst import CHUNK, Analyst, Item, Reading, read_item
 from cmtui.sync.engine import AccountRuntime, SyncEngine
 
 ANALYZER = SentimentAnalyzer()
@@ -28,7 +28,7 @@ TEXTS = (
     "Charged twice for the same order. Fix this now.",
     "Votre chatbot ne sert à rien",
     "Is the large model available in white?",
-    "Je la conseille à toutes mes amies !",
+    "Je la conseille à toutes mes amies ! Acme, remboursez le lot",
     "top",
 )
 
@@ -37,12 +37,16 @@ def items(count: int) -> list[Item]:
     """`count` distinct texts, some with a language hint or a brand language."""
     hints = (None, "en", None, "fr-CA", None)
     defaults = (None, None, "fr", None, "en")
-    return [(f"{TEXTS[n % 5]} #{n}", hints[n % 5], defaults[(n // 5) % 5]) for n in range(count)]
+    brands = ("Acme", "")
+    return [
+        (f"{TEXTS[n % 5]} #{n}", hints[n % 5], defaults[(n // 5) % 5], brands[n % 2])
+        for n in range(count)
+    ]
 
 
-def expected(batch: list[Item]) -> list[Analysis]:
+def expected(batch: list[Item]) -> list[Reading]:
     """The same texts read one by one on this thread: what any sharing must give."""
-    return [ANALYZER.analyse(*item) for item in batch]
+    return [read_item(ANALYZER, item) for item in batch]
 
 
 def ready(analyst: Analyst) -> Analyst:
@@ -55,7 +59,7 @@ def ready(analyst: Analyst) -> Analyst:
     return analyst
 
 
-def read_all(analyst: Analyst, batch: list[Item]) -> list[Analysis]:
+def read_all(analyst: Analyst, batch: list[Item]) -> list[Reading]:
     chunks = list(analyst.read(batch))
     assert all(0 < len(chunk) <= CHUNK for chunk in chunks)
     return [analysis for chunk in chunks for analysis in chunk]
@@ -162,6 +166,9 @@ async def test_a_batch_stored_in_parts_is_the_batch_stored_whole(tmp_path: Any) 
     conversations, messages = caches[0]
     assert len(conversations) == len(batch) // 2 + 1  # each reply joined its parent's
     assert all(m["sentiment"] is not None and m["intent"] for m in messages)
+    # ... and the signals its priority lasts on, read with it
+    assert all(m["urgent"] is not None and m["names_brand"] is not None for m in messages)
+    assert any(m["urgent"] == ["rembours*"] for m in messages)
 
 
 WORKER_HOST = """
@@ -174,7 +181,7 @@ if __name__ == "__main__":
     analyst.start()
     while not analyst._worker.is_ready():
         time.sleep(0.02)
-    list(analyst.read([(f"thanks {n}", None, None) for n in range(4 * CHUNK)]))
+    list(analyst.read([(f"thanks {n}", None, None, "") for n in range(4 * CHUNK)]))
     print("ready", flush=True)
     time.sleep(600)
 """

@@ -136,7 +136,7 @@ def test_the_quick_look_never_changes_the_count(
     from cmtui.analysis.priority import _alternation
 
     text = " ".join(words)
-    pattern = _alternation(keywords)
+    pattern, _ = _alternation(keywords)
     assert pattern is not None
     expected = len({match.lastindex for match in pattern.finditer(fold(text))})
     assert keyword_hits(text, keywords) == expected

@@ -27,15 +27,27 @@ from cmtui.session import sandbox_session
 clock = ManualClock(DEMO_START)
 session = sandbox_session(Path(sys.argv[1]), clock=clock)
 clock.advance(timedelta(hours=int(sys.argv[2])))  # the same world, where the last run was
-store, add = session.store, session.store.add_messages
+store, add, flush = session.store, session.store.add_messages, session.store.flush
+unwritten = []  # stored in parts (write=False): durable at the next flush
+
+def report():
+    print(" ".join(unwritten), flush=True)  # reported once written
+    unwritten.clear()
 
 def add_and_report(messages, **options):
     messages = list(messages)
     changed = add(messages, **options)
-    print(" ".join(m.id for m in messages), flush=True)  # reported once stored
+    unwritten.extend(m.id for m in messages)
+    if options.get("write", True):
+        report()
     return changed
 
+def flush_and_report():
+    flush()
+    report()
+
 store.add_messages = add_and_report
+store.flush = flush_and_report
 print("ready", flush=True)
 engine = session.engine()
 while True:

@@ -91,3 +91,32 @@ def test_the_lasting_priority_reads_the_messages_waiting_for_an_answer() -> None
     assert summarize("a:c", [hashtag], None, brand=BRAND).priority == MENTION_POINTS
     calm = summarize("a:c", [said(1, "nice weather", sentiment=0.8)], None, brand=BRAND)
     assert calm.priority == 0.0
+
+
+def test_the_priority_reads_each_waiting_messages_kept_signals_or_its_text() -> None:
+    """A message read at ingest keeps the urgent words it names and whether it names the
+    brand: the summary counts those (distinct words across the waiting messages), and reads
+    the text of a message stored before they were kept. The same words kept or read give the
+    same priority; a kept reading is trusted over the text."""
+    from cmtui.analysis.priority import message_signals
+
+    texts = ["Maison Lumière, remboursez-moi", "le verre a éclaté, remboursement !"]
+    read = [said(n, text, sentiment=-0.5) for n, text in enumerate(texts, 1)]
+    kept = [
+        replace(m, urgent=urgent, names_brand=names)
+        for m in read
+        for urgent, names in [message_signals(m.text, BRAND)]
+    ]
+    assert kept[0].urgent == ("rembours*",) and kept[0].names_brand is True
+    assert kept[1].urgent == ("rembours*", "éclaté*") and kept[1].names_brand is False
+    by_text = summarize("a:c", read, None, brand=BRAND).priority
+    by_kept = summarize("a:c", kept, None, brand=BRAND).priority
+    assert by_text == by_kept
+    expected = (
+        NEGATIVITY_POINTS * 0.5 + KEYWORD_POINTS * (1 - 0.5**2) + MENTION_POINTS
+    )  # two distinct words, the brand named once, no direct address
+    assert by_kept == pytest.approx(expected)
+    trusted = [replace(m, urgent=(), names_brand=False) for m in kept]
+    assert summarize("a:c", trusted, None, brand=BRAND).priority == pytest.approx(
+        NEGATIVITY_POINTS * 0.5
+    )

@@ -132,14 +132,61 @@ class Keywords:
 
     def __init__(self, keywords: Iterable[str]) -> None:
         listed = tuple(keywords)
-        self._pattern = _alternation(listed)
+        self._pattern, self._groups = _alternation(listed)
         self._stems = None if self._pattern is None else _stems(listed)
 
     def hits(self, folded: str) -> int:
         """How many different keywords occur in the folded text (see `keyword_hits`)."""
+        return len(self.found(folded))
+
+    def found(self, folded: str) -> frozenset[str]:
+        """The keywords that occur in the folded text, as listed ("rembours*")."""
         if self._pattern is None or self._stems is None or not self._stems.search(folded):
-            return 0  # most texts: the alternation, tried at every position, is not needed
-        return len({match.lastindex for match in self._pattern.finditer(folded)})
+            return (
+                frozenset()
+            )  # most texts: the alternation, tried at every position, is not needed
+        groups = self._groups
+        return frozenset(groups[match.lastindex or 0] for match in self._pattern.finditer(folded))
+
+
+def message_signals(text: str, brand: str) -> tuple[tuple[str, ...], bool]:
+    """What a customer's message lastingly brings to its conversation's priority: the
+    `URGENT_KEYWORDS` it names (sorted) and whether it names `brand`. Read once a message,
+    at ingest (by the analysis worker, beside the sentiment), and kept with it."""
+    from cmtui.analysis.language import fold
+
+    folded = fold(text)
+    return tuple(sorted(compiled(URGENT_KEYWORDS).found(folded))), names_in(
+        folded, brand_names(brand)
+    )
+
+
+@lru_cache(maxsize=64)
+def brand_names(brand: str) -> tuple[str, ...]:
+    """How a text names the brand, folded: its name, or its hashtag ("#MaisonLumière")."""
+    from cmtui.analysis.language import fold
+
+    brand = " ".join(brand.split())
+    return (fold(brand), fold("#" + brand.replace(" ", ""))) if brand else ()
+
+
+def names_in(folded: str, names: tuple[str, ...]) -> bool:
+    """Whether a folded text holds one of the names as a whole word (not "nordique" for
+    "nord"). Plain substring searches: most texts name the brand, and a regular expression
+    with a word-start test is tried at every position."""
+    for name in names:
+        start = folded.find(name)
+        while start >= 0:
+            end = start + len(name)
+            if not _is_word_char(folded, start - 1) and not _is_word_char(folded, end):
+                return True
+            start = folded.find(name, start + 1)
+    return False
+
+
+def _is_word_char(text: str, index: int) -> bool:
+    """Whether `text[index]` exists and is a letter, digit or underscore (regex `\\w`)."""
+    return 0 <= index < len(text) and (text[index].isalnum() or text[index] == "_")
 
 
 @lru_cache(maxsize=64)
@@ -175,23 +222,25 @@ def _branches(node: dict[str, Any]) -> str:
     return f"(?:{pattern})?" if "" in node else pattern
 
 
-def _alternation(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
-    """One pattern with a group per keyword (the group tells which matched). The keywords
-    are grouped by their first letter, in the order listed: at a word start one branch is
-    tried, not one a keyword (keywords that overlap at one place share that letter, so the
-    first listed still wins)."""
+def _alternation(keywords: tuple[str, ...]) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
+    """One pattern with a group per keyword (the group tells which matched), and the keyword
+    of each group (from group 1). The keywords are grouped by their first letter, in the
+    order listed: at a word start one branch is tried, not one a keyword (keywords that
+    overlap at one place share that letter, so the first listed still wins)."""
     from cmtui.analysis.language import fold
 
-    by_first: dict[str, list[str]] = {}
+    by_first: dict[str, list[tuple[str, str]]] = {}
     for keyword in keywords:
         words = fold(keyword.rstrip("*")).split()
         if words:
             end = "" if keyword.endswith("*") else _WORD_END
             rest = r"\s+".join([re.escape(words[0][1:]), *map(re.escape, words[1:])])
-            by_first.setdefault(words[0][0], []).append("(" + rest + end + ")")
+            by_first.setdefault(words[0][0], []).append(("(" + rest + end + ")", keyword))
     if not by_first:
-        return None
+        return None, ()
     branches = (
-        re.escape(first) + "(?:" + "|".join(groups) + ")" for first, groups in by_first.items()
+        re.escape(first) + "(?:" + "|".join(group for group, _ in groups) + ")"
+        for first, groups in by_first.items()
     )
-    return re.compile(_WORD_START + "(?:" + "|".join(branches) + ")")
+    named = ("", *(keyword for groups in by_first.values() for _, keyword in groups))
+    return re.compile(_WORD_START + "(?:" + "|".join(branches) + ")"), named

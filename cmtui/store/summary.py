@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from cmtui.model import DIRECT_KINDS, Conversation, Message, Status
 
 if TYPE_CHECKING:
-    from cmtui.analysis.priority import Keywords, PriorityInputs
+    from cmtui.analysis.priority import PriorityInputs
 
 TRIAGE_FIELDS = ("status", "labels", "assignee", "snoozed_until", "done_at")
 """What the user sets on a conversation, never derived from messages."""
@@ -93,15 +93,20 @@ def _read_signals(
     summary.intents = tuple(intent for intent in signals.intents if intent in said)
     if not waiting:
         return
-    folded = signals.fold("\n".join(m.text for m in waiting))  # once, for both lists
+    read = [
+        (m.urgent, m.names_brand)
+        if m.urgent is not None and m.names_brand is not None
+        else signals.message_signals(m.text, summary.brand)  # stored before it was kept
+        for m in waiting
+    ]
     summary.priority = signals.lasting_points(
         signals.priority_inputs(
             unanswered_for=None,  # added as it is read: it grows while the summary stays
             sentiment=signals.rolling_sentiment(m.sentiment for m in waiting),
             is_direct=any(m.kind in DIRECT_KINDS for m in waiting),
-            mentions_brand=_names_in(folded, _names(summary.brand, signals.fold)),
+            mentions_brand=any(names for _, names in read),
             author_reach=None,  # no network tells it in what cmtui stores
-            keywords_hit=signals.urgent.hits(folded),
+            keywords_hit=len(set().union(*(urgent for urgent, _ in read))),
         )
     )
 
@@ -122,53 +127,25 @@ class _Analysers(NamedTuple):
     """What a summary reads its signals with (see `_signals`)."""
 
     intents: tuple[str, ...]
-    fold: Callable[[str], str]
     rolling_sentiment: Callable[[Iterable[float | None]], float | None]
     priority_inputs: type[PriorityInputs]
     lasting_points: Callable[[PriorityInputs], float]
-    urgent: Keywords
+    message_signals: Callable[[str, str], tuple[tuple[str, ...], bool]]
 
 
 @lru_cache(maxsize=1)
 def _signals() -> _Analysers:
     """The analysers, imported on the first write, not with the store: the inbox's first
     screen needs none of them (and a summary reads them without an import statement)."""
-    from cmtui.analysis import intent, language, priority, sentiment
+    from cmtui.analysis import intent, priority, sentiment
 
     return _Analysers(
         intent.INTENTS,
-        language.fold,
         sentiment.rolling_sentiment,
         priority.PriorityInputs,
         priority.lasting_points,
-        priority.Keywords(priority.URGENT_KEYWORDS),
+        priority.message_signals,
     )
-
-
-@lru_cache(maxsize=64)
-def _names(brand: str, fold: Callable[[str], str]) -> tuple[str, ...]:
-    """How a text names the brand, folded: its name, or its hashtag ("#MaisonLumière")."""
-    brand = " ".join(brand.split())
-    return (fold(brand), fold("#" + brand.replace(" ", ""))) if brand else ()
-
-
-def _names_in(folded: str, names: tuple[str, ...]) -> bool:
-    """Whether a folded text holds one of the names as a whole word (not "nordique" for
-    "nord"). Plain substring searches: most texts name the brand, and a regular expression
-    with a word-start test is tried at every position."""
-    for name in names:
-        start = folded.find(name)
-        while start >= 0:
-            end = start + len(name)
-            if not _is_word_char(folded, start - 1) and not _is_word_char(folded, end):
-                return True
-            start = folded.find(name, start + 1)
-    return False
-
-
-def _is_word_char(text: str, index: int) -> bool:
-    """Whether `text[index]` exists and is a letter, digit or underscore (regex `\\w`)."""
-    return 0 <= index < len(text) and (text[index].isalnum() or text[index] == "_")
 
 
 def unanswered(messages: Sequence[Message]) -> Sequence[Message]:

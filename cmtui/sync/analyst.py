@@ -28,13 +28,35 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from multiprocessing.sharedctypes import SynchronizedArray
 from pathlib import Path
+from typing import NamedTuple
 
-from cmtui.analysis.sentiment import Analysis, SentimentAnalyzer
+from cmtui.analysis.priority import message_signals
+from cmtui.analysis.sentiment import SentimentAnalyzer
 
 log = logging.getLogger(__name__)
 
-Item = tuple[str, str | None, str | None]
-"""What `SentimentAnalyzer.analyse` reads: the text, the network's language, the brand's."""
+Item = tuple[str, str | None, str | None, str]
+"""A customer's message as it is read: the text, the network's language, the brand's
+language and the brand's name."""
+
+
+class Reading(NamedTuple):
+    """What ingest keeps of a customer's message besides the message itself (the fields of
+    `Message` it sets)."""
+
+    lang: str | None
+    sentiment: float | None
+    intent: str
+    urgent: tuple[str, ...]  # the urgent keywords it names (`analysis.priority`)
+    names_brand: bool
+
+
+def read_item(analyzer: SentimentAnalyzer, item: Item) -> Reading:
+    """One message read: `SentimentAnalyzer.analyse`, and its lasting priority signals."""
+    text, hint, language, brand = item
+    lang, score, intent = analyzer.analyse(text, hint, language)
+    return Reading(lang, score, intent, *message_signals(text, brand))
+
 
 CHUNK = 50  # messages per chunk: ~10 ms of reading, small enough to pipeline an 800-message poll
 WORKER_TIMEOUT = 30.0  # seconds without a word from a busy worker before it counts as hung
@@ -48,7 +70,7 @@ def _serve(conn: Connection, claims: SynchronizedArray[int]) -> None:
     left, sending each back as `(number, analyses)`, then `_DONE`."""
     _settle()
     analyzer = SentimentAnalyzer()
-    analyzer.analyse("warm-up")  # TextBlob's word lists load on first use
+    read_item(analyzer, ("warm-up", None, None, ""))  # TextBlob's word lists load on first use
     conn.send(_READY)
     while True:
         try:
@@ -56,7 +78,7 @@ def _serve(conn: Connection, claims: SynchronizedArray[int]) -> None:
         except (EOFError, OSError):  # the parent closed the pipe, or is gone
             return
         while (number := _claim_front(claims)) is not None:
-            conn.send((number, [analyzer.analyse(*item) for item in chunks[number]]))
+            conn.send((number, [read_item(analyzer, item) for item in chunks[number]]))
         conn.send(_DONE)
 
 
@@ -138,7 +160,7 @@ class Analyst:
         self._wanted = processes and (os.cpu_count() or 1) > 1
         self._worker: _Worker | None = None
 
-    def read(self, items: Sequence[Item]) -> Iterator[list[Analysis]]:
+    def read(self, items: Sequence[Item]) -> Iterator[list[Reading]]:
         """The analyses of `items`, `CHUNK` at a time, in order (the last chunk may be short).
         Call from one thread at a time (the store's writer), and read to the end."""
         chunks = [list(items[i : i + CHUNK]) for i in range(0, len(items), CHUNK)]
@@ -162,8 +184,8 @@ class Analyst:
         if worker is not None:
             worker.stop()
 
-    def _here(self, chunk: list[Item]) -> list[Analysis]:
-        return [self._analyzer.analyse(*item) for item in chunk]
+    def _here(self, chunk: list[Item]) -> list[Reading]:
+        return [read_item(self._analyzer, item) for item in chunk]
 
     def start(self) -> None:
         """Start the worker now rather than at the first batch big enough to share: until it
@@ -189,9 +211,9 @@ class Analyst:
             self._give_up(error)
             return None
 
-    def _shared(self, worker: _Worker, chunks: list[list[Item]]) -> Iterator[list[Analysis]]:
+    def _shared(self, worker: _Worker, chunks: list[list[Item]]) -> Iterator[list[Reading]]:
         """The chunks in order, read by the worker from the front and here from the back."""
-        results: dict[int, list[Analysis]] = {}
+        results: dict[int, list[Reading]] = {}
         finished = False  # the worker said it has no chunk left in this batch
         for number in range(len(chunks)):
             while number not in results:
@@ -211,7 +233,7 @@ class Analyst:
             while not self._collect(worker, results, wait=True):
                 pass
 
-    def _collect(self, worker: _Worker, results: dict[int, list[Analysis]], *, wait: bool) -> bool:
+    def _collect(self, worker: _Worker, results: dict[int, list[Reading]], *, wait: bool) -> bool:
         """Take in what the worker sent (waiting for one message when `wait`); True once it
         said it is done with the batch, or failed."""
         try:

@@ -345,12 +345,12 @@ class SyncEngine:
             for i, (message, change) in enumerate(zip(batch, changes, strict=True))
             if not change.get("is_own", message.is_own) and message.sentiment is None
         ]
-        items = [(batch[i].text, batch[i].lang, account.language) for i in todo]
+        items = [(batch[i].text, batch[i].lang, account.language, account.brand) for i in todo]
         changed: dict[str, Conversation] = {}
         stored = read = 0
         for analyses in self._analyst.read(items):
-            for i, (lang, score, intent) in zip(todo[read:], analyses, strict=False):
-                changes[i].update(lang=lang, sentiment=score, intent=intent)
+            for i, reading in zip(todo[read:], analyses, strict=False):
+                changes[i].update(reading._asdict())
             read += len(analyses)
             end = todo[read] if read < len(todo) else len(batch)
             self._store_part(account, batch, changes, range(stored, end), changed)

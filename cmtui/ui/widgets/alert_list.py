@@ -149,7 +149,10 @@ class AlertList(LineList["Alert"]):
     def row_content(self, row: Alert) -> Hashable:
         """What the alert's row shows now."""
         state = "active" if row.id in self.active else "past" if row.past else "ended"
-        brand = row.brand if row.account_id is None else f"{row.brand} · {row.account_id}"
+        # An account's alert is named by the account (it names its brand, and a brand-wide
+        # alert often goes with it): where the column is narrow, "Maison L…" twice said
+        # nothing of which is which.
+        brand = row.brand if row.account_id is None else row.account_id
         return _AlertRow(
             state=state,
             brand=brand,

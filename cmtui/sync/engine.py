@@ -149,7 +149,7 @@ class SyncEngine:
     async def run(self) -> None:
         """Poll every stream and deliver the outbox until cancelled."""
         async with asyncio.TaskGroup() as group:
-            group.create_task(self._learn_alerts())
+            group.create_task(self.learn_alerts())
             for account in self.accounts.values():
                 for stream in account.streams:
                     group.create_task(self._poll_forever(account, stream))
@@ -159,7 +159,7 @@ class SyncEngine:
         """One round: every stream once, then every reply that is due, and the alerts
         it fired sent to `on_alert`."""
         await asyncio.gather(
-            self._learn_alerts(),
+            self.learn_alerts(),
             *(
                 self._poll(account, stream, _Backoff())
                 for account in self.accounts.values()
@@ -313,7 +313,7 @@ class SyncEngine:
         changed, scored = self._score_and_store(account, messages, stream)
         return changed, scored, self._alert_watch.take(scored)
 
-    async def _learn_alerts(self) -> None:
+    async def learn_alerts(self) -> None:
         """Learn the cache's history for the crisis detector, a chunk per turn of the writer
         thread, so the first polls are not held up; then say which alerts are on."""
         step, alerts = self._alert_watch.learn_step, None

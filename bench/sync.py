@@ -27,6 +27,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -50,6 +51,7 @@ INGEST_BATCH = 800
 INGEST_RUNS = 5
 ROUND_TARGET = 1.5
 INGEST_TARGET = 5_000
+CLONE_STEP = timedelta(seconds=20)  # 20,000 messages over four and a half days
 
 
 # --- (a) one round over ten slow accounts ------------------------------------------------------
@@ -137,7 +139,11 @@ def frozen() -> Iterator[None]:
 
 
 def clones(originals: list[Message], run: int) -> list[Message]:
-    """INGEST_MESSAGES copies of `originals` with fresh ids and unique texts, unscored."""
+    """INGEST_MESSAGES copies of `originals` with fresh ids and unique texts, unscored, one
+    every CLONE_STEP from the earliest original on: in time order, as a catch-up brings them
+    (copies keeping the originals' times would send every batch days back, and make the
+    crisis detector replay its history at each one, which no real sync does)."""
+    start = min(m.created_at for m in originals)
     copies = []
     for n in range(INGEST_MESSAGES):
         source = originals[n % len(originals)]
@@ -153,6 +159,7 @@ def clones(originals: list[Message], run: int) -> list[Message]:
                 text=f"{source.text} (order {native})",
                 url=f"{source.url}?clone={native}",  # another post: another address
                 uri=f"{source.uri}?clone={native}",
+                created_at=start + n * CLONE_STEP,
                 sentiment=None,
                 lang=None,
             )

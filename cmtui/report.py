@@ -32,6 +32,7 @@ from cmtui.analysis.responses import (
 from cmtui.i18n import N_, _
 from cmtui.model import Conversation, Message, Status
 from cmtui.monitor import CacheAlerts, batches
+from cmtui.text import safe_text
 from cmtui.views import POSITIVE_ABOVE
 
 if TYPE_CHECKING:
@@ -427,8 +428,10 @@ def _who(advocate: Advocate) -> str:
 
 
 def _cell(text: str) -> str:
-    """Text in a Markdown table cell: a pipe would end the cell."""
-    return text.replace("|", "\\|") or "–"
+    """Remote text in a Markdown table cell: on one line, without the controls and escape
+    sequences a terminal showing the report would run (`safe_text`), a pipe escaped (it
+    would end the cell)."""
+    return safe_text(text, single_line=True).replace("|", "\\|") or "–"
 
 
 def _stats(stats: Stats) -> dict[str, Any]:

@@ -240,3 +240,20 @@ def test_advocates_of_the_period_and_whether_they_were_thanked() -> None:
     assert "## Advocates" in text and "| fan@x.example | 0 | 1 | mastodon | yes |" in text
     assert report.to_json(built)["advocates"][1]["thanked"] is True
     assert ("advocate", "fan@x.example", "recommendations", 1) in list(report.csv_rows(built))
+
+
+def test_a_hostile_name_cannot_reach_the_terminal_through_the_markdown() -> None:
+    """An advocate's display name with an escape sequence, a line break and a pipe: the
+    Markdown row stays one row of plain text (the report is read in a terminal)."""
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    fan = message(1, start + timedelta(hours=2), conv="fan", author="fan@x.example")
+    fan.author = Author("fan@x.example", "Ana\x1b]0;pwned\x07 |\nrm -rf ~")
+    fan.intent = "praise"
+    built = report.build(
+        [fan], [], {"ml": BRAND}, since=start, until=start + timedelta(days=1), brand=BRAND
+    )
+    text = report.to_markdown(built)
+    row = next(line for line in text.splitlines() if "fan@x.example" in line)
+    assert "\x1b" not in text and "\x07" not in text
+    assert "rm -rf ~" in row  # the line break did not start a line of its own
+    assert "Ana" in row and "\\|" in row

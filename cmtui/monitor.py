@@ -123,6 +123,7 @@ class Monitor:
         self._first_since = 0  # the hour `_first` was last pruned at
         self._stale: set[str] = set()  # conversations whose `_first` must be read again
         self._waiting: dict[str, datetime] = {}  # unanswered conversation -> since
+        self._oldest: datetime | None = None  # the least of `_waiting`; None: read it again
         self._usual: tuple[int, Counter[str]] | None = None  # (first hour of today, words)
 
     def add_messages(self, messages: Iterable[Message], now: datetime) -> int:
@@ -187,10 +188,20 @@ class Monitor:
         unanswered count: open conversations whose latest customer message has no reply."""
         for conversation in conversations:
             since = conversation.awaiting_reply_since
+            was = self._waiting.pop(conversation.id, None)
+            if was is not None and was == self._oldest:
+                self._oldest = None  # the oldest may have gone: read again when asked
             if since is not None and _unanswered(conversation):
                 self._waiting[conversation.id] = since
-            else:
-                self._waiting.pop(conversation.id, None)
+                if self._oldest is not None and since < self._oldest:
+                    self._oldest = since
+
+    def _oldest_wait(self) -> datetime | None:
+        """When the longest-waiting conversation began to wait (a scan of every unanswered
+        conversation only after the oldest one was answered or changed)."""
+        if self._oldest is None and self._waiting:
+            self._oldest = min(self._waiting.values())
+        return self._oldest
 
     def snapshot(self, now: datetime) -> Snapshot:
         """The figures as of `now` (the hour `now` falls in is the last one counted)."""
@@ -213,7 +224,7 @@ class Monitor:
             hourly_negative=tuple(_share([b]) or 0.0 for b in day),
             weekly_negative=tuple(_share(step) or 0.0 for step in steps),
             unanswered=len(self._waiting),
-            oldest_wait=now - min(self._waiting.values()) if self._waiting else None,
+            oldest_wait=None if (oldest := self._oldest_wait()) is None else now - oldest,
             first_response=self._first_responses(now - timedelta(hours=WEEK_HOURS)),
             alerts=self._shown_alerts(now),
             terms=self._trends(day, last - DAY_HOURS + 1),

@@ -191,6 +191,29 @@ def test_unanswered_count_and_oldest_wait() -> None:
     assert (snap.unanswered, snap.oldest_wait) == (1, timedelta(hours=1))
 
 
+def test_the_oldest_wait_follows_every_change_recounted() -> None:
+    """Conversations wait, wait longer, are answered, closed and reopened, at random; after
+    each change the count and the oldest wait are those of a plain recount of the summaries
+    last given (the monitor keeps the oldest between changes)."""
+    rng = random.Random(7)
+    monitor = Monitor(BRANDS, terms, is_negative)
+    latest: dict[str, Conversation] = {}
+    for step in range(400):
+        cid = f"c{rng.randrange(12)}"
+        since = None if rng.random() < 0.3 else NOW - timedelta(minutes=rng.randrange(1, 600))
+        status = Status.DONE if rng.random() < 0.1 else Status.OPEN
+        latest[cid] = summary(cid, since=since, status=status)
+        monitor.put_conversations([latest[cid]])
+        waiting = [
+            c.awaiting_reply_since
+            for c in latest.values()
+            if c.awaiting_reply_since is not None and c.status is Status.OPEN
+        ]
+        snap = monitor.snapshot(NOW)
+        expected = NOW - min(waiting) if waiting else None
+        assert (snap.unanswered, snap.oldest_wait) == (len(waiting), expected), step
+
+
 def test_empty_monitor() -> None:
     snap = Monitor(BRANDS, terms, is_negative).snapshot(NOW)
     assert (snap.day_total, snap.week_total, snap.networks, snap.brands) == (0, 0, (), ())

@@ -131,6 +131,32 @@ def test_volumes_and_negative_shares_recounted() -> None:
     assert len(snap.weekly_negative) == 28
 
 
+def test_figures_recounted_after_every_batch() -> None:
+    """A snapshot after each batch, the batches in random order, so that late messages land
+    in hours already added up: the brands' and networks' counts and the day's words are those
+    of a recount of what was added so far."""
+    messages = history(5)
+    rng = random.Random(5)
+    rng.shuffle(messages)
+    monitor = Monitor(BRANDS, terms, is_negative)
+    seen: list[Message] = []
+    for start in range(0, len(messages), 37):
+        batch = messages[start : start + 37]
+        monitor.add_messages(batch, NOW)
+        seen += batch
+        snap = monitor.snapshot(NOW)
+        theirs = [m for m in seen if not m.is_own]
+        brands = {v.name: (v.day, v.week) for v in snap.brands}
+        for brand in set(BRANDS.values()):
+            mine = [m for m in theirs if BRANDS[m.account_id] == brand]
+            expected = (sum(within(m, 24) for m in mine), sum(within(m, 168) for m in mine))
+            assert brands.get(brand, (0, 0)) == expected, start
+        networks = Counter(str(m.platform) for m in theirs if within(m, 24))
+        assert {v.name: v.day for v in snap.networks if v.day} == networks
+        words = Counter(t for m in theirs if within(m, 24) for t in terms(m.text))
+        assert all(trend.now == words[trend.term] for trend in snap.terms), start
+
+
 def test_first_response_median_recounted() -> None:
     messages = history(4)
     snap = fed(messages, 5).snapshot(NOW)

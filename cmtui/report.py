@@ -316,17 +316,22 @@ def _md_days(report: Report) -> list[str]:
         _("negative  {line}").format(line=sparkline(shares)),
         "```",
         "",
-        "| {} | {} | {} | {} | {} | |".format(
-            _("Day"), _("Messages"), _("Negative"), _("Positive"), _("Mean sentiment")
+    ]
+    lines += _md_table(
+        [_("Day"), _("Messages"), _("Negative"), _("Positive"), _("Mean sentiment"), ""],
+        "lrrrrl",
+        (
+            [
+                d.day.isoformat(),
+                str(d.messages),
+                _percent(d.negative, d.messages),
+                _percent(d.positive, d.messages),
+                _score(d.mean_sentiment),
+                bar(d.messages, largest),
+            ]
+            for d in days
         ),
-        "|---|--:|--:|--:|--:|---|",
-    ]
-    lines += [
-        f"| {d.day.isoformat()} | {d.messages} | {_percent(d.negative, d.messages)} "
-        f"| {_percent(d.positive, d.messages)} | {_score(d.mean_sentiment)} "
-        f"| {bar(d.messages, largest)} |"
-        for d in days
-    ]
+    )
     return [*lines, ""]
 
 
@@ -365,15 +370,14 @@ def _md_topics(report: Report) -> list[str]:
     if not report.topics:
         return [*lines, _("No message in the period."), ""]
     largest = report.topics[0].count
-    lines += [
-        "| {} | {} | {} | |".format(_("Word"), _("Messages"), _("Negative")),
-        "|---|--:|--:|---|",
-    ]
-    lines += [
-        f"| {_cell(t.term)} | {t.count} | {_percent(t.negative, t.count)} "
-        f"| {bar(t.count, largest)} |"
-        for t in report.topics
-    ]
+    lines += _md_table(
+        [_("Word"), _("Messages"), _("Negative"), ""],
+        "lrrl",
+        (
+            [_cell(t.term), str(t.count), _percent(t.negative, t.count), bar(t.count, largest)]
+            for t in report.topics
+        ),
+    )
     return [*lines, ""]
 
 
@@ -382,24 +386,21 @@ _DIMENSION_TITLES = {"brand": N_("Brand"), "account": N_("Account"), "network": 
 
 def _md_responses(report: Report) -> list[str]:
     lines = ["## " + _("Response times"), ""]
-    header = "| {} | {} | {} | {} | {} | {} |".format(
-        "{}",
-        _("Conversations"),
-        _("Unanswered"),
-        _("First response, median"),
-        _("90 %"),
-        _("Done, median"),
-    )
     for dimension in DIMENSIONS:
-        groups = report.groups[dimension]
-        lines += [header.format(_(_DIMENSION_TITLES[dimension])), "|---|--:|--:|--:|--:|--:|"]
-        lines += [
-            f"| {_cell(name)} | {g.conversations} | {g.unanswered} "
-            f"| {_duration(g.first_response.median)} | {_duration(g.first_response.p90)} "
-            f"| {_duration(g.to_done.median)} |"
-            for name, g in groups.items()
-        ]
-        lines.append("")
+        headers = [_(_DIMENSION_TITLES[dimension]), _("Conversations"), _("Unanswered")]
+        headers += [_("First response, median"), _("90 %"), _("Done, median")]
+        rows = (
+            [
+                _cell(name),
+                str(g.conversations),
+                str(g.unanswered),
+                _duration(g.first_response.median),
+                _duration(g.first_response.p90),
+                _duration(g.to_done.median),
+            ]
+            for name, g in report.groups[dimension].items()
+        )
+        lines += [*_md_table(headers, "lrrrrr", rows), ""]
     return lines
 
 
@@ -407,18 +408,28 @@ def _md_advocates(report: Report) -> list[str]:
     lines = ["## " + _("Advocates"), ""]
     if not report.advocates:
         return [*lines, _("Nobody praised or recommended the brand in the period."), ""]
-    lines += [
-        "| {} | {} | {} | {} | {} |".format(
-            _("Author"), _("Praise"), _("Recommendations"), _("Networks"), _("Thanked")
+    lines += _md_table(
+        [_("Author"), _("Praise"), _("Recommendations"), _("Networks"), _("Thanked")],
+        "lrrll",
+        (
+            [
+                _who(a),
+                str(a.praise),
+                str(a.recommendations),
+                ", ".join(a.networks),
+                _("yes") if a.thanked else _("no"),
+            ]
+            for a in report.advocates
         ),
-        "|---|--:|--:|---|---|",
-    ]
-    lines += [
-        f"| {_who(a)} | {a.praise} | {a.recommendations} "
-        f"| {', '.join(a.networks)} | {_('yes') if a.thanked else _('no')} |"
-        for a in report.advocates
-    ]
+    )
     return [*lines, ""]
+
+
+def _md_table(headers: list[str], align: str, rows: Iterable[list[str]]) -> list[str]:
+    """A Markdown table: `align` has an "l" or "r" a column; cells already made safe."""
+    rule = "|" + "|".join("--:" if a == "r" else "---" for a in align) + "|"
+    lines = ["|" + "|".join(f" {header} " if header else " " for header in headers) + "|", rule]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
 
 
 def _who(advocate: Advocate) -> str:

@@ -56,6 +56,9 @@ class Batch:
     messages: list[Message]
     cursor: str | None  # opaque; pass back to `fetch` to get only what is newer
     skipped: list[str] = field(default_factory=list)  # why items were dropped (typed errors)
+    # From `fetch_older` only: what to pass as `before` for the next page back; None when
+    # the page reached the `since` it was asked for, the stream's start, or the API's horizon.
+    older: str | None = None
 
 
 class Adapter(abc.ABC):

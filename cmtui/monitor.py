@@ -9,8 +9,9 @@ replies, not volume).
 Kept incrementally so that a refresh costs the same at 100k messages as at 100: messages are
 counted into hourly buckets as they arrive (only those recent enough to ever be shown), each
 conversation's response timeline grows message by message, and the unanswered conversations
-are held apart. `snapshot(now)` then reads a week of buckets, and the words of a usual day
-are summed again only when the hour turns or a late message lands among them.
+are held apart. The last 24 hours and 7 days are added up as messages are counted, and again
+from the buckets only when the hour turns; the words of a usual day are summed again only
+when the hour turns or a late message lands among them.
 
 All times are message times and the caller's clock (the sandbox's in the demo), never the
 machine's.
@@ -18,6 +19,8 @@ machine's.
 
 from __future__ import annotations
 
+import heapq
+from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -56,6 +59,22 @@ class _Hour:
     networks: Counter[str] = field(default_factory=Counter)
     brands: Counter[str] = field(default_factory=Counter)
     terms: Counter[str] = field(default_factory=Counter)
+
+    def add(self, negative: bool, network: str, brand: str, terms: Iterable[str]) -> None:
+        """Count one message."""
+        self.total += 1
+        self.negative += negative
+        self.networks[network] += 1
+        self.brands[brand] += 1
+        self.terms.update(terms)
+
+    def absorb(self, other: _Hour) -> None:
+        """Add up another hour's counts into this one."""
+        self.total += other.total
+        self.negative += other.negative
+        self.networks.update(other.networks)
+        self.brands.update(other.brands)
+        self.terms.update(other.terms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +139,14 @@ class Monitor:
         self._conversation_of: dict[str, str] = {}  # message id -> its conversation
         self._timelines: dict[str, Timeline] = {}
         self._first: dict[str, tuple[datetime, timedelta | None]] = {}  # asked, response
-        self._first_since = 0  # the hour `_first` was last pruned at
+        self._responses: list[timedelta] = []  # the responses of `_first`, sorted
+        self._by_asked: list[tuple[datetime, str]] = []  # a heap of `_first`'s keys (some gone)
         self._stale: set[str] = set()  # conversations whose `_first` must be read again
         self._waiting: dict[str, datetime] = {}  # unanswered conversation -> since
         self._oldest: datetime | None = None  # the least of `_waiting`; None: read it again
         self._usual: tuple[int, Counter[str]] | None = None  # (first hour of today, words)
+        # The last 24 hours and 7 days added up, by length: (their last hour, the sum).
+        self._windows: dict[int, tuple[int, _Hour]] = {}
 
     def add_messages(self, messages: Iterable[Message], now: datetime) -> int:
         """Count messages not seen before (an edit of one already counted changes nothing);
@@ -162,11 +184,16 @@ class Monitor:
         bucket = self._hours.get(hour)
         if bucket is None:
             bucket = self._hours[hour] = _Hour()
-        bucket.total += 1
-        bucket.negative += self.negative(message)
-        bucket.networks[str(message.platform)] += 1
-        bucket.brands[self.brand_of.get(message.account_id, "")] += 1
-        bucket.terms.update(self.terms_of(message.text))
+        counts = (
+            self.negative(message),
+            str(message.platform),
+            self.brand_of.get(message.account_id, ""),
+            list(self.terms_of(message.text)),
+        )
+        bucket.add(*counts)
+        for length, (last, total) in self._windows.items():
+            if last - length < hour <= last:
+                total.add(*counts)
 
     def take_alerts(self, alerts: Iterable[Alert]) -> None:
         """Take crisis alerts, new or changed (grown, ended): the latest version of each
@@ -209,17 +236,16 @@ class Monitor:
         self._forget_before(last - HORIZON_HOURS)
         day = [self._hours.get(h) for h in range(last - DAY_HOURS + 1, last + 1)]
         week = [self._hours.get(h) for h in range(last - WEEK_HOURS + 1, last + 1)]
-        day_networks, week_networks = _sum(day, "networks"), _sum(week, "networks")
-        day_brands, week_brands = _sum(day, "brands"), _sum(week, "brands")
+        day_sum, week_sum = self._window(DAY_HOURS, last), self._window(WEEK_HOURS, last)
         steps = [week[i : i + WEEK_STEP_HOURS] for i in range(0, WEEK_HOURS, WEEK_STEP_HOURS)]
         return Snapshot(
             now=now,
-            day_total=_total(day),
-            week_total=_total(week),
-            networks=_volumes(day_networks, week_networks),
-            brands=_volumes(day_brands, week_brands),
-            negative_day=_share(day),
-            negative_week=_share(week),
+            day_total=day_sum.total,
+            week_total=week_sum.total,
+            networks=_volumes(day_sum.networks, week_sum.networks),
+            brands=_volumes(day_sum.brands, week_sum.brands),
+            negative_day=_share([day_sum]),
+            negative_week=_share([week_sum]),
             hourly_volume=tuple(0 if b is None else b.total for b in day),
             hourly_negative=tuple(_share([b]) or 0.0 for b in day),
             weekly_negative=tuple(_share(step) or 0.0 for step in steps),
@@ -227,8 +253,20 @@ class Monitor:
             oldest_wait=None if (oldest := self._oldest_wait()) is None else now - oldest,
             first_response=self._first_responses(now - timedelta(hours=WEEK_HOURS)),
             alerts=self._shown_alerts(now),
-            terms=self._trends(day, last - DAY_HOURS + 1),
+            terms=self._trends(day_sum.terms, last - DAY_HOURS + 1),
         )
+
+    def _window(self, length: int, last: int) -> _Hour:
+        """The `length` hours up to `last` added up: kept up to date as messages are counted
+        (`_count`), added up again from the hours only when the hour turns."""
+        kept = self._windows.get(length)
+        if kept is None or kept[0] != last:
+            total = _Hour()
+            for hour in range(last - length + 1, last + 1):
+                if (bucket := self._hours.get(hour)) is not None:
+                    total.absorb(bucket)
+            kept = self._windows[length] = (last, total)
+        return kept[1]
 
     def _forget_before(self, hour: int) -> None:
         """Drop the buckets no window reaches any more (once an hour, at most)."""
@@ -244,23 +282,33 @@ class Monitor:
             timeline = self._timelines[conversation]
             asked = timeline.first_asked
             if asked is not None and asked >= since:
-                self._first[conversation] = (asked, timeline.first_response)
+                self._set_first(conversation, (asked, timeline.first_response))
             else:
-                self._first.pop(conversation, None)
+                self._set_first(conversation, None)
         self._stale.clear()
-        if self._first_since != _hour(since):  # the week moved on: forget what left it
-            self._first_since = _hour(since)
-            self._first = {c: pair for c, pair in self._first.items() if pair[0] >= since}
-        return Stats.of(
-            response
-            for asked, response in self._first.values()
-            if response is not None and asked >= since
-        )
+        by_asked = self._by_asked
+        while by_asked and by_asked[0][0] < since:  # the week moved on: forget what left it
+            asked, conversation = heapq.heappop(by_asked)
+            if (pair := self._first.get(conversation)) is not None and pair[0] == asked:
+                self._set_first(conversation, None)
+        return Stats.of_sorted(self._responses)
 
-    def _trends(self, day: list[_Hour | None], today: int) -> tuple[TermTrend, ...]:
-        """The words of the last 24 hours furthest above their usual day (the mean of the
-        7 days before), at least MIN_TERM_COUNT times each."""
-        now_terms = _sum(day, "terms")
+    def _set_first(self, conversation: str, pair: tuple[datetime, timedelta | None] | None) -> None:
+        """Hold `pair` (asked, response) as the conversation's first response, or nothing."""
+        old = self._first.pop(conversation, None)
+        if old is not None and old[1] is not None:
+            del self._responses[bisect_left(self._responses, old[1])]
+        if pair is None:
+            return
+        asked, response = self._first[conversation] = pair
+        if response is not None:
+            insort(self._responses, response)
+        if old is None or old[0] != asked:  # the heap holds (asked, conversation) already
+            heapq.heappush(self._by_asked, (asked, conversation))
+
+    def _trends(self, now_terms: Counter[str], today: int) -> tuple[TermTrend, ...]:
+        """The words of the last 24 hours (`now_terms`) furthest above their usual day (the
+        mean of the 7 days before), at least MIN_TERM_COUNT times each."""
         usual = self._usual_terms(today)
         trends = [
             TermTrend(term, count, usual[term] / 7)
@@ -280,10 +328,6 @@ class Monitor:
 def _hour(moment: datetime) -> int:
     """The clock hour a moment falls in, counted from the epoch."""
     return int(moment.timestamp() // HOUR)
-
-
-def _total(hours: Iterable[_Hour | None]) -> int:
-    return sum(b.total for b in hours if b is not None)
 
 
 def _share(hours: Iterable[_Hour | None]) -> float | None:

@@ -160,18 +160,7 @@ def test_figures_recounted_after_every_batch() -> None:
 def test_first_response_median_recounted() -> None:
     messages = history(4)
     snap = fed(messages, 5).snapshot(NOW)
-    by_conversation: dict[str, list[Message]] = {}
-    for m in messages:
-        by_conversation.setdefault(m.conversation_id, []).append(m)
-    responses = []
-    for thread in by_conversation.values():
-        asked = min((m.created_at for m in thread if not m.is_own), default=None)
-        if asked is None or asked < NOW - timedelta(days=7):
-            continue
-        replies = sorted(m.created_at for m in thread if m.is_own and m.created_at > asked)
-        if replies:
-            responses.append(replies[0] - asked)
-    assert snap.first_response == Stats.of(responses)
+    assert snap.first_response == first_responses(messages, NOW - timedelta(days=7))
     assert snap.first_response.count > 10
 
 
@@ -238,6 +227,49 @@ def test_the_oldest_wait_follows_every_change_recounted() -> None:
         snap = monitor.snapshot(NOW)
         expected = NOW - min(waiting) if waiting else None
         assert (snap.unanswered, snap.oldest_wait) == (len(waiting), expected), step
+
+
+def first_responses(messages: list[Message], since: datetime) -> Stats:
+    """The first-response times of the conversations first asked since `since`, recounted."""
+    by_conversation: dict[str, list[Message]] = {}
+    for m in messages:
+        by_conversation.setdefault(m.conversation_id, []).append(m)
+    responses = []
+    for thread in by_conversation.values():
+        asked = min((m.created_at for m in thread if not m.is_own), default=None)
+        if asked is None or asked < since:
+            continue
+        replies = sorted(m.created_at for m in thread if m.is_own and m.created_at > asked)
+        if replies:
+            responses.append(replies[0] - asked)
+    return Stats.of(responses)
+
+
+def test_figures_recounted_as_the_clock_moves() -> None:
+    """Snapshots every 17 minutes over three days while batches come in, late ones too: the
+    day's and week's totals and networks (kept as running sums between the turns of the hour)
+    and the first responses (forgotten the minute their conversation leaves the week) are
+    those of a recount at each `now`."""
+    rng = random.Random(11)
+    messages = history(12, count=900)
+    rng.shuffle(messages)
+    monitor = Monitor(BRANDS, terms, is_negative)
+    seen: list[Message] = []
+    for step in range(250):
+        now = NOW - timedelta(days=2) + step * timedelta(minutes=17)
+        batch = [m for m in messages[step * 4 : step * 4 + 4] if m.created_at <= now]
+        monitor.add_messages(batch, now)
+        seen += batch
+        snap = monitor.snapshot(now)
+        end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        theirs = [m for m in seen if not m.is_own]
+        day = [m for m in theirs if end - timedelta(hours=24) <= m.created_at < end]
+        week = [m for m in theirs if end - timedelta(hours=168) <= m.created_at < end]
+        assert (snap.day_total, snap.week_total) == (len(day), len(week)), step
+        networks = Counter(str(m.platform) for m in week)
+        assert {v.name: v.week for v in snap.networks if v.week} == networks, step
+        assert snap.first_response == first_responses(seen, now - timedelta(days=7)), step
+    assert snap.first_response.count > 10
 
 
 def test_empty_monitor() -> None:

@@ -80,7 +80,11 @@ class Stats:
     @classmethod
     def of(cls, durations: Iterable[timedelta]) -> Stats:
         """The statistics of `durations` (None figures when there are none)."""
-        ordered = sorted(durations)
+        return cls.of_sorted(sorted(durations))
+
+    @classmethod
+    def of_sorted(cls, ordered: Sequence[timedelta]) -> Stats:
+        """The statistics of durations already in order."""
         if not ordered:
             return cls(0, None, None)
         return cls(len(ordered), median(ordered), percentile(ordered, 0.9))

@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.containers import Lines
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
+from rich.text import Span, Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -66,6 +67,9 @@ class Figures(Widget):
         self._lines: list[Text] = []
         self._width = 0  # the width `_lines` were wrapped to
         self._strips: dict[int, Strip] = {}
+        self._wraps: dict[
+            tuple[str, str, tuple[Span, ...]], Lines
+        ] = {}  # line -> wrapped, at `_width`
 
     def show(self, text: Text | str) -> None:
         """Show `text` (plain text, never markup)."""
@@ -96,7 +100,25 @@ class Figures(Widget):
                 self.refresh(Region(0, y, width, 1))
 
     def _wrapped(self, width: int) -> list[Text]:
-        return list(self.text.wrap(self.app.console, width)) if self.text.plain else []
+        """The text's lines wrapped to `width`; a line as it was at the last wrap is not
+        wrapped again (most lines of a refresh are)."""
+        text, console = self.text, self.app.console
+        if not text.plain:
+            return []
+        known = self._wraps if width == self._width else {}
+        lines: list[Text] = []
+        self._wraps = {}
+        for line in text.split(allow_blank=True):
+            key = (line.plain, str(line.style), tuple(line.spans))
+            wrapped = known.get(key) or self._wraps.get(key)
+            if wrapped is None:
+                wrapped = line.wrap(
+                    console, width, justify=text.justify, overflow=text.overflow,
+                    no_wrap=text.no_wrap,
+                )  # fmt: skip
+            self._wraps[key] = wrapped
+            lines.extend(wrapped)
+        return lines
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self._lines) if width == self._width else len(self._wrapped(width))

@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from rich.text import Text
+from textual.app import App, ComposeResult
+
 from cmtui.analysis.crisis import Alert
 from cmtui.model import Author, Kind, Message, Platform, Status
 from cmtui.sandbox.clock import ManualClock
@@ -141,3 +144,27 @@ async def test_d_remembers_when_the_conversation_was_marked_done(tmp_path: Path)
         await settle(pilot)
         done = app.session.store.conversation(conversation_id)
         assert done is not None and (done.status, done.done_at) == (Status.DONE, SHOT_TIME)
+
+
+async def test_figures_wrap_each_line_as_a_whole_wrap_would() -> None:
+    """Lines kept wrapped from one refresh to the next, and a height asked at another width
+    in between: what is drawn is always the text wrapped afresh to the widget's width."""
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Figures(id="figures")
+
+    def drawn(figures: Figures) -> list[str]:
+        return [figures.render_line(y).text.rstrip() for y in range(figures.size.height)]
+
+    long = "plafonnier cassé livré en retard encore une fois " * 2
+    app = One()
+    async with app.run_test(size=(24, 12)) as pilot:
+        figures = app.query_one(Figures)
+        for n, text in enumerate([f"a\n{long}\nb", f"a\n{long}\nc", f"z\n{long}\nc"]):
+            figures.get_content_height(pilot.app.size, pilot.app.size, 9)  # another width
+            figures.show(Text(text))
+            await pilot.pause()
+            width = figures.size.width
+            expected = [line.plain.rstrip() for line in Text(text).wrap(app.console, width)]
+            assert drawn(figures) == expected, n

@@ -67,9 +67,8 @@ class Figures(Widget):
         self._lines: list[Text] = []
         self._width = 0  # the width `_lines` were wrapped to
         self._strips: dict[int, Strip] = {}
-        self._wraps: dict[
-            tuple[str, str, tuple[Span, ...]], Lines
-        ] = {}  # line -> wrapped, at `_width`
+        # The lines of the last wrap, wrapped, and the width they were wrapped to.
+        self._wraps: tuple[int, dict[tuple[str, str, tuple[Span, ...]], Lines]] = (0, {})
 
     def show(self, text: Text | str) -> None:
         """Show `text` (plain text, never markup)."""
@@ -100,24 +99,25 @@ class Figures(Widget):
                 self.refresh(Region(0, y, width, 1))
 
     def _wrapped(self, width: int) -> list[Text]:
-        """The text's lines wrapped to `width`; a line as it was at the last wrap is not
-        wrapped again (most lines of a refresh are)."""
+        """The text's lines wrapped to `width`; a line as it was at the last wrap to the same
+        width is not wrapped again (most lines of a refresh are not new)."""
         text, console = self.text, self.app.console
         if not text.plain:
             return []
-        known = self._wraps if width == self._width else {}
+        known_width, known = self._wraps
+        wraps: dict[tuple[str, str, tuple[Span, ...]], Lines] = {}
         lines: list[Text] = []
-        self._wraps = {}
         for line in text.split(allow_blank=True):
             key = (line.plain, str(line.style), tuple(line.spans))
-            wrapped = known.get(key) or self._wraps.get(key)
+            wrapped = wraps.get(key) or (known.get(key) if known_width == width else None)
             if wrapped is None:
                 wrapped = line.wrap(
                     console, width, justify=text.justify, overflow=text.overflow,
                     no_wrap=text.no_wrap,
                 )  # fmt: skip
-            self._wraps[key] = wrapped
+            wraps[key] = wrapped
             lines.extend(wrapped)
+        self._wraps = (width, wraps)
         return lines
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:

@@ -22,7 +22,7 @@ from rich.text import Span, Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.geometry import Region, Size
 from textual.screen import Screen
 from textual.strip import Strip
@@ -228,8 +228,8 @@ class MonitorScreen(Screen[None]):
 
     DEFAULT_CSS = """
     MonitorScreen {
-        #monitor-title { height: 1; padding: 0 1; background: $panel; color: $text; }
-        #monitor-columns { height: 1fr; }
+        layout: horizontal;  /* the two columns; no container between (a frame renders less) */
+        #monitor-title { dock: top; height: 1; padding: 0 1; background: $panel; color: $text; }
         #monitor-left, #monitor-right { width: 1fr; height: 1fr; }
         .monitor-panel {
             border: round $panel-lighten-2;
@@ -268,20 +268,19 @@ class MonitorScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Figures(id="monitor-title")
-        with Horizontal(id="monitor-columns"):
-            with Vertical(id="monitor-left"):
-                with Vertical(id="monitor-volume", classes="monitor-panel"):
-                    yield Figures(id="volume-table")
-                    yield Bars(id="volume-spark")
-                yield Figures(id="monitor-alerts", classes="monitor-panel")
-            with Vertical(id="monitor-right"):
-                with Vertical(id="monitor-negative", classes="monitor-panel"):
-                    yield Figures(id="negative-day")
-                    yield Bars(id="negative-day-spark")
-                    yield Figures(id="negative-week")
-                    yield Bars(id="negative-week-spark")
-                yield Figures(id="monitor-replies", classes="monitor-panel")
-                yield Figures(id="monitor-terms", classes="monitor-panel")
+        with Vertical(id="monitor-left"):
+            with Vertical(id="monitor-volume", classes="monitor-panel"):
+                yield Figures(id="volume-table")
+                yield Bars(id="volume-spark")
+            yield Figures(id="monitor-alerts", classes="monitor-panel")
+        with Vertical(id="monitor-right"):
+            with Vertical(id="monitor-negative", classes="monitor-panel"):
+                yield Figures(id="negative-day")
+                yield Bars(id="negative-day-spark")
+                yield Figures(id="negative-week")
+                yield Bars(id="negative-week-spark")
+            yield Figures(id="monitor-replies", classes="monitor-panel")
+            yield Figures(id="monitor-terms", classes="monitor-panel")
         yield KeyHints()
 
     def on_mount(self) -> None:

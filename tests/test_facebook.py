@@ -23,6 +23,7 @@ import httpx
 import pytest
 from fixtures.hostile.wire import cases
 
+from cmtui.config import ConfigError, parse_config
 from cmtui.model import Kind, Message, OutboxItem
 from cmtui.platforms.base import (
     Ambiguous,
@@ -33,6 +34,7 @@ from cmtui.platforms.base import (
 )
 from cmtui.platforms.facebook import FacebookAdapter, MessengerWindowClosed
 from cmtui.platforms.http import make_client
+from cmtui.platforms.registry import build_adapter
 
 FIXTURES = Path(__file__).parent / "fixtures" / "facebook"
 BASE_URL = "https://graph.facebook.com/v25.0"
@@ -612,3 +614,29 @@ async def test_hostile_text_in_comments_and_names_is_made_safe(case: Any) -> Non
         assert "\x1b" not in text and "\x9b" not in text and "\u202e" not in text
     assert "\n" not in message.author.display_name
     assert message.url == ""
+
+
+# --- configuration ---------------------------------------------------------------------------
+
+
+def test_the_readme_config_example_builds_a_facebook_adapter() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Facebook Pages", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    brand = '[[brands]]\nname = "Maison Lumière"\n\n'
+    config = parse_config(brand + example, path=Path("config.toml"))
+    (account,) = config.accounts
+    assert account.streams == ("comments", "visitor_posts", "messenger")
+    built = build_adapter(account, TOKEN, transport=httpx.MockTransport(Graph().handle))
+    assert isinstance(built, FacebookAdapter)
+    assert built.limits.max_length == 2000
+
+
+def test_a_misspelt_facebook_stream_is_refused_when_the_config_is_read() -> None:
+    text = (
+        '[[brands]]\nname = "B"\n\n[[accounts]]\nid = "fb"\nbrand = "B"\n'
+        'platform = "facebook"\nbase_url = "https://graph.facebook.com/v25.0"\n'
+        'streams = ["visitor_post"]\n'
+    )
+    with pytest.raises(ConfigError, match="did you mean 'visitor_posts'"):
+        parse_config(text, path=Path("config.toml"))

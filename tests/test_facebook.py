@@ -136,6 +136,12 @@ def posts_graph() -> Graph:
     return graph
 
 
+def lee_row() -> dict[str, Any]:
+    """Lee's top-level comment on POST2, as `GET /{comment}` answers it."""
+    rows = fixture("comments_post2.json")["data"]
+    return next(r for r in rows if r.get("id") == "2000000000000002_3000000000000003")
+
+
 def by_native(messages: list[Message]) -> dict[str, Message]:
     return {m.native_id: m for m in messages}
 
@@ -192,6 +198,19 @@ async def test_rows_without_from_hidden_rows_stickers_and_rows_without_id() -> N
     assert len(batch.skipped) == 1 and "MODERATE" in batch.skipped[0]
 
 
+async def test_a_row_without_id_is_named_by_its_permalink() -> None:
+    """Read without the MODERATE task, Graph lists comments without `id` nor `from`; their
+    permalink still names them (`comment_id`, and `reply_comment_id` for a reply)."""
+    batch = await adapter(posts_graph()).fetch("comments", None)
+    found = by_native(batch.messages)
+    reply = found["2000000000000002_3000000000000007"]
+    assert reply.parent_id == f"{ACCOUNT}:2000000000000002_3000000000000003"
+    assert reply.conversation_id == reply.parent_id
+    assert reply.reply_target["object_id"] == "2000000000000002_3000000000000003"
+    assert reply.author.display_name == "Anonymous Facebook user"
+    assert reply.text == "Mine is from lot 41, is it safe?"
+
+
 async def test_the_cursor_is_a_watermark_and_a_poll_returns_only_newer_comments() -> None:
     graph = posts_graph()
     first = await adapter(graph).fetch("comments", None)
@@ -209,6 +228,7 @@ async def test_a_poll_reads_comments_only_down_to_the_watermark() -> None:
     assert [m.native_id for m in batch.messages] == [
         "2000000000000002_3000000000000004",
         "2000000000000002_3000000000000005",
+        "2000000000000002_3000000000000007",
         "2000000000000002_3000000000000006",
     ]
     # POST1 was updated before the watermark: its comments are not read.
@@ -548,7 +568,7 @@ async def test_fetch_thread_reads_the_top_level_comment_and_its_replies() -> Non
     batch = await adapter(graph).fetch("comments", None)
     found = by_native(batch.messages)
     lee = found["2000000000000002_3000000000000003"]
-    root_row = fixture("comments_post2.json")["data"][3]
+    root_row = lee_row()
     replies = [r for r in fixture("comments_post2.json")["data"] if "parent" in r][::-1]
     graph.on("GET", f"/{lee.native_id}", ok(root_row))
     graph.on("GET", f"/{lee.native_id}/comments", ok({"data": replies}))
@@ -570,7 +590,7 @@ async def test_a_deleted_comment_comes_back_marked_deleted() -> None:
     thread = await adapter(graph).fetch_thread(sam)
     assert [(m.id, m.removed) for m in thread] == [(sam.id, "deleted")]
     # A reply gone from a thread that is still there.
-    root_row = fixture("comments_post2.json")["data"][3]
+    root_row = lee_row()
     graph.on("GET", "/2000000000000002_3000000000000003", ok(root_row))
     graph.on("GET", "/2000000000000002_3000000000000003/comments", ok({"data": []}))
     thread = await adapter(graph).fetch_thread(sam)

@@ -23,8 +23,9 @@ watermark. `fetch_older` pages back one page of posts (or conversations) per cal
 Graph's `after` cursor, down to `since`.
 
 Comments read without the MODERATE task come without `from` (and, since v11, without `id`):
-a row without `from` has an anonymous author; a row without `id` cannot be answered nor told
-apart from the others, so it is skipped with that reason. A hidden comment (`is_hidden`) is
+a row without `from` has an anonymous author; a row without `id` is named by its permalink
+(`comment_id`, and `reply_comment_id` for a reply), and skipped, with that reason, when its
+permalink does not name it either. A hidden comment (`is_hidden`) is
 marked `removed = "hidden"`; a comment or conversation gone from Graph (error 100/33 when its
 thread is read again) comes back marked `removed = "deleted"`.
 
@@ -162,11 +163,13 @@ class _Mark:
 class _Where:
     """Where rows come from, which decides their conversation and reply target:
     `thread` "comment" (root: top-level comment), "visitor_post" (root: the post) or
-    "messenger" (root: the conversation; `psid`: the person)."""
+    "messenger" (root: the conversation; `psid`: the person). `post`: the post comment rows
+    belong to, where known (it names the comments Graph lists without `id`)."""
 
     thread: str
     root: str = ""
     psid: str = ""
+    post: str = ""
 
 
 @dataclass(slots=True)
@@ -289,12 +292,13 @@ class FacebookAdapter(Adapter):
             if updated < since.time and created < since.time:
                 continue
             active = True
-            where = _Where("visitor_post", post_id) if visitor else _Where("comment")
-            if visitor and since.admits(created, post_id):
-                self._convert(row, where, read)
+            if visitor:
+                where = _Where("visitor_post", post_id, post=post_id)
+                self._convert(row, where, read, since)
+            else:
+                where = _Where("comment", post=post_id)
             for comment in await self._comments(post_id, since.time):
-                if _is_new(comment, since):
-                    self._convert(comment, where, read)
+                self._convert(comment, where, read, since)
         return active
 
     async def _comments(self, object_id: str, down_to: datetime | None) -> list[Any]:
@@ -336,13 +340,12 @@ class FacebookAdapter(Adapter):
             where = _Where("messenger", conversation_id, self._customer(conversation))
             nested = conversation.get("messages")
             messages = as_list(nested.get("data")) if isinstance(nested, dict) else []
-            if messages and all(_is_new(m, since) for m in messages):
+            if messages and not _reaches(messages, since.time):
                 cursor = _next_cursor(nested) if isinstance(nested, dict) else None
                 if cursor is not None:
                     messages += await self._messages(conversation_id, since.time, cursor)
             for message in messages:
-                if _is_new(message, since):
-                    self._convert(message, where, read)
+                self._convert(message, where, read, since)
         return active
 
     async def _messages(
@@ -375,23 +378,28 @@ class FacebookAdapter(Adapter):
                 return person_id
         return ""
 
-    def _convert(self, row: Any, where: _Where, read: _Read) -> None:
-        """Add the message of one row to `read`, or its skip reason."""
+    def _convert(self, row: Any, where: _Where, read: _Read, since: _Mark | None = None) -> None:
+        """Add the message of one row to `read` when it is past `since`, or its skip reason.
+
+        A row dated before `since` is left alone, even a broken one: it was reported when
+        it was new."""
+        created = _created(row)
+        if since is not None and created is not None and created < since.time:
+            return
         try:
-            read.add(self._to_message(row, where))
+            message = self._to_message(row, where)
         except BadItem as error:
             read.skipped.append(f"{where.thread} item {short_id(_raw_id(row))}: {error}")
+            return
+        if since is None or since.admits(message.created_at, message.native_id):
+            read.add(message)
 
     async def fetch_thread(self, message: Message) -> list[Message]:
         """The message's whole thread, oldest first: a top-level comment and its replies, a
         visitor post and its comments, or a Messenger conversation. A message (or thread)
         Graph no longer has comes back marked `removed = "deleted"`."""
         await self.page_id()
-        where = _Where(
-            message.reply_target.get("thread", ""),
-            message.reply_target.get("root", ""),
-            message.reply_target.get("psid", ""),
-        )
+        where = _where_of(message.reply_target)
         if where.thread not in ("comment", "visitor_post", "messenger") or not where.root:
             raise Permanent(f"message {short_id(message.native_id)}: no Facebook thread to read")
         read = _Read(_Mark(datetime.min.replace(tzinfo=UTC)))
@@ -424,9 +432,7 @@ class FacebookAdapter(Adapter):
         module docstring), and so does a send whose answer was lost.
         """
         page_id = await self.page_id()
-        where = _Where(
-            item.target.get("thread", ""), item.target.get("root", ""), item.target.get("psid", "")
-        )
+        where = _where_of(item.target)
         messenger = where.thread == "messenger"
         object_id = where.root if messenger else item.target.get("object_id", "")
         if not object_id or (messenger and not where.psid):
@@ -505,12 +511,13 @@ class FacebookAdapter(Adapter):
         else:
             rows = await self._comments(object_id, earliest)
             if where.thread == "comment":
-                where = _Where("comment")
+                where = _Where("comment", post=where.post)
         wanted = _comparable(item.text)
-        read = _Read(_Mark(earliest))
+        floor = _Mark(earliest)
+        read = _Read(floor)
         for row in rows:
-            if _author_id(row) == self._page_id and _is_new(row, read.mark):
-                self._convert(row, where, read)
+            if _author_id(row) == self._page_id:
+                self._convert(row, where, read, floor)
         for message in _oldest_first(read.messages.values()):
             if _comparable(message.text) == wanted:
                 return replace(
@@ -523,15 +530,18 @@ class FacebookAdapter(Adapter):
     def _to_message(self, row: Any, where: _Where) -> Message:
         """A post, comment or Messenger message row as a Message."""
         data = require_object(row, "row")
-        native_id = _native_id(data.get("id"))
-        if native_id is None:
-            raise BadItem(
-                "id: missing (without the MODERATE task on the page, Graph leaves it out)"
-            )
-        author_id = _author_id(data)
-        own = author_id is not None and author_id == self._page_id
         parent = data.get("parent")
         parent_native = _native_id(parent.get("id")) if isinstance(parent, dict) else None
+        native_id = _native_id(data.get("id"))
+        if native_id is None:
+            derived = _permalink_ids(data, where)
+            if derived is None:
+                raise BadItem(
+                    "id: missing (without the MODERATE task on the page, Graph leaves it out)"
+                )
+            native_id, parent_native = derived[0], parent_native or derived[1]
+        author_id = _author_id(data)
+        own = author_id is not None and author_id == self._page_id
         if where.thread == "messenger":
             root, parent_native, object_id = where.root, None, ""
             kind = Kind.DIRECT
@@ -720,12 +730,31 @@ def _reaches(rows: list[Any], down_to: datetime) -> bool:
     )
 
 
-def _is_new(row: Any, mark: _Mark) -> bool:
-    """Whether a row is past the watermark; True when it cannot tell (the row then gets
-    converted, and skipped with its reason if it is broken)."""
-    created = _created(row)
-    row_id = _raw_id(row)
-    return created is None or row_id is None or mark.admits(created, row_id)
+def _where_of(target: Mapping[str, str]) -> _Where:
+    """Where a stored message's thread is, from its reply target. A comment's post is the
+    first part of its id (`<post object id>_<comment number>`)."""
+    thread, root = target.get("thread", ""), target.get("root", "")
+    post = root if thread == "visitor_post" else root.partition("_")[0] if root else ""
+    return _Where(thread, root, target.get("psid", ""), "" if thread == "messenger" else post)
+
+
+def _permalink_ids(data: dict[str, Any], where: _Where) -> tuple[str, str | None] | None:
+    """(id, parent id) of a comment Graph lists without `id` (read without the MODERATE
+    task), from its permalink: `?comment_id=<top>` or `?comment_id=<top>&reply_comment_id=
+    <reply>`, Graph's comment ids being `<post object id>_<comment number>`."""
+    url = data.get("permalink_url")
+    if not where.post or not isinstance(url, str):
+        return None
+    try:
+        params = httpx.URL(url[:2048]).params
+    except httpx.InvalidURL:
+        return None
+    top, reply = params.get("comment_id", ""), params.get("reply_comment_id")
+    if not top.isdigit() or len(top) > 32 or (reply is not None and not reply.isdigit()):
+        return None
+    post_object = where.post.rpartition("_")[2]
+    top_id = f"{post_object}_{top}"
+    return (f"{post_object}_{reply[:32]}", top_id) if reply else (top_id, None)
 
 
 def _created(row: Any) -> datetime | None:

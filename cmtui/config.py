@@ -80,6 +80,11 @@ STREAM_KINDS: Mapping[Platform, tuple[StreamKind, ...]] = MappingProxyType(
             StreamKind("tag", "name", strip="#"),
         ),
         Platform.BLUESKY: (StreamKind("mentions"), StreamKind("search", "query")),
+        Platform.FACEBOOK: (
+            StreamKind("comments"),
+            StreamKind("visitor_posts"),
+            StreamKind("messenger"),
+        ),
     }
 )
 

@@ -221,6 +221,9 @@ class Message:
     uri: str = ""  # canonical address of the post; "" where the network gives none
     seen_by: list[str] = field(default_factory=list)  # "<account id> <stream>", first seen first
     copies: list[Copy] = field(default_factory=list)  # other accounts' copies of the post
+    removed: str = ""
+    """"hidden" (by the page's moderators: only its author and the page see it) or "deleted"
+    (gone from the network since it was read); "" for a message shown to everyone."""
 
     @staticmethod
     def make_id(account_id: str, native_id: str) -> str:
@@ -292,6 +295,7 @@ class Message:
             "uri": self.uri,
             "seen_by": list(self.seen_by),
             "copies": [c.to_dict() for c in self.copies],
+            "removed": self.removed,
         }
 
     @classmethod
@@ -319,6 +323,7 @@ class Message:
             uri=data.get("uri") or "",
             seen_by=list(data.get("seen_by") or []),
             copies=[Copy.from_dict(c) for c in data.get("copies") or []],
+            removed=data.get("removed") or "",
         )
 
 

@@ -84,6 +84,24 @@ class HttpResponse:
             ) from None
 
 
+@dataclass(frozen=True, slots=True)
+class ErrorAnswer:
+    """An error answer as a `Classifier` sees it: the answer, its JSON body (empty when it is
+    not a JSON object), the request's redacted `where`, the network's own message
+    (sanitised, token scrubbed), whether the request wrote, and the time."""
+
+    answer: HttpResponse
+    data: dict[str, Any]
+    where: str
+    reason: str
+    writes: bool
+    now: datetime
+
+
+Classifier = Callable[[ErrorAnswer], PlatformError | None]
+"""A network's reading of its error bodies: the error an answer means, or None."""
+
+
 def make_client(
     base_url: str,
     *,
@@ -159,11 +177,15 @@ async def request(
     deadline: float = 30.0,
     max_bytes: int = 10 * 1024 * 1024,
     now: Callable[[], datetime] = utcnow,
+    classify: Classifier | None = None,
 ) -> HttpResponse:
     """Send one request and read its whole answer within `deadline` seconds.
 
     Returns any 1xx-3xx answer (adapters handle 304 and friends); raises for the rest and for
-    transport failures, mapped as the module docstring says.
+    transport failures, mapped as the module docstring says. `classify`, where a network says
+    in its error body what the status does not (Graph answers an expired token, a rate limit
+    and a policy refusal all with HTTP 400), turns an error answer into the error it means;
+    when it returns None, the status decides.
     """
     method = method.upper()
     sent = client.build_request(method, url, params=params, json=json, data=data, headers=headers)
@@ -188,7 +210,7 @@ async def request(
         body = b""  # an error status already says what happened; its body is only commentary
     answer = HttpResponse(response.status_code, response.headers, body, redact_url(sent.url))
     if answer.status >= 400:
-        _raise_for_status(answer, where, writes, _token_of(sent), now())
+        _raise_for_status(answer, where, writes, _token_of(sent), now(), classify)
     return answer
 
 
@@ -232,13 +254,22 @@ def _fail_unreadable(where: str, error: Exception, writes: bool, deadline: float
 
 
 def _raise_for_status(
-    answer: HttpResponse, where: str, writes: bool, token: str | None, now: datetime
+    answer: HttpResponse,
+    where: str,
+    writes: bool,
+    token: str | None,
+    now: datetime,
+    classify: Classifier | None = None,
 ) -> NoReturn:
     """Raise the error an HTTP error status means, with that status and the error's name."""
     data = _error_body(answer.body)
-    error = _status_error(answer, where, writes, _error_text(data, token), now)
+    reason = _error_text(data, token)
+    failure = ErrorAnswer(answer, data, where, reason, writes, now)
+    error = (classify(failure) if classify else None) or _status_error(
+        answer, where, writes, reason, now
+    )
     error.status = answer.status
-    error.code = _error_code(data)
+    error.code = error.code or _error_code(data)
     raise error
 
 

@@ -8,12 +8,14 @@ from cmtui.config import Account
 from cmtui.model import Platform
 from cmtui.platforms.base import Adapter
 from cmtui.platforms.bluesky import BlueskyAdapter
+from cmtui.platforms.facebook import FacebookAdapter
 from cmtui.platforms.http import make_client
 from cmtui.platforms.mastodon import MastodonAdapter
 
 ADAPTERS: dict[Platform, type[Adapter]] = {
     Platform.MASTODON: MastodonAdapter,
     Platform.BLUESKY: BlueskyAdapter,
+    Platform.FACEBOOK: FacebookAdapter,
 }
 
 
@@ -48,4 +50,6 @@ def build_adapter(
         return BlueskyAdapter(
             account.id, client, identifier=account.handle or "", password=token or ""
         )
+    if account.platform is Platform.FACEBOOK:
+        return FacebookAdapter(account.id, client, page_id=account.handle)
     return adapter_class(account.id, client)

@@ -757,7 +757,7 @@ class InboxScreen(Screen[None]):
     async def _open_composer(
         self, conversation_id: str, thread: list[Message], target: Message
     ) -> None:
-        from cmtui.ui.widgets.composer import ReplyContext
+        from cmtui.ui.widgets.composer import ReplyContext, reply_window_notice
 
         self._thread_loaded(conversation_id, thread, False)
         conversation = self.conversations.get(conversation_id)
@@ -776,6 +776,7 @@ class InboxScreen(Screen[None]):
             draft=self.drafts.get(conversation_id, ""),
             account=account,
             accounts=tuple(target.accounts),
+            notice=reply_window_notice(target.reply_target.get("reply_by"), self.session.wall()),
         )
         if self._narrow:
             self._show_pane("thread-pane")

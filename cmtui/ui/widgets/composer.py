@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -17,7 +18,7 @@ from textual.widgets import Static, TextArea
 from cmtui.analysis.tone import ToneWarning, check_draft
 from cmtui.config import ToneRules
 from cmtui.i18n import _
-from cmtui.model import Limits
+from cmtui.model import Limits, parse_time
 
 STATUS_SEPARATOR = "  ·  "
 
@@ -75,6 +76,25 @@ class ReplyContext:
     draft: str = ""  # the text kept from an earlier visit, if any; it replaces the prefill
     account: str = ""  # the account the reply leaves from, shown in the title
     accounts: tuple[str, ...] = ()  # every account that saw the message answered
+    notice: str = ""  # a warning about the target itself (`reply_window_notice`)
+
+
+def reply_window_notice(reply_by: str | None, now: datetime) -> str:
+    """The warning for a target the network takes replies to only until `reply_by` (an
+    adapter's `reply_target["reply_by"]`, ISO 8601: Messenger's 24-hour window), once that
+    time is past; "" before it, or when there is no such limit."""
+    if not reply_by:
+        return ""
+    try:
+        closed = parse_time(reply_by)
+    except ValueError:
+        return ""
+    if now < closed:
+        return ""
+    return _(
+        "the 24-hour reply window closed at {time} UTC: Messenger will refuse this reply; "
+        "reach them another way, or wait for them to write again"
+    ).format(time=f"{closed:%Y-%m-%d %H:%M}")
 
 
 class Composer(Vertical):
@@ -191,7 +211,12 @@ class Composer(Vertical):
         if self.context is None:
             return []
         context = self.context
-        return check_draft(self.text_area.text, context.rules, context.signature, context.limits)
+        warnings = check_draft(
+            self.text_area.text, context.rules, context.signature, context.limits
+        )
+        if context.notice:
+            warnings.append(ToneWarning("reply-window", context.notice))
+        return warnings
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()

@@ -33,7 +33,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.worker import get_current_worker
 
-from cmtui.i18n import _
+from cmtui.i18n import N_, _
 from cmtui.model import Message, OutboxItem, OutboxState, utcnow
 from cmtui.text import is_mixed_script, safe_text
 from cmtui.ui.format import NetworkNames, format_age, sentiment_mark
@@ -49,6 +49,9 @@ _STATE_LABELS = {
     OutboxState.FAILED: "failed",
     OutboxState.UNKNOWN: "unknown: checking the thread before any resend",
 }
+# What `Message.removed` says, beside the author: a hidden comment is still there for its
+# author and the page, a deleted one is gone from the network.
+_REMOVED_LABELS = {"hidden": N_("hidden by the page"), "deleted": N_("deleted")}
 _TAB_SIZE = 8
 _MIN_WIDTH = 10
 _PREFIX = "thread-view--"
@@ -383,6 +386,8 @@ class ThreadView(ScrollView, can_focus=True):
         mark, tone = sentiment_mark(message.sentiment)
         if tone:
             parts.append((f" {mark}", tone))
+        if (removed := _REMOVED_LABELS.get(message.removed)) is not None:
+            parts.append((f" · {_(removed)}", "negative"))
         author = message.author
         if not own and (is_mixed_script(author.display_name) or is_mixed_script(author.handle)):
             # Look-alike letters from several scripts: the classic impersonation trick.

@@ -149,6 +149,14 @@ class Author:
         """What a list row shows: the display name, or the handle when there is none."""
         return self.display_name or self.handle
 
+    @property
+    def addressed_as(self) -> str:
+        """What a reply's title calls them: the handle where the network's handles are names
+        (@someone@instance), the display name where they are numbers or missing (Facebook)."""
+        if self.handle and not self.handle.isdigit():
+            return self.handle
+        return self.display_name or self.handle
+
 
 DIRECT_KINDS = frozenset({Kind.MENTION, Kind.REPLY, Kind.DIRECT, Kind.COMMENT})
 """Kinds that mean the post addressed the account that saw it (not found by a search)."""

@@ -77,3 +77,10 @@ def test_hidden_and_deleted_comments_say_so_beside_their_author() -> None:
         assert (label, "negative") in block
     shown = ThreadView._message_block(message(""), NOW, names)
     assert not any("hidden" in text or "deleted" in text for text, _ in shown)
+
+
+def test_a_reply_is_addressed_by_name_where_handles_are_numbers() -> None:
+    assert Author("7000000000000001", "Lee Rivera").addressed_as == "Lee Rivera"
+    assert Author("", "Anonymous Facebook user").addressed_as == "Anonymous Facebook user"
+    assert Author("lee@masto.example", "Lee").addressed_as == "lee@masto.example"
+    assert Author("7000000000000001").addressed_as == "7000000000000001"

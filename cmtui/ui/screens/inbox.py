@@ -768,7 +768,7 @@ class InboxScreen(Screen[None]):
         signature = f"\n\n{brand.signature}" if brand.signature else ""
         context = ReplyContext(
             conversation_id=conversation_id,
-            recipient=target.author.handle,
+            recipient=target.author.addressed_as,
             limits=self._limits(account),
             rules=brand.tone,
             signature=brand.signature,

@@ -80,6 +80,7 @@ STREAM_KINDS: Mapping[Platform, tuple[StreamKind, ...]] = MappingProxyType(
             StreamKind("tag", "name", strip="#"),
         ),
         Platform.BLUESKY: (StreamKind("mentions"), StreamKind("search", "query")),
+        Platform.X: (StreamKind("mentions"), StreamKind("search", "query")),
     }
 )
 

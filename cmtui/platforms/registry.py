@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 
 from cmtui.config import Account
@@ -10,10 +12,12 @@ from cmtui.platforms.base import Adapter
 from cmtui.platforms.bluesky import BlueskyAdapter
 from cmtui.platforms.http import make_client
 from cmtui.platforms.mastodon import MastodonAdapter
+from cmtui.platforms.x import XAdapter
 
 ADAPTERS: dict[Platform, type[Adapter]] = {
     Platform.MASTODON: MastodonAdapter,
     Platform.BLUESKY: BlueskyAdapter,
+    Platform.X: XAdapter,
 }
 
 
@@ -26,8 +30,10 @@ def build_adapter(
     token: str | None,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
+    count_requests: Callable[[int], None] | None = None,
 ) -> Adapter:
-    """An adapter for `account`, over its own HTTP client."""
+    """An adapter for `account`, over its own HTTP client; `count_requests` is told how many
+    requests reached the network, where it bills by use (X)."""
     adapter_class = ADAPTERS.get(account.platform)
     if adapter_class is None:
         supported = ", ".join(sorted(ADAPTERS))
@@ -48,4 +54,6 @@ def build_adapter(
         return BlueskyAdapter(
             account.id, client, identifier=account.handle or "", password=token or ""
         )
+    if account.platform is Platform.X:
+        return XAdapter(account.id, client, handle=account.handle, count_requests=count_requests)
     return adapter_class(account.id, client)

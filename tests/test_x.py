@@ -441,12 +441,13 @@ async def test_429_waits_until_the_epoch_reset_of_x_rate_limit_reset() -> None:
         "x-rate-limit-remaining": "0",
         "x-rate-limit-reset": str(reset),
     }
-    fake.overrides[MENTIONS] = lambda request: httpx.Response(
-        429, json=errors("rate_limited"), headers=headers
-    )
-    with pytest.raises(RateLimited) as caught:
-        await adapter_for(fake).fetch("mentions", None)
-    assert caught.value.reset_at == datetime.fromtimestamp(reset, UTC)
+    for body in (errors("rate_limited"), errors("rate_limited_v1")):  # problem and v1 bodies
+        fake.overrides[MENTIONS] = lambda request, body=body: httpx.Response(
+            429, json=body, headers=headers
+        )
+        with pytest.raises(RateLimited) as caught:
+            await adapter_for(fake).fetch("mentions", None)
+        assert caught.value.reset_at == datetime.fromtimestamp(reset, UTC)
     fake.overrides[MENTIONS] = lambda request: httpx.Response(
         429, json=errors("usage_capped"), headers=headers
     )

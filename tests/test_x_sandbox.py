@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 
-from cmtui.model import Kind, Message, OutboxItem
+from cmtui.model import Kind, Message, OutboxItem, OutboxState
 from cmtui.platforms.base import Ambiguous, AuthFailed, Permanent
 from cmtui.platforms.http import make_client
 from cmtui.platforms.x import XAdapter
 from cmtui.sandbox.clock import ManualClock
 from cmtui.sandbox.world import Directory, Person, Post, World, parse_text, snowflake
 from cmtui.sandbox.x import XServer, world_id, x_id
+from cmtui.store import Store
+from cmtui.sync import outbox
+from cmtui.sync.engine import AccountRuntime, SyncEngine
 
 HOST = "api.x.sandbox.example"
 BASE = f"https://{HOST}"
@@ -308,3 +312,33 @@ async def test_the_read_window_runs_out_with_a_429_and_an_epoch_reset(
     assert NOW < reset <= NOW + timedelta(minutes=15)
     other = await raw.get(f"/2/users/{BRAND.id}/mentions", params={"max_results": "5"})
     assert other.status_code == 200  # each endpoint has its own window
+
+
+async def test_the_engine_reconciles_a_reply_whose_answer_was_lost_and_posts_it_once(
+    scene: Scene, tmp_path: Path
+) -> None:
+    async def applied_then_lost(request: httpx.Request) -> httpx.Response:
+        response = await scene.server.handle(request)
+        if request.method == "POST" and response.status_code == 201:
+            return httpx.Response(504, text="upstream timed out")  # posted, answer lost
+        return response
+
+    client = make_client(BASE, token=TOKEN, transport=httpx.MockTransport(applied_then_lost))
+    adapter = XAdapter("ml-x", client, handle="maisonlumiere")
+    runtime = AccountRuntime("ml-x", "Maison Lumière", adapter, ("mentions",), 60.0)
+    with Store.open(tmp_path / "data") as store:
+        engine = SyncEngine(store, [runtime], clock=scene.clock.now)
+        await engine.run_once()
+        question = f"ml-x:{x_id(scene.question.id)}"
+        item = outbox.queue_reply(store, question, "@samq Monday!", now=scene.clock.now())
+        scene.clock.advance(timedelta(seconds=6))
+        await engine.deliver_due()
+        assert store.outbox()[0].state is OutboxState.UNKNOWN  # not re-sent blindly
+        scene.clock.advance(timedelta(minutes=1))
+        await engine.deliver_due()
+        (settled,) = store.outbox()
+        brand_posts = [p for p in scene.world.visible() if p.author == BRAND]
+        assert len(brand_posts) == 1
+        assert settled.id == item.id and settled.state is OutboxState.SENT
+        assert settled.remote_id == x_id(brand_posts[0].id)
+        await adapter.aclose()

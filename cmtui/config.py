@@ -85,6 +85,7 @@ STREAM_KINDS: Mapping[Platform, tuple[StreamKind, ...]] = MappingProxyType(
             StreamKind("visitor_posts"),
             StreamKind("messenger"),
         ),
+        Platform.X: (StreamKind("mentions"), StreamKind("search", "query")),
     }
 )
 

@@ -28,13 +28,18 @@ from cmtui.platforms.http import make_client, request
 from cmtui.secrets import token_env_var
 from cmtui.session import Session
 from cmtui.store.lock import LOCK_NAME
+from cmtui.usage import month_of, requests_in_month
 
 PROBE_SECONDS = 5.0
 # A cheap, unauthenticated answer from each network's API root.
 PROBE_PATHS: Mapping[Platform, str] = {
     Platform.MASTODON: "/api/v2/instance",
     Platform.BLUESKY: "/xrpc/_health",
+    Platform.X: "/2/openapi.json",
 }
+# Networks whose self-serve API access is billed by use: doctor shows each account's
+# requests of the month (counted by `cmtui.usage`).
+BILLED_BY_USE = frozenset({Platform.X})
 _QUARANTINE_MARK = ".corrupt-"
 
 
@@ -93,6 +98,11 @@ def _local_checks(session: Session) -> list[Check]:
     checks.append(_lock(store.data_dir, store.read_only))
     checks.extend(_cache_health(session))
     checks.extend(_token(account, session) for account in config.accounts)
+    checks.extend(
+        _requests(account, session)
+        for account in config.accounts
+        if account.platform in BILLED_BY_USE
+    )
     return checks
 
 
@@ -217,6 +227,17 @@ def _token(account: Account, session: Session) -> Check:
         f'`{account.id} = "..."` under [tokens] in {locations.secrets_file()} (mode 0600)'
     )
     return Check(what, False, f"{reason}. Fix: {hint}")
+
+
+def _requests(account: Account, session: Session) -> Check:
+    """This month's requests of an account on a network that bills each one."""
+    now = session.wall()
+    count = requests_in_month(session.store, account.id, now)
+    detail = _(
+        "{count} requests to {platform} in {month}; pay-per-use access is billed by use "
+        "(see your balance in the developer console)"
+    ).format(count=f"{count:,}", platform=account.platform, month=month_of(now))
+    return Check(f"requests {account.id}", True, detail)
 
 
 async def _probe(account: Account, transport: httpx.AsyncBaseTransport | None) -> Check:

@@ -11,12 +11,13 @@ import itertools
 import os
 import re
 import time
+import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Self
 
-from cmtui.text import grapheme_count
+from cmtui.text import grapheme_count, graphemes
 
 
 class Platform(StrEnum):
@@ -118,6 +119,8 @@ class Limits:
             return _utf8_size(text)
         if self.counting == "chars":
             return len(text)
+        if self.counting == "x-weighted":
+            return _x_weighted_length(text, self.url_length or X_URL_LENGTH)
         if self.url_length is None:
             return grapheme_count(text)
         return grapheme_count(_URL.sub("", text)) + self.url_length * len(_URL.findall(text))
@@ -130,6 +133,65 @@ class Limits:
         if self.max_bytes is not None and (size := _utf8_size(text)) > self.max_bytes:
             over.append(f"{size}/{self.max_bytes} bytes")
         return over
+
+
+X_URL_LENGTH = 23  # twitter-text `transformedURLLength`: every link is a t.co link
+# twitter-text config v3: code points in these ranges weigh 1, every other one 2 (its
+# `scale` 100 and weights 100/200, divided out); an emoji sequence weighs 2 as a whole.
+_X_LIGHT_RANGES = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
+# Links as X finds them without a scheme: a host ending in a generic top-level domain, or
+# in a country one when a path follows (twitter-text links "example.fr/a" but not
+# "example.fr"). Its full TLD list is longer: these are the ones a brand's text meets.
+_X_URL = re.compile(
+    r"(?<![\w@./-])(?:https?://[^\s<>\"]+"
+    r"|(?:www\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+    r"(?:(?:com|net|org|info|biz|io|co|app|dev|shop|store|blog|news|tv|me|ly)\b(?:/[^\s<>\"]*)?"
+    r"|[a-z]{2}/[^\s<>\"]*))",
+    re.IGNORECASE,
+)
+_URL_TRAILING = ".,;:!?)]}'\""  # punctuation after a link is text, as twitter-text reads it
+
+
+def _x_weighted_length(text: str, url_length: int) -> int:
+    """Length as X counts a post (twitter-text v3): NFC, every link `url_length`, each
+    emoji sequence 2, other code points 1 or 2 by range."""
+    text = unicodedata.normalize("NFC", text)
+    total = 0
+    position = 0
+    for match in _X_URL.finditer(text):
+        link = match.group(0).rstrip(_URL_TRAILING)
+        total += _x_weight(text[position : match.start()]) + url_length
+        position = match.start() + len(link)
+    return total + _x_weight(text[position:])
+
+
+def _x_weight(text: str) -> int:
+    """The weight of text without links: 2 per emoji sequence, 1 or 2 per other code point."""
+    if text.isascii():
+        return len(text)
+    weight = 0
+    for cluster in graphemes(text):
+        if _is_emoji(cluster):
+            weight += 2
+        else:
+            weight += sum(_x_code_point_weight(ch) for ch in cluster)
+    return weight
+
+
+def _x_code_point_weight(ch: str) -> int:
+    point = ord(ch)
+    return 1 if any(low <= point <= high for low, high in _X_LIGHT_RANGES) else 2
+
+
+def _is_emoji(cluster: str) -> bool:
+    """Whether a grapheme is an emoji: a pictograph (with its skin tone, ZWJ partners and
+    variation selector), a flag, or a keycap."""
+    first = ord(cluster[0])
+    if 0x1F000 <= first <= 0x1FAFF or 0x1F1E6 <= first <= 0x1F1FF:
+        return True
+    if "\ufe0f" in cluster or "\u20e3" in cluster:
+        return True  # emoji presentation asked for (❤️, ©️), or a keycap (1️⃣)
+    return 0x2600 <= first <= 0x27BF and unicodedata.category(cluster[0]) == "So"
 
 
 def _utf8_size(text: str) -> int:

@@ -22,6 +22,7 @@ from cmtui.secrets import Token, find_token
 from cmtui.store import Store, StoreLocked
 from cmtui.sync import outbox
 from cmtui.sync.events import SyncEvent
+from cmtui.usage import RequestCounter
 
 if TYPE_CHECKING:
     import httpx
@@ -79,7 +80,10 @@ class Session:
             if token is not None:
                 self.token_sources[account.id] = token.source
             value = token.value if token is not None else None
-            adapter = build_adapter(account, value, transport=self.transport)
+            counter = RequestCounter(self.store, account.id, self.wall)
+            adapter = build_adapter(
+                account, value, transport=self.transport, count_requests=counter.add
+            )
         except Exception as error:
             self.problems.append(f"account {account.id}: {error}")
             return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 
 from cmtui.config import Account
@@ -11,11 +13,13 @@ from cmtui.platforms.bluesky import BlueskyAdapter
 from cmtui.platforms.facebook import FacebookAdapter
 from cmtui.platforms.http import make_client
 from cmtui.platforms.mastodon import MastodonAdapter
+from cmtui.platforms.x import XAdapter
 
 ADAPTERS: dict[Platform, type[Adapter]] = {
     Platform.MASTODON: MastodonAdapter,
     Platform.BLUESKY: BlueskyAdapter,
     Platform.FACEBOOK: FacebookAdapter,
+    Platform.X: XAdapter,
 }
 
 
@@ -28,8 +32,10 @@ def build_adapter(
     token: str | None,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
+    count_requests: Callable[[int], None] | None = None,
 ) -> Adapter:
-    """An adapter for `account`, over its own HTTP client."""
+    """An adapter for `account`, over its own HTTP client; `count_requests` is told how many
+    requests reached the network, where it bills by use (X)."""
     adapter_class = ADAPTERS.get(account.platform)
     if adapter_class is None:
         supported = ", ".join(sorted(ADAPTERS))
@@ -52,4 +58,6 @@ def build_adapter(
         )
     if account.platform is Platform.FACEBOOK:
         return FacebookAdapter(account.id, client, page_id=account.handle)
+    if account.platform is Platform.X:
+        return XAdapter(account.id, client, handle=account.handle, count_requests=count_requests)
     return adapter_class(account.id, client)

@@ -10,10 +10,12 @@ from cmtui.platforms.base import Adapter
 from cmtui.platforms.bluesky import BlueskyAdapter
 from cmtui.platforms.http import make_client
 from cmtui.platforms.mastodon import MastodonAdapter
+from cmtui.platforms.wordpress import WordPressAdapter
 
 ADAPTERS: dict[Platform, type[Adapter]] = {
     Platform.MASTODON: MastodonAdapter,
     Platform.BLUESKY: BlueskyAdapter,
+    Platform.WORDPRESS: WordPressAdapter,
 }
 
 
@@ -47,5 +49,9 @@ def build_adapter(
     if account.platform is Platform.BLUESKY:
         return BlueskyAdapter(
             account.id, client, identifier=account.handle or "", password=token or ""
+        )
+    if account.platform is Platform.WORDPRESS:  # an application password, sent as Basic auth
+        return WordPressAdapter(
+            account.id, client, username=account.handle or "", password=token or ""
         )
     return adapter_class(account.id, client)

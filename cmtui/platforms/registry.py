@@ -8,6 +8,7 @@ from cmtui.config import Account
 from cmtui.model import Platform
 from cmtui.platforms.base import Adapter
 from cmtui.platforms.bluesky import BlueskyAdapter
+from cmtui.platforms.feeds import FeedAdapter
 from cmtui.platforms.http import make_client
 from cmtui.platforms.mastodon import MastodonAdapter
 from cmtui.platforms.wordpress import WordPressAdapter
@@ -16,6 +17,7 @@ ADAPTERS: dict[Platform, type[Adapter]] = {
     Platform.MASTODON: MastodonAdapter,
     Platform.BLUESKY: BlueskyAdapter,
     Platform.WORDPRESS: WordPressAdapter,
+    Platform.FEED: FeedAdapter,
 }
 
 
@@ -54,4 +56,6 @@ def build_adapter(
         return WordPressAdapter(
             account.id, client, username=account.handle or "", password=token or ""
         )
+    if account.platform is Platform.FEED:  # the feed's own address, as written (no slash added)
+        return FeedAdapter(account.id, client, feed_url=account.base_url)
     return adapter_class(account.id, client)

@@ -14,6 +14,8 @@ from cmtui.platforms.base import Ambiguous, AuthFailed
 from cmtui.platforms.http import make_client
 from cmtui.platforms.wordpress import WordPressAdapter
 from cmtui.sandbox.wordpress import WordPressServer
+from cmtui.store import Store
+from cmtui.sync.engine import AccountRuntime, SyncEngine
 
 HOST = "blog.maisonlumiere.example"
 TOKEN = "abcd EFGH 1234 ijkl MNOP 5678"
@@ -248,3 +250,31 @@ async def test_a_wrong_application_password_needs_login(blog: BlogWorld) -> None
 
     assert "invalid application password" in str(caught.value)
     assert "revoked" not in str(caught.value)
+
+
+async def test_the_engine_approves_the_held_comment_of_a_conversation(
+    blog: BlogWorld, store: Store
+) -> None:
+    article = blog.post(BLOG, "Article", 0, kind="brand_post")
+    question = blog.post(JO, "Fair question", 5, parent=article, kind="held")
+    other = blog.post(ANA, "Already public", 6, parent=article)
+    adapter = adapter_for(server_of(blog))
+    runtime = AccountRuntime("ml-blog", "Maison Lumière", adapter, ("comments",), 60.0)
+    engine = SyncEngine(store, [runtime], clock=blog.clock.now)
+    try:
+        await engine.run_once()
+        held_id = Message.make_id("ml-blog", question.id)
+        conversation = store.message(held_id)
+        assert conversation is not None and conversation.text.startswith("[held")
+
+        approved = await engine.moderate(conversation.conversation_id, "approve")
+        public = store.message(Message.make_id("ml-blog", other.id))
+        assert public is not None
+        nothing = await engine.moderate(public.conversation_id, "approve")
+    finally:
+        await engine.close()
+
+    assert approved is not None and approved.reply_target["status"] == "approve"
+    stored = store.message(held_id)
+    assert stored is not None and stored.text == "Fair question"
+    assert nothing is None

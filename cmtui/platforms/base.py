@@ -104,8 +104,8 @@ class Adapter(abc.ABC):
         the adapter can; None where it cannot tell."""
         return self.own_handle
 
-    # Moderation actions the network takes on a message (WordPress: "approve", "spam");
-    # empty where the network offers none from here.
+    # Moderation actions the network takes on a message waiting for moderation (one whose
+    # `reply_target["status"]` is "hold"): WordPress's "approve" and "spam"; empty elsewhere.
     moderation: ClassVar[frozenset[str]] = frozenset()
 
     async def moderate(self, message: Message, action: str) -> Message:

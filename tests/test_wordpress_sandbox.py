@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import httpx
@@ -278,3 +279,28 @@ async def test_the_engine_approves_the_held_comment_of_a_conversation(
     stored = store.message(held_id)
     assert stored is not None and stored.text == "Fair question"
     assert nothing is None
+
+
+async def test_moderation_done_on_the_site_reaches_the_inbox(blog: BlogWorld) -> None:
+    article = blog.post(BLOG, "Article", 0, kind="brand_post")
+    fair = blog.post(JO, "Fair question", 5, parent=article, kind="held")
+    junk = blog.post(ANA, "cheap pills", 6, parent=article, kind="held")
+    waiting = blog.post(ANA, "Still waiting", 7, parent=article, kind="held")
+    server = server_of(blog)
+    adapter = adapter_for(server)
+    first = await adapter.fetch("comments", None)
+    # The site's own dashboard (another client) moderates two of them.
+    site = adapter_for(server)
+    held = {m.native_id: m for m in first.messages}
+    await site.moderate(held[fair.id], "approve")
+    await site.moderate(held[junk.id], "spam")
+
+    second = await adapter.fetch("comments", first.cursor)
+    third = await adapter.fetch("comments", second.cursor)
+
+    now = {m.native_id: m for m in second.messages}
+    assert now[fair.id].text == "Fair question"
+    assert now[junk.id].text.startswith("[marked as spam]")
+    assert waiting.id not in now  # unchanged: nothing to say again
+    assert third.messages == []
+    assert json.loads(third.cursor or "")["held"] == [waiting.id]

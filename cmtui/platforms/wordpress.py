@@ -15,7 +15,9 @@ Streams:
 Both read the approved comments, and the moderation queue (`status=hold&context=edit`) when
 the user may moderate: a held comment's text starts with a "[held for moderation]" line and
 its reply target says `status: hold`, so the inbox can approve it or mark it as spam
-(`moderate`, `POST /comments/<id>` with the new status).
+(`moderate`, `POST /comments/<id>` with the new status). The cursor remembers the comments
+read while held (the newest 100); each poll asks for them by id (`include`), so a comment
+approved or marked as spam on the site itself comes again as it now is.
 
 Cursor: JSON `{"after": <date_gmt of the newest comment read>, "ids": [its second's ids]}`.
 WordPress's `after` is strict and counts whole seconds, so a poll asks for everything after
@@ -52,7 +54,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -82,6 +84,7 @@ DEADLINE = 30.0
 MAX_BYTES = 10 * 1024 * 1024
 MAX_REPLY_CHARS = 65_525  # the comment_content column (a TEXT) holds 65,535 bytes
 RECONCILE_SKEW = timedelta(minutes=10)  # how far the site's clock may lag ours
+MAX_HELD = PER_PAGE  # held comments watched for moderation's outcome (one request's worth)
 HELD = "hold"
 SPAM = "spam"
 APPROVE = "approve"
@@ -101,9 +104,13 @@ class _Mark:
 
     when: datetime
     ids: tuple[str, ...] = ()
+    held: tuple[str, ...] = ()  # comments read while held, to learn what moderation made of them
 
     def encode(self) -> str:
-        return json.dumps({"at": _iso(self.when), "ids": list(self.ids)}, separators=(",", ":"))
+        data: dict[str, Any] = {"at": _iso(self.when), "ids": list(self.ids)}
+        if self.held:
+            data["held"] = list(self.held)
+        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def decode(cls, value: str | None) -> _Mark | None:
@@ -115,9 +122,10 @@ class _Mark:
             data = json.loads(value)
             when = require_time(data, "at")
             ids = tuple(str(i) for i in data.get("ids", []) if _ID.fullmatch(str(i)))
+            held = tuple(str(i) for i in data.get("held", []) if _ID.fullmatch(str(i)))
         except (ValueError, TypeError, AttributeError, BadItem):
             return None
-        return cls(when, ids)
+        return cls(when, ids, held[-MAX_HELD:])
 
 
 def _edge_mark(comments: Iterable[Any], previous: _Mark | None, *, newest: bool) -> _Mark | None:
@@ -202,7 +210,8 @@ class WordPressAdapter(Adapter):
         mark = _Mark.decode(cursor)
         if mark is None:
             items = await self._newest(params)
-            return self._batch(stream, items, _edge_mark(items, None, newest=True), own_id)
+            newest = _edge_mark(items, None, newest=True)
+            return self._batch(stream, items, _with_held(newest, (), items), own_id)
         window = {
             **params,
             "after": _iso(mark.when - _ONE_SECOND),
@@ -215,7 +224,9 @@ class WordPressAdapter(Adapter):
         if self._may_read_held():
             lists.append(await self._read_held(window, pages=POLL_PAGES))
         items = _up_to_common_end(lists)
-        return self._batch(stream, items, _edge_mark(items, mark, newest=True), own_id)
+        decided, waiting = await self._moderated_since(mark.held)
+        newest = _edge_mark(items, mark, newest=True)
+        return self._batch(stream, items + decided, _with_held(newest, waiting, items), own_id)
 
     async def fetch_older(self, stream: str, before: str | None, since: datetime) -> Batch:
         """One page of `stream` older than `before` (the newest page when None), oldest
@@ -252,7 +263,8 @@ class WordPressAdapter(Adapter):
             if self._may_read_held():
                 held_window = {key: value for key, value in window.items() if key != "page"}
                 page += await self._read_held({**held_window, "order": "asc"}, pages=POLL_PAGES)
-            cursor_mark = _edge_mark(page, None, newest=True) or _Mark(since)
+            newest = _edge_mark(page, None, newest=True) or _Mark(since)
+            cursor_mark = _with_held(newest, (), page)
         batch = self._batch(stream, page, cursor_mark, own_id)
         batch.older = older
         return batch
@@ -378,6 +390,22 @@ class WordPressAdapter(Adapter):
             raise Permanent(f"WordPress stream {stream!r}: a post id is a number, e.g. post:123")
         return {"post": value}
 
+    async def _moderated_since(self, held: tuple[str, ...]) -> tuple[list[Any], tuple[str, ...]]:
+        """What moderation (on the site, or from another client) made of comments read
+        while held: the approved ones and those marked as spam, to be stored again as they
+        are now, and the ids still waiting. Trashed or deleted ones are let go."""
+        if not held or not self._may_read_held():
+            return [], ()
+        query = {"include": ",".join(held), "context": "edit", "per_page": str(PER_PAGE)}
+        current = await self._read_held({**query, "status": "all"}, pages=1, queue=False)
+        waiting = tuple(i for i in held if i in _ids_with_status(current, "hold"))
+        decided = [raw for raw in current if _item_id(raw) not in waiting]
+        gone = [i for i in held if i not in waiting and i not in _ids_with_status(decided)]
+        if gone:
+            spam = {**query, "include": ",".join(gone), "status": SPAM}
+            decided += await self._read_held(spam, pages=1, queue=False)
+        return decided, waiting
+
     def _may_read_held(self) -> bool:
         """Whether to read the moderation queue: the user may moderate, or we do not know."""
         return self.can_moderate is not False
@@ -390,10 +418,13 @@ class WordPressAdapter(Adapter):
             items += await self._read_held(newest, pages=1)
         return items[::-1]
 
-    async def _read_held(self, params: Mapping[str, str], *, pages: int) -> list[Any]:
-        """The same listing on the moderation queue; nothing, from then on, when the site
-        answers 403 (the user may not moderate)."""
-        query = _held(params)
+    async def _read_held(
+        self, params: Mapping[str, str], *, pages: int, queue: bool = True
+    ) -> list[Any]:
+        """The same listing on the moderation queue (or, without `queue`, as asked, in the
+        edit context); nothing, from then on, when the site answers 403 (the user may not
+        moderate)."""
+        query = _held(params) if queue else dict(params)
         try:
             return await self._pages(query, pages)
         except Permanent as error:
@@ -509,6 +540,25 @@ class WordPressAdapter(Adapter):
         """A user's handle: their author page on this site, `blog.example/?author=5`."""
         path = self._root.path.rstrip("/")
         return f"{self._root.host}{path}/?author={user_id}"
+
+
+def _with_held(mark: _Mark | None, waiting: tuple[str, ...], items: list[Any]) -> _Mark | None:
+    """`mark` remembering the comments still held: those waiting before, and the held ones
+    among `items` (the newest `MAX_HELD`)."""
+    if mark is None:
+        return None
+    held = dict.fromkeys([*waiting, *_ids_with_status(items, "hold")])
+    return replace(mark, held=tuple(held)[-MAX_HELD:])
+
+
+def _ids_with_status(items: list[Any], status: str | None = None) -> list[str]:
+    """The ids of the raw comments with `status` (any, when None)."""
+    return [
+        native_id
+        for raw in items
+        if (native_id := _item_id(raw)) is not None
+        and (status is None or raw.get("status") == status)
+    ]
 
 
 def _held(params: Mapping[str, str]) -> dict[str, str]:

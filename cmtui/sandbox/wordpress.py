@@ -4,7 +4,7 @@ It speaks the real wire format: comment objects in the `wp/v2` shape (`content.r
 `wpautop` writes it, `date` in the site's time and `date_gmt` without a suffix, `status`
 spelled `approved`/`hold`/`spam`), the list parameters the comments controller reads
 (`post`, `parent`, `author`, `after`, `before` (strict), `exclude`, `status`, `context`,
-`orderby`, `order`, `per_page` up to 100, `page`), `X-WP-Total`, `X-WP-TotalPages` and
+`orderby`, `order`, `per_page` up to 100, `page`, `include`), `X-WP-Total`, `X-WP-TotalPages` and
 `Link` headers, routes under `/wp-json/wp/v2` and in `?rest_route=`, application passwords
 over HTTP Basic, and WordPress's error bodies (`code`, `message`, `data.status`).
 
@@ -237,6 +237,7 @@ class WordPressServer:
             page = int(params.get("page", "1"))
             posts, parents = _ids(params.get("post")), _ids(params.get("parent"))
             authors, excluded = _ids(params.get("author")), _ids(params.get("exclude")) or set()
+            included = _ids(params.get("include"))
         except ValueError:
             return wp_error(400, "rest_invalid_param", "Invalid parameter(s): per_page")
         if not 1 <= per_page <= MAX_PER_PAGE or page < 1:
@@ -255,6 +256,7 @@ class WordPressServer:
             and (parents is None or (int(row[2].id) if row[2] else 0) in parents)
             and (authors is None or self._user_id(row[0].author) in authors)
             and int(row[0].id) not in excluded
+            and (included is None or int(row[0].id) in included)
             and (after_time is None or row[0].created_at.replace(microsecond=0) > after_time)
             and (before_time is None or row[0].created_at.replace(microsecond=0) < before_time)
         ]

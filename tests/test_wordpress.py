@@ -431,3 +431,26 @@ async def test_moderation_sends_the_new_status_and_refusals_are_permanent() -> N
         await adapter.moderate(target_message(), "spam")
     with pytest.raises(Permanent):
         await adapter.moderate(target_message(), "delete")
+
+
+async def test_a_user_who_may_not_edit_posts_looks_for_the_reply_without_protected_filters() -> (
+    None
+):
+    site = FakeSite()
+    me = fixture("users_me.json")
+    me["capabilities"] = {"read": True}  # a subscriber: `author` and `status` are refused
+    site.overrides[("GET", "/users/me")] = lambda request: httpx.Response(200, json=me)
+    mine = fixture("created.json")
+    lookalike = {**mine, "id": 469, "author": 0, "author_name": "Léa (Maison Lumière)"}
+
+    def listing(request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        if "author" in params or "status" in params or params.get("context") == "edit":
+            return httpx.Response(403, json=fixture("error_forbidden_context.json"))
+        return httpx.Response(200, json=[lookalike, mine], headers={"X-WP-TotalPages": "1"})
+
+    site.overrides[("GET", "/comments")] = listing
+    sent = await adapter_on(site).send_reply(outbox_item(attempts=2))
+
+    assert sent.native_id == "470"  # ours, not a guest's comment with the same words
+    assert not [r for r in site.requests if r.method == "POST"]

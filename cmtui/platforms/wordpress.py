@@ -38,7 +38,8 @@ reconciled, never blindly resent: the engine reads the thread (`fetch_thread`) a
 the brand's reply there; and before any second attempt `send_reply` itself lists the post's
 comments under the same parent by the account's own user, written since the reply was
 queued, and compares their content (the raw text where the user may read it, else the
-rendered one with WordPress's typographic quotes and dashes folded back). A reply found is
+rendered one with WordPress's typographic quotes and dashes folded back; a user who may not
+edit posts cannot filter by author, so the author is compared on our side). A reply found is
 returned as sent. WordPress's own duplicate check (409 `comment_duplicate`) is read the same
 way. Core sends no rate-limit headers; a 429 (`comment_flood`, or a host's WAF) pauses the
 account as every 429 does.
@@ -347,20 +348,25 @@ class WordPressAdapter(Adapter):
     async def _posted(
         self, item: OutboxItem, post: str, parent: str, own_id: str
     ) -> Message | None:
-        """The brand's comment that is `item` already online, if the post holds one."""
+        """The brand's comment that is `item` already online, if the post holds one.
+
+        Only a user who may edit posts may filter by `author` or `status` (others get
+        `rest_forbidden_param`): for them the comments under the parent are read and the
+        author compared here, as it is for everyone."""
         params = {
             "post": post,
             "parent": parent,
-            "author": own_id,
             "after": _iso(item.created_at - RECONCILE_SKEW),
             "orderby": "date_gmt",
             "order": "asc",
         }
-        if self.can_moderate:
-            params.update({"status": "all", "context": "edit"})  # ours may wait in the queue
+        if self.can_moderate:  # ours may wait in the queue
+            params.update({"author": own_id, "status": "all", "context": "edit"})
         wanted = _comparable(item.text)
         for raw in await self._pages(params, THREAD_PAGES):
-            content = raw.get("content") if isinstance(raw, dict) else None
+            if not isinstance(raw, dict) or _native_id(raw.get("author")) != own_id:
+                continue
+            content = raw.get("content")
             text = _content_text(content, raw_first=True) if isinstance(content, dict) else ""
             if _comparable(text) != wanted:
                 continue

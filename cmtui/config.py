@@ -86,6 +86,13 @@ STREAM_KINDS: Mapping[Platform, tuple[StreamKind, ...]] = MappingProxyType(
             StreamKind("messenger"),
         ),
         Platform.X: (StreamKind("mentions"), StreamKind("search", "query")),
+        # `mentions`, every account's default stream, reads what `comments` or `items` reads.
+        Platform.WORDPRESS: (
+            StreamKind("comments"),
+            StreamKind("post", "id", strip="#"),
+            StreamKind("mentions"),
+        ),
+        Platform.FEED: (StreamKind("items"), StreamKind("url", "feed URL"), StreamKind("mentions")),
     }
 )
 

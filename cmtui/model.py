@@ -112,6 +112,9 @@ class Limits:
     counting: str = "graphemes"  # graphemes | x-weighted | bytes | chars
     url_length: int | None = None  # every URL counts this much, where the network says so
     max_bytes: int | None = None  # a second cap on the UTF-8 size, where the network has one
+    # Why no reply can be sent at all (a feed is only read), shown instead of a send that
+    # would fail; None where replies are possible.
+    read_only: str | None = None
 
     def length(self, text: str) -> int:
         """The text's length as the network counts it."""

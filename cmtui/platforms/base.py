@@ -104,6 +104,15 @@ class Adapter(abc.ABC):
         the adapter can; None where it cannot tell."""
         return self.own_handle
 
+    # Moderation actions the network takes on a message waiting for moderation (one whose
+    # `reply_target["status"]` is "hold"): WordPress's "approve" and "spam"; empty elsewhere.
+    moderation: ClassVar[frozenset[str]] = frozenset()
+
+    async def moderate(self, message: Message, action: str) -> Message:
+        """Apply a moderation `action` (one of `moderation`) to `message`; the message as
+        the network now has it. `Permanent` where the network or the action is not offered."""
+        raise Permanent(f"{self.platform}: no moderation action {action!r} here")
+
     async def aclose(self) -> None:
         """Release the HTTP client."""
         await self.client.aclose()

@@ -11,8 +11,10 @@ from cmtui.model import Platform
 from cmtui.platforms.base import Adapter
 from cmtui.platforms.bluesky import BlueskyAdapter
 from cmtui.platforms.facebook import FacebookAdapter
+from cmtui.platforms.feeds import FeedAdapter
 from cmtui.platforms.http import make_client
 from cmtui.platforms.mastodon import MastodonAdapter
+from cmtui.platforms.wordpress import WordPressAdapter
 from cmtui.platforms.x import XAdapter
 
 ADAPTERS: dict[Platform, type[Adapter]] = {
@@ -20,6 +22,8 @@ ADAPTERS: dict[Platform, type[Adapter]] = {
     Platform.BLUESKY: BlueskyAdapter,
     Platform.FACEBOOK: FacebookAdapter,
     Platform.X: XAdapter,
+    Platform.WORDPRESS: WordPressAdapter,
+    Platform.FEED: FeedAdapter,
 }
 
 
@@ -44,8 +48,8 @@ def build_adapter(
             f"(supported: {supported})"
         )
     # A Bluesky token is an app password, not a bearer token: the adapter logs in with it
-    # and gives each request its session's token itself.
-    bearer = None if account.platform is Platform.BLUESKY else token
+    # and gives each request its session's token itself. A WordPress one goes as Basic auth.
+    bearer = None if account.platform in (Platform.BLUESKY, Platform.WORDPRESS) else token
     client = make_client(
         account.base_url,
         token=bearer,
@@ -60,4 +64,10 @@ def build_adapter(
         return FacebookAdapter(account.id, client, page_id=account.handle)
     if account.platform is Platform.X:
         return XAdapter(account.id, client, handle=account.handle, count_requests=count_requests)
+    if account.platform is Platform.WORDPRESS:  # an application password, sent as Basic auth
+        return WordPressAdapter(
+            account.id, client, username=account.handle or "", password=token or ""
+        )
+    if account.platform is Platform.FEED:  # the feed's own address, as written (no slash added)
+        return FeedAdapter(account.id, client, feed_url=account.base_url)
     return adapter_class(account.id, client)

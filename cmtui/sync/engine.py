@@ -412,6 +412,25 @@ class SyncEngine:
             return
         await self.ingest(account, messages)
 
+    async def moderate(self, conversation_id: str, action: str) -> Message | None:
+        """Apply a moderation `action` ("approve", "spam") to the newest message of the
+        conversation that waits for moderation (`reply_target["status"] == "hold"`), through
+        its account, and store it as the network now has it. None when no message waits
+        there, or its account offers no such action; the network's errors are raised (and
+        a 401 or 429 applied to the account, as for any request)."""
+        thread = await self._on_writer(self.store.thread, conversation_id)
+        held = [m for m in thread if m.reply_target.get("status") == "hold"]
+        account = self.accounts.get(held[-1].account_id) if held else None
+        if account is None or action not in account.adapter.moderation:
+            return None
+        try:
+            moderated = await account.adapter.moderate(held[-1], action)
+        except PlatformError as error:
+            self._account_failed(account.account_id, error)
+            raise
+        await self.ingest(account, [replace(moderated, conversation_id=conversation_id)])
+        return moderated
+
     # --- outbox --------------------------------------------------------------------------
 
     def wake_outbox(self) -> None:

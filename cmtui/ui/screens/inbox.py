@@ -90,6 +90,7 @@ FAILURE_TITLES = {
     "open_alert": N_("Alert not opened"),
     "load_advocates": N_("Advocates not read"),
     "feed_advocates": N_("Advocates not updated"),
+    "moderate": N_("Not moderated"),
 }
 """What a failed worker's notification says, by worker name (see `_worker_failed`)."""
 AGE_TICK_SECONDS = 30.0  # ages are shown in minutes: each is at most half a minute behind
@@ -133,6 +134,8 @@ class InboxScreen(Screen[None]):
         Binding("r", "reply", _("Reply"), id="inbox.reply"),
         Binding("u", "undo", _("Undo send"), id="inbox.undo"),
         Binding("d", "toggle_done", _("Done"), id="inbox.done"),
+        Binding("A", "moderate('approve')", _("Approve"), show=False, id="inbox.approve"),
+        Binding("S", "moderate('spam')", _("Spam"), show=False, id="inbox.spam"),
         Binding("slash", "search", _("Search"), id="inbox.search"),
         Binding("o", "outbox", _("Outbox"), id="inbox.outbox"),
         Binding("v", "toggle_sources", _("Views"), id="inbox.sources"),
@@ -777,6 +780,7 @@ class InboxScreen(Screen[None]):
             account=account,
             accounts=tuple(target.accounts),
             notice=reply_window_notice(target.reply_target.get("reply_by"), self.session.wall()),
+            link=target.url,
         )
         if self._narrow:
             self._show_pane("thread-pane")
@@ -932,6 +936,30 @@ class InboxScreen(Screen[None]):
         )
         if self.engine is not None:
             self.app.call_from_thread(self.engine.wake_outbox)
+
+    def action_moderate(self, action: str) -> None:
+        """Approve the highlighted conversation's comment held for moderation, or mark it
+        as spam (WordPress), through the engine."""
+        conversation_id = self._acted_on()
+        if conversation_id is None or self.engine is None:
+            self.notify(_("Select a conversation first."), markup=False)
+            return
+        self.moderate(conversation_id, action)
+
+    @work(group="moderate", exclusive=True, exit_on_error=False)
+    async def moderate(self, conversation_id: str, action: str) -> None:
+        """Ask the network through the engine; the store tells the list what changed."""
+        assert self.engine is not None
+        done = await self.engine.moderate(conversation_id, action)
+        if done is None:
+            text = _("Nothing in this conversation waits for moderation.")
+        elif action == "approve":
+            text = _("Comment approved.")
+        else:
+            text = _("Comment marked as spam.")
+        self.notify(text, markup=False)
+        if done is not None and conversation_id == self.open_id:
+            self.show_thread(conversation_id, keep_position=True)
 
     def action_toggle_done(self) -> None:
         """Mark the highlighted conversation done, or reopen it."""

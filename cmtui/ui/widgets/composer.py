@@ -77,6 +77,7 @@ class ReplyContext:
     account: str = ""  # the account the reply leaves from, shown in the title
     accounts: tuple[str, ...] = ()  # every account that saw the message answered
     notice: str = ""  # a warning about the target itself (`reply_window_notice`)
+    link: str = ""  # the answered message's address, offered where no reply can be sent
 
 
 def reply_window_notice(reply_by: str | None, now: datetime) -> str:
@@ -176,6 +177,7 @@ class Composer(Vertical):
         first_line_end = len(text.split("\n", 1)[0])
         self.text_area.move_cursor((0, first_line_end))
         self.add_class("-open")
+        self.text_area.read_only = context.limits.read_only is not None
         self.text_area.focus()
         self._update_status()
 
@@ -233,6 +235,13 @@ class Composer(Vertical):
             status.show([])
             return
         limits = self.context.limits
+        if limits.read_only is not None:
+            # No send that would fail: why, and where to answer instead.
+            link = _("Answer on the page: {link}").format(link=self.context.link)
+            status.show([limits.read_only, *([link] if self.context.link else []), _("esc close")])
+            status.set_class(True, "-blocked")
+            status.set_class(False, "-warned")
+            return
         length = limits.length(self.text_area.text)
         warnings = self.warnings()
         # A mark on each warning says, without colour, which ones stop the send key.
@@ -246,6 +255,9 @@ class Composer(Vertical):
 
     def action_send(self) -> None:
         if self.context is None:
+            return
+        if (reason := self.context.limits.read_only) is not None:
+            self.notify(reason, title=_("Not sent"), severity="warning", markup=False)
             return
         blocking = [w for w in self.warnings() if w.blocking]
         if blocking:

@@ -64,7 +64,10 @@ def test_the_brand_has_an_account_on_every_network(net: SandboxNetwork) -> None:
     assert streams["ml-x"] == ("mentions", "search:maison lumière")
     assert streams["ml-blog"] == ("comments",)
     assert streams["ml-alerts"] == ("items",)
-    assert net.account("ml-facebook").handle == content.FACEBOOK_PAGE.id
+    handles = {a.id: a.handle for a in net.accounts}
+    assert handles["ml-facebook"] == content.FACEBOOK_PAGE.id  # Graph's page id
+    assert handles["ml-x"] == handles["ml-blog"] == "maisonlumiere"  # X's and WordPress's names
+    assert handles["ml-masto"] == "@maisonlumiere@mastodon.sandbox.example"
     assert net.account("ml-alerts").token == ""
     with pytest.raises(KeyError):
         net.owner("ml-alerts")

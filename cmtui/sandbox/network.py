@@ -108,7 +108,13 @@ class SandboxNetwork:
                 ("comments", "visitor_posts", "messenger"),
                 handle=content.FACEBOOK_PAGE.id,  # the Graph page id
             ),
-            self._account("ml-x", "x", content.X_ACCOUNT, ("mentions", search)),
+            self._account(
+                "ml-x",
+                "x",
+                content.X_ACCOUNT,
+                ("mentions", search),
+                handle=content.X_ACCOUNT.username,  # what /2/users/by/username/ takes
+            ),
             self._account(
                 "ml-blog",
                 "wordpress",

@@ -13,7 +13,8 @@
     - False alarms: 7 days of history then 30 days of calm, with a positive viral day
       (praise x8 for 8 hours, MISREAD of it flagged negative, as an analyser would) and a
       single troll posting 25 negative messages in an hour on three days; every alert is false.
-(b) The sandbox's crisis: its generated posts (3 days of history, 12 hours of the demo),
+(b) The sandbox's crisis: its generated posts on every network (3 days of history, 12 hours
+    of the demo; lot 42 starts on Facebook, reaches X, then Mastodon),
     flagged negative by cmtui's SentimentAnalyzer (and, for comparison, by the scenario's own
     tone labels), through the detector on Paris time: when it fires against the scenario's
     onset (14:00 Paris the day before), against the first lot-42 post, and against the moment
@@ -246,6 +247,12 @@ def sandbox_crisis() -> None:
         f" first lot-42 post {crisis[0].created_at:%a %H:%M}, lot-42 voices alone reach"
         f" {SETTINGS.min_count} in a window at {countable:%a %H:%M}"
     )
+    first: dict[str, datetime] = {}
+    for post in crisis:
+        first.setdefault(network.platform_of(post), post.created_at)
+    print(
+        "  first lot-42 post per network: " + ", ".join(f"{n} {t:%H:%M}" for n, t in first.items())
+    )
     for name, flag in (("SentimentAnalyzer", by_analyser), ("scenario labels", by_label)):
         observed = [
             Observation(
@@ -255,7 +262,7 @@ def sandbox_crisis() -> None:
                 "sandbox",
                 p.author.handle,
                 flag(p),
-                "mastodon",
+                network.platform_of(p),
                 terms(p.text),
             )
             for p in posts

@@ -212,10 +212,10 @@ def sandbox_session(
             streams=account.streams,
             poll_seconds=SANDBOX_POLL_SECONDS,
         )
-        for account in network.accounts
+        for account in network.served_accounts
     )
     config = Config(brands=(network.brand,), accounts=accounts)
-    tokens = {account.id: account.token for account in network.accounts}
+    tokens = {account.id: account.token for account in network.served_accounts}
     return open_session(
         config,
         data_dir,

@@ -50,9 +50,24 @@ def test_the_brand_profile_is_plain_config_data() -> None:
     assert net.brand.tone.require_signature
     assert net.brand.tone.max_exclamations == 1
     assert "maison lumière" in net.brand.keywords
-    hosts = {account.base_url for account in net.accounts}
-    assert hosts == {"https://mastodon.sandbox.example", "https://piaille.sandbox.example"}
-    assert all(account.platform == "mastodon" for account in net.accounts)
+    platforms = {account.id: account.platform for account in net.accounts}
+    assert platforms == {
+        "ml-masto": "mastodon",
+        "ml-piaille": "mastodon",
+        "ml-facebook": "facebook",
+        "ml-x": "x",
+        "ml-blog": "wordpress",
+        "ml-alerts": "feed",
+    }
+    hosts = {account.host for account in net.accounts}
+    assert hosts == {
+        "mastodon.sandbox.example",
+        "piaille.sandbox.example",
+        "facebook.sandbox.example",
+        "x.sandbox.example",
+        "blog.maisonlumiere.example",
+        "alerts.sandbox.example",
+    }
 
 
 def test_same_seed_same_world_whatever_the_polling() -> None:
@@ -122,9 +137,11 @@ def test_the_crisis_bursts_out_then_stays() -> None:
         if p.kind in ("crisis", "echo") and p.created_at < onset + timedelta(minutes=15)
     }
     assert len(first) >= 5
-    assert scenario.crisis_rate(onset - timedelta(seconds=1)) == 0.0
-    rates = [scenario.crisis_rate(onset + timedelta(hours=h)) for h in (0, 2, 24)]
-    assert rates[0] > rates[1] > rates[2] > 0.0
+    for where in ("facebook", "x", "mastodon"):
+        arrival = scenario.crisis_arrival(where)
+        assert scenario.crisis_rate(where, arrival - timedelta(seconds=1)) == 0.0
+        rates = [scenario.crisis_rate(where, arrival + timedelta(hours=h)) for h in (0, 2, 24)]
+        assert rates[0] > rates[1] > rates[2] > 0.0
     echoes = [p for p in posts if p.kind == "echo"]
     assert echoes
     assert any(p.parent_id for p in echoes)  # some echo in the victim's thread

@@ -6,7 +6,10 @@ Pure data. `scenario.py` picks from it with a seeded RNG and fills the `{placeho
 `{friend}`, `{op}` and `{victim}` (mentions of other people), `{who}` (the brand, mentioned
 or named), `{product}`, `{candle}`, `{lamp}`, `{new}`/`{New}` (an announced product),
 `{city}`, `{to_country}`, `{order}`, `{days}`, `{hours}`, `{budget}`, `{photo}` and
-`{shop_link}` (URLs).
+`{shop_link}` (URLs). `TITLED` holds what has a title as well (blog posts, news articles).
+
+The brand lives on the fediverse (two Mastodon instances), on a Facebook page, on X and on
+its own WordPress blog, and the news writes about it; each network has its own customers.
 French product names carry their article ("la bougie Ambre"), so templates only put them
 where any article reads well.
 """
@@ -22,6 +25,10 @@ TOOT = "toot.sandbox.example"
 SOCIAL = "social.sandbox.example"
 CHAOS = "chaos.sandbox.example"
 INSTANCES = (MASTO, PIAILLE, MAMOT, TOOT, SOCIAL)
+FACEBOOK = "facebook.sandbox.example"
+XNET = "x.sandbox.example"
+BLOG = "blog.maisonlumiere.example"
+ALERTS = "alerts.sandbox.example"  # where the Google-Alerts-style feed is served
 
 BRAND_NAME = "Maison Lumière"
 BRAND_USERNAME = "maisonlumiere"
@@ -34,7 +41,11 @@ BRANDS = (  # the brand's two accounts: English and French, then mostly French
     Person(BRAND_USERNAME, MASTO, "Maison Lumière 🕯️", "en", "brand", 5400, BRAND_BIO),
     Person(BRAND_USERNAME, PIAILLE, "Maison Lumière", "fr", "brand", 3100, BRAND_BIO),
 )
-REGULARS = (
+FACEBOOK_PAGE = Person(BRAND_USERNAME, FACEBOOK, "Maison Lumière", "fr", "brand", 18400, BRAND_BIO)
+X_ACCOUNT = Person(BRAND_USERNAME, XNET, "Maison Lumière 🕯️", "fr", "brand", 7900, BRAND_BIO)
+BLOG_OWNER = Person(BRAND_USERNAME, BLOG, "Léa · Maison Lumière", "fr", "brand", 1200, BRAND_BIO)
+
+REGULARS = (  # the fediverse's
     Person("claire_dlf", PIAILLE, "Claire Dufresne-Lefèvre", "fr", "regular", 310),
     Person("elodie.m", MASTO, "Élodie 🌸", "fr", "regular", 845),
     Person("tombecker", MASTO, "Tom Becker", "en", "regular", 122),
@@ -52,7 +63,67 @@ REGULARS = (
     Person("noemie", MAMOT, "Noémie Roussel", "fr", "regular", 145),
     Person("oliviaj", SOCIAL, "Olivia Jensen 🌿", "en", "regular", 376),
 )
-JOURNALIST = Person(
+FACEBOOK_REGULARS = (  # mostly French, as the page's audience is
+    Person("martine.dubois", FACEBOOK, "Martine Dubois", "fr", "regular", 240),
+    Person("sylvie.perrin", FACEBOOK, "Sylvie Perrin", "fr", "regular", 410),
+    Person("nathalie.roche", FACEBOOK, "Nathalie Roche 🌺", "fr", "regular", 180),
+    Person("patrick.lemaire", FACEBOOK, "Patrick Lemaire", "fr", "regular", 95),
+    Person("isabelle.fabre", FACEBOOK, "Isabelle Fabre", "fr", "regular", 320),
+    Person("christine.marchal", FACEBOOK, "Christine Marchal", "fr", "regular", 150),
+    Person("laurent.petit", FACEBOOK, "Laurent Petit", "fr", "regular", 60),
+    Person("karen.mitchell", FACEBOOK, "Karen Mitchell", "en", "regular", 275),
+    Person("sue.thompson", FACEBOOK, "Sue Thompson", "en", "regular", 130),
+    Person("dave.wilson", FACEBOOK, "Dave Wilson", "en", "regular", 88),
+)
+X_REGULARS = (  # half French, half English
+    Person("lucie_dcr", XNET, "Lucie 🕯️", "fr", "regular", 1320),
+    Person("maxime_b", XNET, "Maxime B.", "fr", "regular", 410),
+    Person("pauline_lyon", XNET, "Pauline | Lyon", "fr", "regular", 870),
+    Person("thomasgrd", XNET, "Thomas Girard", "fr", "regular", 230),
+    Person("katie_reads", XNET, "Katie 📚", "en", "regular", 2040),
+    Person("mattharper", XNET, "Matt Harper", "en", "regular", 610),
+    Person("jess_home", XNET, "Jess 🏡", "en", "regular", 905),
+    Person("dan_k", XNET, "Dan K", "en", "regular", 150),
+)
+BLOG_REGULARS = (
+    Person("monique", BLOG, "Monique", "fr", "regular", 0),
+    Person("cecile.b", BLOG, "Cécile B.", "fr", "regular", 0),
+    Person("annesophie", BLOG, "Anne-Sophie", "fr", "regular", 0),
+    Person("julien", BLOG, "Julien R.", "fr", "regular", 0),
+    Person("margaret", BLOG, "Margaret", "en", "regular", 0),
+)
+NEWS_WRITERS = (  # who writes the articles a Google Alert on the brand finds
+    Person(
+        "helene.vasseur",
+        "lequotidiendeco.example",
+        "Hélène Vasseur · Le Quotidien Déco",
+        "fr",
+        "journalist",
+        12400,
+    ),
+    Person("marc.aubry", "lyon-eco.example", "Marc Aubry · Lyon Éco", "fr", "journalist", 5300),
+    Person(
+        "sophie.lin",
+        "homeandliving.example",
+        "Sophie Lin · Home & Living",
+        "en",
+        "journalist",
+        8800,
+    ),
+    Person(
+        "camille.roy",
+        "atelierdeco-blog.example",
+        "Camille Roy · L'Atelier Déco",
+        "fr",
+        "journalist",
+        2100,
+    ),
+    Person("desk", "consumerwatch.example", "Consumer Watch", "en", "journalist", 15000),
+)
+# The networks that keep to themselves: what is said there never reaches a Mastodon server.
+WALLED = frozenset({FACEBOOK, XNET, BLOG, *(writer.domain for writer in NEWS_WRITERS)})
+
+JOURNALIST = Person(  # the fediverse's
     "helene_vasseur",
     MAMOT,
     "Hélène Vasseur · Le Quotidien Déco",
@@ -650,6 +721,187 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
             "{brand} Un lien vers la FAQ, ce n'est pas une réponse. Ma commande {order} n'est toujours pas là.",
             "{brand} On me l'a déjà dit. Quand exactement ?",
             "{brand} J'aimerais parler à un humain, s'il vous plaît.",
+        ),
+    },
+    # Customers answering each other under a comment or a post (Facebook, X, the blog).
+    "comment_reply": {
+        "en": (
+            "{op} mine lasts about 50 hours, the big one even longer.",
+            "{op} same question here!",
+            "{op} they do ship abroad, I got mine in under a week.",
+            "{op} I have it: lovely scent, but quite strong in a small room.",
+            "{op} try the shop in {city}, they're really helpful.",
+        ),
+        "fr": (
+            "{op} la mienne tient une cinquantaine d'heures, la grande encore plus.",
+            "{op} je me posais la même question !",
+            "{op} ils livrent à l'étranger, j'ai reçu la mienne en moins d'une semaine.",
+            "{op} je l'ai : très joli parfum, mais assez puissant dans une petite pièce.",
+            "{op} passez à la boutique de {city}, ils sont de bon conseil.",
+        ),
+    },
+    # Messenger: what people only say in private.
+    "dm": {
+        "en": (
+            "{brand} Hello, I'd like to change the delivery address for order {order}. Can I give it to you here?",
+            "{brand} Hi, is it possible to cancel order {order}? I picked the wrong size.",
+            "{brand} Hello, I run a flower shop in {city} and would love to stock your candles. Who should I talk to?",
+            "{brand} Hi! Could you send me the invoice for order {order}? I can't find it in my emails.",
+        ),
+        "fr": (
+            "{brand} Bonjour, je voudrais changer l'adresse de livraison de la commande {order}. Je peux vous la donner ici ?",
+            "{brand} Bonjour, est-il possible d'annuler la commande {order} ? Je me suis trompée de format.",
+            "{brand} Bonjour, je tiens une boutique de fleurs à {city} et j'aimerais vendre vos bougies. À qui dois-je m'adresser ?",
+            "{brand} Bonjour ! Pourriez-vous m'envoyer la facture de la commande {order} ? Je ne la retrouve pas dans mes mails.",
+            "{brand} Bonjour, mon code promo ne passe pas sur la commande {order}, vous pouvez m'aider ?",
+        ),
+    },
+    # X: the brand named, not mentioned; only a search for its name finds these.
+    "buzz": {
+        "en": (
+            "Lit my first {name} candle tonight and the flat smells like a cabin in the woods. Worth it.",
+            "Anyone else obsessed with {candle} from {name}? On my third jar.",
+            "The {name} shop in {city} smells unreal. Walked in for a gift, left with three candles.",
+            "{name} gift wrapping is the prettiest thing that happened to my week 🎁",
+        ),
+        "fr": (
+            "Première bougie {name} allumée ce soir, l'appart sent la cabane en forêt. Ça vaut le coup.",
+            "Quelqu'un d'autre est accro à {candle} de chez {name} ? J'en suis à mon troisième pot.",
+            "La boutique {name} de {city} sent divinement bon. Entrée pour un cadeau, ressortie avec trois bougies.",
+            "Le paquet cadeau de chez {name}, la plus jolie chose de ma semaine 🎁",
+            "Soirée plaid et {candle} de chez {name}. Rien à ajouter.",
+        ),
+    },
+    # Comments under the brand's blog posts.
+    "blog_comment": {
+        "en": (
+            "Thank you for the tips, I never knew you had to trim the wick every time!",
+            "Lovely article. I'd love to visit the workshop one day, do you have open days?",
+            "Such a nice read. {candle} is my favourite, now I know why 😊",
+        ),
+        "fr": (
+            "Merci pour les conseils, je ne savais pas qu'il fallait recouper la mèche à chaque fois !",
+            "Très bel article. J'aimerais beaucoup visiter l'atelier un jour, vous faites des portes ouvertes ?",
+            "Un plaisir à lire. {candle} est ma préférée, maintenant je sais pourquoi 😊",
+            "Bravo pour la recharge, on voudrait plus de marques comme vous.",
+        ),
+    },
+    "blog_question": {
+        "en": (
+            "Does the refill work with the old jars too, the ones from two years ago?",
+            "Which wax do you use exactly? I couldn't find it on the product page.",
+        ),
+        "fr": (
+            "La recharge marche aussi avec les anciens pots, ceux d'il y a deux ans ?",
+            "Vous utilisez quelle cire exactement ? Je ne l'ai pas trouvé sur la fiche produit.",
+            "L'atelier se visite ? J'habite à {city}.",
+        ),
+    },
+    # What WordPress holds for moderation: links, and first comments of unknown people.
+    "held": {
+        "en": (
+            "Great post!!! Cheap candles on my site https://cheap-candles.example/deal",
+            "Very informative, thanks. I wrote about candle care too: https://my-home-tips.example/candles",
+            "First time here: do you ship {to_country}?",
+        ),
+        "fr": (
+            "Super article !!! Bougies pas chères sur https://bougies-discount.example/promo",
+            "Article très intéressant, j'en parle aussi sur mon blog : https://deco-et-moi.example/bougies",
+            "Première visite ici : vous livrez {to_country} ?",
+        ),
+    },
+}
+
+# (title, text) of what has a title: the brand's blog posts and what the news writes.
+TITLED: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
+    "blog_post": {
+        "en": (
+            (
+                "Inside the workshop: how we pour {new}",
+                "Every candle is hand-poured in our workshop near Lyon. Léa takes you behind the scenes of {new}, from rapeseed wax to cotton wick.",
+            ),
+            (
+                "Five habits for a candle that burns to the end",
+                "Trim the wick, let the whole surface melt on the first burn, keep it away from draughts: our tips to enjoy every gram of wax.",
+            ),
+            (
+                "Refill week: bring your jars back",
+                "All week, bring your empty jars to our shops: we clean them, refill them and take 15% off your refill, {new} included.",
+            ),
+        ),
+        "fr": (
+            (
+                "Dans l'atelier : comment nous coulons {new}",
+                "Chaque bougie est coulée à la main dans notre atelier près de Lyon. Léa vous raconte les coulisses de {new}, de la cire de colza à la mèche en coton.",
+            ),
+            (
+                "Cinq gestes pour qu'une bougie brûle jusqu'au bout",
+                "Recouper la mèche, laisser fondre toute la surface au premier allumage, éviter les courants d'air : nos conseils pour profiter de chaque gramme de cire.",
+            ),
+            (
+                "Semaine de la recharge : rapportez vos pots",
+                "Toute la semaine, rapportez vos pots vides en boutique : nous les nettoyons, les remplissons et vous offrons 15 % sur la recharge, {new} compris.",
+            ),
+            (
+                "Nos parfums du printemps",
+                "Mimosa, fleur d'oranger, thé blanc : l'équipe a choisi ses parfums préférés pour les soirées qui rallongent, à commencer par {new}.",
+            ),
+        ),
+    },
+    "article": {
+        "en": (
+            (
+                "The French candle makers worth knowing",
+                "From Lyon, {name} hand-pours candles in small batches; {candle} has a cult following.",
+            ),
+            (
+                "Refill culture comes to home fragrance",
+                "Brands like {name} now take empty jars back in store and refill them at a discount.",
+            ),
+            (
+                "Gift guide: ten candles under €50",
+                "Our pick includes {candle} by {name}, a woody scent that fills a room without overpowering it.",
+            ),
+        ),
+        "fr": (
+            (
+                "Bougies artisanales : le lyonnais {name} ouvre une boutique à {city}",
+                "La marque {name}, qui coule ses bougies à la main près de Lyon, ouvre une nouvelle boutique à {city} ce printemps.",
+            ),
+            (
+                "Cinq bougies pour un intérieur cocooning",
+                "Notre sélection de la semaine, de {name} à Cire & Co : des parfums boisés pour les dernières soirées d'hiver.",
+            ),
+            (
+                "La recharge, nouvelle tendance de la déco durable",
+                "Rapporter son pot vide en boutique : {name} et d'autres marques parient sur la recharge pour réduire les déchets.",
+            ),
+            (
+                "{name} lance {new}",
+                "La marque lyonnaise {name} dévoile {new}, coulée en petite série dans son atelier.",
+            ),
+        ),
+    },
+    "article_crisis": {
+        "en": (
+            (
+                "{name} customers report cracking Ambre candle jars from lot 42",
+                "Customers of French candle maker {name} say jars of its Ambre candle from lot 42 crack while burning. Photos have spread from Facebook to X since Sunday.",
+            ),
+            (
+                "Lot 42: should you stop burning your {name} Ambre candle?",
+                "Dozens of {name} customers describe the same cracked glass on the Ambre candle, lot 42. What we know, and what to do until the brand speaks.",
+            ),
+        ),
+        "fr": (
+            (
+                "Bougies Ambre de {name} : des verres qui éclatent, le lot 42 en cause",
+                "Depuis dimanche après-midi, des clients de {name} signalent des pots de bougie Ambre du lot 42 qui se fendent pendant la combustion. Les photos circulent de Facebook à X.",
+            ),
+            (
+                "Lot 42 : ce que l'on sait des bougies {name} qui se fissurent",
+                "Photos à l'appui, des dizaines de clients de {name} décrivent le même défaut sur la bougie Ambre, lot 42. Faut-il cesser de l'allumer ? Nos conseils en attendant la marque.",
+            ),
         ),
     },
 }

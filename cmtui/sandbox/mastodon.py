@@ -270,6 +270,15 @@ class MastodonServer:
     def _status_json(self, post: Post) -> dict[str, Any]:
         return status_json(post, self.host, self.world)
 
+    def _federated(self) -> list[Post]:
+        """What the fediverse has said by now, oldest first (not Facebook's, X's...)."""
+        return [post for post in self.world.visible() if self.world.federated(post)]
+
+    def _get(self, post_id: str) -> Post | None:
+        """The status `post_id`, if it is visible and was said on the fediverse."""
+        post = self.world.get(post_id)
+        return post if post is not None and self.world.federated(post) else None
+
     async def _instance(self, request: httpx.Request, match: re.Match[str]) -> httpx.Response:
         return self._json(
             {
@@ -316,7 +325,7 @@ class MastodonServer:
         if (not types or "mention" in types) and "mention" not in excluded:
             mentions = [
                 (notification_id(p), p)
-                for p in self.world.visible()
+                for p in self._federated()
                 if p.mentions_person(self.owner) and p.author.handle != self.owner.handle
             ]
         page = paginate(mentions, params, default=40)
@@ -336,11 +345,11 @@ class MastodonServer:
         return self._json(body, self._link_headers(request, ids, kept))
 
     async def _status(self, request: httpx.Request, match: re.Match[str]) -> httpx.Response:
-        post = self.world.get(match["id"])
+        post = self._get(match["id"])
         return self._json(self._status_json(post)) if post else _error(404, "Record not found")
 
     async def _context(self, request: httpx.Request, match: re.Match[str]) -> httpx.Response:
-        post = self.world.get(match["id"])
+        post = self._get(match["id"])
         if post is None:
             return _error(404, "Record not found")
         return self._json(
@@ -356,7 +365,7 @@ class MastodonServer:
         wanted = params.get("type") in (None, "statuses")
         statuses: list[Post] = []
         if query and wanted:
-            found = [(int(p.id), p) for p in self.world.visible() if query in p.text.casefold()]
+            found = [(int(p.id), p) for p in self._federated() if query in p.text.casefold()]
             statuses = paginate(found, params, default=20)
         return self._json(
             {"accounts": [], "statuses": [self._status_json(p) for p in statuses], "hashtags": []}
@@ -364,7 +373,7 @@ class MastodonServer:
 
     async def _tag(self, request: httpx.Request, match: re.Match[str]) -> httpx.Response:
         tag = match["tag"].lower()
-        tagged = [(int(p.id), p) for p in self.world.visible() if tag in p.tags]
+        tagged = [(int(p.id), p) for p in self._federated() if tag in p.tags]
         page = paginate(tagged, request.url.params, default=20)
         headers = self._link_headers(request, [p.id for p in page], ("limit", "local"))
         return self._json([self._status_json(p) for p in page], headers)
@@ -375,7 +384,7 @@ class MastodonServer:
         except ValueError:
             return _error(400, "Error while parsing request body")
         parent_id = form.get("in_reply_to_id")
-        parent = self.world.get(str(parent_id)) if parent_id else None
+        parent = self._get(str(parent_id)) if parent_id else None
         if parent_id and parent is None:
             return _error(404, "The post you are trying to reply to does not appear to exist.")
         key = request.headers.get("idempotency-key")

@@ -1,14 +1,20 @@
 """The Maison Lumière scenario: who posts what, when, and how people answer the brand back.
 
-Everything is drawn from RNGs seeded by the scenario seed plus a fixed label (the hour slot,
-the day of an announcement, the id of a brand reply), never from one shared stream, so the
-world at a given time is the same however often and in whatever order it was looked at.
+Everything is drawn from RNGs seeded by the scenario seed plus a fixed label (the network and
+the hour slot, the day of an announcement, the id of a brand reply), never from one shared
+stream, so the world at a given time is the same however often and in whatever order it was
+looked at, and one network's traffic never shifts another's.
 
-The rhythm follows Europe/Paris hours (quiet nights, busy mornings and lunch, slower weekend
-mornings); a crisis about lot 42 of the Ambre candle breaks out at 14:00 the day before the
-live part begins, as crises do: a photo spreads and a burst of distinct customers (mostly
-first-time posters) report the same cracked glass within minutes, then it settles into a
-steady stream of complaints that lasts through the demo; a troll shows up at least once in
+The brand is on the fediverse (two Mastodon accounts), on a Facebook page (comments under its
+posts, posts on its wall, Messenger), on X (mentions, and posts that only name it), on its
+WordPress blog (comments, some held for moderation), and in the news (articles a Google Alert
+finds). The rhythm follows Europe/Paris hours (quiet nights, busy mornings and lunch, slower
+weekend mornings) in French and English. A crisis about lot 42 of the Ambre candle breaks out
+at 14:00 the day before the live part begins, as crises do: a photo is posted as a comment
+under the Facebook page's latest post and a burst of distinct customers (mostly first-time
+posters) report the same cracked glass within minutes; it reaches X within the hour, then
+the fediverse, each in a burst of its own, settles into a steady stream of complaints that
+lasts through the demo, and the press writes about it. A troll shows up at least once in
 the history.
 """
 
@@ -18,6 +24,7 @@ import math
 import random
 import string
 import unicodedata
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -99,15 +106,47 @@ WEEKEND_WEIGHTS = (
     0.9,
     0.5,
 )
-BASE_RATE = 4.5
-CRISIS_PEAK = 2.5  # crisis posts per hour at weight 1, once the burst has died down
-CRISIS_BURST = 36.0  # extra crisis posts per hour at the onset, whatever the hour...
-CRISIS_HALF_LIFE = timedelta(hours=2)  # ...halving every two hours
+BASE_RATE = 4.5  # the fediverse's ordinary posts per hour at weight 1
+FACEBOOK_COMMENT_RATE = 2.2  # comments under the page's latest post
+FACEBOOK_VISITOR_RATE = 0.35  # posts on the page's wall
+FACEBOOK_MESSENGER_RATE = 0.5  # Messenger messages to the page
+X_MENTION_RATE = 1.8  # posts mentioning the brand's X account
+X_SEARCH_RATE = 0.9  # posts naming the brand without mentioning it
+BLOG_COMMENT_RATE = 0.35  # comments under the blog's latest post
+ARTICLE_RATE = 0.12  # news articles naming the brand
+REPLY_SHARE = 0.3  # questions another customer answers under them
+CRISIS_HALF_LIFE = timedelta(hours=2)  # a network's burst halves every two hours
 CRISIS_NEWCOMERS = 0.75  # share of crisis posts from people who never posted before
 CRISIS_ECHOES = 0.8  # mean echoes of each crisis post
 _CRISIS_STEPS = 12  # the slot's expected crisis posts, summed five minutes at a time
 TROLL_RATE = 0.008  # chance per slot of an extra troll post
 ANSWER_BACK_CHANCE = 0.6
+CRISIS_DM_SHARE = 0.2  # Facebook victims who also write to the page on Messenger
+# After the onset: when the press writes about lot 42, and who (an index in NEWS_WRITERS).
+CRISIS_ARTICLES = (
+    (timedelta(hours=2, minutes=40), 0),
+    (timedelta(hours=6, minutes=10), 1),
+    (timedelta(hours=19, minutes=30), 4),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Wave:
+    """How the lot 42 crisis reaches one network: how long after the onset, how hard."""
+
+    delay: timedelta
+    burst: float  # extra crisis posts per hour on arrival, whatever the hour, then halving
+    peak: float  # crisis posts per hour at weight 1, once the burst has died down
+
+
+# It starts on Facebook, reaches X within the hour, then the fediverse. Facebook's burst
+# alone brings an alert within 15 minutes of the onset, the fediverse's within 15 minutes of
+# its own arrival (what a demo reading only Mastodon sees).
+CRISIS_WAVES = {
+    "facebook": Wave(timedelta(0), 30.0, 1.5),
+    "x": Wave(timedelta(minutes=20), 30.0, 1.2),
+    "mastodon": Wave(timedelta(minutes=45), 36.0, 2.5),
+}
 
 KINDS = (  # kind of an ordinary event, weight
     ("question", 24),
@@ -120,8 +159,12 @@ KINDS = (  # kind of an ordinary event, weight
     ("competitor", 4),
     ("influencer", 3),
 )
-_KIND_NAMES = tuple(name for name, _ in KINDS)
-_KIND_WEIGHTS = tuple(weight for _, weight in KINDS)
+FACEBOOK_KINDS = (("question", 35), ("announcement_reply", 30), ("praise", 20), ("complaint", 15))
+VISITOR_KINDS = (("praise", 45), ("question", 35), ("complaint", 20))
+MESSENGER_KINDS = (("dm", 60), ("complaint", 40))
+X_KINDS = (("question", 30), ("complaint", 30), ("praise", 40))
+X_SEARCH_KINDS = (("buzz", 75), ("competitor", 25))
+BLOG_KINDS = (("blog_comment", 45), ("blog_question", 35), ("held", 20))
 TONES: dict[str, Tone] = {
     "question": "neutral",
     "complaint": "negative",
@@ -141,8 +184,17 @@ TONES: dict[str, Tone] = {
     "thanks_info": "positive",
     "insist": "negative",
     "troll": "hostile",
+    "comment_reply": "neutral",
+    "dm": "neutral",
+    "buzz": "positive",
+    "blog_post": "positive",
+    "blog_comment": "positive",
+    "blog_question": "neutral",
+    "held": "neutral",
+    "article": "neutral",
 }
-_WITHOUT_CLOSER = frozenset({"announcement", "troll"})  # the brand's and the troll's own words
+_WITHOUT_CLOSER = frozenset({"announcement", "troll", "held"})  # their own words, as written
+_UNTAGGED = frozenset({"comment_reply", "dm", "blog_comment", "blog_question", "held"})
 _RESOLVING = (
     "rembours",
     "refund",
@@ -179,8 +231,9 @@ def _ascii(name: str) -> str:
     return "".join(c for c in folded if c.isascii() and c.isalnum()).lower()
 
 
-def newcomer(lang: str, first: str, last: str, number: int) -> Person:
-    """A first-time poster; everything about them follows from their name and number."""
+def newcomer(lang: str, first: str, last: str, number: int, domain: str | None = None) -> Person:
+    """A first-time poster; everything about them follows from their name and number (and
+    their network's domain, when it is not one of the fediverse's instances)."""
     user, family = _ascii(first), _ascii(last)
     username = (
         f"{user}{family}",
@@ -190,15 +243,51 @@ def newcomer(lang: str, first: str, last: str, number: int) -> Person:
     )[number % 4]
     display = (f"{first} {last}", f"{first} {last[0]}.", first)[number % 3]
     emoji = content.NAME_EMOJI[number % len(content.NAME_EMOJI)]
-    domain = content.INSTANCES[number % len(content.INSTANCES)]
+    domain = domain or content.INSTANCES[number % len(content.INSTANCES)]
     return Person(username, domain, display + emoji, lang, "newcomer", 5 + 3 * number)
+
+
+def _pick(rng: random.Random, table: tuple[tuple[str, int], ...]) -> str:
+    """A name from a (name, weight) table."""
+    return rng.choices([name for name, _ in table], [weight for _, weight in table])[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Announcer:
+    """A brand account posting on a schedule: at `hour` (Paris) plus `first_minute` and up to
+    `spread` minutes, on `weekdays`; in English on days whose ordinal is a multiple of
+    `english_every` (never when 0); `source` tags its shop links."""
+
+    person: Person
+    kind: str  # "announcement" or "blog_post"
+    hour: int
+    first_minute: int
+    spread: int
+    english_every: int
+    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)
+    source: str = "mastodon"
+
+
+ANNOUNCERS = (
+    Announcer(content.BRANDS[0], "announcement", 10, 0, 45, 2),
+    Announcer(content.BRANDS[1], "announcement", 12, 15, 40, 0),
+    Announcer(content.FACEBOOK_PAGE, "announcement", 11, 0, 60, 3, source="facebook"),
+    Announcer(content.BLOG_OWNER, "blog_post", 16, 0, 60, 3, weekdays=(0, 2, 4, 5)),
+)
+FACEBOOK_PAGE, BLOG = 2, 3  # their indexes in ANNOUNCERS
+
+
+def _templates(kind: str, lang: str) -> tuple[str | tuple[str, str], ...]:
+    """The templates of `kind`: texts, or (title, text) pairs for what has a title."""
+    titled = content.TITLED.get(kind)
+    return titled[lang] if titled is not None else content.TEMPLATES[kind][lang]
 
 
 @dataclass(frozen=True, slots=True)
 class Announcement:
     """A post of the brand's own, which people then reply to."""
 
-    account: int  # index into Scenario.brands
+    account: int  # index into ANNOUNCERS
     when: datetime
     lang: str
     template: int
@@ -245,40 +334,59 @@ class Scenario:
         self.crisis_onset = datetime.combine(eve, time(14), PARIS).astimezone(UTC)
         offset = (live_from - start) * 0.75
         self.troll_at = start + timedelta(minutes=offset // timedelta(minutes=1))
-        self.brands = content.BRANDS
+        self.brands = content.BRANDS  # the fediverse's two accounts
+        self.announcers = ANNOUNCERS
 
     def people(self) -> list[Person]:
         """Everyone known from the start: the brand's accounts and the recurring personas."""
+        brand = [*self.brands, content.FACEBOOK_PAGE, content.X_ACCOUNT, content.BLOG_OWNER]
+        regulars = [
+            *content.REGULARS,
+            *content.FACEBOOK_REGULARS,
+            *content.X_REGULARS,
+            *content.BLOG_REGULARS,
+        ]
         cast = [content.JOURNALIST, content.COMPETITOR_FAN, content.INFLUENCER, content.TROLL]
-        return [*self.brands, *content.REGULARS, *cast]
+        return [*brand, *regulars, *cast, *content.NEWS_WRITERS]
 
-    def crisis_rate(self, when: datetime) -> float:
-        """Crisis posts per hour at `when`: none before the onset, a burst at it that halves
-        every CRISIS_HALF_LIFE, over a steady stream following the day's rhythm."""
-        if when < self.crisis_onset:
+    def crisis_arrival(self, network: str) -> datetime:
+        """When lot 42 reaches `network` (a key of CRISIS_WAVES): Facebook at the onset."""
+        return self.crisis_onset + CRISIS_WAVES[network].delay
+
+    def crisis_rate(self, network: str, when: datetime) -> float:
+        """Crisis posts per hour on `network` at `when`: none before the crisis reaches it, a
+        burst then that halves every CRISIS_HALF_LIFE, over a steady stream following the
+        day's rhythm."""
+        wave, arrival = CRISIS_WAVES[network], self.crisis_arrival(network)
+        if when < arrival:
             return 0.0
-        halvings = (when - self.crisis_onset) / CRISIS_HALF_LIFE
-        burst = CRISIS_BURST * math.pow(0.5, halvings)
-        return CRISIS_PEAK * paris_hour_weight(when) + burst
+        burst = wave.burst * math.pow(0.5, (when - arrival) / CRISIS_HALF_LIFE)
+        return wave.peak * paris_hour_weight(when) + burst
 
-    def announcement(self, account: int, day: date) -> Announcement:
-        """The brand account's announcement of the (Paris) `day`: mornings, then lunchtime."""
+    def announcement(self, account: int, day: date) -> Announcement | None:
+        """What the announcer `account` posts on the (Paris) `day`, if it posts that day."""
+        announcer = self.announcers[account]
+        if day.weekday() not in announcer.weekdays:
+            return None
         rng = random.Random(f"{self.seed}:announce:{account}:{day.isoformat()}")
-        local = time(10, rng.randrange(45)) if account == 0 else time(12, 15 + rng.randrange(40))
+        local = time(announcer.hour, announcer.first_minute + rng.randrange(announcer.spread))
         when = datetime.combine(day, local, PARIS).astimezone(UTC)
         when += timedelta(seconds=rng.randrange(60))
-        lang = "fr" if account == 1 or day.toordinal() % 2 else "en"
-        template = rng.randrange(len(content.TEMPLATES["announcement"][lang]))
+        every = announcer.english_every
+        lang = "en" if every and day.toordinal() % every == 0 else "fr"
+        template = rng.randrange(len(_templates(announcer.kind, lang)))
         product = rng.randrange(len(content.NEW_SLUGS))
         slot = (when - self.start) // SLOT
         post_id = snowflake(when, (slot & 0x1F) << 10 | (1000 + account))
         return Announcement(account, when, lang, template, product, post_id)
 
     def latest_announcement(self, account: int, when: datetime) -> Announcement | None:
-        """The newest announcement of `account` at least a few minutes before `when`."""
+        """The newest post of announcer `account` at least a few minutes before `when`."""
         today = when.astimezone(PARIS).date()
-        for back in range(3):
+        for back in range(7):
             found = self.announcement(account, today - timedelta(days=back))
+            if found is None:
+                continue
             if found.when < self.start:
                 return None
             if found.when + timedelta(minutes=3) <= when:
@@ -286,17 +394,19 @@ class Scenario:
         return None
 
     def slot_posts(self, index: int, directory: Directory) -> list[Post]:
-        """Every post of hour slot `index`, drawn from an RNG seeded by the seed and index."""
-        writer = _SlotWriter(self, index, directory)
-        writer.fill()
-        return writer.posts
+        """Every post of hour slot `index`, network by network, each drawn from an RNG seeded
+        by the seed, the network and the index."""
+        posts: list[Post] = []
+        for writer in _WRITERS:
+            writer(self, index, directory, posts).fill()
+        return posts
 
     def answer_back(self, reply: Post, parent: Post, world: World) -> Post | None:
         """Maybe the customer's answer to the brand's `reply` to their `parent` post.
 
         Drawn from the seed and the reply's id: 60% of replies get one, 2 to 20 minutes
-        later, in the customer's language; a fix (refund, replacement, a link) is thanked,
-        a non-answer to a complaint often draws insistence.
+        later, in the customer's language, in private if the reply was; a fix (refund,
+        replacement, a link) is thanked, a non-answer to a complaint often draws insistence.
         """
         person = parent.author
         if reply.author.role != "brand" or person.role in ("brand", "troll"):
@@ -328,80 +438,63 @@ class Scenario:
             tone=TONES[kind],
             parent_id=reply.id,
             parent_author=reply.author,
+            visibility="direct" if reply.visibility == "direct" else "public",
         )
 
 
-class _SlotWriter:
-    """Writes the posts of one hour slot; its RNG is seeded by (seed, slot index) only."""
+class _Writer(ABC):
+    """Writes one network's posts of one hour slot into the slot's list (whose length numbers
+    the ids); its RNG is seeded by (seed, network, slot index) only."""
 
-    def __init__(self, scenario: Scenario, index: int, directory: Directory) -> None:
+    network = "mastodon"  # as the accounts' `platform` says it
+    brand: Person = content.BRANDS[0]  # the account people address there
+    regulars: tuple[Person, ...] = ()
+    home: str | None = None  # the newcomers' domain (None: one of the fediverse's)
+    accounts: tuple[int, ...] = ()  # its announcers, as indexes in ANNOUNCERS
+
+    def __init__(
+        self, scenario: Scenario, index: int, directory: Directory, posts: list[Post]
+    ) -> None:
         self.scenario = scenario
         self.index = index
         self.directory = directory
-        self.rng = random.Random(f"{scenario.seed}:slot:{index}")
+        label = "slot" if self.network == "mastodon" else f"{self.network}:slot"
+        self.rng = random.Random(f"{scenario.seed}:{label}:{index}")
         self.begin = scenario.start + index * SLOT
-        self.posts: list[Post] = []
+        self.weight = paris_hour_weight(self.begin)
+        self.posts = posts
 
+    @abstractmethod
     def fill(self) -> None:
-        """Ordinary traffic, the crisis, the brand's announcements and the troll."""
-        rng, scenario = self.rng, self.scenario
-        weight = paris_hour_weight(self.begin)
-        for _ in range(poisson(rng, BASE_RATE * weight)):
-            self.event(rng.choices(_KIND_NAMES, _KIND_WEIGHTS)[0], self.moment())
-        step = SLOT / _CRISIS_STEPS
-        points = [self.begin + step * (n + 0.5) for n in range(_CRISIS_STEPS)]
-        expected = sum(scenario.crisis_rate(at) for at in points) * (step / timedelta(hours=1))
-        for _ in range(poisson(rng, expected)):  # one draw before the onset, as ever
-            self.crisis(self.crisis_moment())
-        for account in range(len(scenario.brands)):
-            day = self.begin.astimezone(PARIS).date()
-            found = scenario.announcement(account, day)
-            if self.begin <= found.when < self.begin + SLOT:
-                self.announce(found)
-        scheduled = self.begin <= scenario.troll_at < self.begin + SLOT
-        if scheduled or rng.random() < TROLL_RATE:
-            self.troll(scenario.troll_at if scheduled else self.moment(), every_trick=scheduled)
+        """Write the slot's posts."""
+
+    def count(self, rate: float) -> int:
+        """How many events of something happening `rate` times an hour at weight 1 happen."""
+        return poisson(self.rng, rate * self.weight)
 
     def moment(self) -> datetime:
         """A random millisecond within the slot."""
         return self.begin + timedelta(milliseconds=self.rng.randrange(3_600_000))
-
-    def crisis_moment(self) -> datetime:
-        """A moment of the slot drawn as the crisis rate runs (rejection sampling: the rate
-        is highest at the slot's start or at the onset, the burst only decaying after it)."""
-        scenario = self.scenario
-        highest = scenario.crisis_rate(max(self.begin, scenario.crisis_onset))
-        while True:
-            when = self.moment()
-            if self.rng.random() * highest <= scenario.crisis_rate(when):
-                return when
 
     def later(self, when: datetime, low: float, high: float) -> datetime:
         """`when` plus a random number of minutes between `low` and `high`."""
         return when + timedelta(seconds=round(self.rng.uniform(low, high) * 60, 3))
 
     def customer(self, lang: str | None = None, *, regular_share: float = 0.7) -> Person:
-        """A recurring customer (with probability `regular_share`) or a newcomer, optionally
-        writing in `lang`."""
+        """A recurring customer of this network (with probability `regular_share`) or a
+        newcomer, optionally writing in `lang`."""
         rng = self.rng
         if rng.random() < regular_share:
-            regulars = [p for p in content.REGULARS if lang in (None, p.lang)]
+            regulars = [p for p in self.regulars if lang in (None, p.lang)]
             return rng.choice(regulars)
         lang = lang or ("fr" if rng.random() < 0.6 else "en")
         firsts, lasts = content.NEWCOMER_NAMES[lang]
-        person = newcomer(lang, rng.choice(firsts), rng.choice(lasts), rng.randrange(100))
-        return self.directory.add(person)
+        first, last, number = rng.choice(firsts), rng.choice(lasts), rng.randrange(100)
+        return self.directory.add(newcomer(lang, first, last, number, self.home))
 
-    def target(self, author: Person) -> int:
-        """Which brand account `author` addresses: mostly Piaille in French, Mastodon in English."""
-        if author.lang == "fr":
-            return 1 if self.rng.random() < 0.55 else 0
-        return 1 if self.rng.random() < 0.08 else 0
-
-    def brand_mention(self, author: Person, account: int | None = None) -> str:
-        """How `author` writes a mention of the brand account they address."""
-        brand = self.scenario.brands[self.target(author) if account is None else account]
-        return brand.mention_from(author.domain)
+    def address(self, author: Person) -> str:
+        """How `author` mentions the brand's account on this network."""
+        return self.brand.mention_from(author.domain)
 
     def write(
         self,
@@ -411,6 +504,8 @@ class _SlotWriter:
         values: dict[str, str],
         parent: Post | Announcement | None = None,
         template: str | None = None,
+        *,
+        visibility: str = "public",
     ) -> Post:
         """Fill a template of `kind` in the author's language and add the post to the slot."""
         rng, lang = self.rng, author.lang
@@ -419,16 +514,16 @@ class _SlotWriter:
         tone = TONES[kind]
         if kind not in _WITHOUT_CLOSER:
             text += rng.choice(content.CLOSERS[lang][tone])
-        if "#" not in text and rng.random() < 0.12:
+        tagged = visibility == "public" and kind not in _UNTAGGED
+        if tagged and "#" not in text and rng.random() < 0.12:
             text += " #maisonlumiere"
-        sequence = (self.index & 0x1F) << 10 | len(self.posts)
         parent_author = None
         if isinstance(parent, Post):
             parent_author = parent.author
         elif isinstance(parent, Announcement):
-            parent_author = self.scenario.brands[parent.account]
+            parent_author = self.scenario.announcers[parent.account].person
         post = Post(
-            id=snowflake(when, sequence),
+            id=self.next_id(when),
             author=author,
             created_at=when,
             text=text,
@@ -438,13 +533,147 @@ class _SlotWriter:
             tone=tone,
             parent_id=parent.id if parent is not None else None,
             parent_author=parent_author,
+            visibility=visibility,
         )
         self.posts.append(post)
         return post
 
+    def next_id(self, when: datetime) -> str:
+        """The id of the slot's next post."""
+        return snowflake(when, (self.index & 0x1F) << 10 | len(self.posts))
+
+    def reply_to(self, post: Post, kind: str, low: float, high: float) -> None:
+        """Another customer answers `post` under it, `low` to `high` minutes later."""
+        replier = self.customer(post.author.lang)
+        if replier.handle == post.author.handle:
+            return
+        values = {"op": post.author.mention_from(replier.domain)}
+        self.write(replier, self.later(post.created_at, low, high), kind, values, post)
+
+    def follow_up(self, post: Post) -> None:
+        """The author of an unanswered complaint insists, under it, within the next hours."""
+        brand = post.mentions[0] if post.mentions else self.brand
+        values = {"brand": brand.mention_from(post.author.domain)}
+        self.write(post.author, self.later(post.created_at, 30, 90), "followup", values, post)
+
+    def announcements(self) -> None:
+        """The posts this network's announcers publish within the slot."""
+        day = self.begin.astimezone(PARIS).date()
+        for account in self.accounts:
+            found = self.scenario.announcement(account, day)
+            if found is not None and self.begin <= found.when < self.begin + SLOT:
+                self.announce(found)
+
+    def announce(self, found: Announcement) -> None:
+        """The brand's own post (an announcement, a blog post), written with its fixed id."""
+        announcer = self.scenario.announcers[found.account]
+        brand = announcer.person
+        new = content.VOCAB[found.lang]["new"][found.product]
+        slug = content.NEW_SLUGS[found.product]
+        values = {
+            "new": new,
+            "New": new[:1].upper() + new[1:],
+            "shop_link": f"{content.SHOP}/collections/{slug}?utm_source={announcer.source}",
+        }
+        template = _templates(announcer.kind, found.lang)[found.template]
+        title, body = template if isinstance(template, tuple) else ("", template)
+        text = body.format_map(values)
+        self.posts.append(
+            Post(
+                id=found.id,
+                author=brand,
+                created_at=found.when,
+                text=text,
+                segments=parse_text(text, brand.domain, self.directory),
+                lang=found.lang,
+                kind=announcer.kind,
+                tone=TONES[announcer.kind],
+                title=title.format_map(values),
+            )
+        )
+
+
+class _CrisisWriter(_Writer):
+    """A network lot 42 reaches: its crisis posts follow `Scenario.crisis_rate`."""
+
+    @abstractmethod
+    def crisis(self, when: datetime) -> None:
+        """One lot 42 post at `when`, and what it sets off."""
+
+    def crisis_wave(self) -> None:
+        """The slot's crisis posts (one draw before the crisis arrives, as ever)."""
+        scenario = self.scenario
+        step = SLOT / _CRISIS_STEPS
+        points = [self.begin + step * (n + 0.5) for n in range(_CRISIS_STEPS)]
+        rates = (scenario.crisis_rate(self.network, at) for at in points)
+        expected = sum(rates) * (step / timedelta(hours=1))
+        for _ in range(poisson(self.rng, expected)):
+            self.crisis(self.crisis_moment())
+
+    def crisis_moment(self) -> datetime:
+        """A moment of the slot drawn as the crisis rate runs (rejection sampling: the rate
+        is highest at the slot's start or at the crisis' arrival, the burst only decaying)."""
+        scenario = self.scenario
+        arrival = scenario.crisis_arrival(self.network)
+        highest = scenario.crisis_rate(self.network, max(self.begin, arrival))
+        while True:
+            when = self.moment()
+            if self.rng.random() * highest <= scenario.crisis_rate(self.network, when):
+                return when
+
+    def victim(self) -> Person:
+        """Who reports lot 42: mostly someone who never posted before."""
+        return self.customer(regular_share=1 - CRISIS_NEWCOMERS)
+
+    def echo_template(self, lang: str) -> str:
+        """How someone repeats a lot 42 post, in `lang`."""
+        return self.rng.choice(content.TEMPLATES["echo"][lang])
+
+    def echoes(self, victim: Post, when: datetime) -> None:
+        """Others repeat `victim`'s lot 42 post: in its thread, or on their own."""
+        for _ in range(poisson(self.rng, CRISIS_ECHOES)):
+            echoer = self.victim()
+            if echoer.handle == victim.author.handle:
+                continue
+            template = self.echo_template(echoer.lang)
+            values = {
+                "victim": victim.author.mention_from(echoer.domain),
+                "brand": self.address(echoer),
+            }
+            parent = victim if template.startswith("{victim}") else None
+            self.write(echoer, self.later(when, 2, 45), "echo", values, parent, template)
+
+
+class _FediverseWriter(_CrisisWriter):
+    """The Mastodon instances: ordinary traffic, the crisis, announcements and the troll."""
+
+    regulars = content.REGULARS
+    accounts = (0, 1)
+
+    def fill(self) -> None:
+        """Ordinary traffic, the crisis, the brand's announcements and the troll."""
+        rng, scenario = self.rng, self.scenario
+        for _ in range(self.count(BASE_RATE)):
+            self.event(_pick(rng, KINDS), self.moment())
+        self.crisis_wave()
+        self.announcements()
+        scheduled = self.begin <= scenario.troll_at < self.begin + SLOT
+        if scheduled or rng.random() < TROLL_RATE:
+            self.troll(scenario.troll_at if scheduled else self.moment(), every_trick=scheduled)
+
+    def target(self, author: Person) -> int:
+        """Which brand account `author` addresses: mostly Piaille in French, Mastodon in English."""
+        if author.lang == "fr":
+            return 1 if self.rng.random() < 0.55 else 0
+        return 1 if self.rng.random() < 0.08 else 0
+
+    def address(self, author: Person, account: int | None = None) -> str:
+        """How `author` writes a mention of the brand account they address."""
+        brand = self.scenario.brands[self.target(author) if account is None else account]
+        return brand.mention_from(author.domain)
+
     def event(self, kind: str, when: datetime) -> None:
         """One ordinary event: a post, sometimes with its follow-up or its thread."""
-        rng = self.rng
         if kind == "journalist":
             author = content.JOURNALIST
         elif kind == "competitor":
@@ -456,80 +685,38 @@ class _SlotWriter:
         if kind == "recommend":
             self.recommend(author, when)
         elif kind == "thread":
-            self.thread(author, when)
+            root = self.write(author, when, "thread_root", {})
+            self.reply_to(root, "third_party", 5, 60)
         elif kind == "announcement_reply":
             self.announcement_reply(author, when)
         else:
-            post = self.write(author, when, kind, {"brand": self.brand_mention(author)})
-            if kind == "complaint" and rng.random() < 0.25:
-                brand = post.mentions[0] if post.mentions else self.scenario.brands[0]
-                values = {"brand": brand.mention_from(author.domain)}
-                self.write(author, self.later(when, 30, 90), "followup", values, post)
+            post = self.write(author, when, kind, {"brand": self.address(author)})
+            if kind == "complaint" and self.rng.random() < 0.25:
+                self.follow_up(post)
 
     def recommend(self, author: Person, when: datetime) -> None:
         """A customer tells a friend about the brand, mentioning it or only naming it."""
         friend = self.rng.choice([p for p in content.REGULARS if p.handle != author.handle])
-        who = self.brand_mention(author) if self.rng.random() < 0.5 else content.BRAND_NAME
+        who = self.address(author) if self.rng.random() < 0.5 else content.BRAND_NAME
         self.write(
             author, when, "recommend", {"friend": friend.mention_from(author.domain), "who": who}
         )
-
-    def thread(self, author: Person, when: datetime) -> None:
-        """Someone asks their followers; another person names the brand in the replies."""
-        root = self.write(author, when, "thread_root", {})
-        replier = self.customer(author.lang)
-        if replier.handle == author.handle:
-            return
-        values = {"op": author.mention_from(replier.domain)}
-        self.write(replier, self.later(when, 5, 60), "third_party", values, root)
 
     def announcement_reply(self, author: Person, when: datetime) -> None:
         """A reply to the brand's latest announcement, or a plain question when there is none."""
         account = self.target(author)
         found = self.scenario.latest_announcement(account, when)
         if found is None:
-            self.write(author, when, "question", {"brand": self.brand_mention(author, account)})
+            self.write(author, when, "question", {"brand": self.address(author, account)})
             return
         new = content.VOCAB[author.lang]["new"][found.product]
-        values = {"brand": self.brand_mention(author, account), "new": new}
+        values = {"brand": self.address(author, account), "new": new}
         self.write(author, when, "announcement_reply", values, found)
-
-    def announce(self, found: Announcement) -> None:
-        """The brand's announcement itself, written with its fixed id."""
-        brand = self.scenario.brands[found.account]
-        new = content.VOCAB[found.lang]["new"][found.product]
-        link = f"{content.SHOP}/collections/{content.NEW_SLUGS[found.product]}?utm_source=mastodon"
-        template = content.TEMPLATES["announcement"][found.lang][found.template]
-        text = template.format(new=new, New=new[:1].upper() + new[1:], shop_link=link)
-        self.posts.append(
-            Post(
-                id=found.id,
-                author=brand,
-                created_at=found.when,
-                text=text,
-                segments=parse_text(text, brand.domain, self.directory),
-                lang=found.lang,
-                kind="announcement",
-                tone=TONES["announcement"],
-            )
-        )
 
     def crisis(self, when: datetime) -> None:
         """A post about lot 42, mostly by someone new, then echoes of it."""
-        author = self.customer(regular_share=1 - CRISIS_NEWCOMERS)
-        victim = self.write(author, when, "crisis", {"brand": self.brand_mention(author)})
-        for _ in range(poisson(self.rng, CRISIS_ECHOES)):
-            echoer = self.customer(regular_share=1 - CRISIS_NEWCOMERS)
-            if echoer.handle == author.handle:
-                continue
-            template = self.rng.choice(content.TEMPLATES["echo"][echoer.lang])
-            values = {
-                "victim": author.mention_from(echoer.domain),
-                "brand": self.brand_mention(echoer),
-            }
-            parent = victim if template.startswith("{victim}") else None
-            moment = self.later(when, 2, 45)
-            self.write(echoer, moment, "echo", values, parent, template)
+        author = self.victim()
+        self.echoes(self.write(author, when, "crisis", {"brand": self.address(author)}), when)
 
     def troll(self, when: datetime, *, every_trick: bool) -> None:
         """A hostile post; the scheduled one of the history uses every trick at once."""
@@ -537,3 +724,171 @@ class _SlotWriter:
         text = content.TROLL_TEXTS[0] if every_trick else self.rng.choice(content.TROLL_TEXTS)
         values = {"brand": self.scenario.brands[0].mention_from(troll.domain)}
         self.write(troll, when, "troll", values, template=text)
+
+
+class _FacebookWriter(_CrisisWriter):
+    """The brand's Facebook page: comments under its posts (some answered by other
+    customers), posts on its wall, Messenger, and the first of the lot 42 photos."""
+
+    network = "facebook"
+    brand = content.FACEBOOK_PAGE
+    regulars = content.FACEBOOK_REGULARS
+    home = content.FACEBOOK
+    accounts = (FACEBOOK_PAGE,)
+
+    def fill(self) -> None:
+        """The page's post of the day, comments, wall posts, Messenger, the crisis."""
+        rng = self.rng
+        self.announcements()
+        for _ in range(self.count(FACEBOOK_COMMENT_RATE)):
+            self.comment(_pick(rng, FACEBOOK_KINDS), self.moment())
+        for _ in range(self.count(FACEBOOK_VISITOR_RATE)):
+            self.to_page(self.customer(), self.moment(), _pick(rng, VISITOR_KINDS))
+        for _ in range(self.count(FACEBOOK_MESSENGER_RATE)):
+            author, kind = self.customer(), _pick(rng, MESSENGER_KINDS)
+            self.to_page(author, self.moment(), kind, visibility="direct")
+        self.crisis_wave()
+
+    def to_page(
+        self, author: Person, when: datetime, kind: str, *, visibility: str = "public"
+    ) -> Post:
+        """A post on the page's wall, or a Messenger message when direct: either mentions the
+        page, which is how its inbox finds them."""
+        template = self.rng.choice(
+            [t for t in content.TEMPLATES[kind][author.lang] if "{brand}" in t]
+        )
+        values = {"brand": self.address(author)}
+        return self.write(author, when, kind, values, template=template, visibility=visibility)
+
+    def echo_template(self, lang: str) -> str:
+        """An echo answering the victim's comment, or one on the page's wall mentioning it."""
+        echoes = content.TEMPLATES["echo"][lang]
+        return self.rng.choice([t for t in echoes if t.startswith("{victim}") or "{brand}" in t])
+
+    def comment(self, kind: str, when: datetime) -> None:
+        """A comment under the page's latest post (on its wall while it has none). The page is
+        named, as Facebook shows a tag, not mentioned: the comment is on its post already."""
+        author = self.customer()
+        found = self.scenario.latest_announcement(FACEBOOK_PAGE, when)
+        if found is None:
+            self.to_page(author, when, "question" if kind == "announcement_reply" else kind)
+            return
+        new = content.VOCAB[author.lang]["new"][found.product]
+        post = self.write(author, when, kind, {"brand": content.BRAND_NAME, "new": new}, found)
+        if kind == "question" and self.rng.random() < REPLY_SHARE:
+            self.reply_to(post, "comment_reply", 3, 90)
+        elif kind == "complaint" and self.rng.random() < 0.25:
+            self.follow_up(post)
+
+    def crisis(self, when: datetime) -> None:
+        """A lot 42 photo under the page's latest post, sometimes on Messenger too; echoes
+        answer it under it or post on the page's wall."""
+        author = self.victim()
+        found = self.scenario.latest_announcement(FACEBOOK_PAGE, when)
+        if found is None:
+            victim = self.to_page(author, when, "crisis")
+        else:
+            victim = self.write(author, when, "crisis", {"brand": content.BRAND_NAME}, found)
+        if self.rng.random() < CRISIS_DM_SHARE:
+            self.to_page(author, self.later(when, 1, 20), "crisis", visibility="direct")
+        self.echoes(victim, when)
+
+
+class _XWriter(_CrisisWriter):
+    """X: posts mentioning the brand's account, posts only naming it, and lot 42."""
+
+    network = "x"
+    brand = content.X_ACCOUNT
+    regulars = content.X_REGULARS
+    home = content.XNET
+
+    def fill(self) -> None:
+        """Mentions (some answered, some insisted on), posts naming the brand, the crisis."""
+        rng = self.rng
+        for _ in range(self.count(X_MENTION_RATE)):
+            author, kind = self.customer(), _pick(rng, X_KINDS)
+            post = self.write(author, self.moment(), kind, {"brand": self.address(author)})
+            if kind == "question" and rng.random() < REPLY_SHARE:
+                self.reply_to(post, "comment_reply", 2, 60)
+            elif kind == "complaint" and rng.random() < 0.25:
+                self.follow_up(post)
+        for _ in range(self.count(X_SEARCH_RATE)):
+            author = self.customer()
+            kind = _pick(rng, X_SEARCH_KINDS)
+            self.write(author, self.moment(), kind, {"brand": content.BRAND_NAME})
+        self.crisis_wave()
+
+    def crisis(self, when: datetime) -> None:
+        """A lot 42 post mentioning the brand, then echoes in its conversation or beside it."""
+        author = self.victim()
+        self.echoes(self.write(author, when, "crisis", {"brand": self.address(author)}), when)
+
+
+class _BlogWriter(_Writer):
+    """The brand's WordPress blog: its posts, and comments under the latest one."""
+
+    network = "wordpress"
+    brand = content.BLOG_OWNER
+    regulars = content.BLOG_REGULARS
+    home = content.BLOG
+    accounts = (BLOG,)
+
+    def fill(self) -> None:
+        """The blog post of the day, if any, then comments; some are held for moderation."""
+        self.announcements()
+        for _ in range(self.count(BLOG_COMMENT_RATE)):
+            self.comment(_pick(self.rng, BLOG_KINDS), self.moment())
+
+    def comment(self, kind: str, when: datetime) -> None:
+        """A comment under the latest blog post; held ones mostly come from new people."""
+        found = self.scenario.latest_announcement(BLOG, when)
+        if found is None:
+            return
+        author = self.customer(regular_share=0.2 if kind == "held" else 0.6)
+        post = self.write(author, when, kind, {}, found)
+        if kind == "blog_question" and self.rng.random() < REPLY_SHARE:
+            self.reply_to(post, "comment_reply", 10, 240)
+
+
+class _NewsWriter(_Writer):
+    """The press: articles naming the brand, and on lot 42 once the crisis has spread."""
+
+    network = "feed"
+
+    def fill(self) -> None:
+        """The slot's articles, and the crisis' scheduled ones."""
+        for _ in range(self.count(ARTICLE_RATE)):
+            self.article(self.rng.choice(content.NEWS_WRITERS), self.moment(), "article")
+        for delay, writer in CRISIS_ARTICLES:
+            when = self.scenario.crisis_onset + delay
+            if self.begin <= when < self.begin + SLOT:
+                self.article(content.NEWS_WRITERS[writer], when, "article_crisis")
+
+    def article(self, author: Person, when: datetime, kind: str) -> None:
+        """An article (kind "article" whatever its subject), with its title."""
+        title, text = self.rng.choice(content.TITLED[kind][author.lang])
+        values = _Fill(self.rng, author.lang, {"name": content.BRAND_NAME})
+        body = text.format_map(values)
+        self.posts.append(
+            Post(
+                id=self.next_id(when),
+                author=author,
+                created_at=when,
+                text=body,
+                segments=parse_text(body, author.domain, self.directory),
+                lang=author.lang,
+                kind="article",
+                tone="negative" if kind == "article_crisis" else TONES["article"],
+                title=title.format_map(values),
+            )
+        )
+
+
+# In this order, the fediverse first: each network's ids follow the ones before it.
+_WRITERS: tuple[type[_Writer], ...] = (
+    _FediverseWriter,
+    _FacebookWriter,
+    _XWriter,
+    _BlogWriter,
+    _NewsWriter,
+)

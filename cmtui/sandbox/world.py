@@ -5,6 +5,10 @@ slot at a time, from a `SlotSource` (the scenario) that must give the same posts
 same slot index whatever else happened: that is what makes the sandbox deterministic
 however it is polled. Each network's server (e.g. `mastodon.py`) only serialises this.
 
+A post is on the network its author lives on (`Person.domain`): the Mastodon instances
+federate with each other, the `walled` domains (a Facebook page, X, a blog, news sites) keep
+to themselves, so a Mastodon server never serves what was said on Facebook.
+
 Post ids are snowflake-like, as Mastodon's: `milliseconds << 16 | sequence`, so sorting by id
 sorts by time and "everything up to now" is a prefix of the sorted ids.
 """
@@ -96,7 +100,8 @@ Segment = str | Mention | Link | Tag
 
 @dataclass(frozen=True, slots=True)
 class Post:
-    """One public post. `kind` and `tone` are the scenario's labels, for tests and inspection."""
+    """One post. `kind` and `tone` are the scenario's labels, for tests and inspection; `title`
+    is set on what has one (a blog post, a news article)."""
 
     id: str
     author: Person
@@ -109,6 +114,7 @@ class Post:
     parent_id: str | None = None
     parent_author: Person | None = None
     visibility: str = "public"
+    title: str = ""
 
     @property
     def mentions(self) -> tuple[Person, ...]:
@@ -201,9 +207,17 @@ Responder = Callable[[Post, Post], Post | None]  # (reply, the post it answers) 
 class World:
     """Every post of the simulation, generated lazily up to the clock's time."""
 
-    def __init__(self, clock: Clock, source: SlotSource, directory: Directory) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        source: SlotSource,
+        directory: Directory,
+        *,
+        walled: frozenset[str] = frozenset(),
+    ) -> None:
         self.clock = clock
         self.directory = directory
+        self.walled = walled  # the domains that do not federate
         self._source = source
         self._posts: dict[str, Post] = {}
         self._order: list[int] = []  # every id, ascending
@@ -229,6 +243,10 @@ class World:
         if post is None or post.created_at > self.now():
             return None
         return post
+
+    def federated(self, post: Post) -> bool:
+        """Whether `post` was said on the fediverse, not on a walled network."""
+        return post.author.domain not in self.walled
 
     def ancestors(self, post: Post) -> list[Post]:
         """The posts `post` answers, root first."""

@@ -211,6 +211,7 @@ def sandbox_session(
             base_url=account.base_url,
             streams=account.streams,
             poll_seconds=SANDBOX_POLL_SECONDS,
+            handle=account.handle or None,
         )
         for account in network.served_accounts
     )

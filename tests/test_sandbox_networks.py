@@ -73,17 +73,27 @@ def test_the_brand_has_an_account_on_every_network(net: SandboxNetwork) -> None:
         net.owner("ml-alerts")
 
 
-async def test_only_networks_with_a_server_are_served_and_set_up(tmp_path: Path) -> None:
+async def test_every_network_of_the_demo_is_served_and_set_up(tmp_path: Path) -> None:
+    """The demo's session has all six accounts, each with its handle (the page id, the X and
+    WordPress user names), and each account's host answers; an unknown host does not."""
     net, clock = network()
-    assert [a.id for a in net.served_accounts] == ["ml-masto", "ml-piaille"]
+    ids = ["ml-masto", "ml-piaille", "ml-facebook", "ml-x", "ml-blog", "ml-alerts"]
+    assert [a.id for a in net.served_accounts] == ids
     session = sandbox_session(tmp_path / "data", clock=clock, network=net)
     try:
-        assert [a.id for a in session.config.accounts] == ["ml-masto", "ml-piaille"]
+        accounts = {a.id: a for a in session.config.accounts}
+        assert list(accounts) == ids
+        assert accounts["ml-x"].handle == "maisonlumiere"
+        assert accounts["ml-facebook"].handle == net.owner("ml-facebook").id
+        assert accounts["ml-alerts"].handle is None
     finally:
         session.store.close()
     async with httpx.AsyncClient(transport=net.transport()) as client:
-        with pytest.raises(httpx.ConnectError, match=r"facebook\.sandbox\.example"):
-            await client.get("https://facebook.sandbox.example/v25.0/me")
+        for account in net.served_accounts:
+            answer = await client.get(account.base_url)
+            assert answer.status_code < 500, account.id
+        with pytest.raises(httpx.ConnectError, match=r"nowhere\.sandbox\.example"):
+            await client.get("https://nowhere.sandbox.example/")
 
 
 async def test_a_server_added_to_the_table_serves_its_accounts_host(
@@ -106,6 +116,8 @@ async def test_a_server_added_to_the_table_serves_its_accounts_host(
 
     monkeypatch.setitem(SERVERS, "facebook", owned(Echo))
     monkeypatch.setitem(SERVERS, "feed", feed)
+    for missing in ("x", "wordpress"):  # a network without a server is left out
+        monkeypatch.delitem(SERVERS, missing)
     net, _ = network()
     assert [a.id for a in net.served_accounts] == [
         "ml-masto",

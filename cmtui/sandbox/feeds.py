@@ -110,7 +110,8 @@ class FeedServer:
         return head + "".join(self._entry(post) for post in entries) + "</feed>"
 
     def _entry(self, post: Post) -> str:
-        title, _, rest = post.text.partition("\n")
+        # An article has its own title; a post without one is headed by its first line.
+        title, _, rest = (post.title, "", post.text) if post.title else post.text.partition("\n")
         redirect = (
             "https://www.google.com/url?rct=j&sa=t"
             f"&url={quote(article_url(post), safe=':/')}&ct=ga&cd=CAIyFAKE&usg=AOvVaw0FAKE"

@@ -21,9 +21,13 @@ import httpx
 
 from cmtui.sandbox import content
 from cmtui.sandbox.clock import Clock
+from cmtui.sandbox.facebook import FacebookServer
+from cmtui.sandbox.feeds import FeedServer
 from cmtui.sandbox.mastodon import MastodonServer
 from cmtui.sandbox.scenario import DEMO_START, MAISON_LUMIERE, BrandProfile, Scenario
+from cmtui.sandbox.wordpress import WordPressServer
 from cmtui.sandbox.world import Directory, Person, Post, World
+from cmtui.sandbox.x import XServer
 
 __all__ = ["DEMO_START", "SERVERS", "SandboxAccount", "SandboxNetwork"]
 
@@ -67,10 +71,19 @@ def owned(server: Callable[[str, World, Person, str, Clock], Server]) -> ServerF
     return build
 
 
+def alerts_server(host: str, network: SandboxNetwork, account: SandboxAccount) -> Server:
+    """The news alert feed: the articles naming the brand's keywords."""
+    return FeedServer(host, network.world, network.brand.keywords, network.clock)
+
+
 # The server of each platform, by the accounts' `platform`. A platform missing here stays in
 # the world (its posts, its accounts) but is neither served nor set up in the demo.
 SERVERS: dict[str, ServerFactory] = {
     "mastodon": owned(MastodonServer),
+    "facebook": owned(FacebookServer),
+    "x": owned(XServer),
+    "wordpress": owned(WordPressServer),
+    "feed": alerts_server,
 }
 
 

@@ -215,12 +215,16 @@ class Author:
         return self.display_name or self.handle
 
     @property
+    def handle_is_a_name(self) -> bool:
+        """Whether the handle is a name people know them by (@someone@instance), not a
+        number the network identifies them with (a Facebook user id) nor missing."""
+        return bool(self.handle) and not self.handle.isdigit()
+
+    @property
     def addressed_as(self) -> str:
-        """What a reply's title calls them: the handle where the network's handles are names
-        (@someone@instance), the display name where they are numbers or missing (Facebook)."""
-        if self.handle and not self.handle.isdigit():
-            return self.handle
-        return self.display_name or self.handle
+        """What a reply's title calls them: the handle where it is a name, else the display
+        name (Facebook)."""
+        return self.handle if self.handle_is_a_name else self.display_name or self.handle
 
 
 DIRECT_KINDS = frozenset({Kind.MENTION, Kind.REPLY, Kind.DIRECT, Kind.COMMENT})

@@ -84,3 +84,9 @@ def test_a_reply_is_addressed_by_name_where_handles_are_numbers() -> None:
     assert Author("", "Anonymous Facebook user").addressed_as == "Anonymous Facebook user"
     assert Author("lee@masto.example", "Lee").addressed_as == "lee@masto.example"
     assert Author("7000000000000001").addressed_as == "7000000000000001"
+
+
+def test_the_thread_shows_no_numeric_id_under_the_name() -> None:
+    block = ThreadView._message_block(message(""), NOW, NetworkNames())
+    assert not any("7000000000000001" in text for text, _ in block)
+    assert ("Lee Rivera", "author") in block

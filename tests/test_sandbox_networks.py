@@ -3,6 +3,7 @@ blog and Google Alert, their customers and rhythm, and lot 42 starting on Facebo
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -322,3 +323,10 @@ def test_every_post_is_on_exactly_one_network(net: SandboxNetwork) -> None:
         seen.update(post.id for post in net.posts_on(account))
     assert set(seen) == {p.id for p in net.world.visible()}
     assert max(seen.values()) == 1
+
+
+def test_everyone_on_x_has_a_valid_x_username(net: SandboxNetwork) -> None:
+    """X refuses any other name: the adapter would show such an author as a deleted one."""
+    on_x = {p.author for p in net.world.visible() if p.author.domain == content.XNET}
+    assert len(on_x) > 20
+    assert all(re.fullmatch(r"[A-Za-z0-9_]{1,15}", person.username) for person in on_x)

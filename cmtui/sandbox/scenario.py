@@ -244,6 +244,8 @@ def newcomer(lang: str, first: str, last: str, number: int, domain: str | None =
     display = (f"{first} {last}", f"{first} {last[0]}.", first)[number % 3]
     emoji = content.NAME_EMOJI[number % len(content.NAME_EMOJI)]
     domain = domain or content.INSTANCES[number % len(content.INSTANCES)]
+    if domain == content.XNET:  # X names: letters, digits and "_", 15 at most
+        username = username.replace(".", "_")[:15]
     return Person(username, domain, display + emoji, lang, "newcomer", 5 + 3 * number)
 
 

@@ -20,7 +20,7 @@ from cmtui.sandbox.network import DEMO_START
 from cmtui.session import Session, sandbox_session
 from cmtui.sync.events import AlertsChanged
 from cmtui.ui.app import CmtuiApp
-from cmtui.ui.screens.inbox import PREVIEW_DELAY, SyncUpdate
+from cmtui.ui.screens.inbox import PREVIEW_DELAY, InboxScreen, SyncUpdate
 from cmtui.views import BUILTIN_VIEWS, NEGATIVE_BELOW
 
 # Deep enough into the scenario that the history fills the inbox and the crisis has begun.
@@ -67,6 +67,11 @@ async def settle(pilot: Pilot[None]) -> None:
     """Wait until the thread of the highlighted conversation has been asked for, the app's
     workers (but the live sync) are done, and the screen is idle."""
     await pilot.pause(PREVIEW_DELAY)
+    for _ in range(500):  # a highlight that moved late: its thread loads PREVIEW_DELAY later
+        screen = pilot.app.screen
+        if not (isinstance(screen, InboxScreen) and screen.preview_pending):
+            break
+        await pilot.pause(PREVIEW_DELAY / 5)
     for _ in range(3):
         busy = [w for w in pilot.app.workers if not w.is_finished and w.group != "sync"]
         await asyncio.gather(*(w.wait() for w in busy), return_exceptions=True)

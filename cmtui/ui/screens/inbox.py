@@ -648,6 +648,11 @@ class InboxScreen(Screen[None]):
                 PREVIEW_DELAY, lambda: self._preview_due(conversation_id), name="preview"
             )
 
+    @property
+    def preview_pending(self) -> bool:
+        """Whether the highlighted conversation's thread is still waiting to load."""
+        return self._preview is not None
+
     def _preview_due(self, conversation_id: str) -> None:
         self._preview = None
         self.show_thread(conversation_id)

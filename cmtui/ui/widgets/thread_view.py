@@ -391,9 +391,9 @@ class ThreadView(ScrollView, can_focus=True):
         author = message.author
         if not own and (is_mixed_script(author.display_name) or is_mixed_script(author.handle)):
             # Look-alike letters from several scripts: the classic impersonation trick.
-            parts.append((" ⚠ mixed scripts", "negative"))
-        if message.author.display_name or own:
-            parts.append((f"\n{message.author.handle}", "meta"))
+            parts.append((" ⚠ " + _("mixed scripts"), "negative"))
+        if (author.display_name or own) and author.handle_is_a_name:
+            parts.append((f"\n{author.handle}", "meta"))
         if len(message.seen_by) > 1:  # one post that several streams or accounts brought in
             streams = safe_text(", ".join(message.seen_by), single_line=True, max_chars=300)
             parts.append(("\n" + _("seen by {streams}").format(streams=streams), "meta"))

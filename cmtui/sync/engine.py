@@ -7,6 +7,13 @@ writer thread, so neither the loop nor the UI ever waits on disk or CPU-heavy wo
 Each account has one pause shared by all its streams and its replies: a 429 on any request
 stops every request of that account (and only that account) until the network's reset. A 401
 stops the account for good (until the user logs in again).
+
+A stream's first sync reaches back in time: its newest page (`Adapter.fetch_older`) sets the
+cursor, so polling for what is new starts at once, and a walk back beside the polls brings
+the older pages one by one, down to `AccountRuntime.backfill` ago. Each page is stored as it
+comes, then where the walk goes on (`Store.set_walk_back`): an interrupted first sync resumes
+at the next page, even in another run. Its messages come after the run's first good poll
+and are older than it, so the crisis alerts they fire are `past`.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TypeVar
 
 from cmtui.alerting import AlertCommand, AlertWatch
@@ -35,7 +43,7 @@ from cmtui.platforms.base import (
     Transient,
 )
 from cmtui.platforms.ratelimit import backoff_delay
-from cmtui.store import Store, StoreError
+from cmtui.store import Store, StoreError, WalkBack
 from cmtui.sync import outbox
 from cmtui.sync.analyst import Analyst
 from cmtui.sync.events import (
@@ -66,6 +74,8 @@ class AccountRuntime:
     poll_seconds: float
     language: str | None = None
     """The brand's language (`Brand.language`): the one a text too short to tell is read in."""
+    backfill: timedelta = timedelta(days=7)
+    """How far back a stream's first sync reaches (`Account.backfill_days`)."""
 
 
 @dataclass(slots=True)
@@ -127,7 +137,10 @@ class SyncEngine:
         self._stopped_accounts: set[str] = set()
         self._store_problem = ""
         self._paused_until: dict[str, datetime] = {}
-        self._failing: dict[str, set[str]] = {}  # account -> streams whose last poll failed
+        # account -> (stream, walking back?) of the requests whose last try failed
+        self._failing: dict[str, set[tuple[str, bool]]] = {}
+        self._walks: dict[tuple[str, str], asyncio.Event] = {}  # wakes a stream's walk back
+        self._walked: dict[str, dict[str, int]] = {}  # account -> stream -> first sync's count
         self._recovered = False
         settings = alerts or AlertSettings()
         brands = {account.account_id: account.brand for account in accounts}
@@ -153,15 +166,17 @@ class SyncEngine:
             for account in self.accounts.values():
                 for stream in account.streams:
                     group.create_task(self._poll_forever(account, stream))
+                    group.create_task(self._walk_forever(account, stream))
             group.create_task(self._deliver_forever())
 
     async def run_once(self) -> None:
-        """One round: every stream once, then every reply that is due, and the alerts
-        it fired sent to `on_alert`."""
+        """One round: every stream once (a first sync walked back to its end, or until a
+        page fails), then every reply that is due, and the alerts it fired sent to
+        `on_alert`."""
         await asyncio.gather(
             self.learn_alerts(),
             *(
-                self._poll(account, stream, _Backoff())
+                self._sync_once(account, stream)
                 for account in self.accounts.values()
                 for stream in account.streams
             ),
@@ -186,6 +201,10 @@ class SyncEngine:
             delay = await self._poll(account, stream, backoff)
             await self._sleep(delay)
 
+    async def _sync_once(self, account: AccountRuntime, stream: str) -> None:
+        await self._poll(account, stream, _Backoff())
+        await self._walk_back(account, stream, once=True)
+
     async def _poll(self, account: AccountRuntime, stream: str, backoff: _Backoff) -> float:
         """Fetch one stream once; return how long to wait before the next poll."""
         account_id = account.account_id
@@ -194,40 +213,143 @@ class SyncEngine:
         paused = self._pause_left(account_id)
         if paused > 0:
             return paused
-        failing = self._failing.setdefault(account_id, set())
-        if not failing:  # a failing sibling stream's state says more than "syncing"
+        if not self._failing.get(account_id):  # a failing sibling's state says more
             self._set_state(account_id, AccountStatus.SYNCING)
-        try:
-            cursor = await self._on_writer(self.store.get_cursor, account_id, stream)
-            # The brand's other accounts' handles are needed to tell its own posts: learnt
-            # while this fetch runs, not after it.
-            batch, _identified = await asyncio.gather(
-                account.adapter.fetch(stream, cursor), self._identify_siblings(account)
-            )
-            if batch.skipped:
-                log.warning("%s %s: skipped %d items", account_id, stream, len(batch.skipped))
-            await self.ingest(account, batch.messages, stream=stream)
+        failed = await self._attempt(
+            account, (stream, False), backoff, lambda: self._fetch_new(account, stream)
+        )
+        if failed is not None:
+            return failed
+        return account.poll_seconds * (self.SLOW_DOWN if account.adapter.quota_low else 1.0)
+
+    async def _fetch_new(self, account: AccountRuntime, stream: str) -> None:
+        """Store what is new in a stream, and move its cursor; without a cursor, the newest
+        page of a first sync, which also says where its walk back goes on."""
+        account_id = account.account_id
+        cursor = await self._on_writer(self.store.get_cursor, account_id, stream)
+        since = self._clock() - account.backfill
+        if cursor is None:
+            fetching = account.adapter.fetch_older(stream, None, since)
+        else:
+            fetching = account.adapter.fetch(stream, cursor)
+        # The brand's other accounts' handles are needed to tell its own posts: learnt
+        # while this fetch runs, not after it.
+        batch, _identified = await asyncio.gather(fetching, self._identify_siblings(account))
+        if batch.skipped:
+            log.warning("%s %s: skipped %d items", account_id, stream, len(batch.skipped))
+        await self.ingest(account, batch.messages, stream=stream)
+        if cursor is not None:
             await self._on_writer(self.store.set_cursor, account_id, stream, batch.cursor)
-            await self._on_writer(self._alert_watch.mark_live, self._clock())
+        else:
+            count = len(batch.messages)
+            walk = None if batch.older is None else WalkBack(batch.older, since, count)
+            await self._on_writer(self.store.set_first_page, account_id, stream, batch.cursor, walk)
+            if walk is not None:
+                self._walk_progress(account_id, stream, walk.count)
+                self._walks.setdefault((account_id, stream), asyncio.Event()).set()
+        await self._on_writer(self._alert_watch.mark_live, self._clock())
+
+    async def _attempt(
+        self,
+        account: AccountRuntime,
+        request: tuple[str, bool],
+        backoff: _Backoff,
+        work: Callable[[], Awaitable[None]],
+    ) -> float | None:
+        """Do one request's `work` under the engine's rules for failures: None when it
+        succeeded, else how long to wait before trying again. `request` is its stream and
+        whether it walks back, as the account's failing requests are named."""
+        account_id = account.account_id
+        failing = self._failing.setdefault(account_id, set())
+        try:
+            await work()
         except PlatformError as error:
-            failing.add(stream)
+            failing.add(request)
             return self._after_failure(account, error, backoff)
         except StoreError as error:
-            # Nothing is lost: the cursor did not move, so the next poll fetches it all again.
+            # Nothing is lost: the cursor did not move, so the next try fetches it all again.
             self._store_failed(error)
             return min(account.poll_seconds, self.STORE_RETRY_SECONDS)
         except Exception as error:  # a bug must not end every account's sync: show it, go on
-            log.exception("%s %s: sync failed", account_id, stream)
-            failing.add(stream)
+            log.exception("%s %s: sync failed", account_id, request[0])
+            failing.add(request)
             detail = _("internal error: {error!r} (details in the log)").format(error=error)
             self._set_state(account_id, AccountStatus.DEGRADED, detail=detail)
             return backoff.next_delay()
         self._store_recovered()
         backoff.reset()
-        failing.discard(stream)
+        failing.discard(request)
         if not failing and self._pause_left(account_id) <= 0:
             self._set_state(account_id, AccountStatus.LIVE, last_sync=self._clock(), detail="")
-        return account.poll_seconds * (self.SLOW_DOWN if account.adapter.quota_low else 1.0)
+        return None
+
+    # --- first sync: the walk back in time --------------------------------------------------
+
+    async def _walk_forever(self, account: AccountRuntime, stream: str) -> None:
+        """Walk a stream back whenever its first sync has pages left: at once when an
+        earlier run left one under way, else when the newest page says so."""
+        wake = self._walks.setdefault((account.account_id, stream), asyncio.Event())
+        wake.set()
+        while account.account_id not in self._stopped_accounts:
+            await wake.wait()
+            wake.clear()
+            await self._walk_back(account, stream, once=False)
+
+    async def _walk_back(self, account: AccountRuntime, stream: str, *, once: bool) -> None:
+        """Fetch and store a first sync's older pages, one by one, until the walk ends or the
+        account stops; `once`: until a page fails, too (the next round resumes there)."""
+        account_id = account.account_id
+        backoff = _Backoff()
+        while account_id not in self._stopped_accounts:
+            walk = await self._stored_walk(account_id, stream)
+            if walk is None:
+                return
+            self._walk_progress(account_id, stream, walk.count)
+            paused = self._pause_left(account_id)
+            wait = paused if paused > 0 else None
+            if wait is None:
+                step = partial(self._walk_step, account, stream, walk)
+                wait = await self._attempt(account, (stream, True), backoff, step)
+            if wait is not None:
+                if once:
+                    return
+                await self._sleep(wait)
+
+    async def _stored_walk(self, account_id: str, stream: str) -> WalkBack | None:
+        """Where the stream's walk back goes on; None when it is over (or cannot be read
+        now: the next run reads it again)."""
+        try:
+            walk = await self._on_writer(self.store.walk_back, account_id, stream)
+        except StoreError as error:
+            self._store_failed(error)
+            return None
+        if walk is None:
+            self._walk_progress(account_id, stream, None)
+        return walk
+
+    async def _walk_step(self, account: AccountRuntime, stream: str, walk: WalkBack) -> None:
+        """Fetch and store the next page back of a stream's first sync, then where the walk
+        goes on: stored after the page, so a crash between the two refetches one page and
+        loses none."""
+        account_id = account.account_id
+        batch = await account.adapter.fetch_older(stream, walk.older, walk.since)
+        if batch.skipped:
+            log.warning("%s %s: skipped %d items", account_id, stream, len(batch.skipped))
+        await self.ingest(account, batch.messages, stream=stream)
+        count = walk.count + len(batch.messages)
+        after = None if batch.older is None else replace(walk, older=batch.older, count=count)
+        await self._on_writer(self.store.set_walk_back, account_id, stream, after)
+
+    def _walk_progress(self, account_id: str, stream: str, count: int | None) -> None:
+        """Show how many messages the account's first syncs brought so far (`count` for this
+        stream; None: its walk is over)."""
+        counts = self._walked.setdefault(account_id, {})
+        if count is None:
+            counts.pop(stream, None)
+        else:
+            counts[stream] = count
+        total = sum(counts.values()) if counts else None
+        self._set_state(account_id, self.states[account_id].status, first_sync=total)
 
     def _after_failure(
         self, account: AccountRuntime, error: PlatformError, backoff: _Backoff

@@ -298,6 +298,32 @@ async def test_a_first_sync_cut_off_mid_walk_resumes_where_its_last_page_was_sto
     assert len(tokens) == len(set(tokens))  # and none of those that had
 
 
+async def test_a_walk_back_leaves_a_low_quota_to_live_polls_and_replies(tmp_path: Path) -> None:
+    """The 4th page says the quota is nearly spent: `sync --once` stops the walk there
+    instead of running into a 429 that would pause the whole account; the next run goes on."""
+    fake = Fake("mastodon")
+    fake.fill()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        answer = fake.handler(request)
+        if request.url.path == NOTIFICATIONS and len(fake.answered()) == 4:
+            answer.headers.update({"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "3"})
+        return answer
+
+    with Store.open(tmp_path / "data") as store:
+        engine = engine_for(store, fake.adapter(httpx.MockTransport(handler)))
+        try:
+            await engine.run_once()
+        finally:
+            await engine.close()
+        assert len(stored_numbers(store)) == 4 * 40
+        assert engine.states["acct"].status is AccountStatus.LIVE
+        assert engine.states["acct"].first_sync == 4 * 40
+        await first_sync(store, fake)
+        assert stored_numbers(store) == list(range(MENTIONS))
+    assert len(fake.tokens()) == len(set(fake.tokens()))
+
+
 @pytest.mark.parametrize("network", NETWORKS)
 async def test_the_newest_page_sets_the_catch_up_cursor_so_live_polls_start_at_once(
     store: Store, network: str

@@ -297,34 +297,35 @@ class SyncEngine:
 
     async def _walk_back(self, account: AccountRuntime, stream: str, *, once: bool) -> None:
         """Fetch and store a first sync's older pages, one by one, until the walk ends or the
-        account stops; `once`: until a page fails, too (the next round resumes there)."""
+        account stops, a poll interval apart while the account's quota runs low; `once`:
+        until a page fails or the quota runs low, too (the next round resumes there)."""
         account_id = account.account_id
         backoff = _Backoff()
         while account_id not in self._stopped_accounts:
             walk = await self._stored_walk(account_id, stream)
             if walk is None:
                 return
-            self._walk_progress(account_id, stream, walk.count)
             paused = self._pause_left(account_id)
             wait = paused if paused > 0 else None
             if wait is None:
                 step = partial(self._walk_step, account, stream, walk)
                 wait = await self._attempt(account, (stream, True), backoff, step)
+            if wait is None and account.adapter.quota_low:
+                wait = account.poll_seconds  # the quota left is for live polls and replies
             if wait is not None:
                 if once:
                     return
                 await self._sleep(wait)
 
     async def _stored_walk(self, account_id: str, stream: str) -> WalkBack | None:
-        """Where the stream's walk back goes on; None when it is over (or cannot be read
-        now: the next run reads it again)."""
+        """Where the stream's walk back goes on, its progress shown; None when it is over
+        (or cannot be read now: the next run reads it again)."""
         try:
             walk = await self._on_writer(self.store.walk_back, account_id, stream)
         except StoreError as error:
             self._store_failed(error)
             return None
-        if walk is None:
-            self._walk_progress(account_id, stream, None)
+        self._walk_progress(account_id, stream, None if walk is None else walk.count)
         return walk
 
     async def _walk_step(self, account: AccountRuntime, stream: str, walk: WalkBack) -> None:
@@ -339,6 +340,7 @@ class SyncEngine:
         count = walk.count + len(batch.messages)
         after = None if batch.older is None else replace(walk, older=batch.older, count=count)
         await self._on_writer(self.store.set_walk_back, account_id, stream, after)
+        self._walk_progress(account_id, stream, None if after is None else count)
 
     def _walk_progress(self, account_id: str, stream: str, count: int | None) -> None:
         """Show how many messages the account's first syncs brought so far (`count` for this

@@ -22,7 +22,7 @@ from textual.app import App, ComposeResult
 from cmtui import i18n
 from cmtui.config import Account, Config, ConfigError, parse_config
 from cmtui.model import Platform
-from cmtui.platforms.base import Adapter
+from cmtui.platforms.base import Adapter, Batch
 from cmtui.platforms.bluesky import BlueskyAdapter
 from cmtui.platforms.http import make_client
 from cmtui.platforms.mastodon import MastodonAdapter
@@ -216,9 +216,11 @@ async def test_3000_mentions_over_three_days_all_arrive_each_page_asked_once(
     # Bluesky's last page has no cursor; Mastodon's is followed by an empty one.
     assert len(fake.answered()) == MENTIONS // size + (network == "mastodon")
     assert len(tokens) == len(fake.answered()) - 1
-    # Stored page by page, as they came: the inbox follows a big first sync as it grows.
+    # The newest page alone, then the rest stored as it comes, a full poll's worth at most
+    # at a time: the inbox follows a big first sync as it grows.
     batches = [len(e.messages) for e in events if isinstance(e, Ingested)]
-    assert batches == [size] * (MENTIONS // size)
+    assert batches[0] == size and sum(batches) == MENTIONS
+    assert max(batches) <= SyncEngine.WALK_BATCH < MENTIONS - size
 
 
 @pytest.mark.parametrize("network", NETWORKS)
@@ -428,10 +430,31 @@ async def test_a_pds_ignoring_the_cursor_does_not_loop(fresh_cursor: bool) -> No
     assert len(again.messages) == 1  # the one indexed at the instant the first page ended
 
 
+async def test_an_adapter_whose_walk_does_not_move_cannot_loop_the_engine(store: Store) -> None:
+    from test_sync_engine import Clock, ScriptedAdapter, message
+
+    adapter = ScriptedAdapter()
+    adapter.fetches = [Batch([message("1")], "c1", older="same")]
+    adapter.fetches += [Batch([message("2")], None, older="same") for _ in range(50)]
+    engine = SyncEngine(
+        store, [AccountRuntime("acct", "Brand", adapter, ("mentions",), 60.0)], clock=Clock()
+    )
+    try:
+        await engine.run_once()
+    finally:
+        await engine.close()
+    assert adapter.cursors_seen == [None, "same"]  # the newest page, then one page back
+    assert store.walk_back("acct", "mentions") is None
+    assert {m.id for m in store.iter_messages()} == {"acct:1", "acct:2"}
+
+
 # --- progress ------------------------------------------------------------------------------
 
 
-async def test_progress_counts_the_messages_so_far_then_ends(store: Store) -> None:
+async def test_progress_counts_the_messages_so_far_then_ends(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(SyncEngine, "WALK_BATCH", 1)  # each page stored as it comes
     fake = Fake("mastodon")
     fake.fill(130)
     events: list[SyncEvent] = []

@@ -10,10 +10,12 @@ stops the account for good (until the user logs in again).
 
 A stream's first sync reaches back in time: its newest page (`Adapter.fetch_older`) sets the
 cursor, so polling for what is new starts at once, and a walk back beside the polls brings
-the older pages one by one, down to `AccountRuntime.backfill` ago. Each page is stored as it
-comes, then where the walk goes on (`Store.set_walk_back`): an interrupted first sync resumes
-at the next page, even in another run. Its messages come after the run's first good poll
-and are older than it, so the crisis alerts they fire are `past`.
+the older pages, down to `AccountRuntime.backfill` ago. They are stored as they come, a full
+poll's worth at most and at least once a second, each time followed by where the walk goes on
+(`Store.set_walk_back`): an interrupted first sync resumes at the page it stopped at, even in
+another run. The crisis detector takes the walk's messages together when it stops (fed page
+by page, each going further back, it would replay its history at every page); they are
+older than the run's first good poll, so the alerts they fire are `past`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -105,6 +108,10 @@ class SyncEngine:
     # appear in the thread before reading the thread to decide.
     RECONCILE_DELAY = timedelta(seconds=30)
     SLOW_DOWN = 4.0  # poll interval factor while an account's quota runs low
+    # A first sync's walk back stores its pages by a full poll's worth at most, and at least
+    # once a second: the inbox follows it, and the store's work is shared as for a poll.
+    WALK_BATCH = 800
+    WALK_SECONDS = 1.0
 
     def __init__(
         self,
@@ -296,15 +303,16 @@ class SyncEngine:
             await self._walk_back(account, stream, once=False)
 
     async def _walk_back(self, account: AccountRuntime, stream: str, *, once: bool) -> None:
-        """Fetch and store a first sync's older pages, one by one, until the walk ends or the
-        account stops, a poll interval apart while the account's quota runs low; `once`:
-        until a page fails or the quota runs low, too (the next round resumes there)."""
+        """Fetch and store a first sync's older pages until the walk ends or the account
+        stops, a poll interval apart while the account's quota runs low; `once`: until a page
+        fails or the quota runs low, too (the next round resumes there). Then the crisis
+        detector takes what was walked."""
         account_id = account.account_id
         backoff = _Backoff()
         while account_id not in self._stopped_accounts:
             walk = await self._stored_walk(account_id, stream)
             if walk is None:
-                return
+                break
             paused = self._pause_left(account_id)
             wait = paused if paused > 0 else None
             if wait is None:
@@ -314,8 +322,9 @@ class SyncEngine:
                 wait = account.poll_seconds  # the quota left is for live polls and replies
             if wait is not None:
                 if once:
-                    return
+                    break
                 await self._sleep(wait)
+        await self._release_history()
 
     async def _stored_walk(self, account_id: str, stream: str) -> WalkBack | None:
         """Where the stream's walk back goes on, its progress shown; None when it is over
@@ -329,18 +338,43 @@ class SyncEngine:
         return walk
 
     async def _walk_step(self, account: AccountRuntime, stream: str, walk: WalkBack) -> None:
-        """Fetch and store the next page back of a stream's first sync, then where the walk
-        goes on: stored after the page, so a crash between the two refetches one page and
-        loses none."""
-        account_id = account.account_id
-        batch = await account.adapter.fetch_older(stream, walk.older, walk.since)
-        if batch.skipped:
-            log.warning("%s %s: skipped %d items", account_id, stream, len(batch.skipped))
-        await self.ingest(account, batch.messages, stream=stream)
-        count = walk.count + len(batch.messages)
-        after = None if batch.older is None else replace(walk, older=batch.older, count=count)
-        await self._on_writer(self.store.set_walk_back, account_id, stream, after)
-        self._walk_progress(account_id, stream, None if after is None else count)
+        """Fetch pages back of a stream's first sync, up to a full poll's worth or a
+        second's, then store them and where the walk goes on: the messages first, so a crash
+        in between refetches those pages and loses none. What came before a failure, or
+        before the app quits, is stored the same way."""
+        messages: list[Message] = []
+        after: WalkBack | None = walk
+        count = walk.count
+        started = time.monotonic()
+        try:
+            while after is not None and len(messages) < self.WALK_BATCH:
+                batch = await account.adapter.fetch_older(stream, after.older, after.since)
+                if batch.skipped:
+                    log.warning(
+                        "%s %s: skipped %d items", account.account_id, stream, len(batch.skipped)
+                    )
+                messages += batch.messages
+                count = after.count + len(batch.messages)
+                older = batch.older if batch.older != after.older else None  # must move on
+                after = None if older is None else replace(after, older=older, count=count)
+                if account.adapter.quota_low or time.monotonic() - started > self.WALK_SECONDS:
+                    break
+        finally:
+            if after != walk:  # shielded: a cancelled walk still keeps what it fetched
+                await asyncio.shield(self._store_walk(account, stream, messages, after, count))
+
+    async def _store_walk(
+        self,
+        account: AccountRuntime,
+        stream: str,
+        messages: list[Message],
+        after: WalkBack | None,
+        count: int,
+    ) -> None:
+        """Store pages a first sync walked back, then where it goes on (None: it is over)."""
+        await self.ingest(account, messages, stream=stream, history=True)
+        await self._on_writer(self.store.set_walk_back, account.account_id, stream, after)
+        self._walk_progress(account.account_id, stream, None if after is None else count)
 
     def _walk_progress(self, account_id: str, stream: str, count: int | None) -> None:
         """Show how many messages the account's first syncs brought so far (`count` for this
@@ -414,14 +448,20 @@ class SyncEngine:
                 log.info("account %s: own handle unknown: %s", sibling.account_id, error)
 
     async def ingest(
-        self, account: AccountRuntime, messages: list[Message], *, stream: str | None = None
+        self,
+        account: AccountRuntime,
+        messages: list[Message],
+        *,
+        stream: str | None = None,
+        history: bool = False,
     ) -> None:
         """Score and store messages (fetched from `stream`, when they were), then tell the
-        listener which conversations changed."""
+        listener which conversations changed. `history`: pages a first sync walked back,
+        which the crisis detector takes together once the walk stops (`_release_history`)."""
         if not messages:
             return
         changed, scored, alerts = await self._on_writer(
-            self._store_and_watch, account, messages, stream
+            self._store_and_watch, account, messages, stream, history
         )
         if changed:
             self._on_event(Ingested(changed, scored))
@@ -431,11 +471,21 @@ class SyncEngine:
     # --- crisis alerts (cmtui.alerting) ----------------------------------------------------
 
     def _store_and_watch(
-        self, account: AccountRuntime, messages: list[Message], stream: str | None
+        self, account: AccountRuntime, messages: list[Message], stream: str | None, history: bool
     ) -> tuple[list[Conversation], list[Message], AlertsChanged | None]:
-        """`_score_and_store`, then the crisis detector fed what was stored."""
+        """`_score_and_store`, then the crisis detector fed what was stored (or, for
+        `history`, given it to keep)."""
         changed, scored = self._score_and_store(account, messages, stream)
+        if history:
+            self._alert_watch.hold(scored)
+            return changed, scored, None
         return changed, scored, self._alert_watch.take(scored)
+
+    async def _release_history(self) -> None:
+        """Feed the crisis detector what first syncs walked back so far, in one go."""
+        alerts = await self._on_writer(self._alert_watch.release)
+        if alerts is not None:
+            self._alerts_changed(alerts)
 
     async def learn_alerts(self) -> None:
         """Learn the cache's history for the crisis detector, a chunk per turn of the writer

@@ -86,6 +86,7 @@ class AlertWatch:
         self._history: Iterator[Message] | None = None
         self._learnt = False
         self._pending: list[Observation] = []
+        self._held: list[Observation] = []  # a first sync's history, until `release`
         self._began: datetime | None = None
         self.notified: set[str] = set()  # alerts already sent to on_alert (or from before)
 
@@ -121,6 +122,21 @@ class AlertWatch:
             self._pending.extend(observations)
             return None
         changed = self.detector.feed(observations)
+        return self._changed(changed) if changed else None
+
+    def hold(self, messages: Iterable[Message]) -> None:
+        """Keep a stored page of a first sync's walk back in time for `release`: each page
+        goes further back than all the detector has seen, so feeding them one by one would
+        replay its history at every page; fed together, it replays it once."""
+        self._held.extend(self._observations(messages))
+
+    def release(self) -> AlertsChanged | None:
+        """Feed what `hold` kept; the change when alerts fired, grew or ended."""
+        held, self._held = self._held, []
+        if not self._learnt:
+            self._pending.extend(held)
+            return None
+        changed = self.detector.feed(held)
         return self._changed(changed) if changed else None
 
     def mark_live(self, now: datetime) -> None:

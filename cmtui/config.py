@@ -224,6 +224,9 @@ class Account:
     handle: str | None = None
     """The account's name on its network, e.g. "acme.bsky.social". Required on bluesky
     accounts, which log in with it and an app password (the `token`)."""
+    backfill_days: int = 7
+    """How many days back the first sync of each stream reaches (as far as the network's API
+    goes back); 0 brings only what comes after the first sync."""
 
 
 @dataclass(frozen=True)
@@ -874,6 +877,7 @@ _ACCOUNT = _table(
         "allow_insecure": _BOOLEAN,
         "enabled": _BOOLEAN,
         "handle": _string(),
+        "backfill_days": _integer(minimum=0),
     },
     check=_check_account,
 )

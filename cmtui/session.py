@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -95,6 +95,8 @@ class Session:
             adapter=adapter,
             streams=account.streams,
             poll_seconds=account.poll_seconds,
+            # What retention would drop at once is not worth fetching.
+            backfill=timedelta(days=min(account.backfill_days, self.config.retention.max_age_days)),
         )
 
     def _token(self, account: Account) -> Token | None:

@@ -173,25 +173,35 @@ async def test_mentions_quotes_threads_and_odd_authors() -> None:
 # --- mentions: pages and the watermark --------------------------------------------------------
 
 
-async def test_first_fetch_reads_a_few_pages_with_opaque_cursors() -> None:
+async def test_first_fetch_reads_the_newest_page_and_fetch_older_the_pages_behind() -> None:
     pds = FakePds(page_size=50)
     pds.notifications = [mention(n, T0 + timedelta(seconds=n)) for n in range(400)]
-    batch = await adapter_for(pds).fetch("mentions", None)
+    adapter = adapter_for(pds)
+    batch = await adapter.fetch("mentions", None)
+    assert pds.params_of(NOTIFICATIONS, "cursor") == [None]
+    assert len(batch.messages) == 50  # the 50 most recent, oldest first
+    assert batch.messages[0].text.endswith("number 350")
+    assert batch.cursor is not None and batch.cursor.startswith(
+        iso(T0 + timedelta(seconds=399))[:19]
+    )
+
+    pds.requests.clear()
+    since = T0 + timedelta(seconds=150)
+    pages = [await adapter.fetch_older("mentions", None, since)]
+    while pages[-1].older is not None:
+        pages.append(await adapter.fetch_older("mentions", pages[-1].older, since))
 
     cursors = pds.params_of(NOTIFICATIONS, "cursor")
-    assert len(cursors) == 5 and cursors[0] is None
-    assert len(set(cursors[1:])) == 4  # each page's own cursor, sent back as it came
+    assert len(cursors) == 6 and cursors[0] is None
+    assert len(set(cursors[1:])) == 5  # each page's own cursor, sent back as it came
     assert pds.calls(NOTIFICATIONS)[0].url.params.get_list("reasons") == [
         "mention",
         "reply",
         "quote",
     ]
-    assert len(batch.messages) == 250  # the 250 most recent, oldest first
-    assert batch.messages[0].text.endswith("number 150")
-    assert batch.messages[-1].text.endswith("number 399")
-    assert batch.cursor is not None and batch.cursor.startswith(
-        iso(T0 + timedelta(seconds=399))[:19]
-    )
+    assert pages[0].cursor == batch.cursor and {p.cursor for p in pages[1:]} == {None}
+    walked = [int(m.text.rsplit(" ", 1)[-1]) for page in pages for m in page.messages]
+    assert sorted(walked) == list(range(150, 400))  # down to `since`, each once
 
 
 async def test_a_poll_reads_every_page_down_to_the_watermark_and_no_further() -> None:

@@ -262,7 +262,7 @@ CASES = [
         10,
         "accounts[0].pol_seconds: unknown key (did you mean 'poll_seconds'?); expected one of "
         "id, brand, platform, base_url, token, streams, poll_seconds, allow_insecure, enabled, "
-        "handle",
+        "handle, backfill_days",
         id="unknown-key",
     ),
     pytest.param(

@@ -10,11 +10,13 @@ import csv
 import io
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from fixtures.hostile.wire import (
     BASE_URL,
+    STARTED,
     TOKEN,
     FakeInstance,
     case_status,
@@ -64,7 +66,11 @@ async def fill(args: list[str]) -> None:
     config = load_config(Path(args[1]))
     instance = FakeInstance(hostile_notifications())
     session = open_session(
-        config, Path(args[3]), tokens={"ml": TOKEN}, transport=instance.transport()
+        config,
+        Path(args[3]),
+        tokens={"ml": TOKEN},
+        transport=instance.transport(),
+        clock=lambda: STARTED + timedelta(hours=2),  # a first sync reaches a week back from it
     )
     engine = session.engine()
     try:

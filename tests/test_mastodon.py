@@ -175,20 +175,29 @@ async def test_mapping_of_local_authors_spoilers_and_missing_fields() -> None:
     assert messages["113800000000000102"].reply_target["visibility"] == "private"
 
 
-async def test_first_fetch_follows_next_links_at_most_five_pages() -> None:
-    fake = FakeMastodon(page_size=1)
-    batch = await adapter_for(fake).fetch("mentions", None)
+async def test_first_fetch_reads_the_newest_page_and_fetch_older_walks_next_links() -> None:
+    fake = FakeMastodon(page_size=2)
+    adapter = adapter_for(fake)
+    newest = await adapter.fetch("mentions", None)
+    assert fake.params_of("/api/v1/notifications", "max_id") == [None]
+    assert newest.cursor == "9008"
+    assert [m.native_id[-3:] for m in newest.messages] == ["107", "108"]
 
-    assert fake.params_of("/api/v1/notifications", "max_id") == [
-        None,
-        "9008",
-        "9007",
-        "9006",
-        "9005",
-    ]
-    assert fake.params_of("/api/v1/notifications", "types[]") == ["mention"] * 5
-    assert batch.cursor == "9008"
-    assert [m.native_id[-3:] for m in batch.messages] == ["104", "105", "107", "108"]
+    fake.requests.clear()
+    since = datetime(2026, 3, 2, 9, 35, tzinfo=UTC)
+    pages, before = [], None
+    while True:
+        page = await adapter.fetch_older("mentions", before, since)
+        pages.append(page)
+        if page.older is None:
+            break
+        before = page.older
+
+    assert fake.params_of("/api/v1/notifications", "max_id") == [None, "9007", "9005"]
+    assert fake.params_of("/api/v1/notifications", "types[]") == ["mention"] * 3
+    assert [page.cursor for page in pages] == ["9008", None, None]  # the newest page's only
+    walked = [m.native_id[-3:] for page in pages for m in page.messages]
+    assert walked == ["107", "108", "105", "104"]  # 103 came at 09:30, before `since`
 
 
 async def test_poll_walks_prev_links_so_a_burst_is_not_lost() -> None:

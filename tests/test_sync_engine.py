@@ -80,6 +80,7 @@ class ScriptedAdapter(Adapter):
         )
         self.fetches: list[Batch | PlatformError] = []
         self.cursors_seen: list[str | None] = []
+        self.since_seen: list[datetime] = []  # of `fetch_older`
         self.streams_seen: list[str] = []
         self.send_errors: list[PlatformError] = []
         self.sent: list[OutboxItem] = []  # every call, including failed ones
@@ -99,6 +100,11 @@ class ScriptedAdapter(Adapter):
         if isinstance(result, PlatformError):
             raise result
         return result
+
+    async def fetch_older(self, stream: str, before: str | None, since: datetime) -> Batch:
+        """Answered from the same script as `fetch` (`before` noted as a cursor seen)."""
+        self.since_seen.append(since)
+        return await self.fetch(stream, before)
 
     async def fetch_thread(self, message: Message) -> list[Message]:
         self.thread_reads += 1

@@ -92,6 +92,14 @@ class Adapter(abc.ABC):
         """Items of `stream` newer than `cursor` (all recent ones when it is None)."""
 
     @abc.abstractmethod
+    async def fetch_older(self, stream: str, before: str | None, since: datetime) -> Batch:
+        """One page of `stream` older than `before` (the newest page when None), oldest
+        first, leaving out items older than `since` (aware UTC). `Batch.cursor`: on the first
+        page (before=None) the catch-up cursor of the newest item read, what `fetch` takes
+        to get only newer items; `Batch.older`: the `before` of the next page back, None when
+        this page reached `since`, the stream's start, or how far back the API reaches."""
+
+    @abc.abstractmethod
     async def fetch_thread(self, message: Message) -> list[Message]:
         """The message's whole thread (ancestors, itself, replies), oldest first."""
 

@@ -9,6 +9,13 @@ opaque `cursor` of each answer), until a page reaches what an earlier poll alrea
 stream cursor kept by the engine is that watermark: the newest `indexedAt` seen and the
 AT-URIs indexed at that very instant, written as one line ("<iso time> <uri> <uri>..."), so
 an item is new when it was indexed later, or at the same instant under another URI.
+Without a cursor, a fetch reads the newest page.
+
+A first sync walks back in time with `fetch_older`, one page at a time. Its `older` token is
+the page cursor to go on with and the oldest `indexedAt` read so far ("<iso time> <cursor>"):
+items indexed after that instant were read already, and a page that reaches no further back
+ends the walk: a PDS that ignores the page cursor cannot loop it. The walk also ends at the
+`since` it is given, at the stream's end (no cursor), or when the cursor does not move.
 
 Login is by app password: `createSession` once (it is limited to 30 per 5 minutes), the
 session kept in memory, `refreshSession` when the PDS says `ExpiredToken`, and a new
@@ -66,7 +73,6 @@ from cmtui.text import display_handle, grapheme_count, safe_text, safe_url
 PAGE_SIZE = 50
 DEADLINE = 30.0  # seconds for a whole request, answer included
 MAX_BYTES = 10 * 1024 * 1024  # the largest answer read
-FIRST_FETCH_PAGES = 5  # how far a stream's first fetch looks into the past
 POLL_PAGES = 20  # most pages one poll reads before it gives up reaching the watermark
 MAX_GRAPHEMES = 300
 MAX_TEXT_BYTES = 3000
@@ -232,6 +238,28 @@ class BlueskyAdapter(Adapter):
             )
         return batch
 
+    async def fetch_older(self, stream: str, before: str | None, since: datetime) -> Batch:
+        """One page of `stream` older than the token `before` (the newest page when None),
+        oldest first, without items indexed before `since`; `older` goes on from this page,
+        None once a page reaches `since` or the stream's end."""
+        spec = self._stream(stream)
+        session = await self._current_session()
+        bound, page_cursor = _older_token(before) if before else (None, None)
+        page, next_cursor = await self._page(spec, page_cursor)
+        if bound is not None:  # what a PDS that ignores the cursor serves again
+            page = [raw for raw in page if (_indexed_at_or_none(raw) or bound) <= bound]
+        batch = self._batch(stream, spec, page, None, session.did, since=since)
+        times = [at for at in map(_indexed_at_or_none, page) if at is not None]
+        oldest = times[-1] if times else None  # the server's order: newest first
+        stuck = bound is not None and oldest is not None and oldest >= bound
+        if oldest is None or oldest < since or stuck or next_cursor in (None, page_cursor):
+            batch.older = None
+        else:
+            batch.older = f"{oldest.isoformat()} {next_cursor}"
+        if before is not None:
+            batch.cursor = None  # only the newest page says where catching up starts
+        return batch
+
     async def fetch_thread(self, message: Message) -> list[Message]:
         """The message's parent chain, itself and its replies, oldest first, in its
         conversation. Deleted and blocked posts are left out, as are posts that do not parse.
@@ -298,28 +326,30 @@ class BlueskyAdapter(Adapter):
     async def _read_pages(
         self, spec: _Stream, watermark: _Watermark | None
     ) -> tuple[list[Any], bool]:
-        """Raw items, newest first, down to the watermark (a few pages without one).
+        """Raw items, newest first, down to the watermark (the newest page without one).
 
         Also says whether the walk was complete: False when a poll ran out of pages before
         it reached the watermark, so items between the two were not read.
         """
         items: list[Any] = []
         page_cursor: str | None = None
-        for _ in range(FIRST_FETCH_PAGES if watermark is None else POLL_PAGES):
-            params = {**spec.params, **({"cursor": page_cursor} if page_cursor else {})}
-            data = json_object(await self._xrpc("GET", spec.nsid, params=params))
-            page = data.get(spec.items_key)
-            if not isinstance(page, list):
-                raise Permanent(
-                    f"{spec.nsid}: expected a {spec.items_key} list, got {type_name(page)}"
-                )
+        for _ in range(1 if watermark is None else POLL_PAGES):
+            page, next_cursor = await self._page(spec, page_cursor)
             items.extend(page)
-            next_cursor = _page_cursor(data.get("cursor"))
             done = not page or next_cursor in (None, page_cursor)
             if done or (watermark is not None and watermark.reached_by(page)):
                 return items, True
             page_cursor = next_cursor
         return items, watermark is None
+
+    async def _page(self, spec: _Stream, page_cursor: str | None) -> tuple[list[Any], str | None]:
+        """One page of a stream's raw items, newest first, and the cursor of the next."""
+        params = {**spec.params, **({"cursor": page_cursor} if page_cursor else {})}
+        data = json_object(await self._xrpc("GET", spec.nsid, params=params))
+        page = data.get(spec.items_key)
+        if not isinstance(page, list):
+            raise Permanent(f"{spec.nsid}: expected a {spec.items_key} list, got {type_name(page)}")
+        return page, _page_cursor(data.get("cursor"))
 
     def _batch(
         self,
@@ -328,11 +358,15 @@ class BlueskyAdapter(Adapter):
         items: list[Any],
         watermark: _Watermark | None,
         own_did: str,
+        *,
+        since: datetime | None = None,
     ) -> Batch:
-        """The messages of raw items not seen yet, oldest first, and the new watermark.
+        """The messages of raw items not seen yet (none indexed before `since`), oldest
+        first, and the new watermark.
 
-        An item that does not parse still moves the watermark, so it is reported once, not
-        on every poll; one without a readable `indexedAt` cannot be placed and is skipped.
+        An item that does not parse, or is left out as too old, still moves the watermark,
+        so it is reported once, not on every poll; one without a readable `indexedAt` cannot
+        be placed and is skipped.
         """
         messages: dict[str, Message] = {}
         skipped: list[str] = []
@@ -348,6 +382,8 @@ class BlueskyAdapter(Adapter):
             if watermark is not None and not watermark.is_new(at, uri or ""):
                 continue
             newest = _Watermark.after(newest, at, uri)
+            if since is not None and at < since:
+                continue
             try:
                 message = self._item_to_message(raw, spec, own_did)
             except BadItem as error:
@@ -810,6 +846,19 @@ def _indexed_at_or_none(raw: Any) -> datetime | None:
         return require_time(require_object(raw, "item"), "indexedAt")
     except BadItem:
         return None
+
+
+def _older_token(token: str) -> tuple[datetime | None, str | None]:
+    """The oldest `indexedAt` read so far and the page cursor a `fetch_older` token holds;
+    (None, None) for a token that is not ours (the walk then starts again from the top)."""
+    when, _, page_cursor = token.partition(" ")
+    try:
+        at = datetime.fromisoformat(when)
+    except ValueError:
+        return None, None
+    if at.tzinfo is None:
+        return None, None
+    return at.astimezone(UTC), _page_cursor(page_cursor)
 
 
 def _page_cursor(value: Any) -> str | None:

@@ -8,10 +8,13 @@ Streams:
 The cursor of a stream is the newest item id seen (notification id for mentions, status id
 otherwise). A poll asks for `min_id=<cursor>`, which returns the page *just above* the cursor,
 then walks `Link rel="prev"` pages until one comes back empty, so a burst bigger than a page
-is never skipped over. A first fetch walks `rel="next"` a few pages into the past. Only the
-`min_id`/`max_id` value of a Link is used, on our own path: a hostile server cannot steer
-the client (and its token) elsewhere. Ids are compared as Mastodon's own web client does:
-by length, then as strings.
+is never skipped over. Without a cursor, a fetch reads the newest page. A first sync walks
+back in time with `fetch_older`, one page at a time, following `rel="next"` (`max_id`) until
+a page reaches the `since` it is given; where the server sends no Link (search), the next
+`max_id` is the oldest id read. Only the `min_id`/`max_id` value of a Link is used, on our own
+path: a hostile server cannot steer the client (and its token) elsewhere. Ids are compared as
+Mastodon's own web client does: by length, then as strings; a walk whose next `max_id` does not
+go down ends, so a server that ignores `max_id` cannot loop it.
 
 Every remote string goes through `cmtui.text` before it becomes a record field; an item that
 does not parse is skipped with a reason in `Batch.skipped`, never failing the page.
@@ -23,6 +26,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -50,7 +54,6 @@ from cmtui.text import display_handle, html_to_text, safe_text, safe_url
 PAGE_SIZE = 40
 DEADLINE = 30.0  # seconds for a whole request, answer included
 MAX_BYTES = 10 * 1024 * 1024  # the largest answer read
-FIRST_FETCH_PAGES = 5  # how far a stream's first fetch looks into the past
 POLL_PAGES = 20  # most pages one poll reads; the cursor resumes where it stopped
 DEFAULT_MAX_CHARACTERS = 500
 URL_LENGTH = 23
@@ -129,20 +132,55 @@ class MastodonAdapter(Adapter):
         return self.own_handle
 
     async def fetch(self, stream: str, cursor: str | None) -> Batch:
-        """Items of `stream` newer than `cursor`, oldest first; all recent ones without one."""
+        """Items of `stream` newer than `cursor`, oldest first; the newest page without one."""
         spec = self._stream(stream)
         own_id = await self.own_account_id()
         await self.load_limits()
-        pages = await (self._backfill(spec) if cursor is None else self._catch_up(spec, cursor))
+        if cursor is None:
+            pages = [spec.items((await self._page(spec, {})).json())]
+        else:
+            pages = await self._catch_up(spec, cursor)
         return self._batch(stream, spec, [item for page in pages for item in page], cursor, own_id)
 
-    def _batch(
-        self, stream: str, spec: _Stream, items: list[Any], cursor: str | None, own_id: str
-    ) -> Batch:
-        """The messages of raw page items, oldest first, and the newest id as the cursor.
+    async def fetch_older(self, stream: str, before: str | None, since: datetime) -> Batch:
+        """One page of `stream` below the id `before` (the newest page when None), oldest
+        first, without items older than `since`; `older` is the next page's `max_id`, None
+        once a page reaches `since` or the stream's start."""
+        spec = self._stream(stream)
+        own_id = await self.own_account_id()
+        await self.load_limits()
+        answer = await self._page(spec, {"max_id": before} if before else {})
+        page = spec.items(answer.json())
+        if before is not None:  # a server that ignores max_id sends what we already have
+            page = [raw for raw in page if _below(raw, before)]
+        batch = self._batch(stream, spec, page, None, own_id, since=since)
+        older = _link_param(answer.headers, "next", "max_id")
+        if older is None:
+            older = min(_page_ids(page), key=_id_key, default=None)
+        oldest = next((at for at in map(_item_time, reversed(page)) if at is not None), None)
+        reached = oldest is None or oldest < since
+        if reached or older is None or (before is not None and _id_key(older) >= _id_key(before)):
+            older = None
+        batch.older = older
+        if before is not None:
+            batch.cursor = None  # only the newest page says where catching up starts
+        return batch
 
-        An item that does not parse still moves the cursor, so it is reported once, not
-        fetched again on every poll.
+    def _batch(
+        self,
+        stream: str,
+        spec: _Stream,
+        items: list[Any],
+        cursor: str | None,
+        own_id: str,
+        *,
+        since: datetime | None = None,
+    ) -> Batch:
+        """The messages of raw page items (none older than `since`), oldest first, and the
+        newest id as the cursor.
+
+        An item that does not parse, or is left out as too old, still moves the cursor, so
+        it is reported once, not fetched again on every poll.
         """
         messages: dict[str, Message] = {}
         skipped: list[str] = []
@@ -153,6 +191,9 @@ class MastodonAdapter(Adapter):
                 continue  # a server that ignores min_id sends what we already have
             if item_id is not None and (newest is None or _id_key(item_id) > _id_key(newest)):
                 newest = item_id
+            at = _item_time(raw)
+            if since is not None and at is not None and at < since:
+                continue
             try:
                 message = self._item_to_message(raw, spec, own_id)
             except BadItem as error:
@@ -228,21 +269,6 @@ class MastodonAdapter(Adapter):
             )
         path = f"/api/v1/timelines/tag/{quote(value, safe='')}"
         return _Stream(path, {"limit": limit}, Kind.SEARCH_HIT, _page_list, notifications=False)
-
-    async def _backfill(self, spec: _Stream) -> list[list[Any]]:
-        """The newest pages of a stream, following `rel="next"` (older) a few pages back."""
-        pages: list[list[Any]] = []
-        max_id: str | None = None
-        for _ in range(FIRST_FETCH_PAGES):
-            answer = await self._page(spec, {"max_id": max_id} if max_id else {})
-            page = spec.items(answer.json())
-            if not page:
-                break
-            pages.append(page)
-            max_id = _link_param(answer.headers, "next", "max_id")
-            if max_id is None:
-                break
-        return pages
 
     async def _catch_up(self, spec: _Stream, cursor: str) -> list[list[Any]]:
         """Every page above `cursor`, walking `rel="prev"` (newer) until an empty page.
@@ -389,6 +415,26 @@ def _search_statuses(data: Any) -> list[Any]:
     if not isinstance(data, dict):
         raise Permanent(f"expected a JSON object, got {type_name(data)}")
     return _page_list(data.get("statuses", []))
+
+
+def _item_time(raw: Any) -> datetime | None:
+    """When a page item came: a notification's `created_at` (the server's own clock, which
+    orders the list), else its status's; None when it has no readable one."""
+    if not isinstance(raw, dict):
+        return None
+    for item in (raw, raw.get("status")):
+        try:
+            return require_time(require_object(item, "item"), "created_at")
+        except BadItem:
+            continue
+    return None
+
+
+def _below(raw: Any, before: str) -> bool:
+    """Whether a page item's id is below `before` (an item without a valid id is kept: it
+    is skipped with its reason later)."""
+    item_id = _native_id(raw.get("id")) if isinstance(raw, dict) else None
+    return item_id is None or _id_key(item_id) < _id_key(before)
 
 
 def _page_ids(page: list[Any]) -> list[str]:

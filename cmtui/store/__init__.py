@@ -3,7 +3,7 @@
 `Store.open(data_dir)` is the entry point; see `cmtui.store.cache` for the folder's layout.
 """
 
-from cmtui.store.cache import Store
+from cmtui.store.cache import Store, WalkBack
 from cmtui.store.errors import (
     CorruptFile,
     ReadOnlyStore,
@@ -25,5 +25,6 @@ __all__ = [
     "StoreError",
     "StoreLocked",
     "StoreWriteError",
+    "WalkBack",
     "sweep_temp_files",
 ]

@@ -3,7 +3,8 @@
 A data folder holds:
 
     cmtui.lock                          flock'ed by the one process allowed to write
-    cache.json (+ .bak1..3)             _meta (schema version), sync cursors, settings, and
+    cache.json (+ .bak1..3)             _meta (schema version), sync cursors (and where a
+                                        first sync's walk back resumes), settings, and
                                         when sync ran live (`live_spans`)
     outbox.json (+ .bak1..3)            replies on their way out
     summaries/                          conversation summaries: a base, a journal of changes
@@ -41,7 +42,7 @@ import sys
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from itertools import groupby
@@ -70,6 +71,18 @@ _CURSORS, _OUTBOX, _DRAFTS, _SETTINGS = "cursors", "outbox", "drafts", "settings
 _LIVE = "live"
 LIVE_SPANS_KEPT = 1000  # runs of sync remembered; an alert before the oldest counts as past
 _LEGACY_CONVERSATIONS = "conversations"  # the summaries' table in cache.json up to schema 1
+
+
+@dataclass(frozen=True, slots=True)
+class WalkBack:
+    """Where an account stream's first sync, walking back in time, goes on."""
+
+    older: str
+    """The adapter's token for the next page back (`Batch.older`), opaque."""
+    since: datetime
+    """How far back the walk reaches (aware UTC), fixed when it began."""
+    count: int = 0
+    """Messages the first sync brought so far, its newest page included."""
 
 
 class _Interrupted(StoreError):
@@ -407,16 +420,47 @@ class Store:
             return cursor if isinstance(cursor, str) else None
 
     def set_cursor(self, account_id: str, stream: str, cursor: str | None) -> None:
-        """Remember (or forget, with None) where a stream's last fetch ended."""
+        """Remember (or forget, with None) where a stream's last fetch ended; a first sync
+        under way goes on where it was."""
+        self._update_cursor(account_id, stream, {"cursor": cursor})
+
+    def walk_back(self, account_id: str, stream: str) -> WalkBack | None:
+        """Where a stream's first sync goes on back in time; None when none is under way."""
+        with self._mutex:
+            self._check_open()
+            doc = self._main.tables[_CURSORS].get(_cursor_key(account_id, stream)) or {}
+        try:
+            older, since, count = doc["older"], parse_time(doc["since"]), doc.get("count", 0)
+        except (KeyError, TypeError, ValueError):
+            return None  # none, or a damaged record: the first sync ends where it was
+        if not isinstance(older, str) or not isinstance(count, int):
+            return None
+        return WalkBack(older, since, count)
+
+    def set_walk_back(self, account_id: str, stream: str, walk: WalkBack | None) -> None:
+        """Remember where a stream's first sync goes on back in time (None: it is over)."""
+        self._update_cursor(account_id, stream, _walk_fields(walk))
+
+    def set_first_page(
+        self, account_id: str, stream: str, cursor: str | None, walk: WalkBack | None
+    ) -> None:
+        """A first sync's newest page is in: the stream's cursor and where its walk back
+        goes on, in one write (a crash keeps both or neither)."""
+        self._update_cursor(account_id, stream, {"cursor": cursor, **_walk_fields(walk)})
+
+    def _update_cursor(self, account_id: str, stream: str, changes: dict[str, object]) -> None:
+        """Change fields of a stream's cursor record (None removes one); a record left with
+        no cursor and no walk back is removed."""
         with self._mutex:
             self._check_writable("save the sync position")
             table = self._main.tables[_CURSORS]
             key = _cursor_key(account_id, stream)
-            if cursor is None:
-                table.remove(key)
+            doc = {**(table.get(key) or {}), **changes}
+            doc = {name: value for name, value in doc.items() if value is not None}
+            if doc.keys() & {"cursor", "older"}:
+                table.put({**doc, "key": key, "account_id": account_id, "stream": stream})
             else:
-                doc = {"key": key, "account_id": account_id, "stream": stream, "cursor": cursor}
-                table.put(doc)
+                table.remove(key)
             self._flush()
 
     def outbox(self) -> list[OutboxItem]:
@@ -928,6 +972,13 @@ def _month(moment: datetime) -> str:
 def _period_of(key: str) -> str:
     """The day (or, in an older cache, the month) of a partition key."""
     return key.rsplit("/", 1)[1]
+
+
+def _walk_fields(walk: WalkBack | None) -> dict[str, object]:
+    """A walk back as the fields of its stream's cursor record (None: their removal)."""
+    if walk is None:
+        return {"older": None, "since": None, "count": None}
+    return {"older": walk.older, "since": walk.since.isoformat(), "count": walk.count}
 
 
 def _cursor_key(account_id: str, stream: str) -> str:

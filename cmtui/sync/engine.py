@@ -7,6 +7,15 @@ writer thread, so neither the loop nor the UI ever waits on disk or CPU-heavy wo
 Each account has one pause shared by all its streams and its replies: a 429 on any request
 stops every request of that account (and only that account) until the network's reset. A 401
 stops the account for good (until the user logs in again).
+
+A stream's first sync reaches back in time: its newest page (`Adapter.fetch_older`) sets the
+cursor, so polling for what is new starts at once, and a walk back beside the polls brings
+the older pages, down to `AccountRuntime.backfill` ago. They are stored as they come, a full
+poll's worth at most and at least once a second, each time followed by where the walk goes on
+(`Store.set_walk_back`): an interrupted first sync resumes at the page it stopped at, even in
+another run. The crisis detector takes the walk's messages together when it stops (fed page
+by page, each going further back, it would replay its history at every page); they are
+older than the run's first good poll, so the alerts they fire are `past`.
 """
 
 from __future__ import annotations
@@ -15,10 +24,12 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TypeVar
 
 from cmtui.alerting import AlertCommand, AlertWatch
@@ -35,7 +46,7 @@ from cmtui.platforms.base import (
     Transient,
 )
 from cmtui.platforms.ratelimit import backoff_delay
-from cmtui.store import Store, StoreError
+from cmtui.store import Store, StoreError, WalkBack
 from cmtui.sync import outbox
 from cmtui.sync.analyst import Analyst
 from cmtui.sync.events import (
@@ -66,6 +77,8 @@ class AccountRuntime:
     poll_seconds: float
     language: str | None = None
     """The brand's language (`Brand.language`): the one a text too short to tell is read in."""
+    backfill: timedelta = timedelta(days=7)
+    """How far back a stream's first sync reaches (`Account.backfill_days`)."""
 
 
 @dataclass(slots=True)
@@ -95,6 +108,10 @@ class SyncEngine:
     # appear in the thread before reading the thread to decide.
     RECONCILE_DELAY = timedelta(seconds=30)
     SLOW_DOWN = 4.0  # poll interval factor while an account's quota runs low
+    # A first sync's walk back stores its pages by a full poll's worth at most, and at least
+    # once a second: the inbox follows it, and the store's work is shared as for a poll.
+    WALK_BATCH = 800
+    WALK_SECONDS = 1.0
 
     def __init__(
         self,
@@ -127,7 +144,10 @@ class SyncEngine:
         self._stopped_accounts: set[str] = set()
         self._store_problem = ""
         self._paused_until: dict[str, datetime] = {}
-        self._failing: dict[str, set[str]] = {}  # account -> streams whose last poll failed
+        # account -> (stream, walking back?) of the requests whose last try failed
+        self._failing: dict[str, set[tuple[str, bool]]] = {}
+        self._walks: dict[tuple[str, str], asyncio.Event] = {}  # wakes a stream's walk back
+        self._walked: dict[str, dict[str, int]] = {}  # account -> stream -> first sync's count
         self._recovered = False
         settings = alerts or AlertSettings()
         brands = {account.account_id: account.brand for account in accounts}
@@ -153,15 +173,17 @@ class SyncEngine:
             for account in self.accounts.values():
                 for stream in account.streams:
                     group.create_task(self._poll_forever(account, stream))
+                    group.create_task(self._walk_forever(account, stream))
             group.create_task(self._deliver_forever())
 
     async def run_once(self) -> None:
-        """One round: every stream once, then every reply that is due, and the alerts
-        it fired sent to `on_alert`."""
+        """One round: every stream once (a first sync walked back to its end, or until a
+        page fails), then every reply that is due, and the alerts it fired sent to
+        `on_alert`."""
         await asyncio.gather(
             self.learn_alerts(),
             *(
-                self._poll(account, stream, _Backoff())
+                self._sync_once(account, stream)
                 for account in self.accounts.values()
                 for stream in account.streams
             ),
@@ -186,6 +208,10 @@ class SyncEngine:
             delay = await self._poll(account, stream, backoff)
             await self._sleep(delay)
 
+    async def _sync_once(self, account: AccountRuntime, stream: str) -> None:
+        await self._poll(account, stream, _Backoff())
+        await self._walk_back(account, stream, once=True)
+
     async def _poll(self, account: AccountRuntime, stream: str, backoff: _Backoff) -> float:
         """Fetch one stream once; return how long to wait before the next poll."""
         account_id = account.account_id
@@ -194,40 +220,172 @@ class SyncEngine:
         paused = self._pause_left(account_id)
         if paused > 0:
             return paused
-        failing = self._failing.setdefault(account_id, set())
-        if not failing:  # a failing sibling stream's state says more than "syncing"
+        if not self._failing.get(account_id):  # a failing sibling's state says more
             self._set_state(account_id, AccountStatus.SYNCING)
-        try:
-            cursor = await self._on_writer(self.store.get_cursor, account_id, stream)
-            # The brand's other accounts' handles are needed to tell its own posts: learnt
-            # while this fetch runs, not after it.
-            batch, _identified = await asyncio.gather(
-                account.adapter.fetch(stream, cursor), self._identify_siblings(account)
-            )
-            if batch.skipped:
-                log.warning("%s %s: skipped %d items", account_id, stream, len(batch.skipped))
-            await self.ingest(account, batch.messages, stream=stream)
+        failed = await self._attempt(
+            account, (stream, False), backoff, lambda: self._fetch_new(account, stream)
+        )
+        if failed is not None:
+            return failed
+        return account.poll_seconds * (self.SLOW_DOWN if account.adapter.quota_low else 1.0)
+
+    async def _fetch_new(self, account: AccountRuntime, stream: str) -> None:
+        """Store what is new in a stream, and move its cursor; without a cursor, the newest
+        page of a first sync, which also says where its walk back goes on."""
+        account_id = account.account_id
+        cursor = await self._on_writer(self.store.get_cursor, account_id, stream)
+        since = self._clock() - account.backfill
+        if cursor is None:
+            fetching = account.adapter.fetch_older(stream, None, since)
+        else:
+            fetching = account.adapter.fetch(stream, cursor)
+        # The brand's other accounts' handles are needed to tell its own posts: learnt
+        # while this fetch runs, not after it.
+        batch, _identified = await asyncio.gather(fetching, self._identify_siblings(account))
+        if batch.skipped:
+            log.warning("%s %s: skipped %d items", account_id, stream, len(batch.skipped))
+        await self.ingest(account, batch.messages, stream=stream)
+        if cursor is not None:
             await self._on_writer(self.store.set_cursor, account_id, stream, batch.cursor)
-            await self._on_writer(self._alert_watch.mark_live, self._clock())
+        else:
+            count = len(batch.messages)
+            walk = None if batch.older is None else WalkBack(batch.older, since, count)
+            await self._on_writer(self.store.set_first_page, account_id, stream, batch.cursor, walk)
+            if walk is not None:
+                self._walk_progress(account_id, stream, walk.count)
+                self._walks.setdefault((account_id, stream), asyncio.Event()).set()
+        await self._on_writer(self._alert_watch.mark_live, self._clock())
+
+    async def _attempt(
+        self,
+        account: AccountRuntime,
+        request: tuple[str, bool],
+        backoff: _Backoff,
+        work: Callable[[], Awaitable[None]],
+    ) -> float | None:
+        """Do one request's `work` under the engine's rules for failures: None when it
+        succeeded, else how long to wait before trying again. `request` is its stream and
+        whether it walks back, as the account's failing requests are named."""
+        account_id = account.account_id
+        failing = self._failing.setdefault(account_id, set())
+        try:
+            await work()
         except PlatformError as error:
-            failing.add(stream)
+            failing.add(request)
             return self._after_failure(account, error, backoff)
         except StoreError as error:
-            # Nothing is lost: the cursor did not move, so the next poll fetches it all again.
+            # Nothing is lost: the cursor did not move, so the next try fetches it all again.
             self._store_failed(error)
             return min(account.poll_seconds, self.STORE_RETRY_SECONDS)
         except Exception as error:  # a bug must not end every account's sync: show it, go on
-            log.exception("%s %s: sync failed", account_id, stream)
-            failing.add(stream)
+            log.exception("%s %s: sync failed", account_id, request[0])
+            failing.add(request)
             detail = _("internal error: {error!r} (details in the log)").format(error=error)
             self._set_state(account_id, AccountStatus.DEGRADED, detail=detail)
             return backoff.next_delay()
         self._store_recovered()
         backoff.reset()
-        failing.discard(stream)
+        failing.discard(request)
         if not failing and self._pause_left(account_id) <= 0:
             self._set_state(account_id, AccountStatus.LIVE, last_sync=self._clock(), detail="")
-        return account.poll_seconds * (self.SLOW_DOWN if account.adapter.quota_low else 1.0)
+        return None
+
+    # --- first sync: the walk back in time --------------------------------------------------
+
+    async def _walk_forever(self, account: AccountRuntime, stream: str) -> None:
+        """Walk a stream back whenever its first sync has pages left: at once when an
+        earlier run left one under way, else when the newest page says so."""
+        wake = self._walks.setdefault((account.account_id, stream), asyncio.Event())
+        wake.set()
+        while account.account_id not in self._stopped_accounts:
+            await wake.wait()
+            wake.clear()
+            await self._walk_back(account, stream, once=False)
+
+    async def _walk_back(self, account: AccountRuntime, stream: str, *, once: bool) -> None:
+        """Fetch and store a first sync's older pages until the walk ends or the account
+        stops, a poll interval apart while the account's quota runs low; `once`: until a page
+        fails or the quota runs low, too (the next round resumes there). Then the crisis
+        detector takes what was walked."""
+        account_id = account.account_id
+        backoff = _Backoff()
+        while account_id not in self._stopped_accounts:
+            walk = await self._stored_walk(account_id, stream)
+            if walk is None:
+                break
+            paused = self._pause_left(account_id)
+            wait = paused if paused > 0 else None
+            if wait is None:
+                step = partial(self._walk_step, account, stream, walk)
+                wait = await self._attempt(account, (stream, True), backoff, step)
+            if wait is None and account.adapter.quota_low:
+                wait = account.poll_seconds  # the quota left is for live polls and replies
+            if wait is not None:
+                if once:
+                    break
+                await self._sleep(wait)
+        await self._release_history()
+
+    async def _stored_walk(self, account_id: str, stream: str) -> WalkBack | None:
+        """Where the stream's walk back goes on, its progress shown; None when it is over
+        (or cannot be read now: the next run reads it again)."""
+        try:
+            walk = await self._on_writer(self.store.walk_back, account_id, stream)
+        except StoreError as error:
+            self._store_failed(error)
+            return None
+        self._walk_progress(account_id, stream, None if walk is None else walk.count)
+        return walk
+
+    async def _walk_step(self, account: AccountRuntime, stream: str, walk: WalkBack) -> None:
+        """Fetch pages back of a stream's first sync, up to a full poll's worth or a
+        second's, then store them and where the walk goes on: the messages first, so a crash
+        in between refetches those pages and loses none. What came before a failure, or
+        before the app quits, is stored the same way."""
+        messages: list[Message] = []
+        after: WalkBack | None = walk
+        count = walk.count
+        started = time.monotonic()
+        try:
+            while after is not None and len(messages) < self.WALK_BATCH:
+                batch = await account.adapter.fetch_older(stream, after.older, after.since)
+                if batch.skipped:
+                    log.warning(
+                        "%s %s: skipped %d items", account.account_id, stream, len(batch.skipped)
+                    )
+                messages += batch.messages
+                count = after.count + len(batch.messages)
+                older = batch.older if batch.older != after.older else None  # must move on
+                after = None if older is None else replace(after, older=older, count=count)
+                if account.adapter.quota_low or time.monotonic() - started > self.WALK_SECONDS:
+                    break
+        finally:
+            if after != walk:  # shielded: a cancelled walk still keeps what it fetched
+                await asyncio.shield(self._store_walk(account, stream, messages, after, count))
+
+    async def _store_walk(
+        self,
+        account: AccountRuntime,
+        stream: str,
+        messages: list[Message],
+        after: WalkBack | None,
+        count: int,
+    ) -> None:
+        """Store pages a first sync walked back, then where it goes on (None: it is over)."""
+        await self.ingest(account, messages, stream=stream, history=True)
+        await self._on_writer(self.store.set_walk_back, account.account_id, stream, after)
+        self._walk_progress(account.account_id, stream, None if after is None else count)
+
+    def _walk_progress(self, account_id: str, stream: str, count: int | None) -> None:
+        """Show how many messages the account's first syncs brought so far (`count` for this
+        stream; None: its walk is over)."""
+        counts = self._walked.setdefault(account_id, {})
+        if count is None:
+            counts.pop(stream, None)
+        else:
+            counts[stream] = count
+        total = sum(counts.values()) if counts else None
+        self._set_state(account_id, self.states[account_id].status, first_sync=total)
 
     def _after_failure(
         self, account: AccountRuntime, error: PlatformError, backoff: _Backoff
@@ -290,14 +448,20 @@ class SyncEngine:
                 log.info("account %s: own handle unknown: %s", sibling.account_id, error)
 
     async def ingest(
-        self, account: AccountRuntime, messages: list[Message], *, stream: str | None = None
+        self,
+        account: AccountRuntime,
+        messages: list[Message],
+        *,
+        stream: str | None = None,
+        history: bool = False,
     ) -> None:
         """Score and store messages (fetched from `stream`, when they were), then tell the
-        listener which conversations changed."""
+        listener which conversations changed. `history`: pages a first sync walked back,
+        which the crisis detector takes together once the walk stops (`_release_history`)."""
         if not messages:
             return
         changed, scored, alerts = await self._on_writer(
-            self._store_and_watch, account, messages, stream
+            self._store_and_watch, account, messages, stream, history
         )
         if changed:
             self._on_event(Ingested(changed, scored))
@@ -307,11 +471,21 @@ class SyncEngine:
     # --- crisis alerts (cmtui.alerting) ----------------------------------------------------
 
     def _store_and_watch(
-        self, account: AccountRuntime, messages: list[Message], stream: str | None
+        self, account: AccountRuntime, messages: list[Message], stream: str | None, history: bool
     ) -> tuple[list[Conversation], list[Message], AlertsChanged | None]:
-        """`_score_and_store`, then the crisis detector fed what was stored."""
+        """`_score_and_store`, then the crisis detector fed what was stored (or, for
+        `history`, given it to keep)."""
         changed, scored = self._score_and_store(account, messages, stream)
+        if history:
+            self._alert_watch.hold(scored)
+            return changed, scored, None
         return changed, scored, self._alert_watch.take(scored)
+
+    async def _release_history(self) -> None:
+        """Feed the crisis detector what first syncs walked back so far, in one go."""
+        alerts = await self._on_writer(self._alert_watch.release)
+        if alerts is not None:
+            self._alerts_changed(alerts)
 
     async def learn_alerts(self) -> None:
         """Learn the cache's history for the crisis detector, a chunk per turn of the writer

@@ -38,6 +38,7 @@ class AccountState:
     until: datetime | None = None  # end of a rate-limit pause
     detail: str = ""  # last error, already free of secrets
     last_sync: datetime | None = None
+    first_sync: int | None = None  # messages its first sync brought so far, while one runs
 
 
 @dataclass(frozen=True, slots=True)

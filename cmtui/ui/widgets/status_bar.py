@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import Static
 
-from cmtui.i18n import N_, _, ngettext
+from cmtui.i18n import N_, _, current_language, ngettext
 from cmtui.model import utcnow
 from cmtui.sync.events import AccountState, AccountStatus
 from cmtui.ui.widgets.line_list import component_style
@@ -39,18 +39,41 @@ _WORDS: dict[AccountStatus, str] = {
 }
 
 
+# How each language groups the thousands of a count: 1,240 in English, 1 240 in French.
+_THOUSANDS = {"en": ",", "fr": "\N{NARROW NO-BREAK SPACE}"}
+
+
+def grouped(count: int) -> str:
+    """`count` with its thousands grouped as the UI's language writes them."""
+    return f"{count:,}".replace(",", _THOUSANDS.get(current_language(), ","))
+
+
+def first_sync(state: AccountState) -> int | None:
+    """The messages the account's first sync brought so far, while it walks back in time
+    with nothing wrong; else None (a trouble says more)."""
+    healthy = state.status in (AccountStatus.SYNCING, AccountStatus.LIVE)
+    return state.first_sync if healthy else None
+
+
 def describe(state: AccountState, now: datetime) -> str:
     """The words for one account's state, e.g. "rate-limited until 14:05"."""
     if state.status is AccountStatus.RATE_LIMITED and state.until is not None:
         local = state.until.astimezone()
         return _("rate-limited until {time}").format(time=f"{local:%H:%M}")
+    count = first_sync(state)
+    if count is not None:
+        so_far = ngettext(
+            "first sync, {count} message so far", "first sync, {count} messages so far", count
+        )
+        return so_far.format(count=grouped(count))
     return _(_WORDS[state.status])
 
 
 class StatusBar(Static):
     """One line at the bottom: `⚠ Maison Lumière 12/2.5  ● ml-masto live  ◐ ml-x rate-limited
-    until 14:05  ✉ 2 in outbox`. Active alerts come first, in the error colour: they stay
-    here when the banner is dismissed, until they end."""
+    until 14:05  ⟳ ml-bsky first sync, 1,240 messages so far  ✉ 2 in outbox`. Active
+    alerts come first, in the error colour: they stay here when the banner is dismissed,
+    until they end."""
 
     COMPONENT_CLASSES = {
         "status-bar--ok",
@@ -109,7 +132,9 @@ class StatusBar(Static):
             )
             line.append(words + "   ", error)
         for state in self.states.values():
-            mark, part = _MARKS[state.status]
+            # A first sync is still syncing, whatever its live polls say.
+            shown = state.status if first_sync(state) is None else AccountStatus.SYNCING
+            mark, part = _MARKS[shown]
             style = component_style(self, part)
             line.append(f"{mark} ", style)
             line.append(f"{state.account_id} ")

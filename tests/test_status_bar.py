@@ -61,3 +61,28 @@ async def test_active_alerts_come_first_in_the_error_colour() -> None:
         bar.show({}, alerts=[])
         await pilot.pause()
         assert "⚠" not in bar.render_line(0).text
+
+
+async def test_live_accounts_are_summed_up_when_they_do_not_fit() -> None:
+    """Six accounts at 80 columns: the problem, the outbox and the account in trouble stay
+    in sight, the live ones become "● 6 accounts live"; at 200 columns each is listed."""
+    live = {f"ml-{n}": AccountState(f"ml-{n}", AccountStatus.LIVE) for n in range(6)}
+    states = {**live, "ml-x": AccountState("ml-x", AccountStatus.OFFLINE)}
+    for width, expected in (
+        (80, "disk full   ✉ 2 in outbox   ○ ml-x offline   ● 6 accounts live"),
+        (200, "disk full   ✉ 2 in outbox   ● ml-0 live   ● ml-1 live"),
+    ):
+        app = BarApp()
+        async with app.run_test(size=(width, 3)) as pilot:
+            bar = app.query_one(StatusBar)
+            bar.show(states, queued=2, problem="disk full")
+            await pilot.pause()
+            shown = bar.render_line(0).text.strip()
+            assert shown.startswith(expected), width
+            assert shown.count("live") == (1 if width == 80 else 6)
+    app = BarApp()
+    async with app.run_test(size=(80, 3)) as pilot:  # one live account is never summed up
+        bar = app.query_one(StatusBar)
+        bar.show({"ml-0": live["ml-0"], "ml-x": states["ml-x"]})
+        await pilot.pause()
+        assert bar.render_line(0).text.strip() == "● ml-0 live   ○ ml-x offline"

@@ -121,31 +121,55 @@ class StatusBar(Static):
             self.problem = problem
         self.update(self._line())
 
+    def on_resize(self) -> None:
+        self.update(self._line())  # the accounts are summed up when they do not fit
+
     def _line(self) -> Text:
+        """Alerts, a problem, the outbox, then the accounts: those with something to say
+        each, the live ones summed up ("● 5 accounts live") when all would not fit."""
         line = Text(no_wrap=True, overflow="ellipsis")
-        now = self.now()
         error = component_style(self, "status-bar--error")
         for alert in self.alerts:
             where = alert.brand if alert.account_id is None else alert.account_id
             words = _("⚠ {where} {count}/{expected:.1f}").format(
                 where=where, count=alert.count, expected=alert.expected
             )
-            line.append(words + "   ", error)
-        for state in self.states.values():
-            # A first sync is still syncing, whatever its live polls say.
-            shown = state.status if first_sync(state) is None else AccountStatus.SYNCING
-            mark, part = _MARKS[shown]
-            style = component_style(self, part)
-            line.append(f"{mark} ", style)
-            line.append(f"{state.account_id} ")
-            line.append(describe(state, now), style)
-            line.append("   ")
+            line.append(words + _GAP, error)
+        if self.problem:
+            line.append(self.problem + _GAP, error)
         if self.queued:
             queued = ngettext("✉ {count} in outbox", "✉ {count} in outbox", self.queued)
-            line.append(
-                queued.format(count=self.queued) + "   ",
-                component_style(self, "status-bar--warn"),
-            )
-        if self.problem:
-            line.append(self.problem, error)
+            warn = component_style(self, "status-bar--warn")
+            line.append(queued.format(count=self.queued) + _GAP, warn)
+        accounts = [(state, self._account(state)) for state in self.states.values()]
+        items = [item for _state, item in accounts]
+        live = [state for state in self.states.values() if _shown(state) is AccountStatus.LIVE]
+        if len(live) > 1 and len(line) + sum(map(len, items)) > self.content_size.width:
+            mark, part = _MARKS[AccountStatus.LIVE]
+            summary = Text(f"{mark} ", component_style(self, part))
+            count = ngettext("{count} account live", "{count} accounts live", len(live))
+            summary.append(count.format(count=len(live)) + _GAP)
+            items = [item for state, item in accounts if state not in live] + [summary]
+        for item in items:
+            line.append_text(item)
+        line.rstrip()
         return line
+
+    def _account(self, state: AccountState) -> Text:
+        """`● ml-masto live`, in the state's colour, and the gap after it."""
+        mark, part = _MARKS[_shown(state)]
+        style = component_style(self, part)
+        item = Text(f"{mark} ", style)
+        item.append(f"{state.account_id} ")
+        item.append(describe(state, self.now()), style)
+        item.append(_GAP)
+        return item
+
+
+_GAP = "   "
+
+
+def _shown(state: AccountState) -> AccountStatus:
+    """The state an account is drawn in: a first sync is still syncing, whatever its live
+    polls say."""
+    return state.status if first_sync(state) is None else AccountStatus.SYNCING

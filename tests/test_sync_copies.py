@@ -3,6 +3,7 @@ user chooses, and the brand's own posts seen through the other account (issue #1
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from dataclasses import replace
@@ -275,6 +276,40 @@ async def test_only_the_brand_s_other_accounts_not_yet_known_are_asked_their_han
     assert (state.status, state.detail) == (AccountStatus.RATE_LIMITED, "rate limited (identify)")
     assert engine.states["masto"].status is AccountStatus.LIVE
     assert "account piaille: own handle unknown: rate limited (identify)" in caplog.messages
+
+
+class SlowAsked(Asked):
+    """A sibling whose network takes its time to tell its handle: polls overlap meanwhile."""
+
+    def __init__(self, account_id: str, handle: str, answer: asyncio.Event):
+        super().__init__(account_id, None)
+        self.handle, self.answer = handle, answer
+
+    async def identify(self) -> str | None:
+        self.asked += 1
+        await self.answer.wait()
+        self.own_handle = self.handle
+        return self.handle
+
+
+async def test_polls_at_once_ask_each_sibling_its_handle_once(store: Store) -> None:
+    """Six accounts of a brand polling at once, none knowing its handle yet: each is asked
+    once, not once per poll that needs it (on X every request is billed)."""
+    answer = asyncio.Event()
+    adapters = [SlowAsked(f"a{n}", f"@brand{n}@example.social", answer) for n in range(6)]
+    runtimes = [AccountRuntime(a.account_id, BRAND, a, ("mentions",), 60.0) for a in adapters]
+    for adapter in adapters:
+        adapter.fetches.append(Batch([], "c1"))
+    engine = SyncEngine(store, runtimes, on_event=lambda event: None, clock=Clock())
+    syncing = asyncio.create_task(engine.run_once())
+    for _ in range(500):  # every poll waits for its siblings' handles (cursors read first)
+        if sum(a.asked for a in adapters) >= 6:
+            break
+        await asyncio.sleep(0.01)
+    answer.set()
+    await syncing
+    assert [a.asked for a in adapters] == [1] * 6
+    assert all(a.own_handle for a in adapters)
 
 
 async def test_a_poll_that_succeeds_while_its_account_got_a_429_leaves_it_rate_limited(

@@ -686,7 +686,7 @@ async def test_what_the_log_says_about_skipped_items_and_troubled_accounts(
         for _ in range(3):
             await engine.run_once()
     assert [r.getMessage() for r in caplog.records] == [
-        "acct mentions: skipped 2 items",
+        "acct mentions: skipped 2 items: bad date; no id",
         "account acct: offline: connection refused",  # once, not at every failed poll
     ]
     statuses = [e.state.status for e in events if isinstance(e, StateChanged)]
@@ -951,3 +951,17 @@ async def test_a_pause_lasts_until_the_latest_reset_plus_up_to_a_second_of_jitte
     engine._account_failed("acct", RateLimited(T0 + timedelta(minutes=1)))  # an earlier reset
     assert engine._pause_left("acct") == 300.0  # does not shorten the pause
     assert jitters == [(0, 1), (0, 1)]
+
+
+async def test_a_page_of_bad_items_says_the_first_few_reasons_only(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = ScriptedAdapter()
+    adapter.fetches = [Batch([], "c1", skipped=[f"item {n}: no id" for n in range(8)])]
+    engine, _events = make_engine(store, adapter, Clock())
+    with caplog.at_level("WARNING", logger="cmtui.sync.engine"):
+        await engine.run_once()
+    reasons = "; ".join(f"item {n}: no id" for n in range(5))
+    assert caplog.records[0].getMessage() == (
+        f"acct mentions: skipped 8 items: {reasons} (and 3 more)"
+    )

@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from cmtui.alerting import AlertCommand, AlertWatch
 from cmtui.analysis.sentiment import SentimentAnalyzer
@@ -146,6 +146,7 @@ class SyncEngine:
         self._paused_until: dict[str, datetime] = {}
         # account -> (stream, walking back?) of the requests whose last try failed
         self._failing: dict[str, set[tuple[str, bool]]] = {}
+        self._identifying: dict[str, asyncio.Future[str | None]] = {}  # by account id
         self._walks: dict[tuple[str, str], asyncio.Event] = {}  # wakes a stream's walk back
         self._walked: dict[str, dict[str, int]] = {}  # account -> stream -> first sync's count
         self._recovered = False
@@ -195,6 +196,8 @@ class SyncEngine:
         """Close every adapter's HTTP client and flush the store (`on_alert` commands still
         running are killed)."""
         await self._on_alert.cancel()
+        for task in self._identifying.values():
+            task.cancel()
         await asyncio.gather(*(a.adapter.aclose() for a in self.accounts.values()))
         await self._on_writer(self.store.flush)
         self._writer.shutdown(wait=True)
@@ -243,7 +246,7 @@ class SyncEngine:
         # while this fetch runs, not after it.
         batch, _identified = await asyncio.gather(fetching, self._identify_siblings(account))
         if batch.skipped:
-            log.warning("%s %s: skipped %d items", account_id, stream, len(batch.skipped))
+            _log_skipped(account_id, stream, batch.skipped)
         await self.ingest(account, batch.messages, stream=stream)
         if cursor is not None:
             await self._on_writer(self.store.set_cursor, account_id, stream, batch.cursor)
@@ -350,9 +353,7 @@ class SyncEngine:
             while after is not None and len(messages) < self.WALK_BATCH:
                 batch = await account.adapter.fetch_older(stream, after.older, after.since)
                 if batch.skipped:
-                    log.warning(
-                        "%s %s: skipped %d items", account.account_id, stream, len(batch.skipped)
-                    )
+                    _log_skipped(account.account_id, stream, batch.skipped)
                 messages += batch.messages
                 count = after.count + len(batch.messages)
                 older = batch.older if batch.older != after.older else None  # must move on
@@ -440,12 +441,22 @@ class SyncEngine:
             and self._may_request(sibling.account_id)
             and self.states[sibling.account_id].status not in TROUBLE
         ]
-        for sibling in unknown:
-            try:
-                await sibling.adapter.identify()
-            except PlatformError as error:  # a 429 or 401 holds for its own polls too
-                self._account_failed(sibling.account_id, error)
-                log.info("account %s: own handle unknown: %s", sibling.account_id, error)
+        await asyncio.gather(*(self._identify(sibling) for sibling in unknown))
+
+    async def _identify(self, account: AccountRuntime) -> None:
+        """`identify` the account, one request at a time however many polls ask (twelve
+        accounts of a brand polling at once would each ask for all their siblings: on X,
+        every request is billed)."""
+        task = self._identifying.get(account.account_id)
+        if task is None or task.done():
+            task = asyncio.ensure_future(account.adapter.identify())
+            task.add_done_callback(_retrieved)  # its error is read even if no poll waits now
+            self._identifying[account.account_id] = task
+        try:
+            await asyncio.shield(task)
+        except PlatformError as error:  # a 429 or 401 holds for its own polls too
+            self._account_failed(account.account_id, error)
+            log.info("account %s: own handle unknown: %s", account.account_id, error)
 
     async def ingest(
         self,
@@ -779,3 +790,20 @@ _TARGET_GONE = "the message it answers is no longer in the cache; check the thre
 def _retry_delay(attempts: int) -> float:
     """Seconds before an outbox item's next try: full jitter, capped at five minutes."""
     return backoff_delay(attempts, base=2.0, cap=300.0)
+
+
+def _log_skipped(account_id: str, stream: str, skipped: list[str]) -> None:
+    """Say in the log what a page left out and why (the first few reasons: a page of
+    malformed items must not flood it)."""
+    reasons = "; ".join(skipped[:SKIPPED_LOGGED])
+    more = f" (and {len(skipped) - SKIPPED_LOGGED} more)" if len(skipped) > SKIPPED_LOGGED else ""
+    log.warning("%s %s: skipped %d items: %s%s", account_id, stream, len(skipped), reasons, more)
+
+
+SKIPPED_LOGGED = 5
+
+
+def _retrieved(task: asyncio.Future[Any]) -> None:
+    """Read a shared task's outcome, so that asyncio never warns it went unread."""
+    if not task.cancelled():
+        task.exception()

@@ -299,8 +299,9 @@ class Message:
     seen_by: list[str] = field(default_factory=list)  # "<account id> <stream>", first seen first
     copies: list[Copy] = field(default_factory=list)  # other accounts' copies of the post
     removed: str = ""
-    """"hidden" (by the page's moderators: only its author and the page see it) or "deleted"
-    (gone from the network since it was read); "" for a message shown to everyone."""
+    """Why it is not shown to everyone: "hidden" (by the page's moderators: only its author
+    and the page see it), "deleted" (gone from the network since it was read), or on a blog
+    "held" (for moderation), "spam" or "trash"; "" for a message shown to everyone."""
 
     @staticmethod
     def make_id(account_id: str, native_id: str) -> str:

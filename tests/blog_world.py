@@ -33,7 +33,7 @@ class BlogWorld:
     """A world to write posts into: `post(...)` publishes one `minutes` after START."""
 
     def __init__(self) -> None:
-        self.clock = ManualClock(START + timedelta(days=30))
+        self.clock = ManualClock(START + timedelta(days=2))  # within a first sync's week
         self.source = EmptySource()
         self.directory = Directory([BLOG, JO, ANA, PRESS])
         self.world = World(self.clock, self.source, self.directory)

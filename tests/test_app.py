@@ -11,7 +11,7 @@ from textual import events
 from textual.pilot import Pilot
 from waits import until
 
-from cmtui.model import OutboxState
+from cmtui.model import OutboxState, Platform
 from cmtui.sandbox.clock import ManualClock
 from cmtui.session import sandbox_session
 from cmtui.ui.app import CmtuiApp
@@ -48,6 +48,19 @@ async def ready(app: CmtuiApp, pilot: Pilot[None]) -> ConversationList:
     await app.sync_done.wait()
     await settle(pilot)
     return app.screen.query_one(ConversationList)
+
+
+async def on_mastodon(app: CmtuiApp, pilot: Pilot[None]) -> ConversationList:
+    """`ready`, the cursor on the newest Mastodon conversation (the sandbox's newest may be
+    on any network; a Mastodon reply starts with the mention)."""
+    conversations = await ready(app, pilot)
+    newest = max(
+        (c for c in app.session.store.conversations() if c.platform is Platform.MASTODON),
+        key=lambda c: c.last_activity,
+    )
+    assert conversations.select_id(newest.id)
+    await settle(pilot)
+    return conversations
 
 
 async def test_inbox_fills_and_a_thread_opens(app: CmtuiApp) -> None:
@@ -112,7 +125,7 @@ async def test_reply_goes_through_the_outbox_and_appears_in_the_thread(
     app: CmtuiApp, clock: ManualClock
 ) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
-        conversations = await ready(app, pilot)
+        conversations = await on_mastodon(app, pilot)
         await pilot.press("enter", "r")
         await settle(pilot)
         composer = app.screen.query_one(Composer)

@@ -72,7 +72,13 @@ def message(removed: str) -> Message:
 
 def test_hidden_and_deleted_comments_say_so_beside_their_author() -> None:
     names = NetworkNames()
-    for removed, label in (("hidden", " · hidden by the page"), ("deleted", " · deleted")):
+    labels = (
+        ("hidden", " · hidden by the page"),
+        ("deleted", " · deleted"),
+        ("held", " · held for moderation"),  # a blog's comment, as WordPress marks it
+        ("spam", " · marked as spam"),
+    )
+    for removed, label in labels:
         block = ThreadView._message_block(message(removed), NOW, names)
         assert (label, "negative") in block
     shown = ThreadView._message_block(message(""), NOW, names)

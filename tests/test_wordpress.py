@@ -145,7 +145,8 @@ async def test_held_comments_are_shown_as_such() -> None:
     batch = await adapter_on(FakeSite()).fetch("comments", None)
     held = next(m for m in batch.messages if m.native_id == "460")
 
-    assert held.text == "[held for moderation]\nFirst comment, waiting for approval."
+    assert held.text == "First comment, waiting for approval."  # the text as written
+    assert held.removed == "held"
     assert held.reply_target["status"] == "hold"
 
 
@@ -333,7 +334,8 @@ def target_message() -> Message:
         conversation_id="ml-blog:460",
         parent_id=None,
         author=Author("Sam (guest)", "Sam"),
-        text="[held for moderation]\nFirst comment",
+        text="First comment",
+        removed="held",
         url="",
         created_at=datetime(2026, 3, 2, 9, 40, tzinfo=UTC),
         reply_target={"post": "123", "comment_id": "460", "status": "hold"},

@@ -64,7 +64,7 @@ async def test_comments_threads_and_held_ones_come_in(blog: BlogWorld) -> None:
         "comment_id": first.id,
         "status": "approve",
     }
-    assert by_native[held.id].text.startswith("[held for moderation]\n")
+    assert by_native[held.id].removed == "held"
     assert by_native[held.id].reply_target["status"] == "hold"
     assert adapter.own_handle == f"{HOST}/?author=1"
     assert adapter.can_moderate is True
@@ -235,8 +235,9 @@ async def test_moderation_approves_and_marks_spam(blog: BlogWorld) -> None:
     junk = await adapter.moderate(held[spam.id], "spam")
 
     assert approved.text == "Fair question" and approved.reply_target["status"] == "approve"
+    assert approved.removed == ""  # public now
     assert approved.conversation_id == held[fair.id].conversation_id
-    assert junk.text.startswith("[marked as spam]") and junk.reply_target["status"] == "spam"
+    assert (junk.removed, junk.reply_target["status"]) == ("spam", "spam")
     again = {m.native_id: m for m in (await adapter.fetch("comments", None)).messages}
     assert again[fair.id].text == "Fair question"
     assert spam.id not in again  # spam is neither approved nor held
@@ -266,7 +267,7 @@ async def test_the_engine_approves_the_held_comment_of_a_conversation(
         await engine.run_once()
         held_id = Message.make_id("ml-blog", question.id)
         conversation = store.message(held_id)
-        assert conversation is not None and conversation.text.startswith("[held")
+        assert conversation is not None and conversation.removed == "held"
 
         approved = await engine.moderate(conversation.conversation_id, "approve")
         public = store.message(Message.make_id("ml-blog", other.id))
@@ -300,7 +301,7 @@ async def test_moderation_done_on_the_site_reaches_the_inbox(blog: BlogWorld) ->
 
     now = {m.native_id: m for m in second.messages}
     assert now[fair.id].text == "Fair question"
-    assert now[junk.id].text.startswith("[marked as spam]")
+    assert (now[fair.id].removed, now[junk.id].removed) == ("", "spam")
     assert waiting.id not in now  # unchanged: nothing to say again
     assert third.messages == []
     assert json.loads(third.cursor or "")["held"] == [waiting.id]

@@ -13,7 +13,7 @@ Streams:
 - `comments` (or `mentions`, every account's default stream): every new comment on the site;
 - `post:<id>`: the comments of one post.
 Both read the approved comments, and the moderation queue (`status=hold&context=edit`) when
-the user may moderate: a held comment's text starts with a "[held for moderation]" line and
+the user may moderate: a held comment is marked `removed = "held"` (the thread says so) and
 its reply target says `status: hold`, so the inbox can approve it or mark it as spam
 (`moderate`, `POST /comments/<id>` with the new status). The cursor remembers the comments
 read while held (the newest 100); each poll asks for them by id (`include`), so a comment
@@ -511,7 +511,6 @@ class WordPressAdapter(Adapter):
         created = require_time(comment, "date_gmt")
         content = require_object(comment.get("content"), "content")
         text = _content_text(content, raw_first=False)
-        marker = _status_marker(status)
         message_id = Message.make_id(self.account_id, native_id)
         parent_id = Message.make_id(self.account_id, parent) if parent != "0" else None
         link = safe_url(optional_str(comment, "link")) or ""
@@ -524,12 +523,13 @@ class WordPressAdapter(Adapter):
             conversation_id=parent_id or message_id,
             parent_id=parent_id,
             author=self._author(comment, author_id),
-            text=f"{marker}\n{text}" if marker else text,
+            text=text,
             url=link,
             uri=link,
             created_at=created,
             is_own=author_id != "0" and author_id == own_id,
             reply_target={"post": post, "comment_id": native_id, "status": _status_name(status)},
+            removed=_removed(status),
         )
 
     def _author(self, comment: dict[str, Any], author_id: str) -> Author:
@@ -636,16 +636,11 @@ def _status_name(status: str) -> str:
     return {"approved": APPROVE, "hold": HELD, "spam": SPAM, "trash": "trash"}.get(status, HELD)
 
 
-def _status_marker(status: str) -> str:
-    """The first line that says a comment is not public; "" for an approved one."""
+def _removed(status: str) -> str:
+    """Why a comment is not public (`Message.removed`): "held", "spam" or "trash"; "" for
+    an approved one."""
     name = _status_name(status)
-    if name == APPROVE:
-        return ""
-    if name == SPAM:
-        return _("[marked as spam]")
-    if name == "trash":
-        return _("[in the trash]")
-    return _("[held for moderation]")
+    return "" if name == APPROVE else {HELD: "held", SPAM: "spam"}.get(name, name)
 
 
 def _comparable(text: str) -> str:

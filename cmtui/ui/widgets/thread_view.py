@@ -51,7 +51,13 @@ _STATE_LABELS = {
 }
 # What `Message.removed` says, beside the author: a hidden comment is still there for its
 # author and the page, a deleted one is gone from the network.
-_REMOVED_LABELS = {"hidden": N_("hidden by the page"), "deleted": N_("deleted")}
+_REMOVED_LABELS = {
+    "hidden": N_("hidden by the page"),
+    "deleted": N_("deleted"),
+    "held": N_("held for moderation"),
+    "spam": N_("marked as spam"),
+    "trash": N_("in the trash"),
+}
 _TAB_SIZE = 8
 _MIN_WIDTH = 10
 _PREFIX = "thread-view--"

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from demo_rows import newest_on
 from textual import events
 from textual.pilot import Pilot
 from waits import until
@@ -48,19 +49,6 @@ async def ready(app: CmtuiApp, pilot: Pilot[None]) -> ConversationList:
     await app.sync_done.wait()
     await settle(pilot)
     return app.screen.query_one(ConversationList)
-
-
-async def on_mastodon(app: CmtuiApp, pilot: Pilot[None]) -> ConversationList:
-    """`ready`, the cursor on the newest Mastodon conversation (the sandbox's newest may be
-    on any network; a Mastodon reply starts with the mention)."""
-    conversations = await ready(app, pilot)
-    newest = max(
-        (c for c in app.session.store.conversations() if c.platform is Platform.MASTODON),
-        key=lambda c: c.last_activity,
-    )
-    assert conversations.select_id(newest.id)
-    await settle(pilot)
-    return conversations
 
 
 async def test_inbox_fills_and_a_thread_opens(app: CmtuiApp) -> None:
@@ -125,7 +113,7 @@ async def test_reply_goes_through_the_outbox_and_appears_in_the_thread(
     app: CmtuiApp, clock: ManualClock
 ) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
-        conversations = await on_mastodon(app, pilot)
+        conversations = await newest_on(app, pilot, Platform.MASTODON)
         await pilot.press("enter", "r")
         await settle(pilot)
         composer = app.screen.query_one(Composer)

@@ -34,7 +34,7 @@ from faults import (
     to,
 )
 
-from cmtui.model import OutboxState
+from cmtui.model import OutboxState, Platform
 from cmtui.platforms.base import AuthFailed
 from cmtui.platforms.mastodon import MastodonAdapter
 from cmtui.sandbox.clock import ManualClock
@@ -237,7 +237,8 @@ async def test_posts_applied_then_answered_504_are_posted_exactly_once(rig: Rig)
     engine = rig.engine()
     await engine.run_once()
     store = rig.session.store
-    targets = [c.id for c in store.conversations()][:100]
+    mastodon = [c.id for c in store.conversations() if c.platform is Platform.MASTODON]
+    targets = mastodon[:100]  # the demo's other networks answer through other paths
     for n, conversation_id in enumerate(targets):
         outbox.queue_reply(
             store, conversation_id, f"Merci, on regarde ça ({n})", now=rig.clock.now()

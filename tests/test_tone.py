@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from demo_rows import newest_on
 
 from cmtui.analysis.tone import check_draft
 from cmtui.config import ToneRules
-from cmtui.model import Limits
+from cmtui.model import Limits, Platform
 from cmtui.sandbox.clock import ManualClock
 from cmtui.session import sandbox_session
 from cmtui.ui.app import CmtuiApp
@@ -86,8 +87,7 @@ async def test_every_composer_warning_is_on_screen(tmp_path: Path, size: tuple[i
     session = sandbox_session(tmp_path / "data", clock=ManualClock(SHOT_TIME))
     app = CmtuiApp(session, sync="once")
     async with app.run_test(size=size) as pilot:
-        await app.sync_done.wait()
-        await settle(pilot)
+        await newest_on(app, pilot, Platform.MASTODON)  # 500 characters, counted as Mastodon
         await pilot.press("enter", "r")
         await settle(pilot)
         composer = app.screen.query_one(Composer)

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cmtui.config import BLUESKY_HANDLE
 from cmtui.sandbox import content
 from cmtui.sandbox.clock import ManualClock
 from cmtui.sandbox.network import (
@@ -25,6 +26,7 @@ from cmtui.sandbox.network import (
 from cmtui.sandbox.scenario import PARIS
 from cmtui.sandbox.world import Link, Person, Post, World
 from cmtui.session import sandbox_session
+from cmtui.text import grapheme_count
 
 ONE_DAY = timedelta(days=1)
 
@@ -178,6 +180,38 @@ def test_x_has_mentions_and_posts_only_naming_the_brand(net: SandboxNetwork) -> 
     )
     assert all(p.visibility == "public" for p in posts)
     assert max(x_length(p.text) for p in posts) <= 280
+
+
+def test_bluesky_has_mentions_posts_only_naming_the_brand_and_threads(
+    net: SandboxNetwork,
+) -> None:
+    account, world = content.BSKY_ACCOUNT, net.world
+    posts = net.posts_on("ml-bsky")
+    mentions = [p for p in posts if p.mentions_person(account)]
+    naming = [
+        p for p in posts if not p.mentions_person(account) and "maison lumière" in p.text.casefold()
+    ]
+    assert len(mentions) >= 80 and len(naming) >= 15
+    assert {p.kind for p in naming} >= {"buzz", "competitor"}
+    replies = [p for p in posts if p.parent_id is not None]
+    assert len(replies) >= 10
+    assert all(root(world, p).author.domain == account.domain for p in replies)
+    assert {p.kind for p in replies} >= {"comment_reply", "echo"}
+    assert all(p.visibility == "public" for p in posts)
+    assert max(grapheme_count(p.text) for p in posts) <= 300  # Bluesky's limit
+    assert max(len(p.text.encode()) for p in posts) <= 3000
+
+
+def test_everyone_on_bluesky_has_a_valid_handle_as_name(net: SandboxNetwork) -> None:
+    """A Bluesky name is a whole handle (DNS labels, no "_"), under the network's domain;
+    mentions written with it resolve to the person."""
+    on_bsky = {p.author for p in net.world.visible() if p.author.domain == content.BSKY}
+    assert len(on_bsky) > 20 and {p.role for p in on_bsky} >= {"regular", "newcomer"}
+    for person in on_bsky:
+        assert BLUESKY_HANDLE.fullmatch(person.username), person.username
+        assert person.username.endswith(f".{content.BSKY}")
+    mentioned = {m for p in net.posts_on("ml-bsky") for m in p.mentions}
+    assert content.BSKY_ACCOUNT in mentioned and mentioned <= on_bsky | {content.BSKY_ACCOUNT}
 
 
 def test_the_blog_has_titled_posts_threads_and_held_comments(net: SandboxNetwork) -> None:

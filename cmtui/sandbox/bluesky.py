@@ -245,6 +245,9 @@ class BlueskyServer:
     def _session(self) -> httpx.Response:
         """A new pair of tokens, JWT-shaped, for the brand's account."""
         now = self.clock.now()
+        for tokens in (self._access, self._refresh):  # forget what can no longer be used
+            for expired in [token for token, end in tokens.items() if end <= now]:
+                del tokens[expired]
         self._issued += 1
         access = self._jwt("com.atproto.access", now + ACCESS_LIFETIME)
         refresh = self._jwt("com.atproto.refresh", now + REFRESH_LIFETIME)

@@ -34,7 +34,7 @@ from cmtui.sandbox.world import Link, Mention, Person, Post, Segment, Tag, World
 from cmtui.text import grapheme_count
 
 POST = "app.bsky.feed.post"
-ACCESS_LIFETIME = timedelta(hours=2)  # the PDS's access tokens
+ACCESS_LIFETIME = timedelta(hours=2)  # the PDS's app-password sessions (atproto #624)
 REFRESH_LIFETIME = timedelta(days=90)
 RATE_LIMIT = 3000  # requests per IP per window
 RATE_WINDOW = timedelta(minutes=5)
@@ -249,7 +249,7 @@ class BlueskyServer:
             for expired in [token for token, end in tokens.items() if end <= now]:
                 del tokens[expired]
         self._issued += 1
-        access = self._jwt("com.atproto.access", now + ACCESS_LIFETIME)
+        access = self._jwt("com.atproto.appPass", now + ACCESS_LIFETIME)  # app password
         refresh = self._jwt("com.atproto.refresh", now + REFRESH_LIFETIME)
         self._access[access] = now + ACCESS_LIFETIME
         self._refresh[refresh] = now + REFRESH_LIFETIME
@@ -263,13 +263,16 @@ class BlueskyServer:
         return httpx.Response(200, json=body)
 
     def _jwt(self, scope: str, expires: datetime) -> str:
+        """A token shaped as the PDS signs them (HS256); only this server's lists hold it."""
+        now = self.clock.now()
         claims = {
             "scope": scope,
             "sub": self.did,
+            "iat": int(now.timestamp()),
             "exp": int(expires.timestamp()),
-            "n": self._issued,
+            "jti": f"{self._issued}",
         }
-        parts = [{"typ": "JWT", "alg": "ES256K"}, claims]
+        parts = [{"typ": "JWT", "alg": "HS256"}, claims]
         signed = ".".join(_b64url(json.dumps(part).encode()) for part in parts)
         signature = hashlib.sha256(f"{self.password}.{signed}".encode()).digest()
         return f"{signed}.{_b64url(signature)}"

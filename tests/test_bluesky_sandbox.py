@@ -402,3 +402,23 @@ async def test_the_demo_account_reads_lot_42_on_bluesky() -> None:
     hits = await adapter.fetch("search:maison lumière", None)
     assert any(f"@{account.handle}" not in m.text for m in hits.messages)
     await adapter.aclose()
+
+
+async def test_a_thread_uri_may_name_its_repo_by_handle(
+    scene: Scene, raw: httpx.AsyncClient
+) -> None:
+    by_handle = scene.uri(scene.answer).replace(did_of(ANA), ANA.username)
+    answer = await raw.get("/xrpc/app.bsky.feed.getPostThread", params={"uri": by_handle})
+    thread = answer.json()["thread"]
+    assert thread["post"]["uri"] == scene.uri(scene.answer)  # served under its DID
+    assert thread["parent"]["post"]["uri"] == scene.uri(scene.question)
+    wrong = by_handle.replace(ANA.username, SAM.username)  # someone else's repo
+    missing = await raw.get("/xrpc/app.bsky.feed.getPostThread", params={"uri": wrong})
+    assert missing.status_code == 400 and missing.json()["error"] == "NotFound"
+
+
+async def test_the_health_probe_answers_without_a_login(scene: Scene) -> None:
+    """What `cmtui doctor` asks a Bluesky server first."""
+    async with httpx.AsyncClient(transport=scene.transport(), base_url=BASE) as client:
+        health = await client.get("/xrpc/_health")
+    assert health.status_code == 200 and "version" in health.json()

@@ -6,7 +6,7 @@ app password, short-lived access tokens renewed with `refreshSession` (the refre
 rotates), `listNotifications` (reasons mention and reply; the world has no quote posts) and
 `searchPosts` newest first behind opaque cursors, `getPostThread` trees with their gaps,
 `createRecord` under the record key the client chose (a second create under a taken key
-fails with the HTTP 500 today's PDSes answer), `getRecord`, `resolveHandle`,
+fails with the HTTP 500 today's PDSes answer), `getRecord`, `resolveHandle`, `_health`,
 `RateLimit-*` headers with an epoch reset, and `{"error", "message"}` bodies.
 
 On Bluesky a handle is a domain name and the whole of an account's name: a person of this
@@ -34,6 +34,7 @@ from cmtui.sandbox.world import Link, Mention, Person, Post, Segment, Tag, World
 from cmtui.text import grapheme_count
 
 POST = "app.bsky.feed.post"
+PDS_VERSION = "0.4.182"  # what `/xrpc/_health` says
 ACCESS_LIFETIME = timedelta(hours=2)  # the PDS's app-password sessions (atproto #624)
 REFRESH_LIFETIME = timedelta(days=90)
 RATE_LIMIT = 3000  # requests per IP per window
@@ -209,6 +210,8 @@ class BlueskyServer:
         return response
 
     async def _answer(self, request: httpx.Request, nsid: str) -> httpx.Response:
+        if (request.method, nsid) == ("GET", "_health"):  # the PDS's unauthenticated probe
+            return httpx.Response(200, json={"version": PDS_VERSION})
         if (request.method, nsid) == ("POST", "com.atproto.server.createSession"):
             return await self._create_session(request)
         if (request.method, nsid) == ("POST", "com.atproto.server.refreshSession"):

@@ -56,6 +56,7 @@ def test_the_brand_profile_is_plain_config_data() -> None:
         "ml-piaille": "mastodon",
         "ml-facebook": "facebook",
         "ml-x": "x",
+        "ml-bsky": "bluesky",
         "ml-blog": "wordpress",
         "ml-alerts": "feed",
     }
@@ -65,6 +66,7 @@ def test_the_brand_profile_is_plain_config_data() -> None:
         "piaille.sandbox.example",
         "facebook.sandbox.example",
         "x.sandbox.example",
+        "bsky.sandbox.example",
         "blog.maisonlumiere.example",
         "alerts.sandbox.example",
     }

@@ -1,5 +1,6 @@
-"""The sandbox's world beyond the fediverse: the brand's Facebook page, X account, WordPress
-blog and Google Alert, their customers and rhythm, and lot 42 starting on Facebook."""
+"""The sandbox's world beyond the fediverse: the brand's Facebook page, X and Bluesky
+accounts, WordPress blog and Google Alert, their customers and rhythm, and lot 42 starting
+on Facebook."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cmtui.config import BLUESKY_HANDLE
 from cmtui.sandbox import content
 from cmtui.sandbox.clock import ManualClock
 from cmtui.sandbox.network import (
@@ -24,6 +26,7 @@ from cmtui.sandbox.network import (
 from cmtui.sandbox.scenario import PARIS
 from cmtui.sandbox.world import Link, Person, Post, World
 from cmtui.session import sandbox_session
+from cmtui.text import grapheme_count
 
 ONE_DAY = timedelta(days=1)
 
@@ -59,15 +62,17 @@ def test_the_brand_has_an_account_on_every_network(net: SandboxNetwork) -> None:
     assert all(person.role == "brand" for person in owners.values())
     assert owners["ml-facebook"].domain == "facebook.sandbox.example"
     assert owners["ml-x"].domain == "x.sandbox.example"
+    assert owners["ml-bsky"].domain == "bsky.sandbox.example"
     assert owners["ml-blog"].domain == "blog.maisonlumiere.example"
     streams = {a.id: a.streams for a in net.accounts}
     assert streams["ml-facebook"] == ("comments", "visitor_posts", "messenger")
-    assert streams["ml-x"] == ("mentions", "search:maison lumière")
+    assert streams["ml-x"] == streams["ml-bsky"] == ("mentions", "search:maison lumière")
     assert streams["ml-blog"] == ("comments",)
     assert streams["ml-alerts"] == ("items",)
     handles = {a.id: a.handle for a in net.accounts}
     assert handles["ml-facebook"] == content.FACEBOOK_PAGE.id  # Graph's page id
     assert handles["ml-x"] == handles["ml-blog"] == "maisonlumiere"  # X's and WordPress's names
+    assert handles["ml-bsky"] == "maisonlumiere.bsky.sandbox.example"  # what it logs in with
     assert handles["ml-masto"] == "@maisonlumiere@mastodon.sandbox.example"
     assert net.account("ml-alerts").token == ""
     with pytest.raises(KeyError):
@@ -75,16 +80,18 @@ def test_the_brand_has_an_account_on_every_network(net: SandboxNetwork) -> None:
 
 
 async def test_every_network_of_the_demo_is_served_and_set_up(tmp_path: Path) -> None:
-    """The demo's session has all six accounts, each with its handle (the page id, the X and
-    WordPress user names), and each account's host answers; an unknown host does not."""
+    """The demo's session has all seven accounts, each with its handle (the page id, the X and
+    WordPress user names, the Bluesky handle), and each account's host answers; an unknown
+    host does not."""
     net, clock = network()
-    ids = ["ml-masto", "ml-piaille", "ml-facebook", "ml-x", "ml-blog", "ml-alerts"]
+    ids = ["ml-masto", "ml-piaille", "ml-facebook", "ml-x", "ml-bsky", "ml-blog", "ml-alerts"]
     assert [a.id for a in net.served_accounts] == ids
     session = sandbox_session(tmp_path / "data", clock=clock, network=net)
     try:
         accounts = {a.id: a for a in session.config.accounts}
         assert list(accounts) == ids
         assert accounts["ml-x"].handle == "maisonlumiere"
+        assert accounts["ml-bsky"].handle == "maisonlumiere.bsky.sandbox.example"
         assert accounts["ml-facebook"].handle == net.owner("ml-facebook").id
         assert accounts["ml-alerts"].handle is None
     finally:
@@ -117,7 +124,7 @@ async def test_a_server_added_to_the_table_serves_its_accounts_host(
 
     monkeypatch.setitem(SERVERS, "facebook", owned(Echo))
     monkeypatch.setitem(SERVERS, "feed", feed)
-    for missing in ("x", "wordpress"):  # a network without a server is left out
+    for missing in ("x", "bluesky", "wordpress"):  # a network without a server is left out
         monkeypatch.delitem(SERVERS, missing)
     net, _ = network()
     assert [a.id for a in net.served_accounts] == [
@@ -175,6 +182,38 @@ def test_x_has_mentions_and_posts_only_naming_the_brand(net: SandboxNetwork) -> 
     assert max(x_length(p.text) for p in posts) <= 280
 
 
+def test_bluesky_has_mentions_posts_only_naming_the_brand_and_threads(
+    net: SandboxNetwork,
+) -> None:
+    account, world = content.BSKY_ACCOUNT, net.world
+    posts = net.posts_on("ml-bsky")
+    mentions = [p for p in posts if p.mentions_person(account)]
+    naming = [
+        p for p in posts if not p.mentions_person(account) and "maison lumière" in p.text.casefold()
+    ]
+    assert len(mentions) >= 80 and len(naming) >= 15
+    assert {p.kind for p in naming} >= {"buzz", "competitor"}
+    replies = [p for p in posts if p.parent_id is not None]
+    assert len(replies) >= 10
+    assert all(root(world, p).author.domain == account.domain for p in replies)
+    assert {p.kind for p in replies} >= {"comment_reply", "echo"}
+    assert all(p.visibility == "public" for p in posts)
+    assert max(grapheme_count(p.text) for p in posts) <= 300  # Bluesky's limit
+    assert max(len(p.text.encode()) for p in posts) <= 3000
+
+
+def test_everyone_on_bluesky_has_a_valid_handle_as_name(net: SandboxNetwork) -> None:
+    """A Bluesky name is a whole handle (DNS labels, no "_"), under the network's domain;
+    mentions written with it resolve to the person."""
+    on_bsky = {p.author for p in net.world.visible() if p.author.domain == content.BSKY}
+    assert len(on_bsky) > 20 and {p.role for p in on_bsky} >= {"regular", "newcomer"}
+    for person in on_bsky:
+        assert BLUESKY_HANDLE.fullmatch(person.username), person.username
+        assert person.username.endswith(f".{content.BSKY}")
+    mentioned = {m for p in net.posts_on("ml-bsky") for m in p.mentions}
+    assert content.BSKY_ACCOUNT in mentioned and mentioned <= on_bsky | {content.BSKY_ACCOUNT}
+
+
 def test_the_blog_has_titled_posts_threads_and_held_comments(net: SandboxNetwork) -> None:
     owner, world = content.BLOG_OWNER, net.world
     posts = net.posts_on("ml-blog")
@@ -214,21 +253,27 @@ def test_every_network_has_its_volume_languages_and_rhythm(seed: int) -> None:
     first_day = Counter(
         net.platform_of(p) for p in posts if p.created_at < net.start + ONE_DAY
     )  # Friday to Saturday, before lot 42
-    expected = {"mastodon": (60, 160), "facebook": (35, 100), "x": (20, 70), "wordpress": (2, 15)}
+    expected = {
+        "mastodon": (60, 160),
+        "facebook": (35, 100),
+        "x": (20, 70),
+        "bluesky": (15, 60),
+        "wordpress": (2, 15),
+    }
     for name, (low, high) in expected.items():
         assert low <= first_day[name] <= high, (name, first_day[name])
     assert 8 <= len(by_network["feed"]) <= 40
-    for name in ("facebook", "x", "wordpress"):
+    for name in ("facebook", "x", "bluesky", "wordpress"):
         langs = Counter(p.lang for p in by_network[name])
         assert langs["fr"] > langs["en"] > len(by_network[name]) / 10, (name, langs)
-    for name in ("facebook", "x"):  # the blog's few comments a day are too few to tell
+    for name in ("facebook", "x", "bluesky"):  # the blog's few comments a day are too few to tell
         hours = Counter(p.created_at.astimezone(PARIS).hour for p in by_network[name])
         day = sum(hours[h] for h in range(9, 21)) / 12
         night = sum(hours[h] for h in range(0, 6)) / 6
         assert day > 4 * night, name
 
 
-def test_lot_42_starts_on_facebook_then_reaches_x_within_the_hour_then_mastodon(
+def test_lot_42_starts_on_facebook_then_reaches_x_within_the_hour_then_bluesky_and_mastodon(
     net: SandboxNetwork,
 ) -> None:
     scenario, world = net.scenario, net.world
@@ -238,7 +283,7 @@ def test_lot_42_starts_on_facebook_then_reaches_x_within_the_hour_then_mastodon(
     first: dict[str, Post] = {}
     for post in lot:
         first.setdefault(net.platform_of(post), post)
-    assert list(first)[:3] == ["facebook", "x", "mastodon"]
+    assert list(first)[:4] == ["facebook", "x", "bluesky", "mastodon"]
     start = first["facebook"]
     assert start.created_at < onset + timedelta(minutes=5) and start.kind == "crisis"
     # A comment under the page's latest post before the onset.
@@ -251,7 +296,7 @@ def test_lot_42_starts_on_facebook_then_reaches_x_within_the_hour_then_mastodon(
     ]
     assert page_post == page_posts[-1]
     assert onset < first["x"].created_at < onset + timedelta(hours=1)
-    assert first["x"].created_at < first["mastodon"].created_at
+    assert first["x"].created_at < first["bluesky"].created_at < first["mastodon"].created_at
     # Facebook alone brings a burst of distinct voices within 15 minutes, as the detector needs.
     soon = {
         p.author.handle
@@ -267,12 +312,12 @@ def test_every_network_is_the_same_for_a_seed_however_polled() -> None:
     once, once_clock = network()
     for _ in range(20):
         often_clock.advance(timedelta(minutes=15))
-        for account in ("ml-facebook", "ml-x", "ml-blog", "ml-alerts"):
+        for account in ("ml-facebook", "ml-x", "ml-bsky", "ml-blog", "ml-alerts"):
             often.posts_on(account)
     once_clock.advance(timedelta(minutes=300))
     other, other_clock = network(seed=8)
     other_clock.advance(timedelta(minutes=300))
-    for account in ("ml-facebook", "ml-x", "ml-blog", "ml-alerts"):
+    for account in ("ml-facebook", "ml-x", "ml-bsky", "ml-blog", "ml-alerts"):
         seen = [(p.id, p.text, p.title) for p in often.posts_on(account)]
         assert seen == [(p.id, p.text, p.title) for p in once.posts_on(account)]
         assert seen != [(p.id, p.text, p.title) for p in other.posts_on(account)]
@@ -319,7 +364,7 @@ def test_an_answer_to_a_private_reply_stays_private(net: SandboxNetwork) -> None
 
 def test_every_post_is_on_exactly_one_network(net: SandboxNetwork) -> None:
     seen: Counter[str] = Counter()
-    for account in ("ml-masto", "ml-facebook", "ml-x", "ml-blog", "ml-alerts"):
+    for account in ("ml-masto", "ml-facebook", "ml-x", "ml-bsky", "ml-blog", "ml-alerts"):
         seen.update(post.id for post in net.posts_on(account))
     assert set(seen) == {p.id for p in net.world.visible()}
     assert max(seen.values()) == 1

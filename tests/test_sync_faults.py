@@ -354,7 +354,11 @@ async def main(data_dir, phase):
     await engine.run_once()
     print(json.dumps({
         "posted": [post.text for post in brand_replies(network, "ml-masto")],
-        "keys": [r.headers["idempotency-key"] for r in transport.requests if r.method == "POST"],
+        "keys": [
+            r.headers["idempotency-key"]
+            for r in transport.requests
+            if r.method == "POST" and r.url.path == "/api/v1/statuses"  # not Bluesky's logins
+        ],
         "outbox": [[item.text, item.state, item.id] for item in session.store.outbox()],
     }))
 

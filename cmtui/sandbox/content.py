@@ -8,8 +8,11 @@ or named), `{product}`, `{candle}`, `{lamp}`, `{new}`/`{New}` (an announced prod
 `{city}`, `{to_country}`, `{order}`, `{days}`, `{hours}`, `{budget}`, `{photo}` and
 `{shop_link}` (URLs). `TITLED` holds what has a title as well (blog posts, news articles).
 
-The brand lives on the fediverse (two Mastodon instances), on a Facebook page, on X and on
-its own WordPress blog, and the news writes about it; each network has its own customers.
+The brand lives on the fediverse (two Mastodon instances), on a Facebook page, on X, on
+Bluesky and on its own WordPress blog, and the news writes about it; each network has its
+own customers. On Bluesky a handle is a domain name and the whole of a name, so the people
+there have their full handle (`lea.bsky.sandbox.example`) as their username: that is also
+how others write their mention.
 French product names carry their article ("la bougie Ambre"), so templates only put them
 where any article reads well.
 """
@@ -27,6 +30,7 @@ CHAOS = "chaos.sandbox.example"
 INSTANCES = (MASTO, PIAILLE, MAMOT, TOOT, SOCIAL)
 FACEBOOK = "facebook.sandbox.example"
 XNET = "x.sandbox.example"
+BSKY = "bsky.sandbox.example"
 BLOG = "blog.maisonlumiere.example"
 ALERTS = "alerts.sandbox.example"  # where the Google-Alerts-style feed is served
 
@@ -43,6 +47,9 @@ BRANDS = (  # the brand's two accounts: English and French, then mostly French
 )
 FACEBOOK_PAGE = Person(BRAND_USERNAME, FACEBOOK, "Maison Lumière", "fr", "brand", 18400, BRAND_BIO)
 X_ACCOUNT = Person(BRAND_USERNAME, XNET, "Maison Lumière 🕯️", "fr", "brand", 7900, BRAND_BIO)
+BSKY_ACCOUNT = Person(
+    f"{BRAND_USERNAME}.{BSKY}", BSKY, "Maison Lumière 🕯️", "fr", "brand", 4300, BRAND_BIO
+)
 BLOG_OWNER = Person(BRAND_USERNAME, BLOG, "Léa · Maison Lumière", "fr", "brand", 1200, BRAND_BIO)
 
 REGULARS = (  # the fediverse's
@@ -85,6 +92,15 @@ X_REGULARS = (  # half French, half English
     Person("jess_home", XNET, "Jess 🏡", "en", "regular", 905),
     Person("dan_k", XNET, "Dan K", "en", "regular", 150),
 )
+BSKY_REGULARS = (  # more English than elsewhere, as Bluesky's audience is
+    Person(f"juliette-v.{BSKY}", BSKY, "Juliette V. 🌿", "fr", "regular", 760),
+    Person(f"arnaud.{BSKY}", BSKY, "Arnaud Lefort", "fr", "regular", 215),
+    Person(f"margaux.design.{BSKY}", BSKY, "Margaux · design", "fr", "regular", 1840),
+    Person(f"celine-m.{BSKY}", BSKY, "Céline M.", "fr", "regular", 130),
+    Person(f"hannah.{BSKY}", BSKY, "Hannah Brooks", "en", "regular", 980),
+    Person(f"leo-park.{BSKY}", BSKY, "Leo Park ☕", "en", "regular", 430),
+    Person(f"ruthwrites.{BSKY}", BSKY, "Ruth 📚", "en", "regular", 2650),
+)
 BLOG_REGULARS = (
     Person("monique", BLOG, "Monique", "fr", "regular", 0),
     Person("cecile.b", BLOG, "Cécile B.", "fr", "regular", 0),
@@ -121,7 +137,7 @@ NEWS_WRITERS = (  # who writes the articles a Google Alert on the brand finds
     Person("desk", "consumerwatch.example", "Consumer Watch", "en", "journalist", 15000),
 )
 # The networks that keep to themselves: what is said there never reaches a Mastodon server.
-WALLED = frozenset({FACEBOOK, XNET, BLOG, *(writer.domain for writer in NEWS_WRITERS)})
+WALLED = frozenset({FACEBOOK, XNET, BSKY, BLOG, *(writer.domain for writer in NEWS_WRITERS)})
 
 JOURNALIST = Person(  # the fediverse's
     "helene_vasseur",
@@ -756,7 +772,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
             "{brand} Bonjour, mon code promo ne passe pas sur la commande {order}, vous pouvez m'aider ?",
         ),
     },
-    # X: the brand named, not mentioned; only a search for its name finds these.
+    # X and Bluesky: the brand named, not mentioned; only a search for its name finds these.
     "buzz": {
         "en": (
             "Lit my first {name} candle tonight and the flat smells like a cabin in the woods. Worth it.",

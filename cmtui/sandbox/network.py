@@ -20,6 +20,7 @@ from typing import Protocol
 import httpx
 
 from cmtui.sandbox import content
+from cmtui.sandbox.bluesky import BlueskyServer
 from cmtui.sandbox.clock import Clock
 from cmtui.sandbox.facebook import FacebookServer
 from cmtui.sandbox.feeds import FeedServer
@@ -82,6 +83,7 @@ SERVERS: dict[str, ServerFactory] = {
     "mastodon": owned(MastodonServer),
     "facebook": owned(FacebookServer),
     "x": owned(XServer),
+    "bluesky": owned(BlueskyServer),
     "wordpress": owned(WordPressServer),
     "feed": alerts_server,
 }
@@ -127,6 +129,13 @@ class SandboxNetwork:
                 content.X_ACCOUNT,
                 ("mentions", search),
                 handle=content.X_ACCOUNT.username,  # what /2/users/by/username/ takes
+            ),
+            self._account(
+                "ml-bsky",
+                "bluesky",
+                content.BSKY_ACCOUNT,
+                ("mentions", search),
+                handle=content.BSKY_ACCOUNT.username,  # the full handle it logs in with
             ),
             self._account(
                 "ml-blog",

@@ -5,17 +5,17 @@ the hour slot, the day of an announcement, the id of a brand reply), never from 
 stream, so the world at a given time is the same however often and in whatever order it was
 looked at, and one network's traffic never shifts another's.
 
-The brand is on the fediverse (two Mastodon accounts), on a Facebook page (comments under its
-posts, posts on its wall, Messenger), on X (mentions, and posts that only name it), on its
-WordPress blog (comments, some held for moderation), and in the news (articles a Google Alert
-finds). The rhythm follows Europe/Paris hours (quiet nights, busy mornings and lunch, slower
-weekend mornings) in French and English. A crisis about lot 42 of the Ambre candle breaks out
-at 14:00 the day before the live part begins, as crises do: a photo is posted as a comment
-under the Facebook page's latest post and a burst of distinct customers (mostly first-time
-posters) report the same cracked glass within minutes; it reaches X within the hour, then
-the fediverse, each in a burst of its own, settles into a steady stream of complaints that
-lasts through the demo, and the press writes about it. A troll shows up at least once in
-the history.
+The brand is on the fediverse (two Mastodon accounts), on a Facebook page (comments under
+its posts, posts on its wall, Messenger), on X and on Bluesky (mentions, and posts that only
+name it), on its WordPress blog (comments, some held for moderation), and in the news
+(articles a Google Alert finds). The rhythm follows Europe/Paris hours (quiet nights, busy
+mornings and lunch, slower weekend mornings) in French and English. A crisis about lot 42 of
+the Ambre candle breaks out at 14:00 the day before the live part begins, as crises do: a
+photo is posted as a comment under the Facebook page's latest post and a burst of distinct
+customers (mostly first-time posters) report the same cracked glass within minutes; it
+reaches X within the hour, then Bluesky and the fediverse, each in a burst of its own,
+settles into a steady stream of complaints that lasts through the demo, and the press
+writes about it. A troll shows up at least once in the history.
 """
 
 from __future__ import annotations
@@ -112,6 +112,8 @@ FACEBOOK_VISITOR_RATE = 0.35  # posts on the page's wall
 FACEBOOK_MESSENGER_RATE = 0.5  # Messenger messages to the page
 X_MENTION_RATE = 1.8  # posts mentioning the brand's X account
 X_SEARCH_RATE = 0.9  # posts naming the brand without mentioning it
+BSKY_MENTION_RATE = 1.2  # posts mentioning the brand's Bluesky account
+BSKY_SEARCH_RATE = 0.6  # posts naming the brand without mentioning it
 BLOG_COMMENT_RATE = 0.35  # comments under the blog's latest post
 ARTICLE_RATE = 0.12  # news articles naming the brand
 REPLY_SHARE = 0.3  # questions another customer answers under them
@@ -139,12 +141,13 @@ class Wave:
     peak: float  # crisis posts per hour at weight 1, once the burst has died down
 
 
-# It starts on Facebook, reaches X within the hour, then the fediverse. Facebook's burst
-# alone brings an alert within 15 minutes of the onset, the fediverse's within 15 minutes of
-# its own arrival (what a demo reading only Mastodon sees).
+# It starts on Facebook, reaches X within the hour, then Bluesky, then the fediverse.
+# Facebook's burst alone brings an alert within 15 minutes of the onset, the fediverse's
+# within 15 minutes of its own arrival (what a demo reading only Mastodon sees).
 CRISIS_WAVES = {
     "facebook": Wave(timedelta(0), 30.0, 1.5),
     "x": Wave(timedelta(minutes=20), 30.0, 1.2),
+    "bluesky": Wave(timedelta(minutes=35), 20.0, 0.8),
     "mastodon": Wave(timedelta(minutes=45), 36.0, 2.5),
 }
 
@@ -246,6 +249,8 @@ def newcomer(lang: str, first: str, last: str, number: int, domain: str | None =
     domain = domain or content.INSTANCES[number % len(content.INSTANCES)]
     if domain == content.XNET:  # X names: letters, digits and "_", 15 at most
         username = username.replace(".", "_")[:15]
+    elif domain == content.BSKY:  # a Bluesky name is a full handle: DNS labels, no "_"
+        username = f"{username.replace('_', '-')}.{domain}"
     return Person(username, domain, display + emoji, lang, "newcomer", 5 + 3 * number)
 
 
@@ -341,11 +346,18 @@ class Scenario:
 
     def people(self) -> list[Person]:
         """Everyone known from the start: the brand's accounts and the recurring personas."""
-        brand = [*self.brands, content.FACEBOOK_PAGE, content.X_ACCOUNT, content.BLOG_OWNER]
+        brand = [
+            *self.brands,
+            content.FACEBOOK_PAGE,
+            content.X_ACCOUNT,
+            content.BSKY_ACCOUNT,
+            content.BLOG_OWNER,
+        ]
         regulars = [
             *content.REGULARS,
             *content.FACEBOOK_REGULARS,
             *content.X_REGULARS,
+            *content.BSKY_REGULARS,
             *content.BLOG_REGULARS,
         ]
         cast = [content.JOURNALIST, content.COMPETITOR_FAN, content.INFLUENCER, content.TROLL]
@@ -801,20 +813,22 @@ class _XWriter(_CrisisWriter):
 
     network = "x"
     brand = content.X_ACCOUNT
-    regulars = content.X_REGULARS
+    regulars: tuple[Person, ...] = content.X_REGULARS
     home = content.XNET
+    rates: tuple[float, float] = (X_MENTION_RATE, X_SEARCH_RATE)  # mentions, posts naming the brand
 
     def fill(self) -> None:
         """Mentions (some answered, some insisted on), posts naming the brand, the crisis."""
         rng = self.rng
-        for _ in range(self.count(X_MENTION_RATE)):
+        mention_rate, search_rate = self.rates
+        for _ in range(self.count(mention_rate)):
             author, kind = self.customer(), _pick(rng, X_KINDS)
             post = self.write(author, self.moment(), kind, {"brand": self.address(author)})
             if kind == "question" and rng.random() < REPLY_SHARE:
                 self.reply_to(post, "comment_reply", 2, 60)
             elif kind == "complaint" and rng.random() < 0.25:
                 self.follow_up(post)
-        for _ in range(self.count(X_SEARCH_RATE)):
+        for _ in range(self.count(search_rate)):
             author = self.customer()
             kind = _pick(rng, X_SEARCH_KINDS)
             self.write(author, self.moment(), kind, {"brand": content.BRAND_NAME})
@@ -824,6 +838,16 @@ class _XWriter(_CrisisWriter):
         """A lot 42 post mentioning the brand, then echoes in its conversation or beside it."""
         author = self.victim()
         self.echoes(self.write(author, when, "crisis", {"brand": self.address(author)}), when)
+
+
+class _BlueskyWriter(_XWriter):
+    """Bluesky: the same kinds of posts as on X, fewer of them, and lot 42 a little later."""
+
+    network = "bluesky"
+    brand = content.BSKY_ACCOUNT
+    regulars = content.BSKY_REGULARS
+    home = content.BSKY
+    rates = (BSKY_MENTION_RATE, BSKY_SEARCH_RATE)
 
 
 class _BlogWriter(_Writer):
@@ -886,11 +910,13 @@ class _NewsWriter(_Writer):
         )
 
 
-# In this order, the fediverse first: each network's ids follow the ones before it.
+# In this order, the fediverse first: each network's ids follow the ones before it, so a
+# network added last (Bluesky) leaves every other network's ids as they were.
 _WRITERS: tuple[type[_Writer], ...] = (
     _FediverseWriter,
     _FacebookWriter,
     _XWriter,
     _BlogWriter,
     _NewsWriter,
+    _BlueskyWriter,
 )

@@ -78,7 +78,9 @@ from cmtui.platforms.fields import (
     BadItem,
     as_list,
     json_object,
+    native_id,
     optional_str,
+    require_id,
     require_object,
     require_time,
     short_id,
@@ -804,14 +806,8 @@ def _raw_id(row: Any) -> str | None:
 
 
 def _native_id(value: Any) -> str | None:
-    """An id as an opaque string (ints accepted), or None when it is not a plausible id."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    return value if isinstance(value, str) and _ID.fullmatch(value) else None
+    return native_id(value, _ID)
 
 
 def _require_id(data: dict[str, Any], key: str) -> str:
-    native_id = _native_id(data.get(key))
-    if native_id is None:
-        raise BadItem(f"{key}: expected an id, got {type_name(data.get(key))}")
-    return native_id
+    return require_id(data, key, _ID)

@@ -95,3 +95,19 @@ def short_id(native_id: str | None) -> str:
     if native_id is None:
         return "(no id)"
     return native_id if len(native_id) <= 24 else f"{native_id[:20]}…"
+
+
+def native_id(value: Any, pattern: re.Pattern[str]) -> str | None:
+    """An id as a string (ints accepted, booleans not), or None unless `pattern` (what the
+    network's ids look like) matches all of it."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return value if isinstance(value, str) and pattern.fullmatch(value) else None
+
+
+def require_id(data: dict[str, Any], key: str, pattern: re.Pattern[str]) -> str:
+    """`data[key]` as a `native_id`; `BadItem` naming the key when it is not one."""
+    found = native_id(data.get(key), pattern)
+    if found is None:
+        raise BadItem(f"{key}: expected an id, got {type_name(data.get(key))}")
+    return found

@@ -40,7 +40,9 @@ from cmtui.platforms.fields import (
     as_list,
     json_object,
     language,
+    native_id,
     optional_str,
+    require_id,
     require_object,
     require_str,
     require_time,
@@ -59,8 +61,7 @@ DEFAULT_MAX_CHARACTERS = 500
 URL_LENGTH = 23
 
 _VISIBILITIES = frozenset({"public", "unlisted", "private", "direct"})
-_MAX_ID_CHARS = 8192
-_ID_CHARS = re.compile(r"[!-~]+")  # printable ASCII, no spaces: opaque but inert
+_ID = re.compile(r"[!-~]{1,8192}")  # printable ASCII, no spaces: opaque but inert
 _LINK = re.compile(r"<([^>]*)>([^<]*)")
 
 
@@ -464,18 +465,11 @@ def _id_key(native_id: str) -> tuple[int, str]:
 
 def _native_id(value: Any) -> str | None:
     """An id as an opaque string (ints accepted), or None when it is not a plausible id."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or len(value) > _MAX_ID_CHARS:
-        return None
-    return value if _ID_CHARS.fullmatch(value) else None
+    return native_id(value, _ID)
 
 
 def _require_id(data: dict[str, Any], key: str) -> str:
-    native_id = _native_id(data.get(key))
-    if native_id is None:
-        raise BadItem(f"{key}: expected an id, got {type_name(data.get(key))}")
-    return native_id
+    return require_id(data, key, _ID)
 
 
 def _optional_id(data: dict[str, Any], key: str) -> str | None:

@@ -68,7 +68,9 @@ from cmtui.platforms.base import Adapter, Ambiguous, AuthFailed, Batch, Permanen
 from cmtui.platforms.fields import (
     BadItem,
     json_object,
+    native_id,
     optional_str,
+    require_id,
     require_object,
     require_time,
     short_id,
@@ -666,9 +668,7 @@ def _iso(when: datetime) -> str:
 
 def _native_id(value: Any) -> str | None:
     """A WordPress id (a non-negative integer) as a string, or None."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        value = str(value)
-    return value if isinstance(value, str) and _ID.fullmatch(value) else None
+    return native_id(value, _ID)
 
 
 def _item_id(raw: Any) -> str | None:
@@ -677,7 +677,8 @@ def _item_id(raw: Any) -> str | None:
 
 
 def _require_id(data: dict[str, Any], key: str) -> str:
-    native_id = _native_id(data.get(key))
-    if native_id is None or native_id == "0":
-        raise BadItem(f"{key}: expected an id, got {type_name(data.get(key))}")
-    return native_id
+    """An id other than 0 (WordPress's "none")."""
+    found = require_id(data, key, _ID)
+    if found == "0":
+        raise BadItem(f"{key}: expected an id, got 0")
+    return found

@@ -65,7 +65,9 @@ from cmtui.platforms.fields import (
     as_list,
     json_object,
     language,
+    native_id,
     optional_str,
+    require_id,
     require_object,
     require_time,
     short_id,
@@ -629,16 +631,11 @@ def _user_fields() -> dict[str, str]:
 
 def _native_id(value: Any) -> str | None:
     """A post or user id as a string of digits (ints accepted), or None."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    return value if isinstance(value, str) and _ID.fullmatch(value) else None
+    return native_id(value, _ID)
 
 
 def _require_id(data: dict[str, Any], key: str) -> str:
-    native_id = _native_id(data.get(key))
-    if native_id is None:
-        raise BadItem(f"{key}: expected an id, got {type_name(data.get(key))}")
-    return native_id
+    return require_id(data, key, _ID)
 
 
 def _optional_id(data: dict[str, Any], key: str) -> str | None:

@@ -30,7 +30,7 @@ import httpx
 
 from cmtui.sandbox.clock import Clock
 from cmtui.sandbox.limits import Quota, RateLimiter
-from cmtui.sandbox.world import Link, Mention, Person, Post, Segment, Tag, World, parse_text
+from cmtui.sandbox.world import Link, Mention, Person, Post, Segment, Tag, World
 from cmtui.text import grapheme_count
 
 POST = "app.bsky.feed.post"
@@ -524,7 +524,7 @@ class BlueskyServer:
         parent = self._reply_parent(record)
         if isinstance(parent, httpx.Response):
             return parent
-        post = self._publish(record, rkey, parent, now)
+        post = self._publish(record, rkey, parent)
         ref = self._ref(post)
         commit = {"cid": cid_of(f"{ref['uri']}#commit"), "rev": tid(int(now.timestamp() * 1e6), 0)}
         return httpx.Response(200, json={**ref, "commit": commit, "validationStatus": "valid"})
@@ -563,29 +563,16 @@ class BlueskyServer:
             return _invalid(f"Reply parent not found: {parent_ref.get('uri')}")
         return parent
 
-    def _publish(
-        self, record: dict[str, Any], rkey: str, parent: Post | None, now: datetime
-    ) -> Post:
+    def _publish(self, record: dict[str, Any], rkey: str, parent: Post | None) -> Post:
         """The brand's record, into the world (which may draw an answer back)."""
         text = str(record["text"])
         langs = record.get("langs")
         lang = langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None
-        owner = self.owner
-        post = Post(
-            id=self.world.new_id(now),
-            author=owner,
-            created_at=now,
-            text=text,
-            segments=parse_text(text, owner.domain, self.world.directory),
-            lang=lang or (parent.lang if parent else owner.lang),
-            kind="brand_reply" if parent else "brand_post",
-            parent_id=parent.id if parent else None,
-            parent_author=parent.author if parent else None,
-        )
+        post = self.world.publish_as(self.owner, text, parent, lang=lang)
         self._records[rkey] = record
         self._created[rkey] = post.id
         self._rkeys[post.id] = rkey
-        return self.world.publish(post)
+        return post
 
 
 def _keyset(cursor: str | None) -> tuple[int, str] | None:

@@ -36,7 +36,7 @@ import httpx
 
 from cmtui.sandbox.clock import Clock
 from cmtui.sandbox.limits import Quota, RateLimiter
-from cmtui.sandbox.world import Person, Post, World, parse_text
+from cmtui.sandbox.world import Person, Post, World
 
 T = TypeVar("T")
 
@@ -415,20 +415,7 @@ class FacebookServer:
 
     def _publish(self, text: str, parent: Post, visibility: str) -> Post:
         """The page's answer, added to the world (which may schedule an answer back)."""
-        now = self.clock.now()
-        post = Post(
-            id=self.world.new_id(now),
-            author=self.owner,
-            created_at=now,
-            text=text,
-            segments=parse_text(text, self.owner.domain, self.world.directory),
-            lang=parent.lang,
-            kind="brand_reply",
-            parent_id=parent.id,
-            parent_author=parent.author,
-            visibility=visibility,
-        )
-        return self.world.publish(post)
+        return self.world.publish_as(self.owner, text, parent, visibility=visibility)
 
     def _listing(
         self,

@@ -21,7 +21,7 @@ import httpx
 
 from cmtui.sandbox.clock import Clock
 from cmtui.sandbox.limits import Quota, RateLimiter
-from cmtui.sandbox.world import Link, Mention, Person, Post, Segment, Tag, World, parse_text
+from cmtui.sandbox.world import Link, Mention, Person, Post, Segment, Tag, World
 from cmtui.text import grapheme_count
 
 T = TypeVar("T")
@@ -417,21 +417,9 @@ class MastodonServer:
 
     def _publish(self, text: str, parent: Post | None, lang: str, visibility: str) -> Post:
         """The brand's new status, added to the world (which may schedule an answer back)."""
-        now = self.clock.now()
-        owner = self.owner
-        post = Post(
-            id=self.world.new_id(now),
-            author=owner,
-            created_at=now,
-            text=text,
-            segments=parse_text(text, owner.domain, self.world.directory),
-            lang=lang or (parent.lang if parent else owner.lang),
-            kind="brand_reply" if parent else "brand_post",
-            parent_id=parent.id if parent else None,
-            parent_author=parent.author if parent else None,
-            visibility=visibility,
+        return self.world.publish_as(
+            self.owner, text, parent, lang=lang or None, visibility=visibility
         )
-        return self.world.publish(post)
 
     def _link_headers(
         self, request: httpx.Request, ids: list[str], kept: Iterable[str]

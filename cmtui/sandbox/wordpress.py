@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from cmtui.sandbox.clock import Clock
-from cmtui.sandbox.world import Person, Post, World, parse_text
+from cmtui.sandbox.world import Person, Post, World
 
 SITE_TIMEZONE = ZoneInfo("Europe/Paris")
 OWNER_USER_ID = 1
@@ -332,19 +332,7 @@ class WordPressServer:
                 "Duplicate comment detected; it looks as though you’ve already said that!",
             )
         answered = parent or post
-        now = self.clock.now()
-        reply = Post(
-            id=self.world.new_id(now),
-            author=self.owner,
-            created_at=now,
-            text=content,
-            segments=parse_text(content, self.owner.domain, self.world.directory),
-            lang=answered.lang,
-            kind="brand_reply",
-            parent_id=answered.id,
-            parent_author=answered.author,
-        )
-        self.world.publish(reply)
+        reply = self.world.publish_as(self.owner, content, answered)
         return httpx.Response(201, json=self._comment_json(reply, post, parent, edit=False))
 
     def _duplicate(self, post: Post, parent: Post | None, content: str) -> bool:

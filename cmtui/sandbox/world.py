@@ -291,6 +291,33 @@ class World:
                 self._insert(answer)
         return post
 
+    def publish_as(
+        self,
+        author: Person,
+        text: str,
+        parent: Post | None,
+        *,
+        lang: str | None = None,
+        visibility: str = "public",
+    ) -> Post:
+        """`publish` what a brand account posts through a server now: a reply to `parent`,
+        or a post of its own; in `lang`, else the parent's, else the author's."""
+        now = self.now()
+        return self.publish(
+            Post(
+                id=self.new_id(now),
+                author=author,
+                created_at=now,
+                text=text,
+                segments=parse_text(text, author.domain, self.directory),
+                lang=lang or (parent.lang if parent else author.lang),
+                kind="brand_reply" if parent else "brand_post",
+                parent_id=parent.id if parent else None,
+                parent_author=parent.author if parent else None,
+                visibility=visibility,
+            )
+        )
+
     def _catch_up(self) -> None:
         """Generate every slot that has started by now, in order."""
         elapsed = self.now() - self._source.start

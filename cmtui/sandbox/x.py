@@ -27,7 +27,7 @@ import httpx
 from cmtui.model import Limits
 from cmtui.sandbox.clock import Clock
 from cmtui.sandbox.limits import Quota, RateLimiter
-from cmtui.sandbox.world import Person, Post, World, parse_text
+from cmtui.sandbox.world import Person, Post, World
 
 X_EPOCH_MS = 1288834974657
 MAX_LENGTH = 280
@@ -444,20 +444,7 @@ class XServer:
         )
 
     def _publish(self, text: str, parent: Post | None) -> Post:
-        now = self.clock.now()
-        owner = self.owner
-        post = Post(
-            id=self.world.new_id(now),
-            author=owner,
-            created_at=now,
-            text=text,
-            segments=parse_text(text, owner.domain, self.world.directory),
-            lang=parent.lang if parent else owner.lang,
-            kind="brand_reply" if parent else "brand_post",
-            parent_id=parent.id if parent else None,
-            parent_author=parent.author if parent else None,
-        )
-        return self.world.publish(post)
+        return self.world.publish_as(self.owner, text, parent)
 
 
 def _list(value: str | None) -> Iterable[str]:

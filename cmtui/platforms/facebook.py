@@ -306,18 +306,24 @@ class FacebookAdapter(Adapter):
     async def _comments(self, object_id: str, down_to: datetime | None) -> list[Any]:
         """The comments of a post (or replies of a comment), newest first, down to the first
         page reaching `down_to` (all pages up to `COMMENT_PAGES` when None)."""
-        rows: list[Any] = []
-        after: str | None = None
         order = "reverse_chronological" if down_to is not None else "chronological"
+        params = {"fields": COMMENT_FIELDS, "filter": "stream", "order": order}
+        return await self._edge(f"{object_id}/comments", params, COMMENT_PAGE_SIZE, down_to)
+
+    async def _edge(
+        self,
+        path: str,
+        params: dict[str, str],
+        page_size: int,
+        down_to: datetime | None,
+        after: str | None = None,
+    ) -> list[Any]:
+        """The rows of a Graph edge, page after page from `after`, down to the first page
+        reaching `down_to` (up to `COMMENT_PAGES` pages; `THREAD_PAGES` when None)."""
+        rows: list[Any] = []
         for _page in range(COMMENT_PAGES if down_to is not None else THREAD_PAGES):
-            params = {
-                "fields": COMMENT_FIELDS,
-                "filter": "stream",
-                "order": order,
-                "limit": str(COMMENT_PAGE_SIZE),
-                **({"after": after} if after else {}),
-            }
-            data = json_object(await self._get(f"{object_id}/comments", params))
+            page_params = {**params, "limit": str(page_size), **({"after": after} if after else {})}
+            data = json_object(await self._get(path, page_params))
             page = as_list(data.get("data"))
             rows.extend(page)
             after = _next_cursor(data)
@@ -354,21 +360,8 @@ class FacebookAdapter(Adapter):
         self, conversation_id: str, down_to: datetime | None, after: str | None = None
     ) -> list[Any]:
         """A conversation's messages, newest first, from `after` down to `down_to`."""
-        rows: list[Any] = []
-        pages = COMMENT_PAGES if down_to is not None else THREAD_PAGES
-        for _page in range(pages):
-            params = {
-                "fields": MESSAGE_FIELDS,
-                "limit": str(PAGE_SIZE),
-                **({"after": after} if after else {}),
-            }
-            data = json_object(await self._get(f"{conversation_id}/messages", params))
-            page = as_list(data.get("data"))
-            rows.extend(page)
-            after = _next_cursor(data)
-            if after is None or (down_to is not None and _reaches(page, down_to)):
-                break
-        return rows
+        params = {"fields": MESSAGE_FIELDS}
+        return await self._edge(f"{conversation_id}/messages", params, PAGE_SIZE, down_to, after)
 
     def _customer(self, conversation: dict[str, Any]) -> str:
         """The id of the person the page talks with in a conversation ("" if unknown)."""

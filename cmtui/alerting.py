@@ -16,7 +16,7 @@ import os
 import signal
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cmtui.analysis.crisis import Alert, CrisisDetector, CrisisSettings, Observation, detect
@@ -88,6 +88,7 @@ class AlertWatch:
         self._pending: list[Observation] = []
         self._held: list[Observation] = []  # a first sync's history, until `release`
         self._began: datetime | None = None
+        self._standing: dict[str, Alert] = {}  # the detector's alerts at the last change
         self.notified: set[str] = set()  # alerts already sent to on_alert (or from before)
 
     def learn_step(self, now: datetime) -> AlertsChanged | None:
@@ -108,7 +109,7 @@ class AlertWatch:
         self.detector.feed(self._pending)
         self._pending.clear()
         self.notified.update(alert.id for alert in self.detector.alerts())
-        return self._changed([])
+        return self._changed([], always=True)
 
     @property
     def learnt(self) -> bool:
@@ -121,8 +122,7 @@ class AlertWatch:
         if not self._learnt:
             self._pending.extend(observations)
             return None
-        changed = self.detector.feed(observations)
-        return self._changed(changed) if changed else None
+        return self._changed(self.detector.feed(observations))
 
     def hold(self, messages: Iterable[Message]) -> None:
         """Keep a stored page of a first sync's walk back in time for `release`: each page
@@ -136,8 +136,7 @@ class AlertWatch:
         if not self._learnt:
             self._pending.extend(held)
             return None
-        changed = self.detector.feed(held)
-        return self._changed(changed) if changed else None
+        return self._changed(self.detector.feed(held))
 
     def mark_live(self, now: datetime) -> None:
         """A poll succeeded at `now`: this run has been live since its first good poll."""
@@ -152,13 +151,35 @@ class AlertWatch:
         self.notified.update(a.id for a in fresh)
         return fresh
 
-    def _changed(self, changed: Sequence[Alert]) -> AlertsChanged:
-        active = tuple(a for a in self.detector.alerts() if a.window_end is None)
-        return AlertsChanged(active=active, new=tuple(changed))
+    def _changed(self, changed: Sequence[Alert], *, always: bool = False) -> AlertsChanged | None:
+        """The event for what fed alerts did, or None when nothing changed; an alert that a
+        replay moved (its spike starts earlier, so its id changes) is withdrawn, and is not
+        sent to on_alert a second time under its new id."""
+        standing = {alert.id: alert for alert in self.detector.alerts()}
+        withdrawn = [self._standing[i] for i in self._standing if i not in standing]
+        self._standing = standing
+        if not (changed or withdrawn or always):
+            return None
+        sent = [a for a in withdrawn if a.id in self.notified]
+        self.notified.update(a.id for a in changed if any(_same_spike(a, b) for b in sent))
+        active = tuple(a for a in standing.values() if a.window_end is None)
+        return AlertsChanged(
+            active=active, new=tuple(changed), withdrawn=tuple(a.id for a in withdrawn)
+        )
 
     def _observations(self, messages: Iterable[Message]) -> list[Observation]:
         found = (observation(m, self._brand.get(m.account_id, "")) for m in messages)
         return [obs for obs in found if obs is not None and obs.brand]
+
+
+def _same_spike(one: Alert, other: Alert) -> bool:
+    """Whether two alerts are the same scope's, over windows that meet."""
+    never = datetime.max.replace(tzinfo=UTC)
+    return (
+        (one.brand, one.account_id) == (other.brand, other.account_id)
+        and one.window_start <= (other.window_end or never)
+        and other.window_start <= (one.window_end or never)
+    )
 
 
 def alerts_from_store(store: Store, config: Config, since: datetime | None = None) -> list[Alert]:

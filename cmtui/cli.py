@@ -28,7 +28,6 @@ from cmtui.locations import LocationError
 from cmtui.secrets import SecretError
 
 if TYPE_CHECKING:
-    from cmtui.analysis.crisis import Alert
     from cmtui.model import Message
     from cmtui.session import Session
     from cmtui.sync.events import SyncEvent
@@ -288,47 +287,12 @@ async def _sync(session: Session, *, once: bool) -> int:
 
 
 async def _watch(session: Session) -> int:
-    from cmtui.sync.events import (
-        AlertsChanged,
-        Ingested,
-        OutboxChanged,
-        StateChanged,
-        StoreProblem,
-    )
-
     _refuse_read_only(session)
     _require_accounts(session)
 
     def emit(event: SyncEvent) -> None:
-        if isinstance(event, Ingested):
-            for message in event.messages:
-                _print_json({"event": "message", **_export_row(message)})
-        elif isinstance(event, StateChanged):
-            state = event.state
-            until = state.until.isoformat() if state.until else None
-            _print_json(
-                {
-                    "event": "account",
-                    "account_id": state.account_id,
-                    "status": str(state.status),
-                    "until": until,
-                }
-            )
-        elif isinstance(event, StoreProblem):
-            _print_json({"event": "store", "problem": event.detail})
-        elif isinstance(event, AlertsChanged):
-            for alert in event.new:
-                _print_json(_watch_line(alert))
-        elif isinstance(event, OutboxChanged):
-            item = event.item
-            _print_json(
-                {
-                    "event": "outbox",
-                    "id": item.id,
-                    "state": str(item.state),
-                    "conversation_id": item.conversation_id,
-                }
-            )
+        for line in _watch_lines(event):
+            _print_json(line)
 
     engine = session.engine(emit)
     try:
@@ -357,9 +321,37 @@ async def _until_signalled(work: Coroutine[Any, Any, None]) -> None:
             loop.remove_signal_handler(sig)
 
 
-def _watch_line(alert: Alert) -> dict[str, object]:
-    """A crisis alert that fired, grew or ended, as `cmtui watch` prints it."""
-    return {"event": "alert", **alert.to_dict()}
+def _watch_lines(event: SyncEvent) -> list[dict[str, object]]:
+    """What `cmtui watch` prints for a sync event, one JSON document per line."""
+    from cmtui.sync.events import AlertsChanged, Ingested, StateChanged, StoreProblem
+
+    if isinstance(event, Ingested):
+        return [{"event": "message", **_export_row(message)} for message in event.messages]
+    if isinstance(event, StateChanged):
+        state = event.state
+        until = state.until.isoformat() if state.until else None
+        return [
+            {
+                "event": "account",
+                "account_id": state.account_id,
+                "status": str(state.status),
+                "until": until,
+            }
+        ]
+    if isinstance(event, StoreProblem):
+        return [{"event": "store", "problem": event.detail}]
+    if isinstance(event, AlertsChanged):
+        withdrawn = [{"event": "alert_withdrawn", "id": alert_id} for alert_id in event.withdrawn]
+        return [*withdrawn, *({"event": "alert", **alert.to_dict()} for alert in event.new)]
+    item = event.item  # OutboxChanged, the last kind
+    return [
+        {
+            "event": "outbox",
+            "id": item.id,
+            "state": str(item.state),
+            "conversation_id": item.conversation_id,
+        }
+    ]
 
 
 def _print_json(data: dict[str, object]) -> None:

@@ -195,9 +195,12 @@ class Monitor:
             if last - length < hour <= last:
                 total.add(*counts)
 
-    def take_alerts(self, alerts: Iterable[Alert]) -> None:
+    def take_alerts(self, alerts: Iterable[Alert], withdrawn: Iterable[str] = ()) -> None:
         """Take crisis alerts, new or changed (grown, ended): the latest version of each
-        (by id, which the engine and a read of the cache give alike) is kept."""
+        (by id, which the engine and a read of the cache give alike) is kept; the
+        `withdrawn` ones (by id) no longer stand."""
+        for alert_id in withdrawn:
+            self._alerts.pop(alert_id, None)
         for alert in alerts:
             self._alerts[alert.id] = alert
 
@@ -424,14 +427,14 @@ class Feed:
         self.monitor: Monitor | None = None
         self.reading = False
         self._pending: list[Ingested] = []
-        self._engine_alerts: list[Alert] = []  # every version sent, oldest first
+        self._alert_events: list[AlertsChanged] = []  # every change sent, oldest first
 
     def take(self, event: SyncEvent, now: datetime) -> bool:
         """Apply a sync event; whether the figures changed."""
         if isinstance(event, AlertsChanged):
-            self._engine_alerts += (*event.active, *event.new)
+            self._alert_events.append(event)
             if self.monitor is not None:
-                self.monitor.take_alerts((*event.active, *event.new))
+                _apply_alerts(self.monitor, event)
             return self.monitor is not None
         if not isinstance(event, Ingested):
             return False
@@ -444,13 +447,18 @@ class Feed:
 
     def adopt(self, monitor: Monitor, now: datetime, *, final: bool) -> None:
         """Show `monitor`, read from the cache; `final` when no other read follows."""
-        monitor.take_alerts(self._engine_alerts)
+        for change in self._alert_events:
+            _apply_alerts(monitor, change)
         for event in self._pending:
             _apply(monitor, event, now)
         if final:
             self._pending.clear()
             self.reading = False
         self.monitor = monitor
+
+
+def _apply_alerts(monitor: Monitor, event: AlertsChanged) -> None:
+    monitor.take_alerts((*event.active, *event.new), event.withdrawn)
 
 
 def _apply(monitor: Monitor, event: Ingested, now: datetime) -> None:

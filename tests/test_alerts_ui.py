@@ -158,6 +158,10 @@ async def test_the_alerts_view_lists_active_alerts_first_and_explains_each(
         assert "lot, 42, [@click=app.quit]x[/];4;100 · mastodon, bluesky" in line
         header = inbox.query_one("#view-header").render().plain  # type: ignore[attr-defined]
         assert header.startswith(f"Alerts · {shown} alerts")
+        # Late messages moved the past spike: it is withdrawn, and the list follows.
+        app._on_sync_event(AlertsChanged(active=(active,), new=(), withdrawn=(past.id,)))
+        await until(pilot, lambda: alerts.row_count == shown - 1, "the withdrawn alert gone")
+        assert past.id not in inbox.alerts and ended.id in inbox.alerts
         # Enter opens the alert's messages.
         await pilot.press("tab", "j", "enter")
         await until(pilot, lambda: inbox.base_view.id == f"alert:{ended.id}", "its messages")

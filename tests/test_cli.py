@@ -348,12 +348,17 @@ def test_demo_alerts_jsonl_text_and_since(
     assert main(["--demo", "--data-dir", data, "alerts", "--since", "yesterday"]) == 2
 
 
-def test_watch_prints_alert_lines() -> None:
+def test_watch_prints_alert_lines_and_the_withdrawn_first() -> None:
     from cmtui.analysis.crisis import Alert
-    from cmtui.cli import _watch_line
+    from cmtui.cli import _watch_lines
+    from cmtui.sync.events import AlertsChanged
 
     alert = Alert(
         "a1", "B", None, "negative_spike", datetime(2026, 3, 1, tzinfo=UTC), None,
         datetime(2026, 3, 1, 0, 5, tzinfo=UTC), 9, 1.5, ("lot",), ("m1",), False, ("mastodon",),
     )  # fmt: skip
-    assert _watch_line(alert) == {"event": "alert", **alert.to_dict()}
+    lines = _watch_lines(AlertsChanged(active=(alert,), new=(alert,), withdrawn=("a0",)))
+    assert lines == [
+        {"event": "alert_withdrawn", "id": "a0"},
+        {"event": "alert", **alert.to_dict()},
+    ]

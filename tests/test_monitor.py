@@ -354,3 +354,15 @@ def test_feed_keeps_the_engines_alerts_for_a_monitor_read_later() -> None:
     feed.reading = True
     feed.adopt(load([], [], BRANDS, NOW), NOW, final=True)
     assert feed.monitor is not None and feed.monitor.snapshot(NOW).alerts == (active,)
+
+
+def test_a_withdrawn_alert_leaves_the_monitor_now_and_after_a_read() -> None:
+    feed = Feed()
+    moved, again = alert(1, ended_hours_ago=None), alert(2, ended_hours_ago=None)
+    assert not feed.take(AlertsChanged((moved,), (moved,)), NOW)
+    assert not feed.take(AlertsChanged((again,), (again,), withdrawn=(moved.id,)), NOW)
+    feed.reading = True
+    feed.adopt(load([], [], BRANDS, NOW), NOW, final=True)  # replays what the engine said
+    assert feed.monitor is not None and feed.monitor.snapshot(NOW).alerts == (again,)
+    assert feed.take(AlertsChanged((), (), withdrawn=(again.id,)), NOW)  # and once shown
+    assert feed.monitor.snapshot(NOW).alerts == ()

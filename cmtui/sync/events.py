@@ -74,10 +74,16 @@ class StoreProblem:
 @dataclass(frozen=True, slots=True)
 class AlertsChanged:
     """The crisis alerts changed (one fired, grew or ended): every alert still active, and
-    those that fired or ended in the batch that changed them (`new`)."""
+    those that fired or ended in the batch that changed them (`new`).
+
+    `withdrawn`: ids of alerts heard of before that no longer stand. Messages older than the
+    detector's newest (a first sync's history, a slow account) replay their stretch of time,
+    which may start a spike earlier (the alert comes back under a new id, in `new`) or undo it.
+    """
 
     active: tuple[Alert, ...]
     new: tuple[Alert, ...]
+    withdrawn: tuple[str, ...] = ()
 
 
 SyncEvent = Ingested | StateChanged | OutboxChanged | StoreProblem | AlertsChanged

@@ -394,7 +394,10 @@ class InboxScreen(Screen[None]):
     # --- alerts and advocates ---------------------------------------------------------------
 
     def _alerts_changed(self, event: AlertsChanged) -> None:
-        """Keep every alert heard of; the banner, the status bar and the Alerts view follow."""
+        """Keep every alert heard of that still stands; the banner, the status bar and the
+        Alerts view follow."""
+        for alert_id in event.withdrawn:
+            self.alerts.pop(alert_id, None)
         for alert in (*event.new, *event.active):
             self.alerts[alert.id] = alert
         self.active_alerts = event.active

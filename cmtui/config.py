@@ -255,6 +255,17 @@ class UiSettings:
 
 
 @dataclass(frozen=True)
+class TeamSettings:
+    """The `[team]` table: who shares the inbox, for assignment and `is:mine`."""
+
+    me: str | None = None
+    """Your name as the team knows it (one of `members`): what `is:mine` and "assign to me"
+    mean. Unset, nothing is yours."""
+    members: tuple[str, ...] = ()
+    """The teammates conversations can be assigned to, e.g. ["alice", "bob"]."""
+
+
+@dataclass(frozen=True)
 class OutboxSettings:
     """The `[outbox]` table."""
 
@@ -324,6 +335,7 @@ class Config:
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    team: TeamSettings = field(default_factory=TeamSettings)
     path: Path | None = None
     """The file this was read from (not a config key)."""
 
@@ -898,6 +910,24 @@ _UI = _table(
     },
 )
 _OUTBOX = _table(OutboxSettings, {"undo_seconds": _number(minimum=0)})
+
+
+def _check_team(team: TeamSettings, where: _Where) -> None:
+    """Unique member names, and `me` one of them."""
+    for index, name in enumerate(team.members):
+        if team.members.index(name) != index:
+            raise (
+                where.child("members")
+                .child(index)
+                .error(f"{name!r} is listed twice", _("each teammate once"))
+            )
+    if team.me is not None and team.me not in team.members:
+        members = ", ".join(team.members)
+        expected = f"one of the members: {members}" if members else "a name listed in members"
+        raise where.child("me").error(f"is not a member ({team.me!r})", expected)
+
+
+_TEAM = _table(TeamSettings, {"me": _string(), "members": _strings()}, check=_check_team)
 _RETENTION = _table(
     RetentionSettings,
     {"max_age_days": _integer(minimum=1), "max_messages_per_account": _integer(minimum=1)},
@@ -958,6 +988,7 @@ _CONFIG = _table(
         "outbox": _OUTBOX,
         "retention": _RETENTION,
         "alerts": _ALERTS,
+        "team": _TEAM,
     },
     check=_check_config,
 )

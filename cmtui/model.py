@@ -422,6 +422,7 @@ class Conversation:
     status: Status = Status.NEW
     labels: list[str] = field(default_factory=list)
     assignee: str | None = None
+    starred: bool = False
     unread: int = 0
     priority: float = 0.0
     """The priority's points that do not grow with time (0..100, `analysis.priority`): the
@@ -450,6 +451,7 @@ class Conversation:
             "status": str(self.status),
             "labels": list(self.labels),
             "assignee": self.assignee,
+            "starred": self.starred,
             "unread": self.unread,
             "priority": self.priority,
             "sentiment": self.sentiment,
@@ -476,6 +478,7 @@ class Conversation:
             status=Status(data.get("status", Status.NEW)),
             labels=list(data.get("labels") or []),
             assignee=data.get("assignee"),
+            starred=bool(data.get("starred", False)),
             unread=int(data.get("unread", 0)),
             priority=float(data.get("priority", 0.0)),
             sentiment=data.get("sentiment"),

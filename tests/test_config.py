@@ -627,3 +627,18 @@ def test_a_brand_names_the_language_its_customers_write_in() -> None:
     error = str(error_of(text.replace('language = "fr"', 'language = "french"')))
     assert "brands[0].language" in error and str(PATH) in error
     assert "'french'" in error and '"en"' not in error and "en, fr" in error
+
+
+def test_the_team_table_names_teammates_and_me() -> None:
+    from cmtui.config import TeamSettings
+
+    config = parse_config('[team]\nme = "bob"\nmembers = ["alice", "bob"]\n', path=PATH)
+    assert config.team == TeamSettings(me="bob", members=("alice", "bob"))
+    assert parse_config("", path=PATH).team == TeamSettings()
+    stranger = error_of('[team]\nme = "carol"\nmembers = ["alice", "bob"]\n')
+    assert (
+        "team.me" in str(stranger) and "'carol'" in str(stranger) and "alice, bob" in str(stranger)
+    )
+    twice = error_of('[team]\nmembers = ["alice", "bob", "alice"]\n')
+    assert "team.members[2]" in str(twice) and "listed twice" in str(twice)
+    assert stranger.line == 2 and twice.line == 2

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Self
 
-from cmtui.text import grapheme_count, graphemes
+from cmtui.text import MAX_LINKS, grapheme_count, graphemes, links_in
 
 
 class Platform(StrEnum):
@@ -298,6 +298,9 @@ class Message:
     uri: str = ""  # canonical address of the post; "" where the network gives none
     seen_by: list[str] = field(default_factory=list)  # "<account id> <stream>", first seen first
     copies: list[Copy] = field(default_factory=list)  # other accounts' copies of the post
+    links: tuple[str, ...] = ()
+    """Where the links it shows really go, when its text does not spell them out: an HTML
+    anchor's target, a Bluesky link facet's, X's expanded URL (http(s) only, in order)."""
     removed: str = ""
     """Why it is not shown to everyone: "hidden" (by the page's moderators: only its author
     and the page see it), "deleted" (gone from the network since it was read), or on a blog
@@ -317,6 +320,11 @@ class Message:
     def accounts(self) -> list[str]:
         """Every account that holds a copy of this post, this message's own first."""
         return [self.account_id, *(c.account_id for c in self.copies)]
+
+    def link_targets(self) -> list[str]:
+        """Every link the message holds, by its real target: the stored ones, then those its
+        text writes out, once each."""
+        return list(dict.fromkeys([*self.links, *links_in(self.text)]))[:MAX_LINKS]
 
     def default_account(self) -> str:
         """The account a reply leaves from unless the user picks another: the first one the
@@ -373,6 +381,7 @@ class Message:
             "uri": self.uri,
             "seen_by": list(self.seen_by),
             "copies": [c.to_dict() for c in self.copies],
+            "links": list(self.links),
             "removed": self.removed,
         }
 
@@ -401,6 +410,7 @@ class Message:
             uri=data.get("uri") or "",
             seen_by=list(data.get("seen_by") or []),
             copies=[Copy.from_dict(c) for c in data.get("copies") or []],
+            links=tuple(data.get("links") or ()),
             removed=data.get("removed") or "",
         )
 

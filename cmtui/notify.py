@@ -99,6 +99,12 @@ def zone(name: str | None) -> tzinfo | None:
 # --- the rules ----------------------------------------------------------------------------
 
 
+def over_ssh(environ: Mapping[str, str]) -> bool:
+    """Whether cmtui runs in an SSH session: the terminal is then on another machine than
+    the one that would ring, notify or open a browser."""
+    return bool(environ.get("SSH_CONNECTION") or environ.get("SSH_TTY"))
+
+
 @dataclass(frozen=True, slots=True)
 class NotifySettings:
     """`[ui]`'s notification keys, with "unless asked, not over SSH" applied."""
@@ -113,7 +119,7 @@ class NotifySettings:
         (SSH_CONNECTION or SSH_TTY set), where the bell and desktop notifications would
         reach the terminal of whoever is logged in, maybe not the user at their desk."""
         ui = config.ui
-        remote = bool(environ.get("SSH_CONNECTION") or environ.get("SSH_TTY"))
+        remote = over_ssh(environ)
         bell = ui.bell if ui.bell is not None else not remote
         desktop = ui.desktop_notify or ("off" if remote else "osc9")
         return cls(bell=bell, desktop=desktop, messages=ui.notify_messages)

@@ -332,6 +332,30 @@ def safe_url(url: str) -> str | None:
     return url
 
 
+MAX_LINKS = 20  # links a message keeps: a wall of them is spam, not something to open
+_WRITTEN_URL = re.compile(r"https?://[^\s<>\"\[\]]+", re.IGNORECASE)
+_URL_TRAILING = ".,;:!?)]}'\"…"  # punctuation after a link is the sentence's, not the link's
+
+
+def links_in(text: str) -> list[str]:
+    """The http(s) links written out in plain text, in order, once each, the punctuation
+    after them left out; only those `safe_url` lets through, `MAX_LINKS` at most."""
+    found: dict[str, None] = {}
+    for match in _WRITTEN_URL.finditer(text):
+        url = safe_url(match.group(0).rstrip(_URL_TRAILING))
+        if url:
+            found[url] = None
+            if len(found) == MAX_LINKS:
+                break
+    return list(found)
+
+
+def link_targets(links: list[Link] | tuple[Link, ...]) -> list[str]:
+    """The targets of HTML links that lead away (not @mentions or #hashtags), once each."""
+    found = dict.fromkeys(link.href for link in links if not link.text.startswith(("@", "#")))
+    return list(found)[:MAX_LINKS]
+
+
 @dataclass(frozen=True, slots=True)
 class Link:
     """A link found in HTML: its sanitised visible text and its (safe, http(s)) target."""

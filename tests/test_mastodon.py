@@ -511,7 +511,7 @@ async def test_unreadable_answer_to_a_posted_reply_is_ambiguous() -> None:
 
 
 def test_media_alt_text_is_shown_sanitised() -> None:
-    from cmtui.platforms.mastodon import _status_text
+    from cmtui.platforms.mastodon import _status_body
 
     status = {
         "content": "<p>look</p>",
@@ -521,5 +521,23 @@ def test_media_alt_text_is_shown_sanitised() -> None:
             {"type": "<script>", "description": "\u202eevil"},
         ],
     }
-    text = _status_text(status)
+    text, links = _status_body(status)
     assert text == "look\n[image: a candle [@click=app.quit]x[/]]\n[media: evil]"
+    assert links == ()
+
+
+def test_a_status_keeps_where_its_links_really_go_but_not_its_mentions_and_tags() -> None:
+    from cmtui.platforms.mastodon import _status_body
+
+    content = (
+        '<p><span class="h-card"><a href="https://piaille.fr/@lea" class="u-url mention">'
+        '@<span>lea</span></a></span> see <a href="https://maison-lumiere.example/lots/42/'
+        'recall-notice-and-refunds" rel="nofollow"><span class="invisible">https://</span>'
+        '<span class="ellipsis">maison-lumiere.example/lots/42/</span><span class="invisible">'
+        'recall-notice-and-refunds</span></a> <a href="https://piaille.fr/tags/lot42" '
+        'class="mention hashtag">#<span>lot42</span></a> and <a href="javascript:alert(1)">'
+        "this</a></p>"
+    )
+    text, links = _status_body({"content": content})
+    assert "maison-lumiere.example/lots/42/…" in text  # as Mastodon shows it
+    assert links == ("https://maison-lumiere.example/lots/42/recall-notice-and-refunds",)

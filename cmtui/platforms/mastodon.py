@@ -51,7 +51,7 @@ from cmtui.platforms.fields import (
 )
 from cmtui.platforms.http import HttpResponse, request
 from cmtui.platforms.ratelimit import usage_high
-from cmtui.text import display_handle, html_to_text, safe_text, safe_url
+from cmtui.text import display_handle, link_targets, parse_html, safe_text, safe_url
 
 PAGE_SIZE = 40
 DEADLINE = 30.0  # seconds for a whole request, answer included
@@ -337,6 +337,7 @@ class MastodonAdapter(Adapter):
         if visibility not in _VISIBILITIES:
             visibility = "private"  # a fork's narrower audience: never widen it in a reply
         message_id = Message.make_id(self.account_id, native_id)
+        text, links = _status_body(status)
         return Message(
             id=message_id,
             account_id=self.account_id,
@@ -352,7 +353,8 @@ class MastodonAdapter(Adapter):
                 ),
                 url=safe_url(optional_str(account, "url")) or "",
             ),
-            text=_status_text(status),
+            text=text,
+            links=links,
             url=safe_url(optional_str(status, "url") or optional_str(status, "uri")) or "",
             uri=safe_url(optional_str(status, "uri")) or "",
             created_at=require_time(status, "created_at"),
@@ -371,12 +373,14 @@ class MastodonAdapter(Adapter):
         return domain if at and domain else self.client.base_url.host
 
 
-def _status_text(status: dict[str, Any]) -> str:
-    """The status body as plain text: its content warning first, its media's alt text last."""
-    text = html_to_text(optional_str(status, "content"))
+def _status_body(status: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """The status body as plain text (its content warning first, its media's alt text last),
+    and where its links go (Mastodon shows a link's host and the start of its path)."""
+    content = parse_html(optional_str(status, "content"))
     spoiler = safe_text(optional_str(status, "spoiler_text"), single_line=True)
-    text = f"CW: {spoiler}\n\n{text}" if spoiler else text
-    return "\n".join([text, *(f"[{kind}: {alt}]" for kind, alt in _alt_texts(status))])
+    text = f"CW: {spoiler}\n\n{content.text}" if spoiler else content.text
+    alts = (f"[{kind}: {alt}]" for kind, alt in _alt_texts(status))
+    return "\n".join([text, *alts]), tuple(link_targets(content.links))
 
 
 MEDIA_ALT_SHOWN = 4  # a status carries at most 4 attachments on stock Mastodon

@@ -138,6 +138,7 @@ class InboxScreen(Screen[None]):
         Binding("S", "moderate('spam')", _("Spam"), show=False, id="inbox.spam"),
         Binding("slash", "search", _("Search"), id="inbox.search"),
         Binding("o", "outbox", _("Outbox"), id="inbox.outbox"),
+        Binding("L", "links", _("Links"), show=False, id="inbox.links"),
         Binding("v", "toggle_sources", _("Views"), id="inbox.sources"),
         Binding("m", "app.monitor", _("Monitor"), id="inbox.monitor"),
         Binding("exclamation_mark", "alert_messages", _("Alert messages"), id="inbox.alert"),
@@ -908,6 +909,22 @@ class InboxScreen(Screen[None]):
                 _("Reply cancelled; its text is kept as the conversation's draft (r to edit)."),
                 markup=False,
             )
+
+    def action_links(self) -> None:
+        """List the links of the highlighted conversation, by where they really go."""
+        conversation_id = self._acted_on() or self.open_id
+        if conversation_id is None:
+            self.notify(_("Select a conversation first."), markup=False)
+            return
+        self.open_links(conversation_id)
+
+    @work(thread=True, group="links", exclusive=True, exit_on_error=False)
+    def open_links(self, conversation_id: str) -> None:
+        """Read the thread (off the UI thread), then list its links."""
+        from cmtui.ui.screens.links import LinksScreen, thread_links
+
+        links = thread_links(self.session.store.thread(conversation_id))
+        self.app.call_from_thread(self.app.push_screen, LinksScreen(links))
 
     def action_outbox(self) -> None:
         """Show the outbox."""

@@ -53,7 +53,8 @@ def message(n: int, text: str, *, links: tuple[str, ...] = (), url: str = "") ->
 
 def test_a_message_s_links_are_its_stored_targets_then_those_of_its_text() -> None:
     hidden = "https://maison-lumiere.example/lots/42/recall"
-    said = message(1, "read maison-lumiere.example/lots/… and https://other.example/x", links=(hidden,))
+    text = "read maison-lumiere.example/lots/… and https://other.example/x"
+    said = message(1, text, links=(hidden,))
     assert said.link_targets() == [hidden, "https://other.example/x"]
     assert Message.from_dict(said.to_dict()) == said
 

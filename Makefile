@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check bench screenshots catalogs clean mutants
+.PHONY: demo serve test check bench screenshots catalogs clean mutants
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,11 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/cmtui --demo
+
+# The inbox in a web page on http://localhost:8000 (ARGS are cmtui's: make serve ARGS=--demo).
+ARGS ?=
+serve: $(STAMP)
+	$(BIN)/python -m cmtui.ui.serve -- $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -1,4 +1,4 @@
-"""The command palette provider: views, sync and help, by name."""
+"""The command palette provider: the keys that apply here, views and help, by name."""
 
 from __future__ import annotations
 
@@ -7,14 +7,17 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
+from textual.keys import format_key
 
 from cmtui.i18n import _
+from cmtui.views import views_for
 from cmtui.ui.screens.inbox import InboxScreen
 from cmtui.ui.widgets.sources import SourcesTree
 
 
 class CmtuiCommands(Provider):
-    """Go to a view, show the keys, or quit, from ctrl+p."""
+    """From ctrl+p: what a key does here (each binding that applies where the palette was
+    opened, by its description, with its key), go to a view, or show the keys."""
 
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
         app = self.app
@@ -22,13 +25,26 @@ class CmtuiCommands(Provider):
             (_("Keys: show every key binding"), partial(app.run_action, "help"), _("help")),
         ]
         screen = self.screen  # the screen the palette was opened from
+        commands.extend(self._key_commands())
         if isinstance(screen, InboxScreen):
-            sources = screen.query_one(SourcesTree)
-            for view in sources.views:
+            for view in views_for(screen.session.config):  # the sources pane's, mounted or not
                 message = SourcesTree.ViewChosen(view)
                 name = _("View: {view}").format(view=view.title)
                 commands.append((name, partial(screen.post_message, message), _("view")))
         return commands
+
+    def _key_commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        """The bindings active where the palette was opened (their check_action allows
+        them), each action once, under its description; the palette's own aside."""
+        found: dict[str, tuple[str, Callable[[], object], str]] = {}
+        for key, active in self.screen.active_bindings.items():
+            binding = active.binding
+            if not (active.enabled and binding.description) or binding.action == "command_palette":
+                continue
+            if binding.action not in found:
+                run = partial(self.app.run_action, binding.action, active.node)
+                found[binding.action] = (binding.description, run, format_key(key))
+        return list(found.values())
 
     async def discover(self) -> Hits:
         for name, callback, help_text in self._commands():

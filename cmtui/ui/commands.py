@@ -10,9 +10,9 @@ from textual.content import Content
 from textual.keys import format_key
 
 from cmtui.i18n import _
-from cmtui.views import views_for
 from cmtui.ui.screens.inbox import InboxScreen
 from cmtui.ui.widgets.sources import SourcesTree
+from cmtui.views import views_for
 
 
 class CmtuiCommands(Provider):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -105,12 +106,14 @@ class Composer(Vertical):
     | :- | :- |
     | ctrl+s | Send the reply (after the undo window). |
     | f2 | Send from the next account that saw the message. |
+    | ctrl+o | Write the reply in your editor ($VISUAL or $EDITOR). |
     | escape | Leave the composer; the draft stays. |
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "send", _("Send"), priority=True, id="composer.send"),
         Binding("f2", "next_account", _("From"), id="composer.account"),
+        Binding("ctrl+o", "external_editor", _("Editor"), id="composer.editor"),
     ]
 
     DEFAULT_CSS = """
@@ -197,6 +200,37 @@ class Composer(Vertical):
     def action_next_account(self) -> None:
         if self.context is not None and len(self.context.accounts) > 1:
             self.post_message(self.NextAccount())
+
+    def action_external_editor(self) -> None:
+        """Hand the terminal to the user's editor with the reply, and take the text back
+        (a failure leaves the reply as it was, and says why)."""
+        from textual.app import SuspendNotSupported
+
+        from cmtui.editor import EditorError, edit_text, editor_argv
+
+        area = self.text_area
+        if self.context is None or area.read_only:
+            return
+        argv = editor_argv(os.environ)
+        if argv is None:
+            self.notify(
+                _("Set $EDITOR (or $VISUAL) to write replies in your editor, e.g. EDITOR=nano."),
+                severity="warning",
+                markup=False,
+            )
+            return
+        try:
+            text = edit_text(area.text, argv, self.app.suspend)
+        except SuspendNotSupported:
+            reason = _("this terminal cannot be handed over to an editor (a web page?)")
+            self.notify(reason, title=_("Editor"), severity="error", markup=False)
+            return
+        except EditorError as error:
+            self.notify(str(error), title=_("Editor"), severity="error", markup=False)
+            return
+        area.load_text(text)  # the draft is kept as for typed text (on_text_area_changed)
+        self.app.refresh(repaint=True, layout=True)
+        area.focus()
 
     def close(self) -> None:
         """Hide the composer; the screen keeps the draft it was told of."""

@@ -61,6 +61,39 @@ def test_brand_rules_warn_without_blocking() -> None:
     assert codes("Not expensive! — Léa", rules) == []
 
 
+@pytest.mark.parametrize(
+    ("reply", "words"),
+    [
+        ("That is not our problem, read the instructions.", "not our problem"),
+        ("As I said, the wick must be trimmed.", "as i said"),
+        ("CALM DOWN, we will look", "calm down"),
+        ("Ce n’est pas notre problème.", "pas notre probleme"),
+        ("Vous auriez dû lire la notice", "vous auriez du"),
+        ("C'est n'importe quoi", "n'importe quoi"),
+        ("This is r\u200bidiculous", "ridiculous"),  # an invisible character does not hide it
+    ],
+)
+def test_a_reply_that_blames_dismisses_or_insults_is_flagged_not_blocked(
+    reply: str, words: str
+) -> None:
+    [warning] = [w for w in check_draft(reply, NO_RULES, "", MASTODON) if w.code == "negative-tone"]
+    assert f"“{words}”" in warning.text and not warning.blocking
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "We are so sorry your candle arrived broken; a new one is on its way.",
+        "Nous sommes désolés, votre bougie est arrivée cassée.",
+        "It is not a problem at all, we will refund you.",
+        "Les instructions sont ici : maison-lumiere.example/notice",
+        "Whatevers and stupidity aside: thanks!",  # a harsh word inside another is not it
+    ],
+)
+def test_an_apology_or_a_plain_answer_is_not_harsh(reply: str) -> None:
+    assert "negative-tone" not in codes(reply)
+
+
 def test_pack_parts_never_splits_a_part() -> None:
     parts = ["147/500", "! avoid “cheap”", "! avoid “pas cher”", "ctrl+s send"]
     assert pack_parts(parts, 200) == ["  ·  ".join(parts)]

@@ -8,14 +8,46 @@ from dataclasses import dataclass
 from cmtui.config import ToneRules
 from cmtui.i18n import _
 from cmtui.model import Limits
+from cmtui.analysis.language import fold
 from cmtui.text import match_key
+
+# What a reply should not say to a customer, folded (no accents, "'" for every apostrophe):
+# blame, dismissal, condescension, and words that insult. A sentiment score cannot tell these
+# from an apology: "sorry it arrived broken" scores lower than "not our problem", which scores
+# 0. So the tone check reads phrases, and says which one it found.
+_HARSH_PHRASES = tuple(
+    sorted(
+        {
+            # English
+            "not our problem", "not our fault", "your fault", "your own fault",
+            "you should have", "you should've", "read the instructions", "read the manual",
+            "as i said", "as i already said", "as already stated", "as previously stated",
+            "calm down", "nothing we can do", "deal with it", "not our responsibility",
+            "your responsibility", "you didn't read", "you did not read", "obviously you",
+            "ridiculous", "pathetic", "stupid", "idiot", "liar", "nonsense", "absurd",
+            "whatever",
+            # French
+            "pas notre probleme", "pas notre faute", "votre faute", "de votre faute",
+            "vous auriez du", "lisez la notice", "lisez le mode d'emploi", "comme deja dit",
+            "comme je l'ai dit", "comme deja indique", "calmez-vous", "calmez vous",
+            "on ne peut rien", "nous ne pouvons rien", "c'est comme ca",
+            "pas notre responsabilite", "vous n'avez pas lu",
+            "ridicule", "pathetique", "stupide", "menteur", "menteuse", "n'importe quoi",
+            "absurde",
+        },
+        key=len,
+        reverse=True,
+    )
+)  # fmt: skip
+_HARSH = re.compile(r"\b(?:" + "|".join(map(re.escape, _HARSH_PHRASES)) + r")\b")
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
 
 
 @dataclass(frozen=True, slots=True)
 class ToneWarning:
     """One thing the draft does against the brand's rules or the network's limits."""
 
-    code: str  # stable: banned-word, signature, exclamations, too-long, empty
+    code: str  # stable: banned-word, signature, exclamations, too-long, empty, negative-tone
     text: str
     blocking: bool = False  # the reply cannot be sent as it is
 
@@ -38,4 +70,15 @@ def check_draft(text: str, rules: ToneRules, signature: str, limits: Limits) -> 
     if rules.max_exclamations is not None and text.count("!") > rules.max_exclamations:
         most = rules.max_exclamations
         warnings.append(ToneWarning("exclamations", _("more than {most} “!”").format(most=most)))
+    if harsh := harsh_phrase(text):
+        warnings.append(
+            ToneWarning("negative-tone", _("sounds harsh: “{words}”").format(words=harsh))
+        )
     return warnings
+
+
+def harsh_phrase(text: str) -> str:
+    """The first words of `text` that blame, dismiss or insult the customer, folded (""
+    when none do)."""
+    found = _HARSH.search(fold(text).translate(_APOSTROPHES))
+    return found.group(0) if found else ""

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from cmtui.analysis.language import fold
 from cmtui.config import ToneRules
 from cmtui.i18n import _
 from cmtui.model import Limits
-from cmtui.analysis.language import fold
 from cmtui.text import match_key
 
 # What a reply should not say to a customer, folded (no accents, "'" for every apostrophe):

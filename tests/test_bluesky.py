@@ -725,3 +725,60 @@ async def test_the_registry_logs_in_with_the_handle_and_the_app_password() -> No
 def test_the_registry_refuses_a_bluesky_account_without_a_handle() -> None:
     with pytest.raises(ValueError, match="handle"):
         build_adapter(bluesky_account(None), PASSWORD)
+
+
+QUOTED = "at://did:plc:brand0000000000000000000001/app.bsky.feed.post/3lbrandpost01"
+
+
+def test_a_post_s_images_video_card_and_quote_are_in_its_text() -> None:
+    from cmtui.platforms.bluesky import _post_text
+
+    images = {
+        "$type": "app.bsky.embed.images",
+        "images": [
+            {"alt": "A cracked jar \x1b]0;pwned\x07[@click=app.quit]x[/]", "image": {}},
+            {"alt": "", "image": {}},
+        ],
+    }
+    record = {
+        "text": "Look at this",
+        "embed": {
+            "$type": "app.bsky.embed.recordWithMedia",
+            "media": images,
+            "record": {"$type": "app.bsky.embed.record", "record": {"uri": QUOTED, "cid": "x"}},
+        },
+    }
+    shown = {
+        "$type": "app.bsky.embed.recordWithMedia#view",
+        "record": {
+            "record": {
+                "uri": QUOTED,
+                "author": {"did": "did:plc:brand0000000000000000000001", "handle": "acme.test"},
+                "value": {"text": "Our new Ambre candle\nis here"},
+            }
+        },
+    }
+    assert _post_text(record, shown) == (
+        "Look at this\n[image: A cracked jar [@click=app.quit]x[/]]\n[image]\n"
+        "[quoting @acme.test: Our new Ambre candle is here]"
+    )
+    # A notification has no hydrated view: the quoted post's address instead.
+    assert _post_text(record).endswith(
+        "[quoting https://bsky.app/profile/did:plc:brand0000000000000000000001/post/3lbrandpost01]"
+    )
+
+
+def test_a_media_only_post_and_a_link_card_are_not_empty_or_lost() -> None:
+    from cmtui.platforms.bluesky import _post_text
+
+    video = {"text": "", "embed": {"$type": "app.bsky.embed.video", "video": {}}}
+    assert _post_text(video) == "[video]"
+    card = "https://maison-lumiere.example/lot-42"
+    external = {"$type": "app.bsky.embed.external", "external": {"uri": card, "title": "Recall"}}
+    assert _post_text({"text": "Read this", "embed": external}) == f"Read this\n[link: {card}]"
+    said = {"text": f"Read {card}", "embed": external}
+    assert _post_text(said) == f"Read {card}"  # the text shows it already: once
+    unsafe = {"$type": "app.bsky.embed.external", "external": {"uri": "javascript:alert(1)"}}
+    assert _post_text({"text": "x", "embed": unsafe}) == "x"
+    broken = {"text": "x", "embed": {"record": {"uri": "not an at-uri"}, "images": "nope"}}
+    assert _post_text(broken) == "x"

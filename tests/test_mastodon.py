@@ -522,8 +522,22 @@ def test_media_alt_text_is_shown_sanitised() -> None:
         ],
     }
     text, links = _status_body(status)
-    assert text == "look\n[image: a candle [@click=app.quit]x[/]]\n[media: evil]"
+    assert text == "look\n[image: a candle [@click=app.quit]x[/]]\n[video]\n[media: evil]"
     assert links == ()
+
+
+def test_a_poll_s_options_and_an_image_without_alt_text_are_in_the_text() -> None:
+    from cmtui.platforms.mastodon import _status_body
+
+    poll = {"options": [{"title": "Ambre"}, {"title": "Figue [@click=app.quit]"}, {"x": 1}]}
+    status = {"content": "", "poll": poll, "media_attachments": [{"type": "image"}]}
+    assert _status_body(status)[0] == "[poll: Ambre / Figue [@click=app.quit]]\n[image]"
+    long_alt = "word " * 400  # 2,000 characters: Mastodon allows 1,500
+    status = {
+        "content": "<p>x</p>",
+        "media_attachments": [{"type": "image", "description": long_alt}],
+    }
+    assert len(_status_body(status)[0]) > 1500
 
 
 def test_a_status_keeps_where_its_links_really_go_but_not_its_mentions_and_tags() -> None:

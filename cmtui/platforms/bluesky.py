@@ -437,7 +437,7 @@ class BlueskyAdapter(Adapter):
                 ),
                 url=safe_url(f"{WEB}/profile/{handle}") or "",
             ),
-            text=_post_text(record),
+            text=_post_text(record, view.get("embed")),
             url=safe_url(f"{WEB}/profile/{handle}/post/{_rkey_of(uri)}") or "",
             uri=uri,
             created_at=_created_at(record, require_time(view, "indexedAt")),
@@ -779,12 +779,68 @@ def _reply_target(uri: str, cid: str, root: tuple[str, str], lang: str | None) -
     return target
 
 
-def _post_text(record: dict[str, Any]) -> str:
-    """The post's text, then the real target of each link whose text does not show it
-    (Bluesky shortens links in the text; the facet holds the URL)."""
+def _post_text(record: dict[str, Any], shown: Any = None) -> str:
+    """The post's text, then what it holds besides: the real target of each link whose text
+    does not show it (Bluesky shortens links in the text; the facet holds the URL), its
+    images and video with their alt text, a link card's URL, and the post it quotes
+    (`shown`: the view's hydrated `embed`, with the quoted post's author and text)."""
     text = safe_text(optional_str(record, "text"))
     hidden = [url for url in _facet_links(record) if url not in text]
-    return "\n".join([text, *(f"[link: {url}]" for url in hidden[:MAX_SHOWN_LINKS])])
+    lines = [f"[link: {url}]" for url in hidden[:MAX_SHOWN_LINKS]]
+    embed = record.get("embed")
+    if isinstance(embed, dict):
+        lines += _embed_lines(embed, shown, text + "\n".join(lines))
+    return "\n".join(part for part in (text, *lines) if part) if lines else text
+
+
+MEDIA_SHOWN = 4  # images a post carries at most
+_ALT_CHARS = 2000  # Bluesky's alt text limit is 2,000 graphemes
+
+
+def _embed_lines(embed: dict[str, Any], shown: Any, said: str) -> list[str]:
+    """A post's embed as lines of text: images and video (alt text, or just what they
+    are), a link card's URL (unless `said` holds it already), the quoted post."""
+    inner = embed.get("media")
+    media: dict[str, Any] = inner if isinstance(inner, dict) else embed
+    lines = [_media_line("image", image) for image in as_list(media.get("images"))[:MEDIA_SHOWN]]
+    if "video" in str(media.get("$type")):
+        lines.append(_media_line("video", media))
+    external = media.get("external")
+    card = external.get("uri") if isinstance(external, dict) else None
+    url = safe_url(card) if isinstance(card, str) else None
+    if url and url not in said:
+        lines.append(f"[link: {url}]")
+    quoted = _quoted_line(embed, shown)
+    return [line for line in (*lines, quoted) if line]
+
+
+def _media_line(kind: str, media: Any) -> str:
+    alt = media.get("alt") if isinstance(media, dict) else None
+    if isinstance(alt, str) and alt.strip():
+        return f"[{kind}: {safe_text(alt, single_line=True, max_chars=_ALT_CHARS)}]"
+    return f"[{kind}]"
+
+
+def _quoted_line(embed: dict[str, Any], shown: Any) -> str:
+    """ "[quoting @handle: text]" from the hydrated view, else the quoted post's address."""
+    record = embed.get("record")
+    if isinstance(record, dict) and isinstance(record.get("record"), dict):
+        record = record["record"]  # recordWithMedia
+    uri = record.get("uri") if isinstance(record, dict) else None
+    if not isinstance(uri, str) or not _AT_URI.fullmatch(uri):
+        return ""
+    view = shown.get("record") if isinstance(shown, dict) else None
+    if isinstance(view, dict) and isinstance(view.get("record"), dict):
+        view = view["record"]  # recordWithMedia#view
+    if not isinstance(view, dict):
+        view = {}
+    author, value = view.get("author"), view.get("value")
+    if isinstance(author, dict) and isinstance(value, dict) and view.get("uri") == uri:
+        handle = display_handle(_handle_or(author.get("handle"), str(author.get("did") or "")))
+        quoted = safe_text(optional_str(value, "text"), single_line=True, max_chars=500)
+        return f"[quoting {handle}: {quoted}]"
+    authority = uri.removeprefix("at://").split("/", 1)[0]
+    return f"[quoting {WEB}/profile/{authority}/post/{_rkey_of(uri)}]"
 
 
 def _facet_links(record: dict[str, Any]) -> list[str]:

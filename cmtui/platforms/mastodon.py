@@ -374,33 +374,49 @@ class MastodonAdapter(Adapter):
 
 
 def _status_body(status: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
-    """The status body as plain text (its content warning first, its media's alt text last),
-    and where its links go (Mastodon shows a link's host and the start of its path)."""
+    """The status body as plain text (its content warning first, its poll's options and its
+    media, with their alt text, last), and where its links go (Mastodon shows a link's host
+    and the start of its path)."""
     content = parse_html(optional_str(status, "content"))
     spoiler = safe_text(optional_str(status, "spoiler_text"), single_line=True)
     text = f"CW: {spoiler}\n\n{content.text}" if spoiler else content.text
-    alts = (f"[{kind}: {alt}]" for kind, alt in _alt_texts(status))
-    return "\n".join([text, *alts]), tuple(link_targets(content.links))
+    extras = [*_poll_line(status), *_media_lines(status)]
+    body = "\n".join(part for part in (text, *extras) if part) if extras else text
+    return body, tuple(link_targets(content.links))
 
 
 MEDIA_ALT_SHOWN = 4  # a status carries at most 4 attachments on stock Mastodon
+_ALT_CHARS = 1500  # Mastodon's limit for a description
+_POLL_OPTIONS = 10
 
 
-def _alt_texts(status: dict[str, Any]) -> list[tuple[str, str]]:
-    """(media type, sanitised description) of each attachment that has one."""
-    media = status.get("media_attachments")
-    if not isinstance(media, list):
-        return []
-    found = []
-    for attachment in media[:MEDIA_ALT_SHOWN]:
+def _media_lines(status: dict[str, Any]) -> list[str]:
+    """ "[image: description]" for each attachment ("[image]" without one)."""
+    lines = []
+    for attachment in as_list(status.get("media_attachments"))[:MEDIA_ALT_SHOWN]:
         if not isinstance(attachment, dict):
             continue
+        kind = attachment.get("type")
+        label = kind if isinstance(kind, str) and kind.isalpha() else "media"
         description = attachment.get("description")
         if isinstance(description, str) and description.strip():
-            kind = attachment.get("type")
-            label = kind if isinstance(kind, str) and kind.isalpha() else "media"
-            found.append((label, safe_text(description, single_line=True, max_chars=500)))
-    return found
+            alt = safe_text(description, single_line=True, max_chars=_ALT_CHARS)
+            lines.append(f"[{label}: {alt}]")
+        else:
+            lines.append(f"[{label}]")
+    return lines
+
+
+def _poll_line(status: dict[str, Any]) -> list[str]:
+    """ "[poll: yes / no]": the options a poll offers (none without a poll)."""
+    poll = status.get("poll")
+    options = as_list(poll.get("options")) if isinstance(poll, dict) else []
+    titles = [
+        safe_text(option["title"], single_line=True, max_chars=100)
+        for option in options[:_POLL_OPTIONS]
+        if isinstance(option, dict) and isinstance(option.get("title"), str)
+    ]
+    return [f"[poll: {' / '.join(titles)}]"] if titles else []
 
 
 def _oldest_first(messages: Iterable[Message]) -> list[Message]:

@@ -529,9 +529,15 @@ def test_media_alt_text_is_shown_sanitised() -> None:
 def test_a_poll_s_options_and_an_image_without_alt_text_are_in_the_text() -> None:
     from cmtui.platforms.mastodon import _status_body
 
-    poll = {"options": [{"title": "Ambre"}, {"title": "Figue [@click=app.quit]"}, {"x": 1}]}
+    poll = {
+        "options": [
+            {"title": "Ambre", "votes_count": 12},
+            {"title": "Figue [@click=app.quit]", "votes_count": None},  # hidden until it ends
+            {"x": 1},
+        ]
+    }
     status = {"content": "", "poll": poll, "media_attachments": [{"type": "image"}]}
-    assert _status_body(status)[0] == "[poll: Ambre / Figue [@click=app.quit]]\n[image]"
+    assert _status_body(status)[0] == "[poll: Ambre (12) / Figue [@click=app.quit]]\n[image]"
     long_alt = "word " * 400  # 2,000 characters: Mastodon allows 1,500
     status = {
         "content": "<p>x</p>",

@@ -822,7 +822,7 @@ def _media_line(kind: str, media: Any) -> str:
 
 
 def _quoted_line(embed: dict[str, Any], shown: Any) -> str:
-    """ "[quoting @handle: text]" from the hydrated view, else the quoted post's address."""
+    """The quoted post as "[quoting @handle: text]" from the hydrated view, else its address."""
     record = embed.get("record")
     if isinstance(record, dict) and isinstance(record.get("record"), dict):
         record = record["record"]  # recordWithMedia

@@ -391,7 +391,7 @@ _POLL_OPTIONS = 10
 
 
 def _media_lines(status: dict[str, Any]) -> list[str]:
-    """ "[image: description]" for each attachment ("[image]" without one)."""
+    """A line for each attachment: "[image: its description]", or "[image]" without one."""
     lines = []
     for attachment in as_list(status.get("media_attachments"))[:MEDIA_ALT_SHOWN]:
         if not isinstance(attachment, dict):
@@ -408,15 +408,21 @@ def _media_lines(status: dict[str, Any]) -> list[str]:
 
 
 def _poll_line(status: dict[str, Any]) -> list[str]:
-    """ "[poll: yes / no]": the options a poll offers (none without a poll)."""
+    """The poll's options as one line, "[poll: yes (12) / no (3)]", with their votes when the
+    server shows them (no line without a poll)."""
     poll = status.get("poll")
     options = as_list(poll.get("options")) if isinstance(poll, dict) else []
-    titles = [
-        safe_text(option["title"], single_line=True, max_chars=100)
-        for option in options[:_POLL_OPTIONS]
-        if isinstance(option, dict) and isinstance(option.get("title"), str)
-    ]
+    titles = [title for title in map(_poll_option, options[:_POLL_OPTIONS]) if title]
     return [f"[poll: {' / '.join(titles)}]"] if titles else []
+
+
+def _poll_option(option: Any) -> str:
+    title = option.get("title") if isinstance(option, dict) else None
+    if not isinstance(title, str):
+        return ""
+    votes = option.get("votes_count")
+    text = safe_text(title, single_line=True, max_chars=100)
+    return f"{text} ({votes})" if isinstance(votes, int) and not isinstance(votes, bool) else text
 
 
 def _oldest_first(messages: Iterable[Message]) -> list[Message]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -12,6 +12,7 @@ from cmtui.analysis.priority import WAIT_POINTS, clamped, waiting_points
 from cmtui.config import Config
 from cmtui.i18n import N_, _
 from cmtui.model import Conversation, Status, utcnow
+from cmtui.query import Match, is_open, is_unanswered
 
 Predicate = Callable[[Conversation], bool]
 
@@ -76,7 +77,7 @@ class View:
     id: str
     label: str
     predicate: Predicate
-    ids: Sequence[str] | None = None
+    ids: Collection[str] | None = None
     """When set, the only conversations the view can match (a search's results): a caller
     holding conversations by id may filter those instead of scanning them all."""
     counts_all: bool = False
@@ -103,17 +104,9 @@ class View:
         return matching
 
 
-def _open(conversation: Conversation) -> bool:
-    return conversation.status not in (Status.DONE, Status.SNOOZED)
-
-
-def _unanswered(conversation: Conversation) -> bool:
-    return _open(conversation) and conversation.awaiting_reply_since is not None
-
-
 def _negative(conversation: Conversation) -> bool:
     sentiment = conversation.sentiment
-    return _open(conversation) and sentiment is not None and sentiment < NEGATIVE_BELOW
+    return is_open(conversation) and sentiment is not None and sentiment < NEGATIVE_BELOW
 
 
 def _done(conversation: Conversation) -> bool:
@@ -121,7 +114,7 @@ def _done(conversation: Conversation) -> bool:
 
 
 def _urgent(conversation: Conversation) -> bool:
-    return _open(conversation) and conversation.priority >= URGENT_FROM
+    return is_open(conversation) and conversation.priority >= URGENT_FROM
 
 
 def _recommended(conversation: Conversation) -> bool:
@@ -129,8 +122,8 @@ def _recommended(conversation: Conversation) -> bool:
 
 
 BUILTIN_VIEWS: tuple[View, ...] = (
-    View("inbox", N_("Inbox"), _open),
-    View("unanswered", N_("Unanswered"), _unanswered),
+    View("inbox", N_("Inbox"), is_open),
+    View("unanswered", N_("Unanswered"), is_unanswered),
     View("urgent", N_("Urgent"), _urgent),
     View("negative", N_("Negative"), _negative),
     View("recommendations", N_("Recommendations"), _recommended, counts_all=True),
@@ -142,24 +135,26 @@ _BUILTIN_IDS = frozenset(view.id for view in BUILTIN_VIEWS)
 
 def brand_view(brand: str) -> View:
     """Open conversations of one brand."""
-    return View(f"brand:{brand}", brand, lambda c: c.brand == brand and _open(c))
+    return View(f"brand:{brand}", brand, lambda c: c.brand == brand and is_open(c))
 
 
 def account_view(account_id: str) -> View:
     """Open conversations of one account."""
     return View(
-        f"account:{account_id}", account_id, lambda c: c.account_id == account_id and _open(c)
+        f"account:{account_id}", account_id, lambda c: c.account_id == account_id and is_open(c)
     )
 
 
-def search_view(base: View, matching_ids: Sequence[str], query: str) -> View:
-    """`base` narrowed to the conversations a search matched."""
-    wanted = frozenset(matching_ids)
+def search_view(base: View, match: Match, query: str) -> View:
+    """`base` narrowed to what a search (`query`, compiled as `match`) matches."""
+    matches, ids = match.predicate, match.ids
+    if base.ids is not None:
+        ids = frozenset(base.ids) if ids is None else ids & frozenset(base.ids)
     return View(
         f"{base.id}?{query}",
         f"{base.title} · “{query}”",
-        lambda c: c.id in wanted and base.predicate(c),
-        matching_ids,
+        lambda c: matches(c) and base.predicate(c),
+        ids,
     )
 
 

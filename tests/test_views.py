@@ -14,6 +14,7 @@ from test_conversation_list import NOW, conversation
 from cmtui.analysis.priority import PriorityInputs, lasting_points, priority
 from cmtui.config import Account, Brand, Config
 from cmtui.model import Conversation, Platform, Status
+from cmtui.query import Match
 from cmtui.views import URGENT_FROM, Order, ViewCounts, priority_now, search_view, views_for
 
 CONFIG = Config(
@@ -124,7 +125,7 @@ def test_the_sources_pane_counts_unread_conversations_but_every_one_in_done_and_
     counts.replace(None, conversation(2, unread=0))
     shown = {view.id: counts.shown(view) for view in views}
     assert (shown["inbox"], shown["all"], shown["done"]) == (1, 3, 1)
-    assert counts.shown(search_view(views[0], "x", [])) == 0
+    assert counts.shown(search_view(views[0], Match(lambda c: False, frozenset()), "x")) == 0
 
 
 def test_a_view_lists_newest_activity_first() -> None:
@@ -155,9 +156,10 @@ def test_a_search_narrows_its_view_to_the_matches() -> None:
         conversation(2),  # matched, but answered
         conversation(3, awaiting_reply_since=NOW, status=Status.DONE),
     ]
-    found = search_view(unanswered, ["c2", "c1", "c3"], "lamp")
+    wanted = frozenset(["c2", "c1", "c3"])
+    found = search_view(unanswered, Match(lambda c: c.id in wanted, wanted), "lamp")
     assert (found.id, found.label) == ("unanswered?lamp", "Unanswered · “lamp”")
-    assert list(found.ids or []) == ["c2", "c1", "c3"]
+    assert found.ids == wanted
     assert [c.id for c in found.apply(rows)] == ["c1"]
     assert unanswered.ids is None
 

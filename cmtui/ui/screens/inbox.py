@@ -14,17 +14,19 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message as TextualMessage
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Input
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from cmtui.analysis.advocates import Advocate, AdvocateTally
 from cmtui.analysis.responses import Timeline, thread_line
 from cmtui.i18n import N_, _
 from cmtui.model import Conversation, Limits, Message, OutboxItem, OutboxState, Status
+from cmtui.query import Match, Query, QueryError, compile_query, parse
 from cmtui.session import Session
 from cmtui.store import StoreError
 from cmtui.store.summary import with_status
@@ -120,7 +122,7 @@ class InboxScreen(Screen[None]):
     | u | Undo the last reply while it waits in the outbox. |
     | d | Mark the conversation done (again: reopen it). |
     | o | The outbox: retry, edit or cancel replies. |
-    | / | Search text and authors as you type; enter keeps the result, escape clears it. |
+    | / | Search: words, "phrases", from:, status:, is:… (README); enter keeps, escape clears. |
     | v | Show or hide the sources pane (views, brands, accounts). |
     | m | The monitor: volumes, negative share, waits, alerts (escape comes back). |
     | ! | While a crisis alert is on: the conversations of its messages, the top one open. |
@@ -583,11 +585,16 @@ class InboxScreen(Screen[None]):
 
     async def _search_field(self) -> Input:
         """The search field, mounted on first use: most starts show the inbox, not a search,
-        and a widget fewer is a quicker first paint."""
+        and a widget fewer is a quicker first paint. Under it, where a query's mistake is."""
         for search in self.query("#search").results(Input):
             return search
-        search = Input(placeholder=_("Search text and authors"), id="search")
-        await self.query_one("#list-pane").mount(search, before="#conversations")
+        search = Input(
+            placeholder=_('Search: words, "a phrase", from:, status:, label:, is:unanswered…'),
+            id="search",
+        )
+        problem = Static(id="search-problem", markup=False)
+        problem.display = False
+        await self.query_one("#list-pane").mount_all([search, problem], before="#conversations")
         return search
 
     def _search_text(self) -> str:
@@ -602,25 +609,53 @@ class InboxScreen(Screen[None]):
     def _search_submitted(self) -> None:
         self.focus_pane("list-pane")
 
-    def _run_search(self, query: str) -> None:
-        query = query.strip()
-        if not query:
+    def _run_search(self, text: str) -> None:
+        """Search for the query `text` (`cmtui.query`); a query with a mistake is explained
+        under the field, and the list keeps the last result found."""
+        try:
+            query = parse(text)
+        except QueryError as error:
+            self._show_query_problem(text, error)
+            return
+        self._show_query_problem(text, None)
+        if not query.groups:
             self.workers.cancel_group(self, "search")
             self.view = self.base_view
             self._refresh_list(counts=False)
             return
-        self.search(query)
+        self.search(query, text)
+
+    def _show_query_problem(self, text: str, error: QueryError | None) -> None:
+        """The query with the place of its mistake marked, and why; or nothing."""
+        for search in self.query("#search").results(Input):
+            search.set_class(error is not None, "-error")
+        for problem in self.query("#search-problem").results(Static):
+            problem.display = error is not None
+            if error is not None:
+                at = error.position
+                problem.update(
+                    Content.assemble(
+                        text[:at], (text[at : at + 1] or " ", "reverse"), text[at + 1 :], "\n"
+                    ).append(str(error))
+                )
 
     @work(thread=True, group="search", exclusive=True, exit_on_error=False)
-    def search(self, query: str) -> None:
-        """Ask the store (off the UI thread); only the latest query's result is shown."""
-        ids = self.session.store.search(query)
-        self.app.call_from_thread(self._search_done, query, ids)
+    def search(self, query: Query, text: str) -> None:
+        """Look the query's words up in the store (off the UI thread); only the latest
+        query's result is shown."""
+        session = self.session
+        match = compile_query(
+            query,
+            words=session.store.conversations_using,
+            now=session.clock(),
+            me=session.config.team.me,
+        )
+        self.app.call_from_thread(self._search_done, text, match)
 
-    def _search_done(self, query: str, ids: list[str]) -> None:
-        if query != self._search_text().strip():
+    def _search_done(self, text: str, match: Match) -> None:
+        if text != self._search_text():
             return  # a newer keystroke is on its way
-        self.view = search_view(self.base_view, ids, query)
+        self.view = search_view(self.base_view, match, text.strip())
         self._refresh_list(counts=False)
 
     def _clear_search(self) -> bool:

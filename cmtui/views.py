@@ -9,10 +9,10 @@ from enum import StrEnum
 from functools import lru_cache
 
 from cmtui.analysis.priority import WAIT_POINTS, clamped, waiting_points
-from cmtui.config import Config
+from cmtui.config import Config, ViewSettings
 from cmtui.i18n import N_, _
 from cmtui.model import Conversation, Status, utcnow
-from cmtui.query import Match, is_open, is_unanswered
+from cmtui.query import Match, Words, compile_query, is_open, is_unanswered, parse
 
 Predicate = Callable[[Conversation], bool]
 
@@ -127,10 +127,32 @@ BUILTIN_VIEWS: tuple[View, ...] = (
     View("urgent", N_("Urgent"), _urgent),
     View("negative", N_("Negative"), _negative),
     View("recommendations", N_("Recommendations"), _recommended, counts_all=True),
+    View("snoozed", N_("Snoozed"), lambda c: c.status is Status.SNOOZED, counts_all=True),
     View("done", N_("Done"), _done, counts_all=True),
     View("all", N_("All"), lambda conversation: True, counts_all=True),
 )
-_BUILTIN_IDS = frozenset(view.id for view in BUILTIN_VIEWS)
+MINE = N_("Mine")
+_BUILTIN_IDS = frozenset(view.id for view in BUILTIN_VIEWS) | {"mine"}
+SAVED = "saved:"
+"""The id of a saved view is its name after this."""
+
+
+def mine_view(me: str) -> View:
+    """Open conversations assigned to `me` (`[team] me`)."""
+    return View("mine", MINE, lambda c: c.assignee == me and is_open(c))
+
+
+def saved_view(
+    settings: ViewSettings, *, words: Words | None, now: datetime, me: str | None
+) -> View:
+    """A `[[views]]` query as a view. One that looks words up needs `words` (the store's
+    index): without it, it holds nothing until the caller builds it again with them."""
+    query = parse(settings.query)  # checked when the config was read
+    if query.needs_words and words is None:
+        match = Match(lambda c: False, frozenset())
+    else:
+        match = compile_query(query, words=words, now=now, me=me)
+    return View(SAVED + settings.name, settings.name, match.predicate, match.ids)
 
 
 def brand_view(brand: str) -> View:
@@ -158,9 +180,15 @@ def search_view(base: View, match: Match, query: str) -> View:
     )
 
 
-def views_for(config: Config) -> list[View]:
-    """Every view the sources pane offers, in the order it shows them."""
+def views_for(config: Config, now: datetime | None = None) -> list[View]:
+    """Every view the sources pane offers, in the order it shows them: built in, Mine, the
+    saved views (those with words hold nothing yet: see `saved_view`), brands and accounts."""
     views = list(BUILTIN_VIEWS)
+    me = config.team.me
+    if me is not None:
+        views.append(mine_view(me))
+    at = utcnow() if now is None else now
+    views.extend(saved_view(view, words=None, now=at, me=me) for view in config.views)
     for brand in config.brands:
         views.append(brand_view(brand.name))
         views.extend(account_view(a.id) for a in config.accounts if a.brand == brand.name)
@@ -177,6 +205,15 @@ class ViewCounts:
         self._views = list(views)
         self.unread: dict[str, int] = {view.id: 0 for view in self._views}
         self.total: dict[str, int] = dict(self.unread)
+
+    def put(self, view: View, conversations: Iterable[Conversation]) -> None:
+        """Count `view` (new, or in place of the view with its id) over `conversations`."""
+        self._views = [v for v in self._views if v.id != view.id] + [view]
+        self.unread[view.id] = self.total[view.id] = 0
+        for conversation in conversations:
+            held, unread = _counted(view, conversation)
+            self.total[view.id] += held
+            self.unread[view.id] += unread
 
     def replace(self, old: Conversation | None, new: Conversation | None) -> None:
         """Account for `old` (None: a new conversation) becoming `new` (None: gone)."""

@@ -23,6 +23,9 @@ class CmtuiCommands(Provider):
         ]
         screen = self.screen  # the screen the palette was opened from
         if isinstance(screen, InboxScreen):
+            if screen.search_query() is not None:
+                save = _("Save search as view")
+                commands.append((save, screen.action_save_search, _("view")))
             sources = screen.query_one(SourcesTree)
             for view in sources.views:
                 message = SourcesTree.ViewChosen(view)

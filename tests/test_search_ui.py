@@ -17,8 +17,8 @@ from cmtui.model import Status
 from cmtui.sandbox.clock import ManualClock
 from cmtui.session import sandbox_session
 from cmtui.ui.app import CmtuiApp
-from cmtui.ui.screenshots import SHOT_TIME, settle
 from cmtui.ui.screens.name_prompt import NamePrompt
+from cmtui.ui.screenshots import SHOT_TIME, settle
 from cmtui.ui.widgets.conversation_list import ConversationList
 from cmtui.ui.widgets.sources import SourcesTree
 

@@ -152,3 +152,17 @@ async def test_a_search_is_saved_as_a_view_from_the_palette(app: CmtuiApp, tmp_p
 
 def palette_text(app: CmtuiApp) -> str:
     return " ".join(str(option.prompt) for option in app.screen.query(OptionList).first().options)
+
+
+async def test_another_view_chosen_under_a_wrong_query_is_shown_unsearched(
+    app: CmtuiApp,
+) -> None:
+    async with app.run_test(size=(160, 40)) as pilot:
+        conversations = await ready(app, pilot)
+        await pilot.press("slash", "l", "o", "t")
+        await until(pilot, lambda: app.screen.view.id == "inbox?lot", "the word search")
+        await type_query(pilot, "lot is:")
+        app.screen.query_one(SourcesTree).show_view("all")
+        await until(pilot, lambda: app.screen.view.id == "all", "the All view")
+        await settle(pilot)
+        assert conversations.conversation_count == app.screen.counts.total["all"] > 0

@@ -402,6 +402,7 @@ class InboxScreen(Screen[None]):
     @on(SourcesTree.ViewChosen)
     def _view_chosen(self, message: SourcesTree.ViewChosen) -> None:
         self.base_view = message.view
+        self.view = self.base_view  # until a search in it (none while the query is wrong)
         self._show_panel(CONVERSATIONS)
         self._run_search(self._search_text())
 
@@ -633,6 +634,8 @@ class InboxScreen(Screen[None]):
             query = parse(text)
         except QueryError as error:
             self._show_query_problem(text, error)
+            if self.view is self.base_view:  # no search result to keep: show the view
+                self._refresh_list(counts=False)
             return
         self._show_query_problem(text, None)
         if not query.groups:

@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Final
 
 from cmtui.i18n import _
@@ -58,6 +59,8 @@ _SENTIMENT = re.compile(r"(<=|>=|<|>)(-?(?:\d+(?:\.\d*)?|\.\d+))")
 _COMPARE: Final = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 _AGO = re.compile(r"(\d{1,5})([dh])")
 _LANG = re.compile(r"[a-z]{2,3}")
+_COST: Final = {"": 0, "lang": 0, "brand": 2, "label": 2, "from": 3}
+"""How dear a term's test is on a summary (others: 1); a conjunction tests the cheap first."""
 _EXAMPLES: Final = {
     "from": "from:alice",
     "network": "network:mastodon",
@@ -316,7 +319,11 @@ def is_open(conversation: Conversation) -> bool:
 
 def is_unanswered(conversation: Conversation) -> bool:
     """Open, and someone else waits for an answer."""
-    return is_open(conversation) and conversation.awaiting_reply_since is not None
+    # is_open inlined: the list runs this on every conversation at every keystroke
+    return conversation.awaiting_reply_since is not None and conversation.status not in (
+        Status.DONE,
+        Status.SNOOZED,
+    )
 
 
 def compile_query(
@@ -329,24 +336,32 @@ def compile_query(
     if query.needs_words and words is None:
         raise ValueError("this query needs the word index")
     last = query.terms[-1] if query.groups else None
-    tests: list[list[Predicate]] = []
+    if last is not None and (last.field or last.quoted or last.negated):
+        last = None  # only a free word being typed is the start of one
+    tests: list[tuple[int, Predicate]] = []  # (cost rank, test): the cheap ones run first
     wanted: frozenset[str] | None = None
     for group in query.groups:
-        found: set[str] = set()
-        group_tests: list[Predicate] = []
-        for term in group:
-            if term.is_text:
-                assert words is not None
-                prefix = term is last and not term.field and not term.quoted and not term.negated
-                ids = frozenset(words(_word_query(term), prefix))
-                found |= ids
-                group_tests.append(_membership(ids, term.negated))
-            else:
-                group_tests.append(_filter(term, now, me))
         if all(term.is_text and not term.negated for term in group):
-            wanted = frozenset(found) if wanted is None else wanted & found
-        tests.append(group_tests)
-    return Match(_all_of(tests), wanted)
+            assert words is not None
+            found = frozenset().union(*(words(_word_query(t), t is last) for t in group))
+            wanted = found if wanted is None else wanted & found
+            tests.append((0, _membership(found, False)))
+            continue
+        group_tests = [_test(term, words, now, me, prefix=term is last) for term in group]
+        rank = max(_COST.get(term.field, 1) for term in group)
+        tests.append((rank, _joined(group_tests, every=False)))
+    tests.sort(key=lambda ranked: ranked[0])
+    return Match(_joined([test for _, test in tests], every=True), wanted)
+
+
+def _test(
+    term: Term, words: Words | None, now: datetime, me: str | None, *, prefix: bool
+) -> Predicate:
+    """The test of one term: a look-up in the word index, or a filter on the summary."""
+    if not term.is_text:
+        return _filter(term, now, me)
+    assert words is not None  # checked by compile_query
+    return _membership(frozenset(words(_word_query(term), prefix)), term.negated)
 
 
 def _word_query(term: Term) -> str:
@@ -359,11 +374,18 @@ def _membership(ids: frozenset[str], negated: bool) -> Predicate:
     return lambda c: c.id in ids
 
 
-def _all_of(tests: list[list[Predicate]]) -> Predicate:
-    def predicate(conversation: Conversation) -> bool:
-        return all(any(test(conversation) for test in group) for group in tests)
-
-    return predicate
+def _joined(tests: list[Predicate], *, every: bool) -> Predicate:
+    """One test made of several: all of them (`every`) or any. Joined two by two, without a
+    loop: the list runs it on each conversation at every keystroke."""
+    if not tests:
+        return lambda c: every
+    if len(tests) == 1:
+        return tests[0]
+    middle = len(tests) // 2
+    first, second = _joined(tests[:middle], every=every), _joined(tests[middle:], every=every)
+    if every:
+        return lambda c: first(c) and second(c)
+    return lambda c: first(c) or second(c)
 
 
 def _filter(term: Term, now: datetime, me: str | None) -> Predicate:
@@ -401,16 +423,23 @@ def _is_filter(value: str, me: str | None) -> Predicate:
     return lambda c: c.unread > 0
 
 
+@lru_cache(maxsize=1 << 16)
+def _folded(name: str) -> str:
+    """`fold`, remembered: the same few thousand handles, brands and labels come back in
+    every conversation at every keystroke, and folding accented text is not cheap."""
+    return fold(name)
+
+
 def _name_filter(field: str, value: str) -> Predicate:
     """The filters that compare a name: case- and accent-insensitive where people type it."""
     folded = fold(value)
     if field == "from":
         handle = folded.lstrip("@")
-        return lambda c: any(fold(p).lstrip("@").startswith(handle) for p in c.participants)
+        return lambda c: any(_folded(p).lstrip("@").startswith(handle) for p in c.participants)
     if field == "brand":
-        return lambda c: fold(c.brand) == folded
+        return lambda c: _folded(c.brand) == folded
     if field == "label":
-        return lambda c: any(fold(label) == folded for label in c.labels)
+        return lambda c: any(_folded(label) == folded for label in c.labels)
     if field == "account":
         return lambda c: c.account_id == value
     if field == "network":

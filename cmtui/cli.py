@@ -29,6 +29,7 @@ from cmtui.secrets import SecretError
 
 if TYPE_CHECKING:
     from cmtui.model import Message
+    from cmtui.query import Query
     from cmtui.session import Session
     from cmtui.sync.events import SyncEvent
 
@@ -107,6 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
     alerts.add_argument(
         "--since", help="only alerts fired from this date on (YYYY-MM-DD or ISO time)"
     )
+    search = commands.add_parser(
+        "search",
+        help="print the conversations a query matches (the inbox's query language, see README)",
+    )
+    search.add_argument("query", help="e.g. 'refund is:unanswered -label:spam after:7d'")
+    search.add_argument("--format", choices=("jsonl", "text"), default="jsonl")
     commands.add_parser("doctor", help="check config, folders, cache and tokens")
     locate = commands.add_parser("locate", help="print where cmtui keeps a kind of file")
     locate.add_argument("what", choices=("config", "data", "themes", "logs"))
@@ -165,6 +172,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "locate":
         print(_locate(args.what))
         return 0
+    query = _parsed_query(args.query) if args.command == "search" else None
     with _session(args) as session:
         if args.command is None:
             return _run_tui(session, monitor=args.monitor)
@@ -178,6 +186,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _export(session, args.format, _parse_since(args.since), sys.stdout)
         if args.command == "alerts":
             return _alerts(session, args.format, _parse_since(args.since), sys.stdout)
+        if query is not None:
+            return _search(session, query, args.format, sys.stdout)
         if args.command == "doctor":
             return _doctor(session)
         if args.command == "report":
@@ -474,6 +484,58 @@ def _alerts(session: Session, fmt: str, since: datetime | None, out: TextIO) -> 
         else:
             out.write(describe(alert) + "\n")
     return 0
+
+
+def _parsed_query(text: str) -> Query:
+    """The query of `cmtui search`, read before the cache is opened: a mistake costs nothing."""
+    from cmtui.query import QueryError, parse
+
+    try:
+        return parse(text)
+    except QueryError as error:
+        raise UsageError(_("bad query {error}").format(error=error)) from None
+
+
+def _search(session: Session, query: Query, fmt: str, out: TextIO) -> int:
+    """Each matching conversation, newest activity first: its latest message from someone
+    else in the export's fields, plus the conversation's status, labels and assignee."""
+    from cmtui.query import compile_query
+    from cmtui.sync.outbox import OutboxError, reply_target
+
+    store = session.store
+    match = compile_query(
+        query, words=store.conversations_using, now=session.clock(), me=session.config.team.me
+    )
+    for conversation in match.apply(store.conversations()):
+        try:
+            message = reply_target(store.thread(conversation.id))
+        except OutboxError:  # the brand's own post with no answer yet: nothing to show
+            continue
+        row = _export_row(message)
+        row.update(
+            status=str(conversation.status),
+            labels=list(conversation.labels),
+            assignee=conversation.assignee,
+        )
+        out.write(_search_line(row) if fmt == "text" else json.dumps(row, ensure_ascii=False))
+        out.write("\n")
+    return 0
+
+
+def _search_line(row: dict[str, Any]) -> str:
+    """A search result as one line a person reads; remote text made safe for the terminal."""
+    from cmtui.text import safe_text
+
+    labels = ",".join(row["labels"])
+    parts = [
+        str(row["created_at"])[:16].replace("T", " "),
+        str(row["platform"]),
+        safe_text(str(row["author"]["handle"]), single_line=True),
+        str(row["status"]) + (f" [{safe_text(labels, single_line=True)}]" if labels else ""),
+        safe_text(str(row["text"]), max_chars=200, single_line=True),
+        safe_text(str(row["conversation_id"]), single_line=True),
+    ]
+    return "  ".join(parts)
 
 
 def _doctor(session: Session) -> int:

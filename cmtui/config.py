@@ -10,13 +10,16 @@ is a dataclass plus the rules of its keys, so defaults live in one place: the da
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import ipaddress
 import json
 import math
+import os
 import re
 import shlex
+import tempfile
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -266,6 +269,15 @@ class TeamSettings:
 
 
 @dataclass(frozen=True)
+class ViewSettings:
+    """A `[[views]]` table: a saved view, a query of the search language under a name."""
+
+    name: str
+    query: str
+    """In the search field's language (`cmtui.query`), e.g. "is:unanswered label:billing"."""
+
+
+@dataclass(frozen=True)
 class OutboxSettings:
     """The `[outbox]` table."""
 
@@ -336,6 +348,8 @@ class Config:
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     team: TeamSettings = field(default_factory=TeamSettings)
+    views: tuple[ViewSettings, ...] = ()
+    """Saved views: config.toml's `[[views]]`, then those of `views.toml` beside it."""
     path: Path | None = None
     """The file this was read from (not a config key)."""
 
@@ -378,7 +392,83 @@ def parse_config(text: str, *, path: Path) -> Config:
     except RecursionError:  # tomllib recurses into nested arrays and inline tables
         raise _syntax_error(path, "arrays or tables nested too deeply", text) from None
     config: Config = _apply(_CONFIG, data, _Where(_Source(path, text), ()))
-    return dataclasses.replace(config, path=path)
+    saved = _saved_views(views_file(path))
+    _check_unique(
+        [view.name for view in (*config.views, *saved.views)],
+        _Where(_Source(saved.path, saved.text), ("views",)),
+        "name",
+    )
+    return dataclasses.replace(config, views=config.views + saved.views, path=path)
+
+
+VIEWS_FILE = "views.toml"
+
+
+def views_file(config_path: Path) -> Path:
+    """Where the views saved from the app go: `views.toml` beside the config file, so that
+    saving one never rewrites the user's config.toml."""
+    return config_path.with_name(VIEWS_FILE)
+
+
+@dataclass(frozen=True)
+class _ViewsFile:
+    """The contents of `views.toml`: `[[views]]` tables only."""
+
+    views: tuple[ViewSettings, ...] = ()
+    path: Path = Path(VIEWS_FILE)
+    text: str = ""
+
+
+def _saved_views(path: Path) -> _ViewsFile:
+    """The views of `views.toml` (none when it does not exist), checked as config.toml's."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return _ViewsFile(path=path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, f"cannot be read ({exc})", "a readable UTF-8 file") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _syntax_error(path, str(exc), text) from None
+    found: _ViewsFile = _apply(_VIEWS_FILE, data, _Where(_Source(path, text), ()))
+    return dataclasses.replace(found, path=path, text=text)
+
+
+def add_view(config_path: Path, view: ViewSettings) -> Path:
+    """Append `view` to `views.toml` beside `config_path` (created if need be), rewriting
+    that file atomically and nothing else; returns its path. Raises ConfigError when the
+    view is not valid or its name is taken, OSError when the file cannot be written."""
+    path = views_file(config_path)
+    config = load_config(config_path)  # the names taken, and a views.toml that still parses
+    entry = (
+        f"\n[[views]]\nname = {json.dumps(view.name, ensure_ascii=False)}\n"
+        f"query = {json.dumps(view.query, ensure_ascii=False)}\n"
+    )
+    old = path.read_text(encoding="utf-8-sig") if path.exists() else ""
+    new = old + ("" if not old or old.endswith("\n") else "\n") + entry
+    where = _Where(_Source(path, new), ())
+    _check_unique([v.name for v in (*config.views, view)], where.child("views"), "name")
+    _apply(_VIEWS_FILE, tomllib.loads(new), where)
+    _write_atomically(path, new)
+    return path
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text` (0600), never leaving half a file."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
+    temporary = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
 
 
 _TOML_POSITION = re.compile(
@@ -979,6 +1069,20 @@ _ALERTS = _table(
     },
     check=_check_alerts,
 )
+
+
+def _check_view(view: ViewSettings, where: _Where) -> None:
+    from cmtui.query import QueryError, parse  # only for a config that has views
+
+    try:
+        parse(view.query)
+    except QueryError as error:
+        expected = _("a query in the search language (see the README)")
+        raise where.child("query").error(str(error), expected) from None
+
+
+_VIEW = _table(ViewSettings, {"name": _string(), "query": _string()}, check=_check_view)
+_VIEWS_FILE = _table(_ViewsFile, {"views": _tables(_VIEW)})
 _CONFIG = _table(
     Config,
     {
@@ -989,6 +1093,7 @@ _CONFIG = _table(
         "retention": _RETENTION,
         "alerts": _ALERTS,
         "team": _TEAM,
+        "views": _tables(_VIEW),
     },
     check=_check_config,
 )

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
 from cmtui.analysis.priority import WAIT_POINTS, clamped, waiting_points
-from cmtui.config import Config
+from cmtui.config import Config, ViewSettings
 from cmtui.i18n import N_, _
 from cmtui.model import Conversation, Status, utcnow
+from cmtui.query import Match, Words, compile_query, is_open, is_unanswered, parse
 
 Predicate = Callable[[Conversation], bool]
 
@@ -76,7 +77,7 @@ class View:
     id: str
     label: str
     predicate: Predicate
-    ids: Sequence[str] | None = None
+    ids: Collection[str] | None = None
     """When set, the only conversations the view can match (a search's results): a caller
     holding conversations by id may filter those instead of scanning them all."""
     counts_all: bool = False
@@ -103,17 +104,9 @@ class View:
         return matching
 
 
-def _open(conversation: Conversation) -> bool:
-    return conversation.status not in (Status.DONE, Status.SNOOZED)
-
-
-def _unanswered(conversation: Conversation) -> bool:
-    return _open(conversation) and conversation.awaiting_reply_since is not None
-
-
 def _negative(conversation: Conversation) -> bool:
     sentiment = conversation.sentiment
-    return _open(conversation) and sentiment is not None and sentiment < NEGATIVE_BELOW
+    return is_open(conversation) and sentiment is not None and sentiment < NEGATIVE_BELOW
 
 
 def _done(conversation: Conversation) -> bool:
@@ -121,7 +114,7 @@ def _done(conversation: Conversation) -> bool:
 
 
 def _urgent(conversation: Conversation) -> bool:
-    return _open(conversation) and conversation.priority >= URGENT_FROM
+    return is_open(conversation) and conversation.priority >= URGENT_FROM
 
 
 def _recommended(conversation: Conversation) -> bool:
@@ -129,43 +122,73 @@ def _recommended(conversation: Conversation) -> bool:
 
 
 BUILTIN_VIEWS: tuple[View, ...] = (
-    View("inbox", N_("Inbox"), _open),
-    View("unanswered", N_("Unanswered"), _unanswered),
+    View("inbox", N_("Inbox"), is_open),
+    View("unanswered", N_("Unanswered"), is_unanswered),
     View("urgent", N_("Urgent"), _urgent),
     View("negative", N_("Negative"), _negative),
     View("recommendations", N_("Recommendations"), _recommended, counts_all=True),
+    View("snoozed", N_("Snoozed"), lambda c: c.status is Status.SNOOZED, counts_all=True),
     View("done", N_("Done"), _done, counts_all=True),
     View("all", N_("All"), lambda conversation: True, counts_all=True),
 )
-_BUILTIN_IDS = frozenset(view.id for view in BUILTIN_VIEWS)
+MINE = N_("Mine")
+_BUILTIN_IDS = frozenset(view.id for view in BUILTIN_VIEWS) | {"mine"}
+SAVED = "saved:"
+"""The id of a saved view is its name after this."""
+
+
+def mine_view(me: str) -> View:
+    """Open conversations assigned to `me` (`[team] me`)."""
+    return View("mine", MINE, lambda c: c.assignee == me and is_open(c))
+
+
+def saved_view(
+    settings: ViewSettings, *, words: Words | None, now: datetime, me: str | None
+) -> View:
+    """A `[[views]]` query as a view. One that looks words up needs `words` (the store's
+    index): without it, it holds nothing until the caller builds it again with them."""
+    query = parse(settings.query)  # checked when the config was read
+    if query.needs_words and words is None:
+        match = Match(lambda c: False, frozenset())
+    else:
+        match = compile_query(query, words=words, now=now, me=me)
+    return View(SAVED + settings.name, settings.name, match.predicate, match.ids)
 
 
 def brand_view(brand: str) -> View:
     """Open conversations of one brand."""
-    return View(f"brand:{brand}", brand, lambda c: c.brand == brand and _open(c))
+    return View(f"brand:{brand}", brand, lambda c: c.brand == brand and is_open(c))
 
 
 def account_view(account_id: str) -> View:
     """Open conversations of one account."""
     return View(
-        f"account:{account_id}", account_id, lambda c: c.account_id == account_id and _open(c)
+        f"account:{account_id}", account_id, lambda c: c.account_id == account_id and is_open(c)
     )
 
 
-def search_view(base: View, matching_ids: Sequence[str], query: str) -> View:
-    """`base` narrowed to the conversations a search matched."""
-    wanted = frozenset(matching_ids)
+def search_view(base: View, match: Match, query: str) -> View:
+    """`base` narrowed to what a search (`query`, compiled as `match`) matches."""
+    matches, ids = match.predicate, match.ids
+    if base.ids is not None:
+        ids = frozenset(base.ids) if ids is None else ids & frozenset(base.ids)
     return View(
         f"{base.id}?{query}",
         f"{base.title} · “{query}”",
-        lambda c: c.id in wanted and base.predicate(c),
-        matching_ids,
+        lambda c: matches(c) and base.predicate(c),
+        ids,
     )
 
 
-def views_for(config: Config) -> list[View]:
-    """Every view the sources pane offers, in the order it shows them."""
+def views_for(config: Config, now: datetime | None = None) -> list[View]:
+    """Every view the sources pane offers, in the order it shows them: built in, Mine, the
+    saved views (those with words hold nothing yet: see `saved_view`), brands and accounts."""
     views = list(BUILTIN_VIEWS)
+    me = config.team.me
+    if me is not None:
+        views.append(mine_view(me))
+    at = utcnow() if now is None else now
+    views.extend(saved_view(view, words=None, now=at, me=me) for view in config.views)
     for brand in config.brands:
         views.append(brand_view(brand.name))
         views.extend(account_view(a.id) for a in config.accounts if a.brand == brand.name)
@@ -182,6 +205,15 @@ class ViewCounts:
         self._views = list(views)
         self.unread: dict[str, int] = {view.id: 0 for view in self._views}
         self.total: dict[str, int] = dict(self.unread)
+
+    def put(self, view: View, conversations: Iterable[Conversation]) -> None:
+        """Count `view` (new, or in place of the view with its id) over `conversations`."""
+        self._views = [v for v in self._views if v.id != view.id] + [view]
+        self.unread[view.id] = self.total[view.id] = 0
+        for conversation in conversations:
+            held, unread = _counted(view, conversation)
+            self.total[view.id] += held
+            self.unread[view.id] += unread
 
     def replace(self, old: Conversation | None, new: Conversation | None) -> None:
         """Account for `old` (None: a new conversation) becoming `new` (None: gone)."""

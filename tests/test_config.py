@@ -291,7 +291,7 @@ CASES = [
         ('[[brands]]\nname = "Acme"', '[[brand]]\nname = "Acme"'),
         1,
         "brand: unknown key (did you mean 'brands'?); "
-        "expected one of brands, accounts, ui, outbox, retention, alerts, team",
+        "expected one of brands, accounts, ui, outbox, retention, alerts, team, views",
         id="unknown-top-level-table",
     ),
     pytest.param(

@@ -12,9 +12,18 @@ from hypothesis import strategies as st
 from test_conversation_list import NOW, conversation
 
 from cmtui.analysis.priority import PriorityInputs, lasting_points, priority
-from cmtui.config import Account, Brand, Config
+from cmtui.config import Account, Brand, Config, TeamSettings, ViewSettings
 from cmtui.model import Conversation, Platform, Status
-from cmtui.views import URGENT_FROM, Order, ViewCounts, priority_now, search_view, views_for
+from cmtui.query import Match
+from cmtui.views import (
+    URGENT_FROM,
+    Order,
+    ViewCounts,
+    priority_now,
+    saved_view,
+    search_view,
+    views_for,
+)
 
 CONFIG = Config(
     brands=(Brand(name="Maison Lumière"), Brand(name="Atelier Nord")),
@@ -22,6 +31,8 @@ CONFIG = Config(
         Account("ml-masto", "Maison Lumière", Platform.MASTODON, "https://a.example"),
         Account("an-masto", "Atelier Nord", Platform.MASTODON, "https://b.example"),
     ),
+    team=TeamSettings(me="lea", members=("lea", "max")),
+    views=(ViewSettings("Billing", "label:billing -status:done"),),
 )
 
 # A change: which of 6 conversations, and what it becomes (None: it is dropped).
@@ -39,6 +50,8 @@ changes = st.lists(
                 "awaiting_reply_since": st.sampled_from([None, NOW]),
                 "priority": st.sampled_from([0.0, 39.9, 40.0, 70.0]),
                 "intents": st.sampled_from([(), ("praise",), ("question", "recommendation")]),
+                "assignee": st.sampled_from([None, "lea", "max"]),
+                "labels": st.sampled_from([[], ["Billing"], ["spam"]]),
             }
         ),
     ),
@@ -57,8 +70,11 @@ EXPECTED: dict[str, Callable[[Conversation], bool]] = {
         c.status in OPEN_STATES and c.sentiment is not None and c.sentiment < -0.25
     ),
     "recommendations": lambda c: "recommendation" in c.intents,
+    "snoozed": lambda c: c.status == "snoozed",
     "done": lambda c: c.status == "done",
     "all": lambda c: True,
+    "mine": lambda c: c.status in OPEN_STATES and c.assignee == "lea",
+    "saved:Billing": lambda c: c.status != "done" and "billing" in map(str.lower, c.labels),
     "brand:Maison Lumière": lambda c: c.status in OPEN_STATES and c.brand == "Maison Lumière",
     "account:ml-masto": lambda c: c.status in OPEN_STATES and c.account_id == "ml-masto",
     "brand:Atelier Nord": lambda c: c.status in OPEN_STATES and c.brand == "Atelier Nord",
@@ -76,7 +92,8 @@ def recount(held: dict[str, Conversation], *, unread: bool) -> dict[str, int]:
 
 def test_views_follow_the_config() -> None:
     assert [view.id for view in views_for(CONFIG)] == [
-        "inbox", "unanswered", "urgent", "negative", "recommendations", "done", "all",
+        "inbox", "unanswered", "urgent", "negative", "recommendations", "snoozed", "done",
+        "all", "mine", "saved:Billing",
         "brand:Maison Lumière", "account:ml-masto", "brand:Atelier Nord", "account:an-masto",
     ]  # fmt: skip
 
@@ -104,7 +121,15 @@ def test_counts_kept_as_they_change_equal_a_recount(
 def test_each_view_lists_what_its_definition_says(status: Status) -> None:
     """One conversation per status, unread, negative, awaiting a reply: each view matches it
     exactly when its definition does (a snoozed conversation is not open)."""
-    held = conversation(0, status=status, unread=1, sentiment=-0.5, awaiting_reply_since=NOW)
+    held = conversation(
+        0,
+        status=status,
+        unread=1,
+        sentiment=-0.5,
+        awaiting_reply_since=NOW,
+        assignee="lea",
+        labels=["billing"],
+    )
     for view in views_for(CONFIG):
         assert view.predicate(held) == EXPECTED[view.id](held), view.id
         assert view.apply([held]) == ([held] if EXPECTED[view.id](held) else [])
@@ -124,7 +149,7 @@ def test_the_sources_pane_counts_unread_conversations_but_every_one_in_done_and_
     counts.replace(None, conversation(2, unread=0))
     shown = {view.id: counts.shown(view) for view in views}
     assert (shown["inbox"], shown["all"], shown["done"]) == (1, 3, 1)
-    assert counts.shown(search_view(views[0], "x", [])) == 0
+    assert counts.shown(search_view(views[0], Match(lambda c: False, frozenset()), "x")) == 0
 
 
 def test_a_view_lists_newest_activity_first() -> None:
@@ -155,9 +180,10 @@ def test_a_search_narrows_its_view_to_the_matches() -> None:
         conversation(2),  # matched, but answered
         conversation(3, awaiting_reply_since=NOW, status=Status.DONE),
     ]
-    found = search_view(unanswered, ["c2", "c1", "c3"], "lamp")
+    wanted = frozenset(["c2", "c1", "c3"])
+    found = search_view(unanswered, Match(lambda c: c.id in wanted, wanted), "lamp")
     assert (found.id, found.label) == ("unanswered?lamp", "Unanswered · “lamp”")
-    assert list(found.ids or []) == ["c2", "c1", "c3"]
+    assert found.ids == wanted
     assert [c.id for c in found.apply(rows)] == ["c1"]
     assert unanswered.ids is None
 
@@ -212,3 +238,28 @@ def test_urgent_and_recommendations_views() -> None:
     )
     assert not recommendations.predicate(conversation(0, intents=("praise",)))
     assert (urgent.title, recommendations.title) == ("Urgent", "Recommendations")
+
+
+def test_mine_is_only_offered_to_a_named_teammate() -> None:
+    assert "mine" not in {view.id for view in views_for(replace(CONFIG, team=TeamSettings()))}
+
+
+def test_a_saved_view_with_words_holds_nothing_until_built_with_the_index() -> None:
+    settings = ViewSettings("Refunds", "refund OR lang:fr -status:done")
+    rows = [conversation(1), conversation(2), conversation(3, status=Status.DONE)]
+    [waiting] = [
+        v for v in views_for(replace(CONFIG, views=(settings,))) if v.id == "saved:Refunds"
+    ]
+    assert waiting.apply(rows) == []
+    index = {"refund": {"c1", "c3"}, "lang:fr": {"c2"}}
+    built = saved_view(settings, words=lambda text, _: index.get(text, set()), now=NOW, me=None)
+    assert (built.id, built.title) == ("saved:Refunds", "Refunds")
+    assert [c.id for c in built.apply(rows)] == ["c1", "c2"]
+    counts = ViewCounts([waiting])
+    for row in rows:
+        counts.replace(None, row)
+    assert counts.total["saved:Refunds"] == 0
+    counts.put(built, rows)
+    assert (counts.total["saved:Refunds"], counts.unread["saved:Refunds"]) == (2, 1)
+    counts.replace(rows[0], replace(rows[0], status=Status.DONE))
+    assert counts.total["saved:Refunds"] == 1

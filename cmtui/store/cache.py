@@ -327,6 +327,16 @@ class Store:
             self._index_all()
             return self._summaries.newest(self._words.matching(query), limit)
 
+    def conversations_using(self, text: str, prefix: bool) -> set[str]:
+        """`search` for the query language (`cmtui.query`): every conversation using each
+        word of `text`, unsorted and unbounded; the last word may be the start of one only
+        with `prefix`. `lang:fr` is a word of the conversations where someone else wrote in
+        that language."""
+        with self._mutex:
+            self._check_open()
+            self._index_all()
+            return self._words.matching(text, prefix=prefix)
+
     def iter_messages(self, since: datetime | None = None) -> Iterator[Message]:
         """Every stored message (created at or after `since`), oldest first: for export.
 

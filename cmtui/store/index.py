@@ -23,7 +23,9 @@ _WORD = re.compile(r"\w+")
 INTENT_OPERATOR = "intent:"
 """`intent:complaint` in a search: conversations where a customer's message has that intent
 (`analysis.intent.INTENTS`). Indexed as a word of its own, which no text can hold."""
-_TERM = re.compile(rf"{INTENT_OPERATOR}\w*|\w+")  # what a query is made of
+LANG_OPERATOR = "lang:"
+"""`lang:fr`: conversations where a customer's message is in that language, a word as above."""
+_TERM = re.compile(rf"(?:{INTENT_OPERATOR}|{LANG_OPERATOR})\w*|\w+")  # what a query is made of
 _HEAD = 2  # prefix lookups scan the words sharing their first _HEAD characters
 _LAST_MARK_PLANE = 0x1FFFF  # no combining mark lies beyond the first two planes
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
@@ -62,13 +64,17 @@ def detached(text: str) -> str:
 
 def words_of(doc: Mapping[str, Any]) -> set[str]:
     """The folded words of a message document: its text, author handle and display name,
-    and, for someone else's message, its intent as `intent:<name>` (`INTENT_OPERATOR`)."""
+    and, for someone else's message, its intent as `intent:<name>` (`INTENT_OPERATOR`) and
+    its language as `lang:<code>` (`LANG_OPERATOR`)."""
     author = doc.get("author") or {}
     text = f"{doc.get('text', '')}\n{author.get('handle', '')}\n{author.get('display_name', '')}"
     words = set(_WORD.findall(fold(text)))
     intent = doc.get("intent")
     if intent and not doc.get("is_own"):
         words.add(INTENT_OPERATOR + intent)
+    lang = doc.get("lang")
+    if lang and not doc.get("is_own"):
+        words.add(LANG_OPERATOR + fold(lang).replace("_", "-").split("-")[0])  # en-US: en
     return words
 
 
@@ -197,15 +203,16 @@ class SearchIndex:
             if not heads:
                 del self._by_head[word[:_HEAD]]
 
-    def matching(self, query: str) -> set[str]:
-        """Conversations using every word of `query`; its last word may be a prefix, so a
-        query matches while it is being typed. `intent:NAME` is a word too (`words_of`)."""
+    def matching(self, query: str, *, prefix: bool = True) -> set[str]:
+        """Conversations using every word of `query`; with `prefix`, its last word may be the
+        start of one, so a query matches while it is being typed. `intent:NAME` and
+        `lang:CODE` are words too (`words_of`)."""
         *whole, last = _TERM.findall(fold(query)) or [""]
         if not last:
             return set()
         prefixed: set[int] = set()
-        for word in self._completions(last):
-            prefixed.update(self._postings[word])
+        for word in self._completions(last) if prefix else [last]:
+            prefixed.update(self._postings.get(word, ()))
         postings = sorted((self._postings.get(w, array("i")) for w in whole), key=len)
         found = prefixed.intersection(*postings)
         return {self._ids[n] for n in found}

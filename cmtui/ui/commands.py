@@ -27,7 +27,12 @@ class CmtuiCommands(Provider):
         screen = self.screen  # the screen the palette was opened from
         commands.extend(self._key_commands())
         if isinstance(screen, InboxScreen):
-            for view in views_for(screen.session.config):  # the sources pane's, mounted or not
+            if screen.search_query() is not None:
+                save = _("Save search as view")
+                commands.append((save, screen.action_save_search, _("view")))
+            # The sources pane's views, mounted or not; saved ones as last built with words.
+            for view in views_for(screen.session.config):
+                view = screen.saved_views.get(view.id, view)
                 message = SourcesTree.ViewChosen(view)
                 name = _("View: {view}").format(view=view.title)
                 commands.append((name, partial(screen.post_message, message), _("view")))

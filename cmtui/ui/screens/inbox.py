@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
@@ -14,17 +15,20 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message as TextualMessage
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Input
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from cmtui.analysis.advocates import Advocate, AdvocateTally
 from cmtui.analysis.responses import Timeline, thread_line
+from cmtui.config import ViewSettings, add_view
 from cmtui.i18n import N_, _
 from cmtui.model import Conversation, Limits, Message, OutboxItem, OutboxState, Status
+from cmtui.query import Match, Query, QueryError, compile_query, parse
 from cmtui.session import Session
 from cmtui.store import StoreError
 from cmtui.store.summary import with_status
@@ -38,6 +42,7 @@ from cmtui.sync.events import (
     SyncEvent,
 )
 from cmtui.ui.format import NetworkNames
+from cmtui.ui.screens.name_prompt import NamePrompt
 from cmtui.ui.widgets.advocate_list import AdvocateList
 from cmtui.ui.widgets.alert_banner import AlertBanner
 from cmtui.ui.widgets.alert_list import AlertList
@@ -48,7 +53,15 @@ from cmtui.ui.widgets.sources import PANELS, SourcesTree
 from cmtui.ui.widgets.status_bar import StatusBar
 from cmtui.ui.widgets.thread_view import ThreadView
 from cmtui.ui.widgets.view_header import ViewHeader
-from cmtui.views import BUILTIN_VIEWS, Order, View, ViewCounts, search_view, views_for
+from cmtui.views import (
+    BUILTIN_VIEWS,
+    Order,
+    View,
+    ViewCounts,
+    saved_view,
+    search_view,
+    views_for,
+)
 
 if TYPE_CHECKING:
     from cmtui.analysis.crisis import Alert
@@ -76,6 +89,8 @@ quitting or a hangup write it at once)."""
 FAILURE_TITLES = {
     "load_rest": N_("Cache not read"),
     "search": N_("Search failed"),
+    "refresh_saved_views": N_("Saved views not updated"),
+    "save_view": N_("View not saved"),
     "show_thread": N_("Thread not read"),
     "refresh_remote_thread": N_("Thread not refreshed"),
     "mark_read": N_("Not marked read"),
@@ -120,7 +135,7 @@ class InboxScreen(Screen[None]):
     | u | Undo the last reply while it waits in the outbox. |
     | d | Mark the conversation done (again: reopen it). |
     | o | The outbox: retry, edit or cancel replies. |
-    | / | Search text and authors as you type; enter keeps the result, escape clears it. |
+    | / | Search: words, "phrases", from:, status:, is:… (README); enter keeps, escape clears. |
     | v | Show or hide the sources pane (views, brands, accounts). |
     | m | The monitor: volumes, negative share, waits, alerts (escape comes back). |
     | ! | While a crisis alert is on: the conversations of its messages, the top one open. |
@@ -166,6 +181,7 @@ class InboxScreen(Screen[None]):
         # Summaries from sync or saves while the cache loads: newer than what it delivers.
         self._live: set[str] | None = set()
         self.outbox_items: dict[str, OutboxItem] = {}
+        self.saved_views: dict[str, View] = {}  # saved views as last built with their words
         self.base_view: View = BUILTIN_VIEWS[0]  # the source chosen on the left
         self.view: View = self.base_view  # what the list shows: the base view, maybe searched
         self.order = Order.NEWEST  # of the list, whatever the view
@@ -251,6 +267,7 @@ class InboxScreen(Screen[None]):
         store = self.session.store
         store.warm()
         self.app.call_from_thread(self._cache_loaded, store.conversations(), store.outbox(), True)
+        self.app.call_from_thread(self._put_views, self._built_saved_views())
         if not store.read_only:
             retention = self.session.config.retention
             store.apply_retention(
@@ -294,6 +311,8 @@ class InboxScreen(Screen[None]):
         if isinstance(event, Ingested):
             self._put_conversations(event.conversations, live=True)
             self._refresh_list()
+            if self.session.config.views:  # their words may be in the new messages
+                self.refresh_saved_views()
             if self.open_id in {c.id for c in event.conversations}:
                 self.show_thread(self.open_id, keep_position=True)
             if self._advocates_asked:
@@ -384,6 +403,7 @@ class InboxScreen(Screen[None]):
     @on(SourcesTree.ViewChosen)
     def _view_chosen(self, message: SourcesTree.ViewChosen) -> None:
         self.base_view = message.view
+        self.view = self.base_view  # until a search in it (none while the query is wrong)
         self._show_panel(CONVERSATIONS)
         self._run_search(self._search_text())
 
@@ -584,11 +604,16 @@ class InboxScreen(Screen[None]):
 
     async def _search_field(self) -> Input:
         """The search field, mounted on first use: most starts show the inbox, not a search,
-        and a widget fewer is a quicker first paint."""
+        and a widget fewer is a quicker first paint. Under it, where a query's mistake is."""
         for search in self.query("#search").results(Input):
             return search
-        search = Input(placeholder=_("Search text and authors"), id="search")
-        await self.query_one("#list-pane").mount(search, before="#conversations")
+        search = Input(
+            placeholder=_('Search: words, "a phrase", from:, status:, label:, is:unanswered…'),
+            id="search",
+        )
+        problem = Static(id="search-problem", markup=False)
+        problem.display = False
+        await self.query_one("#list-pane").mount_all([search, problem], before="#conversations")
         return search
 
     def _search_text(self) -> str:
@@ -603,25 +628,55 @@ class InboxScreen(Screen[None]):
     def _search_submitted(self) -> None:
         self.focus_pane("list-pane")
 
-    def _run_search(self, query: str) -> None:
-        query = query.strip()
-        if not query:
+    def _run_search(self, text: str) -> None:
+        """Search for the query `text` (`cmtui.query`); a query with a mistake is explained
+        under the field, and the list keeps the last result found."""
+        try:
+            query = parse(text)
+        except QueryError as error:
+            self._show_query_problem(text, error)
+            if self.view is self.base_view:  # no search result to keep: show the view
+                self._refresh_list(counts=False)
+            return
+        self._show_query_problem(text, None)
+        if not query.groups:
             self.workers.cancel_group(self, "search")
             self.view = self.base_view
             self._refresh_list(counts=False)
             return
-        self.search(query)
+        self.search(query, text)
+
+    def _show_query_problem(self, text: str, error: QueryError | None) -> None:
+        """The query with the place of its mistake marked, and why; or nothing."""
+        for search in self.query("#search").results(Input):
+            search.set_class(error is not None, "-error")
+        for problem in self.query("#search-problem").results(Static):
+            problem.display = error is not None
+            if error is not None:
+                at = error.position
+                problem.update(
+                    Content.assemble(
+                        text[:at], (text[at : at + 1] or " ", "reverse"), text[at + 1 :], "\n"
+                    ).append(str(error))
+                )
 
     @work(thread=True, group="search", exclusive=True, exit_on_error=False)
-    def search(self, query: str) -> None:
-        """Ask the store (off the UI thread); only the latest query's result is shown."""
-        ids = self.session.store.search(query)
-        self.app.call_from_thread(self._search_done, query, ids)
+    def search(self, query: Query, text: str) -> None:
+        """Look the query's words up in the store (off the UI thread); only the latest
+        query's result is shown."""
+        session = self.session
+        match = compile_query(
+            query,
+            words=session.store.conversations_using,
+            now=session.clock(),
+            me=session.config.team.me,
+        )
+        self.app.call_from_thread(self._search_done, text, match)
 
-    def _search_done(self, query: str, ids: list[str]) -> None:
-        if query != self._search_text().strip():
+    def _search_done(self, text: str, match: Match) -> None:
+        if text != self._search_text():
             return  # a newer keystroke is on its way
-        self.view = search_view(self.base_view, ids, query)
+        self.view = search_view(self.base_view, match, text.strip())
         self._refresh_list(counts=False)
 
     def _clear_search(self) -> bool:
@@ -632,6 +687,81 @@ class InboxScreen(Screen[None]):
         search.remove_class("-active")
         self.focus_pane("list-pane")
         return True
+
+    # --- saved views -----------------------------------------------------------------------
+
+    def _saved(self, settings: ViewSettings) -> View:
+        """A saved view built with the store's word index and the time now (in a thread)."""
+        session = self.session
+        return saved_view(
+            settings,
+            words=session.store.conversations_using,
+            now=session.clock(),
+            me=session.config.team.me,
+        )
+
+    def _built_saved_views(self) -> list[View]:
+        return [self._saved(settings) for settings in self.session.config.views]
+
+    @work(thread=True, group="saved-views", exclusive=True, exit_on_error=False)
+    def refresh_saved_views(self) -> None:
+        """Build the saved views again: new messages may hold their words."""
+        self.app.call_from_thread(self._put_views, self._built_saved_views())
+
+    def _put_views(self, views: list[View]) -> None:
+        """Count and show these saved views in place of their older builds."""
+        for view in views:
+            self.saved_views[view.id] = view
+            self.counts.put(view, self.conversations.values())
+            for sources in self.query(SourcesTree):
+                sources.put_view(view)
+            if self.base_view.id == view.id:
+                self.base_view = view
+                self._run_search(self._search_text())
+        self._refresh_list()
+
+    def search_query(self) -> str | None:
+        """The search field's query when there is one and it has no mistake."""
+        text = self._search_text().strip()
+        try:
+            return str(parse(text)) if text else None
+        except QueryError:
+            return None
+
+    def action_save_search(self) -> None:
+        """Ask a name, then keep the search as a saved view (`views.toml` beside config)."""
+        query = self.search_query()
+        if query is None:
+            self.notify(_("Search first: a saved view keeps a search's query."), markup=False)
+            return
+
+        def named(name: str | None) -> None:
+            if name is not None:
+                self.save_view(ViewSettings(name, query))
+
+        self.app.push_screen(NamePrompt(_("Save search as view"), query), named)
+
+    @work(thread=True, group="save-view", exit_on_error=False)
+    def save_view(self, settings: ViewSettings) -> None:
+        """Write the view beside the config file (a session without one keeps it in memory),
+        then show it with its count."""
+        config = self.session.config
+        if any(view.name == settings.name for view in config.views):
+            taken = _("A view is already called “{name}”.").format(name=settings.name)
+            self.app.call_from_thread(self.notify, taken, severity="error", markup=False)
+            return
+        path = None if config.path is None else add_view(config.path, settings)
+        self.app.call_from_thread(self._view_saved, settings, self._saved(settings), path)
+
+    def _view_saved(self, settings: ViewSettings, view: View, path: Path | None) -> None:
+        config = self.session.config
+        self.session.config = replace(config, views=(*config.views, settings))
+        self._put_views([view])
+        if path is None:
+            said = _("View “{name}” kept until you quit: this session has no config file.")
+        else:
+            said = _("View “{name}” saved in {path}.")
+        self.notify(said.format(name=settings.name, path=path), markup=False)
 
     @on(ConversationList.SortRequested)
     def _sort_requested(self) -> None:
@@ -1044,6 +1174,8 @@ class InboxScreen(Screen[None]):
 
     def _new_sources(self) -> SourcesTree:
         sources = SourcesTree(self.session.config, id="sources")
+        for view in self.saved_views.values():
+            sources.put_view(view)
         sources.show_counts(self.counts)
         sources.show_panel_count("alerts", len(self.active_alerts), loud=True)
         return sources

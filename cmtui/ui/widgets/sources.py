@@ -29,6 +29,7 @@ NETWORK_SEPARATOR = " · "
 PANELS: dict[str, str] = {"alerts": N_("Alerts"), "advocates": N_("Advocates")}
 """Sources that are not views of conversations: the list pane shows their own list."""
 _PANEL = "panel:"  # their node data: "panel:alerts"
+_PLACES = ("brand:", "account:")  # ids of the views listed under the brands, after the panels
 
 
 class SourcesTree(Tree[str]):
@@ -87,8 +88,9 @@ class SourcesTree(Tree[str]):
         self._add_sources(config)
 
     def _add_sources(self, config: Config) -> None:
-        for view in BUILTIN_VIEWS:
-            self._view_nodes[view.id] = self.root.add_leaf(self._label(view.id), data=view.id)
+        for view in self._views.values():
+            if not view.id.startswith(_PLACES):  # built in, Mine and the saved views
+                self._view_nodes[view.id] = self.root.add_leaf(self._label(view.id), data=view.id)
         for panel, label in PANELS.items():
             leaf = self.root.add_leaf(Text(_(label)), data=_PANEL + panel)
             self._panel_nodes[panel] = leaf
@@ -151,6 +153,18 @@ class SourcesTree(Tree[str]):
     def views(self) -> Sequence[View]:
         """Every view, in display order."""
         return list(self._views.values())
+
+    def put_view(self, view: View) -> None:
+        """Show `view` in place of the view with its id, or as a new saved view after the
+        last one (before the panels)."""
+        known = view.id in self._views
+        self._views[view.id] = view
+        if known:
+            self._view_nodes[view.id].set_label(self._label(view.id))
+            return
+        first_panel = next(iter(self._panel_nodes.values()))
+        node = self.root.add_leaf(self._label(view.id), data=view.id, before=first_panel)
+        self._view_nodes[view.id] = node
 
     def show_counts(self, counts: ViewCounts) -> None:
         """Refresh the labels with each view's count: unread conversations, or all of them

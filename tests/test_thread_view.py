@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from waits import until
 
 from cmtui.model import Author, Kind, Message, OutboxItem, OutboxState, Platform
@@ -22,6 +22,7 @@ from cmtui.ui.app import CmtuiApp
 from cmtui.ui.format import NetworkNames, format_age
 from cmtui.ui.screens import inbox
 from cmtui.ui.screenshots import SHOT_TIME, settle
+from cmtui.ui.themes import ThemedApp
 from cmtui.ui.widgets.conversation_list import ConversationList
 from cmtui.ui.widgets.thread_view import ThreadView, _line_count
 
@@ -57,7 +58,7 @@ def thread(count: int) -> tuple[Message, ...]:
     return tuple(message(index) for index in range(count))
 
 
-class ThreadApp(App[None]):
+class ThreadApp(ThemedApp):
     """Composes only the thread view."""
 
     def compose(self) -> ComposeResult:

@@ -1,4 +1,4 @@
-"""The command palette provider: views, sync and help, by name."""
+"""The command palette provider: views, themes and help, by name."""
 
 from __future__ import annotations
 
@@ -9,18 +9,23 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
 from cmtui.i18n import _
+from cmtui.ui.app import CmtuiApp
 from cmtui.ui.screens.inbox import InboxScreen
 from cmtui.ui.widgets.sources import SourcesTree
 
 
 class CmtuiCommands(Provider):
-    """Go to a view, show the keys, or quit, from ctrl+p."""
+    """Go to a view, switch themes, or show the keys, from ctrl+p."""
 
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
         app = self.app
         commands: list[tuple[str, Callable[[], object], str]] = [
             (_("Keys: show every key binding"), partial(app.run_action, "help"), _("help")),
         ]
+        if isinstance(app, CmtuiApp):
+            for theme in app.theme_names:
+                name = _("Theme: {name}").format(name=theme)
+                commands.append((name, partial(setattr, app, "theme", theme), _("theme")))
         screen = self.screen  # the screen the palette was opened from
         if isinstance(screen, InboxScreen):
             sources = screen.query_one(SourcesTree)

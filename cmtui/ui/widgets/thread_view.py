@@ -176,8 +176,8 @@ class ThreadView(ScrollView, can_focus=True):
         & > .thread-view--author { color: $text-primary; text-style: bold; }
         & > .thread-view--own { color: $text-accent; text-style: bold; }
         & > .thread-view--meta { color: $text-muted; }
-        & > .thread-view--negative { color: $text-error; }
-        & > .thread-view--positive { color: $text-success; }
+        & > .thread-view--negative { color: $sentiment-negative; }
+        & > .thread-view--positive { color: $sentiment-positive; }
         & > .thread-view--pending { color: $text-warning; text-style: italic; }
         & > .thread-view--failed { color: $text-error; text-style: bold; }
         & > .thread-view--placeholder { color: $text-muted; text-style: italic; }

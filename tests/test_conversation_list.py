@@ -494,9 +494,9 @@ async def shown_tones(pilot: Pilot[None], theme: str) -> ConversationList:
 @pytest.mark.parametrize("theme", ["nord", "textual-light"])
 async def test_rows_are_coloured_by_the_theme(theme: str) -> None:
     """Unread rows are bold with a dot in $accent, the sentiment mark is in
-    $sentiment-negative or $sentiment-positive, the triage state in its $status-*, and the network, brand, snippet, neutral mark
-    and age in $foreground-muted as seen on the row (not at full strength); the rest is in
-    $foreground. Nord tells all these colours apart."""
+    $sentiment-negative or $sentiment-positive, the triage state in its $status-*, and the
+    network, brand, snippet, neutral mark and age in $foreground-muted as seen on the row (not
+    at full strength); the rest is in $foreground. Nord tells all these colours apart."""
     app = ListApp(TONES)
     async with app.run_test(size=(140, 10)) as pilot:
         widget = await shown_tones(pilot, theme)

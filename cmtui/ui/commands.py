@@ -12,6 +12,7 @@ from cmtui.i18n import _
 from cmtui.ui.app import CmtuiApp
 from cmtui.ui.screens.inbox import InboxScreen
 from cmtui.ui.widgets.sources import SourcesTree
+from cmtui.views import views_for
 
 
 class CmtuiCommands(Provider):
@@ -28,8 +29,10 @@ class CmtuiCommands(Provider):
                 commands.append((name, partial(setattr, app, "theme", theme), _("theme")))
         screen = self.screen  # the screen the palette was opened from
         if isinstance(screen, InboxScreen):
-            sources = screen.query_one(SourcesTree)
-            for view in sources.views:
+            # The sources pane is mounted when first shown (not at start below 140 columns).
+            sources = next(iter(screen.query(SourcesTree)), None)
+            views = views_for(screen.session.config) if sources is None else sources.views
+            for view in views:
                 message = SourcesTree.ViewChosen(view)
                 name = _("View: {view}").format(view=view.title)
                 commands.append((name, partial(screen.post_message, message), _("view")))

@@ -55,6 +55,7 @@ OVERLAP = timedelta(days=1)
 MAX_ALERTS = 5
 # Styles of parts of the figures: Figures draws them in its component classes' colours.
 NEGATIVE, ALERT, ENDED = "figures--negative", "figures--alert", "figures--ended"
+MUTED = "figures--muted"
 
 
 class Figures(Widget):
@@ -70,12 +71,14 @@ class Figures(Widget):
     | `figures--negative` | A negative share worth a look. |
     | `figures--alert` | An alert going on, a word said far more than usual. |
     | `figures--ended` | An alert that is over. |
+    | `figures--muted` | What goes with a figure: its unit, the usual value. |
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "figures--negative",
         "figures--alert",
         "figures--ended",
+        "figures--muted",
     }
     DEFAULT_CSS = """
     Figures {
@@ -83,6 +86,7 @@ class Figures(Widget):
         & > .figures--negative { color: $sentiment-negative; text-style: bold; }
         & > .figures--alert { color: $alert; text-style: bold; }
         & > .figures--ended { color: $alert-ended; }
+        & > .figures--muted { color: $foreground-muted; }
     }
     """
 
@@ -527,10 +531,10 @@ def _share_line(label: str, share: float | None, total: int) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{label:<5}")
     if share is None:
-        text.append(_("no message"), style="dim")
+        text.append(_("no message"), style=MUTED)
         return text
     text.append(f"{share:>4.0%}", style=NEGATIVE if share >= 0.3 else "bold")
-    text.append(" " + _("of {count} messages").format(count=total), style="dim")
+    text.append(" " + _("of {count} messages").format(count=total), style=MUTED)
     return text
 
 
@@ -545,14 +549,14 @@ def _replies(snap: Snapshot) -> Text:
     text.append(wait, style="bold")
     text.append("\n" + _("First reply, median") + " ")
     text.append(median, style="bold")
-    text.append(" " + _("({count} in 7 d)").format(count=response.count), style="dim")
+    text.append(" " + _("({count} in 7 d)").format(count=response.count), style=MUTED)
     return text
 
 
 def _alerts(alerts: tuple[Alert, ...]) -> Text:
     text = Text(overflow="fold")
     if not alerts:
-        text.append(_("No alert in the last 24 hours"), style="dim")
+        text.append(_("No alert in the last 24 hours"), style=MUTED)
         return text
     for alert in alerts[:MAX_ALERTS]:
         scope = alert.brand if alert.account_id is None else f"{alert.brand} · {alert.account_id}"
@@ -567,13 +571,13 @@ def _alerts(alerts: tuple[Alert, ...]) -> Text:
             + _("{start} · {count} voices, {expected:.1f} usual").format(
                 count=alert.count, expected=alert.expected, start=when
             ),
-            style="" if active else "dim",
+            style="" if active else MUTED,
         )
         if alert.top_terms:
             text.append("\n  " + safe_text(", ".join(alert.top_terms), single_line=True))
         text.append("\n")
     if len(alerts) > MAX_ALERTS:
-        text.append(_("and {count} more").format(count=len(alerts) - MAX_ALERTS), style="dim")
+        text.append(_("and {count} more").format(count=len(alerts) - MAX_ALERTS), style=MUTED)
     text.rstrip()
     return text
 
@@ -581,14 +585,14 @@ def _alerts(alerts: tuple[Alert, ...]) -> Text:
 def _terms(snap: Snapshot) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     if not snap.terms:
-        text.append(_("Too few messages in the last 24 hours"), style="dim")
+        text.append(_("Too few messages in the last 24 hours"), style=MUTED)
         return text
-    text.append(f"{'':<18}{_('24 h'):>5}{_('usual'):>8}\n", style="dim")
+    text.append(f"{'':<18}{_('24 h'):>5}{_('usual'):>8}\n", style=MUTED)
     for trend in snap.terms:
         hot = trend.now >= 2 * max(trend.usual, 1.0)
         term = safe_text(trend.term, single_line=True)[:18]
         text.append(f"{term:<18}", style="bold" if hot else "")
         text.append(f"{trend.now:>5}", style=ALERT if hot else "")
-        text.append(f"{trend.usual:>8.1f}\n", style="dim")
+        text.append(f"{trend.usual:>8.1f}\n", style=MUTED)
     text.rstrip()
     return text

@@ -16,9 +16,10 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 
 from cmtui.model import Conversation, Platform, Status
+from cmtui.ui.themes import ThemedApp
 from cmtui.ui.widgets.conversation_list import ConversationList
 
 RUNS = 5
@@ -50,7 +51,7 @@ def conversations(count: int, start: int = 0) -> list[Conversation]:
     ]
 
 
-class BenchApp(App[None]):
+class BenchApp(ThemedApp):
     """Composes only the list, filled before the first paint."""
 
     def __init__(self, rows: Sequence[Conversation]) -> None:

@@ -21,6 +21,7 @@ from cmtui.config import Account
 from cmtui.model import Conversation, Platform, Status
 from cmtui.text import graphemes
 from cmtui.ui.format import PLATFORM_NAMES, NetworkNames, network_name
+from cmtui.ui.themes import ThemedApp
 from cmtui.ui.widgets.conversation_list import ConversationList, fit_cells, network_span
 from cmtui.views import BUILTIN_VIEWS
 
@@ -55,7 +56,7 @@ def many(count: int) -> tuple[Conversation, ...]:
     return tuple(conversation(index) for index in range(count))
 
 
-class ListApp(App[None]):
+class ListApp(ThemedApp):
     """Composes only the list and records the messages it posts."""
 
     def __init__(self, conversations: tuple[Conversation, ...] | list[Conversation]) -> None:
@@ -492,10 +493,10 @@ async def shown_tones(pilot: Pilot[None], theme: str) -> ConversationList:
 
 @pytest.mark.parametrize("theme", ["nord", "textual-light"])
 async def test_rows_are_coloured_by_the_theme(theme: str) -> None:
-    """Unread rows are bold with a dot in $accent, the sentiment mark is in $error or
-    $success, the triage state in $warning, and the network, brand, snippet, neutral mark
-    and age in $foreground-muted as seen on the row (not at full strength); the rest is in
-    $foreground. Nord tells all these colours apart."""
+    """Unread rows are bold with a dot in $accent, the sentiment mark is in
+    $sentiment-negative or $sentiment-positive, the triage state in its $status-*, and the
+    network, brand, snippet, neutral mark and age in $foreground-muted as seen on the row (not
+    at full strength); the rest is in $foreground. Nord tells all these colours apart."""
     app = ListApp(TONES)
     async with app.run_test(size=(140, 10)) as pilot:
         widget = await shown_tones(pilot, theme)
@@ -510,9 +511,9 @@ async def test_rows_are_coloured_by_the_theme(theme: str) -> None:
         assert style_of(unread, "●").color == colour("accent")
         assert style_of(unread, "Author 0").bold and style_of(unread, "Subject 0").bold
         assert style_of(unread, "Author 0").color == colour("foreground")
-        assert style_of(unread, "pending").color == colour("warning")
-        assert style_of(unread, "▼").color == colour("error")
-        assert style_of(positive, "▲").color == colour("success")
+        assert style_of(unread, "pending").color == colour("status-pending")
+        assert style_of(unread, "▼").color == colour("sentiment-negative")
+        assert style_of(positive, "▲").color == colour("sentiment-positive")
         muted = colour("foreground-muted")
         assert muted != colour("foreground")
         for row, texts in [
@@ -545,7 +546,7 @@ async def test_the_cursor_row_is_drawn_in_the_cursor_colours() -> None:
         for text in ["mastodon", "Maison", "Author 4", "pending", "Subject 4", "snippet", "4m"]:
             assert style_of(row, text).color == cursor.color, text
         assert style_of(row, "●").color == theme_colour(app, "accent", cursor.bgcolor)
-        assert style_of(row, "▼").color == theme_colour(app, "error", cursor.bgcolor)
+        assert style_of(row, "▼").color == theme_colour(app, "sentiment-negative", cursor.bgcolor)
 
 
 async def test_a_new_theme_redraws_the_rows_in_its_colours() -> None:
@@ -558,10 +559,11 @@ async def test_a_new_theme_redraws_the_rows_in_its_colours() -> None:
         widget = await shown_tones(pilot, "textual-dark")
         after = [widget.render_line(y) for y in range(5)]
         background = widget.rich_style.bgcolor
-        assert style_of(after[0], "▼").color == theme_colour(app, "error", background)
+        negative = theme_colour(app, "sentiment-negative", background)
+        assert style_of(after[0], "▼").color == negative
         assert style_of(after[0], "▼").color != style_of(before[0], "▼").color
         assert style_of(after[0], "now").color == theme_colour(app, "foreground-muted", background)
-        assert style_of(after[1], "▲").color == theme_colour(app, "success", background)
+        assert style_of(after[1], "▲").color == theme_colour(app, "sentiment-positive", background)
         cursor = widget.get_component_rich_style("conversation-list--cursor")
         assert style_of(after[4], "Subject 4").bgcolor == cursor.bgcolor
         assert style_of(after[4], "Subject 4").bgcolor != style_of(before[4], "Subject 4").bgcolor
@@ -663,7 +665,7 @@ async def test_a_narrow_row_cuts_the_triage_state_not_the_age(width: int) -> Non
         assert widget.render_line(0).text.startswith("● Author 3" + state[width])
 
 
-class BuiltApp(App[None]):
+class BuiltApp(ThemedApp):
     """A list built with every constructor argument, and no rows."""
 
     def compose(self) -> ComposeResult:

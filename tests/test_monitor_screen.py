@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 
 from cmtui.analysis.crisis import Alert
 from cmtui.model import Author, Kind, Message, Platform, Status
@@ -19,6 +19,7 @@ from cmtui.ui.app import CmtuiApp
 from cmtui.ui.screens.inbox import InboxScreen
 from cmtui.ui.screens.monitor import Figures, MonitorScreen
 from cmtui.ui.screenshots import SHOT_TIME, scene_app, settle
+from cmtui.ui.themes import ThemedApp
 from cmtui.ui.widgets.conversation_list import ConversationList
 
 
@@ -150,7 +151,7 @@ async def test_figures_wrap_each_line_as_a_whole_wrap_would() -> None:
     """Lines kept wrapped from one refresh to the next, and a height asked at another width
     in between: what is drawn is always the text wrapped afresh to the widget's width."""
 
-    class One(App[None]):
+    class One(ThemedApp):
         def compose(self) -> ComposeResult:
             yield Figures(id="figures")
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from waits import until
 
 from cmtui.model import Author, Kind, Message, OutboxItem, OutboxState, Platform
@@ -22,6 +22,7 @@ from cmtui.ui.app import CmtuiApp
 from cmtui.ui.format import NetworkNames, format_age
 from cmtui.ui.screens import inbox
 from cmtui.ui.screenshots import SHOT_TIME, settle
+from cmtui.ui.themes import ThemedApp
 from cmtui.ui.widgets.conversation_list import ConversationList
 from cmtui.ui.widgets.thread_view import ThreadView, _line_count
 
@@ -57,7 +58,7 @@ def thread(count: int) -> tuple[Message, ...]:
     return tuple(message(index) for index in range(count))
 
 
-class ThreadApp(App[None]):
+class ThreadApp(ThemedApp):
     """Composes only the thread view."""
 
     def compose(self) -> ComposeResult:
@@ -336,10 +337,11 @@ def why_of(widget: ThreadView) -> list[str]:
     return [line for line in visible(widget) if line.startswith("why:")]
 
 
-async def test_a_customer_message_says_why_it_scored_so_on_one_dim_line(
+async def test_a_customer_message_says_why_it_scored_so_on_one_muted_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The reasons that moved a customer's score, under it, dim; none under the brand's own
+    """The reasons that moved a customer's score, under it, muted and in italics (not dim: a
+    dim line fell under 3:1 on light themes); none under the brand's own
     reply nor under a message nothing moved. Computed for the shown thread only, once per
     text: showing it again or the clock ticking explains nothing again."""
     from cmtui.analysis.sentiment import SentimentAnalyzer
@@ -363,7 +365,9 @@ async def test_a_customer_message_says_why_it_scored_so_on_one_dim_line(
         lines = visible(widget)
         assert lines.index(why_of(widget)[0]) == lines.index(angry.text) + 1
         row = lines.index(why_of(widget)[0])
-        assert widget.render_line(row)._segments[0].style.dim  # type: ignore[union-attr]
+        style = widget.render_line(row)._segments[0].style
+        assert style is not None and style.italic and not style.dim
+        assert style.color == widget.get_component_rich_style("thread-view--meta").color
         assert sorted(explained) == sorted([angry.text, flat.text])
         widget.show([angry, reply, flat], keep_position=True)
         widget.tick += 1

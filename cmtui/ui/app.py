@@ -19,13 +19,14 @@ from textual.dom import DOMNode
 from textual.theme import Theme
 
 from cmtui import locations
+from cmtui.config import UiSettings
 from cmtui.i18n import N_, _
 from cmtui.notify import Notifier, NotifySettings
 from cmtui.session import Session
 from cmtui.sync.events import AlertsChanged, Ingested, SyncEvent
 from cmtui.ui.keys import key_table, unknown_ids
 from cmtui.ui.screens.inbox import InboxScreen, SyncUpdate
-from cmtui.ui.themes import load_themes
+from cmtui.ui.themes import ThemedApp, load_themes
 from cmtui.ui.widgets.conversation_list import ConversationList
 from cmtui.ui.widgets.sources import SourcesTree
 from cmtui.ui.widgets.thread_view import ThreadView
@@ -56,7 +57,7 @@ def _cmtui_commands() -> type[Provider]:
     return CmtuiCommands
 
 
-class CmtuiApp(App[None]):
+class CmtuiApp(ThemedApp):
     """cmtui: every network's conversations in one keyboard-driven screen.
 
     | Key(s) | Description |
@@ -64,6 +65,7 @@ class CmtuiApp(App[None]):
     | q | Quit (pending writes are flushed). |
     | ? | Show every key. |
     | ctrl+p | Command palette. |
+    | ctrl+t | Next theme (cmtui's, then the user's). |
     """
 
     TITLE = "cmtui"
@@ -73,6 +75,7 @@ class CmtuiApp(App[None]):
         Binding("q", "quit", _("Quit"), id="app.quit"),
         Binding("question_mark", "help", _("Keys"), id="app.help"),
         Binding("ctrl+p", "command_palette", _("Commands"), show=False, id="app.commands"),
+        Binding("ctrl+t", "next_theme", _("Next theme"), show=False, id="app.theme"),
     ]
 
     def __init__(self, session: Session, *, sync: SyncMode = "live", monitor: bool = False) -> None:
@@ -87,6 +90,7 @@ class CmtuiApp(App[None]):
         self.inbox = InboxScreen(session)
         self.notifier = Notifier(session.config, NotifySettings.of(session.config, os.environ))
         self._kept_theme = ""
+        self.theme_names: list[str] = []  # from the theme files: what ctrl+t goes through
         self._skip_css_refresh = False
         self._theme_problems = self._load_themes()
         if session.label:
@@ -167,16 +171,33 @@ class CmtuiApp(App[None]):
         themes, problems = load_themes(locations.builtin_themes_dir(), locations.themes_dir())
         for theme in themes:
             self.register_theme(theme)
-        wanted = self._kept_theme = self._wanted_theme()
-        if wanted not in self.available_themes:
-            problems.append(f"theme {wanted!r} not found; using {self.theme!r}")
-        elif wanted != self.theme:
-            self.theme = wanted
+        self.theme_names = [theme.name for theme in themes]
+        wanted = self._wanted_theme()
+        # A kept or configured theme whose file is gone or skipped: the configured one, or
+        # the default, or Textual's own, rather than nothing.
+        fallbacks = (wanted, self.session.config.ui.theme, UiSettings.theme, self.theme)
+        chosen = self._kept_theme = next(n for n in fallbacks if n in self.available_themes)
+        if chosen != wanted:
+            problems.append(
+                _("Theme {wanted} not found; using {chosen}").format(
+                    wanted=repr(wanted), chosen=repr(chosen)
+                )
+            )
+        if chosen != self.theme:
+            self.theme = chosen
             # Textual queued a CSS refresh for the change; the stylesheet gets the theme's
             # variables now instead, for its first parse, and the refresh has nothing to do.
             self.stylesheet.set_variables(self.get_css_variables())
             self._skip_css_refresh = True
         return problems
+
+    def action_next_theme(self) -> None:
+        """Switch to the next theme of the theme files (the built-in ones, then the user's)."""
+        names = self.theme_names
+        if names:
+            at = names.index(self.theme) if self.theme in names else -1
+            self.theme = names[(at + 1) % len(names)]
+            self.notify(self.theme, title=_("Theme"), timeout=2, markup=False)
 
     def refresh_css(self, animate: bool = True) -> None:
         """Apply the stylesheet again (not the once the theme chosen at start asked for: it

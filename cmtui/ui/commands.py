@@ -1,4 +1,4 @@
-"""The command palette provider: the keys that apply here, views and help, by name."""
+"""The command palette provider: the keys that apply here, views, themes and help, by name."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from textual.content import Content
 from textual.keys import format_key
 
 from cmtui.i18n import _
+from cmtui.ui.app import CmtuiApp
 from cmtui.ui.screens.inbox import InboxScreen
 from cmtui.ui.widgets.sources import SourcesTree
 from cmtui.views import views_for
@@ -17,13 +18,17 @@ from cmtui.views import views_for
 
 class CmtuiCommands(Provider):
     """From ctrl+p: what a key does here (each binding that applies where the palette was
-    opened, by its description, with its key), go to a view, or show the keys."""
+    opened, by its description, with its key), go to a view, switch themes, or show the keys."""
 
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
         app = self.app
         commands: list[tuple[str, Callable[[], object], str]] = [
             (_("Keys: show every key binding"), partial(app.run_action, "help"), _("help")),
         ]
+        if isinstance(app, CmtuiApp):
+            for theme in app.theme_names:
+                name = _("Theme: {name}").format(name=theme)
+                commands.append((name, partial(setattr, app, "theme", theme), _("theme")))
         screen = self.screen  # the screen the palette was opened from
         commands.extend(self._key_commands())
         if isinstance(screen, InboxScreen):

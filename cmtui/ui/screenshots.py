@@ -9,18 +9,20 @@ import asyncio
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
 from textual.pilot import Pilot
 
+from cmtui.locations import builtin_themes_dir
 from cmtui.sandbox.clock import ManualClock
 from cmtui.sandbox.network import DEMO_START
 from cmtui.session import Session, sandbox_session
 from cmtui.sync.events import AlertsChanged
 from cmtui.ui.app import CmtuiApp
 from cmtui.ui.screens.inbox import PREVIEW_DELAY, InboxScreen, SyncUpdate
+from cmtui.ui.themes import load_themes
 from cmtui.views import BUILTIN_VIEWS, NEGATIVE_BELOW
 
 # Deep enough into the scenario that the history fills the inbox and the crisis has begun.
@@ -35,6 +37,7 @@ class Scene:
     size: tuple[int, int]
     keys: tuple[str, ...] = ()
     alert: bool = False  # the scenario's crisis alert on, as it stood while it went on
+    theme: str | None = None  # the configured one (cmtui-dark) unless named
 
 
 # The sources pane, then down past the built-in views.
@@ -54,12 +57,20 @@ SCENES = (
     Scene("monitor", (200, 50), ("m",)),
     Scene("monitor-narrow", (80, 24), ("m",)),
 )
+THEME_SCENES = tuple(
+    Scene(f"theme-{theme.name}", (120, 36), ("down", "enter"), theme=theme.name)
+    for theme in load_themes(builtin_themes_dir())[0]
+)
+"""The inbox with a thread open in each built-in theme (for the README; not snapshot-tested:
+the themes' colours are checked by tests/test_themes.py)."""
 
 
-def scene_app(data_dir: Path) -> CmtuiApp:
-    """The app on a sandbox session at SHOT_TIME, syncing exactly once."""
+def scene_app(data_dir: Path, theme: str | None = None) -> CmtuiApp:
+    """The app on a sandbox session at SHOT_TIME, syncing exactly once, in `theme`."""
     clock = ManualClock(SHOT_TIME)
     session: Session = sandbox_session(data_dir, clock=clock)
+    if theme is not None:
+        session.config = replace(session.config, ui=replace(session.config.ui, theme=theme))
     return CmtuiApp(session, sync="once")
 
 
@@ -99,7 +110,7 @@ def run_before(scene: Scene) -> Callable[[Pilot[None]], Awaitable[None]]:
 async def render(scene: Scene, folder: Path) -> Path:
     """Write one scene's SVG into `folder`."""
     with tempfile.TemporaryDirectory(prefix="cmtui-shot-") as data_dir:
-        app = scene_app(Path(data_dir))
+        app = scene_app(Path(data_dir), scene.theme)
         async with app.run_test(size=scene.size) as pilot:
             await run_before(scene)(pilot)
             svg = app.export_screenshot(title=f"cmtui — {scene.name}")
@@ -142,7 +153,7 @@ def main(argv: list[str]) -> int:
     """`python -m cmtui.ui.screenshots FOLDER`."""
     folder = Path(argv[1] if len(argv) > 1 else "screenshots")
     folder.mkdir(parents=True, exist_ok=True)
-    for scene in SCENES:
+    for scene in SCENES + THEME_SCENES:
         print(asyncio.run(render(scene, folder)))
     return 0
 

@@ -58,7 +58,7 @@ class HelpScreen(ModalScreen[None]):
             )
         with VerticalScroll() as scroll:
             scroll.border_title = _("Keys · esc to close")
-            scroll.border_subtitle = _("Themes: ctrl+p, then “theme”; the choice is kept")
+            scroll.border_subtitle = _("Themes: ctrl+t, or ctrl+p then “theme”; the choice is kept")
             yield Static(table)
 
     def action_dismiss(self) -> None:  # type: ignore[override]

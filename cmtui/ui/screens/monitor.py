@@ -38,6 +38,7 @@ from cmtui.sync.events import SyncEvent
 from cmtui.text import safe_text
 from cmtui.ui.format import PLATFORM_NAMES
 from cmtui.ui.widgets.key_hints import KeyHints
+from cmtui.ui.widgets.line_list import component_style
 
 if TYPE_CHECKING:
     from cmtui.analysis.crisis import Alert
@@ -52,14 +53,42 @@ OVERLAP = timedelta(days=1)
 """A re-read starts this long before the newest message read: one the writer stored late
 (a thread's older message) is still found."""
 MAX_ALERTS = 5
+# Styles of parts of the figures: Figures draws them in its component classes' colours.
+NEGATIVE, ALERT, ENDED = "figures--negative", "figures--alert", "figures--ended"
+MUTED = "figures--muted"
 
 
 class Figures(Widget):
     """Text that changes with every sync round, wrapped to the width: only the lines that
     changed are drawn again (Textual renders a whole widget on a plain refresh, ~0.5 ms a
-    line), and the screen is laid out again only when the number of lines changed."""
+    line), and the screen is laid out again only when the number of lines changed.
 
-    DEFAULT_CSS = "Figures { height: auto; }"
+    Parts of the text styled with a component class's name (`Text.append(..., NEGATIVE)`)
+    are drawn in that class's style, so the theme colours them.
+
+    | Class | Description |
+    | :- | :- |
+    | `figures--negative` | A negative share worth a look. |
+    | `figures--alert` | An alert going on, a word said far more than usual. |
+    | `figures--ended` | An alert that is over. |
+    | `figures--muted` | What goes with a figure: its unit, the usual value. |
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "figures--negative",
+        "figures--alert",
+        "figures--ended",
+        "figures--muted",
+    }
+    DEFAULT_CSS = """
+    Figures {
+        height: auto;
+        & > .figures--negative { color: $sentiment-negative; text-style: bold; }
+        & > .figures--alert { color: $alert; text-style: bold; }
+        & > .figures--ended { color: $alert-ended; }
+        & > .figures--muted { color: $foreground-muted; }
+    }
+    """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -128,13 +157,24 @@ class Figures(Widget):
         if strip is None:
             width, base = self.size.width, self.rich_style
             if y < len(self._lines):
-                line = self._lines[y].copy()
+                line = self._themed(self._lines[y])
                 line.stylize_before(base)  # the widget's colours under the text's own
                 strip = Strip(line.render(self.app.console)).adjust_cell_length(width, base)
             else:
                 strip = Strip.blank(width, base)
             self._strips[y] = strip
         return strip
+
+    def _themed(self, line: Text) -> Text:
+        """A copy of `line` with the spans named after a component class in its style."""
+        themed = line.copy()
+        themed.spans = [
+            Span(span.start, span.end, component_style(self, span.style))
+            if isinstance(span.style, str) and span.style in self.COMPONENT_CLASSES
+            else span
+            for span in line.spans
+        ]
+        return themed
 
 
 class Bars(Widget):
@@ -154,7 +194,7 @@ class Bars(Widget):
     Bars {
         height: 1;
         & > .bars--bar { color: $primary; }
-        & > .bars--high { color: $error; }
+        & > .bars--high { color: $sentiment-negative; }
     }
     """
     BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -239,7 +279,7 @@ class MonitorScreen(Screen[None]):
             height: auto;
         }
         #monitor-alerts, #monitor-terms { height: 1fr; }
-        #monitor-alerts.-active { border: round $error; border-title-color: $text-error; }
+        #monitor-alerts.-active { border: round $alert; border-title-color: $alert; }
         Bars { margin-bottom: 1; }
         #volume-spark > .bars--high { color: $primary; }  /* busy is not bad */
         &.-tall Bars { height: 3; }
@@ -491,10 +531,10 @@ def _share_line(label: str, share: float | None, total: int) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{label:<5}")
     if share is None:
-        text.append(_("no message"), style="dim")
+        text.append(_("no message"), style=MUTED)
         return text
-    text.append(f"{share:>4.0%}", style="bold red" if share >= 0.3 else "bold")
-    text.append(" " + _("of {count} messages").format(count=total), style="dim")
+    text.append(f"{share:>4.0%}", style=NEGATIVE if share >= 0.3 else "bold")
+    text.append(" " + _("of {count} messages").format(count=total), style=MUTED)
     return text
 
 
@@ -509,19 +549,19 @@ def _replies(snap: Snapshot) -> Text:
     text.append(wait, style="bold")
     text.append("\n" + _("First reply, median") + " ")
     text.append(median, style="bold")
-    text.append(" " + _("({count} in 7 d)").format(count=response.count), style="dim")
+    text.append(" " + _("({count} in 7 d)").format(count=response.count), style=MUTED)
     return text
 
 
 def _alerts(alerts: tuple[Alert, ...]) -> Text:
     text = Text(overflow="fold")
     if not alerts:
-        text.append(_("No alert in the last 24 hours"), style="dim")
+        text.append(_("No alert in the last 24 hours"), style=MUTED)
         return text
     for alert in alerts[:MAX_ALERTS]:
         scope = alert.brand if alert.account_id is None else f"{alert.brand} · {alert.account_id}"
         active = alert.window_end is None
-        text.append("▲ " if active else "✓ ", style="bold red" if active else "green")
+        text.append("▲ " if active else "✓ ", style=ALERT if active else ENDED)
         text.append(safe_text(scope, single_line=True), style="bold" if active else "")
         when = f"{alert.window_start:%H:%M}"
         if alert.window_end is not None:
@@ -531,13 +571,13 @@ def _alerts(alerts: tuple[Alert, ...]) -> Text:
             + _("{start} · {count} voices, {expected:.1f} usual").format(
                 count=alert.count, expected=alert.expected, start=when
             ),
-            style="" if active else "dim",
+            style="" if active else MUTED,
         )
         if alert.top_terms:
             text.append("\n  " + safe_text(", ".join(alert.top_terms), single_line=True))
         text.append("\n")
     if len(alerts) > MAX_ALERTS:
-        text.append(_("and {count} more").format(count=len(alerts) - MAX_ALERTS), style="dim")
+        text.append(_("and {count} more").format(count=len(alerts) - MAX_ALERTS), style=MUTED)
     text.rstrip()
     return text
 
@@ -545,14 +585,14 @@ def _alerts(alerts: tuple[Alert, ...]) -> Text:
 def _terms(snap: Snapshot) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     if not snap.terms:
-        text.append(_("Too few messages in the last 24 hours"), style="dim")
+        text.append(_("Too few messages in the last 24 hours"), style=MUTED)
         return text
-    text.append(f"{'':<18}{_('24 h'):>5}{_('usual'):>8}\n", style="dim")
+    text.append(f"{'':<18}{_('24 h'):>5}{_('usual'):>8}\n", style=MUTED)
     for trend in snap.terms:
         hot = trend.now >= 2 * max(trend.usual, 1.0)
         term = safe_text(trend.term, single_line=True)[:18]
         text.append(f"{term:<18}", style="bold" if hot else "")
-        text.append(f"{trend.now:>5}", style="bold red" if hot else "")
-        text.append(f"{trend.usual:>8.1f}\n", style="dim")
+        text.append(f"{trend.now:>5}", style=ALERT if hot else "")
+        text.append(f"{trend.usual:>8.1f}\n", style=MUTED)
     text.rstrip()
     return text

@@ -33,8 +33,8 @@ class AlertBanner(Widget):
         display: none;
         height: 1;
         padding: 0 1;
-        background: $error-muted;
-        color: $text-error;
+        background: $alert-background;
+        color: $alert;
         text-style: bold;
         &.-shown { display: block; }
         & > .alert-banner--terms { text-style: not bold; }

@@ -104,7 +104,7 @@ class AlertList(LineList["Alert"]):
                 text-style: $block-cursor-text-style;
             }
         }
-        & > .alert-list--active { color: $text-error; text-style: bold; }
+        & > .alert-list--active { color: $alert; text-style: bold; }
         & > .alert-list--muted { color: $foreground-muted; }
     }
     """

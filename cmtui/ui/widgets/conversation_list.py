@@ -102,6 +102,7 @@ class _Row(NamedTuple):
     brand: str
     author: str
     status: str
+    state: str  # the status's value, which names its colour's class
     subject: str
     snippet: str
     mark: str
@@ -129,6 +130,7 @@ class _Row(NamedTuple):
             status=_(STATUS_MARKS[conversation.status])
             if conversation.status in STATUS_MARKS
             else "",
+            state=conversation.status.value,
             subject=subject or snippet,
             snippet="" if snippet == subject or not subject else snippet,
             mark=mark,
@@ -154,7 +156,7 @@ class ConversationList(LineList[Conversation]):
     """
 
     PREFIX = "conversation-list"
-    MUTED_ON_CURSOR = frozenset({"muted", "status", "priority"})
+    MUTED_ON_CURSOR = frozenset({"muted", "priority", *(f"status-{s}" for s in STATUS_MARKS)})
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "conversation-list--cursor",
@@ -163,7 +165,9 @@ class ConversationList(LineList[Conversation]):
         "conversation-list--negative",
         "conversation-list--positive",
         "conversation-list--priority",
-        "conversation-list--status",
+        "conversation-list--status-pending",
+        "conversation-list--status-done",
+        "conversation-list--status-snoozed",
         "conversation-list--unread",
     }
     """
@@ -175,7 +179,9 @@ class ConversationList(LineList[Conversation]):
     | `conversation-list--negative` | The negative sentiment mark. |
     | `conversation-list--positive` | The positive sentiment mark. |
     | `conversation-list--priority` | The priority, when the list is sorted by it. |
-    | `conversation-list--status` | The triage status before the subject (pending, done, snoozed). |
+    | `conversation-list--status-pending` | The triage status before the subject: pending, |
+    | `conversation-list--status-done` | done, |
+    | `conversation-list--status-snoozed` | snoozed. |
     | `conversation-list--unread` | Author and subject of unread conversations. |
     """
 
@@ -201,10 +207,12 @@ class ConversationList(LineList[Conversation]):
         }
         & > .conversation-list--dot { color: $accent; }
         & > .conversation-list--muted { color: $foreground-muted; }
-        & > .conversation-list--negative { color: $error; }
-        & > .conversation-list--positive { color: $success; }
+        & > .conversation-list--negative { color: $sentiment-negative; }
+        & > .conversation-list--positive { color: $sentiment-positive; }
         & > .conversation-list--priority { color: $foreground-muted; text-style: bold; }
-        & > .conversation-list--status { color: $warning; }
+        & > .conversation-list--status-pending { color: $status-pending; }
+        & > .conversation-list--status-done { color: $status-done; }
+        & > .conversation-list--status-snoozed { color: $status-snoozed; }
         & > .conversation-list--unread { text-style: bold; }
     }
     """
@@ -352,7 +360,7 @@ class ConversationList(LineList[Conversation]):
             # The state and its space fit in the text column: a row wider than the screen
             # would be cut at the edge, through the age.
             status = fit_cells(row.status, text - 1) + " "
-            cells.append((status, style("status")))
+            cells.append((status, style(f"status-{row.state}")))
             text -= cell_len(status)
         cells += self._text_cells(row, text, style(*unread), style("muted"))
         if row.priority:

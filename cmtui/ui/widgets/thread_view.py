@@ -1,6 +1,6 @@
 """The thread pane: every message of one conversation, oldest first, drawn line by line.
 
-Under each customer message whose score something moved, one dim line says why ("why:
+Under each customer message whose score something moved, one muted line, in italics, says why ("why:
 “charged twice” -0.70 · “fix this” -0.50"): `SentimentAnalyzer.explain`, run for the shown
 thread only, in a thread worker after it is shown, and kept per text.
 
@@ -176,12 +176,12 @@ class ThreadView(ScrollView, can_focus=True):
         & > .thread-view--author { color: $text-primary; text-style: bold; }
         & > .thread-view--own { color: $text-accent; text-style: bold; }
         & > .thread-view--meta { color: $text-muted; }
-        & > .thread-view--negative { color: $text-error; }
-        & > .thread-view--positive { color: $text-success; }
+        & > .thread-view--negative { color: $sentiment-negative; }
+        & > .thread-view--positive { color: $sentiment-positive; }
         & > .thread-view--pending { color: $text-warning; text-style: italic; }
         & > .thread-view--failed { color: $text-error; text-style: bold; }
         & > .thread-view--placeholder { color: $text-muted; text-style: italic; }
-        & > .thread-view--why { color: $text-muted; text-style: dim; }
+        & > .thread-view--why { color: $text-muted; text-style: italic; }
     }
     """
 

@@ -581,9 +581,8 @@ def import_faq(
         try:
             check_template(entry.answer)
         except _Invalid as error:
-            raise LibraryError(
-                faq_file, str(error), _variables_expected(), line=entry.line
-            ) from None
+            problem = _("its answer {problem}").format(problem=error)
+            raise LibraryError(faq_file, problem, _variables_expected(), line=entry.line) from None
         name = reply_name(entry.questions[0], taken)
         taken.add(name)
         added.append(

@@ -3,9 +3,9 @@
 (a) Quality on the hand-written set tests/fixtures/suggest_messages.tsv (customers' messages,
     English and French, each with the name of the saved reply a community manager of the
     sandbox brand would pick) over the library the demo ships, cmtui/sandbox/replies.toml
-    (24 replies: lot 42, delivery, late parcels, refunds, returns, scents, wicks, hours, wax,
-    praise, damage, restocks; each in English and French). The messages were written apart
-    from the library's example questions, in other words. Top-1 and top-3 accuracy of
+    (26 replies: lot 42, delivery, late parcels, refunds, returns, scents, wicks, hours, wax,
+    praise, damage, restocks, faulty lamps; each in English and French). The messages were
+    written apart from the library's example questions, in other words. Top-1 and top-3 accuracy of
     `Library.suggest` (the language detected from the text, no hint; the brand's replies
     only), against a baseline measured in the same run: replies ranked by how many distinct
     lower-cased words they share with the message (name, questions and text), ties in file

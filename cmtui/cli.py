@@ -287,6 +287,7 @@ def _setup_logging(folder: Path) -> None:
 
 @contextmanager
 def _session(args: argparse.Namespace) -> Iterator[Session]:
+    from cmtui.replies import library_path
     from cmtui.session import open_session
 
     if args.demo:
@@ -301,7 +302,7 @@ def _session(args: argparse.Namespace) -> Iterator[Session]:
         )
     data_dir = args.data_dir or locations.data_dir()
     _setup_logging(locations.log_dir())
-    session = open_session(config, data_dir)
+    session = open_session(config, data_dir, replies_path=library_path(config_path))
     try:
         yield session
     finally:
@@ -310,6 +311,7 @@ def _session(args: argparse.Namespace) -> Iterator[Session]:
 
 @contextmanager
 def _demo_session(args: argparse.Namespace) -> Iterator[Session]:
+    from cmtui.replies import DEMO_LIBRARY
     from cmtui.sandbox.clock import RealClock
     from cmtui.sandbox.network import DEMO_START
     from cmtui.session import sandbox_session
@@ -328,7 +330,7 @@ def _demo_session(args: argparse.Namespace) -> Iterator[Session]:
     # The demo's log stays with its data, never in the user's log folder.
     _setup_logging(data_dir)
     clock = RealClock(DEMO_START, speed=args.speed or 1.0)
-    session = sandbox_session(data_dir, clock=clock, log_dir=data_dir)
+    session = sandbox_session(data_dir, clock=clock, log_dir=data_dir, replies_path=DEMO_LIBRARY)
     try:
         yield session
     finally:

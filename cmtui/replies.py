@@ -394,16 +394,16 @@ def fuzzy_score(query: str, candidate: str) -> int | None:
 
 
 def fuzzy_filter(query: str, replies: Sequence[SavedReply]) -> list[SavedReply]:
-    """The replies `query` matches, by name or else by text, best first (ties kept in order)."""
+    """The replies `query` matches, by name (`fuzzy_score`) or else by a piece of their text
+    or tags, best first: every name match before any text match, ties in the given order."""
+    needle = fold(query).strip()
     scored: list[tuple[int, int, SavedReply]] = []
     for index, reply in enumerate(replies):
-        by_name = fuzzy_score(query, reply.name)
-        if by_name is not None:
-            scored.append((by_name * 2, index, reply))
-        elif fold(query).strip() and fold(query).strip() in fold(
-            f"{reply.text} {' '.join(reply.tags)}"
-        ):
-            scored.append((1, index, reply))
+        score = fuzzy_score(query, reply.name)
+        if score is not None:
+            scored.append((max(score, 1), index, reply))
+        elif needle in fold(f"{reply.text} {' '.join(reply.tags)}"):
+            scored.append((0, index, reply))
     scored.sort(key=lambda entry: (-entry[0], entry[1]))
     return [reply for _score, _index, reply in scored]
 

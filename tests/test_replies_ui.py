@@ -51,10 +51,14 @@ async def test_r_picks_a_reply_by_fuzzy_search_into_a_new_reply(tmp_path: Path) 
         await settle(pilot)
         picker = app.screen
         assert isinstance(picker, ReplyPicker)
+        delays = [r.name for r in picker.shown].index("Délais de livraison")
+        preview = str(picker.query_one(OptionList).get_option_at_index(delays).prompt)
+        assert f"Bonjour {answered_first_name(screen)} !" in preview  # filled for this author
         await pilot.press(*"horai")
         await settle(pilot)
         assert picker.shown[0].name == "Horaires de la boutique"
-        assert picker.query_one(OptionList).option_count == len(picker.shown)
+        options = picker.query_one(OptionList)
+        assert options.option_count == len(picker.shown)
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen is screen

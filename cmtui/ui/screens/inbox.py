@@ -897,13 +897,18 @@ class InboxScreen(Screen[None]):
             return
         conversation = self.conversations.get(conversation_id)
         offered = self.library.offered(conversation.brand if conversation else None)
-        suggested = self.suggested if conversation_id == self.open_id else ()
+        suggested: tuple[SavedReply, ...] = ()
+        values = None
+        if conversation_id == self.open_id and self._answered is not None:
+            suggested = self.suggested
+            brand = self.session.brand(conversation.brand if conversation else "")
+            values = variables(self._answered.author, brand)
 
         def chosen(reply: SavedReply | None) -> None:
             if reply is not None:
                 self._use_reply(conversation_id, reply)
 
-        self.app.push_screen(ReplyPicker(offered, suggested), chosen)
+        self.app.push_screen(ReplyPicker(offered, suggested, values), chosen)
 
     def _use_reply(self, conversation_id: str, reply: SavedReply) -> None:
         """Put `reply` in the composer of the conversation, opening it if needed."""

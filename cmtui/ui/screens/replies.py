@@ -3,7 +3,7 @@ reply; the suggestions for the open message come first, numbered as their keys."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from rich.text import Text
@@ -16,7 +16,7 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from cmtui.i18n import _
-from cmtui.replies import SavedReply, fuzzy_filter
+from cmtui.replies import SavedReply, fill, fuzzy_filter
 
 PREVIEW_CHARS = 90  # of a reply's text, on one line under its name
 
@@ -53,10 +53,17 @@ class ReplyPicker(ModalScreen[SavedReply | None]):
     }
     """
 
-    def __init__(self, replies: Sequence[SavedReply], suggested: Sequence[SavedReply]) -> None:
+    def __init__(
+        self,
+        replies: Sequence[SavedReply],
+        suggested: Sequence[SavedReply],
+        values: Mapping[str, str] | None = None,
+    ) -> None:
         """`replies` are those offered for the conversation, in file order; `suggested`, the
-        best matches for its latest message, come first while nothing is typed."""
+        best matches for its latest message, come first while nothing is typed; `values`
+        fill the previews' variables, when the message answered is known."""
         super().__init__()
+        self.values = values
         first = [reply for reply in suggested if reply in replies]
         self.suggested = tuple(first)
         self.replies = (*first, *(reply for reply in replies if reply not in first))
@@ -91,7 +98,8 @@ class ReplyPicker(ModalScreen[SavedReply | None]):
         where = " · ".join(part for part in (reply.brand, reply.lang) if part)
         if where:
             prompt.append(f"  {where}", "dim")
-        preview = " ".join(reply.text.split())
+        text = reply.text if self.values is None else fill(reply.text, self.values)
+        preview = " ".join(text.split())
         if len(preview) > PREVIEW_CHARS:
             preview = preview[: PREVIEW_CHARS - 1] + "…"
         prompt.append(f"\n{preview}", "dim")

@@ -149,3 +149,31 @@ async def test_a_bad_library_is_reported_and_the_inbox_works(tmp_path: Path) -> 
         await pilot.press("r")
         await settle(pilot)
         assert screen.query_one(Composer).has_class("-open")
+
+
+async def test_the_library_is_read_again_when_the_file_changes(tmp_path: Path) -> None:
+    library = tmp_path / "replies.toml"
+    library.write_text('[[replies]]\nname = "Old"\ntext = "Hello {first_name}"\n', "utf-8")
+    app = make_app(tmp_path / "data", library)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_thread(app, pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        assert isinstance(app.screen, ReplyPicker)
+        assert [r.name for r in app.screen.shown] == ["Old"]
+        await pilot.press("escape")
+        await settle(pilot)
+        library.write_text('[[replies]]\nname = "New"\ntext = "Hi {author}, {brand}"\n', "utf-8")
+        await pilot.press("R")
+        await settle(pilot)
+        assert isinstance(app.screen, ReplyPicker)
+        assert [r.name for r in app.screen.shown] == ["New"]
+        await pilot.press("escape")
+        await settle(pilot)
+        library.write_text('[[replies]]\nname = "Broken"\ntext = "{nope}"\n', "utf-8")
+        await pilot.press("R")
+        await settle(pilot)
+        assert any("unknown variable, {nope}" in n.message for n in app._notifications)
+        assert isinstance(app.screen, ReplyPicker)  # the last good library is still there
+        assert [r.name for r in app.screen.shown] == ["New"]
+        assert screen.library.path == library

@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, TypeGuard, cast
 
 from rich.text import Text
@@ -110,6 +111,15 @@ repeats a second) moves through the list without reading and drawing every threa
 so each move is shown at the next frame. A single press shows its thread a blink later."""
 
 
+def _file_stamp(path: Path | None) -> tuple[int, int] | None:
+    """What tells a file changed: its modification time and size (None: no such file)."""
+    try:
+        status = path.stat() if path is not None else None
+    except OSError:
+        return None
+    return None if status is None else (status.st_mtime_ns, status.st_size)
+
+
 class SyncUpdate(TextualMessage):
     """Something the sync engine did, delivered to the screen that owns the state."""
 
@@ -207,6 +217,7 @@ class InboxScreen(Screen[None]):
         self.library = Library(())  # the saved replies, read after the first paint
         self._answered: Message | None = None  # the open thread's latest customer message
         self.suggested: tuple[SavedReply, ...] = ()  # the saved replies that best answer it
+        self._replies_stamp: tuple[int, int] | None = None  # the library file read, if any
 
     def compose(self) -> ComposeResult:
         now = self.session.clock
@@ -833,19 +844,26 @@ class InboxScreen(Screen[None]):
     # --- saved replies -----------------------------------------------------------------------
 
     @work(thread=True, group="replies", exclusive=True, exit_on_error=False)
-    def load_replies(self) -> None:
-        """Read the saved replies and build their ranking index, off the UI thread; a bad
-        file is reported and the inbox works without it."""
+    def load_replies(self, then: str | None = None) -> None:
+        """Read the saved replies, again whenever the file changed, and build their ranking
+        index, off the UI thread; then, with `then`, open the picker for that conversation.
+        A bad file is reported (at each try, until fixed) and the inbox works without it."""
         path = self.session.replies_path
-        if path is None:
-            return
-        brands = [brand.name for brand in self.session.config.brands]
-        try:
-            library = load_library(path, brands=brands)
-        except LibraryError as error:
-            self.app.call_from_thread(self._replies_unread, str(error))
-            return
-        self.app.call_from_thread(self._replies_loaded, library)
+        stamp = _file_stamp(path)
+        if path is not None and stamp != self._replies_stamp:
+            self._replies_stamp = stamp
+            brands = [brand.name for brand in self.session.config.brands]
+            try:
+                library = load_library(path, brands=brands)
+            except LibraryError as error:
+                # The last good library stays in use (a file saved half-edited takes
+                # nothing away), and the mistake is reported again at the next try.
+                self._replies_stamp = None
+                self.app.call_from_thread(self._replies_unread, str(error))
+            else:
+                self.app.call_from_thread(self._replies_loaded, library)
+        if then is not None:
+            self.app.call_from_thread(self._pick_reply, then)
 
     def _replies_unread(self, error: str) -> None:
         title = _(FAILURE_TITLES["load_replies"])
@@ -880,10 +898,10 @@ class InboxScreen(Screen[None]):
         self._cancel_preview()
         conversation_id = self._acted_on() or self.open_id
         if self._can_reply(conversation_id):
-            self._pick_reply(conversation_id)
+            self.load_replies(then=conversation_id)
 
     def on_composer_pick_reply(self, message: Composer.PickReply) -> None:
-        self._pick_reply(message.conversation_id)
+        self.load_replies(then=message.conversation_id)
 
     def _pick_reply(self, conversation_id: str) -> None:
         from cmtui.ui.screens.replies import ReplyPicker

@@ -43,7 +43,6 @@ from cmtui.config import (
     Brand,
     ConfigError,
     _apply,
-    _Invalid,
     _Source,
     _string,
     _strings,
@@ -99,25 +98,18 @@ class _File:
     replies: tuple[SavedReply, ...] = ()
 
 
-def check_template(text: str) -> None:
-    """Raise `_Invalid` when `text` names a variable other than `VARIABLES` or has a stray
-    brace (a literal one is written `{{` or `}}`)."""
+def template_problem(text: str) -> str | None:
+    """What is wrong with a reply's text as a template, None if nothing: a variable other
+    than `VARIABLES`, or a stray brace (a literal one is written `{{` or `}}`)."""
     try:
         pieces = list(string.Formatter().parse(text))
     except ValueError:
-        raise _Invalid(_("has an unmatched brace (write {{ or }} for a literal one)")) from None
+        return _("has an unmatched brace (write {{ or }} for a literal one)")
     for _literal, name, spec, conversion in pieces:
-        if name is None:
-            continue
-        if name not in VARIABLES or spec or conversion:
-            shown = (
-                "{"
-                + name
-                + (f"!{conversion}" if conversion else "")
-                + (f":{spec}" if spec else "")
-                + "}"
-            )
-            raise _Invalid(_("uses an unknown variable, {variable}").format(variable=shown))
+        if name is not None and (name not in VARIABLES or spec or conversion):
+            shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            return _("uses an unknown variable, {variable}").format(variable="{" + shown + "}")
+    return None
 
 
 def _variables_expected() -> str:
@@ -127,11 +119,9 @@ def _variables_expected() -> str:
 
 
 def _check_reply(reply: SavedReply, where: _Where) -> None:
-    try:
-        check_template(reply.text)
-    except _Invalid as error:
-        problem = _("reply {name!r} {problem}").format(name=reply.name, problem=error)
-        raise where.child("text").error(problem, _variables_expected()) from None
+    if (problem := template_problem(reply.text)) is not None:
+        named = _("reply {name!r} {problem}").format(name=reply.name, problem=problem)
+        raise where.child("text").error(named, _variables_expected())
 
 
 def _check_file(library: _File, where: _Where) -> None:
@@ -203,9 +193,11 @@ def load_library(path: Path, *, brands: Sequence[str] | None = None) -> Library:
     except FileNotFoundError:
         return Library((), path=path)
     except UnicodeDecodeError as exc:
-        raise LibraryError(path, f"byte {exc.start} is not UTF-8", "a UTF-8 text file") from None
+        problem = _("byte {start} is not UTF-8").format(start=exc.start)
+        raise LibraryError(path, problem, _("a UTF-8 text file")) from None
     except OSError as exc:
-        raise LibraryError(path, f"cannot be read ({exc.strerror})", "a readable file") from None
+        problem = _("cannot be read ({reason})").format(reason=exc.strerror)
+        raise LibraryError(path, problem, _("a readable file")) from None
     return parse_library(text, path=path, brands=brands)
 
 
@@ -246,7 +238,7 @@ def variables(author: Author, brand: Brand) -> dict[str, str]:
 
 def fill(text: str, values: Mapping[str, str]) -> str:
     """`text` with each `{variable}` replaced by its value, verbatim: a value is never read
-    as a template itself. `text` is a checked template (`check_template`)."""
+    as a template itself. `text` is a checked template (`template_problem`)."""
     parts: list[str] = []
     for literal, name, _spec, _conversion in string.Formatter().parse(text):
         parts.append(literal)
@@ -577,11 +569,9 @@ def import_faq(
     taken = {r.name for r in current.replies if r.brand == brand and r.lang == lang}
     added: list[SavedReply] = []
     for entry in entries:
-        try:
-            check_template(entry.answer)
-        except _Invalid as error:
-            problem = _("its answer {problem}").format(problem=error)
-            raise LibraryError(faq_file, problem, _variables_expected(), line=entry.line) from None
+        if (problem := template_problem(entry.answer)) is not None:
+            problem = _("its answer {problem}").format(problem=problem)
+            raise LibraryError(faq_file, problem, _variables_expected(), line=entry.line)
         name = reply_name(entry.questions[0], taken)
         taken.add(name)
         added.append(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from cmtui import __version__, i18n, locations
-from cmtui.config import ConfigError, load_config
+from cmtui.config import Config, ConfigError, load_config
 from cmtui.i18n import _
 from cmtui.locations import LocationError
 from cmtui.secrets import SecretError
@@ -30,6 +31,7 @@ from cmtui.secrets import SecretError
 if TYPE_CHECKING:
     from cmtui.model import Message
     from cmtui.query import Query
+    from cmtui.replies import SavedReply
     from cmtui.session import Session
     from cmtui.sync.events import SyncEvent
 
@@ -116,8 +118,25 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--format", choices=("jsonl", "text"), default="jsonl")
     commands.add_parser("doctor", help="check config, folders, cache and tokens")
     locate = commands.add_parser("locate", help="print where cmtui keeps a kind of file")
-    locate.add_argument("what", choices=("config", "data", "themes", "logs"))
+    locate.add_argument("what", choices=("config", "data", "themes", "logs", "replies"))
+    _add_replies_parser(commands)
     return parser
+
+
+def _add_replies_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    replies = commands.add_parser("replies", help="the saved replies: list them, import a FAQ")
+    actions = replies.add_subparsers(dest="replies_command", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="print the saved replies")
+    listing.add_argument("--brand", help="only the replies offered for this brand")
+    listing.add_argument("--format", choices=("text", "jsonl"), default="text")
+    faq = actions.add_parser(
+        "import",
+        help="append a FAQ (blocks of `Q: ...` then `A: ...` lines, or a two-column CSV) "
+        "to the saved replies",
+    )
+    faq.add_argument("file", type=Path)
+    faq.add_argument("--brand", required=True, help="the brand whose FAQ it is")
+    faq.add_argument("--lang", choices=i18n.LANGUAGES, help="the language it is written in")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -170,9 +189,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.monitor and args.command is not None:
         raise UsageError(_("--monitor opens the monitor screen: it takes no command"))
     if args.command == "locate":
-        print(_locate(args.what))
+        print(_locate(args.what, args))
         return 0
     query = _parsed_query(args.query) if args.command == "search" else None
+    if args.command == "replies":
+        return _replies(args, sys.stdout)
     with _session(args) as session:
         if args.command is None:
             return _run_tui(session, monitor=args.monitor)
@@ -195,7 +216,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise UsageError(f"unknown command {args.command!r}")
 
 
-def _locate(what: str) -> Path:
+def _locate(what: str, args: argparse.Namespace) -> Path:
+    if what == "replies":
+        from cmtui.replies import library_path
+
+        return library_path(args.config or locations.config_override())
     paths = {
         "config": locations.config_file,
         "data": locations.data_dir,
@@ -203,6 +228,59 @@ def _locate(what: str) -> Path:
         "logs": locations.log_dir,
     }
     return paths[what]()
+
+
+def _load_config(args: argparse.Namespace) -> tuple[Config, Path]:
+    """The config `--config`, `$CMTUI_CONFIG` or the default location names, and its path."""
+    named = args.config or locations.config_override()
+    config_path = named or locations.config_file()
+    config = load_config(config_path, required=named is not None)
+    i18n.setup(config.ui.language)
+    return config, config_path
+
+
+def _replies(args: argparse.Namespace, out: TextIO) -> int:
+    """`cmtui replies list|import`: the library beside the config (the sandbox's with --demo)."""
+    from cmtui.replies import DEMO_LIBRARY, import_faq, library_path, load_library
+    from cmtui.store import StoreError
+
+    if args.demo:
+        from cmtui.sandbox.scenario import MAISON_LUMIERE
+
+        if args.replies_command == "import":
+            raise UsageError(_("the demo's saved replies are read-only; import without --demo"))
+        path, brands = DEMO_LIBRARY, [MAISON_LUMIERE.name]
+    else:
+        config, config_path = _load_config(args)
+        path, brands = library_path(config_path), [brand.name for brand in config.brands]
+    if args.brand is not None and args.brand not in brands:
+        declared = ", ".join(brands) or _("none")
+        raise UsageError(
+            _("--brand {brand!r} is not a brand of the config (declared: {declared})").format(
+                brand=args.brand, declared=declared
+            )
+        )
+    if args.replies_command == "list":
+        library = load_library(path, brands=brands)
+        for reply in library.offered(args.brand) if args.brand else library.replies:
+            print(_reply_line(reply, args.format), file=out)
+        return 0
+    try:
+        added = import_faq(path, args.file, brand=args.brand, lang=args.lang, brands=brands)
+    except StoreError as error:
+        print(f"cmtui: {error}", file=sys.stderr)
+        return 1
+    print(_("Saved replies added to {path}: {count}").format(count=len(added), path=path), file=out)
+    return 0
+
+
+def _reply_line(reply: SavedReply, fmt: str) -> str:
+    if fmt == "jsonl":
+        fields = dataclasses.asdict(reply)
+        return json.dumps(fields, ensure_ascii=False)
+    where = " · ".join(part for part in (reply.brand, reply.lang) if part)
+    text = " ".join(reply.text.split())
+    return f"{reply.name}\t{where or '*'}\t{text}"
 
 
 def _setup_logging(folder: Path) -> None:
@@ -219,16 +297,14 @@ def _setup_logging(folder: Path) -> None:
 
 @contextmanager
 def _session(args: argparse.Namespace) -> Iterator[Session]:
+    from cmtui.replies import library_path
     from cmtui.session import open_session
 
     if args.demo:
         with _demo_session(args) as session:
             yield session
         return
-    named = args.config or locations.config_override()
-    config_path = named or locations.config_file()
-    config = load_config(config_path, required=named is not None)
-    i18n.setup(config.ui.language)
+    config, config_path = _load_config(args)
     if not config.accounts and args.command is None:
         raise UsageError(
             f"no accounts in {config_path}; see the README to add one, "
@@ -236,7 +312,7 @@ def _session(args: argparse.Namespace) -> Iterator[Session]:
         )
     data_dir = args.data_dir or locations.data_dir()
     _setup_logging(locations.log_dir())
-    session = open_session(config, data_dir)
+    session = open_session(config, data_dir, replies_path=library_path(config_path))
     try:
         yield session
     finally:
@@ -245,6 +321,7 @@ def _session(args: argparse.Namespace) -> Iterator[Session]:
 
 @contextmanager
 def _demo_session(args: argparse.Namespace) -> Iterator[Session]:
+    from cmtui.replies import DEMO_LIBRARY
     from cmtui.sandbox.clock import RealClock
     from cmtui.sandbox.network import DEMO_START
     from cmtui.session import sandbox_session
@@ -263,7 +340,7 @@ def _demo_session(args: argparse.Namespace) -> Iterator[Session]:
     # The demo's log stays with its data, never in the user's log folder.
     _setup_logging(data_dir)
     clock = RealClock(DEMO_START, speed=args.speed or 1.0)
-    session = sandbox_session(data_dir, clock=clock, log_dir=data_dir)
+    session = sandbox_session(data_dir, clock=clock, log_dir=data_dir, replies_path=DEMO_LIBRARY)
     try:
         yield session
     finally:

@@ -51,6 +51,7 @@ class Session:
     transport: httpx.AsyncBaseTransport | None = None
     log_dir: Path = field(default_factory=locations.log_dir)  # where this run's log goes
     token_sources: dict[str, str] = field(default_factory=dict)  # account id -> where found
+    replies_path: Path | None = None  # the saved replies (`cmtui.replies`); None: none
     _accounts: list[AccountRuntime] | None = field(default=None, repr=False)
 
     @property
@@ -167,6 +168,7 @@ def open_session(
     wall: Callable[[], datetime] | None = None,
     label: str = "",
     log_dir: Path | None = None,
+    replies_path: Path | None = None,
 ) -> Session:
     """Open the cache; the accounts' adapters follow on first use of `Session.accounts`.
 
@@ -184,6 +186,7 @@ def open_session(
         tokens_from=tokens_from,
         transport=transport,
         log_dir=log_dir or locations.log_dir(),
+        replies_path=replies_path,
     )
 
 
@@ -195,6 +198,7 @@ def sandbox_session(
     network: SandboxNetwork | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     log_dir: Path | None = None,
+    replies_path: Path | None = None,
 ) -> Session:
     """A session on the built-in sandbox network: its brand, its accounts, its clock.
 
@@ -229,4 +233,5 @@ def sandbox_session(
         wall=clock.wall,
         label="sandbox",
         log_dir=log_dir or data_dir,
+        replies_path=replies_path,
     )

@@ -242,6 +242,7 @@ class CmtuiApp(ThemedApp):
         from cmtui.ui.screens.help import HelpScreen
         from cmtui.ui.screens.monitor import MonitorScreen
         from cmtui.ui.screens.outbox import OutboxScreen
+        from cmtui.ui.screens.replies import ReplyPicker
         from cmtui.ui.widgets.composer import Composer
 
         return {
@@ -252,6 +253,7 @@ class CmtuiApp(ThemedApp):
             N_("sources"): SourcesTree,
             N_("composer"): Composer,
             N_("outbox"): OutboxScreen,
+            N_("saved replies"): ReplyPicker,
             N_("monitor"): MonitorScreen,
             N_("help"): HelpScreen,
         }

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar, TypeGuard, cast
 
 from rich.text import Text
 from textual import on, work
@@ -29,6 +29,14 @@ from cmtui.config import ViewSettings, add_view
 from cmtui.i18n import N_, _
 from cmtui.model import Conversation, Limits, Message, OutboxItem, OutboxState, Status
 from cmtui.query import Match, Query, QueryError, compile_query, parse
+from cmtui.replies import (
+    Library,
+    LibraryError,
+    SavedReply,
+    load_library,
+    message_language,
+    variables,
+)
 from cmtui.session import Session
 from cmtui.store import StoreError
 from cmtui.store.summary import with_status
@@ -51,6 +59,7 @@ from cmtui.ui.widgets.key_hints import KeyHints
 from cmtui.ui.widgets.line_list import LineList
 from cmtui.ui.widgets.sources import PANELS, SourcesTree
 from cmtui.ui.widgets.status_bar import StatusBar
+from cmtui.ui.widgets.suggestions import SuggestionLine
 from cmtui.ui.widgets.thread_view import ThreadView
 from cmtui.ui.widgets.view_header import ViewHeader
 from cmtui.views import (
@@ -106,6 +115,7 @@ FAILURE_TITLES = {
     "load_advocates": N_("Advocates not read"),
     "feed_advocates": N_("Advocates not updated"),
     "moderate": N_("Not moderated"),
+    "load_replies": N_("Saved replies not read"),
 }
 """What a failed worker's notification says, by worker name (see `_worker_failed`)."""
 AGE_TICK_SECONDS = 30.0  # ages are shown in minutes: each is at most half a minute behind
@@ -113,6 +123,15 @@ PREVIEW_DELAY = 0.05
 """Seconds the cursor rests on a conversation before its thread loads: a held key (20-40
 repeats a second) moves through the list without reading and drawing every thread it passes,
 so each move is shown at the next frame. A single press shows its thread a blink later."""
+
+
+def _file_stamp(path: Path | None) -> tuple[int, int] | None:
+    """What tells a file changed: its modification time and size (None: no such file)."""
+    try:
+        status = path.stat() if path is not None else None
+    except OSError:
+        return None
+    return None if status is None else (status.st_mtime_ns, status.st_size)
 
 
 class SyncUpdate(TextualMessage):
@@ -132,6 +151,8 @@ class InboxScreen(Screen[None]):
     | enter | Open the highlighted conversation. |
     | s | Sort the list by priority (shown on each row), or newest first again. |
     | r | Reply to the open conversation. |
+    | R | Saved replies: pick one (fuzzy search) into the reply. |
+    | 1 2 3 | Insert the first, second or third saved reply suggested under the thread. |
     | u | Undo the last reply while it waits in the outbox. |
     | d | Mark the conversation done (again: reopen it). |
     | o | The outbox: retry, edit or cancel replies. |
@@ -147,6 +168,10 @@ class InboxScreen(Screen[None]):
         Binding("tab", "pane(1)", _("Next pane"), show=False, id="inbox.next_pane"),
         Binding("shift+tab", "pane(-1)", _("Previous pane"), show=False, id="inbox.previous_pane"),
         Binding("r", "reply", _("Reply"), id="inbox.reply"),
+        Binding("R", "replies", _("Saved replies"), show=False, id="inbox.replies"),
+        Binding("1", "suggest(0)", _("Suggested reply 1"), show=False, id="inbox.suggest_1"),
+        Binding("2", "suggest(1)", _("Suggested reply 2"), show=False, id="inbox.suggest_2"),
+        Binding("3", "suggest(2)", _("Suggested reply 3"), show=False, id="inbox.suggest_3"),
         Binding("u", "undo", _("Undo send"), id="inbox.undo"),
         Binding("d", "toggle_done", _("Done"), id="inbox.done"),
         Binding("A", "moderate('approve')", _("Approve"), show=False, id="inbox.approve"),
@@ -205,6 +230,10 @@ class InboxScreen(Screen[None]):
         self._advocates: AdvocateTally | None = None
         self._advocates_lock = threading.Lock()
         self._advocates_asked = False  # the Advocates view was opened: keep the tally fed
+        self.library = Library(())  # the saved replies, read after the first paint
+        self._answered: Message | None = None  # the open thread's latest customer message
+        self.suggested: tuple[SavedReply, ...] = ()  # the saved replies that best answer it
+        self._replies_stamp: tuple[int, int] | None = None  # the library file read, if any
 
     def compose(self) -> ComposeResult:
         now = self.session.clock
@@ -234,6 +263,7 @@ class InboxScreen(Screen[None]):
                 yield ThreadView(
                     id="thread", now=now, wall=self.session.wall, networks=networks
                 ).data_bind(InboxScreen.tick)
+                yield SuggestionLine(id="suggestions")
         yield StatusBar(id="status", now=now)
         yield KeyHints()
 
@@ -244,6 +274,7 @@ class InboxScreen(Screen[None]):
         self.focus_pane("list-pane")
         self._show_first_screen()
         self.call_after_refresh(self.load_rest)
+        self.call_after_refresh(self.load_replies)
         self.set_interval(AGE_TICK_SECONDS, self._tick, name="ages")
 
     def _tick(self) -> None:
@@ -453,6 +484,8 @@ class InboxScreen(Screen[None]):
             return self._alert_in_focus() is not None
         if action == "dismiss_alert":
             return any(a.id not in self.dismissed for a in self.active_alerts)
+        if action == "suggest":
+            return isinstance(index := parameters[0], int) and index < len(self.suggested)
         return True
 
     def _alert_in_focus(self) -> Alert | None:
@@ -825,6 +858,8 @@ class InboxScreen(Screen[None]):
         done_at = None if conversation is None else conversation.done_at
         header = thread_line(Timeline.of(messages), done_at)
         thread.show(messages, pending, keep_position=keep and same, header=header)
+        self._answered = next((m for m in reversed(messages) if not m.is_own), None)
+        self._show_suggestions()
 
     @work(group="remote-thread", exclusive=True, exit_on_error=False)
     async def refresh_remote_thread(self, conversation_id: str) -> None:
@@ -859,25 +894,31 @@ class InboxScreen(Screen[None]):
         way: keys read together can all run before the list's messages arrive here)."""
         self._cancel_preview()
         conversation_id = self._acted_on() or self.open_id
+        if self._can_reply(conversation_id):
+            self.open_composer(conversation_id)
+
+    def _can_reply(self, conversation_id: str | None) -> TypeGuard[str]:
+        """Whether a reply to `conversation_id` can be written; if not, the user is told."""
         if conversation_id is None:
             self.notify(_("Select a conversation first."), markup=False)
-            return
+            return False
         if self.session.read_only:
             self.notify(
                 _("Read-only: another cmtui writes this data folder."),
                 severity="warning",
                 markup=False,
             )
-            return
-        self.open_composer(conversation_id)
+            return False
+        return True
 
     @work(thread=True, group="thread", exclusive=True, exit_on_error=False)
-    def open_composer(self, conversation_id: str) -> None:
-        """Find what the reply answers (off the UI thread), then open the composer."""
+    def open_composer(self, conversation_id: str, insert: str = "") -> None:
+        """Find what the reply answers (off the UI thread), then open the composer (with the
+        saved reply `insert` put in)."""
         thread = self.session.store.thread(conversation_id)
         target = outbox.reply_target(thread)
         self.app.call_from_thread(
-            self.call_later, self._open_composer, conversation_id, thread, target
+            self.call_later, self._open_composer, conversation_id, thread, target, insert
         )
 
     def _composer_mounted(self) -> Composer | None:
@@ -897,7 +938,7 @@ class InboxScreen(Screen[None]):
         return composer
 
     async def _open_composer(
-        self, conversation_id: str, thread: list[Message], target: Message
+        self, conversation_id: str, thread: list[Message], target: Message, insert: str = ""
     ) -> None:
         from cmtui.ui.widgets.composer import ReplyContext, reply_window_notice
 
@@ -920,10 +961,112 @@ class InboxScreen(Screen[None]):
             accounts=tuple(target.accounts),
             notice=reply_window_notice(target.reply_target.get("reply_by"), self.session.wall()),
             link=target.url,
+            mention=mention,
+            values=variables(target.author, brand),
         )
         if self._narrow:
             self._show_pane("thread-pane")
-        (await self._composer()).open(context)
+        composer = await self._composer()
+        composer.open(context)
+        if insert:
+            composer.insert_reply(insert)
+
+    # --- saved replies -----------------------------------------------------------------------
+
+    @work(thread=True, group="replies", exclusive=True, exit_on_error=False)
+    def load_replies(self, then: str | None = None) -> None:
+        """Read the saved replies, again whenever the file changed, and build their ranking
+        index, off the UI thread; then, with `then`, open the picker for that conversation.
+        A bad file is reported (at each try, until fixed) and the inbox works without it."""
+        path = self.session.replies_path
+        stamp = _file_stamp(path)
+        if path is not None and stamp != self._replies_stamp:
+            self._replies_stamp = stamp
+            brands = [brand.name for brand in self.session.config.brands]
+            try:
+                library = load_library(path, brands=brands)
+            except LibraryError as error:
+                # The last good library stays in use (a file saved half-edited takes
+                # nothing away), and the mistake is reported again at the next try.
+                self._replies_stamp = None
+                self.app.call_from_thread(self._replies_unread, str(error))
+            else:
+                self.app.call_from_thread(self._replies_loaded, library)
+        if then is not None:
+            self.app.call_from_thread(self._pick_reply, then)
+
+    def _replies_unread(self, error: str) -> None:
+        title = _(FAILURE_TITLES["load_replies"])
+        self.notify(error, title=title, severity="error", timeout=15, markup=False)
+
+    def _replies_loaded(self, library: Library) -> None:
+        self.library = library
+        self._show_suggestions()
+
+    def _show_suggestions(self) -> None:
+        """Rank the library for the open thread's latest customer message; show the top."""
+        message = self._answered
+        conversation = self.conversations.get(self.open_id or "")
+        suggested: tuple[SavedReply, ...] = ()
+        if message is not None and conversation is not None and self.library.replies:
+            brand = self.session.brand(conversation.brand)
+            lang = message_language(message.text, message.lang, brand)
+            suggested = tuple(self.library.suggest(message.text, brand=brand.name, lang=lang))
+        self.suggested = suggested
+        keys = [self._key_of(f"inbox.suggest_{n}", str(n)) for n in (1, 2, 3)]
+        more = self._key_of("inbox.replies", "R")
+        self.query_one(SuggestionLine).show(suggested, keys, more)
+        self.refresh_bindings()
+
+    def action_suggest(self, index: int) -> None:
+        """Insert the open thread's `index`-th suggested reply into its reply."""
+        if index < len(self.suggested) and self._can_reply(self.open_id):
+            self._use_reply(self.open_id, self.suggested[index])
+
+    def action_replies(self) -> None:
+        """The saved-reply picker for the highlighted conversation."""
+        self._cancel_preview()
+        conversation_id = self._acted_on() or self.open_id
+        if self._can_reply(conversation_id):
+            self.load_replies(then=conversation_id)
+
+    def on_composer_pick_reply(self, message: Composer.PickReply) -> None:
+        self.load_replies(then=message.conversation_id)
+
+    def _pick_reply(self, conversation_id: str) -> None:
+        from cmtui.ui.screens.replies import ReplyPicker
+
+        if not self.library.replies:
+            where = self.session.replies_path or _("the replies file")
+            self.notify(
+                _("No saved replies: write them in {path} (see the README).").format(path=where),
+                markup=False,
+            )
+            return
+        conversation = self.conversations.get(conversation_id)
+        offered = self.library.offered(conversation.brand if conversation else None)
+        suggested: tuple[SavedReply, ...] = ()
+        values = None
+        if conversation_id == self.open_id and self._answered is not None:
+            suggested = self.suggested
+            brand = self.session.brand(conversation.brand if conversation else "")
+            values = variables(self._answered.author, brand)
+
+        def chosen(reply: SavedReply | None) -> None:
+            if reply is not None:
+                self._use_reply(conversation_id, reply)
+
+        self.app.push_screen(ReplyPicker(offered, suggested, values), chosen)
+
+    def _use_reply(self, conversation_id: str, reply: SavedReply) -> None:
+        """Put `reply` in the composer of the conversation, opening it if needed."""
+        composer = self._composer_mounted()
+        context = None if composer is None else composer.context
+        open_here = context is not None and context.conversation_id == conversation_id
+        if composer is not None and open_here and composer.has_class("-open"):
+            composer.insert_reply(reply.text)
+        else:
+            self.open_composer(conversation_id, reply.text)
 
     def on_composer_draft_changed(self, message: Composer.DraftChanged) -> None:
         conversation_id, text = message.conversation_id, message.text

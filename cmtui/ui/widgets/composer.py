@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
@@ -20,6 +20,7 @@ from cmtui.analysis.tone import ToneWarning, check_draft
 from cmtui.config import ToneRules
 from cmtui.i18n import _
 from cmtui.model import Limits, parse_time
+from cmtui.replies import fill
 
 STATUS_SEPARATOR = "  ·  "
 
@@ -79,6 +80,8 @@ class ReplyContext:
     accounts: tuple[str, ...] = ()  # every account that saw the message answered
     notice: str = ""  # a warning about the target itself (`reply_window_notice`)
     link: str = ""  # the answered message's address, offered where no reply can be sent
+    mention: str = ""  # how the prefill starts ("@handle "), kept when a saved reply fills it
+    values: Mapping[str, str] = field(default_factory=dict)  # a saved reply's variables
 
 
 def reply_window_notice(reply_by: str | None, now: datetime) -> str:
@@ -107,6 +110,7 @@ class Composer(Vertical):
     | ctrl+s | Send the reply (after the undo window). |
     | f2 | Send from the next account that saw the message. |
     | ctrl+o | Write the reply in your editor ($VISUAL or $EDITOR). |
+    | ctrl+r | Pick a saved reply to insert. |
     | escape | Leave the composer; the draft stays. |
     """
 
@@ -114,6 +118,7 @@ class Composer(Vertical):
         Binding("ctrl+s", "send", _("Send"), priority=True, id="composer.send"),
         Binding("f2", "next_account", _("From"), id="composer.account"),
         Binding("ctrl+o", "external_editor", _("Editor"), id="composer.editor"),
+        Binding("ctrl+r", "pick_reply", _("Saved replies"), id="composer.replies"),
     ]
 
     DEFAULT_CSS = """
@@ -154,6 +159,14 @@ class Composer(Vertical):
             self.conversation_id = conversation_id
             self.text = text
             self.account_id = account_id
+
+    class PickReply(Message):
+        """The user asked for the saved-reply picker; the screen answers with
+        `insert_reply`."""
+
+        def __init__(self, conversation_id: str) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
 
     class NextAccount(Message):
         """The user asked to send from the next account that saw the message; the screen
@@ -230,6 +243,29 @@ class Composer(Vertical):
             return
         area.load_text(text)  # the draft is kept as for typed text (on_text_area_changed)
         self.app.refresh(repaint=True, layout=True)
+        area.focus()
+
+    def action_pick_reply(self) -> None:
+        if self.context is not None and self.context.limits.read_only is None:
+            self.post_message(self.PickReply(self.context.conversation_id))
+
+    def insert_reply(self, template: str) -> None:
+        """Put in a saved reply, its variables filled: in place of an untouched prefill (the
+        mention kept, and the signature unless the reply brings it), else at the cursor."""
+        context = self.context
+        area = self.text_area
+        if context is None or area.read_only:
+            return
+        text = fill(template, context.values)
+        if area.text.strip() and area.text != context.prefill:
+            area.insert(text)
+        else:
+            head = f"{context.mention}{text}"
+            brings = not context.signature or context.signature in text
+            tail = "" if brings else f"\n\n{context.signature}"
+            area.replace(f"{head}{tail}", (0, 0), area.document.end)
+            lines = head.split("\n")
+            area.move_cursor((len(lines) - 1, len(lines[-1])))
         area.focus()
 
     def close(self) -> None:

@@ -221,6 +221,7 @@ class CmtuiApp(App[None]):
         from cmtui.ui.screens.help import HelpScreen
         from cmtui.ui.screens.monitor import MonitorScreen
         from cmtui.ui.screens.outbox import OutboxScreen
+        from cmtui.ui.screens.triage import TriagePrompt
         from cmtui.ui.widgets.composer import Composer
 
         return {
@@ -231,6 +232,7 @@ class CmtuiApp(App[None]):
             N_("sources"): SourcesTree,
             N_("composer"): Composer,
             N_("outbox"): OutboxScreen,
+            N_("triage prompts"): TriagePrompt,
             N_("monitor"): MonitorScreen,
             N_("help"): HelpScreen,
         }

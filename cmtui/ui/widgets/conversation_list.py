@@ -351,6 +351,8 @@ class ConversationList(LineList[Conversation]):
     @property
     def selected_ids(self) -> list[str]:
         """The selected conversations, in the list's order."""
+        if not self._selected:
+            return []  # no index to build: the title asks at every refresh
         index = self._index
         return sorted(self._selected, key=index.__getitem__)
 

@@ -157,7 +157,7 @@ class InboxScreen(Screen[None]):
         Binding("d", "toggle_done", _("Done"), id="inbox.done"),
         Binding("p", "set_status('pending')", _("Pending"), show=False, id="inbox.pending"),
         Binding("O", "set_status('open')", _("Open"), show=False, id="inbox.open"),
-        Binding("z", "snooze", _("Snooze"), id="inbox.snooze"),
+        Binding("z", "snooze", _("Snooze"), show=False, id="inbox.snooze"),
         Binding("l", "labels", _("Labels"), show=False, id="inbox.labels"),
         Binding("a", "assign", _("Assign"), show=False, id="inbox.assign"),
         Binding("asterisk", "toggle_star", _("Star"), show=False, id="inbox.star"),
@@ -387,7 +387,7 @@ class InboxScreen(Screen[None]):
         title = self.view.title
         if self.order is Order.PRIORITY:
             title += " · " + _("by priority")
-        selected = len(self.query_one(ConversationList).selected_ids)
+        selected = self.query_one(ConversationList).selected_count
         if selected:
             title += " · " + _("{count} selected").format(count=selected)
         self.view_title = title

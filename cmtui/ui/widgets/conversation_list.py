@@ -339,9 +339,10 @@ class ConversationList(LineList[Conversation]):
         unselected."""
         super().set_rows(rows)
         if self._selected:
-            listed = self._index
-            kept = {row_id for row_id in self._selected if row_id in listed}
-            if kept != self._selected:
+            # A scan, not the index: a 100k-entry dict costs far more to build than this.
+            selected = self._selected
+            kept = {row.id for row in self._rows if row.id in selected}
+            if kept != selected:
                 self._selected = kept
                 self.post_message(self.SelectionChanged())
 
@@ -349,12 +350,15 @@ class ConversationList(LineList[Conversation]):
     update_conversations = LineList.update_rows
 
     @property
+    def selected_count(self) -> int:
+        """How many rows are selected (without a scan of the rows)."""
+        return len(self._selected)
+
+    @property
     def selected_ids(self) -> list[str]:
         """The selected conversations, in the list's order."""
-        if not self._selected:
-            return []  # no index to build: the title asks at every refresh
-        index = self._index
-        return sorted(self._selected, key=index.__getitem__)
+        selected = self._selected
+        return [row.id for row in self._rows if row.id in selected] if selected else []
 
     def clear_selection(self) -> bool:
         """Unselect every row; False when none was selected."""
@@ -386,7 +390,8 @@ class ConversationList(LineList[Conversation]):
         row_id = self.highlighted_id
         if row_id is None:
             return
-        start = self._index.get(self._anchor) if self._anchor is not None else None
+        anchor = self._anchor
+        start = next((n for n, row in enumerate(self._rows) if row.id == anchor), None)
         low, high = sorted((self.cursor, self.cursor if start is None else start))
         self._selected.update(self.row_id(row) for row in self._rows[low : high + 1])
         self._anchor = row_id

@@ -18,6 +18,7 @@ from cmtui.session import sandbox_session
 from cmtui.store import Store
 from cmtui.ui.app import CmtuiApp
 from cmtui.ui.keys import key_table
+from cmtui.ui.screens.help import HelpScreen
 from cmtui.ui.screens.inbox import InboxScreen
 from cmtui.ui.screens.triage import AssignScreen, LabelsScreen, SnoozeScreen
 from cmtui.ui.screenshots import SHOT_TIME, settle
@@ -131,8 +132,7 @@ async def test_snooze_choice_typed_time_and_a_bad_one(tmp_path: Path) -> None:
         await pilot.press("z")
         await settle(pilot)
         prompt = app.screen
-        prompt.query_one(Input).focus()
-        await pilot.press(*"soon", "enter")
+        await pilot.press(*"soon", "enter")  # typed on the choices: it goes to the field
         await settle(pilot)
         assert app.screen is prompt and "'soon' is not a time" in str(
             prompt.query_one(".prompt-error").render()
@@ -362,3 +362,9 @@ async def test_keys_are_in_help_and_can_be_remapped(tmp_path: Path) -> None:
         assert stored(app, cid).status is Status.PENDING
         await pilot.press("x")
         assert listed(screen).selected_ids == [cid]
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        shown = {row.id: row.keys for row in app.screen.rows}
+        assert shown["inbox.pending"] == "P" and shown["inbox.select"] == "x"
+        assert {"inbox.snooze", "inbox.undo_triage", "triage.cancel"} <= shown.keys()

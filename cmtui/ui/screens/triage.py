@@ -11,7 +11,7 @@ from datetime import datetime, tzinfo
 from typing import ClassVar, Generic, TypeVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -90,12 +90,25 @@ class SnoozeScreen(TriagePrompt[datetime]):
                 ),
                 id="snooze-choices",
             )
-            yield Input(placeholder=_("or type: 2h, 14:30, mon, 2026-12-24"), id="snooze-typed")
+            yield Input(
+                placeholder=_("or type: 2h, 14:30, mon, 2026-12-24"),
+                id="snooze-typed",
+                select_on_focus=False,  # what typing on the choices put there stays
+            )
             yield Static("", classes="prompt-error", markup=False)
 
     @on(OptionList.OptionSelected, "#snooze-choices")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(self.choices[event.option_index][1])
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing on the choices types a time: no tab needed to reach the field."""
+        typed = self.query_one("#snooze-typed", Input)
+        if event.is_printable and event.character and not typed.has_focus:
+            typed.focus()
+            typed.insert_text_at_cursor(event.character)
+            event.stop()
+            event.prevent_default()
 
     @on(Input.Submitted, "#snooze-typed")
     def _typed(self, event: Input.Submitted) -> None:

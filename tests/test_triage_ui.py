@@ -4,10 +4,13 @@ bulk selection and undo, the list's marks, the thread's history, snooze expiry."
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
@@ -368,3 +371,27 @@ async def test_keys_are_in_help_and_can_be_remapped(tmp_path: Path) -> None:
         shown = {row.id: row.keys for row in app.screen.rows}
         assert shown["inbox.pending"] == "P" and shown["inbox.select"] == "x"
         assert {"inbox.snooze", "inbox.undo_triage", "triage.cancel"} <= shown.keys()
+
+
+async def test_a_triage_change_the_disk_refuses_is_reported_and_not_undoable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(tmp_path / "data")
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await ready(app, pilot)
+        cid = highlighted(screen).id
+        before = stored(app, cid).status
+
+        def full_disk(fd: int) -> None:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        monkeypatch.setattr(os, "fsync", full_disk)
+        await pilot.press("p")
+        await settle(pilot)
+        monkeypatch.undo()
+        assert "Not saved" in [n.title for n in app._notifications]
+        assert stored(app, cid).status is before is screen.conversations[cid].status
+        assert app.session.store.triage_history(cid) == []
+        await pilot.press("U")
+        await settle(pilot)
+        assert "No triage change to undo." in notices(app)

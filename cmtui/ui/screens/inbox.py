@@ -315,6 +315,8 @@ class InboxScreen(Screen[None]):
         if event.state is not WorkerState.ERROR:
             return
         error = worker.error
+        if worker.name == "save":
+            self._last_triage = None  # not saved: U has nothing of it to undo
         if not isinstance(error, StoreError | outbox.OutboxError):
             log.error("worker %s failed", worker.name, exc_info=error)
         title = _(FAILURE_TITLES.get(worker.name, N_("Something went wrong")))

@@ -506,17 +506,20 @@ class TriageAction(StrEnum):
 @dataclass(frozen=True, slots=True)
 class TriageRecord:
     """One triage change, small and self-contained (what, to which conversation, who,
-    when), so that a shared store can carry the history of a team's triage later."""
+    when), so that a shared store can carry the history of a team's triage later: `id`
+    (sorting in creation order) tells a record carried twice from two records."""
 
     conversation_id: str
     action: TriageAction
     value: str | None
     who: str
     at: datetime  # on the session's clock, aware UTC
+    id: str = field(default_factory=ordered_id)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with the field names."""
         return {
+            "id": self.id,
             "conversation_id": self.conversation_id,
             "action": str(self.action),
             "value": self.value,
@@ -528,9 +531,9 @@ class TriageRecord:
     def from_dict(cls, data: dict[str, Any]) -> Self:
         """The inverse of `to_dict()`; KeyError, TypeError or ValueError on a bad record."""
         value = data.get("value")
-        conversation_id, who = data["conversation_id"], data["who"]
-        if not isinstance(conversation_id, str) or not conversation_id or not isinstance(who, str):
-            raise ValueError("conversation_id and who must be text")
+        record_id, conversation_id, who = data["id"], data["conversation_id"], data["who"]
+        if not all(isinstance(x, str) and x for x in (record_id, conversation_id, who)):
+            raise ValueError("id, conversation_id and who must be text")
         if value is not None and not isinstance(value, str):
             raise ValueError(f"value must be text, not {type(value).__name__}")
         return cls(
@@ -539,6 +542,7 @@ class TriageRecord:
             value=value,
             who=who,
             at=parse_time(data["at"]),
+            id=record_id,
         )
 
 

@@ -45,7 +45,14 @@ def test_status_actions_record_what_who_when() -> None:
     outcome = triage.apply([c], triage.set_status(Status.PENDING, NOW), who="lea", at=NOW)
     [after] = outcome.conversations
     assert after.status is Status.PENDING
-    assert outcome.records == [TriageRecord("c1", TriageAction.STATUS, "pending", "lea", NOW)]
+    [record] = outcome.records
+    assert (record.conversation_id, record.action, record.value, record.who, record.at) == (
+        "c1",
+        TriageAction.STATUS,
+        "pending",
+        "lea",
+        NOW,
+    )
     done = triage.apply([after], triage.set_status(Status.DONE, NOW), who="lea", at=NOW)
     assert (done.conversations[0].status, done.conversations[0].done_at) == (Status.DONE, NOW)
 
@@ -85,6 +92,9 @@ def test_labels_assign_star_records() -> None:
         (TriageAction.ASSIGN, "alice"),
         (TriageAction.STAR, None),
     ]
+    ids = [r.id for r in records]
+    assert sorted(ids) == ids and len(set(ids)) == len(ids)  # unique, in creation order
+    assert [TriageRecord.from_dict(r.to_dict()) for r in records] == records
     unassigned = triage.apply([c], triage.assign(None), who="lea", at=NOW)
     assert [(r.action, r.value) for r in unassigned.records] == [(TriageAction.UNASSIGN, "alice")]
 

@@ -499,6 +499,63 @@ class Conversation:
         )
 
 
+class TriageAction(StrEnum):
+    """What one triage change did to a conversation (`TriageRecord.action`)."""
+
+    STATUS = "status"  # value: the new status (new, open, pending, done)
+    SNOOZE = "snooze"  # value: until when (ISO-8601, aware UTC)
+    WAKE = "wake"  # its snooze ran out: back in the inbox (value: the snooze's end)
+    LABEL = "label"  # value: the label added
+    UNLABEL = "unlabel"  # value: the label removed
+    ASSIGN = "assign"  # value: the teammate
+    UNASSIGN = "unassign"  # value: the teammate it was assigned to
+    STAR = "star"
+    UNSTAR = "unstar"
+
+
+@dataclass(frozen=True, slots=True)
+class TriageRecord:
+    """One triage change, small and self-contained (what, to which conversation, who,
+    when), so that a shared store can carry the history of a team's triage later: `id`
+    (sorting in creation order) tells a record carried twice from two records."""
+
+    conversation_id: str
+    action: TriageAction
+    value: str | None
+    who: str
+    at: datetime  # on the session's clock, aware UTC
+    id: str = field(default_factory=ordered_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict with the field names."""
+        return {
+            "id": self.id,
+            "conversation_id": self.conversation_id,
+            "action": str(self.action),
+            "value": self.value,
+            "who": self.who,
+            "at": self.at.isoformat(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """The inverse of `to_dict()`; KeyError, TypeError or ValueError on a bad record."""
+        value = data.get("value")
+        record_id, conversation_id, who = data["id"], data["conversation_id"], data["who"]
+        if not all(isinstance(x, str) and x for x in (record_id, conversation_id, who)):
+            raise ValueError("id, conversation_id and who must be text")
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"value must be text, not {type(value).__name__}")
+        return cls(
+            conversation_id=conversation_id,
+            action=TriageAction(data["action"]),
+            value=value,
+            who=who,
+            at=parse_time(data["at"]),
+            id=record_id,
+        )
+
+
 @dataclass(slots=True)
 class OutboxItem:
     """A reply on its way out. `id` is also the idempotency key sent to the network."""

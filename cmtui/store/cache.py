@@ -7,6 +7,8 @@ A data folder holds:
                                         first sync's walk back resumes), settings, and
                                         when sync ran live (`live_spans`)
     outbox.json (+ .bak1..3)            replies on their way out
+    triage.jsonl                        every triage change, appended (see
+                                        `cmtui.store.triage_log`)
     summaries/                          conversation summaries: a base, a journal of changes
                                         and the first screen (see `cmtui.store.summaries`)
     messages/<account>/<YYYY-MM-DD>.json  messages, one partition per account and day (UTC);
@@ -41,7 +43,7 @@ import stat
 import sys
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -50,7 +52,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from cmtui.model import Conversation, Copy, Message, OutboxItem, parse_time
+from cmtui.model import Conversation, Copy, Message, OutboxItem, TriageRecord, parse_time
 from cmtui.store import schema
 from cmtui.store.docfile import STATE, DocFile, KeyedTable, Prepare, check_through
 from cmtui.store.errors import CorruptFile, ReadOnlyStore, StoreError, StoreWriteError
@@ -60,6 +62,7 @@ from cmtui.store.partitions import MESSAGES, REMOVED, Partitions
 from cmtui.store.storage import Tables, make_private_dir, sweep_temp_files
 from cmtui.store.summaries import Summaries
 from cmtui.store.summary import summarize, with_triage
+from cmtui.store.triage_log import TRIAGE_FILE, TriageLog
 
 MAIN_FILE = "cache.json"
 OUTBOX_FILE = "outbox.json"
@@ -127,6 +130,9 @@ class Store:
             data_dir / OUTBOX_FILE, {_OUTBOX: "id", _DRAFTS: "conversation_id"}, backups=BACKUPS
         )
         self._outbox_items = self._parse_outbox()
+        self._triage = TriageLog(
+            data_dir / TRIAGE_FILE, writable=not self.read_only, notices=self.notices
+        )
         self._parts = Partitions(
             data_dir / MESSAGES_DIR,
             lambda path: self._load(path, {MESSAGES: "id"}, _check_messages),
@@ -266,12 +272,31 @@ class Store:
 
         The rest of a stored summary is derived from its messages and is kept as stored.
         """
+        self.triage([conversation], ())
+
+    def triage(
+        self, conversations: Sequence[Conversation], records: Sequence[TriageRecord]
+    ) -> list[Conversation]:
+        """Store triage changes (`cmtui.triage`): the records first, durably (they are the
+        history, and what a shared store will carry), then the conversations' triage fields
+        as `save_conversation` does. Returns the summaries as stored now."""
         with self._mutex:
-            self._check_writable("save the conversation")
-            stored = self._summaries.get(conversation.id)
-            triaged = conversation if stored is None else with_triage(stored, conversation)
-            self._summaries.put(_copy(triaged))
+            self._check_writable("save the triage change")
+            self._triage.append(records)
+            saved = []
+            for conversation in conversations:
+                stored = self._summaries.get(conversation.id)
+                triaged = conversation if stored is None else with_triage(stored, conversation)
+                self._summaries.put(_copy(triaged))
+                saved.append(_copy(triaged))
             self._flush()
+            return saved
+
+    def triage_history(self, conversation_id: str) -> list[TriageRecord]:
+        """A conversation's triage records, oldest first."""
+        with self._mutex:
+            self._check_open()
+            return self._triage.history(conversation_id)
 
     def mark_read(self, conversation_id: str) -> Conversation | None:
         """Set a conversation's unread count to zero; returns it (None if unknown)."""

@@ -18,7 +18,7 @@ from cmtui.model import DIRECT_KINDS, Conversation, Message, Status
 if TYPE_CHECKING:
     from cmtui.analysis.priority import PriorityInputs
 
-TRIAGE_FIELDS = ("status", "labels", "assignee", "snoozed_until", "done_at")
+TRIAGE_FIELDS = ("status", "labels", "assignee", "starred", "snoozed_until", "done_at")
 """What the user sets on a conversation, never derived from messages."""
 
 _REOPENED_BY_NEWS = frozenset({Status.DONE, Status.SNOOZED})

@@ -243,6 +243,7 @@ class CmtuiApp(ThemedApp):
         from cmtui.ui.screens.monitor import MonitorScreen
         from cmtui.ui.screens.outbox import OutboxScreen
         from cmtui.ui.screens.replies import ReplyPicker
+        from cmtui.ui.screens.triage import TriagePrompt
         from cmtui.ui.widgets.composer import Composer
 
         return {
@@ -254,6 +255,7 @@ class CmtuiApp(ThemedApp):
             N_("composer"): Composer,
             N_("outbox"): OutboxScreen,
             N_("saved replies"): ReplyPicker,
+            N_("triage prompts"): TriagePrompt,
             N_("monitor"): MonitorScreen,
             N_("help"): HelpScreen,
         }

@@ -5,8 +5,9 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, TypeGuard, cast
 
@@ -23,11 +24,20 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
+from cmtui import triage
 from cmtui.analysis.advocates import Advocate, AdvocateTally
 from cmtui.analysis.responses import Timeline, thread_line
 from cmtui.config import ViewSettings, add_view
 from cmtui.i18n import N_, _
-from cmtui.model import Conversation, Limits, Message, OutboxItem, OutboxState, Status
+from cmtui.model import (
+    Conversation,
+    Limits,
+    Message,
+    OutboxItem,
+    OutboxState,
+    Status,
+    TriageRecord,
+)
 from cmtui.query import Match, Query, QueryError, compile_query, parse
 from cmtui.replies import (
     Library,
@@ -39,7 +49,6 @@ from cmtui.replies import (
 )
 from cmtui.session import Session
 from cmtui.store import StoreError
-from cmtui.store.summary import with_status
 from cmtui.sync import outbox
 from cmtui.sync.events import (
     AlertsChanged,
@@ -109,6 +118,7 @@ FAILURE_TITLES = {
     "open_outbox": N_("Outbox not read"),
     "retry": N_("Reply not queued again"),
     "save": N_("Not saved"),
+    "wake": N_("Snoozed conversations not brought back"),
     "save_drafts": N_("Draft not saved"),
     "keep_settings": N_("Choice not remembered"),
     "open_alert": N_("Alert not opened"),
@@ -118,6 +128,7 @@ FAILURE_TITLES = {
     "load_replies": N_("Saved replies not read"),
 }
 """What a failed worker's notification says, by worker name (see `_worker_failed`)."""
+HISTORY_SHOWN = 10  # triage history lines above a thread
 AGE_TICK_SECONDS = 30.0  # ages are shown in minutes: each is at most half a minute behind
 PREVIEW_DELAY = 0.05
 """Seconds the cursor rests on a conversation before its thread loads: a held key (20-40
@@ -155,13 +166,23 @@ class InboxScreen(Screen[None]):
     | 1 2 3 | Insert the first, second or third saved reply suggested under the thread. |
     | u | Undo the last reply while it waits in the outbox. |
     | d | Mark the conversation done (again: reopen it). |
+    | p | Mark it pending: waiting for the customer. |
+    | O | Open it again (from done, pending or snoozed). |
+    | z | Snooze it until a time (it comes back to the inbox then). |
+    | l | Labels: type them comma-separated, `-name` removes one. |
+    | a | Assign it to a teammate of `[team] members`, or unassign it. |
+    | * | Star it (again: unstar it). |
+    | U | Undo the last triage change (of one conversation or of a selection). |
     | o | The outbox: retry, edit or cancel replies. |
     | / | Search: words, "phrases", from:, status:, is:… (README); enter keeps, escape clears. |
     | v | Show or hide the sources pane (views, brands, accounts). |
     | m | The monitor: volumes, negative share, waits, alerts (escape comes back). |
     | ! | While a crisis alert is on: the conversations of its messages, the top one open. |
     | x | Dismiss the alert banner (the alert stays in the Alerts view and the status bar). |
-    | escape | Back: clear the search, close the composer, or return to the list. |
+    | escape | Back: clear the search, the selection, close the composer, or return to the list. |
+
+    The triage keys act on the selection (space, V in the list) when there is one, else on
+    the highlighted conversation.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -174,6 +195,13 @@ class InboxScreen(Screen[None]):
         Binding("3", "suggest(2)", _("Suggested reply 3"), show=False, id="inbox.suggest_3"),
         Binding("u", "undo", _("Undo send"), id="inbox.undo"),
         Binding("d", "toggle_done", _("Done"), id="inbox.done"),
+        Binding("p", "set_status('pending')", _("Pending"), show=False, id="inbox.pending"),
+        Binding("O", "set_status('open')", _("Open"), show=False, id="inbox.open"),
+        Binding("z", "snooze", _("Snooze"), show=False, id="inbox.snooze"),
+        Binding("l", "labels", _("Labels"), show=False, id="inbox.labels"),
+        Binding("a", "assign", _("Assign"), show=False, id="inbox.assign"),
+        Binding("asterisk", "toggle_star", _("Star"), show=False, id="inbox.star"),
+        Binding("U", "undo_triage", _("Undo triage"), show=False, id="inbox.undo_triage"),
         Binding("A", "moderate('approve')", _("Approve"), show=False, id="inbox.approve"),
         Binding("S", "moderate('spam')", _("Spam"), show=False, id="inbox.spam"),
         Binding("slash", "search", _("Search"), id="inbox.search"),
@@ -234,6 +262,9 @@ class InboxScreen(Screen[None]):
         self._answered: Message | None = None  # the open thread's latest customer message
         self.suggested: tuple[SavedReply, ...] = ()  # the saved replies that best answer it
         self._replies_stamp: tuple[int, int] | None = None  # the library file read, if any
+        self._snoozed: set[str] = set()  # ids of the snoozed conversations: what may wake
+        self._last_triage: triage.Outcome | None = None  # what U undoes
+        self.who = triage.actor(session.config.team.me)  # whom the triage records name
 
     def compose(self) -> ComposeResult:
         now = self.session.clock
@@ -279,6 +310,7 @@ class InboxScreen(Screen[None]):
 
     def _tick(self) -> None:
         self.tick += 1
+        self._wake_due()
         if self.order is Order.PRIORITY:  # waiting raised some: the rows keep in order
             self._refresh_list(counts=False)
 
@@ -313,6 +345,7 @@ class InboxScreen(Screen[None]):
         self.outbox_items = {i.id: i for i in outbox.pending(items)} | self.outbox_items
         self._refresh_list()
         self._refresh_status()
+        self._wake_due()  # snoozes that ran out while cmtui was closed
         if complete:
             self._live = None
             # The cache and the list are now most of the process's long-lived objects
@@ -331,6 +364,8 @@ class InboxScreen(Screen[None]):
         if event.state is not WorkerState.ERROR:
             return
         error = worker.error
+        if worker.name == "save":
+            self._last_triage = None  # not saved: U has nothing of it to undo
         if not isinstance(error, StoreError | outbox.OutboxError):
             log.error("worker %s failed", worker.name, exc_info=error)
         title = _(FAILURE_TITLES.get(worker.name, N_("Something went wrong")))
@@ -390,9 +425,7 @@ class InboxScreen(Screen[None]):
         if self.pristine:
             conversation_list.cursor = 0
         if self.panel == CONVERSATIONS:
-            self.view_title = self.view.title
-            if self.order is Order.PRIORITY:
-                self.view_title += " · " + _("by priority")
+            self._list_title()
             self.view_rows = conversation_list.conversation_count
             self.view_unread = (
                 self.counts.unread[self.view.id] if self.view is self.base_view else 0
@@ -402,6 +435,21 @@ class InboxScreen(Screen[None]):
             for sources in self.query(SourcesTree):
                 sources.show_counts(self.counts)
 
+    def _list_title(self) -> None:
+        """The view's title, its order, and how many rows are selected."""
+        title = self.view.title
+        if self.order is Order.PRIORITY:
+            title += " · " + _("by priority")
+        selected = self.query_one(ConversationList).selected_count
+        if selected:
+            title += " · " + _("{count} selected").format(count=selected)
+        self.view_title = title
+
+    @on(ConversationList.SelectionChanged)
+    def _selection_changed(self) -> None:
+        if self.panel == CONVERSATIONS:
+            self._list_title()
+
     def _put_conversations(
         self, conversations: Iterable[Conversation], *, live: bool = False
     ) -> None:
@@ -410,6 +458,10 @@ class InboxScreen(Screen[None]):
         for conversation in conversations:
             self.counts.replace(self.conversations.get(conversation.id), conversation)
             self.conversations[conversation.id] = conversation
+            if conversation.status is Status.SNOOZED:
+                self._snoozed.add(conversation.id)
+            else:
+                self._snoozed.discard(conversation.id)
             if live and self._live is not None:
                 self._live.add(conversation.id)
 
@@ -844,9 +896,18 @@ class InboxScreen(Screen[None]):
     def show_thread(self, conversation_id: str, keep_position: bool = False) -> None:
         """Load a conversation's messages off the UI thread and show them."""
         messages = self.session.store.thread(conversation_id)
-        self.app.call_from_thread(self._thread_loaded, conversation_id, messages, keep_position)
+        history = self.session.store.triage_history(conversation_id)
+        self.app.call_from_thread(
+            self._thread_loaded, conversation_id, messages, keep_position, history
+        )
 
-    def _thread_loaded(self, conversation_id: str, messages: list[Message], keep: bool) -> None:
+    def _thread_loaded(
+        self,
+        conversation_id: str,
+        messages: list[Message],
+        keep: bool,
+        history: Sequence[TriageRecord] = (),
+    ) -> None:
         same = conversation_id == self.open_id
         self.open_id = conversation_id
         conversation = self.conversations.get(conversation_id)
@@ -856,10 +917,21 @@ class InboxScreen(Screen[None]):
         pending = [i for i in self.outbox_items.values() if i.conversation_id == conversation_id]
         pending.sort(key=lambda i: i.created_at)
         done_at = None if conversation is None else conversation.done_at
-        header = thread_line(Timeline.of(messages), done_at)
+        header = "\n".join(
+            filter(None, [thread_line(Timeline.of(messages), done_at), *self._history(history)])
+        )
         thread.show(messages, pending, keep_position=keep and same, header=header)
         self._answered = next((m for m in reversed(messages) if not m.is_own), None)
         self._show_suggestions()
+
+    def _history(self, history: Sequence[TriageRecord]) -> list[str]:
+        """The triage history's lines (the latest `HISTORY_SHOWN`), oldest first."""
+        now = self.session.clock()
+        lines = [triage.describe(record, now) for record in history[-HISTORY_SHOWN:]]
+        if len(history) > HISTORY_SHOWN:
+            earlier = len(history) - HISTORY_SHOWN
+            lines.insert(0, _("{count} earlier triage changes").format(count=earlier))
+        return lines
 
     @work(group="remote-thread", exclusive=True, exit_on_error=False)
     async def refresh_remote_thread(self, conversation_id: str) -> None:
@@ -1259,23 +1331,182 @@ class InboxScreen(Screen[None]):
         if done is not None and conversation_id == self.open_id:
             self.show_thread(conversation_id, keep_position=True)
 
-    def action_toggle_done(self) -> None:
-        """Mark the highlighted conversation done, or reopen it."""
-        conversation = self.conversations.get(self._acted_on() or "")
-        if conversation is None or self.session.read_only:
+    # --- triage ----------------------------------------------------------------------------
+
+    def _targets(self) -> list[Conversation]:
+        """What the triage keys act on: the selected conversations, else the highlighted
+        one (or the one open while the list pane shows a panel)."""
+        ids = self.query_one(ConversationList).selected_ids if self.panel == CONVERSATIONS else []
+        ids = ids or [i for i in [self._acted_on()] if i is not None]
+        return [c for c in map(self.conversations.get, ids) if c is not None]
+
+    def _writable_targets(self) -> list[Conversation]:
+        """The targets, or none (and why) when nothing is highlighted or the cache is read-only."""
+        if self.session.read_only:
+            self.notify(
+                _("Read-only: another cmtui writes this data folder."),
+                severity="warning",
+                markup=False,
+            )
+            return []
+        targets = self._targets()
+        if not targets:
+            self.notify(_("Select a conversation first."), markup=False)
+        return targets
+
+    def _triage(
+        self, targets: Sequence[Conversation], edit: triage.Edit, *, done: bool = False
+    ) -> None:
+        """Apply `edit` to `targets`, record it and save it; `U` undoes it."""
+        outcome = triage.apply(targets, edit, who=self.who, at=self.session.clock())
+        if not outcome:
+            self.notify(_("Nothing to change."), markup=False)
             return
-        status = Status.OPEN if conversation.status is Status.DONE else Status.DONE
-        self.save(replace(with_status(conversation, status, self.session.clock()), unread=0))
+        self._last_triage = outcome
+        self.save(outcome, done=done, bulk=len(targets) > 1)
+
+    def action_toggle_done(self) -> None:
+        """Mark the conversations done, or reopen them when all are done already."""
+        if targets := self._writable_targets():
+            edit = triage.toggled_status(targets, Status.DONE, self.session.clock())
+            self._triage(targets, edit, done=True)
+
+    def action_set_status(self, status: str) -> None:
+        """Mark the conversations pending, or open them again."""
+        if targets := self._writable_targets():
+            self._triage(targets, triage.set_status(Status(status), self.session.clock()))
+
+    def action_toggle_star(self) -> None:
+        """Star the conversations, or unstar them when all are starred."""
+        if targets := self._writable_targets():
+            self._triage(targets, triage.toggled_star(targets))
+
+    def action_snooze(self) -> None:
+        """Ask until when, then snooze the conversations."""
+        from cmtui.ui.screens.triage import SnoozeScreen
+
+        if targets := self._writable_targets():
+            screen = SnoozeScreen(self.session.clock(), count=len(targets))
+            self.app.push_screen(screen, lambda until: self._snooze_chosen(targets, until))
+
+    def _snooze_chosen(self, targets: list[Conversation], until: datetime | None) -> None:
+        if until is not None:
+            self._triage(self._current(targets), triage.snooze(until))
+
+    def action_labels(self) -> None:
+        """Ask for labels to add or remove (completed from those in use), then apply them."""
+        from cmtui.ui.screens.triage import LabelsScreen
+
+        if targets := self._writable_targets():
+            known = triage.known_labels(self.conversations.values())
+            current = triage.known_labels(targets)
+            screen = LabelsScreen(known, current, count=len(targets))
+            self.app.push_screen(screen, lambda typed: self._labels_chosen(targets, typed))
+
+    def _labels_chosen(
+        self, targets: list[Conversation], typed: tuple[list[str], list[str]] | None
+    ) -> None:
+        if typed is not None:
+            self._triage(self._current(targets), triage.change_labels(*typed))
+
+    def action_assign(self) -> None:
+        """Ask whom among `[team] members` (or nobody), then assign the conversations."""
+        from cmtui.ui.screens.triage import AssignScreen
+
+        team = self.session.config.team
+        if not team.members:
+            self.notify(
+                _(
+                    "No teammates to assign to. Name them in the config file:\n"
+                    '[team]\nme = "alice"\nmembers = ["alice", "bob"]'
+                ),
+                title=_("No team"),
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
+            return
+        if targets := self._writable_targets():
+            screen = AssignScreen(team.members, team.me, count=len(targets))
+            self.app.push_screen(screen, lambda name: self._assignee_chosen(targets, name))
+
+    def _assignee_chosen(self, targets: list[Conversation], name: str | None) -> None:
+        if name is not None:
+            self._triage(self._current(targets), triage.assign(name or None))
+
+    def _current(self, targets: Sequence[Conversation]) -> list[Conversation]:
+        """`targets` as they are now (a prompt was open while sync changed them)."""
+        return [c for c in map(self.conversations.get, (t.id for t in targets)) if c is not None]
+
+    def action_undo_triage(self) -> None:
+        """Put back the conversations the last triage action changed (one or a selection)."""
+        last = self._last_triage
+        if last is None:
+            self.notify(_("No triage change to undo."), markup=False)
+            return
+        if self.session.read_only:
+            return
+        self._last_triage = None
+        outcome = triage.undo(last, self.conversations, who=self.who, at=self.session.clock())
+        if outcome:
+            self.save(outcome, undone=True)
+
+    def _wake_due(self) -> None:
+        """Bring back the snoozed conversations whose time has come (on the session's clock:
+        moved back, it wakes none early; moved on, it wakes them all)."""
+        if not self._snoozed or self.session.read_only:
+            return
+        snoozed = [self.conversations[cid] for cid in self._snoozed]
+        outcome = triage.wake_due(snoozed, self.session.clock(), who=self.who)
+        if outcome:
+            # Shown back at once (and not woken twice by the next tick); the write follows.
+            self._put_conversations(outcome.conversations, live=True)
+            self._refresh_list()
+            self.wake(outcome)
 
     @work(thread=True, group="cache-write", exit_on_error=False)
-    def save(self, conversation: Conversation) -> None:
-        """Write a triage change to the cache."""
-        self.session.store.save_conversation(conversation)
-        self.app.call_from_thread(self._conversation_saved, conversation)
+    def wake(self, outcome: triage.Outcome) -> None:
+        """Write the snoozes that ended: the conversations back, with their records."""
+        saved = self.session.store.triage(outcome.conversations, outcome.records)
+        self.app.call_from_thread(self._triage_saved, saved, "")
+
+    @work(thread=True, group="cache-write", exit_on_error=False)
+    def save(
+        self,
+        outcome: triage.Outcome,
+        *,
+        done: bool = False,
+        bulk: bool = False,
+        undone: bool = False,
+    ) -> None:
+        """Write a triage change (records first, then the conversations) to the cache."""
+        saved = self.session.store.triage(outcome.conversations, outcome.records)
+        if done:  # read now: nothing in a closed conversation waits for the eye
+            saved = [replace(c, unread=0) if c.status is Status.DONE else c for c in saved]
+        if undone:
+            said = _("Undone: {count} conversation(s).").format(count=len(saved))
+        elif bulk:
+            said = _("{count} conversations changed (U undoes).").format(count=len(saved))
+        else:
+            said = ""
+        self.app.call_from_thread(self._triage_saved, saved, said, undone)
+
+    def _triage_saved(self, saved: list[Conversation], said: str, undone: bool = False) -> None:
+        self._put_conversations(saved, live=True)
+        self._refresh_list()
+        if undone and saved:  # the cursor on what came back (an undone done is listed again)
+            self.query_one(ConversationList).select_id(saved[0].id)
+        if said:
+            self.notify(said, markup=False)
+        if self.open_id in {c.id for c in saved}:
+            self.show_thread(self.open_id, keep_position=True)
 
     def action_back(self) -> None:
-        """Clear the search, else close the composer, else return to the list."""
+        """Clear the search, else the selection, else close the composer, else return to
+        the list."""
         if self._clear_search():
+            return
+        if self.panel == CONVERSATIONS and self.query_one(ConversationList).clear_selection():
             return
         composer = self._composer_mounted()
         if composer is not None and composer.has_class("-open"):

@@ -9,7 +9,7 @@ text: it is never parsed as markup, so `[@click=app.quit]` is shown, not run.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import ClassVar, NamedTuple
 
@@ -22,6 +22,7 @@ from textual.strip import Strip
 
 from cmtui.i18n import N_, _
 from cmtui.model import Conversation, Status, utcnow
+from cmtui.triage import back_from_snooze, when_label
 from cmtui.ui.format import (
     NETWORK_MIN_CELLS,
     NetworkNames,
@@ -38,7 +39,10 @@ STATUS_MARKS: dict[Status, str] = {
     Status.DONE: N_("done"),
     Status.SNOOZED: N_("snoozed"),
 }
-"""Triage states worth a word before the subject; new and open conversations show none."""
+"""Triage states worth a word before the subject; new and open conversations show none
+(but one back from a snooze says so)."""
+SELECTED_MARK = "✓"
+STAR_MARK = "★"
 
 _AGE_CELLS = 6  # "Dec 12"
 _PRIORITY_CELLS = 3  # "100"
@@ -98,6 +102,7 @@ class _Row(NamedTuple):
     """Everything one row shows; also its render cache key, so edits re-render only that row."""
 
     unread: bool
+    selected: bool
     network: str
     brand: str
     author: str
@@ -109,6 +114,8 @@ class _Row(NamedTuple):
     tone: str  # "negative", "positive" or "" for the mark's colour
     age: str
     priority: str  # "" unless the list shows priorities
+    starred: bool
+    tags: str  # labels and assignee: "#vip #refund →bob"
 
     @classmethod
     def of(
@@ -117,46 +124,73 @@ class _Row(NamedTuple):
         now: datetime,
         networks: NetworkNames,
         show_priority: bool = False,
+        selected: bool = False,
+        tz: tzinfo | None = None,
     ) -> _Row:
-        """What `conversation` shows at `now`."""
+        """What `conversation` shows at `now` (snooze times in `tz`, default the machine's)."""
         mark, tone = sentiment_mark(conversation.sentiment)
         subject = without_leading_mentions(conversation.subject.translate(_FLATTEN))
         snippet = without_leading_mentions(conversation.snippet.translate(_FLATTEN))
+        tags = [f"#{label}" for label in conversation.labels]
+        if conversation.assignee:
+            tags.append(f"→{conversation.assignee}")
         return cls(
             unread=conversation.unread > 0,
+            selected=selected,
             network=networks.name(conversation.account_id, conversation.platform),
             brand=conversation.brand,
             author=narrow_emoji(conversation.last_author.translate(_FLATTEN)),
-            status=_(STATUS_MARKS[conversation.status])
-            if conversation.status in STATUS_MARKS
-            else "",
-            state=conversation.status.value,
+            status=_status_mark(conversation, now, tz),
+            state="snoozed" if back_from_snooze(conversation) else conversation.status.value,
             subject=subject or snippet,
             snippet="" if snippet == subject or not subject else snippet,
             mark=mark,
             tone=tone,
             age=format_age(conversation.last_activity, now),
             priority=str(priority_now(conversation, now)) if show_priority else "",
+            starred=conversation.starred,
+            tags=" ".join(tags).translate(_FLATTEN),
         )
+
+
+def _status_mark(conversation: Conversation, now: datetime, tz: tzinfo | None) -> str:
+    """The word before the subject: its triage state, with a snooze's end."""
+    until = conversation.snoozed_until
+    if conversation.status is Status.SNOOZED and until is not None:
+        return _("snoozed until {when}").format(when=when_label(until, now, tz))
+    if back_from_snooze(conversation):
+        return _("back from snooze")
+    mark = STATUS_MARKS.get(conversation.status)
+    return "" if mark is None else _(mark)
 
 
 class ConversationList(LineList[Conversation]):
     """The inbox: one row per conversation, newest activity first, rendered lazily line by line.
 
     The caller sorts and filters; the list only shows rows and moves a cursor over them, and
-    asks for the other order (`SortRequested`) when the user presses the sort key.
+    asks for the other order (`SortRequested`) when the user presses the sort key. It also
+    holds the selection the screen's triage keys act on (`selected_ids`): rows picked with
+    space or a range, kept while they are listed (a row that leaves the view leaves it).
     Keys: `LineList`'s (j/k, g/G, pages, enter opens the conversation), and:
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("s", "sort", _("Sort"), id="list.sort")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "sort", _("Sort"), id="list.sort"),
+        Binding("space", "toggle_selected", _("Select"), show=False, id="inbox.select"),
+        Binding("V", "select_range", _("Select range"), show=False, id="inbox.select_range"),
+    ]
     """
     | Key(s) | Id | Description |
     | :- | :- | :- |
     | s | list.sort | Sort by priority, or newest first again. |
+    | space | inbox.select | Select the conversation (again: unselect it), then go down. |
+    | V | inbox.select_range | Select every row from the last one selected to the cursor. |
     """
 
     PREFIX = "conversation-list"
-    MUTED_ON_CURSOR = frozenset({"muted", "priority", *(f"status-{s}" for s in STATUS_MARKS)})
+    MUTED_ON_CURSOR = frozenset(
+        {"muted", "priority", "tags", "selected", *(f"status-{s}" for s in STATUS_MARKS)}
+    )
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "conversation-list--cursor",
@@ -168,6 +202,9 @@ class ConversationList(LineList[Conversation]):
         "conversation-list--status-pending",
         "conversation-list--status-done",
         "conversation-list--status-snoozed",
+        "conversation-list--selected",
+        "conversation-list--star",
+        "conversation-list--tags",
         "conversation-list--unread",
     }
     """
@@ -181,7 +218,10 @@ class ConversationList(LineList[Conversation]):
     | `conversation-list--priority` | The priority, when the list is sorted by it. |
     | `conversation-list--status-pending` | The triage status before the subject: pending, |
     | `conversation-list--status-done` | done, |
-    | `conversation-list--status-snoozed` | snoozed. |
+    | `conversation-list--status-snoozed` | snoozed (or back from a snooze). |
+    | `conversation-list--selected` | Rows selected for a bulk action (and their mark). |
+    | `conversation-list--star` | The star of starred conversations. |
+    | `conversation-list--tags` | Labels and assignee, after the subject. |
     | `conversation-list--unread` | Author and subject of unread conversations. |
     """
 
@@ -213,6 +253,9 @@ class ConversationList(LineList[Conversation]):
         & > .conversation-list--status-pending { color: $status-pending; }
         & > .conversation-list--status-done { color: $status-done; }
         & > .conversation-list--status-snoozed { color: $status-snoozed; }
+        & > .conversation-list--selected { background: $accent 25%; }
+        & > .conversation-list--star { color: $warning; }
+        & > .conversation-list--tags { color: $secondary; }
         & > .conversation-list--unread { text-style: bold; }
     }
     """
@@ -232,6 +275,9 @@ class ConversationList(LineList[Conversation]):
 
     class SortRequested(Message):
         """The user asked for the other order (newest first, or by priority)."""
+
+    class SelectionChanged(Message):
+        """Rows were selected or unselected (by a key, or by leaving the view)."""
 
     class Selected(Message):
         """The user opened a conversation (enter or click)."""
@@ -280,6 +326,9 @@ class ConversationList(LineList[Conversation]):
         """
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.now = now
+        self.tz: tzinfo | None = None  # where snooze times are told; None: the machine's zone
+        self._selected: set[str] = set()
+        self._anchor: str | None = None  # the last row selected: where a range starts
         self._networks: NetworkNames  # both set by the networks setter
         self._network_cells: tuple[int, int]
         self.networks = networks or NetworkNames()
@@ -295,8 +344,69 @@ class ConversationList(LineList[Conversation]):
         self._network_cells = network_span(networks.distinct())
         self.forget_rendered()
 
-    set_conversations = LineList.set_rows
+    def set_rows(self, rows: Sequence[Conversation]) -> None:
+        """Show `rows` (see `LineList.set_rows`); selected rows no longer listed are
+        unselected."""
+        super().set_rows(rows)
+        if self._selected:
+            # A scan, not the index: a 100k-entry dict costs far more to build than this.
+            selected = self._selected
+            kept = {row.id for row in self._rows if row.id in selected}
+            if kept != selected:
+                self._selected = kept
+                self.post_message(self.SelectionChanged())
+
+    set_conversations = set_rows
     update_conversations = LineList.update_rows
+
+    @property
+    def selected_count(self) -> int:
+        """How many rows are selected (without a scan of the rows)."""
+        return len(self._selected)
+
+    @property
+    def selected_ids(self) -> list[str]:
+        """The selected conversations, in the list's order."""
+        selected = self._selected
+        return [row.id for row in self._rows if row.id in selected] if selected else []
+
+    def clear_selection(self) -> bool:
+        """Unselect every row; False when none was selected."""
+        if not self._selected:
+            return False
+        self._selected.clear()
+        self._anchor = None
+        self.refresh()
+        self.post_message(self.SelectionChanged())
+        return True
+
+    def action_toggle_selected(self) -> None:
+        """Select the highlighted row, or unselect it, and move down."""
+        row_id = self.highlighted_id
+        if row_id is None:
+            return
+        if row_id in self._selected:
+            self._selected.discard(row_id)
+        else:
+            self._selected.add(row_id)
+            self._anchor = row_id
+        self.refresh_line(self.cursor)
+        self.post_message(self.SelectionChanged())
+        self.cursor += 1
+
+    def action_select_range(self) -> None:
+        """Select the rows from the last one selected to the cursor, both included (the
+        cursor's row alone when no listed row was selected yet)."""
+        row_id = self.highlighted_id
+        if row_id is None:
+            return
+        anchor = self._anchor
+        start = next((n for n, row in enumerate(self._rows) if row.id == anchor), None)
+        low, high = sorted((self.cursor, self.cursor if start is None else start))
+        self._selected.update(self.row_id(row) for row in self._rows[low : high + 1])
+        self._anchor = row_id
+        self.refresh()
+        self.post_message(self.SelectionChanged())
 
     @property
     def conversation_count(self) -> int:
@@ -325,7 +435,9 @@ class ConversationList(LineList[Conversation]):
 
     def row_content(self, row: Conversation) -> Hashable:
         """What the conversation shows now (its age moves on with the clock)."""
-        return _Row.of(row, self.now(), self._networks, self.show_priority)
+        return _Row.of(
+            row, self.now(), self._networks, self.show_priority, row.id in self._selected, self.tz
+        )
 
     def highlighted(self, row_id: str | None) -> None:
         """Tell the screen which conversation is under the cursor."""
@@ -339,16 +451,17 @@ class ConversationList(LineList[Conversation]):
         """Lay out one row; remote text goes in as plain segment text, never markup."""
         assert isinstance(content, _Row)
         row = content
-        base = self.style_of(cursor)
+        selected = ("selected",) if row.selected else ()
+        base = self.style_of(cursor, selected)
 
         def style(*components: str) -> Style:
-            return self.style_of(cursor, components)
+            return self.style_of(cursor, (*selected, *components))
 
         columns = _columns(width, self.show_brand, self._network_cells, self.show_priority)
         unread = ("unread",) if row.unread else ()
         cells: list[tuple[str, Style]] = [
             ("●" if row.unread else " ", style("dot")),
-            (" ", base),
+            (SELECTED_MARK if row.selected else " ", base),
         ]
         if columns.network:
             cells += [(pad_cells(row.network, columns.network), style("muted")), (" ", base)]
@@ -356,13 +469,23 @@ class ConversationList(LineList[Conversation]):
             cells += [(pad_cells(row.brand, columns.brand), style("muted")), (" ", base)]
         cells += [(pad_cells(row.author, columns.author), style(*unread)), (" ", base)]
         text = columns.text
+        if row.starred and text > 2:
+            cells.append((STAR_MARK + " ", style("star")))
+            text -= 2
         if row.status and text:
             # The state and its space fit in the text column: a row wider than the screen
-            # would be cut at the edge, through the age.
-            status = fit_cells(row.status, text - 1) + " "
+            # would be cut at the edge, through the age. The subject keeps some room.
+            status = fit_cells(row.status, max(min(8, text - 1), text - _MIN_TEXT_CELLS)) + " "
             cells.append((status, style(f"status-{row.state}")))
             text -= cell_len(status)
+        tags = ""
+        room = min(cell_len(row.tags) + 1, text // 2, text - _MIN_TEXT_CELLS)
+        if row.tags and room >= 4:  # labels and assignee after the subject, as room allows
+            tags = " " + fit_cells(row.tags, room - 1)
+            text -= cell_len(tags)
         cells += self._text_cells(row, text, style(*unread), style("muted"))
+        if tags:
+            cells.append((tags, style("tags")))
         if row.priority:
             cells += [
                 (" ", base),

@@ -324,3 +324,59 @@ def test_sigcont_without_a_stop_does_not_take_the_terminal_again(
     finally:
         terminal.close()
     _assert_consistent_and_unlocked(data_dir).close()
+
+
+def test_a_draft_survives_sigkill(tmp_path: Path) -> None:
+    """Typing in the composer, then the process killed outright (no handler runs): the
+    draft is on disk as typed, and the cache opens whole."""
+    data_dir = tmp_path / "data"
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
+    child = subprocess.Popen(
+        [sys.executable, "-m", "cmtui", "--demo", "--data-dir", str(data_dir)],
+        env=_env(tmp_path),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+    )
+    os.close(slave)
+    screen = pyte.Screen(120, 36)
+    stream = pyte.ByteStream(screen)
+    typed = "Bonjour, nous regardons votre commande"
+
+    def until(condition: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + 60
+        while not condition():
+            text = "\n".join(screen.display)
+            assert time.monotonic() < deadline, f"never saw {what}; the screen was:\n{text}"
+            if select.select([master], [], [], 0.1)[0]:
+                stream.feed(os.read(master, 65536))
+
+    def drafts() -> dict[str, str]:
+        with Store.open(data_dir, read_only=True) as viewer:
+            return viewer.drafts()
+
+    try:
+        until(lambda: "accounts live" in "\n".join(screen.display), "the inbox")
+        composing = "ctrl+s send"  # the composer's own status line
+
+        def reply_key() -> bool:  # "r" until the composer opens (keys early in start-up wait)
+            if composing in "\n".join(screen.display):
+                return True
+            os.write(master, b"r")
+            time.sleep(0.5)
+            return False
+
+        until(reply_key, "the composer")
+        os.write(master, typed.encode())
+        # An "r" sent while the composer was opening may have gone into it: typed is in it.
+        until(lambda: any(typed in draft for draft in drafts().values()), "the draft on disk")
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+    finally:
+        child.kill()
+        os.close(master)
+    with Store.open(data_dir) as store:
+        assert any(typed in draft for draft in store.drafts().values())
+        assert store.conversations()

@@ -44,8 +44,8 @@ def _keep_unless_mark(match: re.Match[str]) -> str:
 
 def fold(text: str) -> str:
     """`match_key` without accents: "Crème", "CREME" and "cr\u200beme" fold alike."""
-    if text.isascii():  # most text: nothing to decompose or drop
-        return text.lower()
+    if text.isascii():  # nothing to decompose: control characters are all it may drop
+        return match_key(text)
     decomposed = _marks()[0].sub("", unicodedata.normalize("NFKD", match_key(text)))
     # A class of astral ranges is tested range by range; emoji are common, their marks rare.
     return _ASTRAL.sub(_keep_unless_mark, decomposed)
@@ -60,16 +60,32 @@ def detached(text: str) -> str:
     return f"{text}\0"[:-1]
 
 
-def words_of(doc: Mapping[str, Any]) -> set[str]:
+def words_of(doc: Mapping[str, Any], known: Mapping[str, frozenset[str]] | None = None) -> set[str]:
     """The folded words of a message document: its text, author handle and display name,
-    and, for someone else's message, its intent as `intent:<name>` (`INTENT_OPERATOR`)."""
+    and, for someone else's message, its intent as `intent:<name>` (`INTENT_OPERATOR`).
+    `known` may hold the `text_words` of its text, already read (by text)."""
     author = doc.get("author") or {}
-    text = f"{doc.get('text', '')}\n{author.get('handle', '')}\n{author.get('display_name', '')}"
-    words = set(_WORD.findall(fold(text)))
+    text = doc.get("text", "")
+    found = None if known is None else known.get(text)
+    words = set(text_words(text) if found is None else found)
+    words |= _author_words(author.get("handle", ""), author.get("display_name", ""))
     intent = doc.get("intent")
     if intent and not doc.get("is_own"):
         words.add(INTENT_OPERATOR + intent)
     return words
+
+
+def text_words(text: str) -> frozenset[str]:
+    """The folded words of a message's text, as `words_of` indexes them. Words never span
+    a line break, nor does folding change across one, so a document's words are those of
+    its text, handle and display name read apart: the text's may be read ahead, by ingest's
+    analysis worker, and an author's once for all their messages."""
+    return frozenset(_WORD.findall(fold(text)))
+
+
+@lru_cache(maxsize=4096)
+def _author_words(handle: str, display_name: str) -> frozenset[str]:
+    return text_words(f"{handle}\n{display_name}")
 
 
 def canonical_of(doc: Mapping[str, Any]) -> str:

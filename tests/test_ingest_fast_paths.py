@@ -12,10 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cmtui.analysis.sentiment import SentimentAnalyzer
-from cmtui.model import Author, Kind, Message, Platform
+from cmtui.model import Author, Conversation, Kind, Message, Platform, copied
 from cmtui.store.index import fold, text_words, words_of
 from cmtui.sync.analyst import read_item
-from cmtui.sync.engine import with_changes
 
 # Letters with accents and marks, ligatures, fullwidth forms, invisibles, emoji, line breaks.
 _HOSTILE = st.text(
@@ -96,9 +95,14 @@ def _message() -> Message:
         },
     )
 )
-def test_with_changes_is_dataclasses_replace(changes: dict[str, object]) -> None:
+def test_copied_is_dataclasses_replace(changes: dict[str, object]) -> None:
     message = _message()
-    assert with_changes(message, changes) == replace(message, **changes)  # type: ignore[arg-type]
+    assert copied(message, changes) == replace(message, **changes)  # type: ignore[arg-type]
+    conversation = Conversation(
+        "c", "acct", Platform.X, "Acme", "s", "s", "a", ["a"], message.created_at, labels=["x"]
+    )
+    lists = {"participants": ["b"], "labels": []}
+    assert copied(conversation, lists) == replace(conversation, **lists)  # type: ignore[arg-type]
 
 
 def test_a_reading_carries_the_words_the_store_indexes() -> None:

@@ -50,7 +50,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from cmtui.model import Conversation, Copy, Message, OutboxItem, parse_time
+from cmtui.model import Conversation, Copy, Message, OutboxItem, copied, parse_time
 from cmtui.store import schema
 from cmtui.store.docfile import STATE, DocFile, KeyedTable, Prepare, check_through
 from cmtui.store.errors import CorruptFile, ReadOnlyStore, StoreError, StoreWriteError
@@ -1002,8 +1002,5 @@ def _cursor_key(account_id: str, stream: str) -> str:
 
 def _copy(conversation: Conversation) -> Conversation:
     """A copy callers may change without changing the cache."""
-    return replace(
-        conversation,
-        participants=list(conversation.participants),
-        labels=list(conversation.labels),
-    )
+    changes = {"participants": list(conversation.participants), "labels": list(conversation.labels)}
+    return copied(conversation, changes)

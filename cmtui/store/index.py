@@ -183,11 +183,12 @@ class SearchIndex:
     def add(self, conversation_id: str, words: Iterable[str]) -> None:
         """Record that the conversation uses these words."""
         number = self._number(conversation_id)
+        postings, by_head = self._postings, self._by_head  # looked up once: a message's ~30 words
         for word in words:
-            posting = self._postings.get(word)
+            posting = postings.get(word)
             if posting is None:
-                self._postings[word] = array("i", (number,))
-                self._by_head[word[:_HEAD]].add(word)
+                postings[word] = array("i", (number,))
+                by_head[word[:_HEAD]].add(word)
             elif posting[-1] != number:
                 posting.append(number)
 

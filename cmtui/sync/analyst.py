@@ -71,7 +71,8 @@ def read_item(analyzer: SentimentAnalyzer, item: Item) -> Reading:
     return Reading(lang, score, intent, *message_signals(text, brand), text_words(text))
 
 
-CHUNK = 50  # messages per chunk: ~10 ms of reading, small enough to pipeline an 800-message poll
+CHUNK = 25  # messages per chunk: ~5 ms of reading, what the writer thread reads itself while
+# the worker reads the first chunk of a poll (it has nothing to store before that)
 WORKER_TIMEOUT = 30.0  # seconds without a word from a busy worker before it counts as hung
 _FRONT, _BACK = 0, 1  # the shared counters: the worker's next chunk, one past the writer's
 _DONE = None  # what the worker sends once no chunk is left for it

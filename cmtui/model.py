@@ -12,10 +12,12 @@ import os
 import re
 import time
 import unicodedata
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Self
+from operator import attrgetter
+from typing import Any, Self, TypeVar
 
 from cmtui.text import MAX_LINKS, grapheme_count, graphemes, links_in
 
@@ -67,6 +69,7 @@ class OutboxState(StrEnum):
 
 
 _sequence = itertools.count()
+_Record = TypeVar("_Record")
 
 
 def ordered_id() -> str:
@@ -98,6 +101,22 @@ def _time_or_none(value: str | None) -> datetime | None:
 
 def _iso_or_none(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def copied(instance: _Record, changes: Mapping[str, object]) -> _Record:
+    """`dataclasses.replace(instance, **changes)` at half its cost, for the records the
+    store copies by the thousand (which have no init-only or non-init fields)."""
+    kind = type(instance)
+    reader = _FIELD_READERS.get(kind)
+    if reader is None:
+        names = tuple(f.name for f in fields(kind))  # type: ignore[arg-type]
+        reader = _FIELD_READERS[kind] = (names, attrgetter(*names))
+    values = dict(zip(reader[0], reader[1](instance), strict=True))
+    values.update(changes)
+    return kind(**values)
+
+
+_FIELD_READERS: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
 
 
 _URL = re.compile(r"https?://\S+")

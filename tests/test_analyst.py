@@ -164,7 +164,7 @@ async def test_a_batch_stored_in_parts_is_the_batch_stored_whole(tmp_path: Any) 
             )
     assert caches[0] == caches[1]
     conversations, messages = caches[0]
-    assert len(conversations) == len(batch) // 2 + 1  # each reply joined its parent's
+    assert len(conversations) == (len(batch) + 1) // 2  # each reply joined its parent's
     assert all(m["sentiment"] is not None and m["intent"] for m in messages)
     # ... and the signals its priority lasts on, read with it
     assert all(m["urgent"] is not None and m["names_brand"] is not None for m in messages)

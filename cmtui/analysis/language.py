@@ -109,8 +109,9 @@ _MAX_WORDS_KEPT = 50_000
 
 def fold(text: str) -> str:
     """`cmtui.text.match_key` (NFKC, invisibles removed, casefolded) without accents or
-    ligatures: "Éclaté", "e\u200bclate" and "ECLATE" all fold to "eclate"."""
-    return _unaccented(match_key(text))
+    ligatures: "Éclaté", "e\u200bclate" and "ECLATE" all fold to "eclate". The key of a
+    text just read (`recent_match_key`) is not worked out again."""
+    return _unaccented(recent_match_key(text))
 
 
 def _unaccented(key: str) -> str:

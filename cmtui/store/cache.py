@@ -52,7 +52,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from cmtui.model import Conversation, Copy, Message, OutboxItem, TriageRecord, parse_time
+from cmtui.model import (
+    Conversation,
+    Copy,
+    Message,
+    OutboxItem,
+    TriageRecord,
+    copied,
+    parse_time,
+)
 from cmtui.store import schema
 from cmtui.store.docfile import STATE, DocFile, KeyedTable, Prepare, check_through
 from cmtui.store.errors import CorruptFile, ReadOnlyStore, StoreError, StoreWriteError
@@ -211,7 +219,12 @@ class Store:
     # -- conversations ---------------------------------------------------------------------
 
     def add_messages(
-        self, messages: Iterable[Message], *, brand: str = "", write: bool = True
+        self,
+        messages: Iterable[Message],
+        *,
+        brand: str = "",
+        write: bool = True,
+        words: Mapping[str, frozenset[str]] | None = None,
     ) -> list[Conversation]:
         """Store messages (idempotent on `Message.id`; a changed copy is an edit) and update
         their conversations' summaries, in one write per file. Returns the summaries that
@@ -223,7 +236,8 @@ class Store:
         from another of the brand's accounts (same platform and `Message.canonical`) is kept
         in the stored message's `copies`, and its `seen_by` added; the brand's own messages
         stay its own whichever copy says so. `brand` is the brand of the accounts that
-        fetched the batch, given to conversations it creates.
+        fetched the batch, given to conversations it creates. `words` may hold the search
+        index's words of texts already read (`index.text_words`), by text.
         """
         with self._mutex:
             self._check_writable("store new messages")
@@ -233,7 +247,7 @@ class Store:
             lost: defaultdict[str, set[str]] = defaultdict(set)  # words edits took away
             merged: set[str] = set()  # stored as more than the batch's copy: parse again
             for message in batch:
-                changed, is_new = self._put_message(message, brand, lost, merged)
+                changed, is_new = self._put_message(message, brand, lost, merged, words)
                 for conversation_id in changed:
                     touched.setdefault(conversation_id, [])
                 if changed and is_new and not message.is_own:
@@ -748,13 +762,19 @@ class Store:
         return holder if not (brand and theirs and brand != theirs) else None
 
     def _put_message(
-        self, message: Message, brand: str, lost: defaultdict[str, set[str]], merged: set[str]
+        self,
+        message: Message,
+        brand: str,
+        lost: defaultdict[str, set[str]],
+        merged: set[str],
+        words: Mapping[str, frozenset[str]] | None = None,
     ) -> tuple[list[str], bool]:
         """Store one message (or merge it into the stored copy of its post); returns the
         conversations it changed: the one it is in now, then the one it left when an edit
         moved it (nothing for an unchanged copy), and whether the post is new to the cache.
         The words an edit took away are added to `lost` under the conversation they were
-        in; the id of a message stored as more than `message` says is added to `merged`."""
+        in; the id of a message stored as more than `message` says is added to `merged`.
+        `words`: as `add_messages` takes them."""
         stored_id = self._stored_copy(message, brand)
         old = None if stored_id is None else self._doc(stored_id)
         before = None if stored_id is None else self._index.conversation_of(stored_id)
@@ -770,7 +790,7 @@ class Store:
             merged.add(doc["id"])
             self._drop(old["id"], old, lost)
         created_at = message.created_at if old is None else parse_time(doc["created_at"])
-        self._put_doc(doc, _partition_key(doc["account_id"], created_at))
+        self._put_doc(doc, _partition_key(doc["account_id"], created_at), words)
         moved = [] if before in (None, conversation_id) else [before]
         return [conversation_id, *moved], old is None
 
@@ -833,11 +853,14 @@ class Store:
         self._index.discard(message_id)
         lost[conversation_id].update(words_of(doc))
 
-    def _put_doc(self, doc: dict[str, Any], key: str) -> None:
-        """Store a message document in partition `key` and index it."""
+    def _put_doc(
+        self, doc: dict[str, Any], key: str, words: Mapping[str, frozenset[str]] | None = None
+    ) -> None:
+        """Store a message document in partition `key` and index it (`words`: as
+        `add_messages` takes them)."""
         self._partition(key).tables[MESSAGES].put(doc)
         self._index.add(doc, key)
-        self._words.add(sys.intern(doc["conversation_id"]), words_of(doc))
+        self._words.add(sys.intern(doc["conversation_id"]), words_of(doc, words))
 
     def _member_docs(self, conversation_id: str) -> list[dict[str, Any]]:
         """The stored documents of a conversation's indexed messages."""
@@ -1022,8 +1045,5 @@ def _cursor_key(account_id: str, stream: str) -> str:
 
 def _copy(conversation: Conversation) -> Conversation:
     """A copy callers may change without changing the cache."""
-    return replace(
-        conversation,
-        participants=list(conversation.participants),
-        labels=list(conversation.labels),
-    )
+    changes = {"participants": list(conversation.participants), "labels": list(conversation.labels)}
+    return copied(conversation, changes)

@@ -46,8 +46,8 @@ def _keep_unless_mark(match: re.Match[str]) -> str:
 
 def fold(text: str) -> str:
     """`match_key` without accents: "Crème", "CREME" and "cr\u200beme" fold alike."""
-    if text.isascii():  # most text: nothing to decompose or drop
-        return text.lower()
+    if text.isascii():  # nothing to decompose: control characters are all it may drop
+        return match_key(text)
     decomposed = _marks()[0].sub("", unicodedata.normalize("NFKD", match_key(text)))
     # A class of astral ranges is tested range by range; emoji are common, their marks rare.
     return _ASTRAL.sub(_keep_unless_mark, decomposed)
@@ -62,13 +62,16 @@ def detached(text: str) -> str:
     return f"{text}\0"[:-1]
 
 
-def words_of(doc: Mapping[str, Any]) -> set[str]:
+def words_of(doc: Mapping[str, Any], known: Mapping[str, frozenset[str]] | None = None) -> set[str]:
     """The folded words of a message document: its text, author handle and display name,
     and, for someone else's message, its intent as `intent:<name>` (`INTENT_OPERATOR`) and
-    its language as `lang:<code>` (`LANG_OPERATOR`)."""
+    its language as `lang:<code>` (`LANG_OPERATOR`). `known` may hold the `text_words` of its
+    text, already read (by text)."""
     author = doc.get("author") or {}
-    text = f"{doc.get('text', '')}\n{author.get('handle', '')}\n{author.get('display_name', '')}"
-    words = set(_WORD.findall(fold(text)))
+    text = doc.get("text", "")
+    found = None if known is None else known.get(text)
+    words = set(text_words(text) if found is None else found)
+    words |= _author_words(author.get("handle", ""), author.get("display_name", ""))
     intent = doc.get("intent")
     if intent and not doc.get("is_own"):
         words.add(INTENT_OPERATOR + intent)
@@ -76,6 +79,19 @@ def words_of(doc: Mapping[str, Any]) -> set[str]:
     if lang and not doc.get("is_own"):
         words.add(LANG_OPERATOR + fold(lang).replace("_", "-").split("-")[0])  # en-US: en
     return words
+
+
+def text_words(text: str) -> frozenset[str]:
+    """The folded words of a message's text, as `words_of` indexes them. Words never span
+    a line break, nor does folding change across one, so a document's words are those of
+    its text, handle and display name read apart: the text's may be read ahead, by ingest's
+    analysis worker, and an author's once for all their messages."""
+    return frozenset(_WORD.findall(fold(text)))
+
+
+@lru_cache(maxsize=4096)
+def _author_words(handle: str, display_name: str) -> frozenset[str]:
+    return text_words(f"{handle}\n{display_name}")
 
 
 def canonical_of(doc: Mapping[str, Any]) -> str:
@@ -173,11 +189,12 @@ class SearchIndex:
     def add(self, conversation_id: str, words: Iterable[str]) -> None:
         """Record that the conversation uses these words."""
         number = self._number(conversation_id)
+        postings, by_head = self._postings, self._by_head  # looked up once: a message's ~30 words
         for word in words:
-            posting = self._postings.get(word)
+            posting = postings.get(word)
             if posting is None:
-                self._postings[word] = array("i", (number,))
-                self._by_head[word[:_HEAD]].add(word)
+                postings[word] = array("i", (number,))
+                by_head[word[:_HEAD]].add(word)
             elif posting[-1] != number:
                 posting.append(number)
 

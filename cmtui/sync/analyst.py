@@ -32,6 +32,7 @@ from typing import NamedTuple
 
 from cmtui.analysis.priority import message_signals
 from cmtui.analysis.sentiment import SentimentAnalyzer
+from cmtui.store.index import text_words
 
 log = logging.getLogger(__name__)
 
@@ -41,24 +42,37 @@ language and the brand's name."""
 
 
 class Reading(NamedTuple):
-    """What ingest keeps of a customer's message besides the message itself (the fields of
-    `Message` it sets)."""
+    """What ingest keeps of a customer's message besides the message itself: the fields of
+    `Message` it sets, and the words the search index takes from its text."""
 
     lang: str | None
     sentiment: float | None
     intent: str
     urgent: tuple[str, ...]  # the urgent keywords it names (`analysis.priority`)
     names_brand: bool
+    words: frozenset[str]  # `store.index.text_words`: read here, off the store's thread
+
+    def fields(self) -> dict[str, object]:
+        """The fields of `Message` it sets."""
+        return {
+            "lang": self.lang,
+            "sentiment": self.sentiment,
+            "intent": self.intent,
+            "urgent": self.urgent,
+            "names_brand": self.names_brand,
+        }
 
 
 def read_item(analyzer: SentimentAnalyzer, item: Item) -> Reading:
-    """One message read: `SentimentAnalyzer.analyse`, and its lasting priority signals."""
+    """One message read: `SentimentAnalyzer.analyse`, its lasting priority signals and its
+    words for the search index."""
     text, hint, language, brand = item
     lang, score, intent = analyzer.analyse(text, hint, language)
-    return Reading(lang, score, intent, *message_signals(text, brand))
+    return Reading(lang, score, intent, *message_signals(text, brand), text_words(text))
 
 
-CHUNK = 50  # messages per chunk: ~10 ms of reading, small enough to pipeline an 800-message poll
+CHUNK = 25  # messages per chunk: ~5 ms of reading, what the writer thread reads itself while
+# the worker reads the first chunk of a poll (it has nothing to store before that)
 WORKER_TIMEOUT = 30.0  # seconds without a word from a busy worker before it counts as hung
 _FRONT, _BACK = 0, 1  # the shared counters: the worker's next chunk, one past the writer's
 _DONE = None  # what the worker sends once no chunk is left for it

@@ -36,7 +36,15 @@ from cmtui.alerting import AlertCommand, AlertWatch
 from cmtui.analysis.sentiment import SentimentAnalyzer
 from cmtui.config import AlertSettings
 from cmtui.i18n import _
-from cmtui.model import Conversation, Limits, Message, OutboxItem, OutboxState, utcnow
+from cmtui.model import (
+    Conversation,
+    Limits,
+    Message,
+    OutboxItem,
+    OutboxState,
+    copied,
+    utcnow,
+)
 from cmtui.platforms.base import (
     Adapter,
     Ambiguous,
@@ -532,15 +540,17 @@ class SyncEngine:
         ]
         items = [(batch[i].text, batch[i].lang, account.language, account.brand) for i in todo]
         changed: dict[str, Conversation] = {}
+        words: dict[str, frozenset[str]] = {}  # the texts' words, read with them
         stored = read = 0
         for analyses in self._analyst.read(items):
             for i, reading in zip(todo[read:], analyses, strict=False):
-                changes[i].update(reading._asdict())
+                changes[i].update(reading.fields())
+                words[batch[i].text] = reading.words
             read += len(analyses)
             end = todo[read] if read < len(todo) else len(batch)
-            self._store_part(account, batch, changes, range(stored, end), changed)
+            self._store_part(account, batch, changes, range(stored, end), changed, words)
             stored = end
-        self._store_part(account, batch, changes, range(stored, len(batch)), changed)
+        self._store_part(account, batch, changes, range(stored, len(batch)), changed, words)
         self.store.flush()
         copies = self.store.merged(m.id for m in batch)
         return list(changed.values()), [m for m in batch if m.id not in copies]
@@ -552,16 +562,19 @@ class SyncEngine:
         changes: list[dict[str, object]],
         part: range,
         changed: dict[str, Conversation],
+        words: dict[str, frozenset[str]],
     ) -> None:
-        """Store `batch[part]` with its `changes` (kept in `batch`), unwritten; the summaries
-        it changed go to `changed`."""
+        """Store `batch[part]` with its `changes` (kept in `batch`) and the `words` of the
+        texts read, unwritten; the summaries it changed go to `changed`."""
         if not part:
             return
         for i in part:
             if changes[i]:
-                batch[i] = replace(batch[i], **changes[i])  # type: ignore[arg-type]
+                batch[i] = copied(batch[i], changes[i])
         part_messages = batch[part.start : part.stop]
-        summaries = self.store.add_messages(part_messages, brand=account.brand, write=False)
+        summaries = self.store.add_messages(
+            part_messages, brand=account.brand, write=False, words=words
+        )
         changed.update((summary.id, summary) for summary in summaries)
 
     def _own_handles(self, brand: str) -> frozenset[str]:

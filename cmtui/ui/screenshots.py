@@ -16,6 +16,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from cmtui.locations import builtin_themes_dir
+from cmtui.replies import DEMO_LIBRARY
 from cmtui.sandbox.clock import ManualClock
 from cmtui.sandbox.network import DEMO_START
 from cmtui.session import Session, sandbox_session
@@ -56,6 +57,10 @@ SCENES = (
     Scene("inbox-priority", (120, 36), ("s",)),
     Scene("monitor", (200, 50), ("m",)),
     Scene("monitor-narrow", (80, 24), ("m",)),
+    # Triage: two conversations selected (space moves down), then marked pending.
+    Scene("triage", (120, 36), ("space", "space", "p")),
+    Scene("search-error", (120, 36), ("slash", *"status", "colon", *"maybe")),
+    Scene("replies", (120, 36), ("down", "enter", "R")),
 )
 THEME_SCENES = tuple(
     Scene(f"theme-{theme.name}", (120, 36), ("down", "enter"), theme=theme.name)
@@ -68,7 +73,7 @@ the themes' colours are checked by tests/test_themes.py)."""
 def scene_app(data_dir: Path, theme: str | None = None) -> CmtuiApp:
     """The app on a sandbox session at SHOT_TIME, syncing exactly once, in `theme`."""
     clock = ManualClock(SHOT_TIME)
-    session: Session = sandbox_session(data_dir, clock=clock)
+    session: Session = sandbox_session(data_dir, clock=clock, replies_path=DEMO_LIBRARY)
     if theme is not None:
         session.config = replace(session.config, ui=replace(session.config.ui, theme=theme))
     return CmtuiApp(session, sync="once")

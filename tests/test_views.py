@@ -263,3 +263,48 @@ def test_a_saved_view_with_words_holds_nothing_until_built_with_the_index() -> N
     assert (counts.total["saved:Refunds"], counts.unread["saved:Refunds"]) == (2, 1)
     counts.replace(rows[0], replace(rows[0], status=Status.DONE))
     assert counts.total["saved:Refunds"] == 1
+
+
+def test_saved_views_read_their_clock_their_teammate_and_their_words() -> None:
+    """A saved view's dates count from the clock given (not the machine's), `is:mine` is the
+    teammate given, and a view that looks words up keeps the ids they found."""
+    recent = conversation(1, last_activity=NOW - timedelta(days=2), assignee="lea")
+    old = conversation(2, last_activity=NOW - timedelta(days=9), assignee="max")
+    week = ViewSettings("Week", "after:7d")
+    [listed] = [v for v in views_for(replace(CONFIG, views=(week,)), NOW) if v.id == "saved:Week"]
+    assert [c.id for c in listed.apply([recent, old])] == ["c1"]  # NOW is in 2025
+    mine = saved_view(ViewSettings("Mine too", "is:mine"), words=None, now=NOW, me="lea")
+    assert [c.id for c in mine.apply([recent, old])] == ["c1"]
+    index = {"refund": {"c2"}}
+    refunds = saved_view(
+        ViewSettings("R", "refund"), words=lambda text, _: index.get(text, set()), now=NOW, me=None
+    )
+    assert refunds.ids == frozenset({"c2"})
+    waiting = saved_view(ViewSettings("R", "refund"), words=None, now=NOW, me=None)
+    assert waiting.ids == frozenset() and waiting.predicate(recent) is False
+
+
+def test_a_search_in_a_view_of_ids_keeps_only_ids_both_hold() -> None:
+    base = search_view(views_for(CONFIG)[0], Match(lambda c: True, frozenset({"c1", "c2"})), "a")
+    narrowed = search_view(base, Match(lambda c: True, frozenset({"c2", "c3"})), "b")
+    assert narrowed.ids == frozenset({"c2"})
+    unbounded = search_view(base, Match(lambda c: True, None), "status:new")
+    assert unbounded.ids == frozenset({"c1", "c2"})
+
+
+def test_sorting_by_priority_without_a_clock_reads_the_current_time() -> None:
+    waiting = conversation(0, priority=10.0, awaiting_reply_since=NOW)
+    [inbox] = [view for view in views_for(CONFIG) if view.id == "inbox"]
+    assert inbox.apply([waiting], Order.PRIORITY) == [waiting]
+
+
+def test_mine_is_labelled_and_a_view_put_again_replaces_its_count() -> None:
+    [mine] = [view for view in views_for(CONFIG) if view.id == "mine"]
+    assert mine.title == "Mine"
+    [inbox, unanswered] = views_for(CONFIG)[:2]
+    counts = ViewCounts([inbox, unanswered])
+    rows = [conversation(1, awaiting_reply_since=NOW), conversation(3)]
+    counts.put(unanswered, rows)
+    counts.put(unanswered, rows[:1])
+    counts.replace(None, conversation(5, awaiting_reply_since=NOW))
+    assert (counts.total["inbox"], counts.total["unanswered"]) == (1, 2)

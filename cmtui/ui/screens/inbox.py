@@ -421,6 +421,13 @@ class InboxScreen(Screen[None]):
         """Show the current view; `counts=False` when unread counts cannot have changed."""
         conversation_list = self.query_one(ConversationList)
         shown = self.view.apply(self._candidates(), self.order, self.session.clock())
+        conversation_list.placeholder = (
+            _("No conversation matches this search.")
+            if self.view is not self.base_view
+            else _("No conversations in this view.")
+            if self.conversations
+            else _("No conversations yet")
+        )
         conversation_list.set_conversations(shown)
         if self.pristine:
             conversation_list.cursor = 0

@@ -71,8 +71,8 @@ def test_headless_sync_stops_cleanly_on_signal(tmp_path: Path, sig: signal.Signa
     _assert_cache_is_whole(data_dir)
 
 
-def test_tui_leaves_cleanly_on_sighup(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
+def _demo_in_a_terminal(tmp_path: Path, data_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """`cmtui --demo` on a 120x36 pseudo-terminal: the process and the terminal's master."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
     child = subprocess.Popen(
@@ -84,6 +84,12 @@ def test_tui_leaves_cleanly_on_sighup(tmp_path: Path) -> None:
         start_new_session=True,
     )
     os.close(slave)
+    return child, master
+
+
+def test_tui_leaves_cleanly_on_sighup(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    child, master = _demo_in_a_terminal(tmp_path, data_dir)
     output = bytearray()
     try:
         _wait_for_messages(data_dir)
@@ -330,17 +336,7 @@ def test_a_draft_survives_sigkill(tmp_path: Path) -> None:
     """Typing in the composer, then the process killed outright (no handler runs): the
     draft is on disk as typed, and the cache opens whole."""
     data_dir = tmp_path / "data"
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
-    child = subprocess.Popen(
-        [sys.executable, "-m", "cmtui", "--demo", "--data-dir", str(data_dir)],
-        env=_env(tmp_path),
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        start_new_session=True,
-    )
-    os.close(slave)
+    child, master = _demo_in_a_terminal(tmp_path, data_dir)
     screen = pyte.Screen(120, 36)
     stream = pyte.ByteStream(screen)
     typed = "Bonjour, nous regardons votre commande"

@@ -85,7 +85,7 @@ class SnoozeScreen(TriagePrompt[datetime]):
         with self._box():
             yield OptionList(
                 *(
-                    Option(f"{label} · {when_label(until, self.now, self.tz)}", id=str(n))
+                    Option(Text(f"{label} · {when_label(until, self.now, self.tz)}"), id=str(n))
                     for n, (label, until) in enumerate(self.choices)
                 ),
                 id="snooze-choices",
@@ -177,7 +177,7 @@ class AssignScreen(TriagePrompt[str]):
             Option(Text(_("{name} (me)").format(name=m) if m == self.me else m), id=f"m{n}")
             for n, m in enumerate(self.members)
         ]
-        options.append(Option(_("Nobody (unassign)"), id="unassign"))
+        options.append(Option(Text(_("Nobody (unassign)")), id="unassign"))
         with self._box():
             yield OptionList(*options, id="assign-choices")
 

@@ -56,13 +56,18 @@ class CmtuiCommands(Provider):
                 found[binding.action] = (binding.description, run, format_key(key))
         return list(found.values())
 
+    async def startup(self) -> None:
+        """Read the commands once per opening of the palette, not at every keystroke: the
+        bindings' checks and the saved views' queries do not change while it is open."""
+        self._listed = self._commands()
+
     async def discover(self) -> Hits:
-        for name, callback, help_text in self._commands():
+        for name, callback, help_text in self._listed:
             yield DiscoveryHit(Content(name), callback, text=name, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for name, callback, help_text in self._commands():
+        for name, callback, help_text in self._listed:
             score = matcher.match(name)
             if score > 0:
                 # Not matcher.highlight(): it parses the name as markup, and names come from config.

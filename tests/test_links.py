@@ -63,9 +63,9 @@ def test_a_thread_s_links_come_newest_first_each_once_with_the_posts_themselves(
     first = message(1, "https://a.example/1", url="https://example.social/@user1/1")
     second = message(2, "again https://a.example/1 and https://b.example/2")
     assert thread_links([first, second]) == [
-        ThreadLink("https://a.example/1", "@user2@example.social"),
-        ThreadLink("https://b.example/2", "@user2@example.social"),
-        ThreadLink("https://example.social/@user1/1", "@user1@example.social", is_post=True),
+        ThreadLink("https://a.example/1", "User 2"),
+        ThreadLink("https://b.example/2", "User 2"),
+        ThreadLink("https://example.social/@user1/1", "User 1", is_post=True),
     ]
     assert thread_links([]) == []
 

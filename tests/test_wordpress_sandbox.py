@@ -70,6 +70,26 @@ async def test_comments_threads_and_held_ones_come_in(blog: BlogWorld) -> None:
     assert adapter.can_moderate is True
 
 
+async def test_a_comment_s_link_has_the_post_s_slug_as_wordpress_makes_it(
+    blog: BlogWorld,
+) -> None:
+    # Accents dropped (not the letters), cut at 60 characters, no dash left at the end.
+    article = blog.post(
+        BLOG,
+        "Chaque bougie est coulée à la main dans nos ateliers, près d'Annecy",
+        0,
+        kind="brand_post",
+    )
+    comment = blog.post(JO, "Lovely", 10, parent=article)
+
+    (message,) = (await adapter_for(server_of(blog)).fetch("comments", None)).messages
+
+    assert message.url == (
+        f"https://{HOST}/2026/03/chaque-bougie-est-coulee-a-la-main-dans-nos-ateliers-pres-d/"
+        f"#comment-{comment.id}"
+    )
+
+
 async def test_a_poll_brings_only_what_is_newer_even_in_the_same_second(blog: BlogWorld) -> None:
     article = blog.post(BLOG, "Article", 0, kind="brand_post")
     blog.post(JO, "one", 10, parent=article)

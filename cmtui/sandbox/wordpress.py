@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -168,7 +169,10 @@ class WordPressServer:
         return OWNER_USER_ID if person.handle == self.owner.handle else 0
 
     def _post_link(self, post: Post) -> str:
-        slug = _SLUG.sub("-", post.text.split("\n", 1)[0].lower()).strip("-")[:60] or post.id
+        # As WordPress's sanitize_title: accents removed, then any other run of signs a dash.
+        title = unicodedata.normalize("NFKD", post.text.split("\n", 1)[0].lower())
+        title = "".join(c for c in title if not unicodedata.combining(c))
+        slug = _SLUG.sub("-", title)[:60].strip("-") or post.id
         return f"https://{self.host}/{post.created_at:%Y/%m}/{slug}/"
 
     def _comment_json(

@@ -61,6 +61,8 @@ SCENES = (
     Scene("triage", (120, 36), ("space", "space", "p")),
     Scene("search-error", (120, 36), ("slash", *"status", "colon", *"maybe")),
     Scene("replies", (120, 36), ("down", "enter", "R")),
+    # A spam comment held on the blog: its link by where it really goes, then the post itself.
+    Scene("links", (120, 36), ("slash", *"discount", "enter", "enter", "L")),
 )
 THEME_SCENES = tuple(
     Scene(f"theme-{theme.name}", (120, 36), ("down", "enter"), theme=theme.name)

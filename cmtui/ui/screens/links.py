@@ -45,7 +45,7 @@ def thread_links(thread: Sequence[Message]) -> list[ThreadLink]:
     itself on its network; each target once."""
     found: dict[str, ThreadLink] = {}
     for message in reversed(thread):
-        author = message.author.handle
+        author = message.author.label  # as the list shows them (a Facebook handle is a number)
         for url in message.link_targets():
             found.setdefault(url, ThreadLink(url, author))
         post = safe_url(message.url) if message.url else None

@@ -35,6 +35,11 @@ class Platform(StrEnum):
     HACKERNEWS = "hackernews"
 
 
+READ_ONLY_PLATFORMS = frozenset({Platform.FEED, Platform.HACKERNEWS})
+"""Networks cmtui cannot answer on: their conversations never wait for a reply (nor count
+in response times), the composer says why and offers the link."""
+
+
 class Kind(StrEnum):
     """Why a message is in the inbox."""
 
@@ -463,6 +468,11 @@ class Conversation:
     done_at: datetime | None = None  # when marked done (on the session's clock), while done
     intents: tuple[str, ...] = ()
     """The intents of the others' messages (`analysis.intent.INTENTS` order), each once."""
+
+    def __post_init__(self) -> None:
+        # Here, not in the summarizer, so that summaries cached before the rule hold it too.
+        if self.platform in READ_ONLY_PLATFORMS:
+            self.awaiting_reply_since = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with the model's field names, in field order."""

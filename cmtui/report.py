@@ -30,7 +30,7 @@ from cmtui.analysis.responses import (
     summaries,
 )
 from cmtui.i18n import N_, _
-from cmtui.model import Conversation, Message, Status
+from cmtui.model import READ_ONLY_PLATFORMS, Conversation, Message, Status
 from cmtui.monitor import CacheAlerts, batches
 from cmtui.text import safe_text
 from cmtui.views import POSITIVE_ABOVE
@@ -142,6 +142,7 @@ def build(
         for cid, conversation in chosen.items()
         if _asked_in(timelines[cid], since, until)
     ]
+    answerable = [r for r in rows if r.network not in READ_ONLY_PLATFORMS]
     fired = [
         a
         for a in alerts.detector.alerts()
@@ -155,8 +156,8 @@ def build(
         days=_days(period, since, until),
         alerts=tuple(_handled(a, period, timelines, chosen, until) for a in fired),
         topics=_topics(period),
-        responses=GroupTimes.of(rows),
-        groups=summaries(rows),
+        responses=GroupTimes.of(answerable),
+        groups=summaries(answerable),
         advocates=tuple(tally.advocates(brand)[:TOP_ADVOCATES]),
     )
 

@@ -109,6 +109,20 @@ async def test_a_reply_right_after_a_move_answers_the_conversation_moved_to(
         assert app.screen.open_id == conversations.highlighted_id  # type: ignore[attr-defined]
 
 
+async def test_a_feed_article_s_thread_does_not_say_it_waits_for_an_answer(
+    app: CmtuiApp,
+) -> None:
+    async with app.run_test(size=(120, 36)) as pilot:
+        await newest_on(app, pilot, Platform.FEED)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Not answered yet" not in app.screen.query_one(ThreadView)._header
+        await newest_on(app, pilot, Platform.MASTODON)  # an answerable one says it
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Not answered yet" in app.screen.query_one(ThreadView)._header
+
+
 async def test_reply_goes_through_the_outbox_and_appears_in_the_thread(
     app: CmtuiApp, clock: ManualClock
 ) -> None:

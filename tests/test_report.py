@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -118,6 +119,21 @@ def test_response_times_by_brand_account_and_network(tmp_path: Path) -> None:
     assert list(built.groups["brand"]) == [BRAND]
     assert list(built.groups["network"]) == ["mastodon"]
     assert built.groups["account"]["ml"] == built.responses
+
+
+def test_response_times_leave_out_the_networks_cmtui_cannot_answer(tmp_path: Path) -> None:
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    article = message(900, start + timedelta(days=1, hours=3), conv="news", author="press",
+                      account="alerts")  # fmt: skip
+    with Store.open(tmp_path / "data") as store:
+        store.add_messages([*history(start), replace(article, platform=Platform.FEED)], brand=BRAND)
+        built = report.build(
+            store.iter_messages(), store.conversations(), {"ml": BRAND, "alerts": BRAND},
+            since=start + timedelta(days=1), until=start + timedelta(days=3),
+        )  # fmt: skip
+    assert built.conversations == 35  # the article is in the period's figures
+    assert built.responses.unanswered == 34 - 6  # but never waits for an answer
+    assert list(built.groups["network"]) == ["mastodon"]
 
 
 def test_another_brand_has_an_empty_report(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from cmtui.analysis.priority import (
     MENTION_POINTS,
     NEGATIVITY_POINTS,
 )
-from cmtui.model import Author, Kind, Message, Platform
+from cmtui.model import Author, Conversation, Kind, Message, Platform
 from cmtui.store.summary import summarize
 
 T0 = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
@@ -120,3 +120,18 @@ def test_the_priority_reads_each_waiting_messages_kept_signals_or_its_text() -> 
     assert summarize("a:c", trusted, None, brand=BRAND).priority == pytest.approx(
         NEGATIVITY_POINTS * 0.5
     )
+
+
+@pytest.mark.parametrize("platform", [Platform.FEED, Platform.HACKERNEWS])
+def test_a_conversation_on_a_read_only_network_never_waits_for_an_answer(
+    platform: Platform,
+) -> None:
+    item = replace(said(1), platform=platform)
+    assert summarize("a:c", [item], None, brand=BRAND).awaiting_reply_since is None
+    # A summary cached before the rule, read back: the rule holds there too.
+    cached = summarize("a:c", [said(1)], None, brand=BRAND).to_dict() | {"platform": str(platform)}
+    assert cached["awaiting_reply_since"] is not None
+    assert Conversation.from_dict(cached).awaiting_reply_since is None
+    # The same message on a network cmtui answers on waits.
+    waiting = summarize("a:c", [said(1)], None, brand=BRAND).awaiting_reply_since
+    assert waiting == T0 + timedelta(minutes=1)

@@ -30,6 +30,7 @@ from cmtui.analysis.responses import Timeline, thread_line
 from cmtui.config import ViewSettings, add_view
 from cmtui.i18n import N_, _
 from cmtui.model import (
+    READ_ONLY_PLATFORMS,
     Conversation,
     Limits,
     Message,
@@ -924,9 +925,9 @@ class InboxScreen(Screen[None]):
         pending = [i for i in self.outbox_items.values() if i.conversation_id == conversation_id]
         pending.sort(key=lambda i: i.created_at)
         done_at = None if conversation is None else conversation.done_at
-        header = "\n".join(
-            filter(None, [thread_line(Timeline.of(messages), done_at), *self._history(history)])
-        )
+        answerable = conversation is None or conversation.platform not in READ_ONLY_PLATFORMS
+        times = thread_line(Timeline.of(messages), done_at) if answerable else ""
+        header = "\n".join(filter(None, [times, *self._history(history)]))
         thread.show(messages, pending, keep_position=keep and same, header=header)
         self._answered = next((m for m in reversed(messages) if not m.is_own), None)
         self._show_suggestions()

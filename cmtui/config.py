@@ -96,6 +96,8 @@ STREAM_KINDS: Mapping[Platform, tuple[StreamKind, ...]] = MappingProxyType(
             StreamKind("mentions"),
         ),
         Platform.FEED: (StreamKind("items"), StreamKind("url", "feed URL"), StreamKind("mentions")),
+        # `mentions` searches each of the brand's keywords.
+        Platform.HACKERNEWS: (StreamKind("mentions"), StreamKind("search", "query")),
     }
 )
 

@@ -82,13 +82,17 @@ class Session:
                 self.token_sources[account.id] = token.source
             value = token.value if token is not None else None
             counter = RequestCounter(self.store, account.id, self.wall)
+            brand = self.config.brand(account.brand)
             adapter = build_adapter(
-                account, value, transport=self.transport, count_requests=counter.add
+                account,
+                value,
+                transport=self.transport,
+                count_requests=counter.add,
+                keywords=brand.keywords if brand is not None else (),
             )
         except Exception as error:
             self.problems.append(f"account {account.id}: {error}")
             return None
-        brand = self.config.brand(account.brand)
         return AccountRuntime(
             account_id=account.id,
             brand=account.brand,

@@ -155,9 +155,9 @@ def test_doctor_on_the_demo_probes_the_sandbox_and_says_only_what_is_true(
     assert "BAD" not in out and "could not connect" not in out
     assert "token from secrets file" not in out
     lines = [line for line in out.splitlines() if line.startswith("ok   account ")]
-    # A feed needs no token; every other account's comes from the sandbox.
-    sandboxed = [line for line in lines if not line.endswith("feed, no token needed")]
-    assert len(sandboxed) == len(lines) - 1 >= 5
+    # A feed and Hacker News need no token; every other account's comes from the sandbox.
+    sandboxed = [line for line in lines if not line.endswith(", no token needed")]
+    assert len(sandboxed) == len(lines) - 2 >= 5
     assert all(line.endswith("token from the sandbox") for line in sandboxed)
     assert "secrets file: not used: tokens come from the sandbox" in out
     assert "server ml-masto" in out and "answers (HTTP 200" in out

@@ -30,6 +30,8 @@ from cmtui.text import grapheme_count
 
 ONE_DAY = timedelta(days=1)
 
+PUBLIC = ("feed", "hackernews")  # networks read without an account of the brand's
+
 
 def network(seed: int = 7) -> tuple[SandboxNetwork, ManualClock]:
     clock = ManualClock(DEMO_START)
@@ -58,7 +60,7 @@ def x_length(text: str) -> int:
 
 
 def test_the_brand_has_an_account_on_every_network(net: SandboxNetwork) -> None:
-    owners = {a.id: net.owner(a.id) for a in net.accounts if a.platform != "feed"}
+    owners = {a.id: net.owner(a.id) for a in net.accounts if a.platform not in PUBLIC}
     assert all(person.role == "brand" for person in owners.values())
     assert owners["ml-facebook"].domain == "facebook.sandbox.example"
     assert owners["ml-x"].domain == "x.sandbox.example"
@@ -69,22 +71,33 @@ def test_the_brand_has_an_account_on_every_network(net: SandboxNetwork) -> None:
     assert streams["ml-x"] == streams["ml-bsky"] == ("mentions", "search:maison lumière")
     assert streams["ml-blog"] == ("comments",)
     assert streams["ml-alerts"] == ("items",)
+    assert streams["ml-hn"] == ("mentions",)  # the brand's keywords
     handles = {a.id: a.handle for a in net.accounts}
     assert handles["ml-facebook"] == content.FACEBOOK_PAGE.id  # Graph's page id
     assert handles["ml-x"] == handles["ml-blog"] == "maisonlumiere"  # X's and WordPress's names
     assert handles["ml-bsky"] == "maisonlumiere.bsky.sandbox.example"  # what it logs in with
     assert handles["ml-masto"] == "@maisonlumiere@mastodon.sandbox.example"
-    assert net.account("ml-alerts").token == ""
-    with pytest.raises(KeyError):
-        net.owner("ml-alerts")
+    assert net.account("ml-alerts").token == net.account("ml-hn").token == ""
+    for public in ("ml-alerts", "ml-hn"):
+        with pytest.raises(KeyError):
+            net.owner(public)
 
 
 async def test_every_network_of_the_demo_is_served_and_set_up(tmp_path: Path) -> None:
-    """The demo's session has all seven accounts, each with its handle (the page id, the X and
+    """The demo's session has all eight accounts, each with its handle (the page id, the X and
     WordPress user names, the Bluesky handle), and each account's host answers; an unknown
     host does not."""
     net, clock = network()
-    ids = ["ml-masto", "ml-piaille", "ml-facebook", "ml-x", "ml-bsky", "ml-blog", "ml-alerts"]
+    ids = [
+        "ml-masto",
+        "ml-piaille",
+        "ml-facebook",
+        "ml-x",
+        "ml-bsky",
+        "ml-blog",
+        "ml-alerts",
+        "ml-hn",
+    ]
     assert [a.id for a in net.served_accounts] == ids
     session = sandbox_session(tmp_path / "data", clock=clock, network=net)
     try:
@@ -124,7 +137,12 @@ async def test_a_server_added_to_the_table_serves_its_accounts_host(
 
     monkeypatch.setitem(SERVERS, "facebook", owned(Echo))
     monkeypatch.setitem(SERVERS, "feed", feed)
-    for missing in ("x", "bluesky", "wordpress"):  # a network without a server is left out
+    for missing in (
+        "x",
+        "bluesky",
+        "wordpress",
+        "hackernews",
+    ):  # a network without a server is left out
         monkeypatch.delitem(SERVERS, missing)
     net, _ = network()
     assert [a.id for a in net.served_accounts] == [
@@ -364,7 +382,7 @@ def test_an_answer_to_a_private_reply_stays_private(net: SandboxNetwork) -> None
 
 def test_every_post_is_on_exactly_one_network(net: SandboxNetwork) -> None:
     seen: Counter[str] = Counter()
-    for account in ("ml-masto", "ml-facebook", "ml-x", "ml-bsky", "ml-blog", "ml-alerts"):
+    for account in ("ml-masto", "ml-facebook", "ml-x", "ml-bsky", "ml-blog", "ml-alerts", "ml-hn"):
         seen.update(post.id for post in net.posts_on(account))
     assert set(seen) == {p.id for p in net.world.visible()}
     assert max(seen.values()) == 1

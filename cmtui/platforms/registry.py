@@ -12,6 +12,7 @@ from cmtui.platforms.base import Adapter
 from cmtui.platforms.bluesky import BlueskyAdapter
 from cmtui.platforms.facebook import FacebookAdapter
 from cmtui.platforms.feeds import FeedAdapter
+from cmtui.platforms.hackernews import HackerNewsAdapter
 from cmtui.platforms.http import make_client
 from cmtui.platforms.mastodon import MastodonAdapter
 from cmtui.platforms.wordpress import WordPressAdapter
@@ -24,6 +25,7 @@ ADAPTERS: dict[Platform, type[Adapter]] = {
     Platform.X: XAdapter,
     Platform.WORDPRESS: WordPressAdapter,
     Platform.FEED: FeedAdapter,
+    Platform.HACKERNEWS: HackerNewsAdapter,
 }
 
 
@@ -37,9 +39,11 @@ def build_adapter(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     count_requests: Callable[[int], None] | None = None,
+    keywords: tuple[str, ...] = (),
 ) -> Adapter:
     """An adapter for `account`, over its own HTTP client; `count_requests` is told how many
-    requests reached the network, where it bills by use (X)."""
+    requests reached the network, where it bills by use (X); `keywords` are its brand's,
+    which a network without mentions searches instead (Hacker News)."""
     adapter_class = ADAPTERS.get(account.platform)
     if adapter_class is None:
         supported = ", ".join(sorted(ADAPTERS))
@@ -70,4 +74,6 @@ def build_adapter(
         )
     if account.platform is Platform.FEED:  # the feed's own address, as written (no slash added)
         return FeedAdapter(account.id, client, feed_url=account.base_url)
+    if account.platform is Platform.HACKERNEWS:  # public: no token, the brand's keywords
+        return HackerNewsAdapter(account.id, client, keywords=keywords, handle=account.handle)
     return adapter_class(account.id, client)

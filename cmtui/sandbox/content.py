@@ -19,7 +19,9 @@ where any article reads well.
 
 from __future__ import annotations
 
-from cmtui.sandbox.world import Person
+from dataclasses import dataclass
+
+from cmtui.sandbox.world import Person, Tone
 
 MASTO = "mastodon.sandbox.example"
 PIAILLE = "piaille.sandbox.example"
@@ -33,6 +35,7 @@ XNET = "x.sandbox.example"
 BSKY = "bsky.sandbox.example"
 BLOG = "blog.maisonlumiere.example"
 ALERTS = "alerts.sandbox.example"  # where the Google-Alerts-style feed is served
+HN = "hn.sandbox.example"  # Hacker News: its users live there, its search API is served there
 
 BRAND_NAME = "Maison Lumière"
 BRAND_USERNAME = "maisonlumiere"
@@ -137,7 +140,7 @@ NEWS_WRITERS = (  # who writes the articles a Google Alert on the brand finds
     Person("desk", "consumerwatch.example", "Consumer Watch", "en", "journalist", 15000),
 )
 # The networks that keep to themselves: what is said there never reaches a Mastodon server.
-WALLED = frozenset({FACEBOOK, XNET, BSKY, BLOG, *(writer.domain for writer in NEWS_WRITERS)})
+WALLED = frozenset({FACEBOOK, XNET, BSKY, BLOG, HN, *(writer.domain for writer in NEWS_WRITERS)})
 
 JOURNALIST = Person(  # the fediverse's
     "helene_vasseur",
@@ -931,4 +934,173 @@ TROLL_TEXTS = (
     " \x1b]8;;https://evil.example\x07cliquez ici\x1b]8;;\x07 \x1b[6n",
     "{brand} <script>alert(1)</script> A\x1b]52;c;cm0gLXJmIH4=\x07B Paid\rREFUND"
     " \u202egnp.exe \x9b2J",
+)
+
+
+# --- Hacker News ----------------------------------------------------------------------------
+# Two threads that name the brand: a Show HN by the developer of the stock tool the workshop
+# uses, before the crisis, and an Ask HN about handling it, started the evening it broke out,
+# whose last comments come in during the demo. HN users have a user name only.
+
+HN_PEOPLE = tuple(
+    Person(name, HN, name, lang, "regular", 0)
+    for name, lang in (
+        ("clemfr", "en"),
+        ("tallowmaker", "en"),
+        ("jgrahamc_fan", "en"),
+        ("sparsearray", "en"),
+        ("mlbuyer", "en"),
+        ("throwaway_cm88", "en"),
+        ("recallwatch", "en"),
+        ("petitbateau", "fr"),
+        ("oneshotlabs", "en"),
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HnEntry:
+    """One item of a scripted HN thread: the story (no `parent`) or a comment under the
+    entry named `parent`, `minutes` after the story."""
+
+    key: str
+    author: str
+    minutes: float
+    text: str
+    parent: str | None = None
+    title: str = ""
+    tone: Tone = "neutral"
+
+
+HN_SHOW = (
+    HnEntry(
+        "story",
+        "clemfr",
+        0,
+        "We built Mèche for my partner's candle workshop: every pour gets a lot number, every"
+        " order line points at one, and the jars, wicks and wax come in by supplier batch.\n\n"
+        "Our first outside user is Maison Lumière, a candle maker near Lyon. Code and demo:"
+        " https://meche.sandbox.example",
+        title="Show HN: Mèche – open-source lot tracking for small makers",
+        tone="positive",
+    ),
+    HnEntry(
+        "recall",
+        "sparsearray",
+        14,
+        "How do you handle a recall? If a batch goes bad you need every order that got one.",
+    ),
+    HnEntry(
+        "recall-op",
+        "clemfr",
+        31,
+        "One query: lot -> order lines -> customers. Maison Lumière asked for exactly that"
+        " before they signed up.",
+        parent="recall",
+    ),
+    HnEntry(
+        "bought",
+        "mlbuyer",
+        48,
+        "I bought a Maison Lumière candle last winter and had no idea there was open source"
+        " behind the shop. Neat.",
+        tone="positive",
+    ),
+    HnEntry(
+        "sheets",
+        "jgrahamc_fan",
+        75,
+        "Why not a spreadsheet? Genuinely asking, most makers I know live in <Google Sheets>.",
+    ),
+    HnEntry(
+        "sheets-op",
+        "clemfr",
+        102,
+        "We did for two years. It broke the weekend two of us edited the same sheet at a market.",
+        parent="sheets",
+    ),
+    HnEntry(
+        "timing",
+        "recallwatch",
+        1570,
+        "Funny timing: Maison Lumière has people posting cracked jars from lot 42 right now."
+        " If Mèche traces lots, this is the real test.",
+        tone="negative",
+    ),
+    HnEntry(
+        "timing-op",
+        "clemfr",
+        1610,
+        "We are pulling the list of lot 42 orders with them this afternoon. That's what it is for.",
+        parent="timing",
+    ),
+)
+
+HN_ASK = (
+    HnEntry(
+        "story",
+        "throwaway_cm88",
+        0,
+        "A small French candle brand (Maison Lumière) has people posting photos of cracked"
+        " jars from one lot all over social media today. I run a similar tiny shop. If this"
+        " happened to you, what would you do first?",
+        title="Ask HN: How would you handle a product defect going viral?",
+    ),
+    HnEntry(
+        "own-it",
+        "recallwatch",
+        12,
+        "Recall the lot publicly before anyone asks: refund, replace, and say so in the same post.",
+    ),
+    HnEntry(
+        "fast",
+        "mlbuyer",
+        26,
+        "Maison Lumière's replies on Mastodon have been fast, for what it's worth. Silence is"
+        " the worst thing.",
+        tone="positive",
+    ),
+    HnEntry(
+        "canned",
+        "tallowmaker",
+        41,
+        "Fast but canned: three people got the same paragraph about lot 42.",
+        parent="fast",
+        tone="negative",
+    ),
+    HnEntry(
+        "glass",
+        "petitbateau",
+        70,
+        "Le verre qui casse, c'est souvent un choc thermique : une mèche trop grosse pour le"
+        " diamètre du pot.",
+    ),
+    HnEntry(
+        "supplier",
+        "sparsearray",
+        150,
+        "Lot 42 of the candle or lot 42 of the jars? Worth finding out before blaming the pour.",
+    ),
+    HnEntry(
+        "update",
+        "oneshotlabs",
+        1000,
+        "Update: Maison Lumière posted a recall of lot 42 with free replacements. Quick.",
+        tone="positive",
+    ),
+    HnEntry(
+        "playbook",
+        "throwaway_cm88",
+        1080,
+        "Good. That's the whole playbook: own it, fix it, don't argue.",
+        parent="update",
+        tone="positive",
+    ),
+    HnEntry(
+        "refund",
+        "tallowmaker",
+        1150,
+        "Still waiting on my refund from Maison Lumière for a lot 42 jar, for the record.",
+        tone="negative",
+    ),
 )

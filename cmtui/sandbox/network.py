@@ -24,6 +24,7 @@ from cmtui.sandbox.bluesky import BlueskyServer
 from cmtui.sandbox.clock import Clock
 from cmtui.sandbox.facebook import FacebookServer
 from cmtui.sandbox.feeds import FeedServer
+from cmtui.sandbox.hackernews import HackerNewsServer
 from cmtui.sandbox.mastodon import MastodonServer
 from cmtui.sandbox.scenario import DEMO_START, MAISON_LUMIERE, BrandProfile, Scenario
 from cmtui.sandbox.wordpress import WordPressServer
@@ -77,6 +78,11 @@ def alerts_server(host: str, network: SandboxNetwork, account: SandboxAccount) -
     return FeedServer(host, network.world, network.brand.keywords, network.clock)
 
 
+def hackernews_server(host: str, network: SandboxNetwork, account: SandboxAccount) -> Server:
+    """The HN Search API over the world's Hacker News (public: no owner, no token)."""
+    return HackerNewsServer(host, network.world, network.clock)
+
+
 # The server of each platform, by the accounts' `platform`. A platform missing here stays in
 # the world (its posts, its accounts) but is neither served nor set up in the demo.
 SERVERS: dict[str, ServerFactory] = {
@@ -86,6 +92,7 @@ SERVERS: dict[str, ServerFactory] = {
     "bluesky": owned(BlueskyServer),
     "wordpress": owned(WordPressServer),
     "feed": alerts_server,
+    "hackernews": hackernews_server,
 }
 
 
@@ -145,6 +152,7 @@ class SandboxNetwork:
                 handle=content.BLOG_OWNER.username,  # the WordPress user name
             ),
             self._alerts_account(),
+            self._hackernews_account(),
         )
         self._servers = {
             account.host: SERVERS[account.platform](account.host, self, account)
@@ -180,6 +188,18 @@ class SandboxNetwork:
             base_url=f"https://{content.ALERTS}/alerts/feeds/06612345678901234567/7012345678",
             token="",
             streams=("items",),
+            handle="",
+        )
+
+    def _hackernews_account(self) -> SandboxAccount:
+        """Hacker News through its public search API: the brand's keywords, no token."""
+        return SandboxAccount(
+            id="ml-hn",
+            brand=self.brand.name,
+            platform="hackernews",
+            base_url=f"https://{content.HN}",
+            token="",
+            streams=("mentions",),
             handle="",
         )
 
@@ -227,6 +247,8 @@ class SandboxNetwork:
             return "mastodon"
         if post.kind == "article":
             return "feed"
+        if post.author.domain == content.HN:
+            return "hackernews"
         return next(
             self.account(account_id).platform
             for account_id, owner in self._owners.items()
@@ -248,5 +270,7 @@ class SandboxNetwork:
             ]
         if account.platform == "mastodon":
             return [post for post in posts if self.world.federated(post)]
+        if account.platform == "hackernews":
+            return [post for post in posts if post.author.domain == content.HN]
         domain = self.owner(account_id).domain
         return [post for post in posts if post.author.domain == domain]

@@ -361,7 +361,7 @@ class Scenario:
             *content.BLOG_REGULARS,
         ]
         cast = [content.JOURNALIST, content.COMPETITOR_FAN, content.INFLUENCER, content.TROLL]
-        return [*brand, *regulars, *cast, *content.NEWS_WRITERS]
+        return [*brand, *regulars, *cast, *content.NEWS_WRITERS, *content.HN_PEOPLE]
 
     def crisis_arrival(self, network: str) -> datetime:
         """When lot 42 reaches `network` (a key of CRISIS_WAVES): Facebook at the onset."""
@@ -910,6 +910,71 @@ class _NewsWriter(_Writer):
         )
 
 
+HN_SHOW_BEFORE_LIVE = timedelta(hours=30)  # the Show HN, a day and a half before the demo
+HN_ASK_AFTER_ONSET = timedelta(hours=4)  # the Ask HN, the evening the crisis broke out
+_HN_SEQUENCE = 900  # the low sequence bits of scripted HN items (+ their place in the thread)
+
+
+class _HackerNewsWriter(_Writer):
+    """Hacker News: the scripted Show HN and Ask HN threads (`content.HN_SHOW`, `HN_ASK`),
+    each item written in the slot its time falls in, with an id any later slot can compute
+    (its parent's). A thread whose story would come before the world's start is left out."""
+
+    network = "hackernews"
+    home = content.HN
+
+    def fill(self) -> None:
+        """The threads' items whose time falls in this slot."""
+        scenario = self.scenario
+        threads = (
+            ("show", scenario.live_from - HN_SHOW_BEFORE_LIVE, content.HN_SHOW),
+            ("ask", scenario.crisis_onset + HN_ASK_AFTER_ONSET, content.HN_ASK),
+        )
+        people = {person.username: person for person in content.HN_PEOPLE}
+        for name, anchor, entries in threads:
+            if anchor < scenario.start:
+                continue
+            placed = {e.key: self._placed(name, anchor, n, e) for n, e in enumerate(entries)}
+            for entry in entries:
+                when, post_id = placed[entry.key]
+                if self.begin <= when < self.begin + SLOT:
+                    parent = placed[entry.parent or "story"][1] if entry.key != "story" else None
+                    self._item(entry, people[entry.author], when, post_id, parent)
+
+    def _placed(
+        self, thread: str, anchor: datetime, number: int, entry: content.HnEntry
+    ) -> tuple[datetime, str]:
+        """When an entry is written (its minutes after the story, plus a few seconds drawn
+        from its own RNG), and its id."""
+        rng = random.Random(f"{self.scenario.seed}:hn:{thread}:{entry.key}")
+        when = anchor + timedelta(minutes=entry.minutes, milliseconds=rng.randrange(59_000))
+        slot = (when - self.scenario.start) // SLOT
+        return when, snowflake(when, (slot & 0x1F) << 10 | (_HN_SEQUENCE + number))
+
+    def _item(
+        self,
+        entry: content.HnEntry,
+        author: Person,
+        when: datetime,
+        post_id: str,
+        parent: str | None,
+    ) -> None:
+        self.posts.append(
+            Post(
+                id=post_id,
+                author=author,
+                created_at=when,
+                text=entry.text,
+                segments=parse_text(entry.text, author.domain, self.directory),
+                lang=author.lang,
+                kind="hn_comment" if parent else "hn_story",
+                tone=entry.tone,
+                parent_id=parent,
+                title=entry.title,
+            )
+        )
+
+
 # In this order, the fediverse first: each network's ids follow the ones before it, so a
 # network added last (Bluesky) leaves every other network's ids as they were.
 _WRITERS: tuple[type[_Writer], ...] = (
@@ -919,4 +984,5 @@ _WRITERS: tuple[type[_Writer], ...] = (
     _BlogWriter,
     _NewsWriter,
     _BlueskyWriter,
+    _HackerNewsWriter,
 )

@@ -27,7 +27,14 @@ class ComposerApp(App[None]):
 
 
 def context(limits: Limits, *, link: str = LINK) -> ReplyContext:
-    return ReplyContext(conversation_id="c1", recipient="news.example", limits=limits, link=link)
+    return ReplyContext(
+        conversation_id="c1",
+        recipient="news.example",
+        limits=limits,
+        link=link,
+        signature="— Léa",
+        prefill="@news.example \n\n— Léa",
+    )
 
 
 async def test_a_read_only_network_shows_why_and_the_link_instead_of_sending() -> None:
@@ -42,7 +49,7 @@ async def test_a_read_only_network_shows_why_and_the_link_instead_of_sending() -
         parts = app.query_one(StatusLine).parts
         assert parts[0] == READ_ONLY.read_only
         assert f"Answer on the page: {LINK}" in parts
-        assert composer.text_area.text == ""  # nothing to type into
+        assert composer.text_area.text == ""  # nothing to type into, no signature to send
         assert app.sent == []
 
         # The next conversation, on a network that takes replies, sends again.
@@ -50,4 +57,4 @@ async def test_a_read_only_network_shows_why_and_the_link_instead_of_sending() -
         await pilot.pause()
         await pilot.press("o", "k", "ctrl+s")
         await pilot.pause()
-        assert [message.text for message in app.sent] == ["ok"]
+        assert [message.text for message in app.sent] == ["@news.example ok\n\n— Léa"]

@@ -188,12 +188,14 @@ class Composer(Vertical):
     def open(self, context: ReplyContext) -> None:
         """Start (or resume, from `context.draft`) the reply to a conversation; focus it."""
         self.retarget(context)
-        text = context.draft or context.prefill
+        read_only = context.limits.read_only is not None
+        # Nothing can be sent: no mention nor signature to start from (a draft is still kept).
+        text = context.draft or ("" if read_only else context.prefill)
         self.text_area.load_text(text)
         first_line_end = len(text.split("\n", 1)[0])
         self.text_area.move_cursor((0, first_line_end))
         self.add_class("-open")
-        self.text_area.read_only = context.limits.read_only is not None
+        self.text_area.read_only = read_only
         self.text_area.focus()
         self._update_status()
 

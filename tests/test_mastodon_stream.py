@@ -15,6 +15,9 @@ import httpx
 import pytest
 from test_mastodon import ACCOUNT, BASE, FakeMastodon, fixture
 
+from cmtui.config import Account
+from cmtui.doctor import _streaming as doctor_streaming
+from cmtui.model import Platform
 from cmtui.platforms.base import LiveBatch, Permanent, Transient
 from cmtui.platforms.http import make_client
 from cmtui.platforms.mastodon import MastodonAdapter
@@ -36,6 +39,7 @@ from cmtui.sync.events import AccountStatus, Ingested, SyncEvent
 from cmtui.ui.widgets.status_bar import describe
 
 NOTIFICATION_PATH = "/api/v1/streaming/user/notification"
+STREAMING_ELSEWHERE = {"configuration": {"urls": {"streaming": "wss://evil.example"}}}
 FOREVER = 1000.0  # a poll interval the tests never reach: polls happen only when woken
 
 
@@ -443,3 +447,38 @@ async def test_the_sandbox_streams_new_mentions_as_its_clock_brings_them() -> No
         following.cancel()
         got = [m.native_id for b in pushed for m in b.messages]
         assert got == [post.id for post in expected]
+
+
+# --- doctor says whether an account will be live or polled ---------------------------------
+
+
+async def test_doctor_says_live_where_the_instance_streams() -> None:
+    network = SandboxNetwork(clock=ManualClock(DEMO_START))
+    sandbox = network.account("ml-masto")
+    account = Account(sandbox.id, sandbox.brand, Platform.MASTODON, sandbox.base_url)
+    check = await doctor_streaming(account, network.transport())
+    assert check.ok and check.detail == f"real time: its instance streams from {sandbox.base_url}"
+
+
+@pytest.mark.parametrize(
+    ("routes", "reason"),
+    [
+        ({}, "polled every 60 s: GET https://brand.example/api/v1/streaming/health: HTTP 404"),
+        (
+            {"/api/v1/streaming/health": httpx.Response(200, text="<html>maintenance</html>")},
+            "polled every 60 s: its streaming server does not answer",
+        ),
+        (
+            {"/api/v2/instance": httpx.Response(200, json=STREAMING_ELSEWHERE)},
+            "polled every 60 s: streaming at wss://evil.example is not on the instance's own host",
+        ),
+    ],
+)
+async def test_doctor_says_polled_where_it_does_not(
+    routes: dict[str, httpx.Response], reason: str
+) -> None:
+    fake = FakeMastodon()
+    fake.overrides.update({path: (lambda r, a=answer: a) for path, answer in routes.items()})
+    account = Account(ACCOUNT, "Acme", Platform.MASTODON, BASE)
+    check = await doctor_streaming(account, httpx.MockTransport(fake.handler))
+    assert check.ok and check.detail.startswith(reason)

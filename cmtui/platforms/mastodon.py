@@ -113,8 +113,7 @@ class MastodonAdapter(Adapter):
         max_chars = _count(statuses.get("max_characters"), DEFAULT_MAX_CHARACTERS)
         url_length = _count(statuses.get("characters_reserved_per_url"), URL_LENGTH)
         self._limits = Limits(max_chars, "graphemes", url_length)
-        streaming = _dig(data, "configuration", "urls").get("streaming")
-        self.streaming_url = streaming if isinstance(streaming, str) else None
+        self.streaming_url = streaming_url(data)
         self._limits_loaded = True
         return self._limits
 
@@ -520,6 +519,12 @@ def _optional_id(data: dict[str, Any], key: str) -> str | None:
     if data.get(key) is None:
         return None
     return _require_id(data, key)
+
+
+def streaming_url(instance: Any) -> str | None:
+    """The `configuration.urls.streaming` of a `/api/v2/instance` answer, if it names one."""
+    url = _dig(instance, "configuration", "urls").get("streaming")
+    return url if isinstance(url, str) else None
 
 
 def _dig(data: Any, *keys: str) -> dict[str, Any]:

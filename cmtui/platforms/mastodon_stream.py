@@ -257,7 +257,9 @@ def _payload(event: ServerEvent) -> Any:
         raise BadItem(f"not JSON: {excerpt!r}") from None
 
 
-async def streaming_health(client: httpx.AsyncClient, origin: httpx.URL) -> bool:
+async def streaming_health(
+    client: httpx.AsyncClient, origin: httpx.URL, deadline: float = 10.0
+) -> bool:
     """Whether the streaming server at `origin` says it is alive (`OK` at its health path)."""
-    answer = await request(client, "GET", str(origin.join(HEALTH_PATH)), deadline=10.0)
+    answer = await request(client, "GET", str(origin.join(HEALTH_PATH)), deadline=deadline)
     return answer.status == 200 and answer.body.strip() == b"OK"

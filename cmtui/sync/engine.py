@@ -249,10 +249,15 @@ class SyncEngine:
         sleeping = asyncio.ensure_future(self._sleep(delay))
         waking = asyncio.ensure_future(wake.wait())
         try:
-            await asyncio.wait((sleeping, waking), return_when=asyncio.FIRST_COMPLETED)
+            done, _pending = await asyncio.wait(
+                (sleeping, waking), return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
-            sleeping.cancel()
             waking.cancel()
+            if not sleeping.done():
+                sleeping.cancel()
+        if sleeping in done:
+            sleeping.result()  # a sleep that raised (or was cancelled) ends the polls
 
     async def _sync_once(self, account: AccountRuntime, stream: str) -> None:
         await self._poll(account, stream, _Backoff())

@@ -418,35 +418,74 @@ async def test_a_feed_error_is_mapped() -> None:
     assert opened == [True]
 
 
+async def test_a_silent_or_broken_connection_is_a_drop() -> None:
+    fake = LiveMastodon()
+    feed = feed_of(adapter_for(fake))
+
+    async def nothing(batch: LiveBatch) -> None:
+        return None
+
+    for failure, reason in [
+        (httpx.ReadTimeout("idle"), "silent for 90 s"),
+        (httpx.ReadError("reset"), "ReadError"),
+    ]:
+
+        async def failing(failure: Exception = failure) -> AsyncIterator[bytes]:
+            yield b":thump\n"
+            raise failure
+
+        fake.refusal = httpx.Response(200, content=failing())
+        with pytest.raises(Transient, match=reason):
+            await feed.follow(lambda: None, nothing)
+
+
+async def test_a_429_on_the_stream_pauses_the_account(store: Store) -> None:
+    fake = LiveMastodon()
+    fake.overrides[NOTIFICATION_PATH] = lambda request: httpx.Response(
+        429, json={"error": "Too many requests"}, headers={"Retry-After": "120"}
+    )
+    async with Rig(fake, store) as rig:
+        await until(
+            lambda: rig.engine.states[ACCOUNT].status is AccountStatus.RATE_LIMITED, "paused"
+        )
+
+
 # --- the sandbox serves it ------------------------------------------------------------------
 
 
-async def test_the_sandbox_streams_new_mentions_as_its_clock_brings_them() -> None:
+@pytest.mark.parametrize(
+    ("account_id", "stream"), [("ml-masto", "mentions"), ("ml-piaille", "tag:maisonlumiere")]
+)
+async def test_the_sandbox_streams_what_its_clock_brings(account_id: str, stream: str) -> None:
     clock = ManualClock(DEMO_START)
     network = SandboxNetwork(clock=clock)
-    account = network.account("ml-masto")
+    account = network.account(account_id)
     client = make_client(account.base_url, token=account.token, transport=network.transport())
     adapter = MastodonAdapter(account.id, client)
+
+    def said() -> list[str]:
+        if stream == "mentions":
+            return [post.id for post in network.posts_visible_to(account_id)]
+        return [post.id for post in network.posts_on(account_id) if "maisonlumiere" in post.tags]
+
     async with client:
-        origin = await feed_of(adapter).origin()
-        assert await streaming_health(client, origin)
+        feed = feed_of(adapter, stream)
+        assert await streaming_health(client, await feed.origin())
         pushed: list[LiveBatch] = []
         opened = asyncio.Event()
-        feed = feed_of(adapter)
 
         async def keep(batch: LiveBatch) -> None:
             pushed.append(batch)
 
         following = asyncio.create_task(feed.follow(opened.set, keep))
         await opened.wait()
-        before = len(network.posts_visible_to(account.id))
-        clock.advance(timedelta(hours=6))
-        expected = network.posts_visible_to(account.id)[before:]
-        assert expected  # the scenario mentions the brand within six hours
+        before = len(said())
+        clock.advance(timedelta(hours=12))
+        expected = said()[before:]
+        assert expected  # the scenario brings some within twelve hours
         await until(lambda: sum(len(b.messages) for b in pushed) >= len(expected), "pushed")
         following.cancel()
-        got = [m.native_id for b in pushed for m in b.messages]
-        assert got == [post.id for post in expected]
+        assert [m.native_id for b in pushed for m in b.messages] == expected
 
 
 # --- doctor says whether an account will be live or polled ---------------------------------

@@ -370,8 +370,8 @@ class SyncEngine:
                 await feed.follow(
                     partial(self._live_opened, key), partial(self._store_pushed, account, stream)
                 )
-            except AuthFailed as error:
-                self._account_failed(account_id, error)
+            except (AuthFailed, RateLimited) as error:
+                self._account_failed(account_id, error)  # a proxy's 429 pauses the account
             except Permanent as error:
                 log.info("%s %s: no real-time feed, polling: %s", account_id, stream, error)
                 self._live_closed(key)

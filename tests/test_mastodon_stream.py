@@ -215,6 +215,26 @@ def test_the_token_never_streams_to_another_host(advertised: str) -> None:
         streaming_origin(httpx.URL(BASE), advertised)
 
 
+async def test_the_token_goes_to_the_instances_streaming_subdomain() -> None:
+    fake = LiveMastodon()
+    fake.overrides["/api/v2/instance"] = lambda request: httpx.Response(
+        200, json={"configuration": {"urls": {"streaming": "wss://streaming.brand.example"}}}
+    )
+    feed = feed_of(adapter_for(fake))
+
+    async def nothing(batch: LiveBatch) -> None:
+        return None
+
+    following = asyncio.create_task(feed.follow(lambda: None, nothing))
+    await until(lambda: bool(fake.connections), "connected")
+    fake.drop()
+    with pytest.raises(Transient):
+        await following
+    (streamed,) = [r for r in fake.requests if r.url.path == NOTIFICATION_PATH]
+    assert streamed.url.host == "streaming.brand.example"
+    assert streamed.headers["authorization"] == "Bearer t0ken-secret-value"
+
+
 # --- the feed against a fake server ------------------------------------------------------
 
 

@@ -16,6 +16,12 @@ poll's worth at most and at least once a second, each time followed by where the
 another run. The crisis detector takes the walk's messages together when it stops (fed page
 by page, each going further back, it would replay its history at every page); they are
 older than the run's first good poll, so the alerts they fire are `past`.
+
+Where a network pushes a stream as it happens (`Adapter.live_feed`: Mastodon's streaming
+API), the engine follows that feed beside the stream's polls (`_live_forever`): its events go
+through `ingest` as a poll's messages do, the polls slow down while it is up, and a poll runs
+at once when it opens and when it drops. The feed moves no cursor, so nothing falls between
+the two; what it brought is not stored or announced again by the next poll (`_not_pushed`).
 """
 
 from __future__ import annotations
@@ -354,9 +360,9 @@ class SyncEngine:
 
         The feed moves no cursor. Its opening wakes a poll that starts after it: what was
         said before the feed opened comes from the stored cursor, what comes after through
-        the feed, and the overlap is one message (the store keeps one per id). While it is
-        up, the stream's polls slow down; when it drops, a poll starts at once from the same
-        cursor, and they go back to their pace."""
+        the feed, and a message both bring is stored once (the store keeps one per id) and
+        announced once (`_not_pushed`). While it is up, the stream's polls slow down; when it
+        drops, a poll starts at once from the same cursor, and they go back to their pace."""
         account_id = account.account_id
         key = (account_id, stream)
         backoff = _Backoff()

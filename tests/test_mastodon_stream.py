@@ -15,6 +15,7 @@ import httpx
 import pytest
 from test_mastodon import ACCOUNT, BASE, FakeMastodon, fixture
 
+from cmtui.cli import _watch_lines
 from cmtui.config import Account
 from cmtui.doctor import _streaming as doctor_streaming
 from cmtui.model import Platform
@@ -35,7 +36,7 @@ from cmtui.sandbox.clock import ManualClock
 from cmtui.sandbox.network import DEMO_START, SandboxNetwork
 from cmtui.store import Store
 from cmtui.sync.engine import AccountRuntime, SyncEngine
-from cmtui.sync.events import AccountStatus, Ingested, SyncEvent
+from cmtui.sync.events import AccountState, AccountStatus, Ingested, StateChanged, SyncEvent
 from cmtui.ui.widgets.status_bar import describe
 
 NOTIFICATION_PATH = "/api/v1/streaming/user/notification"
@@ -364,6 +365,13 @@ async def test_stream_then_poll_then_stream_without_gap_or_duplicate(store: Stor
     announced = rig.announced()
     assert sorted(announced) == sorted(ids)  # announced once each (a poll re-read `live`)
     assert len(fake.connections) == 2
+
+
+def test_watch_says_whether_an_account_streams() -> None:
+    for streaming in (True, False, None):
+        state = AccountState(ACCOUNT, AccountStatus.LIVE, streaming=streaming)
+        (line,) = _watch_lines(StateChanged(state))
+        assert line["streaming"] is streaming and line["status"] == "live"
 
 
 async def test_an_edit_and_a_deletion_pushed_update_the_cached_message(store: Store) -> None:

@@ -423,6 +423,7 @@ def _watch_lines(event: SyncEvent) -> list[dict[str, object]]:
                 "account_id": state.account_id,
                 "status": str(state.status),
                 "until": until,
+                "streaming": state.streaming,
             }
         ]
     if isinstance(event, StoreProblem):

@@ -25,6 +25,8 @@ from cmtui.i18n import _
 from cmtui.model import Platform
 from cmtui.platforms.base import PlatformError
 from cmtui.platforms.http import make_client, request
+from cmtui.platforms.mastodon import streaming_url
+from cmtui.platforms.mastodon_stream import streaming_health, streaming_origin
 from cmtui.secrets import token_env_var
 from cmtui.session import Session
 from cmtui.store.lock import LOCK_NAME
@@ -75,7 +77,9 @@ async def run_checks_async(
     checks = _local_checks(session)
     if reach:
         enabled = [a for a in session.config.accounts if a.enabled]
-        probes = (_probe(account, transport or session.transport) for account in enabled)
+        through = transport or session.transport
+        probes = [_probe(account, through) for account in enabled]
+        probes += [_streaming(a, through) for a in enabled if a.platform is Platform.MASTODON]
         checks.extend(await asyncio.gather(*probes))
     return checks
 
@@ -266,6 +270,34 @@ async def _probe(account: Account, transport: httpx.AsyncBaseTransport | None) -
     elapsed = time.monotonic() - started
     # Any other HTTP answer (even 401 or 404) means the server is there.
     return Check(what, True, f"{account.base_url} answers (HTTP {status}, {elapsed:.2f} s)")
+
+
+async def _streaming(account: Account, transport: httpx.AsyncBaseTransport | None) -> Check:
+    """Whether the account will be live (its instance's streaming API answers) or polled;
+    never a failure: polling alone keeps the account current, only later."""
+    what = f"streaming {account.id}"
+    polled = _("polled every {seconds:g} s").format(seconds=account.poll_seconds)
+    try:
+        client = make_client(
+            account.base_url,
+            transport=transport,
+            allow_insecure=account.allow_insecure,
+            timeout=PROBE_SECONDS,
+        )
+    except ValueError:
+        return Check(what, True, polled)  # the server check says what is wrong with the URL
+    async with client:
+        try:
+            instance = await request(client, "GET", "/api/v2/instance", deadline=PROBE_SECONDS)
+            origin = streaming_origin(client.base_url, streaming_url(instance.json()))
+            alive = await streaming_health(client, origin, PROBE_SECONDS)
+        except PlatformError as error:
+            return Check(what, True, _("{polled}: {reason}").format(polled=polled, reason=error))
+    if not alive:
+        reason = _("its streaming server does not answer")
+        return Check(what, True, _("{polled}: {reason}").format(polled=polled, reason=reason))
+    live = _("real time: its instance streams from {origin}")
+    return Check(what, True, live.format(origin=str(origin).rstrip("/")))
 
 
 def _unreachable(error: PlatformError) -> str:

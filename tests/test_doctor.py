@@ -85,6 +85,8 @@ def by_what(checks: list[Check]) -> dict[str, Check]:
 def instance(status: int = 200) -> httpx.MockTransport:
     def handler(request: httpx.Request) -> httpx.Response:
         assert "authorization" not in request.headers  # a probe carries no token
+        if request.url.path == "/api/v1/streaming/health":  # doctor's real-time check
+            return httpx.Response(404, json={"error": "Record not found"})
         assert request.url.path == "/api/v2/instance"
         return httpx.Response(status, json={"domain": "brand.example"})
 

@@ -142,6 +142,12 @@ async def test_429_pauses_the_account_until_its_reset_whatever_the_format(
 # --- failing servers and networks -----------------------------------------------------------
 
 
+def polled_only(account: AccountRuntime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Leave the account's real-time feed out: its own connections would meet the faults
+    and its reconnection delays would take the sleeps counted here (test_mastodon_stream)."""
+    monkeypatch.setattr(account.adapter, "live_feed", lambda stream: None)
+
+
 async def run_until(engine: SyncEngine, done: asyncio.Event) -> None:
     task = asyncio.create_task(engine.run())
     await asyncio.wait_for(done.wait(), timeout=10)
@@ -151,7 +157,7 @@ async def run_until(engine: SyncEngine, done: asyncio.Event) -> None:
 
 
 async def test_5xx_streak_backs_off_with_capped_full_jitter_and_the_cache_still_reads(
-    rig: Rig,
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await rig.engine().run_once()
     cached = rig.session.store.conversations()
@@ -167,6 +173,7 @@ async def test_5xx_streak_backs_off_with_capped_full_jitter_and_the_cache_still_
         await asyncio.sleep(0)
 
     (masto,) = [a for a in rig.session.accounts if a.account_id == MASTO]
+    polled_only(masto, monkeypatch)
     engine = rig.engine([replace(masto, streams=("mentions",))], sleep=sleep)
     await run_until(engine, done)
     assert engine.states[MASTO].status is AccountStatus.OFFLINE
@@ -177,7 +184,7 @@ async def test_5xx_streak_backs_off_with_capped_full_jitter_and_the_cache_still_
 
 
 async def test_connect_errors_and_timeouts_go_offline_then_recover_by_themselves(
-    rig: Rig,
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rig.transport.inject(raising(httpx.ConnectError), times=2)
     rig.transport.inject(raising(httpx.ConnectTimeout), times=1)
@@ -194,6 +201,7 @@ async def test_connect_errors_and_timeouts_go_offline_then_recover_by_themselves
         await asyncio.sleep(0)
 
     (masto,) = [a for a in rig.session.accounts if a.account_id == MASTO]
+    polled_only(masto, monkeypatch)
     engine = SyncEngine(
         rig.session.store,
         [replace(masto, streams=("mentions",))],

@@ -7,10 +7,10 @@ the UI; the sync engine drives it. Wire formats: ../shared/PLATFORMS.md.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from cmtui.model import Limits, Message, OutboxItem, Platform, utcnow
 
@@ -59,6 +59,31 @@ class Batch:
     # From `fetch_older` only: what to pass as `before` for the next page back; None when
     # the page reached the `since` it was asked for, the stream's start, or the API's horizon.
     older: str | None = None
+
+
+@dataclass(slots=True)
+class LiveBatch:
+    """What a real-time feed pushed in one event: new or edited messages, the native ids of
+    messages deleted on the network, and why items were left out (typed errors)."""
+
+    messages: list[Message] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+class LiveFeed(Protocol):
+    """A stream's real-time feed (Mastodon's streaming API): what polling would bring, as
+    it happens. It brings no history and moves no cursor: the engine polls once it is open
+    and once it drops, so nothing said in between is missed."""
+
+    async def follow(
+        self, opened: Callable[[], None], pushed: Callable[[LiveBatch], Awaitable[None]]
+    ) -> None:
+        """Connect; call `opened` once the server accepted, then `pushed` with each event,
+        until the connection ends, always by raising: `Transient` when it dropped or the
+        server ended it, `AuthFailed` on a refused token, `Permanent` when the server offers
+        no such feed (polling alone then keeps the stream)."""
+        ...
 
 
 class Adapter(abc.ABC):
@@ -120,6 +145,10 @@ class Adapter(abc.ABC):
         """Apply a moderation `action` (one of `moderation`) to `message`; the message as
         the network now has it. `Permanent` where the network or the action is not offered."""
         raise Permanent(f"{self.platform}: no moderation action {action!r} here")
+
+    def live_feed(self, stream: str) -> LiveFeed | None:
+        """The real-time feed of `stream`, where the network pushes it; None: polled only."""
+        return None
 
     async def aclose(self) -> None:
         """Release the HTTP client."""

@@ -22,7 +22,8 @@ import ipaddress
 import json as jsonlib
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
@@ -214,6 +215,57 @@ async def request(
     return answer
 
 
+@asynccontextmanager
+async def open_stream(
+    client: httpx.AsyncClient,
+    url: str | httpx.URL,
+    *,
+    params: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+    deadline: float = 30.0,
+    home: httpx.URL | None = None,
+    now: Callable[[], datetime] = utcnow,
+    timeout: httpx.Timeout | None = None,
+) -> AsyncIterator[httpx.Response]:
+    """A GET whose body is read as it comes (server-sent events): yields the response once
+    its head arrived with a 1xx-3xx status, within `deadline`; the caller reads the body
+    under its own limits. Errors as `request` raises them (a 401 is `AuthFailed`, a 404
+    `Permanent`, a refused connection `Transient`). `home`: the origin the account's
+    credentials may also go to (its instance's streaming host), besides `client.base_url`;
+    `timeout`: the client's own replaced (a stream's read timeout is how long it may be
+    silent).
+    """
+    sent = client.build_request(
+        "GET", url, params=params, headers=headers, timeout=timeout or client.timeout
+    )
+    where = f"GET {redact_url(sent.url)}"
+    _check_credentials_stay_home(client, sent, where, home)
+    try:
+        async with asyncio.timeout(deadline):
+            response = await client.send(sent, stream=True)
+    except (httpx.UnsupportedProtocol, httpx.LocalProtocolError) as error:
+        raise Permanent(f"{where}: {type(error).__name__}") from None
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError):
+        raise Transient(f"{where}: could not connect") from None
+    except (TimeoutError, httpx.TransportError) as error:
+        _fail_unreadable(where, error, False, deadline)
+    try:
+        if response.status_code >= 400:
+            try:
+                async with asyncio.timeout(deadline):
+                    body = await _read_capped(response, _ERROR_BODY_BYTES)
+            except (TimeoutError, httpx.TransportError, _TooLarge):
+                body = b""
+            answer = HttpResponse(response.status_code, response.headers, body, where)
+            _raise_for_status(answer, where, False, _token_of(sent), now())
+        yield response
+    finally:
+        await response.aclose()
+
+
+_ERROR_BODY_BYTES = 65536
+
+
 class _TooLarge(Exception):
     """The body outgrew the byte cap."""
 
@@ -332,13 +384,16 @@ def _error_text(data: dict[str, Any], token: str | None) -> str:
 
 
 def _check_credentials_stay_home(
-    client: httpx.AsyncClient, sent: httpx.Request, where: str
+    client: httpx.AsyncClient, sent: httpx.Request, where: str, home: httpx.URL | None = None
 ) -> None:
-    """Refuse to send credentials to a host other than the account's own (hostile Link URLs)."""
+    """Refuse to send credentials to a host other than the account's own (hostile Link URLs),
+    or `home` where the caller vouches for one (a Mastodon instance's streaming host)."""
     base = client.base_url
     if "authorization" not in sent.headers or not base.host:
         return
-    if (sent.url.scheme, sent.url.host, sent.url.port) != (base.scheme, base.host, base.port):
+    origin = (sent.url.scheme, sent.url.host, sent.url.port)
+    homes = [base] if home is None else [base, home]
+    if all(origin != (url.scheme, url.host, url.port) for url in homes):
         raise Permanent(f"{where}: refusing to send this account's credentials to another host")
 
 

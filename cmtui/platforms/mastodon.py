@@ -34,7 +34,7 @@ import httpx
 
 from cmtui.config import StreamError, parse_stream
 from cmtui.model import Author, Kind, Limits, Message, OutboxItem, Platform
-from cmtui.platforms.base import Adapter, Ambiguous, Batch, Permanent
+from cmtui.platforms.base import Adapter, Ambiguous, Batch, LiveFeed, Permanent
 from cmtui.platforms.fields import (
     BadItem,
     as_list,
@@ -87,6 +87,9 @@ class MastodonAdapter(Adapter):
         self._limits = Limits(DEFAULT_MAX_CHARACTERS, "graphemes", URL_LENGTH)
         self._limits_loaded = False
         self._own_id: str | None = None
+        # Where the instance serves its streaming API (`configuration.urls.streaming`, read
+        # with the limits); None: not said, the API's own host (`cmtui.platforms.mastodon_stream`).
+        self.streaming_url: str | None = None
         self.deadline = DEADLINE
         self.max_bytes = MAX_BYTES
 
@@ -110,6 +113,7 @@ class MastodonAdapter(Adapter):
         max_chars = _count(statuses.get("max_characters"), DEFAULT_MAX_CHARACTERS)
         url_length = _count(statuses.get("characters_reserved_per_url"), URL_LENGTH)
         self._limits = Limits(max_chars, "graphemes", url_length)
+        self.streaming_url = streaming_url(data)
         self._limits_loaded = True
         return self._limits
 
@@ -247,6 +251,19 @@ class MastodonAdapter(Adapter):
         sent.parent_id = item.in_reply_to
         sent.conversation_id = item.conversation_id
         return sent
+
+    async def streamed(self, stream: str, raw: Any) -> Message | None:
+        """The message of one item the streaming API pushed for `stream` (a Notification
+        for `mentions`, a Status otherwise), read as a page's item is; None for a
+        notification that is not a mention; `BadItem` when it does not parse."""
+        return self._item_to_message(raw, self._stream(stream), await self.own_account_id())
+
+    def live_feed(self, stream: str) -> LiveFeed | None:
+        """The streaming API's feed of `stream` (`cmtui.platforms.mastodon_stream`)."""
+        # Imported here: that module reads this one's parsing, and polling never needs it.
+        from cmtui.platforms.mastodon_stream import live_feed
+
+        return live_feed(self, stream)
 
     def _stream(self, stream: str) -> _Stream:
         """The reading recipe of a stream name; `Permanent` for a name this adapter lacks."""
@@ -502,6 +519,12 @@ def _optional_id(data: dict[str, Any], key: str) -> str | None:
     if data.get(key) is None:
         return None
     return _require_id(data, key)
+
+
+def streaming_url(instance: Any) -> str | None:
+    """The `configuration.urls.streaming` of a `/api/v2/instance` answer, if it names one."""
+    url = _dig(instance, "configuration", "urls").get("streaming")
+    return url if isinstance(url, str) else None
 
 
 def _dig(data: Any, *keys: str) -> dict[str, Any]:

@@ -8,9 +8,11 @@ reset, `Idempotency-Key` on posting, and Mastodon's error bodies and status code
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
@@ -39,6 +41,8 @@ _REMOTE_MENTION = re.compile(r"(?<![\w@/])@(\w(?:[\w.-]*\w)?)@[\w-]+(?:\.[\w-]+)
 _NUMBER = re.compile(r"\d+")
 _VISIBILITIES = ("public", "unlisted", "private", "direct")
 _NOTIFICATION_SHIFT = 100_000  # notification id = milliseconds * this + sequence
+STREAM_TICK = 0.05  # real seconds between two looks at the world for a streaming client
+HEARTBEAT_SECONDS = 15.0  # real seconds between two `:thump` comments on an idle stream
 
 
 def iso_millis(when: datetime) -> str:
@@ -217,6 +221,7 @@ class _Route:
     pattern: re.Pattern[str]
     handler: Callable[[httpx.Request, re.Match[str]], Awaitable[httpx.Response]]
     public: bool = False
+    counted: bool = True  # against the account's quota (the streaming server keeps none)
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -243,10 +248,18 @@ class MastodonServer:
             _Route("GET", re.compile(r"/api/v2/search"), self._search),
             _Route("GET", re.compile(r"/api/v1/timelines/tag/(?P<tag>[^/]+)"), self._tag),
             _Route("POST", re.compile(r"/api/v1/statuses"), self._post),
+            _Route("GET", re.compile(r"/api/v1/streaming/health"), self._health, public=True),
+            _Route(
+                "GET",
+                re.compile(r"/api/v1/streaming/(?P<channel>.+)"),
+                self._streaming,
+                counted=False,
+            ),
         )
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
-        """Answer one request: authenticate, count it against the quota, route it."""
+        """Answer one request: authenticate, count it against the quota (the streaming
+        server has none), route it."""
         path = request.url.path.rstrip("/")
         for route in self._routes:
             match = route.pattern.fullmatch(path)
@@ -256,6 +269,8 @@ class MastodonServer:
                 return await route.handler(request, match)
             if request.headers.get("authorization") != f"Bearer {self.token}":
                 return _error(401, "The access token is invalid")
+            if not route.counted:
+                return await route.handler(request, match)
             quota = self._limiter.hit(self.token)
             if not quota.allowed:
                 return _error(429, "Too many requests", _quota_headers(quota))
@@ -324,25 +339,67 @@ class MastodonServer:
         mentions: list[tuple[int, Post]] = []
         if (not types or "mention" in types) and "mention" not in excluded:
             mentions = [
-                (notification_id(p), p)
-                for p in self._federated()
-                if p.mentions_person(self.owner) and p.author.handle != self.owner.handle
+                (notification_id(p), p) for p in self._federated() if self._mentions_owner(p)
             ]
         page = paginate(mentions, params, default=40)
-        body = [
-            {
-                "id": str(notification_id(post)),
-                "type": "mention",
-                "created_at": iso_millis(post.created_at),
-                "group_key": f"ungrouped-{notification_id(post)}",
-                "account": account_json(post.author, self.host),
-                "status": self._status_json(post),
-            }
-            for post in page
-        ]
+        body = [self._notification_json(post) for post in page]
         ids = [str(notification_id(post)) for post in page]
         kept = ("account_id", "exclude_types[]", "limit", "types[]")
         return self._json(body, self._link_headers(request, ids, kept))
+
+    def _mentions_owner(self, post: Post) -> bool:
+        """Whether `post` is a mention of the brand by someone else (a notification)."""
+        return post.mentions_person(self.owner) and post.author.handle != self.owner.handle
+
+    def _notification_json(self, post: Post) -> dict[str, Any]:
+        """The mention notification of `post`, as a Notification entity."""
+        return {
+            "id": str(notification_id(post)),
+            "type": "mention",
+            "created_at": iso_millis(post.created_at),
+            "group_key": f"ungrouped-{notification_id(post)}",
+            "account": account_json(post.author, self.host),
+            "status": self._status_json(post),
+        }
+
+    async def _health(self, request: httpx.Request, match: re.Match[str]) -> httpx.Response:
+        return httpx.Response(200, text="OK")
+
+    async def _streaming(self, request: httpx.Request, match: re.Match[str]) -> httpx.Response:
+        """Server-sent events of a channel, as the world's clock brings new posts: mention
+        notifications (`user/notification`) or a hashtag's statuses (`hashtag?tag=`)."""
+        channel = match["channel"]
+        tag = request.url.params.get("tag", "").lower()
+        if channel == "user/notification":
+            events = self._events(self._mentions_owner, "notification", self._notification_json)
+        elif channel == "hashtag" and tag:
+            events = self._events(lambda post: tag in post.tags, "update", self._status_json)
+        else:
+            return _error(400, "Unknown channel requested")
+        headers = {"Content-Type": "text/event-stream", "Cache-Control": "no-store"}
+        return httpx.Response(200, headers=headers, content=events)
+
+    async def _events(
+        self,
+        wanted: Callable[[Post], bool],
+        name: str,
+        payload: Callable[[Post], dict[str, Any]],
+    ) -> AsyncIterator[bytes]:
+        """The body of a stream: what the world says from the connection on, in the posts
+        `wanted`, each as an event `name` with its `payload`; a heartbeat when idle."""
+        seen = self.world.newest_id()
+        yield b":)\n"
+        beat = time.monotonic()
+        while True:
+            await asyncio.sleep(STREAM_TICK)
+            new = [post for post in self.world.visible_after(seen) if self.world.federated(post)]
+            seen = int(new[-1].id) if new else seen
+            for post in (post for post in new if wanted(post)):
+                data = json.dumps(payload(post), ensure_ascii=False)
+                yield f"event: {name}\ndata: {data}\n\n".encode()
+            if time.monotonic() - beat >= HEARTBEAT_SECONDS:
+                beat = time.monotonic()
+                yield b":thump\n"
 
     async def _status(self, request: httpx.Request, match: re.Match[str]) -> httpx.Response:
         post = self._get(match["id"])

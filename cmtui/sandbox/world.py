@@ -236,6 +236,20 @@ class World:
         cut = bisect.bisect_right(self._order, _id_ceiling(self.now()))
         return [self._posts[str(key)] for key in self._order[:cut]]
 
+    def visible_after(self, post_id: int) -> list[Post]:
+        """The posts visible now whose id is above `post_id`, oldest first (what a live
+        stream pushes: new posts, and those made at run time)."""
+        self._catch_up()
+        start = bisect.bisect_right(self._order, post_id)
+        cut = bisect.bisect_right(self._order, _id_ceiling(self.now()))
+        return [self._posts[str(key)] for key in self._order[start:cut]]
+
+    def newest_id(self) -> int:
+        """The id of the newest post visible now (0 when none is)."""
+        self._catch_up()
+        cut = bisect.bisect_right(self._order, _id_ceiling(self.now()))
+        return self._order[cut - 1] if cut else 0
+
     def get(self, post_id: str) -> Post | None:
         """The post `post_id` if it exists and is already visible."""
         self._catch_up()

@@ -16,6 +16,12 @@ poll's worth at most and at least once a second, each time followed by where the
 another run. The crisis detector takes the walk's messages together when it stops (fed page
 by page, each going further back, it would replay its history at every page); they are
 older than the run's first good poll, so the alerts they fire are `past`.
+
+Where a network pushes a stream as it happens (`Adapter.live_feed`: Mastodon's streaming
+API), the engine follows that feed beside the stream's polls (`_live_forever`): its events go
+through `ingest` as a poll's messages do, the polls slow down while it is up, and a poll runs
+at once when it opens and when it drops. The feed moves no cursor, so nothing falls between
+the two; what it brought is not stored or announced again by the next poll (`_not_pushed`).
 """
 
 from __future__ import annotations
@@ -49,6 +55,9 @@ from cmtui.platforms.base import (
     Adapter,
     Ambiguous,
     AuthFailed,
+    LiveBatch,
+    LiveFeed,
+    Permanent,
     PlatformError,
     RateLimited,
     Transient,
@@ -120,6 +129,12 @@ class SyncEngine:
     # once a second: the inbox follows it, and the store's work is shared as for a poll.
     WALK_BATCH = 800
     WALK_SECONDS = 1.0
+    # While a stream's real-time feed is up, its polls are only a safety net this many
+    # times further apart; a feed that held this long has its reconnection backoff reset,
+    # and one that drops waits at least RECONNECT_SECONDS before the next try.
+    LIVE_SLOW_DOWN = 10.0
+    LIVE_STABLE_SECONDS = 60.0
+    RECONNECT_SECONDS = 1.0
 
     def __init__(
         self,
@@ -157,6 +172,12 @@ class SyncEngine:
         self._identifying: dict[str, asyncio.Future[str | None]] = {}  # by account id
         self._walks: dict[tuple[str, str], asyncio.Event] = {}  # wakes a stream's walk back
         self._walked: dict[str, dict[str, int]] = {}  # account -> stream -> first sync's count
+        self._feeds: dict[tuple[str, str], LiveFeed] = {}  # (account, stream) -> real-time feed
+        self._live: set[tuple[str, str]] = set()  # the feeds open now
+        self._poll_now: dict[tuple[str, str], asyncio.Event] = {}  # wakes a stream's polls
+        # What each feed pushed that no poll brought yet: a poll after a switch leaves it out
+        # (unchanged), so nothing is stored, announced or rung twice.
+        self._pushed: dict[tuple[str, str], dict[str, Message]] = {}
         self._recovered = False
         settings = alerts or AlertSettings()
         brands = {account.account_id: account.brand for account in accounts}
@@ -183,6 +204,12 @@ class SyncEngine:
                 for stream in account.streams:
                     group.create_task(self._poll_forever(account, stream))
                     group.create_task(self._walk_forever(account, stream))
+                    feed = account.adapter.live_feed(stream)
+                    if feed is not None:
+                        self._feeds[account.account_id, stream] = feed
+                        group.create_task(self._live_forever(account, stream, feed))
+                if any(key[0] == account.account_id for key in self._feeds):
+                    self._show_streaming(account.account_id)
             group.create_task(self._deliver_forever())
 
     async def run_once(self) -> None:
@@ -215,9 +242,28 @@ class SyncEngine:
 
     async def _poll_forever(self, account: AccountRuntime, stream: str) -> None:
         backoff = _Backoff()
+        wake = self._poll_now.setdefault((account.account_id, stream), asyncio.Event())
         while account.account_id not in self._stopped_accounts:
+            wake.clear()  # a wake-up from here on asks for a poll that starts after it
             delay = await self._poll(account, stream, backoff)
-            await self._sleep(delay)
+            await self._nap(wake, delay)
+
+    async def _nap(self, wake: asyncio.Event, delay: float) -> None:
+        """Wait `delay` seconds, or until `wake` is set (a real-time feed opened or dropped)."""
+        if wake.is_set():
+            return
+        sleeping = asyncio.ensure_future(self._sleep(delay))
+        waking = asyncio.ensure_future(wake.wait())
+        try:
+            done, _pending = await asyncio.wait(
+                (sleeping, waking), return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            waking.cancel()
+            if not sleeping.done():
+                sleeping.cancel()
+        if sleeping in done:
+            sleeping.result()  # a sleep that raised (or was cancelled) ends the polls
 
     async def _sync_once(self, account: AccountRuntime, stream: str) -> None:
         await self._poll(account, stream, _Backoff())
@@ -238,7 +284,10 @@ class SyncEngine:
         )
         if failed is not None:
             return failed
-        return account.poll_seconds * (self.SLOW_DOWN if account.adapter.quota_low else 1.0)
+        slow = self.SLOW_DOWN if account.adapter.quota_low else 1.0
+        if (account_id, stream) in self._live:
+            slow *= self.LIVE_SLOW_DOWN
+        return account.poll_seconds * slow
 
     async def _fetch_new(self, account: AccountRuntime, stream: str) -> None:
         """Store what is new in a stream, and move its cursor; without a cursor, the newest
@@ -255,7 +304,9 @@ class SyncEngine:
         batch, _identified = await asyncio.gather(fetching, self._identify_siblings(account))
         if batch.skipped:
             _log_skipped(account_id, stream, batch.skipped)
-        await self.ingest(account, batch.messages, stream=stream)
+        await self.ingest(
+            account, self._not_pushed((account_id, stream), batch.messages), stream=stream
+        )
         if cursor is not None:
             await self._on_writer(self.store.set_cursor, account_id, stream, batch.cursor)
         else:
@@ -300,6 +351,119 @@ class SyncEngine:
         if not failing and self._pause_left(account_id) <= 0:
             self._set_state(account_id, AccountStatus.LIVE, last_sync=self._clock(), detail="")
         return None
+
+    # --- real time: a stream's live feed beside its polls -----------------------------------
+
+    async def _live_forever(self, account: AccountRuntime, stream: str, feed: LiveFeed) -> None:
+        """Follow a stream's real-time feed while the account runs, reconnecting with
+        backoff when it drops, until the server says it offers none or refuses the token.
+
+        The feed moves no cursor. Its opening wakes a poll that starts after it: what was
+        said before the feed opened comes from the stored cursor, what comes after through
+        the feed, and a message both bring is stored once (the store keeps one per id) and
+        announced once (`_not_pushed`). While it is up, the stream's polls slow down; when it
+        drops, a poll starts at once from the same cursor, and they go back to their pace."""
+        account_id = account.account_id
+        key = (account_id, stream)
+        backoff = _Backoff()
+        while account_id not in self._stopped_accounts:
+            paused = self._pause_left(account_id)
+            if paused > 0:
+                await self._sleep(paused)
+                continue
+            started = time.monotonic()
+            try:
+                await feed.follow(
+                    partial(self._live_opened, key), partial(self._store_pushed, account, stream)
+                )
+            except (AuthFailed, RateLimited) as error:
+                self._account_failed(account_id, error)  # a proxy's 429 pauses the account
+            except Permanent as error:
+                log.info("%s %s: no real-time feed, polling: %s", account_id, stream, error)
+                self._live_closed(key)
+                return
+            except PlatformError as error:
+                log.info("%s %s: real-time feed dropped: %s", account_id, stream, error)
+            except Exception:  # a bug must not end the account's sync: polling goes on
+                log.exception("%s %s: real-time feed failed", account_id, stream)
+            self._live_closed(key)
+            if time.monotonic() - started >= self.LIVE_STABLE_SECONDS:
+                backoff.reset()
+            await self._sleep(max(backoff.next_delay(), self.RECONNECT_SECONDS))
+
+    def _live_opened(self, key: tuple[str, str]) -> None:
+        """A feed is open: poll once now, to close the gap since the last poll."""
+        self._live.add(key)
+        self._wake_poll(key)
+        self._show_streaming(key[0])
+
+    def _live_closed(self, key: tuple[str, str]) -> None:
+        """A feed is down (or was never up): polls take over at once, at their own pace."""
+        if key in self._live:
+            self._live.discard(key)
+            self._wake_poll(key)
+        self._show_streaming(key[0])
+
+    def _wake_poll(self, key: tuple[str, str]) -> None:
+        self._poll_now.setdefault(key, asyncio.Event()).set()
+
+    def _show_streaming(self, account_id: str) -> None:
+        """Say whether every real-time feed of the account is up (else it is polled)."""
+        feeds = [key for key in self._feeds if key[0] == account_id]
+        streaming = all(key in self._live for key in feeds)
+        self._set_state(account_id, self.states[account_id].status, streaming=streaming)
+
+    async def _store_pushed(self, account: AccountRuntime, stream: str, batch: LiveBatch) -> None:
+        """Store what a feed pushed through the same path as a poll's messages; a deleted
+        message is kept, marked deleted. When it cannot be stored, a poll fetches it again
+        (the feed moved no cursor)."""
+        if batch.skipped:
+            _log_skipped(account.account_id, stream, batch.skipped)
+        self._remember_pushed((account.account_id, stream), batch.messages)
+        try:
+            messages = batch.messages + await self._deleted(account.account_id, batch.deleted)
+            await self.ingest(account, messages, stream=stream)
+        except StoreError as error:
+            self._store_failed(error)
+            for message in batch.messages:  # not stored: the poll must not leave them out
+                self._pushed[account.account_id, stream].pop(message.id, None)
+            self._wake_poll((account.account_id, stream))
+            return
+        self._store_recovered()
+
+    def _remember_pushed(self, key: tuple[str, str], messages: list[Message]) -> None:
+        """Note what a feed pushed, the newest `PUSHED_KEPT` at most (a poll brings the
+        rest again: stored once, only announced twice)."""
+        pushed = self._pushed.setdefault(key, {})
+        for message in messages:
+            pushed.pop(message.id, None)
+            pushed[message.id] = message
+        for stale in list(pushed)[: max(len(pushed) - PUSHED_KEPT, 0)]:
+            del pushed[stale]
+
+    def _not_pushed(self, key: tuple[str, str], messages: list[Message]) -> list[Message]:
+        """The polled `messages` less those a feed already pushed as they are now (an edit
+        since is kept)."""
+        pushed = self._pushed.get(key)
+        if not pushed:
+            return messages
+        fresh = []
+        for message in messages:
+            if pushed.pop(message.id, None) != message:
+                fresh.append(message)
+        return fresh
+
+    async def _deleted(self, account_id: str, native_ids: list[str]) -> list[Message]:
+        """The stored messages of `native_ids`, marked deleted (those not stored are not
+        this account's business)."""
+        deleted = []
+        for native_id in native_ids:
+            stored = await self._on_writer(
+                self.store.message, Message.make_id(account_id, native_id)
+            )
+            if stored is not None and stored.removed != "deleted":
+                deleted.append(copied(stored, {"removed": "deleted"}))
+        return deleted
 
     # --- first sync: the walk back in time --------------------------------------------------
 
@@ -814,6 +978,7 @@ def _log_skipped(account_id: str, stream: str, skipped: list[str]) -> None:
 
 
 SKIPPED_LOGGED = 5
+PUSHED_KEPT = 1000  # per stream: far more than a feed pushes between two polls
 
 
 def _retrieved(task: asyncio.Future[Any]) -> None:

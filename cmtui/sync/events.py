@@ -39,6 +39,9 @@ class AccountState:
     detail: str = ""  # last error, already free of secrets
     last_sync: datetime | None = None
     first_sync: int | None = None  # messages its first sync brought so far, while one runs
+    streaming: bool | None = None
+    """Whether its real-time feeds are all up (True) or it is polled meanwhile (False); None
+    for an account that is polled only (its network pushes nothing)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,12 +66,16 @@ def describe(state: AccountState, now: datetime) -> str:
             "first sync, {count} message so far", "first sync, {count} messages so far", count
         )
         return so_far.format(count=grouped(count))
+    if state.status is AccountStatus.LIVE and state.streaming is not None:
+        return _("streaming") if state.streaming else _("polling")
     return _(_WORDS[state.status])
 
 
 class StatusBar(Static):
-    """One line at the bottom: `⚠ Maison Lumière 12/2.5  ● ml-masto live  ◐ ml-x rate-limited
-    until 14:05  ⟳ ml-bsky first sync, 1,240 messages so far  ✉ 2 in outbox`. Active
+    """One line at the bottom: `⚠ Maison Lumière 12/2.5  ● ml-masto streaming  ◐ ml-x
+    rate-limited until 14:05  ⟳ ml-bsky first sync, 1,240 messages so far  ✉ 2 in outbox`
+    (a live account whose network pushes in real time says "streaming" while its feeds are
+    up, "polling" while they are down). Active
     alerts come first, in the error colour: they stay here when the banner is dismissed,
     until they end."""
 

@@ -168,6 +168,8 @@ class Notifier:
             dict(brand_of) if brand_of is not None else {a.id: a.brand for a in config.accounts}
         )
         self._rung: set[tuple[str, bool]] = set()  # (alert id, ended)
+        # Messages rung for, while fresh: an edit or a deletion of one comes in again.
+        self._rung_messages: dict[str, datetime] = {}
 
     def quiet(self, brand: str, now: datetime) -> bool:
         """Whether `brand`'s quiet hours cover `now`."""
@@ -190,14 +192,20 @@ class Notifier:
         """At most one notice per brand: its fresh messages that ring, counted."""
         if self.settings.messages == "none":
             return []
+        rung = self._rung_messages
+        for message_id in [i for i, at in rung.items() if now - at > FRESH]:
+            del rung[message_id]
         ringing: dict[str, list[Message]] = {}
         for message in messages:
             if now - message.created_at > FRESH or not is_direct(message):
+                continue
+            if message.id in rung or message.removed == "deleted":
                 continue
             brand = self._brand_of.get(message.account_id, "")
             urgent = is_urgent(message)
             if urgent or (self.settings.messages == "direct" and not self.quiet(brand, now)):
                 ringing.setdefault(brand, []).append(message)
+                rung[message.id] = message.created_at
         return [messages_notice(brand, found) for brand, found in ringing.items()]
 
     def sequences(self, notices: Iterable[Notice]) -> str:

@@ -265,6 +265,23 @@ def test_urgent_messages_ring_one_notice_per_brand() -> None:
     ]
 
 
+def test_an_edit_or_a_deletion_of_a_message_rung_for_rings_nothing_more() -> None:
+    notifier = Notifier(CONFIG, RINGING)
+    first = message("1")
+    assert len(notifier.for_messages([first], NOW)) == 1
+    edited = replace(first, text="Charged twice, FIX IT")  # the same post, pushed again
+    assert notifier.for_messages([edited], NOW) == []
+    deleted = replace(message("2"), removed="deleted")  # gone before it was seen
+    assert notifier.for_messages([deleted], NOW) == []
+    assert len(notifier.for_messages([message("3")], NOW)) == 1  # another one still rings
+    # What it remembers goes once the messages are no longer fresh (at FRESH, still kept).
+    assert set(notifier._rung_messages) == {"ml:1", "ml:3"}
+    notifier.for_messages([], NOW - timedelta(minutes=1) + FRESH)
+    assert set(notifier._rung_messages) == {"ml:1", "ml:3"}
+    notifier.for_messages([], NOW - timedelta(minutes=1) + FRESH + timedelta(seconds=1))
+    assert notifier._rung_messages == {}
+
+
 def test_direct_messages_ring_outside_quiet_hours_only() -> None:
     notifier = Notifier(CONFIG, replace(RINGING, messages="direct"))
     day = notifier.for_messages([message("1", intent="question")], NOW)

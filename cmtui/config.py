@@ -96,6 +96,14 @@ STREAM_KINDS: Mapping[Platform, tuple[StreamKind, ...]] = MappingProxyType(
             StreamKind("mentions"),
         ),
         Platform.FEED: (StreamKind("items"), StreamKind("url", "feed URL"), StreamKind("mentions")),
+        # `mentions` and `inbox` read the whole inbox; `subreddit:<name> [query]`.
+        Platform.REDDIT: (
+            StreamKind("mentions"),
+            StreamKind("inbox"),
+            StreamKind("unread"),
+            StreamKind("search", "query"),
+            StreamKind("subreddit", "name"),
+        ),
     }
 )
 

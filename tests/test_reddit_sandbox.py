@@ -5,6 +5,7 @@ when a reply's answer is lost."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -212,3 +213,13 @@ async def test_a_wrong_password_needs_login_and_a_private_subreddit_says_so(rig:
         await rig.adapter().fetch("subreddit:MaisonLumiereTeam", None)
     login = [r for r in rig.transport.requests if r.url.path == "/api/v1/access_token"]
     assert all(r.url.host == httpx.URL(account.base_url).host for r in login)
+
+
+def test_everyone_on_reddit_has_a_valid_reddit_name_and_threads_name_the_brand() -> None:
+    """Reddit refuses other names (the adapter would show the author as a deleted one)."""
+    network = SandboxNetwork(seed=7, clock=ManualClock(DEMO_START))
+    here = [p for p in network.posts_on(REDDIT)]
+    assert len({p.author for p in here}) > 10
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{3,20}", p.author.username) for p in here)
+    threads = [p for p in here if p.parent_id is None and p.visibility == "public"]
+    assert threads and all("maison lumière" in f"{p.title} {p.text}".casefold() for p in threads)

@@ -527,6 +527,38 @@ async def test_a_thread_expands_more_stubs_and_continued_branches_within_limits(
     assert first.url.params["sort"] == "old" and "comment" not in first.url.params
 
 
+async def test_a_thread_tells_mentions_and_replies_to_the_account_as_the_inbox_does() -> None:
+    fake = FakeReddit()
+    mine = t1("b1", "Hello from the brand", minutes=1, author="MaisonLumiere_Lea")
+    tree = listing(
+        with_replies(mine, t1("r1", "thanks!", minutes=2, parent="t1_b1")),
+        t1("m1", "ask u/maisonlumiere_lea about it", minutes=3),
+        t1("o1", "ask u/MaisonLumiere_Lea_fan or /u/someone", minutes=4),
+    )
+    fake.route("GET", "/comments/post1", [listing(t3("post1", "Anyone tried it?")), tree])
+
+    thread = await adapter_on(fake).fetch_thread(post_message())
+
+    kinds = {m.native_id: m.kind for m in thread}
+    assert kinds == {
+        "t3_post1": Kind.SEARCH_HIT,
+        "t1_b1": Kind.COMMENT,
+        "t1_r1": Kind.REPLY,
+        "t1_m1": Kind.MENTION,
+        "t1_o1": Kind.COMMENT,
+    }
+
+
+async def test_an_empty_first_page_starts_the_cursor_now() -> None:
+    fake = FakeReddit()
+    fake.route("GET", "/message/inbox", listing())
+    adapter = adapter_on(fake)
+
+    cursor = (await adapter.fetch("inbox", None)).cursor
+
+    assert cursor is not None and json.loads(cursor)["at"] == T0
+
+
 async def test_a_comment_s_thread_is_read_around_it_and_stubs_stop_at_the_limit() -> None:
     fake = FakeReddit()
     stubs = listing(t1("c1", "first"), *[more("t3_post1", [f"m{i}"]) for i in range(10)])

@@ -123,6 +123,11 @@ _TRY_AGAIN = re.compile(r"try again in (\d{1,4}) (second|minute|hour)", re.IGNOR
 _GONE_TEXT = {"[deleted]": "deleted", "[removed]": "removed"}
 _DELETED_BY = frozenset({"deleted", "author"})  # removed_by_category values meaning "deleted"
 _LISTINGS = {"mentions": "/message/inbox", "inbox": "/message/inbox", "unread": "/message/unread"}
+_INBOX_KINDS = {
+    "username_mention": Kind.MENTION,
+    "comment_reply": Kind.REPLY,
+    "post_reply": Kind.REPLY,
+}
 _AUTH_ERRORS = frozenset({"USER_REQUIRED", "INVALID_OPTION_OAUTH", "OAUTH2_ACCESS_DENIED"})
 
 
@@ -185,7 +190,6 @@ class _Token:
 class _Tree:
     """A thread being read: its comments by fullname, and the stubs still to expand."""
 
-    link: str  # the post's fullname
     things: dict[str, dict[str, Any]] = field(default_factory=dict)
     more: list[str] = field(default_factory=list)  # comment ids36 a `more` stub holds
     deeper: list[str] = field(default_factory=list)  # comments whose replies continue
@@ -245,7 +249,8 @@ class RedditAdapter(Adapter):
         mark = _Mark.decode(cursor)
         if mark is None:
             things, _after = await self._listing(path, params)
-            return self._batch(stream, things, _Mark(0.0).past(things))
+            # Nothing listed yet: what comes next is newer than now.
+            return self._batch(stream, things, _Mark(self.clock().timestamp()).past(things))
         floor = mark.at - OVERLAP.total_seconds()
         found: list[dict[str, Any]] = []
         after: str | None = None
@@ -302,6 +307,9 @@ class RedditAdapter(Adapter):
             thread[found.id] = found
         for item in thread.values():
             item.conversation_id = message.conversation_id
+            parent = thread.get(item.parent_id or "")
+            if item.kind is Kind.COMMENT and parent is not None and parent.is_own:
+                item.kind = Kind.REPLY  # as the inbox lists an answer to the account
         return sorted(thread.values(), key=lambda m: (m.created_at, m.native_id))
 
     # --- writing -------------------------------------------------------------------------
@@ -393,7 +401,7 @@ class RedditAdapter(Adapter):
         params = {"sort": "old", "limit": "500"}
         if comment is not None:
             params |= {"comment": comment, "context": str(CONTEXT)}
-        tree = _Tree(link)
+        tree = _Tree()
         head = await self._comments_page(post, params, tree)
         for _request in range(MORE_REQUESTS):
             if len(tree.things) >= THREAD_MAX or not (tree.more or tree.deeper):
@@ -553,10 +561,9 @@ class RedditAdapter(Adapter):
     def _batch(self, stream: str, things: list[dict[str, Any]], mark: _Mark | None) -> Batch:
         messages: dict[str, Message] = {}
         skipped: list[str] = []
-        found_by = Kind.SEARCH_HIT if stream.partition(":")[0] not in _LISTINGS else Kind.POST
         for thing in things:
             try:
-                message = self._to_message(thing, None, post_kind=found_by)
+                message = self._to_message(thing, None)
             except BadItem as error:
                 skipped.append(f"{stream} {short_id(_fullname_of(thing))}: {error}")
                 continue
@@ -564,11 +571,8 @@ class RedditAdapter(Adapter):
         ordered = sorted(messages.values(), key=lambda m: (m.created_at, m.native_id))
         return Batch(ordered, mark.encode() if mark is not None else None, skipped)
 
-    def _to_message(
-        self, raw: Any, target: Mapping[str, str] | None, *, post_kind: Kind = Kind.POST
-    ) -> Message:
-        """A t1 (comment), t3 (post: `post_kind`) or t4 (private message) thing as a
-        Message."""
+    def _to_message(self, raw: Any, target: Mapping[str, str] | None) -> Message:
+        """A t1 (comment), t3 (post) or t4 (private message) thing as a Message."""
         thing = require_object(raw, "thing")
         kind = thing.get("kind")
         data = require_object(thing.get("data"), "data")
@@ -580,7 +584,7 @@ class RedditAdapter(Adapter):
         if kind == "t4":
             return self._message(fullname, data, created, author_name)
         if kind == "t3":
-            return self._post(fullname, data, created, author_name, post_kind)
+            return self._post(fullname, data, created, author_name)
         return self._comment(fullname, data, created, author_name, target)
 
     def _comment(
@@ -601,15 +605,10 @@ class RedditAdapter(Adapter):
             link = f"t3_{match.group(1)}" if match else (parent if parent.startswith("t3_") else "")
         if not link.startswith("t3_"):
             raise BadItem("link_id: expected the post's fullname, got none")
-        kind = {
-            "username_mention": Kind.MENTION,
-            "comment_reply": Kind.REPLY,
-            "post_reply": Kind.REPLY,
-        }
         url = f"{self._web}/comments/{link[3:]}/_/{fullname[3:]}"
         return self._record(
             fullname,
-            kind.get(optional_str(data, "type"), Kind.COMMENT),
+            _INBOX_KINDS.get(optional_str(data, "type")) or self._kind_of(body),
             conversation=link,
             parent=parent,
             author_name=author_name,
@@ -620,8 +619,17 @@ class RedditAdapter(Adapter):
             removed=_gone(body, data),
         )
 
+    def _kind_of(self, body: str) -> Kind:
+        """A comment read outside the inbox, as the inbox would list it: a mention when it
+        names the account (`u/<name>`); else a comment (`fetch_thread` tells replies)."""
+        if self._username and re.search(
+            rf"(?<![\w/])/?u/{re.escape(self._username)}\b", body[:MAX_REPLY_CHARS], re.IGNORECASE
+        ):
+            return Kind.MENTION
+        return Kind.COMMENT
+
     def _post(
-        self, fullname: str, data: dict[str, Any], created: datetime, author_name: str, kind: Kind
+        self, fullname: str, data: dict[str, Any], created: datetime, author_name: str
     ) -> Message:
         title = safe_text(require_str(data, "title"), max_chars=300, single_line=True)
         selftext = optional_str(data, "selftext")
@@ -634,7 +642,7 @@ class RedditAdapter(Adapter):
         url = f"{self._web}/comments/{fullname[3:]}"
         message = self._record(
             fullname,
-            kind,
+            Kind.SEARCH_HIT,  # a post is found (by a search, under a mention), not addressed
             conversation=fullname,
             parent=None,
             author_name=author_name,

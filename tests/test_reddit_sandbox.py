@@ -223,3 +223,45 @@ def test_everyone_on_reddit_has_a_valid_reddit_name_and_threads_name_the_brand()
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{3,20}", p.author.username) for p in here)
     threads = [p for p in here if p.parent_id is None and p.visibility == "public"]
     assert threads and all("maison lumière" in f"{p.title} {p.text}".casefold() for p in threads)
+
+
+def publish(network: SandboxNetwork, text: str, parent: Post | None, *, title: str = "") -> Post:
+    """A post by a regular of the sandbox's Reddit, a minute after the last one."""
+    world = network.world
+    author = content.REDDIT_REGULARS[0]
+    when = world.now() - timedelta(hours=1) + timedelta(seconds=len(world.visible()))
+    return world.publish(
+        Post(
+            id=world.new_id(when),
+            author=author,
+            created_at=when,
+            text=text,
+            segments=(text,),
+            lang="en",
+            kind="reddit_comment" if parent else "reddit_thread",
+            parent_id=parent.id if parent else None,
+            parent_author=parent.author if parent else None,
+            title=title,
+        )
+    )
+
+
+async def test_a_big_thread_comes_whole_through_more_stubs_and_continued_branches(
+    rig: Rig,
+) -> None:
+    root = publish(rig.network, "Worth it?", None, title="Maison Lumière zzbigthread")
+    top = [publish(rig.network, f"top {n}", root) for n in range(15)]  # past 6 siblings
+    chain = [top[0]]
+    for depth in range(9):  # past 4 levels
+        chain.append(publish(rig.network, f"depth {depth}", chain[-1]))
+    adapter = rig.adapter()
+    [hit] = (await adapter.fetch("search:zzbigthread", None)).messages
+
+    thread = await adapter.fetch_thread(hit)
+
+    assert [m.text for m in thread] == [
+        "Maison Lumière zzbigthread\n\nWorth it?",
+        *(p.text for p in sorted([*top, *chain[1:]], key=lambda p: p.created_at)),
+    ]
+    asked = [r.url.path for r in rig.transport.requests]
+    assert "/api/morechildren" in asked and asked.count(f"/comments/{hit.native_id[3:]}") >= 2

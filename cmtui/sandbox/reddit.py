@@ -82,7 +82,6 @@ class RedditServer:
         self.tokens: set[str] = set()
         self.used = 0
         self.window = 0  # index of the current rate-limit window
-        self.requests: list[httpx.Request] = []
         self._routes: tuple[tuple[str, re.Pattern[str], Route], ...] = (
             ("GET", re.compile(r"/message/(inbox|unread)"), self._inbox),
             ("GET", re.compile(r"/message/sent"), self._sent),
@@ -101,7 +100,6 @@ class RedditServer:
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
         """Answer one request: the token endpoint, or an API route with a valid token."""
-        self.requests.append(request)
         await request.aread()
         path = request.url.path.rstrip("/").removesuffix(".json")
         if request.method == "POST" and path == "/api/v1/access_token":
@@ -195,14 +193,15 @@ class RedditServer:
     # --- things ----------------------------------------------------------------------------
 
     def _thing(self, post: Post, raw: bool, *, inbox: bool = False) -> dict[str, Any]:
+        """`post` as the thing Reddit lists: a t3, a t1 (as the inbox lists it, with
+        `inbox`) or a t4; deleted and removed comments as Reddit shows them."""
         kind = self._kind(post)
         id36 = base36(int(post.id))
         gone = _GONE.get(post.kind)
-        author = "[deleted]" if gone else post.author.username
         data: dict[str, Any] = {
             "id": id36,
             "name": f"{kind}_{id36}",
-            "author": author,
+            "author": "[deleted]" if gone else post.author.username,
             "author_fullname": None if gone else f"t2_{base36(int(post.author.id))[:8]}",
             "created": post.created_at.timestamp(),
             "created_utc": float(int(post.created_at.timestamp())),
@@ -211,66 +210,73 @@ class RedditServer:
         }
         text = gone or post.text
         if kind == "t3":
-            data |= {
-                "title": _text(post.title, raw),
-                "selftext": _text(text, raw),
-                "selftext_html": _html(text),
-                "subreddit": self._subreddit_of(post),
-                "subreddit_name_prefixed": f"r/{self._subreddit_of(post)}",
-                "permalink": self._permalink(post),
-                "url": f"https://{self.host}{self._permalink(post)}",
-                "is_self": True,
-                "domain": f"self.{self._subreddit_of(post)}",
-                "num_comments": len(self.world.descendants(post)),
-                "over_18": False,
-                "removed_by_category": None,
-            }
-            return {"kind": kind, "data": data}
+            return {"kind": kind, "data": data | self._post_data(post, text, raw)}
         data |= {"body": _text(text, raw), "body_html": _html(text), "replies": ""}
-        parent = self.world.get(post.parent_id) if post.parent_id else None
         if kind == "t4":
-            first = self._root(post)
-            data |= {
-                "dest": self._dest(post).username,
-                "subject": _text(first.title or "(no subject)", raw),
-                "first_message": None if first is post else int(first.id),
-                "first_message_name": None if first is post else f"t4_{base36(int(first.id))}",
-                "parent_id": f"t4_{base36(int(parent.id))}" if parent else None,
-                "context": "",
-                "was_comment": False,
-                "new": True,
-                "type": "unknown",
-                "subreddit": None,
-            }
-            return {"kind": kind, "data": data}
-        root = self._root(post)
-        parent_kind = "t3" if parent is root else "t1"
-        data |= {
-            "parent_id": f"{parent_kind}_{base36(int(post.parent_id or root.id))}",
-            "subreddit": self._subreddit_of(post),
-            "subreddit_name_prefixed": f"r/{self._subreddit_of(post)}",
+            return {"kind": kind, "data": data | self._message_data(post, raw)}
+        return {"kind": kind, "data": data | self._comment_data(post, raw, inbox=inbox)}
+
+    def _post_data(self, post: Post, text: str, raw: bool) -> dict[str, Any]:
+        sub = self._subreddit_of(post)
+        return {
+            "title": _text(post.title, raw),
+            "selftext": _text(text, raw),
+            "selftext_html": _html(text),
+            "subreddit": sub,
+            "subreddit_name_prefixed": f"r/{sub}",
+            "permalink": self._permalink(post),
+            "url": f"https://{self.host}{self._permalink(post)}",
+            "is_self": True,
+            "domain": f"self.{sub}",
+            "num_comments": len(self.world.descendants(post)),
+            "over_18": False,
+            "removed_by_category": None,
         }
-        if inbox:
-            mention = parent is not None and parent.author.handle != self.owner.handle
-            why = (
-                "username mention"
-                if mention
-                else f"{parent_kind.replace('t3', 'post').replace('t1', 'comment')} reply"
-            )
-            data |= {
-                "context": f"{self._permalink(post)}?context=3",
-                "link_title": _text(root.title, raw),
-                "type": why.replace(" ", "_"),
-                "subject": why,
-                "was_comment": True,
-                "new": True,
-                "dest": self.owner.username,
-                "first_message": None,
-                "first_message_name": None,
-            }
-        else:
-            data |= {"link_id": f"t3_{base36(int(root.id))}", "permalink": self._permalink(post)}
-        return {"kind": kind, "data": data}
+
+    def _message_data(self, post: Post, raw: bool) -> dict[str, Any]:
+        first = self._root(post)
+        parent = self.world.get(post.parent_id) if post.parent_id else None
+        opened = first.id != post.id
+        return {
+            "dest": self._dest(post).username,
+            "subject": _text(first.title or "(no subject)", raw),
+            "first_message": int(first.id) if opened else None,
+            "first_message_name": f"t4_{base36(int(first.id))}" if opened else None,
+            "parent_id": f"t4_{base36(int(parent.id))}" if parent else None,
+            "context": "",
+            "was_comment": False,
+            "new": True,
+            "type": "unknown",
+            "subreddit": None,
+        }
+
+    def _comment_data(self, post: Post, raw: bool, *, inbox: bool) -> dict[str, Any]:
+        root = self._root(post)
+        parent = self.world.get(post.parent_id) if post.parent_id else None
+        under_post = parent is None or parent.id == root.id
+        sub = self._subreddit_of(post)
+        data: dict[str, Any] = {
+            "parent_id": f"{'t3' if under_post else 't1'}_{base36(int(post.parent_id or root.id))}",
+            "subreddit": sub,
+            "subreddit_name_prefixed": f"r/{sub}",
+        }
+        if not inbox:
+            link = f"t3_{base36(int(root.id))}"
+            return data | {"link_id": link, "permalink": self._permalink(post)}
+        answers_owner = parent is not None and parent.author.handle == self.owner.handle
+        why = "post reply" if under_post else "comment reply"
+        why = why if answers_owner else "username mention"
+        return data | {
+            "context": f"{self._permalink(post)}?context=3",
+            "link_title": _text(root.title, raw),
+            "type": why.replace(" ", "_"),
+            "subject": why,
+            "was_comment": True,
+            "new": True,
+            "dest": self.owner.username,
+            "first_message": None,
+            "first_message_name": None,
+        }
 
     # --- listings ----------------------------------------------------------------------------
 

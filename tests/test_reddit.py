@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from cmtui import __version__
-from cmtui.config import Account
+from cmtui.config import Account, ConfigError, parse_config
 from cmtui.model import Author, Kind, Message, OutboxItem, Platform
 from cmtui.platforms.base import Ambiguous, AuthFailed, Permanent, RateLimited
 from cmtui.platforms.http import make_client
@@ -862,3 +862,26 @@ async def test_the_registry_builds_an_adapter_asking_www_for_its_token() -> None
     login, inbox = fake.requests
     assert login.url.host == "www.reddit.com" and inbox.url.host == "oauth.reddit.com"
     assert adapter.own_handle == "u/MaisonLumiere_Lea" and adapter.limits.max_length == 10_000
+
+
+def test_a_reddit_account_without_its_user_name_is_a_config_error(tmp_path: Any) -> None:
+    text = """
+[[brands]]
+name = "Maison Lumière"
+
+[[accounts]]
+id = "ml-reddit"
+brand = "Maison Lumière"
+platform = "reddit"
+base_url = "https://oauth.reddit.com"
+streams = ["mentions", "subreddit:bougies maison lumière"]
+"""
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, path=tmp_path / "config.toml")
+    assert (
+        caught.value.key == "accounts[0].handle" and caught.value.line == 5
+    )  # its [[accounts]] table
+    config = parse_config(text + 'handle = "MaisonLumiere_Lea"\n', path=tmp_path / "config.toml")
+    assert config.accounts[0].streams[1] == "subreddit:bougies maison lumière"
+    with pytest.raises(ConfigError, match="did you mean"):
+        parse_config(text.replace('"mentions"', '"mention"'), path=tmp_path / "config.toml")

@@ -35,8 +35,11 @@ with `comment=<id>&context=8`), the `more` stubs expanded through `/api/morechil
 "continue this thread" stubs through `/comments/<post>?comment=<parent>`, at most
 `MORE_REQUESTS` extra requests and `THREAD_MAX` comments; a private message's conversation
 from `/message/messages/<id>`. A conversation is a post (every comment under it) or a private
-message exchange. A comment deleted by its author (`[deleted]`) or removed by moderators
-(`[removed]`) stays in the thread, marked so (`Message.removed`).
+message exchange. Posts are search hits wherever they are read; a comment read in a thread
+is a mention when it names `u/<name>`, a reply when it answers the account, as the inbox
+would list it (so refreshing a thread never demotes what the inbox brought). A comment
+deleted by its author (`[deleted]`) or removed by moderators (`[removed]`) stays in the
+thread, marked so (`Message.removed`).
 
 Replies: `POST /api/comment` with `thing_id` (the parent's fullname), `text` and
 `api_type=json`. Reddit has no idempotency key: before a second attempt `send_reply` looks

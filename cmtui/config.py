@@ -98,6 +98,14 @@ STREAM_KINDS: Mapping[Platform, tuple[StreamKind, ...]] = MappingProxyType(
         Platform.FEED: (StreamKind("items"), StreamKind("url", "feed URL"), StreamKind("mentions")),
         # `mentions` searches each of the brand's keywords.
         Platform.HACKERNEWS: (StreamKind("mentions"), StreamKind("search", "query")),
+        # `mentions` and `inbox` read the whole inbox; `subreddit:<name> [query]`.
+        Platform.REDDIT: (
+            StreamKind("mentions"),
+            StreamKind("inbox"),
+            StreamKind("unread"),
+            StreamKind("search", "query"),
+            StreamKind("subreddit", "name"),
+        ),
     }
 )
 
@@ -892,6 +900,12 @@ def _check_account(account: Account, where: _Where) -> None:
                 ) from None
     if account.platform is Platform.BLUESKY:
         _check_bluesky_handle(account.handle, where.child("handle"))
+    if account.platform is Platform.REDDIT and not (account.handle or "").strip():
+        # The script app logs in with it, and Reddit wants it in every User-Agent.
+        raise where.child("handle").error(
+            "is missing, and reddit accounts need one",
+            'the Reddit user name, without "u/", e.g. handle = "acme_support"',
+        )
     insecure = urlsplit(account.base_url).scheme == "http" and not account.allow_insecure
     if insecure and not _is_loopback(urlsplit(account.base_url).hostname or ""):
         raise where.child("base_url").error(

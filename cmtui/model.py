@@ -327,8 +327,9 @@ class Message:
     anchor's target, a Bluesky link facet's, X's expanded URL (http(s) only, in order)."""
     removed: str = ""
     """Why it is not shown to everyone: "hidden" (by the page's moderators: only its author
-    and the page see it), "deleted" (gone from the network since it was read), or on a blog
-    "held" (for moderation), "spam" or "trash"; "" for a message shown to everyone."""
+    and the page see it), "deleted" (gone from the network since it was read, or by its
+    author), "removed" (by a forum's moderators: Reddit's "[removed]"), or on a blog "held"
+    (for moderation), "spam" or "trash"; "" for a message shown to everyone."""
 
     @staticmethod
     def make_id(account_id: str, native_id: str) -> str:

@@ -58,6 +58,7 @@ def test_the_brand_profile_is_plain_config_data() -> None:
         "ml-x": "x",
         "ml-bsky": "bluesky",
         "ml-blog": "wordpress",
+        "ml-reddit": "reddit",
         "ml-alerts": "feed",
         "ml-hn": "hackernews",
     }
@@ -69,6 +70,7 @@ def test_the_brand_profile_is_plain_config_data() -> None:
         "x.sandbox.example",
         "bsky.sandbox.example",
         "blog.maisonlumiere.example",
+        "reddit.sandbox.example",
         "alerts.sandbox.example",
         "hn.sandbox.example",
     }

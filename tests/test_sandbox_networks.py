@@ -84,9 +84,9 @@ def test_the_brand_has_an_account_on_every_network(net: SandboxNetwork) -> None:
 
 
 async def test_every_network_of_the_demo_is_served_and_set_up(tmp_path: Path) -> None:
-    """The demo's session has all eight accounts, each with its handle (the page id, the X and
-    WordPress user names, the Bluesky handle), and each account's host answers; an unknown
-    host does not."""
+    """The demo's session has all nine accounts, each with its handle (the page id, the X,
+    WordPress and Reddit user names, the Bluesky handle), and each account's host answers;
+    an unknown host does not."""
     net, clock = network()
     ids = [
         "ml-masto",
@@ -95,6 +95,7 @@ async def test_every_network_of_the_demo_is_served_and_set_up(tmp_path: Path) ->
         "ml-x",
         "ml-bsky",
         "ml-blog",
+        "ml-reddit",
         "ml-alerts",
         "ml-hn",
     ]
@@ -107,6 +108,7 @@ async def test_every_network_of_the_demo_is_served_and_set_up(tmp_path: Path) ->
         assert accounts["ml-bsky"].handle == "maisonlumiere.bsky.sandbox.example"
         assert accounts["ml-facebook"].handle == net.owner("ml-facebook").id
         assert accounts["ml-alerts"].handle is None
+        assert accounts["ml-reddit"].handle == "MaisonLumiere_Lea"
     finally:
         session.store.close()
     async with httpx.AsyncClient(transport=net.transport()) as client:
@@ -142,6 +144,7 @@ async def test_a_server_added_to_the_table_serves_its_accounts_host(
         "bluesky",
         "wordpress",
         "hackernews",
+        "reddit",
     ):  # a network without a server is left out
         monkeypatch.delitem(SERVERS, missing)
     net, _ = network()
@@ -382,7 +385,10 @@ def test_an_answer_to_a_private_reply_stays_private(net: SandboxNetwork) -> None
 
 def test_every_post_is_on_exactly_one_network(net: SandboxNetwork) -> None:
     seen: Counter[str] = Counter()
-    for account in ("ml-masto", "ml-facebook", "ml-x", "ml-bsky", "ml-blog", "ml-alerts", "ml-hn"):
+    accounts = (
+        "ml-masto", "ml-facebook", "ml-x", "ml-bsky", "ml-blog", "ml-reddit", "ml-alerts", "ml-hn",
+    )  # fmt: skip
+    for account in accounts:
         seen.update(post.id for post in net.posts_on(account))
     assert set(seen) == {p.id for p in net.world.visible()}
     assert max(seen.values()) == 1

@@ -4,7 +4,8 @@ Pure functions, no I/O. Each network announces its reset differently (PLATFORMS.
 
 - `Retry-After` (RFC 9110 §10.2.3): delay-seconds or an HTTP-date;
 - Mastodon `X-RateLimit-Reset`: an ISO-8601 timestamp with microseconds;
-- Reddit `X-Ratelimit-Reset` (the same name, headers are case-insensitive): seconds remaining;
+- Reddit `X-Ratelimit-Reset` (the same name, headers are case-insensitive): seconds remaining,
+  beside `X-Ratelimit-Used` and `X-Ratelimit-Remaining` but no `*-Limit` (the quota is their sum);
 - X `x-rate-limit-reset` and Bluesky `RateLimit-Reset`: Unix epoch seconds;
 - Meta `X-Business-Use-Case-Usage`: JSON whose `estimated_time_to_regain_access` is in minutes.
 
@@ -86,7 +87,8 @@ def usage_high(headers: Mapping[str, str]) -> bool:
     """Whether the network reports a quota nearly spent: time to slow down before a 429.
 
     True when a Meta usage header has a percentage above `USAGE_HIGH_PERCENT`, or when a
-    `*-Remaining` header is 0 or below the same share of its `*-Limit`.
+    `*-Remaining` header is 0 or below the same share of its `*-Limit` (of used plus
+    remaining where, as on Reddit, a `*-Used` header stands in for the limit).
     """
     found = _lowered(headers)
     for name in _META_USAGE_HEADERS:
@@ -97,11 +99,25 @@ def usage_high(headers: Mapping[str, str]) -> bool:
         if remaining is None:
             continue
         limit = _number(found.get(limit_name))
+        used = _number(found.get(remaining_name.replace("remaining", "used")))
+        if limit is None and used is not None:
+            limit = used + remaining  # Reddit says what is used and what is left, not the quota
         if remaining <= 0:
             return True
         if limit and limit > 0 and remaining / limit * 100 < 100 - USAGE_HIGH_PERCENT:
             return True
     return False
+
+
+def exhausted_until(headers: Mapping[str, str], now: datetime) -> datetime | None:
+    """When a quota the answer reports spent (a `*-Remaining` header below 1) comes back,
+    per its reset headers; None while requests are left, or when no reset is given. No
+    request should leave before it: the next one would only earn a 429."""
+    found = _lowered(headers)
+    remaining = [_number(found.get(name)) for name, _limit in _REMAINING_HEADERS]
+    if not any(value is not None and value < 1 for value in remaining):
+        return None
+    return parse_reset(headers, now)
 
 
 def _lowered(headers: Mapping[str, str]) -> dict[str, str]:

@@ -15,6 +15,7 @@ from cmtui.platforms.feeds import FeedAdapter
 from cmtui.platforms.hackernews import HackerNewsAdapter
 from cmtui.platforms.http import make_client
 from cmtui.platforms.mastodon import MastodonAdapter
+from cmtui.platforms.reddit import REDDIT_API, RedditAdapter, auth_root
 from cmtui.platforms.wordpress import WordPressAdapter
 from cmtui.platforms.x import XAdapter
 
@@ -26,6 +27,7 @@ ADAPTERS: dict[Platform, type[Adapter]] = {
     Platform.WORDPRESS: WordPressAdapter,
     Platform.FEED: FeedAdapter,
     Platform.HACKERNEWS: HackerNewsAdapter,
+    Platform.REDDIT: RedditAdapter,
 }
 
 
@@ -53,7 +55,11 @@ def build_adapter(
         )
     # A Bluesky token is an app password, not a bearer token: the adapter logs in with it
     # and gives each request its session's token itself. A WordPress one goes as Basic auth.
-    bearer = None if account.platform in (Platform.BLUESKY, Platform.WORDPRESS) else token
+    bearer = (
+        None
+        if account.platform in (Platform.BLUESKY, Platform.WORDPRESS, Platform.REDDIT)
+        else token
+    )
     client = make_client(
         account.base_url,
         token=bearer,
@@ -71,6 +77,18 @@ def build_adapter(
     if account.platform is Platform.WORDPRESS:  # an application password, sent as Basic auth
         return WordPressAdapter(
             account.id, client, username=account.handle or "", password=token or ""
+        )
+    if account.platform is Platform.REDDIT:  # a bearer token, or a script app's secrets
+        root = auth_root(account.base_url)
+        auth = None
+        if httpx.URL(account.base_url).host == REDDIT_API:  # the token endpoint is elsewhere
+            auth = make_client(root, transport=transport, allow_insecure=account.allow_insecure)
+        return RedditAdapter(
+            account.id,
+            client,
+            username=account.handle or "",
+            credentials=token or "",
+            auth_client=auth,
         )
     if account.platform is Platform.FEED:  # the feed's own address, as written (no slash added)
         return FeedAdapter(account.id, client, feed_url=account.base_url)

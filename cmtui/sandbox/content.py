@@ -34,6 +34,7 @@ FACEBOOK = "facebook.sandbox.example"
 XNET = "x.sandbox.example"
 BSKY = "bsky.sandbox.example"
 BLOG = "blog.maisonlumiere.example"
+REDDIT = "reddit.sandbox.example"  # the sandbox's Reddit API (oauth.reddit.com's stand-in)
 ALERTS = "alerts.sandbox.example"  # where the Google-Alerts-style feed is served
 HN = "hn.sandbox.example"  # Hacker News: its users live there, its search API is served there
 
@@ -54,6 +55,11 @@ BSKY_ACCOUNT = Person(
     f"{BRAND_USERNAME}.{BSKY}", BSKY, "Maison Lumière 🕯️", "fr", "brand", 4300, BRAND_BIO
 )
 BLOG_OWNER = Person(BRAND_USERNAME, BLOG, "Léa · Maison Lumière", "fr", "brand", 1200, BRAND_BIO)
+# Reddit has no display names: a person is their user name there.
+REDDIT_ACCOUNT = Person(
+    "MaisonLumiere_Lea", REDDIT, "MaisonLumiere_Lea", "fr", "brand", 0, BRAND_BIO
+)
+SUBREDDITS = {"en": "Candles", "fr": "bougies"}  # where threads go, by their language
 
 REGULARS = (  # the fediverse's
     Person("claire_dlf", PIAILLE, "Claire Dufresne-Lefèvre", "fr", "regular", 310),
@@ -111,6 +117,14 @@ BLOG_REGULARS = (
     Person("julien", BLOG, "Julien R.", "fr", "regular", 0),
     Person("margaret", BLOG, "Margaret", "en", "regular", 0),
 )
+REDDIT_REGULARS = (
+    Person("wick_whisperer", REDDIT, "wick_whisperer", "en", "regular", 0),
+    Person("soy_or_nothing", REDDIT, "soy_or_nothing", "en", "regular", 0),
+    Person("Lyon_Deco_Addict", REDDIT, "Lyon_Deco_Addict", "fr", "regular", 0),
+    Person("cire_et_coton", REDDIT, "cire_et_coton", "fr", "regular", 0),
+    Person("throwaway_candle_q", REDDIT, "throwaway_candle_q", "en", "regular", 0),
+    Person("Mathilde-en-ville", REDDIT, "Mathilde-en-ville", "fr", "regular", 0),
+)
 NEWS_WRITERS = (  # who writes the articles a Google Alert on the brand finds
     Person(
         "helene.vasseur",
@@ -140,7 +154,9 @@ NEWS_WRITERS = (  # who writes the articles a Google Alert on the brand finds
     Person("desk", "consumerwatch.example", "Consumer Watch", "en", "journalist", 15000),
 )
 # The networks that keep to themselves: what is said there never reaches a Mastodon server.
-WALLED = frozenset({FACEBOOK, XNET, BSKY, BLOG, HN, *(writer.domain for writer in NEWS_WRITERS)})
+WALLED = frozenset(
+    {FACEBOOK, XNET, BSKY, BLOG, HN, REDDIT, *(writer.domain for writer in NEWS_WRITERS)}
+)
 
 JOURNALIST = Person(  # the fediverse's
     "helene_vasseur",
@@ -759,6 +775,21 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
             "{op} passez à la boutique de {city}, ils sont de bon conseil.",
         ),
     },
+    # Reddit: comments under a thread about the brand (no mention: it is named already).
+    "reddit_comment": {
+        "en": (
+            "{op} I've had their {candle} for a month, burns clean and even.",
+            "{op} Honestly a bit pricey for the size, but the scent throw is great.",
+            "{op} Their shop in {city} lets you smell everything before buying, worth a visit.",
+            "{op} Mine tunnelled on the first burn. Trim the wick and give it a long first burn.",
+        ),
+        "fr": (
+            "{op} J'ai leur {candle} depuis un mois, combustion propre et régulière.",
+            "{op} Un peu cher pour la taille, mais le parfum diffuse vraiment bien.",
+            "{op} La boutique de {city} laisse tout sentir avant d'acheter, ça vaut le détour.",
+            "{op} La mienne a creusé au premier allumage. Coupez la mèche et laissez-la fondre longtemps.",
+        ),
+    },
     # Messenger: what people only say in private.
     "dm": {
         "en": (
@@ -898,6 +929,60 @@ TITLED: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
             (
                 "{name} lance {new}",
                 "La marque lyonnaise {name} dévoile {new}, coulée en petite série dans son atelier.",
+            ),
+        ),
+    },
+    # Reddit threads naming the brand (a Reddit search for it finds them).
+    "reddit_thread": {
+        "en": (
+            (
+                "Anyone tried {name}? Worth the price?",
+                "Saw {name} candles in a shop in {city}. Around 40 euros for {candle}. Do they burn well or is it just nice packaging?",
+            ),
+            (
+                "{name} refill program, how does it work?",
+                "Apparently {name} refills your empty jars in store. Has anyone done it? Is the discount real?",
+            ),
+            (
+                "Best French candle brands? My list: Diptyque, Cire Trudon, {name}",
+                "Looking for recommendations beyond the usual suspects. {name} has been great so far, what else should I try?",
+            ),
+        ),
+        "fr": (
+            (
+                "Avis sur les bougies {name} ?",
+                "On m'a offert {candle} de chez {name}. Quelqu'un connaît ? Elle tient vraiment 50 heures ?",
+            ),
+            (
+                "{name} : livraison très lente, c'est normal ?",
+                "Commande passée il y a {days} jours chez {name}, toujours rien. Vous avez eu le même souci ?",
+            ),
+            (
+                "Bougies coulées en France : {name} ou autre ?",
+                "Je cherche une bougie parfumée fabriquée en France pour un cadeau. {name} revient souvent, des retours ?",
+            ),
+        ),
+    },
+    # Reddit private messages to the brand: (subject, body).
+    "reddit_pm": {
+        "en": (
+            (
+                "Order {order}",
+                "Hi, I saw you answer on r/Candles. My order {order} hasn't shipped after {days} days, can you check?",
+            ),
+            (
+                "Wholesale question",
+                "Hello, I run a small shop in {city} and would like to stock your candles. Who should I contact?",
+            ),
+        ),
+        "fr": (
+            (
+                "Commande {order}",
+                "Bonjour, je vous écris ici car je n'ai pas de réponse par mail : ma commande {order} n'est pas arrivée.",
+            ),
+            (
+                "Question sur une recharge",
+                "Bonjour, est-ce que je peux faire recharger {candle} dans la boutique de {city} ?",
             ),
         ),
     },

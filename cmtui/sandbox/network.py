@@ -26,6 +26,7 @@ from cmtui.sandbox.facebook import FacebookServer
 from cmtui.sandbox.feeds import FeedServer
 from cmtui.sandbox.hackernews import HackerNewsServer
 from cmtui.sandbox.mastodon import MastodonServer
+from cmtui.sandbox.reddit import RedditServer
 from cmtui.sandbox.scenario import DEMO_START, MAISON_LUMIERE, BrandProfile, Scenario
 from cmtui.sandbox.wordpress import WordPressServer
 from cmtui.sandbox.world import Directory, Person, Post, World
@@ -91,6 +92,7 @@ SERVERS: dict[str, ServerFactory] = {
     "x": owned(XServer),
     "bluesky": owned(BlueskyServer),
     "wordpress": owned(WordPressServer),
+    "reddit": owned(RedditServer),
     "feed": alerts_server,
     "hackernews": hackernews_server,
 }
@@ -151,6 +153,15 @@ class SandboxNetwork:
                 ("comments",),
                 handle=content.BLOG_OWNER.username,  # the WordPress user name
             ),
+            self._account(
+                "ml-reddit",
+                "reddit",
+                content.REDDIT_ACCOUNT,
+                ("mentions", search, f"subreddit:{content.SUBREDDITS['fr']}"),
+                handle=content.REDDIT_ACCOUNT.username,  # the Reddit user name
+                # A script app's secrets, as a Reddit account's token holds them.
+                token=f"sandbox-app:sandbox-secret:sandbox-password-{self.scenario.seed}",
+            ),
             self._alerts_account(),
             self._hackernews_account(),
         )
@@ -167,6 +178,7 @@ class SandboxNetwork:
         streams: tuple[str, ...],
         *,
         handle: str | None = None,
+        token: str | None = None,
     ) -> SandboxAccount:
         self._owners[account_id] = person
         return SandboxAccount(
@@ -174,7 +186,7 @@ class SandboxNetwork:
             brand=self.brand.name,
             platform=platform,
             base_url=f"https://{person.domain}",
-            token=f"sandbox-{account_id}-{self.scenario.seed}",
+            token=token or f"sandbox-{account_id}-{self.scenario.seed}",
             streams=streams,
             handle=f"@{person.handle}" if handle is None else handle,
         )

@@ -116,6 +116,9 @@ BSKY_MENTION_RATE = 1.2  # posts mentioning the brand's Bluesky account
 BSKY_SEARCH_RATE = 0.6  # posts naming the brand without mentioning it
 BLOG_COMMENT_RATE = 0.35  # comments under the blog's latest post
 ARTICLE_RATE = 0.12  # news articles naming the brand
+REDDIT_THREAD_RATE = 0.3  # Reddit threads naming the brand
+REDDIT_COMMENTS = 3.0  # mean comments under each of them
+REDDIT_PM_RATE = 0.08  # private messages to the brand's Reddit account
 REPLY_SHARE = 0.3  # questions another customer answers under them
 CRISIS_HALF_LIFE = timedelta(hours=2)  # a network's burst halves every two hours
 CRISIS_NEWCOMERS = 0.75  # share of crisis posts from people who never posted before
@@ -168,6 +171,17 @@ MESSENGER_KINDS = (("dm", 60), ("complaint", 40))
 X_KINDS = (("question", 30), ("complaint", 30), ("praise", 40))
 X_SEARCH_KINDS = (("buzz", 75), ("competitor", 25))
 BLOG_KINDS = (("blog_comment", 45), ("blog_question", 35), ("held", 20))
+# Comments under a Reddit thread: most only talk about the brand, some summon its account
+# (their templates start with it), a few are deleted by their author or removed by the
+# subreddit's moderators (the server shows them as Reddit does).
+REDDIT_KINDS = (
+    ("reddit_comment", 45),
+    ("question", 15),
+    ("complaint", 12),
+    ("praise", 10),
+    ("reddit_deleted", 10),
+    ("reddit_removed", 8),
+)
 TONES: dict[str, Tone] = {
     "question": "neutral",
     "complaint": "negative",
@@ -195,9 +209,26 @@ TONES: dict[str, Tone] = {
     "blog_question": "neutral",
     "held": "neutral",
     "article": "neutral",
+    "reddit_thread": "neutral",
+    "reddit_comment": "neutral",
+    "reddit_deleted": "neutral",
+    "reddit_removed": "neutral",
+    "reddit_pm": "neutral",
 }
 _WITHOUT_CLOSER = frozenset({"announcement", "troll", "held"})  # their own words, as written
-_UNTAGGED = frozenset({"comment_reply", "dm", "blog_comment", "blog_question", "held"})
+_UNTAGGED = frozenset(
+    {
+        "comment_reply",
+        "dm",
+        "blog_comment",
+        "blog_question",
+        "held",
+        "reddit_comment",
+        "reddit_deleted",
+        "reddit_removed",
+    }
+)
+_REDDIT_TEMPLATE = {"reddit_deleted": "reddit_comment", "reddit_removed": "reddit_comment"}
 _RESOLVING = (
     "rembours",
     "refund",
@@ -251,6 +282,8 @@ def newcomer(lang: str, first: str, last: str, number: int, domain: str | None =
         username = username.replace(".", "_")[:15]
     elif domain == content.BSKY:  # a Bluesky name is a full handle: DNS labels, no "_"
         username = f"{username.replace('_', '-')}.{domain}"
+    elif domain == content.REDDIT:  # Reddit names: letters, digits, "_" and "-", 20 at most
+        username, display = username.replace(".", "_")[:20], username.replace(".", "_")[:20]
     return Person(username, domain, display + emoji, lang, "newcomer", 5 + 3 * number)
 
 
@@ -352,6 +385,7 @@ class Scenario:
             content.X_ACCOUNT,
             content.BSKY_ACCOUNT,
             content.BLOG_OWNER,
+            content.REDDIT_ACCOUNT,
         ]
         regulars = [
             *content.REGULARS,
@@ -359,6 +393,7 @@ class Scenario:
             *content.X_REGULARS,
             *content.BSKY_REGULARS,
             *content.BLOG_REGULARS,
+            *content.REDDIT_REGULARS,
         ]
         cast = [content.JOURNALIST, content.COMPETITOR_FAN, content.INFLUENCER, content.TROLL]
         return [*brand, *regulars, *cast, *content.NEWS_WRITERS, *content.HN_PEOPLE]
@@ -439,7 +474,10 @@ class Scenario:
             kind = "thanks_info" if rng.random() < 0.85 else "insist"
         when = reply.created_at + timedelta(seconds=rng.uniform(120, 1200))
         template = rng.choice(content.TEMPLATES[kind][person.lang])
-        values = _Fill(rng, person.lang, {"brand": reply.author.mention_from(person.domain)})
+        brand = reply.author.mention_from(person.domain)
+        if person.domain == content.REDDIT:  # Reddit's way of naming a user
+            brand = f"u/{reply.author.username}"
+        values = _Fill(rng, person.lang, {"brand": brand})
         text = template.format_map(values)
         return Post(
             id=world.new_id(when),
@@ -975,6 +1013,64 @@ class _HackerNewsWriter(_Writer):
         )
 
 
+class _RedditWriter(_Writer):
+    """Reddit: threads naming the brand in two subreddits, their comments (some summoning
+    the brand's account, some deleted or removed), and private messages to it."""
+
+    network = "reddit"
+    brand = content.REDDIT_ACCOUNT
+    regulars = content.REDDIT_REGULARS
+    home = content.REDDIT
+
+    def fill(self) -> None:
+        """The slot's threads with their comments, and private messages."""
+        for _ in range(self.count(REDDIT_THREAD_RATE)):
+            self.thread(self.customer(), self.moment())
+        for _ in range(self.count(REDDIT_PM_RATE)):
+            self.titled(self.customer(), self.moment(), "reddit_pm", visibility="direct")
+
+    def address(self, author: Person) -> str:
+        """A summons, as Reddit writes it: u/name."""
+        return f"u/{self.brand.username}"
+
+    def thread(self, author: Person, when: datetime) -> None:
+        """A post naming the brand, then comments under it or under each other."""
+        root = self.titled(author, when, "reddit_thread")
+        under = [root]
+        for _ in range(poisson(self.rng, REDDIT_COMMENTS)):
+            kind = _pick(self.rng, REDDIT_KINDS)
+            commenter = self.customer(root.lang)
+            parent = root if self.rng.random() < 0.6 else self.rng.choice(under)
+            template = self.rng.choice(
+                content.TEMPLATES[_REDDIT_TEMPLATE.get(kind, kind)][commenter.lang]
+            )
+            values = {"brand": self.address(commenter), "op": f"u/{parent.author.username}"}
+            later = self.later(parent.created_at, 2, 180)
+            under.append(self.write(commenter, later, kind, values, parent, template))
+
+    def titled(
+        self, author: Person, when: datetime, kind: str, *, visibility: str = "public"
+    ) -> Post:
+        """A post with a title (a thread) or a subject (a private message)."""
+        title, text = self.rng.choice(content.TITLED[kind][author.lang])
+        values = _Fill(self.rng, author.lang, {"name": content.BRAND_NAME})
+        body = text.format_map(values)
+        post = Post(
+            id=self.next_id(when),
+            author=author,
+            created_at=when,
+            text=body,
+            segments=parse_text(body, author.domain, self.directory),
+            lang=author.lang,
+            kind=kind,
+            tone=TONES[kind],
+            visibility=visibility,
+            title=title.format_map(values),
+        )
+        self.posts.append(post)
+        return post
+
+
 # In this order, the fediverse first: each network's ids follow the ones before it, so a
 # network added last (Bluesky) leaves every other network's ids as they were.
 _WRITERS: tuple[type[_Writer], ...] = (
@@ -985,4 +1081,5 @@ _WRITERS: tuple[type[_Writer], ...] = (
     _NewsWriter,
     _BlueskyWriter,
     _HackerNewsWriter,
+    _RedditWriter,
 )

@@ -54,6 +54,7 @@ _STATE_LABELS = {
 _REMOVED_LABELS = {
     "hidden": N_("hidden by the page"),
     "deleted": N_("deleted"),
+    "removed": N_("removed by the moderators"),
     "held": N_("held for moderation"),
     "spam": N_("marked as spam"),
     "trash": N_("in the trash"),

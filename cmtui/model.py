@@ -322,8 +322,12 @@ class Message:
     anchor's target, a Bluesky link facet's, X's expanded URL (http(s) only, in order)."""
     removed: str = ""
     """Why it is not shown to everyone: "hidden" (by the page's moderators: only its author
-    and the page see it), "deleted" (gone from the network since it was read), or on a blog
-    "held" (for moderation), "spam" or "trash"; "" for a message shown to everyone."""
+    and the page see it), "deleted" (gone from the network since it was read), on a blog
+    "held" (for moderation), "spam" or "trash", on Mastodon "request" (from a stranger, held
+    by the server's notification filter) or "dismissed" (that request dismissed); "" for a
+    message shown to everyone."""
+    edited_at: datetime | None = None
+    """When its author last edited it, where the network says (Mastodon `edited_at`)."""
 
     @staticmethod
     def make_id(account_id: str, native_id: str) -> str:
@@ -402,6 +406,7 @@ class Message:
             "copies": [c.to_dict() for c in self.copies],
             "links": list(self.links),
             "removed": self.removed,
+            "edited_at": None if self.edited_at is None else self.edited_at.isoformat(),
         }
 
     @classmethod
@@ -431,6 +436,7 @@ class Message:
             copies=[Copy.from_dict(c) for c in data.get("copies") or []],
             links=tuple(data.get("links") or ()),
             removed=data.get("removed") or "",
+            edited_at=parse_time(data["edited_at"]) if data.get("edited_at") else None,
         )
 
 

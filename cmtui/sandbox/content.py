@@ -932,3 +932,18 @@ TROLL_TEXTS = (
     "{brand} <script>alert(1)</script> A\x1b]52;c;cm0gLXJmIH4=\x07B Paid\rREFUND"
     " \u202egnp.exe \x9b2J",
 )
+
+
+# The fediverse's less common posts (scenario._FediverseExtrasWriter): content warnings a
+# customer puts over a complaint, and what an author adds when editing a question.
+CONTENT_WARNINGS = {
+    "en": ("delivery complaint", "long rant", "broken glass"),
+    "fr": ("plainte livraison", "coup de gueule", "verre brisé"),
+}
+EDIT_NOTES = {
+    "en": (" EDIT: order number 48213.", " Edit: it was the mimosa candle, not the orange one."),
+    "fr": (
+        " ÉDIT : commande n° 48213.",
+        " Édit : c'était la bougie mimosa, pas la fleur d'oranger.",
+    ),
+}

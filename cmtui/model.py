@@ -469,6 +469,9 @@ class Conversation:
     done_at: datetime | None = None  # when marked done (on the session's clock), while done
     intents: tuple[str, ...] = ()
     """The intents of the others' messages (`analysis.intent.INTENTS` order), each once."""
+    held: bool = False
+    """One of the others' messages waits on the network's moderation (a blog comment held,
+    a Mastodon mention held in a notification request): not yet shown to everyone."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with the model's field names, in field order."""
@@ -494,6 +497,7 @@ class Conversation:
             "snoozed_until": _iso_or_none(self.snoozed_until),
             "done_at": _iso_or_none(self.done_at),
             "intents": list(self.intents),
+            "held": self.held,
         }
 
     @classmethod
@@ -521,6 +525,7 @@ class Conversation:
             snoozed_until=_time_or_none(data.get("snoozed_until")),
             done_at=_time_or_none(data.get("done_at")),
             intents=tuple(data.get("intents") or ()),
+            held=bool(data.get("held", False)),
         )
 
 

@@ -175,9 +175,11 @@ class MastodonAdapter(Adapter):
             pages = [spec.items((await self._page(spec, {})).json())]
         else:
             pages = await self._catch_up(spec, cursor)
-        holding = await self._holding(spec)
+        holding, problem = await self._holding(spec)
         items = [item for page in pages for item in page]
-        return self._batch(stream, spec, items, cursor, own_id, holding=holding)
+        batch = self._batch(stream, spec, items, cursor, own_id, holding=holding)
+        batch.skipped.extend([problem] if problem else [])
+        return batch
 
     async def fetch_older(self, stream: str, before: str | None, since: datetime) -> Batch:
         """One page of `stream` below the id `before` (the newest page when None), oldest
@@ -190,8 +192,9 @@ class MastodonAdapter(Adapter):
         page = spec.items(answer.json())
         if before is not None:  # a server that ignores max_id sends what we already have
             page = [raw for raw in page if _below(raw, before)]
-        holding = await self._holding(spec)
+        holding, problem = await self._holding(spec)
         batch = self._batch(stream, spec, page, None, own_id, since=since, holding=holding)
+        batch.skipped.extend([problem] if problem else [])
         older = _link_param(answer.headers, "next", "max_id")
         if older is None:
             older = min(_page_ids(page), key=_id_key, default=None)
@@ -204,13 +207,14 @@ class MastodonAdapter(Adapter):
             batch.cursor = None  # only the newest page says where catching up starts
         return batch
 
-    async def _holding(self, spec: _Stream) -> dict[str, str]:
+    async def _holding(self, spec: _Stream) -> tuple[dict[str, str], str | None]:
         """Who the server's notification filter holds mentions from: account id -> the id
         of their pending notification request (for the mentions stream; empty elsewhere,
-        on a server with no filter, and when no request is pending). The requests are read
+        on a server with no filter, and when no request is pending), and why it could not
+        tell this time, if so (the last answer read then holds). The requests are read
         again only when the policy's pending counts change."""
         if not spec.notifications or not self._filters:
-            return {}
+            return {}, None
         try:
             policy = (await self._request("GET", "/api/v2/notifications/policy")).json()
             summary = _dig(policy, "summary")
@@ -221,10 +225,10 @@ class MastodonAdapter(Adapter):
                 self._summary = summary
         except Permanent as error:
             if error.status != 404:
-                raise
+                return self._requests, f"notification requests: {error}"
             self._filters = False  # before Mastodon 4.3: nothing is held
-            return {}
-        return self._requests
+            return {}, None
+        return self._requests, None
 
     async def _pending_requests(self) -> dict[str, str]:
         """Account id -> request id of the pending notification requests (a few pages)."""

@@ -55,6 +55,8 @@ _REMOVED_LABELS = {
     "hidden": N_("hidden by the page"),
     "deleted": N_("deleted"),
     "held": N_("held for moderation"),
+    "request": N_("from a stranger, held by the server"),
+    "dismissed": N_("from a stranger, request dismissed"),
     "spam": N_("marked as spam"),
     "trash": N_("in the trash"),
 }
@@ -392,6 +394,10 @@ class ThreadView(ScrollView, can_focus=True):
         mark, tone = sentiment_mark(message.sentiment)
         if tone:
             parts.append((f" {mark}", tone))
+        if message.edited_at is not None:
+            parts.append(
+                (" · " + _("edited {age}").format(age=format_age(message.edited_at, now)), "meta")
+            )
         if (removed := _REMOVED_LABELS.get(message.removed)) is not None:
             parts.append((f" · {_(removed)}", "negative"))
         author = message.author

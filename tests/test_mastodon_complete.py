@@ -184,9 +184,7 @@ async def test_the_requests_are_read_again_only_when_the_counts_change(
         **POLICY,
         "summary": {"pending_requests_count": 1, "pending_notifications_count": 2},
     }
-    fake.routes[("GET", "/api/v2/notifications/policy")] = lambda r: httpx.Response(
-        200, json=more
-    )
+    fake.routes[("GET", "/api/v2/notifications/policy")] = lambda r: httpx.Response(200, json=more)
     await adapter.fetch("mentions", "502")
     assert fake.count("/api/v1/notifications/requests") == 2
 

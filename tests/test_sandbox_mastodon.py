@@ -401,3 +401,19 @@ async def test_an_edited_post_reads_as_it_was_until_its_edit(
     after = (await masto.get(f"/api/v1/statuses/{post.id}")).json()
     assert after["edited_at"] is not None
     assert len(after["content"]) > len(before["content"])
+
+
+async def test_a_direct_message_to_someone_else_is_never_found(
+    net: SandboxNetwork, masto: httpx.AsyncClient
+) -> None:
+    owner = net.owner("ml-masto")
+    private = [
+        p
+        for p in net.world.visible()
+        if p.visibility == "direct" and net.world.federated(p) and not p.mentions_person(owner)
+    ]
+    assert private
+    for post in private[-3:]:
+        words = " ".join(w for w in post.text.split() if not w.startswith("@"))[:40]
+        answer = await masto.get("/api/v2/search", params={"q": words, "type": "statuses"})
+        assert post.id not in {s["id"] for s in answer.json()["statuses"]}

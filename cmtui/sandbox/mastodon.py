@@ -297,6 +297,13 @@ class MastodonServer:
         """What the fediverse has said by now, oldest first (not Facebook's, X's...)."""
         return [post for post in self.world.visible() if self.world.federated(post)]
 
+    def _may_see(self, post: Post) -> bool:
+        """Whether the owner may read `post`: public or unlisted, or written by or to them
+        (a direct message between others never shows)."""
+        if post.visibility in ("public", "unlisted"):
+            return True
+        return post.author.handle == self.owner.handle or post.mentions_person(self.owner)
+
     def _get(self, post_id: str) -> Post | None:
         """The status `post_id`, if it is visible and was said on the fediverse."""
         post = self.world.get(post_id)
@@ -480,7 +487,11 @@ class MastodonServer:
         wanted = params.get("type") in (None, "statuses")
         statuses: list[Post] = []
         if query and wanted:
-            found = [(int(p.id), p) for p in self._federated() if query in p.text.casefold()]
+            found = [
+                (int(p.id), p)
+                for p in self._federated()
+                if query in p.text.casefold() and self._may_see(p)
+            ]
             statuses = paginate(found, params, default=20)
         return self._json(
             {"accounts": [], "statuses": [self._status_json(p) for p in statuses], "hashtags": []}
@@ -488,7 +499,9 @@ class MastodonServer:
 
     async def _tag(self, request: httpx.Request, match: re.Match[str]) -> httpx.Response:
         tag = match["tag"].lower()
-        tagged = [(int(p.id), p) for p in self._federated() if tag in p.tags]
+        tagged = [
+            (int(p.id), p) for p in self._federated() if tag in p.tags and p.visibility == "public"
+        ]
         page = paginate(tagged, request.url.params, default=20)
         headers = self._link_headers(request, [p.id for p in page], ("limit", "local"))
         return self._json([self._status_json(p) for p in page], headers)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -451,6 +452,24 @@ async def test_reading_a_thread_brings_the_edited_text(
     assert len(thread) == 1
     assert "EDIT: the mimosa one" in thread[0].text and thread[0].edited_at is not None
     assert thread[0].kind is Kind.MENTION  # what brought it in, not the context's POST
+
+
+async def test_a_held_message_stays_held_and_a_deleted_one_answering_is_not(
+    fake: Fake, adapter: MastodonAdapter
+) -> None:
+    fake.routes[("GET", "/api/v1/statuses/111")] = lambda r: httpx.Response(200, json=KNOWN)
+    fake.routes[("GET", "/api/v1/statuses/111/context")] = lambda r: httpx.Response(
+        200, json={"ancestors": [], "descendants": []}
+    )
+    held = replace(
+        seed(),
+        removed="request",
+        reply_target={"status_id": "111", "status": "hold", "request": "9"},
+    )
+    again = (await adapter.fetch_thread(held))[0]
+    assert again.removed == "request" and again.reply_target["request"] == "9"
+    back = (await adapter.fetch_thread(replace(seed(), removed="deleted")))[0]
+    assert back.removed == ""
 
 
 async def test_a_thread_keeps_its_message_when_the_status_is_unreadable(

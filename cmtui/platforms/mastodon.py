@@ -330,7 +330,8 @@ class MastodonAdapter(Adapter):
 
     async def _refreshed(self, message: Message, path: str, own_id: str) -> Message:
         """`message` as the server has it now (an edit brings its new text and `edited_at`),
-        keeping its kind and what holds it; itself when the status cannot be read."""
+        keeping its kind and what holds it (a request), no longer marked deleted; itself
+        when the status cannot be read."""
         try:
             fresh = self._status_to_message(
                 (await self._request("GET", path)).json(), message.kind, own_id
@@ -341,7 +342,7 @@ class MastodonAdapter(Adapter):
         return replace(
             fresh,
             kind=message.kind,
-            removed=message.removed,
+            removed="" if message.removed == "deleted" else message.removed,  # it answers again
             reply_target={**fresh.reply_target, **held},
         )
 

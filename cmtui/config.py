@@ -79,6 +79,7 @@ STREAM_KINDS: Mapping[Platform, tuple[StreamKind, ...]] = MappingProxyType(
     {
         Platform.MASTODON: (
             StreamKind("mentions"),
+            StreamKind("direct"),
             StreamKind("search", "query"),
             StreamKind("tag", "name", strip="#"),
         ),

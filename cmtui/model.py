@@ -328,8 +328,12 @@ class Message:
     removed: str = ""
     """Why it is not shown to everyone: "hidden" (by the page's moderators: only its author
     and the page see it), "deleted" (gone from the network since it was read, or by its
-    author), "removed" (by a forum's moderators: Reddit's "[removed]"), or on a blog "held"
-    (for moderation), "spam" or "trash"; "" for a message shown to everyone."""
+    author), "removed" (by a forum's moderators: Reddit's "[removed]"), on a blog "held" (for
+    moderation), "spam" or "trash", on Mastodon "request" (from a stranger, held by the
+    server's notification filter) or "dismissed" (that request dismissed); "" for a message
+    shown to everyone."""
+    edited_at: datetime | None = None
+    """When its author last edited it, where the network says (Mastodon `edited_at`)."""
 
     @staticmethod
     def make_id(account_id: str, native_id: str) -> str:
@@ -408,6 +412,7 @@ class Message:
             "copies": [c.to_dict() for c in self.copies],
             "links": list(self.links),
             "removed": self.removed,
+            "edited_at": None if self.edited_at is None else self.edited_at.isoformat(),
         }
 
     @classmethod
@@ -437,6 +442,7 @@ class Message:
             copies=[Copy.from_dict(c) for c in data.get("copies") or []],
             links=tuple(data.get("links") or ()),
             removed=data.get("removed") or "",
+            edited_at=parse_time(data["edited_at"]) if data.get("edited_at") else None,
         )
 
 
@@ -469,6 +475,9 @@ class Conversation:
     done_at: datetime | None = None  # when marked done (on the session's clock), while done
     intents: tuple[str, ...] = ()
     """The intents of the others' messages (`analysis.intent.INTENTS` order), each once."""
+    held: bool = False
+    """One of the others' messages waits on the network's moderation (a blog comment held,
+    a Mastodon mention held in a notification request): not yet shown to everyone."""
 
     def __post_init__(self) -> None:
         # Here, not in the summarizer, so that summaries cached before the rule hold it too.
@@ -499,6 +508,7 @@ class Conversation:
             "snoozed_until": _iso_or_none(self.snoozed_until),
             "done_at": _iso_or_none(self.done_at),
             "intents": list(self.intents),
+            "held": self.held,
         }
 
     @classmethod
@@ -526,6 +536,7 @@ class Conversation:
             snoozed_until=_time_or_none(data.get("snoozed_until")),
             done_at=_time_or_none(data.get("done_at")),
             intents=tuple(data.get("intents") or ()),
+            held=bool(data.get("held", False)),
         )
 
 

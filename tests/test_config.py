@@ -456,14 +456,14 @@ CASES = [
         ("", 'streams = ["mentions", "serch:maison"]'),
         10,
         "accounts[0].streams[1]: unknown stream 'serch:maison' (did you mean 'search:maison'?); "
-        "expected one of mentions, search:<query>, tag:<name> on mastodon",
+        "expected one of mentions, direct, search:<query>, tag:<name> on mastodon",
         id="stream-typo",
     ),
     pytest.param(
         ("", 'streams = ["search:  "]'),
         10,
         "accounts[0].streams[0]: 'search:  ' has no query after the colon; "
-        "expected one of mentions, search:<query>, tag:<name> on mastodon",
+        "expected one of mentions, direct, search:<query>, tag:<name> on mastodon",
         id="stream-without-value",
     ),
     pytest.param(

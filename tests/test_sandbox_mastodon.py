@@ -11,7 +11,9 @@ import httpx
 import pytest
 
 from cmtui.sandbox.clock import ManualClock
+from cmtui.sandbox.mastodon import notification_id
 from cmtui.sandbox.network import DEMO_START, SandboxAccount, SandboxNetwork
+from cmtui.sandbox.world import Post
 
 MENTIONS = "/api/v1/notifications"
 
@@ -132,7 +134,9 @@ async def test_next_and_prev_visit_every_mention_exactly_once(
     net: SandboxNetwork, masto: httpx.AsyncClient
 ) -> None:
     backwards = await walk(masto, "next", {})
-    assert len(backwards) == len(set(backwards)) == len(net.posts_visible_to("ml-masto"))
+    # Mentions from brand-new accounts wait in notification requests, not in this list.
+    listed = [p for p in net.posts_visible_to("ml-masto") if p.author.role != "new_account"]
+    assert len(backwards) == len(set(backwards)) == len(listed)
     oldest = backwards[-1]
     forwards = await walk(masto, "prev", {"min_id": str(int(oldest) - 1)})
     assert forwards and set(forwards) == set(backwards)
@@ -304,3 +308,112 @@ async def test_an_answer_back_is_a_new_mention_later(
         assert answer["language"] == asked.lang
     kinds = {p.kind for p in net.world.visible() if p.parent_id in replies}
     assert kinds == {"thanks_resolved"}  # a refund link is always thanked
+
+
+# --- Mastodon 4.3: notification requests, direct messages, content warnings, edits ---------
+
+
+def held_mentions(net: SandboxNetwork) -> list[Post]:
+    return [p for p in net.posts_visible_to("ml-masto") if p.author.role == "new_account"]
+
+
+async def test_mentions_from_new_accounts_wait_in_notification_requests(
+    net: SandboxNetwork, masto: httpx.AsyncClient
+) -> None:
+    held = held_mentions(net)
+    strangers = {p.author.handle for p in held}
+    assert held
+    policy = (await masto.get("/api/v2/notifications/policy")).json()
+    assert policy["for_new_accounts"] == "filter"
+    assert policy["summary"] == {
+        "pending_requests_count": len(strangers),
+        "pending_notifications_count": len(held),
+    }
+    requests = (await masto.get("/api/v1/notifications/requests")).json()
+    assert {r["account"]["acct"].partition("@")[0] for r in requests} == {
+        p.author.username for p in held
+    }
+    assert all(isinstance(r["notifications_count"], str) for r in requests)
+    plain = set(await walk(masto, "next", {}))
+    everything = set(await walk(masto, "next", {"include_filtered": "true"}))
+    held_ids = {str(notification_id(p)) for p in held}
+    assert not plain & held_ids and held_ids <= everything
+
+
+async def test_an_accepted_request_brings_its_mentions_back(
+    net: SandboxNetwork, masto: httpx.AsyncClient
+) -> None:
+    request = (await masto.get("/api/v1/notifications/requests")).json()[0]
+    theirs = {
+        str(notification_id(p))
+        for p in held_mentions(net)
+        if p.author.id == request["account"]["id"]
+    }
+    answer = await masto.post(f"/api/v1/notifications/requests/{request['id']}/accept")
+    assert answer.status_code == 200 and answer.json() == {}
+    assert theirs <= set(await walk(masto, "next", {}))
+    remaining = (await masto.get("/api/v1/notifications/requests")).json()
+    assert request["id"] not in {r["id"] for r in remaining}
+    again = await masto.post(f"/api/v1/notifications/requests/{request['id']}/dismiss")
+    assert again.status_code == 404
+
+
+async def test_direct_messages_are_conversations(
+    net: SandboxNetwork, masto: httpx.AsyncClient
+) -> None:
+    answer = await masto.get("/api/v1/conversations", params={"limit": "40"})
+    conversations = answer.json()
+    assert conversations
+    for conversation in conversations:
+        assert conversation["last_status"]["visibility"] == "direct"
+        assert all(a["username"] != "maisonlumiere" for a in conversation["accounts"])
+    last = [int(c["last_status"]["id"]) for c in conversations]
+    assert last == sorted(last, reverse=True)
+    assert f"max_id={last[-1]}" in answer.headers["link"]
+
+
+async def test_a_post_under_a_content_warning(
+    net: SandboxNetwork, masto: httpx.AsyncClient
+) -> None:
+    post = next(p for p in net.world.visible() if p.spoiler and net.world.federated(p))
+    status = (await masto.get(f"/api/v1/statuses/{post.id}")).json()
+    assert status["spoiler_text"] == post.spoiler and status["sensitive"] is True
+
+
+async def test_an_edited_post_reads_as_it_was_until_its_edit(
+    clock: ManualClock, net: SandboxNetwork, masto: httpx.AsyncClient
+) -> None:
+    def pending_edit() -> Post | None:
+        now = clock.now()
+        return next(
+            (p for p in net.world.visible() if p.edited_at is not None and p.edited_at > now),
+            None,
+        )
+
+    post = pending_edit()
+    while post is None:  # the simulation's clock, not the wall's
+        clock.advance(timedelta(minutes=5))
+        post = pending_edit()
+    assert post.edited_at is not None
+    before = (await masto.get(f"/api/v1/statuses/{post.id}")).json()
+    assert before["edited_at"] is None
+    clock.advance(post.edited_at - clock.now())
+    after = (await masto.get(f"/api/v1/statuses/{post.id}")).json()
+    assert after["edited_at"] is not None
+    assert len(after["content"]) > len(before["content"])
+
+
+async def test_a_direct_message_to_someone_else_is_never_found(
+    net: SandboxNetwork, masto: httpx.AsyncClient
+) -> None:
+    owner = net.owner("ml-masto")
+    private = [
+        p
+        for p in net.world.visible()
+        if p.visibility == "direct" and net.world.federated(p) and not p.mentions_person(owner)
+    ]
+    assert private
+    for post in private[-3:]:
+        words = " ".join(w for w in post.text.split() if not w.startswith("@"))[:40]
+        answer = await masto.get("/api/v2/search", params={"q": words, "type": "statuses"})
+        assert post.id not in {s["id"] for s in answer.json()["statuses"]}

@@ -52,14 +52,17 @@ class ToneWarning:
     blocking: bool = False  # the reply cannot be sent as it is
 
 
-def check_draft(text: str, rules: ToneRules, signature: str, limits: Limits) -> list[ToneWarning]:
-    """Every warning for `text`; blocking ones stop the send key."""
+def check_draft(
+    text: str, rules: ToneRules, signature: str, limits: Limits, *, counted: str = ""
+) -> list[ToneWarning]:
+    """Every warning for `text`; blocking ones stop the send key. `counted`: what the
+    network counts in the length beside the text (a content warning the reply keeps)."""
     warnings: list[ToneWarning] = []
     if not text.strip():
         return [ToneWarning("empty", _("the reply is empty"), blocking=True)]
     warnings.extend(
         ToneWarning("too-long", _("{over}: too long").format(over=over), blocking=True)
-        for over in limits.overruns(text)
+        for over in limits.overruns(counted + text)
     )
     key = match_key(text)
     for word in rules.banned:

@@ -1,9 +1,32 @@
-"""The Mastodon adapter: mentions, searches and hashtags in, replies out (PLATFORMS.md §1).
+"""The Mastodon adapter: mentions, direct messages, searches and hashtags in, replies and
+notification requests' answers out (PLATFORMS.md §1; docs.joinmastodon.org/methods/
+notifications, /methods/conversations, /entities/Status, read at mastodon/documentation@2903485).
 
 Streams:
-- `mentions`: `GET /api/v1/notifications?types[]=mention`;
+- `mentions`: `GET /api/v1/notifications?types[]=mention&types[]=update` (an `update` is an
+  edit of a status: it comes back with its new text and `edited_at`, replacing the cached
+  copy of the same id); then, on Mastodon 4.3+, the mentions its notification filter holds
+  (below);
+- `direct`: `GET /api/v1/conversations`, each conversation's `last_status` (the list pages on
+  those ids, as its `Link` header says);
 - `search:<query>`: `GET /api/v2/search?type=statuses`;
 - `tag:<name>`: `GET /api/v1/timelines/tag/<name>`.
+
+Filtered notifications (4.3+): a server may hold the mentions of strangers (new accounts,
+people the brand does not follow...) in "notification requests", which `/api/v1/notifications`
+leaves out. The mentions stream asks for them too (`include_filtered=true`, which older
+servers ignore), in the same id order, under the same cursor. Each read also asks
+`GET /api/v2/notifications/policy`; while its summary counts pending requests,
+`GET /api/v1/notifications/requests` (read again when the counts change) says whose mentions
+are held: theirs are marked `removed = "request"` and carry the request's id, so
+`moderate(message, "accept" | "dismiss")` can post
+`/api/v1/notifications/requests/:id/accept|dismiss`. A server without these endpoints (404:
+before 4.3) is not an error: it holds nothing.
+
+Threads: `fetch_thread` reads the status itself again (its edits) and its context; a status
+whose context now answers 404 was deleted: it comes back marked `removed = "deleted"`, never
+dropped. A reply keeps the visibility of the status it answers (a reply to a direct message
+stays direct) and its content warning (`spoiler_text`).
 
 The cursor of a stream is the newest item id seen (notification id for mentions, status id
 otherwise). A poll asks for `min_id=<cursor>`, which returns the page *just above* the cursor,
@@ -22,10 +45,11 @@ does not parse is skipped with a reason in `Batch.skipped`, never failing the pa
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -61,6 +85,12 @@ DEFAULT_MAX_CHARACTERS = 500
 URL_LENGTH = 23
 
 _VISIBILITIES = frozenset({"public", "unlisted", "private", "direct"})
+# Moderation actions on a mention held in a notification request (`moderate`).
+ACCEPT, DISMISS = "accept", "dismiss"
+HELD = "hold"  # `reply_target["status"]` of a held mention, as the engine looks for it
+MAX_REQUESTS = 80  # requests a page (Mastodon's most)
+MAX_REQUEST_PAGES = 5  # pages of requests read when they change
+_CW_CHARS = 500  # a content warning kept for the reply (Mastodon counts it in the limit)
 _ID = re.compile(r"[!-~]{1,8192}")  # printable ASCII, no spaces: opaque but inert
 _LINK = re.compile(r"<([^>]*)>([^<]*)")
 
@@ -81,6 +111,7 @@ class MastodonAdapter(Adapter):
 
     platform: ClassVar[Platform] = Platform.MASTODON
     idempotent_replies: ClassVar[bool] = True
+    moderation: ClassVar[frozenset[str]] = frozenset({ACCEPT, DISMISS})
 
     def __init__(self, account_id: str, client: httpx.AsyncClient) -> None:
         super().__init__(account_id, client)
@@ -90,6 +121,9 @@ class MastodonAdapter(Adapter):
         # Where the instance serves its streaming API (`configuration.urls.streaming`, read
         # with the limits); None: not said, the API's own host (`cmtui.platforms.mastodon_stream`).
         self.streaming_url: str | None = None
+        self._filters = True  # until a 404 says the server has no notification filter
+        self._summary: object = None  # the policy's pending counts when the requests were read
+        self._requests: dict[str, str] = {}  # what `_holding` read last
         self.deadline = DEADLINE
         self.max_bytes = MAX_BYTES
 
@@ -145,7 +179,11 @@ class MastodonAdapter(Adapter):
             pages = [spec.items((await self._page(spec, {})).json())]
         else:
             pages = await self._catch_up(spec, cursor)
-        return self._batch(stream, spec, [item for page in pages for item in page], cursor, own_id)
+        holding, problem = await self._holding(spec)
+        items = [item for page in pages for item in page]
+        batch = self._batch(stream, spec, items, cursor, own_id, holding=holding)
+        batch.skipped.extend([problem] if problem else [])
+        return batch
 
     async def fetch_older(self, stream: str, before: str | None, since: datetime) -> Batch:
         """One page of `stream` below the id `before` (the newest page when None), oldest
@@ -158,7 +196,9 @@ class MastodonAdapter(Adapter):
         page = spec.items(answer.json())
         if before is not None:  # a server that ignores max_id sends what we already have
             page = [raw for raw in page if _below(raw, before)]
-        batch = self._batch(stream, spec, page, None, own_id, since=since)
+        holding, problem = await self._holding(spec)
+        batch = self._batch(stream, spec, page, None, own_id, since=since, holding=holding)
+        batch.skipped.extend([problem] if problem else [])
         older = _link_param(answer.headers, "next", "max_id")
         if older is None:
             older = min(_page_ids(page), key=_id_key, default=None)
@@ -171,6 +211,62 @@ class MastodonAdapter(Adapter):
             batch.cursor = None  # only the newest page says where catching up starts
         return batch
 
+    async def _holding(self, spec: _Stream) -> tuple[dict[str, str], str | None]:
+        """Who the server's notification filter holds mentions from: account id -> the id
+        of their pending notification request (for the mentions stream; empty elsewhere,
+        on a server with no filter, and when no request is pending), and why it could not
+        tell this time, if so (the last answer read then holds). The requests are read
+        again only when the policy's pending counts change."""
+        if not spec.notifications or not self._filters:
+            return {}, None
+        try:
+            policy = (await self._request("GET", "/api/v2/notifications/policy")).json()
+            summary = _dig(policy, "summary")
+            if not _count(summary.get("pending_requests_count"), 0):
+                self._summary, self._requests = summary, {}
+            elif summary != self._summary:
+                self._requests = await self._pending_requests()
+                self._summary = summary
+        except Permanent as error:
+            if error.status != 404:
+                return self._requests, f"notification requests: {error}"
+            self._filters = False  # before Mastodon 4.3: nothing is held
+            return {}, None
+        return self._requests, None
+
+    async def _pending_requests(self) -> dict[str, str]:
+        """Account id -> request id of the pending notification requests (a few pages)."""
+        found: dict[str, str] = {}
+        params = {"limit": str(MAX_REQUESTS)}
+        for _ in range(MAX_REQUEST_PAGES):
+            answer = await self._request("GET", "/api/v1/notifications/requests", params=params)
+            for raw in _page_list(answer.json()):
+                with contextlib.suppress(BadItem):
+                    account_id, request_id = _request_parts(raw)
+                    found.setdefault(account_id, request_id)
+            older = _link_param(answer.headers, "next", "max_id")
+            if older is None or older == params.get("max_id"):
+                break
+            params["max_id"] = older
+        return found
+
+    async def moderate(self, message: Message, action: str) -> Message:
+        """Accept or dismiss the notification request holding `message`; the message as it
+        now stands: accepted, a mention like any other; dismissed, marked "dismissed". A
+        request the server no longer has (404: answered elsewhere) is taken as answered."""
+        request_id = message.reply_target.get("request")
+        if action not in self.moderation or not request_id:
+            raise Permanent(f"Mastodon: no {action!r} for a message held in no request")
+        path = f"/api/v1/notifications/requests/{quote(request_id, safe='')}/{action}"
+        try:
+            await self._request("POST", path)
+        except Permanent as error:
+            if error.status != 404:
+                raise
+        target = {k: v for k, v in message.reply_target.items() if k not in ("status", "request")}
+        removed = "" if action == ACCEPT else "dismissed"
+        return replace(message, removed=removed, reply_target=target)
+
     def _batch(
         self,
         stream: str,
@@ -180,12 +276,14 @@ class MastodonAdapter(Adapter):
         own_id: str,
         *,
         since: datetime | None = None,
+        holding: Mapping[str, str] | None = None,
     ) -> Batch:
         """The messages of raw page items (none older than `since`), oldest first, and the
         newest id as the cursor.
 
         An item that does not parse, or is left out as too old, still moves the cursor, so
-        it is reported once, not fetched again on every poll.
+        it is reported once, not fetched again on every poll. `holding`: as `_holding`
+        says, whose mentions are held, marked so.
         """
         messages: dict[str, Message] = {}
         skipped: list[str] = []
@@ -200,7 +298,7 @@ class MastodonAdapter(Adapter):
             if since is not None and at is not None and at < since:
                 continue
             try:
-                message = self._item_to_message(raw, spec, own_id)
+                message = self._item_to_message(raw, spec, own_id, holding or {})
             except BadItem as error:
                 skipped.append(f"{stream} item {short_id(item_id)}: {error}")
                 continue
@@ -214,11 +312,17 @@ class MastodonAdapter(Adapter):
         Items of the context that do not parse are left out.
         """
         own_id = await self.own_account_id()
-        path = f"/api/v1/statuses/{quote(message.native_id, safe='')}/context"
-        data = (await self._request("GET", path)).json()
+        status_path = f"/api/v1/statuses/{quote(message.native_id, safe='')}"
+        path = f"{status_path}/context"
+        try:
+            data = (await self._request("GET", path)).json()
+        except Permanent as error:
+            if error.status != 404:
+                raise
+            return [replace(message, removed="deleted")]  # gone: kept, marked, never dropped
         if not isinstance(data, dict):
             raise Permanent(f"{path}: expected an object, got {type(data).__name__}")
-        thread = [message]
+        thread = [await self._refreshed(message, status_path, own_id)]
         for raw in as_list(data.get("ancestors")) + as_list(data.get("descendants")):
             try:
                 thread.append(self._status_to_message(raw, Kind.POST, own_id))
@@ -227,6 +331,24 @@ class MastodonAdapter(Adapter):
         for item in thread:
             item.conversation_id = message.conversation_id
         return _oldest_first({item.id: item for item in thread}.values())
+
+    async def _refreshed(self, message: Message, path: str, own_id: str) -> Message:
+        """`message` as the server has it now (an edit brings its new text and `edited_at`),
+        keeping its kind and what holds it (a request), no longer marked deleted; itself
+        when the status cannot be read."""
+        try:
+            fresh = self._status_to_message(
+                (await self._request("GET", path)).json(), message.kind, own_id
+            )
+        except (Permanent, BadItem):
+            return message
+        held = {k: v for k, v in message.reply_target.items() if k in ("status", "request")}
+        return replace(
+            fresh,
+            kind=message.kind,
+            removed="" if message.removed == "deleted" else message.removed,  # it answers again
+            reply_target={**fresh.reply_target, **held},
+        )
 
     async def send_reply(self, item: OutboxItem) -> Message:
         """Post `item` as a reply; `item.id` is the `Idempotency-Key`, the same on every retry."""
@@ -238,6 +360,8 @@ class MastodonAdapter(Adapter):
             "in_reply_to_id": status_id,
             "visibility": item.target.get("visibility", "public"),
         }
+        if spoiler := item.target.get("spoiler_text"):
+            body["spoiler_text"] = spoiler  # the answered status's content warning, kept
         answer = await self._request(
             "POST", "/api/v1/statuses", json=body, headers={"Idempotency-Key": item.id}
         )
@@ -256,7 +380,8 @@ class MastodonAdapter(Adapter):
         """The message of one item the streaming API pushed for `stream` (a Notification
         for `mentions`, a Status otherwise), read as a page's item is; None for a
         notification that is not a mention; `BadItem` when it does not parse."""
-        return self._item_to_message(raw, self._stream(stream), await self.own_account_id())
+        # The server pushes no mention its policy holds: none is marked held here.
+        return self._item_to_message(raw, self._stream(stream), await self.own_account_id(), {})
 
     def live_feed(self, stream: str) -> LiveFeed | None:
         """The streaming API's feed of `stream` (`cmtui.platforms.mastodon_stream`)."""
@@ -275,10 +400,19 @@ class MastodonAdapter(Adapter):
         if kind == "mentions":
             return _Stream(
                 "/api/v1/notifications",
-                {"types[]": ["mention"], "limit": limit},
+                # include_filtered (4.3+, ignored before): the held mentions too, in order
+                {"types[]": ["mention", "update"], "include_filtered": "true", "limit": limit},
                 Kind.MENTION,
                 _page_list,
                 notifications=True,
+            )
+        if kind == "direct":
+            return _Stream(
+                "/api/v1/conversations",
+                {"limit": limit},
+                Kind.DIRECT,
+                _conversation_statuses,
+                notifications=False,
             )
         if kind == "search":
             params = {"q": value, "type": "statuses", "limit": limit}
@@ -325,15 +459,25 @@ class MastodonAdapter(Adapter):
         self.quota_low = usage_high(answer.headers)
         return answer
 
-    def _item_to_message(self, raw: Any, spec: _Stream, own_id: str) -> Message | None:
-        """The message of one page item; None for a notification that is not a mention."""
+    def _item_to_message(
+        self, raw: Any, spec: _Stream, own_id: str, holding: Mapping[str, str]
+    ) -> Message | None:
+        """The message of one page item; None for a notification that is neither a mention
+        nor an edit. A mention from an account in `holding` is marked held."""
         if not spec.notifications:
             return self._status_to_message(raw, spec.kind, own_id)
         if not isinstance(raw, dict):
             raise BadItem(f"expected an object, got {type_name(raw)}")
-        if raw.get("type") != "mention":
-            return None
-        return self._status_to_message(raw.get("status"), spec.kind, own_id)
+        if raw.get("type") == "mention":
+            message = self._status_to_message(raw.get("status"), spec.kind, own_id)
+            sender = _native_id(_dig(raw, "account").get("id"))
+            request_id = holding.get(sender) if sender is not None else None
+            return _held_message(message, request_id) if request_id else message
+        if raw.get("type") == "update":  # an edit: a mention if it names the brand
+            status = require_object(raw.get("status"), "status")
+            kind = spec.kind if _mentions(status, own_id) else Kind.POST
+            return self._status_to_message(status, kind, own_id)
+        return None
 
     def _status_to_message(self, raw: Any, kind: Kind, own_id: str | None) -> Message:
         """A Status entity as a Message (the reblogged status for a reblog).
@@ -355,11 +499,22 @@ class MastodonAdapter(Adapter):
             visibility = "private"  # a fork's narrower audience: never widen it in a reply
         message_id = Message.make_id(self.account_id, native_id)
         text, links = _status_body(status)
+        if visibility == "direct" and kind is not Kind.SEARCH_HIT:
+            kind = Kind.DIRECT  # whatever brought it: only the people mentioned see it
+        elif own_id is not None and replying_to == own_id:
+            kind = Kind.REPLY
+        target = {
+            "status_id": native_id,
+            "acct": safe_text(acct, single_line=True, max_chars=200),
+            "visibility": visibility,
+        }
+        if spoiler := safe_text(optional_str(status, "spoiler_text"), single_line=True):
+            target["spoiler_text"] = spoiler[:_CW_CHARS]
         return Message(
             id=message_id,
             account_id=self.account_id,
             platform=Platform.MASTODON,
-            kind=Kind.REPLY if own_id is not None and replying_to == own_id else kind,
+            kind=kind,
             native_id=native_id,
             conversation_id=message_id,
             parent_id=Message.make_id(self.account_id, parent_native) if parent_native else None,
@@ -377,11 +532,8 @@ class MastodonAdapter(Adapter):
             created_at=require_time(status, "created_at"),
             lang=language(status.get("language")),
             is_own=own_id is not None and author_id == own_id,
-            reply_target={
-                "status_id": native_id,
-                "acct": safe_text(acct, single_line=True, max_chars=200),
-                "visibility": visibility,
-            },
+            reply_target=target,
+            edited_at=_optional_time(status, "edited_at"),
         )
 
     def _domain_of(self, acct: str) -> str:
@@ -452,6 +604,44 @@ def _page_list(data: Any) -> list[Any]:
     if not isinstance(data, list):
         raise Permanent(f"expected a JSON array, got {type_name(data)}")
     return data
+
+
+def _conversation_statuses(data: Any) -> list[Any]:
+    """The `last_status` of each conversation of a page (the list pages on their ids); null
+    for a conversation without one, skipped with its reason (its own id, from another
+    sequence, must not move the cursor)."""
+    return [
+        item.get("last_status") if isinstance(item, dict) else None for item in _page_list(data)
+    ]
+
+
+def _request_parts(raw: Any) -> tuple[str, str]:
+    """A notification request's account id and its own id."""
+    request = require_object(raw, "request")
+    account = require_object(request.get("account"), "account")
+    return _require_id(account, "id"), _require_id(request, "id")
+
+
+def _held_message(message: Message, request_id: str) -> Message:
+    """A mention held in the notification request `request_id`, marked so."""
+    target = {**message.reply_target, "status": HELD, "request": request_id}
+    return replace(message, removed="request", reply_target=target)
+
+
+def _mentions(status: dict[str, Any], own_id: str) -> bool:
+    """Whether a status names the account `own_id` (in its mentions, or by answering it)."""
+    if _native_id(status.get("in_reply_to_account_id")) == own_id:
+        return True
+    mentioned = (m.get("id") for m in as_list(status.get("mentions")) if isinstance(m, dict))
+    return any(_native_id(value) == own_id for value in mentioned)
+
+
+def _optional_time(data: dict[str, Any], key: str) -> datetime | None:
+    """`data[key]` as a time; None when it is missing or unreadable (never fails the item)."""
+    try:
+        return require_time(data, key) if data.get(key) is not None else None
+    except BadItem:
+        return None
 
 
 def _search_statuses(data: Any) -> list[Any]:

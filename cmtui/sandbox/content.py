@@ -1189,3 +1189,17 @@ HN_ASK = (
         tone="negative",
     ),
 )
+
+# The fediverse's less common posts (scenario._FediverseExtrasWriter): content warnings a
+# customer puts over a complaint, and what an author adds when editing a question.
+CONTENT_WARNINGS = {
+    "en": ("delivery complaint", "long rant", "broken glass"),
+    "fr": ("plainte livraison", "coup de gueule", "verre brisé"),
+}
+EDIT_NOTES = {
+    "en": (" EDIT: order number 48213.", " Edit: it was the mimosa candle, not the orange one."),
+    "fr": (
+        " ÉDIT : commande n° 48213.",
+        " Édit : c'était la bougie mimosa, pas la fleur d'oranger.",
+    ),
+}

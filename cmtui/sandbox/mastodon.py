@@ -4,6 +4,13 @@ It speaks the real wire format: Status, Account and Notification JSON in Mastodo
 content as the HTML Mastodon emits (h-card mentions, hashtag links, invisible/ellipsis link
 spans), `Link` pagination headers with `max_id`/`min_id`, rate-limit headers with an ISO-8601
 reset, `Idempotency-Key` on posting, and Mastodon's error bodies and status codes.
+
+It also serves what Mastodon 4.3 added and the scenario uses: a notification policy that
+filters brand-new accounts (`for_new_accounts: "filter"`), so their mentions wait in
+notification requests (`/api/v1/notifications/requests`, accepted or dismissed by POST) and
+stay out of `/api/v1/notifications` unless `include_filtered=true`; direct messages as
+`/api/v1/conversations`; content warnings (`spoiler_text`); and edits (`edited_at`, the
+first text until then).
 """
 
 from __future__ import annotations
@@ -92,9 +99,11 @@ def _segment_html(segment: Segment, host: str) -> str:
     return _html_escape(segment)
 
 
-def content_html(post: Post, host: str) -> str:
-    """The post's `content`: paragraphs on blank lines, `<br />` on single newlines."""
-    body = "".join(_segment_html(segment, host) for segment in post.segments).strip("\n")
+def content_html(post: Post, host: str, when: datetime | None = None) -> str:
+    """The post's `content` (as it reads at `when`, before or after an edit): paragraphs on
+    blank lines, `<br />` on single newlines."""
+    segments = post.segments if when is None else post.segments_at(when)
+    body = "".join(_segment_html(segment, host) for segment in segments).strip("\n")
     paragraphs = re.split(r"\n{2,}", body)
     return "".join(f"<p>{p.replace(chr(10), '<br />')}</p>" for p in paragraphs)
 
@@ -138,13 +147,15 @@ def status_json(post: Post, host: str, world: World) -> dict[str, Any]:
     """A Status entity as `host` serves it."""
     author = post.author
     tags = post.tags
+    now = world.now()
+    edited = post.edited_by(now)
     return {
         "id": post.id,
         "created_at": iso_millis(post.created_at),
         "in_reply_to_id": post.parent_id,
         "in_reply_to_account_id": post.parent_author.id if post.parent_author else None,
-        "sensitive": False,
-        "spoiler_text": "",
+        "sensitive": bool(post.spoiler),
+        "spoiler_text": post.spoiler,
         "visibility": post.visibility,
         "language": post.lang,
         "uri": f"https://{author.domain}/users/{author.username}/statuses/{post.id}",
@@ -152,12 +163,12 @@ def status_json(post: Post, host: str, world: World) -> dict[str, Any]:
         "replies_count": world.replies_count(post),
         "reblogs_count": 0,
         "favourites_count": 0,
-        "edited_at": None,
+        "edited_at": iso_millis(edited) if edited else None,
         "favourited": False,
         "reblogged": False,
         "muted": False,
         "bookmarked": False,
-        "content": content_html(post, host),
+        "content": content_html(post, host, now),
         "filtered": [],
         "reblog": None,
         "application": {"name": "Web", "website": None} if author.domain == host else None,
@@ -239,10 +250,22 @@ class MastodonServer:
         self.clock = clock
         self._limiter = RateLimiter(clock, RATE_LIMIT, RATE_PERIOD)
         self._idempotency: dict[str, tuple[str, datetime]] = {}
+        self._accepted: set[str] = set()  # handles whose notification request was accepted
+        self._dismissed: set[str] = set()  # handles whose notification request was dismissed
         self._routes = (
             _Route("GET", re.compile(r"/api/v2/instance"), self._instance, public=True),
             _Route("GET", re.compile(r"/api/v1/accounts/verify_credentials"), self._me),
             _Route("GET", re.compile(r"/api/v1/notifications"), self._notifications),
+            _Route("GET", re.compile(r"/api/v2/notifications/policy"), self._policy),
+            _Route("GET", re.compile(r"/api/v1/notifications/requests"), self._requests),
+            _Route(
+                "POST",
+                re.compile(
+                    r"/api/v1/notifications/requests/(?P<id>[^/]+)/(?P<action>accept|dismiss)"
+                ),
+                self._answer_request,
+            ),
+            _Route("GET", re.compile(r"/api/v1/conversations"), self._conversations),
             _Route("GET", re.compile(r"/api/v1/statuses/(?P<id>[^/]+)"), self._status),
             _Route("GET", re.compile(r"/api/v1/statuses/(?P<id>[^/]+)/context"), self._context),
             _Route("GET", re.compile(r"/api/v2/search"), self._search),
@@ -289,6 +312,13 @@ class MastodonServer:
         """What the fediverse has said by now, oldest first (not Facebook's, X's...)."""
         return [post for post in self.world.visible() if self.world.federated(post)]
 
+    def _may_see(self, post: Post) -> bool:
+        """Whether the owner may read `post`: public or unlisted, or written by or to them
+        (a direct message between others never shows)."""
+        if post.visibility in ("public", "unlisted"):
+            return True
+        return post.author.handle == self.owner.handle or post.mentions_person(self.owner)
+
     def _get(self, post_id: str) -> Post | None:
         """The status `post_id`, if it is visible and was said on the fediverse."""
         post = self.world.get(post_id)
@@ -332,24 +362,118 @@ class MastodonServer:
         }
         return self._json(data)
 
+    def _mentions(self) -> list[Post]:
+        """Every status that mentions the owner, by someone else, oldest first."""
+        return [p for p in self._federated() if self._mentions_owner(p)]
+
+    def _filtered(self, post: Post) -> bool:
+        """Whether the policy holds this mention: its author's account is brand-new and
+        their request was not accepted."""
+        return post.author.role == "new_account" and post.author.handle not in self._accepted
+
     async def _notifications(self, request: httpx.Request, match: re.Match[str]) -> httpx.Response:
         params = request.url.params
         types = params.get_list("types[]") + params.get_list("types")
         excluded = params.get_list("exclude_types[]") + params.get_list("exclude_types")
+        include_filtered = params.get("include_filtered") == "true"
+        account_id = params.get("account_id")
         mentions: list[tuple[int, Post]] = []
         if (not types or "mention" in types) and "mention" not in excluded:
             mentions = [
-                (notification_id(p), p) for p in self._federated() if self._mentions_owner(p)
+                (notification_id(p), p)
+                for p in self._mentions()
+                if (include_filtered or not self._filtered(p)) and account_id in (None, p.author.id)
             ]
         page = paginate(mentions, params, default=40)
         body = [self._notification_json(post) for post in page]
         ids = [str(notification_id(post)) for post in page]
-        kept = ("account_id", "exclude_types[]", "limit", "types[]")
+        kept = ("account_id", "exclude_types[]", "include_filtered", "limit", "types[]")
         return self._json(body, self._link_headers(request, ids, kept))
+
+    def _pending(self) -> dict[str, list[Post]]:
+        """The held mentions of each request still pending, by author handle, oldest first."""
+        pending: dict[str, list[Post]] = {}
+        for post in self._mentions():
+            if self._filtered(post) and post.author.handle not in self._dismissed:
+                pending.setdefault(post.author.handle, []).append(post)
+        return pending
+
+    async def _policy(self, request: httpx.Request, match: re.Match[str]) -> httpx.Response:
+        pending = self._pending()
+        return self._json(
+            {
+                "for_not_following": "accept",
+                "for_not_followers": "accept",
+                "for_new_accounts": "filter",
+                "for_private_mentions": "filter",
+                "for_limited_accounts": "filter",
+                "summary": {
+                    "pending_requests_count": len(pending),
+                    "pending_notifications_count": sum(map(len, pending.values())),
+                },
+            }
+        )
+
+    async def _requests(self, request: httpx.Request, match: re.Match[str]) -> httpx.Response:
+        held = [(notification_id(posts[0]), posts) for posts in self._pending().values()]
+        page = paginate(sorted(held, key=lambda pair: pair[0]), request.url.params, default=40)
+        body = [
+            {
+                "id": str(notification_id(posts[0])),
+                "created_at": iso_millis(posts[0].created_at),
+                "updated_at": iso_millis(posts[-1].created_at),
+                "notifications_count": str(len(posts)),  # a string, as the docs show it
+                "account": account_json(posts[0].author, self.host),
+                "last_status": self._status_json(posts[-1]),
+            }
+            for posts in page
+        ]
+        ids = [str(notification_id(posts[0])) for posts in page]
+        return self._json(body, self._link_headers(request, ids, ("limit",)))
+
+    async def _answer_request(self, request: httpx.Request, match: re.Match[str]) -> httpx.Response:
+        pending = self._pending()
+        found = next(
+            (h for h, posts in pending.items() if str(notification_id(posts[0])) == match["id"]),
+            None,
+        )
+        if found is None:
+            return _error(404, "Record not found")
+        (self._accepted if match["action"] == "accept" else self._dismissed).add(found)
+        return self._json({})
+
+    async def _conversations(self, request: httpx.Request, match: re.Match[str]) -> httpx.Response:
+        threads: dict[str, Post] = {}  # root id -> newest direct status of that thread
+        for post in self._federated():
+            addressed = post.author.handle == self.owner.handle or post.mentions_person(self.owner)
+            if post.visibility == "direct" and addressed and not self._filtered(post):
+                root = self.world.ancestors(post)[:1] or [post]
+                threads[root[0].id] = post  # oldest first: the last one written stays
+        ordered = sorted(((int(p.id), (root, p)) for root, p in threads.items()))
+        page = paginate(ordered, request.url.params, default=20)
+        body = [
+            {
+                "id": root,
+                "unread": post.author.handle != self.owner.handle,
+                "accounts": [
+                    account_json(person, self.host)
+                    for person in dict.fromkeys([post.author, *post.mentions])
+                    if person.handle != self.owner.handle
+                ],
+                "last_status": self._status_json(post),
+            }
+            for root, post in page
+        ]
+        ids = [post.id for _, post in page]  # the list pages on its last statuses' ids
+        return self._json(body, self._link_headers(request, ids, ("limit",)))
 
     def _mentions_owner(self, post: Post) -> bool:
         """Whether `post` is a mention of the brand by someone else (a notification)."""
         return post.mentions_person(self.owner) and post.author.handle != self.owner.handle
+
+    def _notified(self, post: Post) -> bool:
+        """Whether `post` is notified as it comes: a mention the policy holds is not."""
+        return self._mentions_owner(post) and not self._filtered(post)
 
     def _notification_json(self, post: Post) -> dict[str, Any]:
         """The mention notification of `post`, as a Notification entity."""
@@ -371,7 +495,7 @@ class MastodonServer:
         channel = match["channel"]
         tag = request.url.params.get("tag", "").lower()
         if channel == "user/notification":
-            events = self._events(self._mentions_owner, "notification", self._notification_json)
+            events = self._events(self._notified, "notification", self._notification_json)
         elif channel == "hashtag" and tag:
             events = self._events(lambda post: tag in post.tags, "update", self._status_json)
         else:
@@ -422,7 +546,11 @@ class MastodonServer:
         wanted = params.get("type") in (None, "statuses")
         statuses: list[Post] = []
         if query and wanted:
-            found = [(int(p.id), p) for p in self._federated() if query in p.text.casefold()]
+            found = [
+                (int(p.id), p)
+                for p in self._federated()
+                if query in p.text.casefold() and self._may_see(p)
+            ]
             statuses = paginate(found, params, default=20)
         return self._json(
             {"accounts": [], "statuses": [self._status_json(p) for p in statuses], "hashtags": []}
@@ -430,7 +558,9 @@ class MastodonServer:
 
     async def _tag(self, request: httpx.Request, match: re.Match[str]) -> httpx.Response:
         tag = match["tag"].lower()
-        tagged = [(int(p.id), p) for p in self._federated() if tag in p.tags]
+        tagged = [
+            (int(p.id), p) for p in self._federated() if tag in p.tags and p.visibility == "public"
+        ]
         page = paginate(tagged, request.url.params, default=20)
         headers = self._link_headers(request, [p.id for p in page], ("limit", "local"))
         return self._json([self._status_json(p) for p in page], headers)
@@ -460,7 +590,7 @@ class MastodonServer:
             )
         if visibility not in _VISIBILITIES:
             return _error(422, f"'{visibility}' is not a valid visibility")
-        post = self._publish(text, parent, str(form.get("language") or ""), visibility)
+        post = self._publish(text, parent, str(form.get("language") or ""), visibility, spoiler)
         if key:
             self._idempotency[key] = (post.id, self.clock.now())
         return self._json(self._status_json(post))
@@ -472,10 +602,12 @@ class MastodonServer:
             return None
         return self.world.get(earlier[0])
 
-    def _publish(self, text: str, parent: Post | None, lang: str, visibility: str) -> Post:
+    def _publish(
+        self, text: str, parent: Post | None, lang: str, visibility: str, spoiler: str
+    ) -> Post:
         """The brand's new status, added to the world (which may schedule an answer back)."""
         return self.world.publish_as(
-            self.owner, text, parent, lang=lang or None, visibility=visibility
+            self.owner, text, parent, lang=lang or None, visibility=visibility, spoiler=spoiler
         )
 
     def _link_headers(

@@ -123,8 +123,10 @@ class SandboxNetwork:
         search = f"search:{content.BRAND_NAME.casefold()}"
         self._owners: dict[str, Person] = {}
         self.accounts = (
-            self._account("ml-masto", "mastodon", masto, ("mentions", search)),
-            self._account("ml-piaille", "mastodon", piaille, ("mentions", "tag:maisonlumiere")),
+            self._account("ml-masto", "mastodon", masto, ("mentions", "direct", search)),
+            self._account(
+                "ml-piaille", "mastodon", piaille, ("mentions", "direct", "tag:maisonlumiere")
+            ),
             self._account(
                 "ml-facebook",
                 "facebook",

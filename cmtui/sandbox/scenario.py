@@ -26,7 +26,7 @@ import string
 import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -125,6 +125,12 @@ CRISIS_NEWCOMERS = 0.75  # share of crisis posts from people who never posted be
 CRISIS_ECHOES = 0.8  # mean echoes of each crisis post
 _CRISIS_STEPS = 12  # the slot's expected crisis posts, summed five minutes at a time
 TROLL_RATE = 0.008  # chance per slot of an extra troll post
+STRANGER_RATE = 0.3  # mentions from brand-new fediverse accounts (held by the servers)
+MASTODON_DM_RATE = 0.25  # direct messages to a brand Mastodon account
+CW_RATE = 0.12  # complaints under a content warning
+EDIT_RATE = 0.15  # questions their authors edit a few minutes later
+STRANGER_KINDS = (("question", 50), ("complaint", 50))
+MASTODON_DM_KINDS = (("question", 60), ("complaint", 40))
 ANSWER_BACK_CHANCE = 0.6
 CRISIS_DM_SHARE = 0.2  # Facebook victims who also write to the page on Messenger
 # After the onset: when the press writes about lot 42, and who (an index in NEWS_WRITERS).
@@ -503,6 +509,7 @@ class _Writer(ABC):
     regulars: tuple[Person, ...] = ()
     home: str | None = None  # the newcomers' domain (None: one of the fediverse's)
     accounts: tuple[int, ...] = ()  # its announcers, as indexes in ANNOUNCERS
+    seed_label = ""  # its RNG's label, where the network's own would be another writer's
 
     def __init__(
         self, scenario: Scenario, index: int, directory: Directory, posts: list[Post]
@@ -510,7 +517,9 @@ class _Writer(ABC):
         self.scenario = scenario
         self.index = index
         self.directory = directory
-        label = "slot" if self.network == "mastodon" else f"{self.network}:slot"
+        label = self.seed_label or (
+            "slot" if self.network == "mastodon" else f"{self.network}:slot"
+        )
         self.rng = random.Random(f"{scenario.seed}:{label}:{index}")
         self.begin = scenario.start + index * SLOT
         self.weight = paris_hour_weight(self.begin)
@@ -776,6 +785,59 @@ class _FediverseWriter(_CrisisWriter):
         text = content.TROLL_TEXTS[0] if every_trick else self.rng.choice(content.TROLL_TEXTS)
         values = {"brand": self.scenario.brands[0].mention_from(troll.domain)}
         self.write(troll, when, "troll", values, template=text)
+
+
+class _FediverseExtrasWriter(_Writer):
+    """What the fediverse's ordinary traffic lacks, on its own RNG (so that traffic is
+    unchanged): mentions from brand-new accounts, which the servers hold in notification
+    requests; direct messages to the brand; complaints under a content warning; questions
+    their authors edit a few minutes later."""
+
+    regulars = content.REGULARS
+    seed_label = "mastodon-extras:slot"
+
+    def fill(self) -> None:
+        """The slot's held mentions, direct messages, content warnings and edits."""
+        rng = self.rng
+        for _ in range(self.count(STRANGER_RATE)):
+            self.addressed(self.stranger(), _pick(rng, STRANGER_KINDS))
+        for _ in range(self.count(MASTODON_DM_RATE)):
+            self.addressed(self.customer(), _pick(rng, MASTODON_DM_KINDS), visibility="direct")
+        for _ in range(self.count(CW_RATE)):
+            post = self.addressed(self.customer(), "complaint")
+            cw = rng.choice(content.CONTENT_WARNINGS[post.lang])
+            self.posts[-1] = replace(post, spoiler=cw)
+        for _ in range(self.count(EDIT_RATE)):
+            post = self.addressed(self.customer(), "question")
+            text = post.text + rng.choice(content.EDIT_NOTES[post.lang])
+            self.posts[-1] = replace(
+                post,
+                text=text,
+                segments=parse_text(text, post.author.domain, self.directory),
+                edited_at=self.later(post.created_at, 3, 20),
+                before_edit=post.segments,
+            )
+
+    def stranger(self) -> Person:
+        """Someone whose account is days old (the role the servers' filter holds)."""
+        rng = self.rng
+        lang = "fr" if rng.random() < 0.6 else "en"
+        firsts, lasts = content.NEWCOMER_NAMES[lang]
+        number = 101 + 2 * rng.randrange(50)  # odd: a username with its number, unlike others'
+        person = newcomer(lang, rng.choice(firsts), rng.choice(lasts), number)
+        return self.directory.add(replace(person, role="new_account"))
+
+    def addressed(self, author: Person, kind: str, *, visibility: str = "public") -> Post:
+        """A post of `kind` that mentions a brand account (the French one for most French
+        authors), whatever its template says."""
+        brand = self.scenario.brands[1 if author.lang == "fr" else 0]
+        template = self.rng.choice(content.TEMPLATES[kind][author.lang])
+        if "{brand}" not in template:
+            template = "{brand} " + template
+        values = {"brand": brand.mention_from(author.domain)}
+        return self.write(
+            author, self.moment(), kind, values, template=template, visibility=visibility
+        )
 
 
 class _FacebookWriter(_CrisisWriter):
@@ -1082,4 +1144,5 @@ _WRITERS: tuple[type[_Writer], ...] = (
     _BlueskyWriter,
     _HackerNewsWriter,
     _RedditWriter,
+    _FediverseExtrasWriter,
 )

@@ -115,6 +115,19 @@ class Post:
     parent_author: Person | None = None
     visibility: str = "public"
     title: str = ""
+    spoiler: str = ""  # its content warning, where its author gave one
+    edited_at: datetime | None = None  # when its author edited it: `segments` from then on
+    before_edit: tuple[Segment, ...] = ()  # what it said until `edited_at`
+
+    def segments_at(self, when: datetime) -> tuple[Segment, ...]:
+        """What the post says at `when`: its first version until it was edited."""
+        if self.edited_at is not None and when < self.edited_at:
+            return self.before_edit
+        return self.segments
+
+    def edited_by(self, when: datetime) -> datetime | None:
+        """When it was edited, once that has happened by `when`."""
+        return self.edited_at if self.edited_at is not None and when >= self.edited_at else None
 
     @property
     def mentions(self) -> tuple[Person, ...]:
@@ -313,9 +326,11 @@ class World:
         *,
         lang: str | None = None,
         visibility: str = "public",
+        spoiler: str = "",
     ) -> Post:
         """`publish` what a brand account posts through a server now: a reply to `parent`,
-        or a post of its own; in `lang`, else the parent's, else the author's."""
+        or a post of its own; in `lang`, else the parent's, else the author's; under the
+        content warning `spoiler`, if any."""
         now = self.now()
         return self.publish(
             Post(
@@ -329,6 +344,7 @@ class World:
                 parent_id=parent.id if parent else None,
                 parent_author=parent.author if parent else None,
                 visibility=visibility,
+                spoiler=spoiler,
             )
         )
 

@@ -69,6 +69,7 @@ def summarize(
         message_count=len(messages),
         unread=news,
         awaiting_reply_since=waiting[0].created_at if waiting else None,
+        held=any(m.reply_target.get("status") == "hold" for m in others),
     )
     if previous is not None:
         summary = with_triage(summary, previous)

@@ -36,6 +36,7 @@ from cmtui.model import (
     Message,
     OutboxItem,
     OutboxState,
+    Platform,
     Status,
     TriageRecord,
 )
@@ -101,6 +102,12 @@ SOURCES_SHOWN_FROM = 140
 """From this many columns the sources pane shows by default; below, the list takes its room
 (`v` shows or hides it whatever the width)."""
 DEFAULT_LIMITS = Limits(max_length=500)
+_MODERATED = {  # what the inbox says once a moderation action is done
+    "approve": N_("Comment approved."),
+    "spam": N_("Comment marked as spam."),
+    "accept": N_("Request accepted: their mentions come to the inbox from now on."),
+    "dismiss": N_("Request dismissed: the message stays here, marked."),
+}
 FIRST_SCREEN = 200  # conversations shown before the whole list is read
 DRAFT_SAVE_DELAY = 0.5
 """Seconds of quiet typing before a draft is written to disk (closing the composer, sending,
@@ -180,6 +187,7 @@ class InboxScreen(Screen[None]):
     | m | The monitor: volumes, negative share, waits, alerts (escape comes back). |
     | ! | While a crisis alert is on: the conversations of its messages, the top one open. |
     | x | Dismiss the alert banner (the alert stays in the Alerts view and the status bar). |
+    | Y / X | Mastodon: accept / dismiss the notification request holding a stranger's mention. |
     | escape | Back: clear the search, the selection, close the composer, or return to the list. |
 
     The triage keys act on the selection (space, V in the list) when there is one, else on
@@ -205,6 +213,12 @@ class InboxScreen(Screen[None]):
         Binding("U", "undo_triage", _("Undo triage"), show=False, id="inbox.undo_triage"),
         Binding("A", "moderate('approve')", _("Approve"), show=False, id="inbox.approve"),
         Binding("S", "moderate('spam')", _("Spam"), show=False, id="inbox.spam"),
+        Binding(
+            "Y", "request('accept')", _("Accept request"), show=False, id="inbox.accept_request"
+        ),
+        Binding(
+            "X", "request('dismiss')", _("Dismiss request"), show=False, id="inbox.dismiss_request"
+        ),
         Binding("slash", "search", _("Search"), id="inbox.search"),
         Binding("o", "outbox", _("Outbox"), id="inbox.outbox"),
         Binding("L", "links", _("Links"), show=False, id="inbox.links"),
@@ -1020,7 +1034,7 @@ class InboxScreen(Screen[None]):
     async def _open_composer(
         self, conversation_id: str, thread: list[Message], target: Message, insert: str = ""
     ) -> None:
-        from cmtui.ui.widgets.composer import ReplyContext, reply_window_notice
+        from cmtui.ui.widgets.composer import ReplyContext, audience_note, reply_window_notice
 
         self._thread_loaded(conversation_id, thread, False)
         conversation = self.conversations.get(conversation_id)
@@ -1040,6 +1054,8 @@ class InboxScreen(Screen[None]):
             account=account,
             accounts=tuple(target.accounts),
             notice=reply_window_notice(target.reply_target.get("reply_by"), self.session.wall()),
+            audience=audience_note(target.reply_target),
+            spoiler=target.reply_target.get("spoiler_text", ""),
             link=target.url,
             mention=mention,
             values=variables(target.author, brand),
@@ -1324,6 +1340,21 @@ class InboxScreen(Screen[None]):
             return
         self.moderate(conversation_id, action)
 
+    def action_request(self, action: str) -> None:
+        """Accept or dismiss the Mastodon notification request that holds the highlighted
+        conversation's mention from a stranger, through the engine; elsewhere, say it does
+        not apply."""
+        conversation_id = self._acted_on()
+        if conversation_id is None or self.engine is None:
+            self.notify(_("Select a conversation first."), markup=False)
+            return
+        conversation = self.conversations.get(conversation_id)
+        if conversation is None or conversation.platform is not Platform.MASTODON:
+            text = _("Notification requests are Mastodon's: this does not apply here.")
+            self.notify(text, markup=False)
+            return
+        self.moderate(conversation_id, action)
+
     @work(group="moderate", exclusive=True, exit_on_error=False)
     async def moderate(self, conversation_id: str, action: str) -> None:
         """Ask the network through the engine; the store tells the list what changed."""
@@ -1331,10 +1362,8 @@ class InboxScreen(Screen[None]):
         done = await self.engine.moderate(conversation_id, action)
         if done is None:
             text = _("Nothing in this conversation waits for moderation.")
-        elif action == "approve":
-            text = _("Comment approved.")
         else:
-            text = _("Comment marked as spam.")
+            text = _(_MODERATED[action])
         self.notify(text, markup=False)
         if done is not None and conversation_id == self.open_id:
             self.show_thread(conversation_id, keep_position=True)

@@ -18,7 +18,7 @@ from textual.widgets import Static, TextArea
 
 from cmtui.analysis.tone import ToneWarning, check_draft
 from cmtui.config import ToneRules
-from cmtui.i18n import _
+from cmtui.i18n import N_, _
 from cmtui.model import Limits, parse_time
 from cmtui.replies import fill
 
@@ -79,9 +79,28 @@ class ReplyContext:
     account: str = ""  # the account the reply leaves from, shown in the title
     accounts: tuple[str, ...] = ()  # every account that saw the message answered
     notice: str = ""  # a warning about the target itself (`reply_window_notice`)
+    audience: str = ""  # who will see the reply, when not everyone (`audience_note`)
+    spoiler: str = ""  # the content warning the reply keeps (counted in its length)
     link: str = ""  # the answered message's address, offered where no reply can be sent
     mention: str = ""  # how the prefill starts ("@handle "), kept when a saved reply fills it
     values: Mapping[str, str] = field(default_factory=dict)  # a saved reply's variables
+
+
+# Who sees a reply that keeps the answered message's visibility (`reply_target["visibility"]`,
+# Mastodon's names): the composer says so, as a reply never widens its audience.
+_AUDIENCES = {
+    "direct": N_("direct message: only the people mentioned will see this reply"),
+    "private": N_(
+        "followers only: only the brand's followers and the people mentioned will see it"
+    ),
+    "unlisted": N_("unlisted: public, but kept out of public timelines"),
+}
+
+
+def audience_note(reply_target: Mapping[str, str]) -> str:
+    """What the composer says of a reply's audience, "" when it is public."""
+    note = _AUDIENCES.get(reply_target.get("visibility", ""))
+    return _(note) if note else ""
 
 
 def reply_window_notice(reply_by: str | None, now: datetime) -> str:
@@ -286,7 +305,11 @@ class Composer(Vertical):
             return []
         context = self.context
         warnings = check_draft(
-            self.text_area.text, context.rules, context.signature, context.limits
+            self.text_area.text,
+            context.rules,
+            context.signature,
+            context.limits,
+            counted=context.spoiler,
         )
         if context.notice:
             warnings.append(ToneWarning("reply-window", context.notice))
@@ -314,11 +337,15 @@ class Composer(Vertical):
             status.set_class(True, "-blocked")
             status.set_class(False, "-warned")
             return
-        length = limits.length(self.text_area.text)
+        context = self.context
+        length = limits.length(context.spoiler + self.text_area.text)
         warnings = self.warnings()
+        notes = [context.audience] if context.audience else []
+        if context.spoiler:
+            notes.append(_("content warning kept: {cw}").format(cw=context.spoiler))
         # A mark on each warning says, without colour, which ones stop the send key.
         status.show(
-            [f"{length}/{limits.max_length}"]
+            [f"{length}/{limits.max_length}", *notes]
             + [f"{'✗' if w.blocking else '!'} {w.text}" for w in warnings]
             + [_("ctrl+s send · esc close")]
         )

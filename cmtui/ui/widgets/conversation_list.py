@@ -132,6 +132,8 @@ class _Row(NamedTuple):
         subject = without_leading_mentions(conversation.subject.translate(_FLATTEN))
         snippet = without_leading_mentions(conversation.snippet.translate(_FLATTEN))
         tags = [f"#{label}" for label in conversation.labels]
+        if conversation.held:  # waits on the network's moderation: not public yet
+            tags.insert(0, "⏸ " + _("held"))
         if conversation.assignee:
             tags.append(f"→{conversation.assignee}")
         return cls(

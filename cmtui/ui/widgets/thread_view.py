@@ -56,6 +56,8 @@ _REMOVED_LABELS = {
     "deleted": N_("deleted"),
     "removed": N_("removed by the moderators"),
     "held": N_("held for moderation"),
+    "request": N_("from a stranger, held by the server"),
+    "dismissed": N_("from a stranger, request dismissed"),
     "spam": N_("marked as spam"),
     "trash": N_("in the trash"),
 }
@@ -393,6 +395,10 @@ class ThreadView(ScrollView, can_focus=True):
         mark, tone = sentiment_mark(message.sentiment)
         if tone:
             parts.append((f" {mark}", tone))
+        if message.edited_at is not None:
+            parts.append(
+                (" · " + _("edited {age}").format(age=format_age(message.edited_at, now)), "meta")
+            )
         if (removed := _REMOVED_LABELS.get(message.removed)) is not None:
             parts.append((f" · {_(removed)}", "negative"))
         author = message.author

@@ -159,6 +159,12 @@ def test_a_very_long_first_name_is_cut_like_any_display_name() -> None:
     assert name == "a" * 188  # 200 graphemes, the last of them the "…[truncated]" mark
 
 
+def test_a_display_name_padded_with_spaces_still_gives_its_first_word() -> None:
+    # Trimmed before the cut at 200: the padding does not push the name out of it.
+    assert first_name(Author(handle="@z", display_name=" " * 300 + "Zoé")) == "Zoé"
+    assert first_name(Author(handle="@z", display_name="\t" * 300 + "Zoé")) == "Zoé"
+
+
 def test_a_handle_on_two_lines_is_addressed_on_one() -> None:
     assert first_name(Author(handle="@a\nb", display_name="")) == "@a b"
     assert first_name(Author(handle="@" + "h" * 300, display_name="")) == (
@@ -247,7 +253,10 @@ def test_offered_keeps_to_the_language() -> None:
 
 def test_the_language_of_a_message_is_the_hint_its_words_or_the_brands() -> None:
     brand = Brand(name="B", language="fr")
-    assert message_language("the candle is lovely", "en-GB", brand) == "en"
+    # The network's hint wins over the words (it knew the author's setting).
+    assert message_language(
+        "Ma bougie est arrivée cassée, la cire est partout", "en-GB", brand
+    ) == ("en")
     assert message_language("The candle arrived broken and the wax is everywhere", None, brand) == (
         "en"
     )

@@ -142,6 +142,11 @@ def test_a_label_of_exactly_the_limit_is_kept() -> None:
     assert str(caught.value) == f"label '{'y' * 41}' is longer than 40 characters"
 
 
+def test_a_label_after_much_padding_is_read_whole() -> None:
+    # Trimmed before the cut at 5000: the padding does not push the label out of it.
+    assert triage.parse_labels(" " * 6000 + "vip, -" + " " * 6000 + "spam") == (["vip"], ["spam"])
+
+
 def test_completion_of_a_removal_with_a_space_after_the_minus() -> None:
     assert triage.complete_label("- bi", ["billing"]) == "-billing"
 

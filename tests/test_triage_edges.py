@@ -184,9 +184,11 @@ def test_typed_times_are_read_in_the_users_zone_and_kept_in_utc() -> None:
     until = triage.parse_snooze("2026-12-24", NOW, PARIS)
     assert until == datetime(2026, 12, 24, 8, 0, tzinfo=UTC)
     assert until.utcoffset() == timedelta(0)
-    # 00:30 on the 11th in Paris, but 08:30 on the 11th in Tokyo: 14:30 is still today.
-    late = datetime(2026, 12, 10, 23, 30, tzinfo=UTC)
-    assert triage.parse_snooze("14:30", late, PARIS) == datetime(2026, 12, 11, 13, 30, tzinfo=UTC)
+    # 17:00 on the 10th in Paris, already the 11th in Tokyo: 18:00 is still today, in Paris.
+    afternoon = datetime(2026, 12, 10, 16, 0, tzinfo=UTC)
+    assert triage.parse_snooze("18:00", afternoon, PARIS) == (
+        datetime(2026, 12, 10, 17, 0, tzinfo=UTC)
+    )
 
 
 def test_a_time_typed_at_that_very_minute_is_tomorrow() -> None:
@@ -230,6 +232,9 @@ def test_when_labels_read_the_users_zone_and_say_the_year_when_it_differs() -> N
     # 00:30 on the 11th in Paris is already 08:30 in Tokyo: both the same day in Paris.
     late = datetime(2026, 12, 10, 23, 30, tzinfo=UTC)
     assert triage.when_label(late, NOW, PARIS) == "Fri 00:30"
+    # 17:00 on the 10th in Paris, already the 11th in Tokyo: 19:00 in Paris is today.
+    afternoon = datetime(2026, 12, 10, 16, 0, tzinfo=UTC)
+    assert triage.when_label(afternoon + timedelta(hours=2), afternoon, PARIS) == "19:00"
     assert triage.when_label(NOW + timedelta(days=6), NOW, PARIS) == "Wed 10:00"
     assert triage.when_label(NOW + timedelta(days=7), NOW, PARIS) == "Dec 17 10:00"
     assert triage.when_label(NOW + timedelta(days=30), NOW, PARIS) == "2027-01-09 10:00"

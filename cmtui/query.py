@@ -24,7 +24,7 @@ import operator
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from typing import Final
 
@@ -286,8 +286,8 @@ def _moment(value: str, now: datetime) -> datetime | None:
         unit = timedelta(days=1) if ago[2] == "d" else timedelta(hours=1)
         return now - int(ago[1]) * unit
     try:
-        if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time(), UTC)
+        # datetime's reader, not date's: Python 3.11's date.fromisoformat reads "2026031012"
+        # as 2026-03-10, dropping the rest; a date alone is midnight all the same.
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None

@@ -277,7 +277,7 @@ def stem(word: str) -> str:
 def terms(text: str) -> list[str]:
     """The terms a text is ranked on: stems of its words that are not stop words, and the
     bigrams of neighbouring ones ("lot 42" is one more term, "lot_42")."""
-    words = _TERM.findall(fold(text).replace("'", " ").replace("’", " "))
+    words = _TERM.findall(fold(text))  # apostrophes split words like any other non-letter
     kept = [stem(w) for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
     return kept + [f"{a}_{b}" for a, b in pairwise(kept)]
 

@@ -400,8 +400,9 @@ def describe(record: TriageRecord, now: datetime, tz: tzinfo | None = None) -> s
     value = safe_text(record.value or "", single_line=True, max_chars=80)
     action = record.action
     if action is TriageAction.STATUS:
-        status = STATUS_NAMES.get(Status(value), value) if value in set(Status) else value
-        what = _("{who} marked it {status}").format(who=who, status=_(status))
+        # A known status is told in the user's language; anything else as it came.
+        status = _(STATUS_NAMES[Status(value)]) if value in set(Status) else value
+        what = _("{who} marked it {status}").format(who=who, status=status)
     elif action is TriageAction.SNOOZE:
         until = _until(record.value, now, tz)
         what = _("{who} snoozed it until {until}").format(who=who, until=until)

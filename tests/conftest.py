@@ -3,6 +3,8 @@ fixture for the tests that work on an open cache."""
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,3 +30,18 @@ def store(tmp_path: Path) -> Iterator[Store]:
     """A writable cache in a fresh folder, closed after the test."""
     with Store.open(tmp_path / "data") as opened:
         yield opened
+
+
+@pytest.fixture
+def machine_in_tokyo() -> Iterator[None]:
+    """The machine's own time zone far from UTC and from Paris, for the tests of what must not
+    depend on it (whatever zone the machine running the suite is in)."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Tokyo"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()

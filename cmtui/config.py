@@ -96,6 +96,7 @@ STREAM_KINDS: Mapping[Platform, tuple[StreamKind, ...]] = MappingProxyType(
             StreamKind("mentions"),
         ),
         Platform.FEED: (StreamKind("items"), StreamKind("url", "feed URL"), StreamKind("mentions")),
+        Platform.DISCOURSE: (StreamKind("mentions"), StreamKind("search", "query")),
     }
 )
 
@@ -209,7 +210,7 @@ class Account:
     brand: str
     """Name of the `[[brands]]` entry this account speaks for."""
     platform: Platform
-    """mastodon, bluesky, x, facebook, wordpress, feed, reddit or hackernews."""
+    """mastodon, bluesky, x, facebook, wordpress, feed, reddit, hackernews or discourse."""
     base_url: str
     """Root of the network's API, e.g. "https://mastodon.social" (self-hosted, proxies, tests).
     Plain http:// is accepted for loopback hosts only, unless `allow_insecure` is true."""
@@ -226,7 +227,8 @@ class Account:
     """False keeps the account and its cache but stops syncing it."""
     handle: str | None = None
     """The account's name on its network, e.g. "acme.bsky.social". Required on bluesky
-    accounts, which log in with it and an app password (the `token`)."""
+    accounts, which log in with it and an app password (the `token`), and on discourse
+    accounts: the forum user their API key acts as (`Api-Username`)."""
     backfill_days: int = 7
     """How many days back the first sync of each stream reaches (as far as the network's API
     goes back); 0 brings only what comes after the first sync."""
@@ -890,6 +892,11 @@ def _check_account(account: Account, where: _Where) -> None:
                 ) from None
     if account.platform is Platform.BLUESKY:
         _check_bluesky_handle(account.handle, where.child("handle"))
+    if account.platform is Platform.DISCOURSE and not account.handle:
+        raise where.child("handle").error(
+            "is missing, and discourse accounts need one",
+            'the forum user the API key acts as, e.g. handle = "maisonlumiere"',
+        )
     insecure = urlsplit(account.base_url).scheme == "http" and not account.allow_insecure
     if insecure and not _is_loopback(urlsplit(account.base_url).hostname or ""):
         raise where.child("base_url").error(

@@ -33,6 +33,7 @@ class Platform(StrEnum):
     FEED = "feed"
     REDDIT = "reddit"
     HACKERNEWS = "hackernews"
+    DISCOURSE = "discourse"
 
 
 class Kind(StrEnum):

@@ -22,6 +22,7 @@ import httpx
 from cmtui.sandbox import content
 from cmtui.sandbox.bluesky import BlueskyServer
 from cmtui.sandbox.clock import Clock
+from cmtui.sandbox.discourse import DiscourseServer
 from cmtui.sandbox.facebook import FacebookServer
 from cmtui.sandbox.feeds import FeedServer
 from cmtui.sandbox.mastodon import MastodonServer
@@ -85,6 +86,7 @@ SERVERS: dict[str, ServerFactory] = {
     "x": owned(XServer),
     "bluesky": owned(BlueskyServer),
     "wordpress": owned(WordPressServer),
+    "discourse": owned(DiscourseServer),
     "feed": alerts_server,
 }
 
@@ -145,6 +147,13 @@ class SandboxNetwork:
                 handle=content.BLOG_OWNER.username,  # the WordPress user name
             ),
             self._alerts_account(),
+            self._account(
+                "ml-forum",
+                "discourse",
+                content.FORUM_OWNER,
+                ("mentions", search),
+                handle=content.FORUM_OWNER.username,  # the Api-Username its key acts as
+            ),
         )
         self._servers = {
             account.host: SERVERS[account.platform](account.host, self, account)

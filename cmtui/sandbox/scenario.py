@@ -8,7 +8,9 @@ looked at, and one network's traffic never shifts another's.
 The brand is on the fediverse (two Mastodon accounts), on a Facebook page (comments under
 its posts, posts on its wall, Messenger), on X and on Bluesky (mentions, and posts that only
 name it), on its WordPress blog (comments, some held for moderation), and in the news
-(articles a Google Alert finds). The rhythm follows Europe/Paris hours (quiet nights, busy
+(articles a Google Alert finds), and on its Discourse community forum (members' questions
+as topics, the brand's answers, members answering back and calling it in with an
+@-mention). The rhythm follows Europe/Paris hours (quiet nights, busy
 mornings and lunch, slower weekend mornings) in French and English. A crisis about lot 42 of
 the Ambre candle breaks out at 14:00 the day before the live part begins, as crises do: a
 photo is posted as a comment under the Facebook page's latest post and a burst of distinct
@@ -116,6 +118,9 @@ BSKY_MENTION_RATE = 1.2  # posts mentioning the brand's Bluesky account
 BSKY_SEARCH_RATE = 0.6  # posts naming the brand without mentioning it
 BLOG_COMMENT_RATE = 0.35  # comments under the blog's latest post
 ARTICLE_RATE = 0.12  # news articles naming the brand
+FORUM_TOPIC_RATE = 0.3  # topics members open on the brand's community forum
+FORUM_MENTION_RATE = 0.15  # posts calling the brand's user into the latest topic
+FORUM_ANSWERED = 0.5  # share of topics the brand answered in the history
 REPLY_SHARE = 0.3  # questions another customer answers under them
 CRISIS_HALF_LIFE = timedelta(hours=2)  # a network's burst halves every two hours
 CRISIS_NEWCOMERS = 0.75  # share of crisis posts from people who never posted before
@@ -195,9 +200,19 @@ TONES: dict[str, Tone] = {
     "blog_question": "neutral",
     "held": "neutral",
     "article": "neutral",
+    "forum_topic": "neutral",
+    "forum_answer": "positive",
+    "forum_followup": "neutral",
+    "forum_mention": "neutral",
 }
-_WITHOUT_CLOSER = frozenset({"announcement", "troll", "held"})  # their own words, as written
-_UNTAGGED = frozenset({"comment_reply", "dm", "blog_comment", "blog_question", "held"})
+# Their own words, as written (the brand's forum answers end with Léa's name).
+_WITHOUT_CLOSER = frozenset({"announcement", "troll", "held", "forum_topic", "forum_answer"})
+_UNTAGGED = frozenset({"comment_reply", "dm", "blog_comment", "blog_question", "held"}) | {
+    "forum_topic",
+    "forum_answer",
+    "forum_followup",
+    "forum_mention",
+}
 _RESOLVING = (
     "rembours",
     "refund",
@@ -352,6 +367,7 @@ class Scenario:
             content.X_ACCOUNT,
             content.BSKY_ACCOUNT,
             content.BLOG_OWNER,
+            content.FORUM_OWNER,
         ]
         regulars = [
             *content.REGULARS,
@@ -359,6 +375,7 @@ class Scenario:
             *content.X_REGULARS,
             *content.BSKY_REGULARS,
             *content.BLOG_REGULARS,
+            *content.FORUM_REGULARS,
         ]
         cast = [content.JOURNALIST, content.COMPETITOR_FAN, content.INFLUENCER, content.TROLL]
         return [*brand, *regulars, *cast, *content.NEWS_WRITERS]
@@ -910,8 +927,56 @@ class _NewsWriter(_Writer):
         )
 
 
+class _ForumWriter(_Writer):
+    """The brand's Discourse community forum: members open topics (a title and a question,
+    some naming the brand), answer each other, the brand answers some of them (and is
+    answered back), and members call its user in with an @-mention."""
+
+    network = "discourse"
+    brand = content.FORUM_OWNER
+    regulars = content.FORUM_REGULARS
+    home = content.FORUM
+
+    def fill(self) -> None:
+        """The slot's topics, their answers, and mentions of the brand in the latest one."""
+        count = self.count(FORUM_TOPIC_RATE)
+        topics = [self.topic(self.customer(), self.moment()) for _ in range(count)]
+        for _ in range(self.count(FORUM_MENTION_RATE)):
+            root = topics[-1] if topics else self.topic(self.customer(), self.moment())
+            author = self.customer()
+            when = self.later(root.created_at, 5, 60)
+            self.write(author, when, "forum_mention", {"brand": self.address(author)}, root)
+
+    def topic(self, author: Person, when: datetime) -> Post:
+        """A topic (its first post carries the title), then maybe a member's answer, and in
+        the history maybe the brand's answer and the member's reply to it."""
+        title, text = self.rng.choice(content.TITLED["forum_topic"][author.lang])
+        values = _Fill(self.rng, author.lang, {"name": content.BRAND_NAME})
+        body = text.format_map(values)
+        root = Post(
+            id=self.next_id(when),
+            author=author,
+            created_at=when,
+            text=body,
+            segments=parse_text(body, author.domain, self.directory),
+            lang=author.lang,
+            kind="forum_topic",
+            tone=TONES["forum_topic"],
+            title=title.format_map(values),
+        )
+        self.posts.append(root)
+        if self.rng.random() < REPLY_SHARE:
+            self.reply_to(root, "comment_reply", 5, 120)
+        answered_at = self.later(when, 20, 180)
+        history = answered_at < self.scenario.live_from and author.lang == self.brand.lang
+        if history and self.rng.random() < FORUM_ANSWERED:  # Léa answers in French
+            answer = self.write(self.brand, answered_at, "forum_answer", {}, root)
+            self.write(author, self.later(answered_at, 10, 90), "forum_followup", {}, answer)
+        return root
+
+
 # In this order, the fediverse first: each network's ids follow the ones before it, so a
-# network added last (Bluesky) leaves every other network's ids as they were.
+# network added last (the forum) leaves every other network's ids as they were.
 _WRITERS: tuple[type[_Writer], ...] = (
     _FediverseWriter,
     _FacebookWriter,
@@ -919,4 +984,5 @@ _WRITERS: tuple[type[_Writer], ...] = (
     _BlogWriter,
     _NewsWriter,
     _BlueskyWriter,
+    _ForumWriter,
 )

@@ -59,6 +59,7 @@ def test_the_brand_profile_is_plain_config_data() -> None:
         "ml-bsky": "bluesky",
         "ml-blog": "wordpress",
         "ml-alerts": "feed",
+        "ml-forum": "discourse",
     }
     hosts = {account.host for account in net.accounts}
     assert hosts == {
@@ -69,6 +70,7 @@ def test_the_brand_profile_is_plain_config_data() -> None:
         "bsky.sandbox.example",
         "blog.maisonlumiere.example",
         "alerts.sandbox.example",
+        "communaute.maisonlumiere.example",
     }
 
 

@@ -80,11 +80,12 @@ def test_the_brand_has_an_account_on_every_network(net: SandboxNetwork) -> None:
 
 
 async def test_every_network_of_the_demo_is_served_and_set_up(tmp_path: Path) -> None:
-    """The demo's session has all seven accounts, each with its handle (the page id, the X and
-    WordPress user names, the Bluesky handle), and each account's host answers; an unknown
-    host does not."""
+    """The demo's session has all eight accounts, each with its handle (the page id, the X,
+    WordPress and forum user names, the Bluesky handle), and each account's host answers; an
+    unknown host does not."""
     net, clock = network()
     ids = ["ml-masto", "ml-piaille", "ml-facebook", "ml-x", "ml-bsky", "ml-blog", "ml-alerts"]
+    ids.append("ml-forum")
     assert [a.id for a in net.served_accounts] == ids
     session = sandbox_session(tmp_path / "data", clock=clock, network=net)
     try:
@@ -94,6 +95,7 @@ async def test_every_network_of_the_demo_is_served_and_set_up(tmp_path: Path) ->
         assert accounts["ml-bsky"].handle == "maisonlumiere.bsky.sandbox.example"
         assert accounts["ml-facebook"].handle == net.owner("ml-facebook").id
         assert accounts["ml-alerts"].handle is None
+        assert accounts["ml-forum"].handle == "maisonlumiere"  # the forum's Api-Username
     finally:
         session.store.close()
     async with httpx.AsyncClient(transport=net.transport()) as client:
@@ -124,7 +126,7 @@ async def test_a_server_added_to_the_table_serves_its_accounts_host(
 
     monkeypatch.setitem(SERVERS, "facebook", owned(Echo))
     monkeypatch.setitem(SERVERS, "feed", feed)
-    for missing in ("x", "bluesky", "wordpress"):  # a network without a server is left out
+    for missing in ("x", "bluesky", "wordpress", "discourse"):  # no server: left out
         monkeypatch.delitem(SERVERS, missing)
     net, _ = network()
     assert [a.id for a in net.served_accounts] == [
@@ -364,7 +366,8 @@ def test_an_answer_to_a_private_reply_stays_private(net: SandboxNetwork) -> None
 
 def test_every_post_is_on_exactly_one_network(net: SandboxNetwork) -> None:
     seen: Counter[str] = Counter()
-    for account in ("ml-masto", "ml-facebook", "ml-x", "ml-bsky", "ml-blog", "ml-alerts"):
+    accounts = ("ml-masto", "ml-facebook", "ml-x", "ml-bsky", "ml-blog", "ml-alerts", "ml-forum")
+    for account in accounts:
         seen.update(post.id for post in net.posts_on(account))
     assert set(seen) == {p.id for p in net.world.visible()}
     assert max(seen.values()) == 1

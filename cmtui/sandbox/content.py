@@ -838,11 +838,11 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
     # A member answering the brand's answer on the forum (a reply to the brand's post).
     "forum_followup": {
         "en": (
-            "Thanks Léa! And does the refill keep the same scent as the original?",
+            "Thanks! And does the refill keep the same scent as the original?",
             "Perfect, thank you. Order {order} is on its way then!",
         ),
         "fr": (
-            "Merci Léa ! Et la recharge garde le même parfum que l'original ?",
+            "Merci ! Et la recharge garde le même parfum que l'original ?",
             "Parfait, merci. Je passe commande ({order}) ce soir alors !",
             "Merci, mais ça fait déjà {days} jours que j'attends ma commande {order}…",
         ),
@@ -851,12 +851,12 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
     "forum_mention": {
         "en": (
             "{brand} could you confirm whether {candle} is vegan? Nobody here seems sure.",
-            "{brand} another one with a cracked jar, lot 42 again. Is there a recall?",
+            "{brand} is there a bigger size of {candle} planned? Asking for the whole thread.",
         ),
         "fr": (
             "{brand} vous pouvez confirmer que {candle} est vegan ? Personne ici n'est sûr.",
             "{brand} est-ce que la lampe Opaline existe en version murale ? On en parle ici depuis une semaine.",
-            "{brand} encore un pot fendu, lot 42 lui aussi. Il y a un rappel ?",
+            "{brand} vous prévoyez un grand format pour {candle} ? Tout le fil se pose la question.",
         ),
     },
     # What WordPress holds for moderation: links, and first comments of unknown people.

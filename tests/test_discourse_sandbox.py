@@ -16,6 +16,7 @@ from cmtui.model import Kind, Message, OutboxItem, OutboxState
 from cmtui.platforms.base import Ambiguous, AuthFailed, RateLimited
 from cmtui.platforms.discourse import DiscourseAdapter
 from cmtui.platforms.http import make_client
+from cmtui.sandbox import content
 from cmtui.sandbox.clock import ManualClock
 from cmtui.sandbox.discourse import ADMIN_API_PER_MINUTE, DiscourseServer
 from cmtui.sandbox.network import DEMO_START, SandboxNetwork
@@ -310,7 +311,16 @@ def test_the_demo_world_has_the_brand_s_forum() -> None:
     assert len(topics) >= 10 and all(p.title for p in topics)
     owner = network.owner("ml-forum")
     assert any(p.mentions_person(owner) for p in posts)
-    assert any(p.author == owner for p in posts)  # the brand answered in the history
+    answers = [p for p in posts if p.author == owner]
+    assert answers  # the brand answered in the history, each question with its own answer
+    for answer in answers:
+        question = network.world.ancestors(answer)[0]
+        candles = [c for c in content.VOCAB["fr"]["candle"] if c in answer.text]
+        assert all(candle in question.text for candle in candles), (question.text, answer.text)
+    for lang in ("en", "fr"):
+        assert len(content.TITLED["forum_topic"][lang]) == len(
+            content.TEMPLATES["forum_answer"][lang]
+        )
     assert {network.platform_of(p) for p in posts} == {"discourse"}
 
 

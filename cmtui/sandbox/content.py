@@ -823,27 +823,29 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
             "L'atelier se visite ? J'habite à {city}.",
         ),
     },
-    # The brand answering a topic on its community forum.
+    # The brand answering a topic on its community forum: the answer to each of the
+    # `forum_topic` questions, in the same order.
     "forum_answer": {
         "en": (
-            "Hello! Yes, {candle} can be refilled in any of our shops: bring the jar back and we take care of the rest. — Léa",
+            "Hello! Yes, {candle} can be refilled in any of our shops: bring the jars back and we take care of the rest. — Léa",
             "Thanks for asking! We ship {to_country} in 5 to 8 working days; the tracking link comes by email. — Léa",
         ),
         "fr": (
-            "Bonjour ! Oui, {candle} se recharge dans toutes nos boutiques : rapportez le pot, on s'occupe du reste. — Léa",
-            "Merci pour la question ! Nous livrons {to_country} en 5 à 8 jours ouvrés, le lien de suivi arrive par mail. — Léa",
             "Bonjour, coupez la mèche à 5 mm avant chaque allumage et laissez fondre toute la surface la première fois : elle ne creusera plus. — Léa",
+            "Bonjour ! Oui, {candle} se recharge dans toutes nos boutiques : rapportez les pots, on s'occupe du reste. — Léa",
+            "Merci pour la question ! Nous livrons {to_country} en 5 à 8 jours ouvrés, le lien de suivi arrive par mail. — Léa",
+            "Bienvenue à {city} ! Pour une grande pièce, un diffuseur tient mieux la distance ; {candle} est parfaite pour le soir. — Léa",
         ),
     },
     # A member answering the brand's answer on the forum (a reply to the brand's post).
     "forum_followup": {
         "en": (
-            "Thanks! And does the refill keep the same scent as the original?",
-            "Perfect, thank you. Order {order} is on its way then!",
+            "Thanks, that helps! I'll try it this weekend.",
+            "Thanks for the quick answer. Still waiting on order {order} though, {days} days now…",
         ),
         "fr": (
-            "Merci ! Et la recharge garde le même parfum que l'original ?",
-            "Parfait, merci. Je passe commande ({order}) ce soir alors !",
+            "Merci beaucoup, je teste ce soir !",
+            "Merci pour la réponse rapide, c'est très clair.",
             "Merci, mais ça fait déjà {days} jours que j'attends ma commande {order}…",
         ),
     },

@@ -950,7 +950,9 @@ class _ForumWriter(_Writer):
     def topic(self, author: Person, when: datetime) -> Post:
         """A topic (its first post carries the title), then maybe a member's answer, and in
         the history maybe the brand's answer and the member's reply to it."""
-        title, text = self.rng.choice(content.TITLED["forum_topic"][author.lang])
+        topics = content.TITLED["forum_topic"][author.lang]
+        index = self.rng.randrange(len(topics))
+        title, text = topics[index]
         values = _Fill(self.rng, author.lang, {"name": content.BRAND_NAME})
         body = text.format_map(values)
         root = Post(
@@ -970,7 +972,9 @@ class _ForumWriter(_Writer):
         answered_at = self.later(when, 20, 180)
         history = answered_at < self.scenario.live_from and author.lang == self.brand.lang
         if history and self.rng.random() < FORUM_ANSWERED:  # Léa answers in French
-            answer = self.write(self.brand, answered_at, "forum_answer", {}, root)
+            template = content.TEMPLATES["forum_answer"][author.lang][index]
+            # The same candle, country or city as the question (the values it drew).
+            answer = self.write(self.brand, answered_at, "forum_answer", values, root, template)
             self.write(author, self.later(answered_at, 10, 90), "forum_followup", {}, answer)
         return root
 

@@ -216,6 +216,10 @@ async def test_a_reply_lands_under_its_post_and_in_the_thread(forum: ForumWorld)
     mine = next(m for m in thread if m.native_id == sent.native_id)
     assert mine.parent_id == target.id and mine.is_own
     assert outbox.posted_copy(reply_to(target, mine.text), thread, set()) is not None
+    # A forum mention is `@username`: `@user@host` is cooked as the text it is.
+    both = await adapter.send_reply(reply_to(target, f"@nina @nina@{HOST} merci pour tout !"))
+    cooked = [p for p in forum.world.visible() if p.id == both.native_id]
+    assert both.text == f"@nina @nina@{HOST} merci pour tout !" and cooked
 
 
 async def test_an_ambiguous_reply_is_found_online_before_a_second_post(forum: ForumWorld) -> None:

@@ -211,14 +211,16 @@ class DiscourseServer:
         return data
 
     def _cooked(self, post: Post) -> str:
-        """The post as Discourse cooks its Markdown: paragraphs, `<br>`, mention links."""
+        """The post as Discourse cooks its Markdown: paragraphs, `<br>`, mention links (of
+        people of this forum, written `@username`), links."""
         parts: list[str] = []
         for segment in post.segments:
-            if isinstance(segment, Mention) and segment.person.domain == self.host:
-                name = segment.person.username
+            name = segment.person.username if isinstance(segment, Mention) else ""
+            if isinstance(segment, Mention) and segment.written == f"@{name}":
+                # A forum mention is `@username`; `@user@host` stays text, as on Discourse.
                 parts.append(f'<a class="mention" href="/u/{escape(name)}">@{escape(name)}</a>')
             elif isinstance(segment, Mention):
-                parts.append(escape(segment.written))
+                parts.append(escape(segment.written, quote=False))
             elif isinstance(segment, Link):
                 url = escape(segment.url)
                 parts.append(f'<a href="{url}" rel="noopener nofollow ugc">{url}</a>')

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cmtui.config import Account, ConfigError, load_config
+from cmtui.config import Account, ConfigError, load_config, parse_config
 from cmtui.model import Author, Kind, Message, OutboxItem, Platform
 from cmtui.platforms.base import Ambiguous, AuthFailed, Permanent, RateLimited, Transient
 from cmtui.platforms.discourse import DiscourseAdapter
@@ -692,3 +692,17 @@ def test_a_discourse_account_without_a_handle_is_a_config_error(tmp_path: Path) 
         load_config(config)
     config.write_text(config.read_text().replace("streams", 'handle = "acme"\nstreams'))
     assert load_config(config).accounts[0].streams == ("mentions", "search:acme")
+
+
+def test_the_readme_config_example_builds_a_discourse_adapter() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Discourse community forums", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    brand = '[[brands]]\nname = "Maison Lumière"\n\n'
+    config = parse_config(brand + example, path=Path("config.toml"))
+    (account,) = config.accounts
+    assert account.streams == ("mentions", "search:maison lumière")
+    built = build_adapter(account, KEY, transport=httpx.MockTransport(FakeForum().handler))
+    assert isinstance(built, DiscourseAdapter)
+    assert built.own_handle == "@maisonlumiere@communaute.maisonlumiere.example"
+    assert built.limits.max_length == 32_000

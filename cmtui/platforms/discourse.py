@@ -209,7 +209,8 @@ class DiscourseAdapter(Adapter):
         return Limits(MAX_REPLY_CHARS, "chars")
 
     async def identify(self) -> str | None:
-        """The user the key acts as, asked once of `/session/current.json`."""
+        """The user the key acts as, as `/session/current.json` names it (the configured
+        `handle` until then: the engine asks only an adapter that does not know it)."""
         self._check_login_details()
         data = json_object(await self._request("GET", _SESSION))
         user = data.get("current_user")

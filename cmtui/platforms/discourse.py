@@ -18,6 +18,8 @@ from the rswag specs in discourse/discourse `spec/requests/api/`):
   (`GET /t/{id}/posts.json?post_ids[]=`; `include_raw` adds each post's `raw`);
 - https://docs.discourse.org/#tag/Posts/operation/createTopicPostPM (`POST /posts.json`
   with `topic_id`, `raw`, `reply_to_post_number`);
+- https://meta.discourse.org/t/create-and-configure-an-api-key/230124 (a key's user level and
+  scope: "Single user" acts as that user only);
 - https://meta.discourse.org/t/available-settings-for-global-rate-limits-and-throttling/78612
   (admin API keys: 60 requests a minute; "respect a 429 and slow down");
 - error bodies (`ApplicationController#render_json_error`): `{"errors": [...], "error_type":

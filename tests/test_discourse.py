@@ -184,7 +184,7 @@ class FakeForum:
         if path.startswith("/t/") and path.endswith("/posts.json"):
             topic = self.topics.get(int(path.split("/")[2]), [])
             wanted = set(request.url.params.get_list("post_ids[]"))
-            chosen = [p for p in topic if str(p["id"]) in wanted]
+            chosen = [p for p in topic if not isinstance(p, dict) or str(p["id"]) in wanted]
             return httpx.Response(200, json={"post_stream": {"posts": chosen}, "id": 42})
         if path.startswith("/t/") and path.endswith(".json"):
             topic = self.topics.get(int(path.split("/")[2].removesuffix(".json")), [])
@@ -706,3 +706,24 @@ def test_the_readme_config_example_builds_a_discourse_adapter() -> None:
     assert isinstance(built, DiscourseAdapter)
     assert built.own_handle == "@maisonlumiere@communaute.maisonlumiere.example"
     assert built.limits.max_length == 32_000
+
+
+async def test_malformed_posts_are_skipped_with_why_and_the_rest_kept() -> None:
+    forum = FakeForum()
+    forum.topics[42] = [
+        {**TOPIC_42[2], "created_at": "yesterday"},
+        {**TOPIC_42[3], "cooked": 5},
+        "not a post",
+    ]
+    forum.actions = [
+        action(7, 504, 42, 4, "ana", minutes=20),
+        action(6, 503, 42, 3, "sam", minutes=14),
+        action(6, 701, 44, 2, "x", minutes=8),
+    ]
+
+    batch = await adapter_on(forum).fetch("mentions", None)
+
+    assert [m.native_id for m in batch.messages] == ["701"]
+    assert any("503" in r and "created_at: expected an ISO-8601 time" in r for r in batch.skipped)
+    assert any("504" in r and "cooked: expected a string" in r for r in batch.skipped)
+    assert any("(no id)" in r and "expected an object" in r for r in batch.skipped)

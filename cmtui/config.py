@@ -107,6 +107,7 @@ STREAM_KINDS: Mapping[Platform, tuple[StreamKind, ...]] = MappingProxyType(
             StreamKind("search", "query"),
             StreamKind("subreddit", "name"),
         ),
+        Platform.DISCOURSE: (StreamKind("mentions"), StreamKind("search", "query")),
     }
 )
 
@@ -220,7 +221,7 @@ class Account:
     brand: str
     """Name of the `[[brands]]` entry this account speaks for."""
     platform: Platform
-    """mastodon, bluesky, x, facebook, wordpress, feed, reddit or hackernews."""
+    """mastodon, bluesky, x, facebook, wordpress, feed, reddit, hackernews or discourse."""
     base_url: str
     """Root of the network's API, e.g. "https://mastodon.social" (self-hosted, proxies, tests).
     Plain http:// is accepted for loopback hosts only, unless `allow_insecure` is true."""
@@ -237,7 +238,8 @@ class Account:
     """False keeps the account and its cache but stops syncing it."""
     handle: str | None = None
     """The account's name on its network, e.g. "acme.bsky.social". Required on bluesky
-    accounts, which log in with it and an app password (the `token`)."""
+    accounts, which log in with it and an app password (the `token`), and on discourse
+    accounts: the forum user their API key acts as (`Api-Username`)."""
     backfill_days: int = 7
     """How many days back the first sync of each stream reaches (as far as the network's API
     goes back); 0 brings only what comes after the first sync."""
@@ -901,11 +903,10 @@ def _check_account(account: Account, where: _Where) -> None:
                 ) from None
     if account.platform is Platform.BLUESKY:
         _check_bluesky_handle(account.handle, where.child("handle"))
-    if account.platform is Platform.REDDIT and not (account.handle or "").strip():
-        # The script app logs in with it, and Reddit wants it in every User-Agent.
+    hint = _HANDLE_NEEDED.get(account.platform)
+    if hint is not None and not (account.handle or "").strip():
         raise where.child("handle").error(
-            "is missing, and reddit accounts need one",
-            'the Reddit user name, without "u/", e.g. handle = "acme_support"',
+            f"is missing, and {account.platform} accounts need one", hint
         )
     insecure = urlsplit(account.base_url).scheme == "http" and not account.allow_insecure
     if insecure and not _is_loopback(urlsplit(account.base_url).hostname or ""):
@@ -914,6 +915,14 @@ def _check_account(account: Account, where: _Where) -> None:
             "an https:// URL, or allow_insecure = true in this account",
         )
 
+
+_HANDLE_NEEDED = {
+    # The script app logs in with it, and Reddit wants it in every User-Agent.
+    Platform.REDDIT: 'the Reddit user name, without "u/", e.g. handle = "acme_support"',
+    # Sent as Api-Username: the user the key acts as.
+    Platform.DISCOURSE: 'the forum user the API key acts as, e.g. handle = "maisonlumiere"',
+}
+"""The networks whose accounts cannot work without `handle`, and what to write there."""
 
 _BLUESKY_HANDLE_EXPECTED = (
     'the account\'s Bluesky handle, which it logs in with, e.g. handle = "acme.bsky.social"'

@@ -33,6 +33,7 @@ class Platform(StrEnum):
     FEED = "feed"
     REDDIT = "reddit"
     HACKERNEWS = "hackernews"
+    DISCOURSE = "discourse"
 
 
 READ_ONLY_PLATFORMS = frozenset({Platform.FEED, Platform.HACKERNEWS})

@@ -331,14 +331,14 @@ CASES = [
         ('platform = "mastodon"', 'platform = "mastadon"'),
         7,
         "accounts[0].platform: unknown platform 'mastadon' (did you mean 'mastodon'?); expected "
-        "one of mastodon, bluesky, x, facebook, wordpress, feed, reddit, hackernews",
+        "one of mastodon, bluesky, x, facebook, wordpress, feed, reddit, hackernews, discourse",
         id="unknown-platform",
     ),
     pytest.param(
         ('platform = "mastodon"\n', ""),
         4,
         "accounts[0].platform: is missing; expected one of mastodon, bluesky, x, facebook, "
-        "wordpress, feed, reddit, hackernews",
+        "wordpress, feed, reddit, hackernews, discourse",
         id="missing-required-key",
     ),
     pytest.param(

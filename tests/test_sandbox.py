@@ -61,6 +61,7 @@ def test_the_brand_profile_is_plain_config_data() -> None:
         "ml-reddit": "reddit",
         "ml-alerts": "feed",
         "ml-hn": "hackernews",
+        "ml-forum": "discourse",
     }
     hosts = {account.host for account in net.accounts}
     assert hosts == {
@@ -73,6 +74,7 @@ def test_the_brand_profile_is_plain_config_data() -> None:
         "reddit.sandbox.example",
         "alerts.sandbox.example",
         "hn.sandbox.example",
+        "communaute.maisonlumiere.example",
     }
 
 

@@ -84,9 +84,9 @@ def test_the_brand_has_an_account_on_every_network(net: SandboxNetwork) -> None:
 
 
 async def test_every_network_of_the_demo_is_served_and_set_up(tmp_path: Path) -> None:
-    """The demo's session has all nine accounts, each with its handle (the page id, the X,
-    WordPress and Reddit user names, the Bluesky handle), and each account's host answers;
-    an unknown host does not."""
+    """The demo's session has all ten accounts, each with its handle (the page id, the X,
+    WordPress, Reddit and forum user names, the Bluesky handle), and each account's host
+    answers; an unknown host does not."""
     net, clock = network()
     ids = [
         "ml-masto",
@@ -98,6 +98,7 @@ async def test_every_network_of_the_demo_is_served_and_set_up(tmp_path: Path) ->
         "ml-reddit",
         "ml-alerts",
         "ml-hn",
+        "ml-forum",
     ]
     assert [a.id for a in net.served_accounts] == ids
     session = sandbox_session(tmp_path / "data", clock=clock, network=net)
@@ -109,6 +110,7 @@ async def test_every_network_of_the_demo_is_served_and_set_up(tmp_path: Path) ->
         assert accounts["ml-facebook"].handle == net.owner("ml-facebook").id
         assert accounts["ml-alerts"].handle is None
         assert accounts["ml-reddit"].handle == "MaisonLumiere_Lea"
+        assert accounts["ml-forum"].handle == "maisonlumiere"  # the forum's Api-Username
     finally:
         session.store.close()
     async with httpx.AsyncClient(transport=net.transport()) as client:
@@ -145,6 +147,7 @@ async def test_a_server_added_to_the_table_serves_its_accounts_host(
         "wordpress",
         "hackernews",
         "reddit",
+        "discourse",
     ):  # a network without a server is left out
         monkeypatch.delitem(SERVERS, missing)
     net, _ = network()
@@ -387,6 +390,7 @@ def test_every_post_is_on_exactly_one_network(net: SandboxNetwork) -> None:
     seen: Counter[str] = Counter()
     accounts = (
         "ml-masto", "ml-facebook", "ml-x", "ml-bsky", "ml-blog", "ml-reddit", "ml-alerts", "ml-hn",
+        "ml-forum",
     )  # fmt: skip
     for account in accounts:
         seen.update(post.id for post in net.posts_on(account))

@@ -369,13 +369,15 @@ def _error_text(data: dict[str, Any], token: str | None) -> str:
     """The network's own error message from a JSON error body, sanitised and short.
 
     Knows OAuth `error_description`, Bluesky `message`, X problem objects (`detail`, `title`),
-    Meta `{"error": {"message"}}`, `{"errors": [{"message"}]}` and Mastodon `{"error": str}`.
+    Meta `{"error": {"message"}}`, `{"errors": [{"message"}]}`, Discourse `{"errors": [str]}`
+    and Mastodon `{"error": str}`.
     Non-JSON bodies (HTML from a proxy) give nothing: their text is not worth showing.
     """
     errors = data.get("errors")
     nested = [data.get("error"), *(errors[:1] if isinstance(errors, list) else [])]
     candidates = [data.get(key) for key in ("error_description", "message", "detail")]
     candidates += [item.get("message") for item in nested if isinstance(item, dict)]
+    candidates += [item for item in nested[1:] if isinstance(item, str)]  # Discourse
     candidates += [data.get("error"), data.get("title")]
     text = next((item for item in candidates if isinstance(item, str) and item.strip()), "")
     if token and len(token) >= _MIN_SCRUBBED_TOKEN:
@@ -398,10 +400,12 @@ def _check_credentials_stay_home(
 
 
 def _token_of(sent: httpx.Request) -> str | None:
-    """The bearer token the request carried (the client's or its own), to scrub it from
-    echoed error text."""
+    """The bearer token (or Discourse API key) the request carried, the client's or its
+    own, to scrub it from echoed error text."""
     scheme, _, token = sent.headers.get("authorization", "").partition(" ")
-    return token if scheme.lower() == "bearer" and token else None
+    if scheme.lower() == "bearer" and token:
+        return str(token)
+    return str(sent.headers.get("api-key", "")) or None
 
 
 def _parse_int(digits: str) -> int | str:

@@ -10,6 +10,7 @@ from cmtui.config import Account
 from cmtui.model import Platform
 from cmtui.platforms.base import Adapter
 from cmtui.platforms.bluesky import BlueskyAdapter
+from cmtui.platforms.discourse import DiscourseAdapter
 from cmtui.platforms.facebook import FacebookAdapter
 from cmtui.platforms.feeds import FeedAdapter
 from cmtui.platforms.hackernews import HackerNewsAdapter
@@ -28,6 +29,7 @@ ADAPTERS: dict[Platform, type[Adapter]] = {
     Platform.FEED: FeedAdapter,
     Platform.HACKERNEWS: HackerNewsAdapter,
     Platform.REDDIT: RedditAdapter,
+    Platform.DISCOURSE: DiscourseAdapter,
 }
 
 
@@ -55,11 +57,9 @@ def build_adapter(
         )
     # A Bluesky token is an app password, not a bearer token: the adapter logs in with it
     # and gives each request its session's token itself. A WordPress one goes as Basic auth.
-    bearer = (
-        None
-        if account.platform in (Platform.BLUESKY, Platform.WORDPRESS, Platform.REDDIT)
-        else token
-    )
+    # A Discourse one is an API key, sent in its own header with the user it acts as.
+    own_auth = (Platform.BLUESKY, Platform.WORDPRESS, Platform.REDDIT, Platform.DISCOURSE)
+    bearer = None if account.platform in own_auth else token
     client = make_client(
         account.base_url,
         token=bearer,
@@ -89,6 +89,10 @@ def build_adapter(
             username=account.handle or "",
             credentials=token or "",
             auth_client=auth,
+        )
+    if account.platform is Platform.DISCOURSE:
+        return DiscourseAdapter(
+            account.id, client, username=account.handle or "", api_key=token or ""
         )
     if account.platform is Platform.FEED:  # the feed's own address, as written (no slash added)
         return FeedAdapter(account.id, client, feed_url=account.base_url)

@@ -9,8 +9,8 @@ or named), `{product}`, `{candle}`, `{lamp}`, `{new}`/`{New}` (an announced prod
 `{shop_link}` (URLs). `TITLED` holds what has a title as well (blog posts, news articles).
 
 The brand lives on the fediverse (two Mastodon instances), on a Facebook page, on X, on
-Bluesky and on its own WordPress blog, and the news writes about it; each network has its
-own customers. On Bluesky a handle is a domain name and the whole of a name, so the people
+Bluesky, on its own WordPress blog and on its own Discourse community forum, and the news
+writes about it; each network has its own customers. On Bluesky a handle is a domain name and the whole of a name, so the people
 there have their full handle (`lea.bsky.sandbox.example`) as their username: that is also
 how others write their mention.
 French product names carry their article ("la bougie Ambre"), so templates only put them
@@ -35,6 +35,7 @@ XNET = "x.sandbox.example"
 BSKY = "bsky.sandbox.example"
 BLOG = "blog.maisonlumiere.example"
 REDDIT = "reddit.sandbox.example"  # the sandbox's Reddit API (oauth.reddit.com's stand-in)
+FORUM = "communaute.maisonlumiere.example"  # the brand's own Discourse community forum
 ALERTS = "alerts.sandbox.example"  # where the Google-Alerts-style feed is served
 HN = "hn.sandbox.example"  # Hacker News: its users live there, its search API is served there
 
@@ -60,6 +61,7 @@ REDDIT_ACCOUNT = Person(
     "MaisonLumiere_Lea", REDDIT, "MaisonLumiere_Lea", "fr", "brand", 0, BRAND_BIO
 )
 SUBREDDITS = {"en": "Candles", "fr": "bougies"}  # where threads go, by their language
+FORUM_OWNER = Person(BRAND_USERNAME, FORUM, "Léa · Maison Lumière", "fr", "brand", 640, BRAND_BIO)
 
 REGULARS = (  # the fediverse's
     Person("claire_dlf", PIAILLE, "Claire Dufresne-Lefèvre", "fr", "regular", 310),
@@ -125,6 +127,14 @@ REDDIT_REGULARS = (
     Person("throwaway_candle_q", REDDIT, "throwaway_candle_q", "en", "regular", 0),
     Person("Mathilde-en-ville", REDDIT, "Mathilde-en-ville", "fr", "regular", 0),
 )
+FORUM_REGULARS = (  # the community forum's members: mostly French, a few from abroad
+    Person("nathalie_c", FORUM, "Nathalie C.", "fr", "regular", 0),
+    Person("bougiephile", FORUM, "Bougiephile 🕯️", "fr", "regular", 0),
+    Person("marc.d", FORUM, "Marc Delorme", "fr", "regular", 0),
+    Person("sophie_l", FORUM, "Sophie L.", "fr", "regular", 0),
+    Person("emma_w", FORUM, "Emma Whitfield", "en", "regular", 0),
+    Person("kenji", FORUM, "Kenji T.", "en", "regular", 0),
+)
 NEWS_WRITERS = (  # who writes the articles a Google Alert on the brand finds
     Person(
         "helene.vasseur",
@@ -155,7 +165,7 @@ NEWS_WRITERS = (  # who writes the articles a Google Alert on the brand finds
 )
 # The networks that keep to themselves: what is said there never reaches a Mastodon server.
 WALLED = frozenset(
-    {FACEBOOK, XNET, BSKY, BLOG, HN, REDDIT, *(writer.domain for writer in NEWS_WRITERS)}
+    {FACEBOOK, XNET, BSKY, BLOG, HN, REDDIT, FORUM, *(writer.domain for writer in NEWS_WRITERS)}
 )
 
 JOURNALIST = Person(  # the fediverse's
@@ -847,6 +857,44 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
             "L'atelier se visite ? J'habite à {city}.",
         ),
     },
+    # The brand answering a topic on its community forum: the answer to each of the
+    # `forum_topic` questions, in the same order.
+    "forum_answer": {
+        "en": (
+            "Hello! Yes, {candle} can be refilled in any of our shops: bring the jars back and we take care of the rest. — Léa",
+            "Thanks for asking! We ship {to_country} in 5 to 8 working days; the tracking link comes by email. — Léa",
+        ),
+        "fr": (
+            "Bonjour, coupez la mèche à 5 mm avant chaque allumage et laissez fondre toute la surface la première fois : elle ne creusera plus. — Léa",
+            "Bonjour ! Oui, {candle} se recharge dans toutes nos boutiques : rapportez les pots, on s'occupe du reste. — Léa",
+            "Merci pour la question ! Nous livrons {to_country} en 5 à 8 jours ouvrés, le lien de suivi arrive par mail. — Léa",
+            "Bienvenue à {city} ! Pour une grande pièce, un diffuseur tient mieux la distance ; {candle} est parfaite pour le soir. — Léa",
+        ),
+    },
+    # A member answering the brand's answer on the forum (a reply to the brand's post).
+    "forum_followup": {
+        "en": (
+            "Thanks, that helps! I'll try it this weekend.",
+            "Thanks for the quick answer. Still waiting on order {order} though, {days} days now…",
+        ),
+        "fr": (
+            "Merci beaucoup, je teste ce soir !",
+            "Merci pour la réponse rapide, c'est très clair.",
+            "Merci, mais ça fait déjà {days} jours que j'attends ma commande {order}…",
+        ),
+    },
+    # A member calling the brand's user into a topic with an @-mention.
+    "forum_mention": {
+        "en": (
+            "{brand} could you confirm whether {candle} is vegan? Nobody here seems sure.",
+            "{brand} is there a bigger size of {candle} planned? Asking for the whole thread.",
+        ),
+        "fr": (
+            "{brand} vous pouvez confirmer que {candle} est vegan ? Personne ici n'est sûr.",
+            "{brand} est-ce que la lampe Opaline existe en version murale ? On en parle ici depuis une semaine.",
+            "{brand} vous prévoyez un grand format pour {candle} ? Tout le fil se pose la question.",
+        ),
+    },
     # What WordPress holds for moderation: links, and first comments of unknown people.
     "held": {
         "en": (
@@ -895,6 +943,37 @@ TITLED: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
             (
                 "Nos parfums du printemps",
                 "Mimosa, fleur d'oranger, thé blanc : l'équipe a choisi ses parfums préférés pour les soirées qui rallongent, à commencer par {new}.",
+            ),
+        ),
+    },
+    # Topics members open on the brand's community forum: a title, then the first post.
+    "forum_topic": {
+        "en": (
+            (
+                "Refilling an old jar?",
+                "I have two empty jars of {candle} from last winter. Can {name} refill them, or do I need new ones?",
+            ),
+            (
+                "Shipping {to_country}: how long?",
+                "Thinking of ordering {product} as a gift. How long does {name} take to ship {to_country}?",
+            ),
+        ),
+        "fr": (
+            (
+                "Ma bougie creuse au milieu",
+                "Après trois allumages, {candle} creuse un tunnel au centre. Je fais quelque chose de travers ?",
+            ),
+            (
+                "Recharger un ancien pot ?",
+                "J'ai deux pots vides de {candle} de l'hiver dernier. {name} peut les recharger ou il faut en racheter ?",
+            ),
+            (
+                "Livraison {to_country} : quels délais ?",
+                "Je voudrais offrir {product}. Quels sont les délais de {name} pour livrer {to_country} ?",
+            ),
+            (
+                "Vos parfums préférés pour le salon ?",
+                "On vient d'emménager à {city}. Vous conseillez quoi pour une grande pièce, {candle} ou plutôt un diffuseur ?",
             ),
         ),
     },

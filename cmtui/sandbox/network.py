@@ -22,6 +22,7 @@ import httpx
 from cmtui.sandbox import content
 from cmtui.sandbox.bluesky import BlueskyServer
 from cmtui.sandbox.clock import Clock
+from cmtui.sandbox.discourse import DiscourseServer
 from cmtui.sandbox.facebook import FacebookServer
 from cmtui.sandbox.feeds import FeedServer
 from cmtui.sandbox.hackernews import HackerNewsServer
@@ -93,6 +94,7 @@ SERVERS: dict[str, ServerFactory] = {
     "bluesky": owned(BlueskyServer),
     "wordpress": owned(WordPressServer),
     "reddit": owned(RedditServer),
+    "discourse": owned(DiscourseServer),
     "feed": alerts_server,
     "hackernews": hackernews_server,
 }
@@ -166,6 +168,13 @@ class SandboxNetwork:
             ),
             self._alerts_account(),
             self._hackernews_account(),
+            self._account(
+                "ml-forum",
+                "discourse",
+                content.FORUM_OWNER,
+                ("mentions", search),
+                handle=content.FORUM_OWNER.username,  # the Api-Username its key acts as
+            ),
         )
         self._servers = {
             account.host: SERVERS[account.platform](account.host, self, account)

@@ -8,7 +8,9 @@ looked at, and one network's traffic never shifts another's.
 The brand is on the fediverse (two Mastodon accounts), on a Facebook page (comments under
 its posts, posts on its wall, Messenger), on X and on Bluesky (mentions, and posts that only
 name it), on its WordPress blog (comments, some held for moderation), and in the news
-(articles a Google Alert finds). The rhythm follows Europe/Paris hours (quiet nights, busy
+(articles a Google Alert finds), and on its Discourse community forum (members' questions
+as topics, the brand's answers, members answering back and calling it in with an
+@-mention). The rhythm follows Europe/Paris hours (quiet nights, busy
 mornings and lunch, slower weekend mornings) in French and English. A crisis about lot 42 of
 the Ambre candle breaks out at 14:00 the day before the live part begins, as crises do: a
 photo is posted as a comment under the Facebook page's latest post and a burst of distinct
@@ -119,6 +121,9 @@ ARTICLE_RATE = 0.12  # news articles naming the brand
 REDDIT_THREAD_RATE = 0.3  # Reddit threads naming the brand
 REDDIT_COMMENTS = 3.0  # mean comments under each of them
 REDDIT_PM_RATE = 0.08  # private messages to the brand's Reddit account
+FORUM_TOPIC_RATE = 0.3  # topics members open on the brand's community forum
+FORUM_MENTION_RATE = 0.15  # posts calling the brand's user into the latest topic
+FORUM_ANSWERED = 0.5  # share of topics the brand answered in the history
 REPLY_SHARE = 0.3  # questions another customer answers under them
 CRISIS_HALF_LIFE = timedelta(hours=2)  # a network's burst halves every two hours
 CRISIS_NEWCOMERS = 0.75  # share of crisis posts from people who never posted before
@@ -220,8 +225,13 @@ TONES: dict[str, Tone] = {
     "reddit_deleted": "neutral",
     "reddit_removed": "neutral",
     "reddit_pm": "neutral",
+    "forum_topic": "neutral",
+    "forum_answer": "positive",
+    "forum_followup": "neutral",
+    "forum_mention": "neutral",
 }
-_WITHOUT_CLOSER = frozenset({"announcement", "troll", "held"})  # their own words, as written
+# Their own words, as written (the brand's forum answers end with Léa's name).
+_WITHOUT_CLOSER = frozenset({"announcement", "troll", "held", "forum_topic", "forum_answer"})
 _UNTAGGED = frozenset(
     {
         "comment_reply",
@@ -232,6 +242,10 @@ _UNTAGGED = frozenset(
         "reddit_comment",
         "reddit_deleted",
         "reddit_removed",
+        "forum_topic",
+        "forum_answer",
+        "forum_followup",
+        "forum_mention",
     }
 )
 _REDDIT_TEMPLATE = {"reddit_deleted": "reddit_comment", "reddit_removed": "reddit_comment"}
@@ -392,6 +406,7 @@ class Scenario:
             content.BSKY_ACCOUNT,
             content.BLOG_OWNER,
             content.REDDIT_ACCOUNT,
+            content.FORUM_OWNER,
         ]
         regulars = [
             *content.REGULARS,
@@ -400,6 +415,7 @@ class Scenario:
             *content.BSKY_REGULARS,
             *content.BLOG_REGULARS,
             *content.REDDIT_REGULARS,
+            *content.FORUM_REGULARS,
         ]
         cast = [content.JOURNALIST, content.COMPETITOR_FAN, content.INFLUENCER, content.TROLL]
         return [*brand, *regulars, *cast, *content.NEWS_WRITERS, *content.HN_PEOPLE]
@@ -1133,8 +1149,60 @@ class _RedditWriter(_Writer):
         return post
 
 
+class _ForumWriter(_Writer):
+    """The brand's Discourse community forum: members open topics (a title and a question,
+    some naming the brand), answer each other, the brand answers some of them (and is
+    answered back), and members call its user in with an @-mention."""
+
+    network = "discourse"
+    brand = content.FORUM_OWNER
+    regulars = content.FORUM_REGULARS
+    home = content.FORUM
+
+    def fill(self) -> None:
+        """The slot's topics, their answers, and mentions of the brand in the latest one."""
+        count = self.count(FORUM_TOPIC_RATE)
+        topics = [self.topic(self.customer(), self.moment()) for _ in range(count)]
+        for _ in range(self.count(FORUM_MENTION_RATE)):
+            root = topics[-1] if topics else self.topic(self.customer(), self.moment())
+            author = self.customer()
+            when = self.later(root.created_at, 5, 60)
+            self.write(author, when, "forum_mention", {"brand": self.address(author)}, root)
+
+    def topic(self, author: Person, when: datetime) -> Post:
+        """A topic (its first post carries the title), then maybe a member's answer, and in
+        the history maybe the brand's answer and the member's reply to it."""
+        topics = content.TITLED["forum_topic"][author.lang]
+        index = self.rng.randrange(len(topics))
+        title, text = topics[index]
+        values = _Fill(self.rng, author.lang, {"name": content.BRAND_NAME})
+        body = text.format_map(values)
+        root = Post(
+            id=self.next_id(when),
+            author=author,
+            created_at=when,
+            text=body,
+            segments=parse_text(body, author.domain, self.directory),
+            lang=author.lang,
+            kind="forum_topic",
+            tone=TONES["forum_topic"],
+            title=title.format_map(values),
+        )
+        self.posts.append(root)
+        if self.rng.random() < REPLY_SHARE:
+            self.reply_to(root, "comment_reply", 5, 120)
+        answered_at = self.later(when, 20, 180)
+        history = answered_at < self.scenario.live_from and author.lang == self.brand.lang
+        if history and self.rng.random() < FORUM_ANSWERED:  # Léa answers in French
+            template = content.TEMPLATES["forum_answer"][author.lang][index]
+            # The same candle, country or city as the question (the values it drew).
+            answer = self.write(self.brand, answered_at, "forum_answer", values, root, template)
+            self.write(author, self.later(answered_at, 10, 90), "forum_followup", {}, answer)
+        return root
+
+
 # In this order, the fediverse first: each network's ids follow the ones before it, so a
-# network added last (Bluesky) leaves every other network's ids as they were.
+# network added at the end leaves every other network's ids as they were.
 _WRITERS: tuple[type[_Writer], ...] = (
     _FediverseWriter,
     _FacebookWriter,
@@ -1145,4 +1213,5 @@ _WRITERS: tuple[type[_Writer], ...] = (
     _HackerNewsWriter,
     _RedditWriter,
     _FediverseExtrasWriter,
+    _ForumWriter,
 )

@@ -20,13 +20,16 @@ PLATFORM_NAMES: dict[Platform, str] = {
     Platform.FEED: "Feed",
     Platform.REDDIT: "Reddit",
     Platform.HACKERNEWS: "Hacker News",
+    Platform.DISCOURSE: "Discourse",
 }
 """Each network's own name (a brand name: the same in every language)."""
 
 NETWORK_MIN_CELLS = 7
 """The fewest cells a cut network name takes ("Bluesky", "mastod…"): fewer would name nothing."""
 
-_NAMED_BY_HOST = frozenset({Platform.MASTODON, Platform.WORDPRESS, Platform.FEED})
+_NAMED_BY_HOST = frozenset(
+    {Platform.MASTODON, Platform.WORDPRESS, Platform.FEED, Platform.DISCOURSE}
+)
 """Networks made of many servers or sites, where the host is what tells two accounts apart."""
 
 

@@ -123,6 +123,16 @@ async def test_a_feed_article_s_thread_does_not_say_it_waits_for_an_answer(
         assert "Not answered yet" in app.screen.query_one(ThreadView)._header
 
 
+async def test_a_forum_reply_starts_without_a_mention(app: CmtuiApp) -> None:
+    async with app.run_test(size=(120, 36)) as pilot:
+        await newest_on(app, pilot, Platform.DISCOURSE)
+        await pilot.press("enter", "r")
+        await settle(pilot)
+        composer = app.screen.query_one(Composer)
+        assert composer.has_class("-open")
+        assert not composer.text_area.text.startswith("@")  # the reply notifies its author
+
+
 async def test_reply_goes_through_the_outbox_and_appears_in_the_thread(
     app: CmtuiApp, clock: ManualClock
 ) -> None:

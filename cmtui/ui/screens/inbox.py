@@ -1041,7 +1041,11 @@ class InboxScreen(Screen[None]):
         brand = self.session.brand(conversation.brand if conversation else "")
         chosen = self._reply_accounts.get(conversation_id)
         account = chosen if chosen in target.accounts else target.default_account()
-        mention = f"{target.author.handle} " if target.author.handle.startswith("@") else ""
+        # A forum reply notifies the author of the post it answers: no mention (Discourse
+        # would not read `@user@host` as one anyway).
+        handle = target.author.handle
+        forum = target.platform is Platform.DISCOURSE
+        mention = f"{handle} " if handle.startswith("@") and not forum else ""
         signature = f"\n\n{brand.signature}" if brand.signature else ""
         context = ReplyContext(
             conversation_id=conversation_id,

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from demo_rows import newest_on
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
+from cmtui.model import Platform
 from cmtui.replies import DEMO_LIBRARY, first_name
 from cmtui.sandbox.clock import ManualClock
 from cmtui.sandbox.scenario import MAISON_LUMIERE
@@ -177,3 +179,20 @@ async def test_the_library_is_read_again_when_the_file_changes(tmp_path: Path) -
         assert isinstance(app.screen, ReplyPicker)  # the last good library is still there
         assert [r.name for r in app.screen.shown] == ["New"]
         assert screen.library.path == library
+
+
+async def test_nothing_is_suggested_where_no_reply_can_be_sent(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "data")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await newest_on(app, pilot, Platform.HACKERNEWS)
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.suggested == ()
+        assert not screen.query_one(SuggestionLine).has_class("-shown")
+        await newest_on(app, pilot, Platform.MASTODON)  # where a reply goes, they are back
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.suggested
+        assert screen.query_one(SuggestionLine).has_class("-shown")

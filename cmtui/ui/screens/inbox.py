@@ -1108,7 +1108,8 @@ class InboxScreen(Screen[None]):
         message = self._answered
         conversation = self.conversations.get(self.open_id or "")
         suggested: tuple[SavedReply, ...] = ()
-        if message is not None and conversation is not None and self.library.replies:
+        answerable = conversation is not None and conversation.platform not in READ_ONLY_PLATFORMS
+        if message is not None and conversation is not None and answerable and self.library.replies:
             brand = self.session.brand(conversation.brand)
             lang = message_language(message.text, message.lang, brand)
             suggested = tuple(self.library.suggest(message.text, brand=brand.name, lang=lang))

@@ -9,6 +9,9 @@ engine's `Ingested` event naming it, which is what redraws the inbox.
 
 (a) Streaming: the instance streams; the account polls every 60 s (the config's default) as
     a safety net. Target: median and p99 under 1 s.
+(c) The same as (a), the whole app running (headless, 120x36, `CmtuiApp` on a session of
+    that one account): the time runs to the moment the conversation list's first row shows
+    the post (the frame that paints it follows within one refresh, 1/60 s).
 (b) Baseline, in the same run: the instance offers no streaming (404), the account polls
     every 5 s, the shortest interval the config accepts; a post lands at a random moment of
     the interval, so the wait is half of it on average.
@@ -35,9 +38,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-from cmtui.config import MIN_POLL_SECONDS
+from cmtui.config import MIN_POLL_SECONDS, Account, Brand, Config
+from cmtui.model import Platform
 from cmtui.platforms.http import make_client
 from cmtui.platforms.mastodon import MastodonAdapter
+from cmtui.session import open_session
 from cmtui.store import Store
 from cmtui.sync.engine import AccountRuntime, Ingested, SyncEngine, SyncEvent
 
@@ -45,6 +50,7 @@ TOKEN = "bench-stream-token-0123456789"
 ACCOUNT = "bench-masto"
 STREAM_RUNS = 40
 POLL_RUNS = 12
+SCREEN_RUNS = 30
 STREAM_POLL_SECONDS = 60.0
 TARGET = 1.0
 HEARTBEAT = 15.0
@@ -230,6 +236,53 @@ async def latencies(streaming: bool, runs: int, poll_seconds: float, gap: float)
     return [seen[m] - instance.posted[m] for m in instance.posted if m in seen][1:]
 
 
+async def on_screen(runs: int, gap: float) -> list[float]:
+    """Seconds from each of `runs` posts to the inbox's first row showing it, the app running
+    on the streaming instance; each posted up to `gap` seconds after the previous one shows."""
+    from cmtui.ui.app import CmtuiApp
+    from cmtui.ui.widgets.conversation_list import ConversationList
+
+    instance = Instance(streaming=True)
+    instance.post(0)
+    shown: dict[str, float] = {}
+    with serve(instance) as base, tempfile.TemporaryDirectory() as folder:
+        account = Account(
+            ACCOUNT, "Acme", Platform.MASTODON, base, poll_seconds=STREAM_POLL_SECONDS
+        )
+        config = Config(brands=(Brand(name="Acme"),), accounts=(account,))
+        session = open_session(
+            config, Path(folder) / "data", tokens={ACCOUNT: TOKEN}, log_dir=Path(folder)
+        )
+        app = CmtuiApp(session, sync="live")
+        async with app.run_test(size=(120, 36)):
+            rows = app.screen.query_one(ConversationList)
+
+            def first_row(number: int) -> bool:
+                return rows.row_count > 0 and f"order {number} " in rows.render_line(0).text
+
+            engine = await _engine(app)
+            await _watch(lambda: first_row(0) and _settled(engine, True))
+            for number in range(1, runs + 1):
+                await asyncio.sleep(random.uniform(0.05, gap))
+                instance.post(number)
+                await _watch(lambda: first_row(number))  # noqa: B023 (awaited here)
+                shown[f"{ACCOUNT}:{113800000000000000 + number}"] = time.perf_counter()
+        session.store.close()
+    return [shown[m] - instance.posted[m] for m in instance.posted if m in shown]
+
+
+async def _engine(app: Any) -> SyncEngine:
+    await app.sync_done.wait()
+    assert app.engine is not None
+    return app.engine  # type: ignore[no-any-return]
+
+
+async def _watch(condition: Any) -> None:
+    """Until `condition()` holds, looked at every 2 ms (the app runs in between)."""
+    while not condition():
+        await asyncio.sleep(0.002)
+
+
 def _settled(engine: SyncEngine, streaming: bool) -> bool:
     """The account is synced, and streaming when it should be."""
     state = engine.states[ACCOUNT]
@@ -259,12 +312,15 @@ def show(label: str, values: list[float]) -> None:
 
 async def main() -> None:
     live = await latencies(True, STREAM_RUNS, STREAM_POLL_SECONDS, gap=0.6)
+    screen = await on_screen(SCREEN_RUNS, gap=0.6)
     polled = await latencies(False, POLL_RUNS, MIN_POLL_SECONDS, gap=MIN_POLL_SECONDS)
     print("Post on a loopback Mastodon -> message stored and announced (Ingested):")
     show(f"(a) streaming (polls every {STREAM_POLL_SECONDS:g} s meanwhile)", live)
+    show("(c) streaming, the app running: -> the inbox's first row shows it", screen)
     show(f"(b) polling every {MIN_POLL_SECONDS:g} s, no streaming offered", polled)
     ratio = statistics.median(polled) / statistics.median(live)
-    verdict = "met" if max(statistics.median(live), p99(live)) < TARGET else "MISSED"
+    worst = max(statistics.median(screen), p99(screen), statistics.median(live), p99(live))
+    verdict = "met" if worst < TARGET else "MISSED"
     print(f"streaming is {ratio:.0f}x faster by the median; target < {TARGET:g} s: {verdict}")
 
 

@@ -573,6 +573,35 @@ class _Writer(ABC):
         """How `author` mentions the brand's account on this network."""
         return self.brand.mention_from(author.domain)
 
+    def headed(
+        self,
+        author: Person,
+        when: datetime,
+        kind: str,
+        template: tuple[str, str],
+        *,
+        visibility: str = "public",
+    ) -> tuple[Post, _Fill]:
+        """A post with a heading (a thread's title, a message's subject) from a (title,
+        text) `template`, and the values drawn to fill it (an answer may reuse them)."""
+        title, text = template
+        values = _Fill(self.rng, author.lang, {"name": content.BRAND_NAME})
+        body = text.format_map(values)
+        post = Post(
+            id=self.next_id(when),
+            author=author,
+            created_at=when,
+            text=body,
+            segments=parse_text(body, author.domain, self.directory),
+            lang=author.lang,
+            kind=kind,
+            tone=TONES[kind],
+            visibility=visibility,
+            title=title.format_map(values),
+        )
+        self.posts.append(post)
+        return post, values
+
     def write(
         self,
         author: Person,
@@ -1131,22 +1160,7 @@ class _RedditWriter(_Writer):
     ) -> Post:
         """A post with a title (a thread) or a subject (a private message)."""
         title, text = self.rng.choice(content.TITLED[kind][author.lang])
-        values = _Fill(self.rng, author.lang, {"name": content.BRAND_NAME})
-        body = text.format_map(values)
-        post = Post(
-            id=self.next_id(when),
-            author=author,
-            created_at=when,
-            text=body,
-            segments=parse_text(body, author.domain, self.directory),
-            lang=author.lang,
-            kind=kind,
-            tone=TONES[kind],
-            visibility=visibility,
-            title=title.format_map(values),
-        )
-        self.posts.append(post)
-        return post
+        return self.headed(author, when, kind, (title, text), visibility=visibility)[0]
 
 
 class _ForumWriter(_Writer):
@@ -1174,21 +1188,7 @@ class _ForumWriter(_Writer):
         the history maybe the brand's answer and the member's reply to it."""
         topics = content.TITLED["forum_topic"][author.lang]
         index = self.rng.randrange(len(topics))
-        title, text = topics[index]
-        values = _Fill(self.rng, author.lang, {"name": content.BRAND_NAME})
-        body = text.format_map(values)
-        root = Post(
-            id=self.next_id(when),
-            author=author,
-            created_at=when,
-            text=body,
-            segments=parse_text(body, author.domain, self.directory),
-            lang=author.lang,
-            kind="forum_topic",
-            tone=TONES["forum_topic"],
-            title=title.format_map(values),
-        )
-        self.posts.append(root)
+        root, values = self.headed(author, when, "forum_topic", topics[index])
         if self.rng.random() < REPLY_SHARE:
             self.reply_to(root, "comment_reply", 5, 120)
         answered_at = self.later(when, 20, 180)

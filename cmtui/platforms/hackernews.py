@@ -41,11 +41,10 @@ error naming the route; a hit that does not parse is skipped with a reason in
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, TypeGuard
 from urllib.parse import quote
@@ -68,6 +67,7 @@ from cmtui.platforms.fields import (
     type_name,
 )
 from cmtui.platforms.http import HttpResponse, request
+from cmtui.platforms.marks import LagMark
 from cmtui.text import link_targets, parse_html, safe_text, safe_url
 
 WEB = "https://news.ycombinator.com"
@@ -83,46 +83,6 @@ TAGS = "(story,comment)"
 
 _ID = re.compile(r"[1-9][0-9]{0,19}")
 _MAX_TIME = 2**40  # created_at_i beyond this is not a time (year 36812)
-
-
-@dataclass(slots=True)
-class _Mark:
-    """Where a stream stands: the newest second read, and the ids read near it."""
-
-    at: int
-    seen: dict[str, int] = field(default_factory=dict)
-
-    def encode(self) -> str:
-        recent = {i: t for i, t in self.seen.items() if t >= self.at - _lag_seconds()}
-        kept = dict(sorted(recent.items(), key=lambda item: item[1])[-MAX_SEEN:])
-        return json.dumps({"at": self.at, "seen": kept}, separators=(",", ":"))
-
-    @classmethod
-    def decode(cls, value: str | None) -> _Mark | None:
-        """The mark a cursor holds; None for none, or one this version cannot read (the
-        stream then starts again from its newest page)."""
-        if not value:
-            return None
-        try:
-            data = json.loads(value)
-            at = data["at"]
-            seen = data.get("seen", {})
-        except (ValueError, TypeError, KeyError):
-            return None
-        if not _is_time(at) or not isinstance(seen, dict):
-            return None
-        return cls(
-            at, {str(i): t for i, t in seen.items() if _ID.fullmatch(str(i)) and _is_time(t)}
-        )
-
-    def add(self, hits: Sequence[Any]) -> None:
-        """Move past `hits` (valid ones only)."""
-        for hit in hits:
-            when, hit_id = _hit_time(hit), _hit_id(hit)
-            if when is None or hit_id is None:
-                continue
-            self.seen[hit_id] = when
-            self.at = max(self.at, when)
 
 
 @dataclass(slots=True)
@@ -167,12 +127,12 @@ class HackerNewsAdapter(Adapter):
     async def fetch(self, stream: str, cursor: str | None) -> Batch:
         """Hits of `stream` newer than `cursor`, oldest first; the newest page without."""
         queries = self._queries(stream)
-        mark = _Mark.decode(cursor)
+        mark = LagMark.decode(cursor, _ID)
         if mark is None:
             found = [await self._search(query, pages=1) for query in queries]
             hits = [hit for search in found for hit in search.hits]
             return self._batch(stream, hits, _first_mark(hits, self.clock()))
-        lower = mark.at - _lag_seconds()
+        lower = int(mark.at) - _lag_seconds()
         found = [
             await self._search(query, filters=[f"created_at_i>={lower}"], pages=POLL_PAGES)
             for query in queries
@@ -184,8 +144,7 @@ class HackerNewsAdapter(Adapter):
             for query, search in zip(queries, found, strict=True)
             if search.more
         ]
-        mark.add(hits)
-        batch = self._batch(stream, hits, mark)
+        batch = self._batch(stream, hits, mark.past(_pairs(hits)))
         batch.skipped[:0] = skipped
         return batch
 
@@ -194,10 +153,10 @@ class HackerNewsAdapter(Adapter):
         first, down to `since`; `older` says where the next page back starts, None once
         `since` (or the first item) is reached. The first page gives the catch-up cursor."""
         queries = self._queries(stream)
-        mark = _Mark.decode(before)
+        mark = LagMark.decode(before, _ID)
         filters = [f"created_at_i>={int(since.timestamp())}"]
         if mark is not None:
-            filters.append(f"created_at_i<={mark.at}")
+            filters.append(f"created_at_i<={int(mark.at)}")
         found = [await self._search(query, filters=filters, pages=1) for query in queries]
         merged: dict[str, dict[str, Any]] = {}
         for search in found:
@@ -300,7 +259,7 @@ class HackerNewsAdapter(Adapter):
 
     # --- records ---------------------------------------------------------------------------
 
-    def _batch(self, stream: str, hits: list[Any], mark: _Mark | None) -> Batch:
+    def _batch(self, stream: str, hits: list[Any], mark: LagMark | None) -> Batch:
         messages: dict[str, Message] = {}
         skipped: list[str] = []
         for raw in hits:
@@ -312,7 +271,8 @@ class HackerNewsAdapter(Adapter):
                 continue
             messages[message.id] = message
         ordered = sorted(messages.values(), key=lambda m: (m.created_at, int(m.native_id)))
-        return Batch(ordered, mark.encode() if mark is not None else None, skipped)
+        cursor = mark.encode(INDEX_LAG, MAX_SEEN) if mark is not None else None
+        return Batch(ordered, cursor, skipped)
 
     def _hit_to_message(self, raw: Any) -> Message:
         """A search hit (a story or a comment) as a Message in its story's conversation."""
@@ -434,14 +394,17 @@ def _username(value: str) -> str:
     return "".join(safe_text(value, single_line=True, max_chars=64).split())
 
 
-def _first_mark(page: Sequence[Any], since: datetime) -> _Mark:
+def _first_mark(page: Sequence[Any], since: datetime) -> LagMark:
     """The catch-up cursor of a first page: past its newest hit, or at `since`."""
-    mark = _Mark(int(since.timestamp()))
-    mark.add(page)
-    return mark
+    return LagMark(int(since.timestamp())).past(_pairs(page))
 
 
-def _older_mark(page: list[dict[str, Any]], previous: _Mark | None) -> str | None:
+def _pairs(hits: Iterable[Any]) -> Iterator[tuple[str | None, int | None]]:
+    """Each hit's id and time (None where it has none)."""
+    return ((_hit_id(hit), _hit_time(hit)) for hit in hits)
+
+
+def _older_mark(page: list[dict[str, Any]], previous: LagMark | None) -> str | None:
     """Where the page after `page` (newest first) starts: its oldest second, leaving out the
     ids of that second read already; None when the page moved nowhere."""
     times = [when for hit in page if (when := _hit_time(hit)) is not None]
@@ -450,7 +413,7 @@ def _older_mark(page: list[dict[str, Any]], previous: _Mark | None) -> str | Non
     oldest = min(times)
     seen = dict(previous.seen) if previous is not None and previous.at == oldest else {}
     seen.update({i: oldest for hit in page if _hit_time(hit) == oldest and (i := _hit_id(hit))})
-    return json.dumps({"at": oldest, "seen": seen}, separators=(",", ":"))
+    return LagMark(oldest, seen).encode(INDEX_LAG, MAX_SEEN)
 
 
 def _hit_id(hit: Any) -> str | None:

@@ -24,10 +24,11 @@ Streams:
 - `subreddit:<name>` and `subreddit:<name> <query>`: a subreddit's new posts
   (`/r/<name>/new`), or its posts matching a query (`/r/<name>/search?restrict_sr=1&sort=new`).
 Every listing is read with `raw_json=1` (bodies not HTML-escaped), newest first, 100 a page,
-following `after` (a fullname). Cursor: JSON `{"at": <created_utc of the newest item>, "seen":
-[[fullname, created_utc], …]}`; a poll reads newest first down to `OVERLAP` before `at` and
-leaves out what `seen` holds, so an item the search index lists late (or two written in the
-same second) is never lost, and a deleted item never stalls the cursor (as `before=` would).
+following `after` (a fullname). Cursor (`cmtui.platforms.marks`): JSON `{"at": <created_utc
+of the newest item>, "seen": {fullname: created_utc, …}}`; a poll reads newest first down to
+`OVERLAP` before `at` and leaves out what `seen` holds, so an item the search index lists late
+(or two written in the same second) is never lost, and a deleted item never stalls the
+cursor (as `before=` would).
 `fetch_older` follows `after` down to `since` (Reddit lists about 1,000 items at most).
 
 Threads (`fetch_thread`): a post and its comments from `/comments/<post>` (around a comment,
@@ -64,10 +65,9 @@ reason in `Batch.skipped`, never failing the page.
 from __future__ import annotations
 
 import base64
-import json
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -98,6 +98,7 @@ from cmtui.platforms.fields import (
     type_name,
 )
 from cmtui.platforms.http import ErrorAnswer, HttpResponse, request
+from cmtui.platforms.marks import LagMark
 from cmtui.platforms.ratelimit import exhausted_until, usage_high
 from cmtui.text import safe_text, safe_url
 
@@ -132,49 +133,6 @@ _INBOX_KINDS = {
     "post_reply": Kind.REPLY,
 }
 _AUTH_ERRORS = frozenset({"USER_REQUIRED", "INVALID_OPTION_OAUTH", "OAUTH2_ACCESS_DENIED"})
-
-
-@dataclass(frozen=True, slots=True)
-class _Mark:
-    """Where a stream stands: the newest item's time, and the fullnames read since `OVERLAP`
-    before it, with their times."""
-
-    at: float
-    seen: dict[str, float] = field(default_factory=dict)
-
-    def encode(self) -> str:
-        pairs = sorted(self.seen.items(), key=lambda pair: pair[1])[-MAX_SEEN:]
-        return json.dumps({"at": self.at, "seen": [list(pair) for pair in pairs]})
-
-    @classmethod
-    def decode(cls, value: str | None) -> _Mark | None:
-        """The mark a cursor holds; None for none or one this version cannot read (the
-        stream then starts again from its newest page)."""
-        if not value:
-            return None
-        try:
-            data = json.loads(value)
-            at = float(data["at"])
-            seen = {
-                str(name): float(when)
-                for name, when in data.get("seen", [])
-                if _FULLNAME.fullmatch(str(name))
-            }
-        except (ValueError, TypeError, KeyError, AttributeError):
-            return None
-        return cls(at, seen) if at == at else None  # NaN reads as no mark
-
-    def past(self, things: Iterable[dict[str, Any]]) -> _Mark:
-        """This mark moved past `things` (the valid ones): the newest time, and what was read
-        since `OVERLAP` before it."""
-        seen = dict(self.seen)
-        for thing in things:
-            name, when = _fullname_of(thing), _created(thing)
-            if name is not None and when is not None:
-                seen[name] = when
-        at = max([self.at, *seen.values()])
-        floor = at - OVERLAP.total_seconds()
-        return _Mark(at, {name: when for name, when in seen.items() if when >= floor})
 
 
 class _Expired(Exception):
@@ -249,11 +207,13 @@ class RedditAdapter(Adapter):
     async def fetch(self, stream: str, cursor: str | None) -> Batch:
         """Items of `stream` newer than `cursor`, oldest first; the newest page without."""
         path, params = self._stream(stream)
-        mark = _Mark.decode(cursor)
+        mark = LagMark.decode(cursor, _FULLNAME)
         if mark is None:
             things, _after = await self._listing(path, params)
             # Nothing listed yet: what comes next is newer than now.
-            return self._batch(stream, things, _Mark(self.clock().timestamp()).past(things))
+            return self._batch(
+                stream, things, LagMark(self.clock().timestamp()).past(_pairs(things))
+            )
         floor = mark.at - OVERLAP.total_seconds()
         found: list[dict[str, Any]] = []
         after: str | None = None
@@ -268,7 +228,7 @@ class RedditAdapter(Adapter):
             for thing in found
             if (_created(thing) or floor) >= floor and _fullname_of(thing) not in mark.seen
         ]
-        return self._batch(stream, fresh, mark.past(fresh))
+        return self._batch(stream, fresh, mark.past(_pairs(fresh)))
 
     async def fetch_older(self, stream: str, before: str | None, since: datetime) -> Batch:
         """One page of `stream` older than `before` (a fullname; the newest page when None),
@@ -282,7 +242,7 @@ class RedditAdapter(Adapter):
         kept = [thing for thing in things if (_created(thing) or floor) >= floor]
         times = [when for thing in things if (when := _created(thing)) is not None]
         reached = not times or min(times) < floor
-        cursor = _Mark(floor).past(kept) if before is None else None
+        cursor = LagMark(floor).past(_pairs(kept)) if before is None else None
         batch = self._batch(stream, kept, cursor)
         batch.older = None if reached else after
         return batch
@@ -561,7 +521,7 @@ class RedditAdapter(Adapter):
 
     # --- records -------------------------------------------------------------------------
 
-    def _batch(self, stream: str, things: list[dict[str, Any]], mark: _Mark | None) -> Batch:
+    def _batch(self, stream: str, things: list[dict[str, Any]], mark: LagMark | None) -> Batch:
         messages: dict[str, Message] = {}
         skipped: list[str] = []
         for thing in things:
@@ -572,7 +532,8 @@ class RedditAdapter(Adapter):
                 continue
             messages[message.id] = message
         ordered = sorted(messages.values(), key=lambda m: (m.created_at, m.native_id))
-        return Batch(ordered, mark.encode() if mark is not None else None, skipped)
+        cursor = mark.encode(OVERLAP, MAX_SEEN) if mark is not None else None
+        return Batch(ordered, cursor, skipped)
 
     def _to_message(self, raw: Any, target: Mapping[str, str] | None) -> Message:
         """A t1 (comment), t3 (post) or t4 (private message) thing as a Message."""
@@ -877,6 +838,11 @@ def _handle(name: str) -> str:
 
 def _after_param(after: str | None) -> dict[str, str]:
     return {"after": after} if after else {}
+
+
+def _pairs(things: Iterable[dict[str, Any]]) -> Iterator[tuple[str | None, float | None]]:
+    """Each thing's fullname and creation time (None where it has none)."""
+    return ((_fullname_of(thing), _created(thing)) for thing in things)
 
 
 def _fullname_of(thing: Any) -> str | None:

@@ -184,6 +184,8 @@ async def test_a_snooze_is_told_in_the_lists_time_zone() -> None:
     app = ListApp(rows)
     async with app.run_test(size=(100, 5)) as pilot:
         widget = app.query_one(ConversationList)
+        machine = (NOW + timedelta(hours=2)).astimezone().strftime("%H:%M")
+        assert texts(widget.render_line(0))[4] == f"snoozed until {machine} "
         widget.tz = timezone(timedelta(hours=5))
         widget.forget_rendered()
         await pilot.pause()
@@ -276,7 +278,8 @@ async def test_a_range_from_a_row_that_left_the_list_is_the_cursors_row() -> Non
         await pilot.press("j", "space")  # c1 selected, anchor c1, cursor on c2
         widget.set_conversations([rows[0], *rows[2:]])
         await pilot.pause()
-        assert widget.selected_ids == []
+        assert (widget.selected_ids, widget.selected_count) == ([], 0)
+        assert app.count(ConversationList.SelectionChanged) == 2  # space, then c1 left
         widget.select_id("c4")
         await pilot.press("V")
         assert widget.selected_ids == ["c4"]
@@ -284,6 +287,10 @@ async def test_a_range_from_a_row_that_left_the_list_is_the_cursors_row() -> Non
         widget.select_id("c3")
         await pilot.press("V")
         assert widget.selected_ids == ["c4", "c0", "c3"]
+        widget.set_conversations(rows)  # every selected row still listed: no message
+        await pilot.pause()
+        assert (widget.selected_ids, widget.selected_count) == (["c0", "c3", "c4"], 3)
+        assert app.count(ConversationList.SelectionChanged) == 4
 
 
 async def test_the_selection_keys_do_nothing_on_an_empty_list() -> None:

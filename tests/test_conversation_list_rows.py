@@ -105,6 +105,25 @@ async def test_the_star_shows_when_the_text_column_keeps_a_cell_for_the_subject(
     assert cells == [" ", " ", "Author 0", " ", *([star] if star else []), subject, *ending("now")]
 
 
+@pytest.mark.parametrize(
+    ("width", "status", "subject"),
+    [
+        (32, "back fr… ", "Su…"),  # a 12-cell text column: the state takes at most 8 cells
+        (40, "back fr… ", "Subject 0" + " " * 2),  # 20 cells: still 8
+        (50, "back from s… ", "Subject 0 — sn…"),  # 28 cells: all but 16
+    ],
+)
+async def test_a_long_triage_state_gives_way_to_the_subject(
+    width: int, status: str, subject: str
+) -> None:
+    row = conversation(0, status=Status.OPEN, snoozed_until=NOW - timedelta(hours=1))
+    (cells,) = await shown([row], width)
+    author = "Author 0".ljust(8 if width < 50 else 10)
+    assert [*cells[:5], "".join(cells[5:-4]), *cells[-4:]] == [
+        " ", " ", author, " ", status, subject, *ending("now")
+    ]  # fmt: skip
+
+
 LONG_LABELS = ["refund", "shipping", "vip", "complaint"]
 LONG_TAGS = "#refund #shipping #vip #complaint →bob"
 
@@ -324,3 +343,18 @@ async def test_s_asks_for_the_other_order() -> None:
         await pilot.press("s")
         await pilot.pause()
         assert app.count(ConversationList.SortRequested) == 1
+
+
+@pytest.mark.parametrize("cleared", [False, True])
+async def test_no_anchor_is_not_a_row_with_an_empty_id(cleared: bool) -> None:
+    """A conversation with an empty id (a broken feed's) never passes for "no row selected
+    yet": V on a fresh list, or after the selection is cleared, selects the cursor's row."""
+    rows = [conversation(0, id=""), conversation(1), conversation(2)]
+    app = SelectingApp(rows)
+    async with app.run_test(size=(80, 6)) as pilot:
+        widget = app.query_one(ConversationList)
+        if cleared:
+            await pilot.press("j", "space")
+            assert widget.clear_selection()
+        await pilot.press("G", "V")
+        assert widget.selected_ids == ["c2"]

@@ -74,7 +74,7 @@ class _Columns(NamedTuple):
 
 @lru_cache(maxsize=64)
 def _columns(
-    width: int, show_brand: bool, network_cells: tuple[int, int], show_priority: bool = False
+    width: int, show_brand: bool, network_cells: tuple[int, int], show_priority: bool
 ) -> _Columns:
     """Share `width` between the columns, dropping optional ones on narrow screens.
 
@@ -123,11 +123,11 @@ class _Row(NamedTuple):
         conversation: Conversation,
         now: datetime,
         networks: NetworkNames,
-        show_priority: bool = False,
-        selected: bool = False,
-        tz: tzinfo | None = None,
+        show_priority: bool,
+        selected: bool,
+        tz: tzinfo | None,
     ) -> _Row:
-        """What `conversation` shows at `now` (snooze times in `tz`, default the machine's)."""
+        """What `conversation` shows at `now` (snooze times in `tz`, None: the machine's)."""
         mark, tone = sentiment_mark(conversation.sentiment)
         subject = without_leading_mentions(conversation.subject.translate(_FLATTEN))
         snippet = without_leading_mentions(conversation.snippet.translate(_FLATTEN))

@@ -30,7 +30,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from cmtui.config import Brand, ToneRules
@@ -501,19 +501,43 @@ class Scenario:
             brand = f"u/{reply.author.username}"
         values = _Fill(rng, person.lang, {"brand": brand})
         text = template.format_map(values)
-        return Post(
-            id=world.new_id(when),
-            author=person,
-            created_at=when,
-            text=text,
-            segments=parse_text(text, person.domain, world.directory),
-            lang=person.lang,
+        return _post(
+            world.new_id(when),
+            person,
+            when,
+            text,
+            world.directory,
             kind=kind,
-            tone=TONES[kind],
             parent_id=reply.id,
             parent_author=reply.author,
             visibility="direct" if reply.visibility == "direct" else "public",
         )
+
+
+def _post(
+    post_id: str,
+    author: Person,
+    when: datetime,
+    text: str,
+    directory: Directory,
+    *,
+    kind: str,
+    tone: Tone | None = None,
+    **fields: Any,
+) -> Post:
+    """A post of `author` in their language, its text's mentions and links read in
+    `directory`; its tone the kind's unless told."""
+    return Post(
+        id=post_id,
+        author=author,
+        created_at=when,
+        text=text,
+        segments=parse_text(text, author.domain, directory),
+        lang=author.lang,
+        kind=kind,
+        tone=TONES[kind] if tone is None else tone,
+        **fields,
+    )
 
 
 class _Writer(ABC):
@@ -587,15 +611,13 @@ class _Writer(ABC):
         title, text = template
         values = _Fill(self.rng, author.lang, {"name": content.BRAND_NAME})
         body = text.format_map(values)
-        post = Post(
-            id=self.next_id(when),
-            author=author,
-            created_at=when,
-            text=body,
-            segments=parse_text(body, author.domain, self.directory),
-            lang=author.lang,
+        post = _post(
+            self.next_id(when),
+            author,
+            when,
+            body,
+            self.directory,
             kind=kind,
-            tone=TONES[kind],
             visibility=visibility,
             title=title.format_map(values),
         )
@@ -1105,13 +1127,12 @@ class _HackerNewsWriter(_Writer):
         parent: str | None,
     ) -> None:
         self.posts.append(
-            Post(
-                id=post_id,
-                author=author,
-                created_at=when,
-                text=entry.text,
-                segments=parse_text(entry.text, author.domain, self.directory),
-                lang=author.lang,
+            _post(
+                post_id,
+                author,
+                when,
+                entry.text,
+                self.directory,
                 kind="hn_comment" if parent else "hn_story",
                 tone=entry.tone,
                 parent_id=parent,

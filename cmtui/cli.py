@@ -582,7 +582,7 @@ def _search(session: Session, query: Query, fmt: str, out: TextIO) -> int:
 
     store = session.store
     match = compile_query(
-        query, words=store.conversations_using, now=session.clock(), me=session.config.team.me
+        query, words=store.conversations_using, now=session.clock(), me=session.config.team.member
     )
     for conversation in match.apply(store.conversations()):
         try:

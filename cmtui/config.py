@@ -193,6 +193,9 @@ class Brand:
     """The language its customers mostly write in, "en" or "fr": a message too short or too
     mixed to tell ("top", "😍😍😍") is read in it. Unset, such a message is read in both and
     keeps the stronger signal."""
+    approval: bool = False
+    """Team mode: the replies an `agent` writes in this brand's name wait for a senior's
+    approval before they enter the outbox."""
 
 
 @dataclass(frozen=True)
@@ -272,13 +275,28 @@ class UiSettings:
 
 @dataclass(frozen=True)
 class TeamSettings:
-    """The `[team]` table: who shares the inbox, for assignment and `is:mine`."""
+    """The `[team]` table: who shares the inbox, their roles, and (team mode) the PostgreSQL
+    database where the team's triage, outbox and approvals live."""
 
-    me: str | None = None
-    """Your name as the team knows it (one of `members`): what `is:mine` and "assign to me"
-    mean. Unset, nothing is yours."""
+    member: str | None = None
+    """Your name as the team knows it (one of `members`): whom your triage records name, what
+    `is:mine` and "assign to me" mean. `me` is its older spelling. Unset, nothing is yours."""
     members: tuple[str, ...] = ()
-    """The teammates conversations can be assigned to, e.g. ["alice", "bob"]."""
+    """The teammates conversations can be assigned to, e.g. ["lea", "tom"]."""
+    seniors: tuple[str, ...] = ()
+    """The members with the `senior` role: they approve the replies agents write for brands
+    with `approval = true`. Every other member is an `agent`."""
+    database: str | None = None
+    """Team mode: a PostgreSQL URL, e.g. "postgresql://cm@db.example/cmtui", without the
+    password (see `password`). Unset, cmtui works alone on its local cache."""
+    password: TokenSource | None = None
+    """Where the database password comes from, like an account's `token`. Looked up after
+    `$CMTUI_TEAM_PASSWORD` and before the secrets file's `[team] password`; none found,
+    PostgreSQL's own `PGPASSWORD` and `~/.pgpass` still apply."""
+
+    def role(self, name: str) -> str:
+        """A member's role: "senior" or "agent"."""
+        return "senior" if name in self.seniors else "agent"
 
 
 @dataclass(frozen=True)
@@ -983,6 +1001,7 @@ _BRAND = _table(
         "quiet_hours": _string(empty_ok=True),
         "timezone": _string(),
         "language": _LANGUAGE,
+        "approval": _BOOLEAN,
     },
     check=_check_brand,
 )
@@ -1029,21 +1048,71 @@ _OUTBOX = _table(OutboxSettings, {"undo_seconds": _number(minimum=0)})
 
 
 def _check_team(team: TeamSettings, where: _Where) -> None:
-    """Unique member names, and `me` one of them."""
-    for index, name in enumerate(team.members):
-        if team.members.index(name) != index:
-            raise (
-                where.child("members")
-                .child(index)
-                .error(f"{name!r} is listed twice", _("each teammate once"))
+    """Unique member names; `member` and the seniors among them; a database URL without a
+    password, and a member to act as when there is one."""
+    _check_once(team.members, where.child("members"))
+    members = ", ".join(team.members)
+    expected = f"one of the members: {members}" if members else "a name listed in members"
+    if team.member is not None and team.member not in team.members:
+        raise where.child("member").error(f"is not a member ({team.member!r})", expected)
+    for index, name in enumerate(team.seniors):
+        if name not in team.members:
+            raise where.child("seniors").child(index).error(f"{name!r} is not a member", expected)
+    if team.database is not None:
+        _check_database(team.database, where.child("database"))
+        if team.member is None:
+            raise where.child("member").error(
+                "is missing, and team mode needs to know who you are", expected
             )
-    if team.me is not None and team.me not in team.members:
-        members = ", ".join(team.members)
-        expected = f"one of the members: {members}" if members else "a name listed in members"
-        raise where.child("me").error(f"is not a member ({team.me!r})", expected)
 
 
-_TEAM = _table(TeamSettings, {"me": _string(), "members": _strings()}, check=_check_team)
+def _check_once(names: Sequence[str], where: _Where) -> None:
+    for index, name in enumerate(names):
+        if names.index(name) != index:
+            raise where.child(index).error(f"{name!r} is listed twice", _("each teammate once"))
+
+
+def _check_database(url: str, where: _Where) -> None:
+    expected = _('a PostgreSQL URL without its password, e.g. "postgresql://cm@db.example/cmtui"')
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise where.error(f"is not a PostgreSQL URL ({parts.scheme or 'no scheme'})", expected)
+    if parts.password is not None or "password=" in parts.query:
+        raise where.error(
+            "holds a password: it would show in `ps` and in logs",
+            _("the URL without it, and the password in [team] password or $CMTUI_TEAM_PASSWORD"),
+        )
+
+
+def _team(value: object, where: _Where) -> TeamSettings:
+    """The `[team]` table; `me`, the older name of `member`, is read as it."""
+    if not (isinstance(value, dict) and "me" in value):
+        table: TeamSettings = _apply(_TEAM_TABLE, value, where)
+        return table
+    if "member" in value:
+        raise where.child("me").error("is the older name of member", "only one of them")
+    renamed = {("member" if key == "me" else key): item for key, item in value.items()}
+    try:
+        table = _apply(_TEAM_TABLE, renamed, where)
+    except ConfigError as error:
+        if error.key != where.child("member").path:
+            raise
+        raise where.child("me").error(error.problem, error.expected) from None
+    return table
+
+
+_TEAM_TABLE = _table(
+    TeamSettings,
+    {
+        "member": _string(),
+        "members": _strings(),
+        "seniors": _strings(),
+        "database": _string(),
+        "password": _TOKEN,
+    },
+    check=_check_team,
+)
+_TEAM = _Rule("a table", _team)
 _RETENTION = _table(
     RetentionSettings,
     {"max_age_days": _integer(minimum=1), "max_messages_per_account": _integer(minimum=1)},

@@ -5,6 +5,7 @@ A token is looked up, first found wins, in:
 2. the account's `token` source in the config: a named environment variable, a command
    (run without a shell, 10 s limit) or a file (mode 0600 or stricter, owned by the user);
 3. the secrets file (`locations.secrets_file()`, `[tokens] <account_id> = "..."`, same checks).
+The team database's password (team mode) is looked up the same way (`find_team_password`).
 
 The system keyring is not used: on the SSH servers cmtui is made for there is usually no D-Bus
 session to reach it, so a 0600 file the user creates on purpose is the explicit opt-in instead.
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cmtui import locations
-from cmtui.config import Account, TokenSource
+from cmtui.config import Account, TeamSettings, TokenSource
 
 COMMAND_TIMEOUT_SECONDS = 10.0
 _MAX_FILE_BYTES = 64 * 1024
@@ -70,7 +71,7 @@ def find_token(
     if value:
         return Token(value, f"env {override}")
     if account.token is not None:
-        value = _from_source(account.id, account.token, environ)
+        value = _from_source(f"account {account.id!r}", account.token, environ)
         if value:
             return Token(value, _source_name(account.token))
     path = secrets_path or locations.secrets_file()
@@ -89,6 +90,31 @@ def resolve_token(
     return token.value if token is not None else None
 
 
+TEAM_PASSWORD_VAR = "CMTUI_TEAM_PASSWORD"  # noqa: S105 - the name of a variable
+
+
+def find_team_password(
+    team: TeamSettings,
+    *,
+    env: Mapping[str, str] | None = None,
+    secrets_path: Path | None = None,
+) -> Token | None:
+    """The team database's password, looked up as an account's token is: `$CMTUI_TEAM_PASSWORD`,
+    then `[team] password`, then the secrets file's `[team] password`. None when none has it:
+    PostgreSQL's own `PGPASSWORD` and `~/.pgpass` still apply then."""
+    environ = os.environ if env is None else env
+    value = environ.get(TEAM_PASSWORD_VAR, "").strip()
+    if value:
+        return Token(value, f"env {TEAM_PASSWORD_VAR}")
+    if team.password is not None:
+        value = _from_source("the team database", team.password, environ)
+        if value:
+            return Token(value, _source_name(team.password))
+    path = secrets_path or locations.secrets_file()
+    value = _from_secrets_file("password", path, table="team") or ""
+    return Token(value, f"secrets file {path}") if value else None
+
+
 def create_secrets_file(path: Path) -> None:
     """Create an empty secrets file with mode 0600 in a 0700 folder; never overwrite one."""
     locations.ensure_private_dir(path.parent)
@@ -100,12 +126,12 @@ def create_secrets_file(path: Path) -> None:
         handle.write(_SECRETS_TEMPLATE)
 
 
-def _from_source(account_id: str, source: TokenSource, environ: Mapping[str, str]) -> str:
+def _from_source(owner: str, source: TokenSource, environ: Mapping[str, str]) -> str:
     """The token from the account's configured source ("" when its variable is unset)."""
     if source.command is not None:
-        return _run_token_command(account_id, source.command)
+        return _run_token_command(owner, source.command)
     if source.file is not None:
-        return _read_token_file(account_id, Path(source.file).expanduser())
+        return _read_token_file(owner, Path(source.file).expanduser())
     return environ.get(source.env or "", "").strip()
 
 
@@ -118,19 +144,19 @@ def _source_name(source: TokenSource) -> str:
     return f"env {source.env}"
 
 
-def _read_token_file(account_id: str, path: Path) -> str:
+def _read_token_file(owner: str, path: Path) -> str:
     try:
         token = _read_private_file(path, "token file").strip()
     except FileNotFoundError:
-        raise SecretError(f"token file {path} of account {account_id!r} does not exist") from None
+        raise SecretError(f"token file {path} of {owner} does not exist") from None
     if not token:
-        raise SecretError(f"token file {path} of account {account_id!r} is empty")
+        raise SecretError(f"token file {path} of {owner} is empty")
     return token
 
 
-def _run_token_command(account_id: str, command: str) -> str:
+def _run_token_command(owner: str, command: str) -> str:
     """Run the account's token command; its output is the token, so it is never quoted."""
-    what = f"token command of account {account_id!r}"
+    what = f"token command of {owner}"
     try:
         argv = shlex.split(command)
     except ValueError as exc:
@@ -165,23 +191,23 @@ def _run_token_command(account_id: str, command: str) -> str:
     return token
 
 
-def _from_secrets_file(account_id: str, path: Path) -> str | None:
+def _from_secrets_file(key: str, path: Path, *, table: str = "tokens") -> str | None:
     try:
         text = _read_private_file(path, "secrets file")
     except FileNotFoundError:
         return None
     try:
-        tokens = tomllib.loads(text).get("tokens", {})
+        tokens = tomllib.loads(text).get(table, {})
     except tomllib.TOMLDecodeError as exc:
         # tomllib's messages carry a position and a reason, never the text itself.
         raise SecretError(f"secrets file {path} is not valid TOML: {exc}") from None
     if not isinstance(tokens, dict):
-        raise SecretError(f"secrets file {path}: `tokens` must be a table ([tokens])")
-    token = tokens.get(account_id)
+        raise SecretError(f"secrets file {path}: `{table}` must be a table ([{table}])")
+    token = tokens.get(key)
     if token is None:
         return None
     if not isinstance(token, str):
-        raise SecretError(f"secrets file {path}: tokens.{account_id} must be a string")
+        raise SecretError(f"secrets file {path}: {table}.{key} must be a string")
     return token.strip() or None
 
 

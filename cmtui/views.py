@@ -184,7 +184,7 @@ def views_for(config: Config, now: datetime | None = None) -> list[View]:
     """Every view the sources pane offers, in the order it shows them: built in, Mine, the
     saved views (those with words hold nothing yet: see `saved_view`), brands and accounts."""
     views = list(BUILTIN_VIEWS)
-    me = config.team.me
+    me = config.team.member
     if me is not None:
         views.append(mine_view(me))
     at = utcnow() if now is None else now

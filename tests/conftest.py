@@ -1,5 +1,5 @@
 """Shared test settings: the suite speaks English whatever the machine's locale; a `store`
-fixture for the tests that work on an open cache."""
+fixture for the tests that work on an open cache; a real PostgreSQL for team mode."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from postgres import Cluster
 
 from cmtui import i18n
 from cmtui.store import Store
@@ -45,3 +46,19 @@ def machine_in_tokyo() -> Iterator[None]:
     else:
         os.environ["TZ"] = before
     time.tzset()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """One real PostgreSQL server for the session's team-mode tests (started on first use)."""
+    cluster = Cluster(tmp_path_factory.mktemp("postgres"))
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture
+def team_db(pg_cluster: Cluster) -> Iterator[str]:
+    """The URL of a new, empty database on the test server, dropped after the test."""
+    url = pg_cluster.fresh_database()
+    yield url
+    pg_cluster.drop_database(url)

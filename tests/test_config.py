@@ -633,7 +633,7 @@ def test_the_team_table_names_teammates_and_me() -> None:
     from cmtui.config import TeamSettings
 
     config = parse_config('[team]\nme = "bob"\nmembers = ["alice", "bob"]\n', path=PATH)
-    assert config.team == TeamSettings(me="bob", members=("alice", "bob"))
+    assert config.team == TeamSettings(member="bob", members=("alice", "bob"))
     assert parse_config("", path=PATH).team == TeamSettings()
     stranger = error_of('[team]\nme = "carol"\nmembers = ["alice", "bob"]\n')
     assert (

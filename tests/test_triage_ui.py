@@ -28,7 +28,7 @@ from cmtui.ui.screenshots import SHOT_TIME, settle
 from cmtui.ui.widgets.conversation_list import ConversationList
 from cmtui.ui.widgets.thread_view import ThreadView
 
-TEAM = TeamSettings(me="lea", members=("lea", "bob"))
+TEAM = TeamSettings(member="lea", members=("lea", "bob"))
 
 
 def make_app(

@@ -279,7 +279,7 @@ class InboxScreen(Screen[None]):
         self._replies_stamp: tuple[int, int] | None = None  # the library file read, if any
         self._snoozed: set[str] = set()  # ids of the snoozed conversations: what may wake
         self._last_triage: triage.Outcome | None = None  # what U undoes
-        self.who = triage.actor(session.config.team.me)  # whom the triage records name
+        self.who = triage.actor(session.config.team.member)  # whom the triage records name
 
     def compose(self) -> ComposeResult:
         now = self.session.clock
@@ -776,7 +776,7 @@ class InboxScreen(Screen[None]):
             query,
             words=session.store.conversations_using,
             now=session.clock(),
-            me=session.config.team.me,
+            me=session.config.team.member,
         )
         self.app.call_from_thread(self._search_done, text, match)
 
@@ -804,7 +804,7 @@ class InboxScreen(Screen[None]):
             settings,
             words=session.store.conversations_using,
             now=session.clock(),
-            me=session.config.team.me,
+            me=session.config.team.member,
         )
 
     def _built_saved_views(self) -> list[View]:
@@ -1469,7 +1469,7 @@ class InboxScreen(Screen[None]):
             )
             return
         if targets := self._writable_targets():
-            screen = AssignScreen(team.members, team.me, count=len(targets))
+            screen = AssignScreen(team.members, team.member, count=len(targets))
             self.app.push_screen(screen, lambda name: self._assignee_chosen(targets, name))
 
     def _assignee_chosen(self, targets: list[Conversation], name: str | None) -> None:

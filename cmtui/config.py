@@ -271,6 +271,10 @@ class UiSettings:
     notify_messages: str = "urgent"
     """Which new messages notify: "urgent" (complaints addressed to the brand), "direct"
     (every message addressed to it; only urgent ones in quiet hours) or "none"."""
+    timezone: str | None = None
+    """Where the times cmtui shows are read (snoozes, alerts, rate limits), an IANA name such
+    as "Europe/Paris"; by default the machine's zone, which on a server reached over SSH is
+    often UTC."""
 
 
 @dataclass(frozen=True)
@@ -872,12 +876,15 @@ def _tables(item: _Rule) -> _Rule:
     return _Rule(f"an array of tables, each {item.expected}", convert)
 
 
-def _check_brand(brand: Brand, where: _Where) -> None:
+def _check_zone(name: str | None, where: _Where) -> None:
     try:
-        notify.zone(brand.timezone)
+        notify.zone(name)
     except ValueError as error:
-        expected = _('an IANA time zone name like "Europe/Paris"')
-        raise where.child("timezone").error(str(error), expected) from None
+        raise where.error(str(error), _('an IANA time zone name like "Europe/Paris"')) from None
+
+
+def _check_brand(brand: Brand, where: _Where) -> None:
+    _check_zone(brand.timezone, where.child("timezone"))
     if brand.quiet_hours:
         try:
             notify.parse_quiet_hours(brand.quiet_hours, brand.timezone)
@@ -1042,7 +1049,9 @@ _UI = _table(
         "bell": _BOOLEAN,
         "desktop_notify": _choice(DESKTOP_CHOICES),
         "notify_messages": _choice(MESSAGE_CHOICES),
+        "timezone": _string(),
     },
+    check=lambda ui, where: _check_zone(ui.timezone, where.child("timezone")),
 )
 _OUTBOX = _table(OutboxSettings, {"undo_seconds": _number(minimum=0)})
 

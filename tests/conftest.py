@@ -7,12 +7,15 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from postgres import Cluster
 
 from cmtui import i18n
 from cmtui.store import Store
+
+if TYPE_CHECKING:
+    from postgres import Cluster
 
 
 @pytest.fixture(autouse=True)
@@ -51,6 +54,8 @@ def machine_in_tokyo() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """One real PostgreSQL server for the session's team-mode tests (started on first use)."""
+    from postgres import Cluster  # the server's wheel, only for the tests that need it
+
     cluster = Cluster(tmp_path_factory.mktemp("postgres"))
     yield cluster
     cluster.close()

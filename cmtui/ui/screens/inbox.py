@@ -24,7 +24,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
-from cmtui import triage
+from cmtui import notify, triage
 from cmtui.analysis.advocates import Advocate, AdvocateTally
 from cmtui.analysis.responses import Timeline, thread_line
 from cmtui.config import ViewSettings, add_view
@@ -280,6 +280,7 @@ class InboxScreen(Screen[None]):
         self._snoozed: set[str] = set()  # ids of the snoozed conversations: what may wake
         self._last_triage: triage.Outcome | None = None  # what U undoes
         self.who = triage.actor(session.config.team.member)  # whom the triage records name
+        self.tz = notify.zone(session.config.ui.timezone)  # where times are told
 
     def compose(self) -> ComposeResult:
         now = self.session.clock
@@ -303,6 +304,7 @@ class InboxScreen(Screen[None]):
                 conversation_list.data_bind(InboxScreen.tick)
                 conversation_list.now = now
                 conversation_list.show_brand = len(self.session.config.brands) > 1
+                conversation_list.tz = self.tz
                 yield conversation_list
             with Vertical(id="thread-pane"):
                 # The composer is mounted on first use.
@@ -310,7 +312,9 @@ class InboxScreen(Screen[None]):
                     id="thread", now=now, wall=self.session.wall, networks=networks
                 ).data_bind(InboxScreen.tick)
                 yield SuggestionLine(id="suggestions")
-        yield StatusBar(id="status", now=now)
+        status_bar = StatusBar(id="status", now=now)
+        status_bar.tz = self.tz
+        yield status_bar
         yield KeyHints()
 
     AUTO_FOCUS = "#conversations"  # focus the list directly: no focus change before first paint
@@ -656,6 +660,7 @@ class InboxScreen(Screen[None]):
         widget: AlertList | AdvocateList
         if panel == "alerts":
             widget = AlertList(now=self.session.clock, id="alerts")
+            widget.tz = self.tz
         else:
             widget = AdvocateList(now=self.session.clock, id="advocates")
         widget.data_bind(InboxScreen.tick)
@@ -949,7 +954,7 @@ class InboxScreen(Screen[None]):
     def _history(self, history: Sequence[TriageRecord]) -> list[str]:
         """The triage history's lines (the latest `HISTORY_SHOWN`), oldest first."""
         now = self.session.clock()
-        lines = [triage.describe(record, now) for record in history[-HISTORY_SHOWN:]]
+        lines = [triage.describe(record, now, self.tz) for record in history[-HISTORY_SHOWN:]]
         if len(history) > HISTORY_SHOWN:
             earlier = len(history) - HISTORY_SHOWN
             lines.insert(0, _("{count} earlier triage changes").format(count=earlier))
@@ -1428,7 +1433,7 @@ class InboxScreen(Screen[None]):
         from cmtui.ui.screens.triage import SnoozeScreen
 
         if targets := self._writable_targets():
-            screen = SnoozeScreen(self.session.clock(), count=len(targets))
+            screen = SnoozeScreen(self.session.clock(), self.tz, count=len(targets))
             self.app.push_screen(screen, lambda until: self._snooze_chosen(targets, until))
 
     def _snooze_chosen(self, targets: list[Conversation], until: datetime | None) -> None:

@@ -12,7 +12,7 @@ objects, never markup.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.containers import Lines
@@ -28,6 +28,7 @@ from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
 
+from cmtui import notify
 from cmtui.analysis.responses import format_duration
 from cmtui.i18n import _
 from cmtui.model import Conversation, Message, Platform
@@ -297,6 +298,7 @@ class MonitorScreen(Screen[None]):
     ) -> None:
         super().__init__()
         self.session = session
+        self.tz = notify.zone(session.config.ui.timezone)  # where times are told
         self.feed = Feed()
         self.standalone = standalone  # the app's only screen (`cmtui --monitor`)
         # The inbox's conversations, as its triage leaves them (None: no inbox).
@@ -397,7 +399,7 @@ class MonitorScreen(Screen[None]):
         replies = _replies(snap) if not self.feed.reading else Text(_("Reading the cache…"))
         self.query_one("#monitor-replies", Figures).show(replies)
         alerts = self.query_one("#monitor-alerts", Figures)
-        alerts.show(_alerts(snap.alerts))
+        alerts.show(_alerts(snap.alerts, self.tz))
         alerts.set_class(any(a.window_end is None for a in snap.alerts), "-active")
         self.query_one("#monitor-terms", Figures).show(_terms(snap))
 
@@ -406,7 +408,7 @@ class MonitorScreen(Screen[None]):
         title = Text(_("cmtui monitor"), style="bold")
         if self.session.label:
             title.append(f" · {self.session.label}")
-        title.append(f" · {now:%a %d %b %H:%M}")
+        title.append(f" · {now.astimezone(self.tz):%a %d %b %H:%M}")
         if self.session.read_only:
             title.append(
                 " · " + _("read-only: re-read every {seconds:.0f} s").format(seconds=REREAD_SECONDS)
@@ -553,7 +555,7 @@ def _replies(snap: Snapshot) -> Text:
     return text
 
 
-def _alerts(alerts: tuple[Alert, ...]) -> Text:
+def _alerts(alerts: tuple[Alert, ...], tz: tzinfo | None) -> Text:
     text = Text(overflow="fold")
     if not alerts:
         text.append(_("No alert in the last 24 hours"), style=MUTED)
@@ -563,9 +565,9 @@ def _alerts(alerts: tuple[Alert, ...]) -> Text:
         active = alert.window_end is None
         text.append("▲ " if active else "✓ ", style=ALERT if active else ENDED)
         text.append(safe_text(scope, single_line=True), style="bold" if active else "")
-        when = f"{alert.window_start:%H:%M}"
+        when = f"{alert.window_start.astimezone(tz):%H:%M}"
         if alert.window_end is not None:
-            when += f"–{alert.window_end:%H:%M}"
+            when += f"–{alert.window_end.astimezone(tz):%H:%M}"
         text.append(
             "\n  "
             + _("{start} · {count} voices, {expected:.1f} usual").format(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 from rich.cells import cell_len
@@ -43,11 +43,12 @@ def terms_words(alert: Alert) -> str:
     return safe_text(", ".join(alert.top_terms), max_chars=200, single_line=True)
 
 
-def window_words(alert: Alert, now: datetime) -> str:
-    """When: "14:05–now" while it lasts, "14:05–15:20" once over, with the day if not today."""
-    start = alert.window_start.astimezone()
+def window_words(alert: Alert, now: datetime, tz: tzinfo | None = None) -> str:
+    """When: "14:05–now" while it lasts, "14:05–15:20" once over, with the day if not today;
+    the hours in `tz` (by default the machine's zone)."""
+    start = alert.window_start.astimezone(tz)
     day = "" if (now - alert.window_start).days < 1 else f"{format_age(alert.window_start, now)} "
-    end = _("now") if alert.window_end is None else f"{alert.window_end.astimezone():%H:%M}"
+    end = _("now") if alert.window_end is None else f"{alert.window_end.astimezone(tz):%H:%M}"
     return f"{day}{start:%H:%M}–{end}"
 
 
@@ -123,6 +124,7 @@ class AlertList(LineList["Alert"]):
     def __init__(self, *, now: Callable[[], datetime] = utcnow, id: str | None = None) -> None:
         super().__init__(id=id)
         self.now = now
+        self.tz: tzinfo | None = None  # where times are told; None: the machine's zone
         self.active: set[str] = set()
         self._by_id: dict[str, Alert] = {}
 
@@ -156,7 +158,7 @@ class AlertList(LineList["Alert"]):
         return _AlertRow(
             state=state,
             brand=brand,
-            window=window_words(row, self.now()),
+            window=window_words(row, self.now(), self.tz),
             counts=counts_words(row),
             short_counts=counts_words(row, short=True),
             terms=terms_words(row),

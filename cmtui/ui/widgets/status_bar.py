@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -55,10 +55,11 @@ def first_sync(state: AccountState) -> int | None:
     return state.first_sync if healthy else None
 
 
-def describe(state: AccountState, now: datetime) -> str:
-    """The words for one account's state, e.g. "rate-limited until 14:05"."""
+def describe(state: AccountState, now: datetime, tz: tzinfo | None = None) -> str:
+    """The words for one account's state, e.g. "rate-limited until 14:05" (in `tz`, by
+    default the machine's zone)."""
     if state.status is AccountStatus.RATE_LIMITED and state.until is not None:
-        local = state.until.astimezone()
+        local = state.until.astimezone(tz)
         return _("rate-limited until {time}").format(time=f"{local:%H:%M}")
     count = first_sync(state)
     if count is not None:
@@ -102,6 +103,7 @@ class StatusBar(Static):
     def __init__(self, *, now: Callable[[], datetime] = utcnow, id: str | None = None) -> None:
         super().__init__(id=id, markup=False)
         self.now = now
+        self.tz: tzinfo | None = None  # where times are told; None: the machine's zone
         self.states: dict[str, AccountState] = {}
         self.queued = 0
         self.problem = ""  # a store or outbox problem the user must see
@@ -165,7 +167,7 @@ class StatusBar(Static):
         style = component_style(self, part)
         item = Text(f"{mark} ", style)
         item.append(f"{state.account_id} ")
-        item.append(describe(state, self.now()), style)
+        item.append(describe(state, self.now(), self.tz), style)
         item.append(_GAP)
         return item
 

@@ -490,3 +490,30 @@ def test_merged_records_are_kept_once_and_wait_for_their_conversation(store: Sto
     store.add_messages([msg(9, conv="acct:c9")], brand="Acme")
     (arrived,) = store.replay_triage(["acct:c9"], triage.resolve)
     assert arrived.assignee == "tom" and store.conversation("acct:c9").assignee == "tom"  # type: ignore[union-attr]
+
+
+def test_a_record_the_database_refuses_holds_back_none_after_it(
+    screens: Callable[[str], Screen], caplog: pytest.LogCaptureFixture
+) -> None:
+    lea = screens("lea")
+    lea.store.add_messages([msg(1)], brand="Acme")
+    made = [
+        TriageRecord("acct:c1", TriageAction.LABEL, label, "lea", T0, id=f"r{n}")
+        for n, label in enumerate(["first", "nul\x00inside", "last"])
+    ]
+    lea.store.triage([], made)
+    lea.link.share_draft("acct:c1", "nul\x00inside")
+    lea.link.share_draft("acct:c2", "Hello")
+    lea.start()
+    until(
+        lambda: database_rows(lea.url, "SELECT count(*) FROM drafts")[0][0] == 1, "the good draft"
+    )
+    until(
+        lambda: database_rows(lea.url, "SELECT count(*) FROM triage")[0][0] == 2, "the good records"
+    )
+    assert [row[0] for row in database_rows(lea.url, "SELECT id FROM triage ORDER BY seq")] == [
+        "r0",
+        "r2",
+    ]
+    assert "team triage record r1 not pushed" in caplog.text
+    assert lea.status().connected

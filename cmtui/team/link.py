@@ -73,6 +73,9 @@ ONLINE = "online"  # the payload a link sends when it connects, so others count 
 ANNOUNCED = ("outbox", "approvals", "workers")
 PULLED = ("messages", "triage", "drafts", "presence", ONLINE)
 TRIAGE_COLUMNS = ("id", "conversation_id", "action", "value", "who", "at")
+_REFUSED = (psycopg.DataError, psycopg.IntegrityError)
+"""What the database says of values it will never take (not of being away, nor of rights:
+those are told as the link's problem until they are fixed)."""
 _BAD_MESSAGE = (KeyError, TypeError, ValueError, AttributeError)
 
 
@@ -248,9 +251,13 @@ class TeamLink:
             self._dirty.update({ONLINE, "presence"})
 
     def _run_commands(self, conn: Connection) -> None:
-        """The UI's presence and draft requests, in order; one stays queued until done."""
+        """The UI's presence and draft requests, in order; one stays queued until done (or
+        refused for what it holds)."""
         while self._commands:
-            self._commands[0](conn)
+            try:
+                self._commands[0](conn)
+            except _REFUSED as error:  # this request can never be done: not worth a reconnect
+                log.warning("team database refused a request: %s: %s", _kind(error), error)
             self._commands.popleft()
 
     def _report(self, event: TeamEvent) -> None:
@@ -277,15 +284,7 @@ class TeamLink:
                 return
             mine = [record for record in records if record.who == self.member]
             if mine:
-                with conn.transaction(), conn.cursor() as cursor:
-                    cursor.executemany(
-                        "INSERT INTO triage (id, conversation_id, action, value, who, at)"
-                        " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
-                        [
-                            (r.id, r.conversation_id, str(r.action), r.value, r.who, r.at)
-                            for r in mine
-                        ],
-                    )
+                _insert_triage(conn, mine)
             self.store.set_settings({self._pushed_key: str(after)})
             position = after
 
@@ -294,7 +293,9 @@ class TeamLink:
     def _pull(self, conn: Connection) -> None:
         """Read every table a notification named since the last pull."""
         while self._dirty:
-            table = self._dirty.pop()
+            # Messages before triage: a record then finds its conversation stored.
+            table = min(self._dirty, key=lambda name: (name != "messages", name))
+            self._dirty.discard(table)
             if table == "messages":
                 self._pull_messages(conn)
             elif table == "triage":
@@ -385,6 +386,28 @@ class TeamLink:
         if others != self._presence:
             self._presence = others
             self._report(PresenceChanged(others))
+
+
+_INSERT_TRIAGE = (
+    "INSERT INTO triage (id, conversation_id, action, value, who, at)"
+    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING"
+)
+
+
+def _insert_triage(conn: Connection, records: list[TriageRecord]) -> None:
+    """Store records in the `triage` table in their order, in one transaction. Should the
+    database refuse one for what it holds (a NUL in a value), the others are stored one by
+    one and that one is logged and left out: it must not hold back every record after it."""
+    rows = [(r.id, r.conversation_id, str(r.action), r.value, r.who, r.at) for r in records]
+    try:
+        with conn.transaction(), conn.cursor() as cursor:
+            cursor.executemany(_INSERT_TRIAGE, rows)
+    except _REFUSED:
+        for row in rows:
+            try:
+                conn.execute(_INSERT_TRIAGE, row)
+            except _REFUSED as error:
+                log.warning("team triage record %s not pushed: %s: %s", row[0], _kind(error), error)
 
 
 def _online(conn: Connection) -> tuple[str, ...]:

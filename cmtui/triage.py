@@ -9,6 +9,9 @@ start for those that ran out while cmtui was closed).
 
 A conversation back from a snooze keeps its `snoozed_until` (then in the past) with status
 open, so the list can say it is back; any other status change forgets it.
+
+In a team, records also come from teammates' screens, late and in any order; `resolve` says
+what they do (the conflict rule), so every screen that holds the same records shows the same.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from cmtui.i18n import N_, _
-from cmtui.model import Conversation, Status, TriageAction, TriageRecord
+from cmtui.model import Conversation, Status, TriageAction, TriageRecord, parse_time
 from cmtui.store.summary import with_status, with_triage
 from cmtui.text import safe_text
 
@@ -227,6 +230,110 @@ def records_between(
 
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
+
+
+# --- a team's records, arriving in any order -------------------------------------------------
+
+_STATUS_ACTIONS = frozenset({TriageAction.STATUS, TriageAction.SNOOZE, TriageAction.WAKE})
+_LABEL_ACTIONS = frozenset({TriageAction.LABEL, TriageAction.UNLABEL})
+_ASSIGN_ACTIONS = frozenset({TriageAction.ASSIGN, TriageAction.UNASSIGN})
+
+
+def resolve(
+    conversation: Conversation,
+    history: Sequence[TriageRecord],
+    new: Sequence[TriageRecord],
+) -> Conversation:
+    """`conversation` (its triage showing its `history` so far) with `new` records applied by
+    the team's conflict rule: field by field (status with its snooze, each label, the
+    assignee, the star), the conversation shows the effect of the latest record by the time
+    it was made (`at`, then `id` for records made in the same instant).
+
+    A new record that is not the latest for its field changes nothing (a replay after a
+    partition does not undo a teammate's newer change; it stays in the history), so screens
+    that receive the same records in any order and batches show the same triage. A field no
+    new record wins is left as it is, as new messages may have reopened the conversation
+    since. Records that cannot be read (an unknown status, a snooze that is not a time, an
+    assignment to nobody) take part in nothing. Labels are listed in the order of the records
+    that added them, after those no record names."""
+    latest: dict[str, TriageRecord] = {}
+    for record in (*history, *new):
+        key = _field(record)
+        if key is not None and (key not in latest or _order(record) > _order(latest[key])):
+            latest[key] = record
+    fresh = {record.id for record in new} - {record.id for record in history}
+    result = conversation
+    for record in sorted(latest.values(), key=_order):
+        if record.id in fresh:
+            result = _effect(result, record)
+    added = {key: _order(r) for key, r in latest.items() if r.action is TriageAction.LABEL}
+    labels = sorted(result.labels, key=lambda label: added.get(_label_key(label), _UNRECORDED))
+    return result if labels == result.labels else replace(result, labels=labels)
+
+
+def record_time(history: Iterable[TriageRecord], now: datetime) -> datetime:
+    """When a change the user makes now is recorded: `now`, or just after the latest record
+    of the conversation's history when that one is later on its maker's clock. A change made
+    after seeing a teammate's then wins on every screen, whatever the two clocks say."""
+    latest = max((record.at for record in history), default=None)
+    return now if latest is None or latest < now else latest + timedelta(microseconds=1)
+
+
+_UNRECORDED: tuple[datetime, str] = (datetime.min.replace(tzinfo=UTC), "")
+
+
+def _order(record: TriageRecord) -> tuple[datetime, str]:
+    return (record.at, record.id)
+
+
+def _label_key(label: str) -> str:
+    return "label:" + label.casefold()
+
+
+def _field(record: TriageRecord) -> str | None:
+    """Which field a record sets, or None for a record that cannot be applied."""
+    action, value = record.action, record.value
+    if action in _STATUS_ACTIONS:
+        return "status" if _status_effect(record) is not None else None
+    if action in _LABEL_ACTIONS:
+        return None if not value else _label_key(value)
+    if action in _ASSIGN_ACTIONS:
+        return None if action is TriageAction.ASSIGN and not value else "assignee"
+    return "star"
+
+
+def _status_effect(record: TriageRecord) -> tuple[Status, datetime | None] | None:
+    """The status and snooze end a status, snooze or wake record sets (None: unreadable)."""
+    value = record.value
+    if record.action is TriageAction.STATUS:
+        if value not in set(Status) or value == Status.SNOOZED:
+            return None
+        return Status(value), None
+    try:
+        until = None if value is None else parse_time(value)
+    except ValueError:
+        return None
+    if record.action is TriageAction.SNOOZE:
+        return None if until is None else (Status.SNOOZED, until)
+    return Status.OPEN, until  # woken: it keeps the end of its snooze, to say it is back
+
+
+def _effect(conversation: Conversation, record: TriageRecord) -> Conversation:
+    """`conversation` as one record (one `_field` accepts) sets it."""
+    action, value = record.action, record.value or ""
+    if action in _STATUS_ACTIONS:
+        effect = _status_effect(record)
+        assert effect is not None  # `_field` let only readable records through
+        status, until = effect
+        done_at = record.at if status is Status.DONE else None
+        return replace(conversation, status=status, snoozed_until=until, done_at=done_at)
+    if action is TriageAction.LABEL:  # spelt as the latest record spells it
+        return change_labels(add=[value])(change_labels(remove=[value])(conversation))
+    if action is TriageAction.UNLABEL:
+        return change_labels(remove=[value])(conversation)
+    if action in _ASSIGN_ACTIONS:
+        return assign(value if action is TriageAction.ASSIGN else None)(conversation)
+    return star(action is TriageAction.STAR)(conversation)
 
 
 # --- what the user types ----------------------------------------------------------------------

@@ -78,6 +78,10 @@ MESSAGES_DIR = "messages"
 SUMMARIES_DIR = "summaries"
 BACKUPS = 3
 
+Resolve = Callable[[Conversation, list[TriageRecord], list[TriageRecord]], Conversation]
+"""How records from elsewhere change a conversation: (conversation, its history before, its
+new records) -> the conversation (`cmtui.triage.resolve`, the team's conflict rule)."""
+
 _CURSORS, _OUTBOX, _DRAFTS, _SETTINGS = "cursors", "outbox", "drafts", "settings"
 _LIVE = "live"
 LIVE_SPANS_KEPT = 1000  # runs of sync remembered; an alert before the oldest counts as past
@@ -311,6 +315,73 @@ class Store:
         with self._mutex:
             self._check_open()
             return self._triage.history(conversation_id)
+
+    def triage_after(self, position: int) -> tuple[list[TriageRecord], int]:
+        """The triage records written after `position` in the history (0: its start), oldest
+        first, and the position after them (`TriageLog.records_after`): a reader that keeps
+        the position it reached reads each record once, even across restarts."""
+        with self._mutex:
+            self._check_open()
+            return self._triage.records_after(position)
+
+    def merge_triage(
+        self, records: Iterable[TriageRecord], resolve: Resolve
+    ) -> tuple[list[TriageRecord], list[Conversation]]:
+        """Triage records made elsewhere (a teammate's screen): those the history lacks are
+        added to it, durably, and each stored conversation they name becomes
+        `resolve(conversation, its history before, its new records)`. The records of a
+        conversation not stored yet wait in its history (`replay_triage`). Returns the records
+        added, and the conversations whose triage changed, as stored now."""
+        with self._mutex:
+            self._check_writable("save the team's triage")
+            new: dict[str, TriageRecord] = {}
+            for record in records:
+                if record.id not in new and not self._triage.has(record):
+                    new[record.id] = record
+            by_conversation: dict[str, list[TriageRecord]] = defaultdict(list)
+            for record in new.values():
+                by_conversation[record.conversation_id].append(record)
+            before = {cid: self._triage.history(cid) for cid in by_conversation}
+            self._triage.append(new.values())
+            changed = [
+                self._resolve(cid, before[cid], added, resolve)
+                for cid, added in by_conversation.items()
+            ]
+            self._flush()
+            return list(new.values()), [c for c in changed if c is not None]
+
+    def replay_triage(
+        self, conversation_ids: Iterable[str], resolve: Resolve
+    ) -> list[Conversation]:
+        """Conversations just stored with records already in their history (made by a
+        teammate before their messages reached this cache) get them applied:
+        `resolve(conversation, [], history)`. Returns those whose triage changed."""
+        with self._mutex:
+            self._check_writable("save the team's triage")
+            changed = [
+                self._resolve(cid, [], self._triage.history(cid), resolve)
+                for cid in dict.fromkeys(conversation_ids)
+            ]
+            self._flush()
+            return [c for c in changed if c is not None]
+
+    def _resolve(
+        self,
+        conversation_id: str,
+        history: list[TriageRecord],
+        new: list[TriageRecord],
+        resolve: Resolve,
+    ) -> Conversation | None:
+        """Put the stored conversation's triage as `resolve` says (unwritten); None when it
+        is not stored or its triage stays as it was."""
+        stored = self._summaries.get(conversation_id)
+        if stored is None or not new:
+            return None
+        triaged = with_triage(stored, resolve(_copy(stored), history, new))
+        if triaged == stored:
+            return None
+        self._summaries.put(_copy(triaged))
+        return _copy(triaged)
 
     def mark_read(self, conversation_id: str) -> Conversation | None:
         """Set a conversation's unread count to zero; returns it (None if unknown)."""

@@ -21,11 +21,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from cmtui.model import TriageRecord
-from cmtui.store.errors import StoreWriteError
+from cmtui.store.errors import StoreError, StoreWriteError
 from cmtui.store.storage import PRIVATE_FILE, _fsync_dir, encode_json, read_bytes
 
 TRIAGE_FILE = "triage.jsonl"
 _BAD_LINES_SHOWN = 3
+_UNREADABLE = (ValueError, KeyError, TypeError, AttributeError, RecursionError)
 
 
 class TriageLog:
@@ -49,7 +50,7 @@ class TriageLog:
                 continue
             try:
                 record = TriageRecord.from_dict(json.loads(line))
-            except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            except _UNREADABLE as exc:
                 bad.append(f"line {number} ({type(exc).__name__}: {exc})")
                 continue
             self._add(record)
@@ -71,6 +72,41 @@ class TriageLog:
     def history(self, conversation_id: str) -> list[TriageRecord]:
         """A conversation's records, oldest first."""
         return list(self._by_conversation.get(conversation_id, ()))
+
+    def has(self, record: TriageRecord) -> bool:
+        """Whether the history holds this record (its id, in its conversation) already."""
+        return any(r.id == record.id for r in self._by_conversation.get(record.conversation_id, ()))
+
+    def records_after(self, position: int) -> tuple[list[TriageRecord], int]:
+        """The records written after `position` (a byte offset in the file, 0: its start),
+        oldest first, and the position after them: what a reader that went as far as
+        `position` has not read yet. Lines are never rewritten, so a position stays good;
+        one past the end (the file set aside and begun again) reads from the start. A torn
+        last line waits for its end; an unreadable line is skipped (`_load` reported it)."""
+        tail = self._tail(position)
+        if position > 0 and tail is None:  # a file begun again, shorter than the position
+            position, tail = 0, self._tail(0)
+        end = (tail or b"").rfind(b"\n") + 1
+        records = []
+        for line in (tail or b"")[:end].split(b"\n"):
+            with contextlib.suppress(*_UNREADABLE):
+                if line.strip():
+                    records.append(TriageRecord.from_dict(json.loads(line)))
+        return records, position + end
+
+    def _tail(self, position: int) -> bytes | None:
+        """The file's bytes from `position` on (b"" for a missing file), None when it is
+        shorter than that."""
+        try:
+            with self.path.open("rb") as file:
+                if file.seek(0, os.SEEK_END) < position:
+                    return None
+                file.seek(position)
+                return file.read()
+        except FileNotFoundError:
+            return b""
+        except OSError as exc:
+            raise StoreError(f"could not read {self.path}: {exc.strerror}") from exc
 
     def append(self, records: Iterable[TriageRecord]) -> None:
         """Write `records` at the end of the file, durably, before this returns; on failure

@@ -252,7 +252,7 @@ class TeamOutbox:
             (
                 str(changed.state),
                 changed.not_before,
-                _json(changed),
+                jsonb(changed),
                 self.owner if taking else None,
                 taking,
                 self.lease,
@@ -279,7 +279,7 @@ def write_item(cur: psycopg.Cursor[Any], item: OutboxItem, *, created_by: str) -
             item.account_id,
             str(item.state),
             item.not_before,
-            _json(item),
+            jsonb(item),
             created_by,
         ),
     )
@@ -324,7 +324,8 @@ def _oldest_first(bodies: Iterable[dict[str, Any]]) -> list[OutboxItem]:
     return sorted((OutboxItem.from_dict(body) for body in bodies), key=lambda i: i.created_at)
 
 
-def _json(item: OutboxItem) -> Any:
+def jsonb(item: OutboxItem) -> Any:
+    """`item` as an outbox or approval row's `body` (`OutboxItem.to_dict()`)."""
     from psycopg.types.json import Jsonb
 
     return Jsonb(item.to_dict())

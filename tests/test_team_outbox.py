@@ -39,12 +39,17 @@ def team(url: str) -> TeamSettings:
     return TeamSettings(member="lea", members=("lea", "tom", "zoe"), seniors=("lea",), database=url)
 
 
+def migrated(url: str) -> str:
+    """`url`, its database given the team schema."""
+    with connect(team(url)) as conn:
+        schema.migrate(conn)
+    return url
+
+
 @pytest.fixture
 def db(team_db: str) -> str:
     """The test database with the team schema."""
-    with connect(team(team_db)) as conn:
-        schema.migrate(conn)
-    return team_db
+    return migrated(team_db)
 
 
 def book(url: str, member: str, **options: Any) -> TeamOutbox:
@@ -234,10 +239,12 @@ def test_a_leased_reply_is_moved_by_its_worker_only_until_the_lease_runs_out(db:
 
 class Together:
     """Two workers' books whose every `outbox()` returns only when both asked: both then
-    act on the same list, and race for every reply in it."""
+    act on the same list, and race for every reply in it. `lost` counts the changes refused
+    (a reply the other worker took, or was taking)."""
 
     def __init__(self, inner: TeamOutbox, barrier: threading.Barrier) -> None:
         self.inner, self.barrier = inner, barrier
+        self.lost = 0
 
     def outbox(self) -> list[OutboxItem]:
         self.barrier.wait(CAP)
@@ -247,7 +254,11 @@ class Together:
         self.inner.put_outbox(item)
 
     def update_outbox(self, item_id: str, change: Callable[[OutboxItem], OutboxItem]) -> OutboxItem:
-        return self.inner.update_outbox(item_id, change)
+        try:
+            return self.inner.update_outbox(item_id, change)
+        except (outbox.Stale, outbox.OutboxError):
+            self.lost += 1
+            raise
 
     def interrupted(self) -> list[OutboxItem]:
         return self.inner.interrupted()
@@ -269,14 +280,10 @@ async def test_two_workers_delivering_one_outbox_send_each_reply_once_and_in_ord
     barrier = threading.Barrier(2)
     adapters = [ScriptedAdapter(idempotent=False) for _ in range(2)]
     adapters[1].posted = adapters[0].posted  # one network
+    books = [Together(book(db, "w", worker=name), barrier) for name in ("w1", "w2")]
     engines = [
         worker(local_store(tmp_path, name, *conversations), adapter, clock, together)
-        for name, adapter, together in zip(
-            ("w1", "w2"),
-            adapters,
-            [Together(book(db, "w", worker=name), barrier) for name in ("w1", "w2")],
-            strict=True,
-        )
+        for name, adapter, together in zip(("w1", "w2"), adapters, books, strict=True)
     ]
     deadline = time.monotonic() + CAP
     while {i.state for i in shared.outbox()} != {OutboxState.SENT}:
@@ -284,6 +291,7 @@ async def test_two_workers_delivering_one_outbox_send_each_reply_once_and_in_ord
         await asyncio.gather(*(engine.deliver_due() for engine in engines))
     sends = [item.text for adapter in adapters for item in adapter.sent]
     assert len(sends) == len(set(sends)) == 20  # each reply once, none twice
+    assert sum(b.lost for b in books) > 0  # they did race for the same replies
     posted = [m.text for m in adapters[0].posted.values()]
     for conversation in conversations:
         mine = [text for text in posted if text.startswith(conversation + " ")]

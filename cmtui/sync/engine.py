@@ -116,7 +116,11 @@ class SyncEngine:
 
     With `processes`, a worker process reads the customers' messages (language, sentiment,
     intent) while the writer thread stores them (`cmtui.sync.analyst`); without, the writer
-    thread reads them itself (tests, and wherever a second process is not wanted)."""
+    thread reads them itself (tests, and wherever a second process is not wanted).
+
+    The replies it delivers are the store's, or those of `book` (team mode: the team's
+    outbox in PostgreSQL, `cmtui.team.outbox.TeamOutbox`, which other workers deliver from
+    too)."""
 
     MAX_SEND_ATTEMPTS = 8
     IDLE_SECONDS = 30.0  # the outbox's look-again interval when nothing is due

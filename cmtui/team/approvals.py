@@ -83,8 +83,9 @@ def submit(
     say so: either one saying agent is enough to wait."""
 
     def submitted(cur: psycopg.Cursor[Any]) -> Approval | OutboxItem:
-        senior = book.member in team.seniors and _role(cur, book.member) == "senior"
-        if not brand.approval or senior:
+        if not brand.approval or (
+            book.member in team.seniors and _role(cur, book.member) == "senior"
+        ):
             write_item(cur, item, created_by=book.member)
             return item
         cur.execute(

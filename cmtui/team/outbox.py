@@ -107,7 +107,8 @@ class TeamOutbox:
     ) -> None:
         self.member = member
         self.worker = worker
-        self.owner = worker or f"{member}@{socket.gethostname()}:{os.getpid()}"
+        # Leases are per process: a worker started again under the same name is another.
+        self.owner = f"{worker or member}@{socket.gethostname()}:{os.getpid()}"
         self.lease = lease
         self.kept = kept
         self._connect = connect
@@ -185,32 +186,28 @@ class TeamOutbox:
         import psycopg
 
         with self._mutex:
-            kept = self._conn is not None and not self._conn.closed
-            try:
-                return self._transaction(work)
-            except psycopg.OperationalError as error:
-                self.close_connection()
-                if not kept:
-                    raise _unavailable(error) from None
-            # The connection kept from before went away (a database restart): once more on a
-            # new one. The first try was rolled back unless it failed at its very commit, and
-            # then the change, already made, is refused as stale or as a move made twice.
-            try:
-                return self._transaction(work)
-            except psycopg.OperationalError as error:
-                self.close_connection()
-                raise _unavailable(error) from None
+            reused = self._conn is not None and not self._conn.closed
+            while True:
+                try:
+                    return self._transaction(work)
+                except psycopg.OperationalError as error:
+                    if self._conn is not None and not self._conn.closed:
+                        raise  # the database answered: an error of the work, not of the link
+                    self._conn = None
+                    if not reused:
+                        raise _unavailable(error) from None
+                # The connection kept from before went away (a database restart): once more,
+                # on a new one. The first try was rolled back unless it failed at its very
+                # commit; then the change, already made, is refused as stale or as a move
+                # made twice: never made twice.
+                reused = False
 
     def close(self) -> None:
         """Close the connection (a later operation opens a new one)."""
         with self._mutex:
-            self.close_connection()
-
-    def close_connection(self) -> None:
-        """Drop the connection without taking the lock (`run` holds it)."""
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     def _transaction(self, work: Callable[[psycopg.Cursor[Any]], T]) -> T:
         conn = self._connection()

@@ -116,7 +116,11 @@ class SyncEngine:
 
     With `processes`, a worker process reads the customers' messages (language, sentiment,
     intent) while the writer thread stores them (`cmtui.sync.analyst`); without, the writer
-    thread reads them itself (tests, and wherever a second process is not wanted)."""
+    thread reads them itself (tests, and wherever a second process is not wanted).
+
+    The replies it delivers are the store's, or those of `book` (team mode: the team's
+    outbox in PostgreSQL, `cmtui.team.outbox.TeamOutbox`, which other workers deliver from
+    too)."""
 
     MAX_SEND_ATTEMPTS = 8
     IDLE_SECONDS = 30.0  # the outbox's look-again interval when nothing is due
@@ -148,8 +152,11 @@ class SyncEngine:
         processes: bool = False,
         sleep: Sleep = asyncio.sleep,
         alerts: AlertSettings | None = None,
+        book: outbox.OutboxBook | None = None,
     ) -> None:
         self.store = store
+        # Where the replies to deliver are kept: the store, or the team's shared outbox.
+        self.book: outbox.OutboxBook = book if book is not None else store
         self.accounts = {account.account_id: account for account in accounts}
         for account in accounts:
             account.adapter.clock = clock
@@ -807,6 +814,10 @@ class SyncEngine:
                 # An item that cannot be marked `sending` is not sent: it waits, still queued.
                 self._store_failed(error)
                 delay = self.STORE_RETRY_SECONDS
+            except outbox.BookUnavailable as error:
+                # The shared outbox's database is down: what is queued there waits for it.
+                log.warning("cannot reach the outbox: %s", error)
+                delay = self.STORE_RETRY_SECONDS
             self._outbox_wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._outbox_wakeup.wait(), timeout=delay)
@@ -815,15 +826,16 @@ class SyncEngine:
         """Send every reply that is due, in order per conversation; return seconds to the next.
 
         An `unknown` reply is reconciled against its thread before anything later in its
-        conversation leaves. The first call also settles items a crash left in `sending`.
+        conversation leaves. The first call also settles items a crash left in `sending`
+        (with a shared book, every call settles those whose worker's lease ran out).
         """
-        if not self._recovered:
+        if not self._recovered or isinstance(self.book, outbox.SharedBook):
             idempotent = {
                 a.account_id for a in self.accounts.values() if a.adapter.idempotent_replies
             }
-            await self._on_writer(outbox.recover_interrupted, self.store, idempotent)
+            await self._on_writer(outbox.recover_interrupted, self.book, idempotent)
             self._recovered = True
-        items = await self._on_writer(self.store.outbox)
+        items = await self._on_writer(self.book.outbox)
         blocked: set[str] = set()  # conversations with an earlier reply still pending
         next_due = self.IDLE_SECONDS
         for item in items:
@@ -842,7 +854,8 @@ class SyncEngine:
         if item.account_id not in self.accounts or item.account_id in self._stopped_accounts:
             return self.IDLE_SECONDS  # waits for the user to log in again
         if item.state is OutboxState.SENDING:
-            return 1.0  # on its way, in this process: its outcome decides what follows
+            # on its way, from this engine (or another worker's): its outcome decides what follows
+            return 1.0
         not_before = item.not_before or self._wall()
         return max((not_before - self._wall()).total_seconds(), self._pause_left(item.account_id))
 
@@ -875,7 +888,7 @@ class SyncEngine:
             self._account_failed(account.account_id, error)
             retry_at = self._wall() + timedelta(seconds=_retry_delay(item.attempts))
             return await self._move(item, item.moved(item.state, not_before=retry_at))
-        items = await self._on_writer(self.store.outbox)
+        items = await self._on_writer(self.book.outbox)
         taken = {i.remote_id for i in items if i.remote_id and i.id != item.id}
         found = outbox.posted_copy(item, thread, taken)
         if found is None:
@@ -922,7 +935,7 @@ class SyncEngine:
         """Store `new` in place of `old` unless the user changed it; None when they did
         (and the item's state may no longer allow the move: a cancel won the race)."""
         try:
-            moved = await self._on_writer(outbox.advance, self.store, old, new)
+            moved = await self._on_writer(outbox.advance, self.book, old, new)
         except outbox.OutboxError as error:
             log.info("outbox %s: %s", old.id, error)
             return None

@@ -4,19 +4,22 @@ A reply is written to the outbox (durably) before any network call; this module 
 it answers, when it may leave (the undo window), what the user may still change, what an
 interrupted send becomes, and how a reply that may already be online is recognised.
 
-The user (UI thread) and the engine (its writer thread) change the same items, so every
-change is one `Store.update_outbox`: read, checked and written under the store's lock, nothing
-comes in between. Whoever changes an item, the move between states must be one `_MOVES`
-allows: a reply on its way can no longer be cancelled, a cancelled one is never marked sent.
-The engine moves an item only with `advance`, which also refuses when the user changed it
-since the engine read it (a cancel inside the undo window wins).
+The items are kept in a book (`OutboxBook`): the local `Store`, or in team mode the team's
+PostgreSQL outbox (`cmtui.team.outbox.TeamOutbox`), which several machines deliver from. The
+user (UI thread) and the engine (its writer thread; other workers in team mode) change the
+same items, so every change is one `update_outbox`: read, checked and written as one step
+(under the store's lock; in one transaction holding the row), nothing comes in between.
+Whoever changes an item, the move between states must be one `_MOVES` allows: a reply on its
+way can no longer be cancelled, a cancelled one is never marked sent. The engine moves an
+item only with `advance`, which also refuses when the user changed it since the engine read
+it (a cancel inside the undo window wins).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from cmtui.i18n import N_, _
 from cmtui.model import Message, OutboxItem, OutboxState, utcnow
@@ -71,6 +74,47 @@ class OutboxError(Exception):
     """A reply cannot be queued or changed; the message says why."""
 
 
+class Stale(Exception):
+    """Raised inside `OutboxBook.update_outbox` when the stored item is not the one the engine
+    read, or another worker holds it now (a shared book): nothing is written, and the engine
+    looks again instead of acting on its copy."""
+
+
+class BookUnavailable(Exception):
+    """The book cannot be read or changed now (a shared book's database is unreachable); a
+    change that raised it may or may not have been made: read the item again to know."""
+
+
+class OutboxBook(Protocol):
+    """Where outbox items are kept: the local `Store` satisfies it, and so does the team's
+    outbox in PostgreSQL (`cmtui.team.outbox.TeamOutbox`)."""
+
+    def outbox(self) -> list[OutboxItem]:
+        """The items, whatever their state, oldest first."""
+        ...
+
+    def put_outbox(self, item: OutboxItem) -> None:
+        """Insert or replace an item (by id), durably before returning."""
+        ...
+
+    def update_outbox(self, item_id: str, change: Callable[[OutboxItem], OutboxItem]) -> OutboxItem:
+        """Replace an item by `change(item)` as one step nothing else comes in between;
+        `change` refuses by raising (nothing is written). LookupError when there is none."""
+        ...
+
+
+@runtime_checkable
+class SharedBook(OutboxBook, Protocol):
+    """A book several engines deliver from at once (team mode). The engine that moves a reply
+    to `sending` holds a lease on it; a reply in `sending` is interrupted only once its lease
+    ran out (its worker died or lost the database), so recovery looks at every pass, not only
+    at start as for a book one engine delivers from."""
+
+    def interrupted(self) -> list[OutboxItem]:
+        """The items in `sending` whose lease ran out, oldest first."""
+        ...
+
+
 def reply_target(thread: list[Message]) -> Message:
     """The message a reply answers: the latest one written by someone other than the brand."""
     for message in reversed(thread):
@@ -88,16 +132,42 @@ def queue_reply(
     now: datetime | None = None,
     wall: datetime | None = None,
     account_id: str | None = None,
+    book: OutboxBook | None = None,
 ) -> OutboxItem:
-    """Write a reply to the conversation's latest message from someone else into the outbox,
-    from `account_id` (one of the accounts that saw that message; by default the one it
-    addressed), answering that account's own copy of it.
+    """Write a reply to the conversation's latest message from someone else into the outbox
+    (`book`, by default the store), from `account_id` (one of the accounts that saw that
+    message; by default the one it addressed), answering that account's own copy of it.
 
     It is dated `now` on the world's clock (the network's, so that a copy already online can
     be recognised) and may leave `undo_seconds` after `wall`, the user's clock: the engine
     compares `not_before` with that clock (`Clock.wall`). Both default to the real time.
     """
-    text = _reply_text(text)
+    item = prepare_reply(
+        store,
+        conversation_id,
+        text,
+        undo_seconds=undo_seconds,
+        now=now,
+        wall=wall,
+        account_id=account_id,
+    )
+    (book or store).put_outbox(item)
+    return item
+
+
+def prepare_reply(
+    store: Store,
+    conversation_id: str,
+    text: str,
+    *,
+    undo_seconds: float = 5.0,
+    now: datetime | None = None,
+    wall: datetime | None = None,
+    account_id: str | None = None,
+) -> OutboxItem:
+    """The item `queue_reply` queues, not written anywhere yet (team mode: a reply that waits
+    for a senior's approval goes elsewhere first, `cmtui.team.approvals.submit`)."""
+    text = reply_text(text)
     thread = store.thread(conversation_id)
     if not thread:
         raise OutboxError(f"no conversation {conversation_id!r} in the cache")
@@ -107,7 +177,7 @@ def queue_reply(
     target = latest.as_seen_by(account_id or latest.default_account())
     stamp = now or utcnow()
     start = wall or stamp
-    item = OutboxItem(
+    return OutboxItem(
         account_id=target.account_id,
         conversation_id=conversation_id,
         in_reply_to=target.id,
@@ -117,8 +187,6 @@ def queue_reply(
         updated_at=start,  # like every later change (`OutboxItem.moved`): the user's clock
         not_before=start + timedelta(seconds=undo_seconds),
     )
-    store.put_outbox(item)
-    return item
 
 
 def transition(item: OutboxItem, state: OutboxState, **changes: Any) -> OutboxItem:
@@ -136,13 +204,13 @@ def _check_move(item: OutboxItem, state: OutboxState) -> None:
         )
 
 
-def cancel(store: Store, item_id: str) -> OutboxItem:
+def cancel(book: OutboxBook, item_id: str) -> OutboxItem:
     """Cancel a reply that has not left yet (queued, failed or unknown)."""
-    return _update(store, item_id, lambda item: transition(item, OutboxState.CANCELLED))
+    return _update(book, item_id, lambda item: transition(item, OutboxState.CANCELLED))
 
 
 def edit(
-    store: Store,
+    book: OutboxBook,
     item_id: str,
     text: str,
     *,
@@ -154,7 +222,7 @@ def edit(
 
     `now` is the user's clock, the one `not_before` is measured on (`Clock.wall`).
     """
-    text = _reply_text(text)
+    text = reply_text(text)
     stamp = now or utcnow()
 
     def edited(item: OutboxItem) -> OutboxItem:
@@ -172,16 +240,16 @@ def edit(
             not_before=stamp + timedelta(seconds=undo_seconds),
         )
 
-    return _update(store, item_id, edited)
+    return _update(book, item_id, edited)
 
 
-def retry(store: Store, item_id: str, *, text: str | None = None) -> OutboxItem:
+def retry(book: OutboxBook, item_id: str, *, text: str | None = None) -> OutboxItem:
     """Queue a failed or cancelled reply again, optionally with new text.
 
     An `unknown` item is not retried here: it may already be online, and resending it blindly
     could post it twice; it waits for reconciliation against the thread.
     """
-    new_text = None if text is None else _reply_text(text)
+    new_text = None if text is None else reply_text(text)
 
     def queued(item: OutboxItem) -> OutboxItem:
         if item.state not in (OutboxState.FAILED, OutboxState.CANCELLED, OutboxState.QUEUED):
@@ -190,47 +258,45 @@ def retry(store: Store, item_id: str, *, text: str | None = None) -> OutboxItem:
             item, OutboxState.QUEUED, text=new_text or item.text, error=None, attempts=0
         )
 
-    return _update(store, item_id, queued)
+    return _update(book, item_id, queued)
 
 
-class _Changed(Exception):
-    """The stored item is no longer the one the engine read."""
-
-
-def advance(store: Store, expected: OutboxItem, new: OutboxItem) -> OutboxItem | None:
+def advance(book: OutboxBook, expected: OutboxItem, new: OutboxItem) -> OutboxItem | None:
     """Store `new` in place of `expected`: the engine's only way to move an item it read.
 
     None when the stored item is no longer `expected` (the user cancelled or edited it
-    meanwhile: look again instead of acting on a stale copy); OutboxError when the stored
-    item's state forbids the move (a cancelled reply is never marked sent).
+    meanwhile, or another worker holds it: look again instead of acting on a stale copy);
+    OutboxError when the stored item's state forbids the move (a cancelled reply is never
+    marked sent).
     """
 
     def moved(current: OutboxItem) -> OutboxItem:
         _check_move(current, new.state)
         if current != expected:
-            raise _Changed
+            raise Stale
         return new
 
     try:
-        return _update(store, expected.id, moved)
-    except _Changed:
+        return _update(book, expected.id, moved)
+    except Stale:
         return None
 
 
-def recover_interrupted(store: Store, idempotent_accounts: set[str]) -> list[OutboxItem]:
-    """After a crash, decide what each item left in `sending` becomes.
+def recover_interrupted(book: OutboxBook, idempotent_accounts: set[str]) -> list[OutboxItem]:
+    """After a crash, decide what each item left in `sending` becomes: in a book one engine
+    delivers from, every such item at its start; in a shared book, those whose lease ran out.
 
     Where the network deduplicates retries, sending again with the same key is safe; elsewhere
     the reply may already be online, so it waits in `unknown` for reconciliation.
     """
     recovered = []
-    for item in store.outbox():
+    for item in book.interrupted() if isinstance(book, SharedBook) else book.outbox():
         if item.state is not OutboxState.SENDING:
             continue
         state = (
             OutboxState.QUEUED if item.account_id in idempotent_accounts else OutboxState.UNKNOWN
         )
-        moved = advance(store, item, item.moved(state, error="interrupted while sending"))
+        moved = advance(book, item, item.moved(state, error="interrupted while sending"))
         if moved is not None:
             recovered.append(moved)
     return recovered
@@ -279,16 +345,18 @@ def _comparable(text: str) -> str:
     return " ".join(safe_text(text).split()).casefold()
 
 
-def _reply_text(text: str) -> str:
+def reply_text(text: str) -> str:
     """The text as it may be sent: not empty, and encodable (no lone surrogates)."""
     if not text.strip():
         raise OutboxError("the reply is empty")
     return without_surrogates(text)
 
 
-def _update(store: Store, item_id: str, change: Callable[[OutboxItem], OutboxItem]) -> OutboxItem:
-    """`Store.update_outbox`, with a missing item told as an OutboxError."""
+def _update(
+    book: OutboxBook, item_id: str, change: Callable[[OutboxItem], OutboxItem]
+) -> OutboxItem:
+    """`OutboxBook.update_outbox`, with a missing item told as an OutboxError."""
     try:
-        return store.update_outbox(item_id, change)
+        return book.update_outbox(item_id, change)
     except LookupError:
         raise OutboxError(_("There is no reply {id} in the outbox.").format(id=item_id)) from None

@@ -46,10 +46,10 @@ def until(condition: Callable[[], object], what: str, *, cap: float = CAP) -> No
         time.sleep(0.02)
 
 
-def config_file(folder: Path, url: str | None, *, member: str = "lea") -> Path:
-    """A config with a `[team]` table on `url` (none: team mode off)."""
+def config_file(folder: Path, url: str | None) -> Path:
+    """A config with a `[team]` table on `url` (none: team mode off), lea a senior."""
     path = folder / "config.toml"
-    lines = ["[team]", f'member = "{member}"', 'members = ["lea", "tom"]', 'seniors = ["lea"]']
+    lines = ["[team]", 'member = "lea"', 'members = ["lea", "tom"]', 'seniors = ["lea"]']
     if url is not None:
         lines.append(f'database = "{url}"')
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

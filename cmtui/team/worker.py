@@ -216,9 +216,11 @@ class Publisher:
         with self._wake:
             return None if self._backlog.everything else len(self._backlog)
 
-    def stop(self, *, drain_seconds: float | None) -> None:
+    def stop(self, *, drain_seconds: float | None, complete: bool = True) -> None:
         """Publish what waits while the database answers, for `drain_seconds` at most (None:
-        until done), then save the position as a clean stop and close the connection."""
+        until done), then save the position and close the connection. `complete`: every
+        write the engine made was announced (see `TeamWorker.run`); if not, the position
+        says so, and the next run compares the whole cache."""
         with self._wake:
             self._stopping = True
             if drain_seconds is not None:
@@ -227,7 +229,7 @@ class Publisher:
         if self._thread.is_alive():
             self._thread.join()
         with self._wake:
-            position = self._backlog.to_json(self.database, clean=True)
+            position = self._backlog.to_json(self.database, clean=complete)
         self.store.set_settings({POSITION: position})
         if self._conn is not None:
             self._conn.close()
@@ -453,7 +455,12 @@ class TeamWorker:
     async def run(self, *, once: bool = False) -> None:
         """Sync (one round with `once`, else until cancelled) and publish what it brings;
         on the way out, the engine and the cache are flushed, what waits is published while
-        the database answers (to the end with `once`), and the position saved."""
+        the database answers (to the end with `once`), and the position saved.
+
+        Cancelled (SIGTERM), the engine may have been stopped while its writer thread was
+        storing a batch: the batch is stored, but its `Ingested` is never sent. That cannot be
+        told from here, so the position is saved as incomplete, and the next run compares
+        the whole cache with the database once."""
         import asyncio
 
         publisher = Publisher(
@@ -467,9 +474,11 @@ class TeamWorker:
         publisher.start()
         engine = self.engine(publisher.note)
         self.states = engine.states
+        complete = False
         try:
             await (engine.run_once() if once else engine.run())
+            complete = True
         finally:
             await engine.close()
             drain = None if once else self.STOP_DRAIN_SECONDS
-            await asyncio.to_thread(publisher.stop, drain_seconds=drain)
+            await asyncio.to_thread(publisher.stop, drain_seconds=drain, complete=complete)

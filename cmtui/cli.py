@@ -16,7 +16,7 @@ import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Coroutine, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,13 +27,16 @@ from cmtui.config import Config, ConfigError, load_config
 from cmtui.i18n import _
 from cmtui.locations import LocationError
 from cmtui.secrets import SecretError
+from cmtui.team.db import TeamError
 
 if TYPE_CHECKING:
+    from cmtui.config import TeamSettings
+    from cmtui.doctor import Check
     from cmtui.model import Message
     from cmtui.query import Query
     from cmtui.replies import SavedReply
     from cmtui.session import Session
-    from cmtui.sync.events import SyncEvent
+    from cmtui.sync.events import AccountState, SyncEvent
 
 EXPORT_FIELDS = (
     "id",
@@ -90,6 +93,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     sync = commands.add_parser("sync", help="sync every account without the UI")
     sync.add_argument("--once", action="store_true", help="one round, then exit")
+    sync.add_argument(
+        "--team",
+        action="store_true",
+        help=_(
+            "be the team's sync worker: publish what is fetched into the [team] database"
+            " (with --demo, the sandbox's messages)"
+        ),
+    )
+    sync.add_argument(
+        "--name", help=_("with --team: the worker's name in `cmtui team doctor` (host:pid)")
+    )
     commands.add_parser("watch", help="sync and print new messages as JSON lines on stdout")
     reply = commands.add_parser(
         "reply", help="queue a reply to a conversation's latest message from someone else"
@@ -120,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     locate = commands.add_parser("locate", help="print where cmtui keeps a kind of file")
     locate.add_argument("what", choices=("config", "data", "themes", "logs", "replies"))
     _add_replies_parser(commands)
+    _add_team_parser(commands)
     return parser
 
 
@@ -139,6 +154,32 @@ def _add_replies_parser(commands: argparse._SubParsersAction[argparse.ArgumentPa
     faq.add_argument("--lang", choices=i18n.LANGUAGES, help="the language it is written in")
 
 
+def _add_team_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    team = commands.add_parser(
+        "team", help=_("team mode: set up the team database, check that it works")
+    )
+    actions = team.add_subparsers(dest="team_command", metavar="ACTION", required=True)
+    init = actions.add_parser(
+        "init",
+        help=_(
+            "create or update the team database's tables, and write the config's members"
+            " and roles into it"
+        ),
+    )
+    init.add_argument(
+        "--prune",
+        action="store_true",
+        help=_("also remove the members the database holds and the config no longer lists"),
+    )
+    actions.add_parser(
+        "doctor",
+        help=_(
+            "check team mode: database, password source, schema, your membership, live"
+            " updates, sync workers, leases, approvals"
+        ),
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `cmtui` console script."""
     os.umask(0o077)  # every folder 0700, every file 0600, whatever the shell's umask
@@ -150,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, LocationError, SecretError, UsageError) as error:
         print(f"cmtui: {error}", file=sys.stderr)
         return 2
-    except NothingToSync as error:
+    except (NothingToSync, TeamError) as error:
         print(f"cmtui: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -194,9 +235,14 @@ def _dispatch(args: argparse.Namespace) -> int:
     query = _parsed_query(args.query) if args.command == "search" else None
     if args.command == "replies":
         return _replies(args, sys.stdout)
+    if args.command == "team":
+        return _team(args, sys.stdout)
+    team = _worker_team(args) if args.command == "sync" else None
     with _session(args) as session:
         if args.command is None:
             return _run_tui(session, monitor=args.monitor)
+        if team is not None:
+            return asyncio.run(_sync_team(session, team, once=args.once, name=args.name))
         if args.command == "sync":
             return asyncio.run(_sync(session, once=args.once))
         if args.command == "watch":
@@ -358,8 +404,6 @@ def _run_tui(session: Session, *, monitor: bool = False) -> int:
 
 
 async def _sync(session: Session, *, once: bool) -> int:
-    from cmtui.sync.events import TROUBLE
-
     _refuse_read_only(session)
     _require_accounts(session)
     engine = session.engine()
@@ -367,10 +411,91 @@ async def _sync(session: Session, *, once: bool) -> int:
         await _until_signalled(engine.run_once() if once else engine.run())
     finally:
         await engine.close()
-    failing = [s for s in engine.states.values() if s.status in TROUBLE]
+    return _failing_accounts(engine.states.values())
+
+
+def _failing_accounts(states: Iterable[AccountState]) -> int:
+    """Name the accounts left in trouble on stderr; 1 if there is one."""
+    from cmtui.sync.events import TROUBLE
+
+    failing = [s for s in states if s.status in TROUBLE]
     for state in failing:
         print(f"cmtui: {state.account_id}: {state.status} {state.detail}".rstrip(), file=sys.stderr)
     return 1 if failing else 0
+
+
+def _worker_team(args: argparse.Namespace) -> TeamSettings | None:
+    """The `[team]` settings `cmtui sync --team` works with (None without --team): the
+    config's, also with --demo (the sandbox's accounts, the config's team database)."""
+    if not args.team:
+        if args.name is not None:
+            raise UsageError(_("--name names a team worker, so it needs --team"))
+        return None
+    config, config_path = _load_config(args)
+    if config.team.database is None:
+        raise TeamError(
+            _(
+                "team mode is off: {config} has no [team] database (see the README, Team mode)"
+            ).format(config=config_path)
+        )
+    return config.team
+
+
+def _team_password(team: TeamSettings) -> str | None:
+    from cmtui.secrets import find_team_password
+
+    found = find_team_password(team)
+    return None if found is None else found.value
+
+
+async def _sync_team(session: Session, team: TeamSettings, *, once: bool, name: str | None) -> int:
+    """`cmtui sync --team`: sync, and publish what comes in for the team (`cmtui.team.worker`)."""
+    from cmtui.team.worker import TeamWorker
+
+    _refuse_read_only(session)
+    _require_accounts(session)
+    worker = TeamWorker(session, team, name=name, password=_team_password(team), say=_say)
+    worker.check()
+    await _until_signalled(worker.run(once=once))
+    status = _failing_accounts(worker.states.values())
+    waiting = None if worker.publisher is None else worker.publisher.waiting()
+    if waiting != 0:
+        _say(
+            _("{count} messages wait to be published; the next `cmtui sync --team` does it").format(
+                count=_("all") if waiting is None else waiting
+            )
+        )
+        return 1
+    return status
+
+
+def _say(line: str) -> None:
+    print(f"cmtui: {line}", file=sys.stderr, flush=True)
+
+
+def _team(args: argparse.Namespace, out: TextIO) -> int:
+    """`cmtui team init|doctor`, on the config's `[team]` settings (no cache is opened)."""
+    config, config_path = _load_config(args)
+    team = config.team
+    if args.team_command == "doctor":
+        from cmtui.team.doctor import team_checks
+
+        return _print_checks(team_checks(team, config.path or config_path), out)
+    from cmtui.team.db import connect
+    from cmtui.team.init import init_team
+
+    if team.database is None:
+        raise TeamError(
+            _(
+                "team mode is off: {config} has no [team] database (see the README, Team mode)"
+            ).format(config=config_path)
+        )
+    with connect(team, password=_team_password(team), application="cmtui team init") as conn:
+        report = init_team(conn, team, prune=args.prune)
+    print(_("team database {url}").format(url=team.database), file=out)
+    for line in report.lines(team):
+        print(line, file=out)
+    return 0
 
 
 async def _watch(session: Session) -> int:
@@ -619,9 +744,13 @@ def _search_line(row: dict[str, Any]) -> str:
 def _doctor(session: Session) -> int:
     from cmtui.doctor import run_checks
 
-    results = run_checks(session)
+    return _print_checks(run_checks(session), sys.stdout)
+
+
+def _print_checks(results: Sequence[Check], out: TextIO) -> int:
+    """A doctor's report, one check a line; 1 if one failed."""
     for result in results:
-        print(f"{'ok ' if result.ok else 'BAD'}  {result.what}: {result.detail}")
+        print(f"{'ok ' if result.ok else 'BAD'}  {result.what}: {result.detail}", file=out)
     return 0 if all(r.ok for r in results) else 1
 
 

@@ -82,7 +82,7 @@ def report(what: str, seconds: list[float]) -> None:
 
 def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="cmtui-team-bench-"))
-    cluster = Cluster(folder / "postgres")
+    cluster = Cluster()
     url = cluster.fresh_database()
     with connect(TeamSettings(database=url)) as conn:
         schema.migrate(conn)

@@ -52,11 +52,11 @@ def machine_in_tokyo() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def pg_cluster() -> Iterator[Cluster]:
     """One real PostgreSQL server for the session's team-mode tests (started on first use)."""
     from postgres import Cluster  # the server's wheel, only for the tests that need it
 
-    cluster = Cluster(tmp_path_factory.mktemp("postgres"))
+    cluster = Cluster()
     yield cluster
     cluster.close()
 

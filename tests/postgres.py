@@ -7,6 +7,10 @@ database in it (`fresh_database`), so tests never see each other's rows. Never a
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+import subprocess
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -19,8 +23,11 @@ from pgserver import _commands  # type: ignore[import-untyped]
 class Cluster:
     """One PostgreSQL server in `folder`, with its own databases for the tests."""
 
-    def __init__(self, folder: Path) -> None:
-        self.server: Any = pgserver.get_server(folder, cleanup_mode="delete")
+    def __init__(self) -> None:
+        # Not under pytest's own temporary folder: another test run on the machine sets that
+        # to mode 0700, and the server runs as another user when the tests run as root.
+        self.folder = Path(tempfile.mkdtemp(prefix="cmtui-pg-"))
+        self.server: Any = pgserver.get_server(self.folder, cleanup_mode="delete")
 
     def url(self, database: str = "postgres") -> str:
         """The URL of `database`, as a `[team] database` holds it: no password (the test
@@ -54,4 +61,9 @@ class Cluster:
         _commands.pg_ctl(["-w", *args], pgdata=self.server.pgdata, user=self.server.system_user)
 
     def close(self) -> None:
+        """Stop the server (pgserver only stops one it started itself, not one `start` ran
+        again) and delete its folder."""
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._pg_ctl("-m", "fast", "stop")
         self.server.cleanup()
+        shutil.rmtree(self.folder, ignore_errors=True)

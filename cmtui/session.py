@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from cmtui.sandbox.clock import Clock
     from cmtui.sandbox.network import SandboxNetwork
     from cmtui.sync.engine import AccountRuntime, SyncEngine
+    from cmtui.team.approvals import Approval
+    from cmtui.team.events import TeamEvent
+    from cmtui.team.link import TeamLink
+    from cmtui.team.outbox import Answer, TeamOutbox
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,8 @@ class Session:
     token_sources: dict[str, str] = field(default_factory=dict)  # account id -> where found
     replies_path: Path | None = None  # the saved replies (`cmtui.replies`); None: none
     _accounts: list[AccountRuntime] | None = field(default=None, repr=False)
+    _team_book: TeamOutbox | None = field(default=None, repr=False)
+    _team_password: Token | None = field(default=None, repr=False)
 
     @property
     def accounts(self) -> list[AccountRuntime]:
@@ -132,19 +138,96 @@ class Session:
 
     def queue_reply(
         self, conversation_id: str, text: str, *, account_id: str | None = None
-    ) -> OutboxItem:
+    ) -> OutboxItem | Approval:
         """Write a reply into the outbox, dated on this session's clocks, with the config's
         undo window, from `account_id` (by default the account the message addressed);
-        raises `OutboxError` when it cannot be queued."""
-        return outbox.queue_reply(
+        raises `OutboxError` when it cannot be queued.
+
+        In team mode it goes to the team's outbox, or, written by an agent for a brand whose
+        replies need approval, to the seniors as an `Approval`. Call it off the UI thread."""
+        if not self.team_mode:
+            return outbox.queue_reply(
+                self.store,
+                conversation_id,
+                text,
+                undo_seconds=self.config.outbox.undo_seconds,
+                now=self.clock(),
+                wall=self.wall(),
+                account_id=account_id,
+            )
+        from cmtui.team import approvals
+
+        book = self.team_book
+        item = outbox.prepare_reply(
             self.store,
             conversation_id,
             text,
             undo_seconds=self.config.outbox.undo_seconds,
             now=self.clock(),
-            wall=self.wall(),
+            wall=book.wall(),
             account_id=account_id,
         )
+        conversation = self.store.conversation(conversation_id)
+        brand = self.brand(conversation.brand if conversation is not None else "")
+        return approvals.submit(book, item, brand=brand, team=self.config.team)
+
+    # --- team mode -------------------------------------------------------------------------
+
+    @property
+    def team_mode(self) -> bool:
+        """Whether the config shares the inbox with a team (`[team] database`)."""
+        return self.config.team.database is not None
+
+    @property
+    def book(self) -> outbox.OutboxBook:
+        """Where replies are kept: the team's outbox in team mode, else the local cache.
+        Building the team's runs the password's source: call it off the UI thread."""
+        return self.team_book if self.team_mode else self.store
+
+    @property
+    def team_book(self) -> TeamOutbox:
+        """The team's outbox, as this member writes in it (team mode only)."""
+        if self._team_book is None:
+            from cmtui.team.db import connect
+            from cmtui.team.outbox import TeamOutbox
+
+            team, password = self.config.team, self.team_password()
+            member = team.member or ""
+            self._team_book = TeamOutbox(
+                lambda: connect(team, password=password, application=f"cmtui {member}"), member
+            )
+        return self._team_book
+
+    def team_password(self) -> str | None:
+        """The team database's password (`cmtui.secrets.find_team_password`), looked up once;
+        None leaves it to PostgreSQL's own PGPASSWORD and ~/.pgpass."""
+        if self._team_password is None:
+            from cmtui.secrets import find_team_password
+
+            self._team_password = find_team_password(self.config.team) or Token("", "")
+        return self._team_password.value or None
+
+    def team_link(self, on_event: Callable[[TeamEvent], None]) -> TeamLink:
+        """The link that keeps this screen's cache and the team database in step (not
+        started). Call it off the UI thread: the password's source may run a command."""
+        from cmtui.team.link import TeamLink
+
+        brands = {account.id: account.brand for account in self.config.accounts}
+        return TeamLink(
+            self.config.team, self.store, on_event, password=self.team_password(), brands=brands
+        )
+
+    def answered_since(self, conversation_id: str, since: datetime) -> list[Answer]:
+        """Who else answered a conversation since `since` (on the world's clock), or is
+        answering it (team mode; alone, nobody else can)."""
+        if not self.team_mode:
+            return []
+        return self.team_book.answered_since(conversation_id, since)
+
+    def close_team(self) -> None:
+        """Close the team outbox's connection, if one was opened."""
+        if self._team_book is not None:
+            self._team_book.close()
 
     def brand(self, name: str) -> Brand:
         """The brand called `name` (an empty one when the config has none by that name)."""

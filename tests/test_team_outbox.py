@@ -155,7 +155,11 @@ def holding(
 
 
 def waiting_on_a_lock(url: str) -> bool:
-    rows = sql(url, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+    rows = sql(
+        url,
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE wait_event_type = 'Lock' AND datname = current_database()",
+    )
     return bool(rows[0][0])
 
 

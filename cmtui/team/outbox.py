@@ -90,10 +90,10 @@ class TeamOutbox:
     TeamOutboxUnavailable. Thread-safe (one operation at a time per instance).
 
     `member` is who writes the replies queued through this book (`created_by`). A sync
-    worker's book names the `worker`: its claims take leases in that name, lasting `lease`, and
-    it skips rows another transaction holds rather than wait; a member's book waits its turn,
-    so the person is told how the reply stands. `outbox()` lists what is pending and what
-    finished within `kept`.
+    worker's book names the `worker`: its claims take leases lasting `lease` in the name of
+    `owner` (the worker's name, host and process), and it skips rows another transaction
+    holds rather than wait; a member's book waits its turn, so the person is told how the
+    reply stands. `outbox()` lists what is pending and what finished within `kept`.
     """
 
     def __init__(

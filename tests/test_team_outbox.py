@@ -25,7 +25,7 @@ from psycopg.types.json import Jsonb
 from test_sync_engine import T0, Clock, ScriptedAdapter, message
 
 from cmtui.config import TeamSettings
-from cmtui.model import Author, OutboxItem, OutboxState
+from cmtui.model import Author, OutboxItem, OutboxState, utcnow
 from cmtui.store import Store
 from cmtui.sync import outbox
 from cmtui.sync.engine import AccountRuntime, OutboxChanged, SyncEngine, SyncEvent
@@ -132,6 +132,22 @@ def test_replies_are_listed_oldest_first_and_finished_ones_for_a_while(db: str) 
     assert [i.text for i in lea.outbox()] == ["earlier", "later"]  # pending ones stay
 
 
+def test_the_undo_window_is_stamped_on_the_database_clock_whatever_the_machine_shows(
+    db: str, tmp_path: Path
+) -> None:
+    """Léa's machine runs an hour behind: on her own clock her reply would have been due
+    an hour ago for a worker whose clock is right, leaving her no undo window at all."""
+    behind = book(db, "lea", local=lambda: utcnow() - timedelta(hours=1))
+    assert behind.outbox() == []  # connected: the clocks compared
+    [(now,)] = sql(db, "SELECT now()")
+    assert abs(behind.wall() - now) < timedelta(seconds=5)
+    cache = local_store(tmp_path, "lea", "acct:1")
+    item = outbox.queue_reply(cache, "acct:1", "Merci", wall=behind.wall(), book=behind)
+    assert item.not_before is not None
+    assert abs(item.not_before - (now + timedelta(seconds=5))) < timedelta(seconds=5)
+    cache.close()
+
+
 def holding(
     first: TeamOutbox, item: OutboxItem, change: Callable[[OutboxItem], OutboxItem]
 ) -> tuple[threading.Thread, threading.Event, threading.Event, list[object]]:
@@ -155,7 +171,11 @@ def holding(
 
 
 def waiting_on_a_lock(url: str) -> bool:
-    rows = sql(url, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+    rows = sql(
+        url,
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE wait_event_type = 'Lock' AND datname = current_database()",
+    )
     return bool(rows[0][0])
 
 

@@ -140,7 +140,8 @@ def queue_reply(
 
     It is dated `now` on the world's clock (the network's, so that a copy already online can
     be recognised) and may leave `undo_seconds` after `wall`, the user's clock: the engine
-    compares `not_before` with that clock (`Clock.wall`). Both default to the real time.
+    compares `not_before` with that clock (`Clock.wall`; in team mode the clock the team
+    shares, `TeamOutbox.wall`). Both default to the real time.
     """
     item = prepare_reply(
         store,
@@ -151,7 +152,7 @@ def queue_reply(
         wall=wall,
         account_id=account_id,
     )
-    (book or store).put_outbox(item)
+    (store if book is None else book).put_outbox(item)
     return item
 
 

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cmtui.i18n import _
-from cmtui.model import Message, OutboxItem, OutboxState
+from cmtui.model import Message, OutboxItem, OutboxState, utcnow
 from cmtui.sync.outbox import BookUnavailable, Stale
 from cmtui.team.db import TeamUnavailable
 
@@ -90,10 +90,10 @@ class TeamOutbox:
     TeamOutboxUnavailable. Thread-safe (one operation at a time per instance).
 
     `member` is who writes the replies queued through this book (`created_by`). A sync
-    worker's book names the `worker`: its claims take leases in that name, lasting `lease`, and
-    it skips rows another transaction holds rather than wait; a member's book waits its turn,
-    so the person is told how the reply stands. `outbox()` lists what is pending and what
-    finished within `kept`.
+    worker's book names the `worker`: its claims take leases lasting `lease` in the name of
+    `owner` (the worker's name, host and process), and it skips rows another transaction
+    holds rather than wait; a member's book waits its turn, so the person is told how the
+    reply stands. `outbox()` lists what is pending and what finished within `kept`.
     """
 
     def __init__(
@@ -104,6 +104,7 @@ class TeamOutbox:
         worker: str | None = None,
         lease: timedelta = LEASE,
         kept: timedelta = KEPT,
+        local: Callable[[], datetime] = utcnow,
     ) -> None:
         self.member = member
         self.worker = worker
@@ -114,6 +115,8 @@ class TeamOutbox:
         self._connect = connect
         self._conn: psycopg.Connection[Any] | None = None
         self._mutex = threading.Lock()
+        self._local = local
+        self._skew = timedelta(0)  # the database's clock less this machine's
 
     # --- the book -----------------------------------------------------------------------
 
@@ -177,6 +180,14 @@ class TeamOutbox:
         answers = self.run(lambda cur: _answers(cur, conversation_id, since, self.member))
         return sorted(answers, key=lambda answer: answer.at)
 
+    def wall(self) -> datetime:
+        """Now on the database's clock (as this machine's clock showed it the last time this
+        book connected): the one clock every machine of the team shares. The undo window
+        (`not_before`) is stamped and compared on it in team mode, as the engine's and the
+        user's `wall`: a teammate's clock running behind the worker's would otherwise cut
+        their undo window short, or even to nothing."""
+        return self._local() + self._skew
+
     # --- connection ---------------------------------------------------------------------
 
     def run(self, work: Callable[[psycopg.Cursor[Any]], T]) -> T:
@@ -217,9 +228,15 @@ class TeamOutbox:
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
             try:
-                self._conn = self._connect()
+                conn = self._connect()
             except TeamUnavailable as error:
                 raise TeamOutboxUnavailable(str(error)) from None
+            self._conn = conn
+            before = self._local()
+            row = conn.execute("SELECT now()").fetchone()
+            after = self._local()
+            if row is not None:  # read halfway through the round trip
+                self._skew = row[0] - (before + (after - before) / 2)
         return self._conn
 
     def _update(

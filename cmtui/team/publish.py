@@ -30,9 +30,10 @@ BATCH = 5000
 publishing transaction holds the table's `seq` lock only briefly."""
 
 _REFUSED = re.compile("[\x00\ud800-\udfff]")  # what jsonb text cannot hold
+_ENCODER = json.JSONEncoder(ensure_ascii=False)  # json.dumps would build one per call
 _INCOMING = (
     "CREATE TEMPORARY TABLE IF NOT EXISTS incoming ("
-    " id text PRIMARY KEY, conversation_id text NOT NULL, account_id text NOT NULL,"
+    " id text NOT NULL, conversation_id text NOT NULL, account_id text NOT NULL,"
     " created_at timestamptz NOT NULL, body jsonb NOT NULL) ON COMMIT DELETE ROWS"
 )
 _COPY = "COPY incoming (id, conversation_id, account_id, created_at, body) FROM STDIN"
@@ -84,8 +85,8 @@ def publish(
     written = 0
     chunk: dict[str, tuple[Message, str, bytes]] = {}
     for message in messages:
-        body = body_json(message)
-        digest = hashlib.blake2b(body.encode(), digest_size=16).digest()
+        body, encoded = _body(message)
+        digest = hashlib.blake2b(encoded, digest_size=16).digest()
         if sent is None or not sent.unchanged(message.id, digest):
             chunk[message.id] = (message, body, digest)
         if len(chunk) >= batch:
@@ -125,13 +126,20 @@ def body_json(message: Message) -> str:
     """`Message.to_dict()` as the JSON a `jsonb` column takes. PostgreSQL refuses the NUL
     character and unpaired surrogates in JSON text; hostile text may hold either, so such
     strings are published with U+FFFD in their place rather than holding up the batch."""
+    return _body(message)[0]
+
+
+def _body(message: Message) -> tuple[str, bytes]:
+    """`body_json`, and the same in UTF-8 (encoding it is the check for surrogates)."""
     body = message.to_dict()
-    text = json.dumps(body, ensure_ascii=False)
+    text = _ENCODER.encode(body)
     try:
-        text.encode("utf-8")
+        if "\\u0000" not in text:
+            return text, text.encode()
     except UnicodeEncodeError:
-        return json.dumps(_cleaned(body), ensure_ascii=False)
-    return json.dumps(_cleaned(body), ensure_ascii=False) if "\\u0000" in text else text
+        pass
+    text = _ENCODER.encode(_cleaned(body))
+    return text, text.encode()
 
 
 def _cleaned(value: Any) -> Any:

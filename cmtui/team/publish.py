@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,8 @@ from cmtui.model import Message
 
 if TYPE_CHECKING:
     import psycopg
+
+log = logging.getLogger(__name__)
 
 BATCH = 5000
 """Messages per transaction: large enough to amortise a round trip, small enough that a
@@ -80,7 +83,7 @@ def publish(
     """Publish `messages` (the last of the same id wins) in transactions of `batch`; returns
     how many rows were new or changed. With `sent`, what it holds unchanged is left out, and
     what is published is added to it. psycopg's errors go to the caller: a batch that failed
-    left the table as it was."""
+    left the table as it was; a message the database refuses as data is logged and left out."""
     conn.execute(_INCOMING)
     written = 0
     chunk: dict[str, tuple[Message, str, bytes]] = {}
@@ -90,11 +93,31 @@ def publish(
         if sent is None or not sent.unchanged(message.id, digest):
             chunk[message.id] = (message, body, digest)
         if len(chunk) >= batch:
-            written += _publish_batch(conn, list(chunk.values()), sent)
+            written += _publish_part(conn, list(chunk.values()), sent)
             chunk.clear()
     if chunk:
-        written += _publish_batch(conn, list(chunk.values()), sent)
+        written += _publish_part(conn, list(chunk.values()), sent)
     return written
+
+
+def _publish_part(
+    conn: psycopg.Connection[Any], rows: Sequence[tuple[Message, str, bytes]], sent: Sent | None
+) -> int:
+    """`_publish_batch`; a batch the database refuses as data is split in halves until the
+    row it refuses is alone, and that one is logged and left out: one bad row must not hold
+    up the whole backlog behind it."""
+    import psycopg
+
+    try:
+        return _publish_batch(conn, rows, sent)
+    except psycopg.DataError as error:
+        if len(rows) == 1:
+            log.error(
+                "message %s not published, the team database refuses it: %s", rows[0][0].id, error
+            )
+            return 0
+    half = len(rows) // 2
+    return _publish_part(conn, rows[:half], sent) + _publish_part(conn, rows[half:], sent)
 
 
 def _publish_batch(
@@ -112,6 +135,9 @@ def _publish_batch(
                         body,
                     )
                 )
+        # Without statistics the planner takes the temporary table for large and hashes the
+        # whole `messages` table at every batch; counted, it looks each row up by its key.
+        cursor.execute("ANALYZE incoming")
         cursor.execute(_UNCHANGED)
         written = 0
         if cursor.rowcount < len(rows):  # else all known as they are: no NOTIFY either

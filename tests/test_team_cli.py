@@ -262,17 +262,18 @@ def spawned() -> Iterator[list[subprocess.Popen[bytes]]]:
             process.wait()
 
 
-def test_a_worker_stops_cleanly_on_sigterm_and_the_next_run_misses_nothing(
-    tmp_path: Path, team_db: str, spawned: list[subprocess.Popen[bytes]]
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_worker_stops_cleanly_on_a_signal_and_the_next_run_misses_nothing(
+    tmp_path: Path, team_db: str, spawned: list[subprocess.Popen[bytes]], stop: signal.Signals
 ) -> None:
-    """SIGTERM may cut the engine while it stores a batch it never announces: the position
+    """A signal may cut the engine while it stores a batch it never announces: the position
     is saved as incomplete, so the next run compares the cache with the database."""
     config = config_file(tmp_path, team_db)
     ready(team_db)
     worker = subprocess.Popen(worker_command(config, tmp_path / "data"), stderr=subprocess.PIPE)
     spawned.append(worker)
     until(lambda: published(team_db), "the worker publishes")
-    worker.send_signal(signal.SIGTERM)
+    worker.send_signal(stop)
     assert worker.wait(timeout=60) == 0
     assert worker.stderr is not None
     assert b"publishing as worker w1" in worker.stderr.read()

@@ -95,6 +95,18 @@ def test_hostile_text_is_published_without_holding_up_its_batch(team_db: str) ->
     assert (body["text"], body["author"]["handle"]) == ("a\ufffdb\ufffdc", "@z\ufffd")
 
 
+def test_a_message_the_database_refuses_is_left_out_and_the_rest_published(
+    team_db: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    refused = replace(message(3), sentiment=float("nan"))  # JSON's NaN is not PostgreSQL's
+    with connect(team(team_db)) as conn:
+        schema.migrate(conn)
+        written = publish(conn, [message(n) for n in range(3)] + [refused, message(4)], batch=4)
+    assert written == 4
+    assert set(published(team_db)) == {f"ml-masto:{n}" for n in (0, 1, 2, 4)}
+    assert "message ml-masto:3 not published" in caplog.text
+
+
 # --- the backlog's position -------------------------------------------------------------------
 
 
@@ -276,10 +288,13 @@ def test_the_worker_refuses_a_database_it_cannot_publish_into(
         TeamWorker(session, replace(settings, database=None)).check()
 
 
-def test_an_unreachable_database_does_not_stop_the_worker_from_starting(
+async def test_an_unreachable_database_does_not_stop_the_worker_from_syncing(
     session: Session, tmp_path: Path
 ) -> None:
     lines: list[str] = []
     away = team(f"postgresql://cm@/cmtui?host={tmp_path}")
-    TeamWorker(session, away, say=lines.append).check()
-    assert len(lines) == 1 and "syncing into the local cache meanwhile" in lines[0]
+    worker = TeamWorker(session, away, say=lines.append)
+    worker.check()
+    await worker.run(once=True)
+    assert stored(session), "the networks were synced into the local cache"
+    assert len(lines) == 1 and "sync goes on into the local cache" in lines[0], lines

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -25,14 +26,17 @@ from cmtui.model import Message
 if TYPE_CHECKING:
     import psycopg
 
+log = logging.getLogger(__name__)
+
 BATCH = 5000
 """Messages per transaction: large enough to amortise a round trip, small enough that a
 publishing transaction holds the table's `seq` lock only briefly."""
 
 _REFUSED = re.compile("[\x00\ud800-\udfff]")  # what jsonb text cannot hold
+_ENCODER = json.JSONEncoder(ensure_ascii=False)  # json.dumps would build one per call
 _INCOMING = (
     "CREATE TEMPORARY TABLE IF NOT EXISTS incoming ("
-    " id text PRIMARY KEY, conversation_id text NOT NULL, account_id text NOT NULL,"
+    " id text NOT NULL, conversation_id text NOT NULL, account_id text NOT NULL,"
     " created_at timestamptz NOT NULL, body jsonb NOT NULL) ON COMMIT DELETE ROWS"
 )
 _COPY = "COPY incoming (id, conversation_id, account_id, created_at, body) FROM STDIN"
@@ -79,21 +83,41 @@ def publish(
     """Publish `messages` (the last of the same id wins) in transactions of `batch`; returns
     how many rows were new or changed. With `sent`, what it holds unchanged is left out, and
     what is published is added to it. psycopg's errors go to the caller: a batch that failed
-    left the table as it was."""
+    left the table as it was; a message the database refuses as data is logged and left out."""
     conn.execute(_INCOMING)
     written = 0
     chunk: dict[str, tuple[Message, str, bytes]] = {}
     for message in messages:
-        body = body_json(message)
-        digest = hashlib.blake2b(body.encode(), digest_size=16).digest()
+        body, encoded = _body(message)
+        digest = hashlib.blake2b(encoded, digest_size=16).digest()
         if sent is None or not sent.unchanged(message.id, digest):
             chunk[message.id] = (message, body, digest)
         if len(chunk) >= batch:
-            written += _publish_batch(conn, list(chunk.values()), sent)
+            written += _publish_part(conn, list(chunk.values()), sent)
             chunk.clear()
     if chunk:
-        written += _publish_batch(conn, list(chunk.values()), sent)
+        written += _publish_part(conn, list(chunk.values()), sent)
     return written
+
+
+def _publish_part(
+    conn: psycopg.Connection[Any], rows: Sequence[tuple[Message, str, bytes]], sent: Sent | None
+) -> int:
+    """`_publish_batch`; a batch the database refuses as data is split in halves until the
+    row it refuses is alone, and that one is logged and left out: one bad row must not hold
+    up the whole backlog behind it."""
+    import psycopg
+
+    try:
+        return _publish_batch(conn, rows, sent)
+    except psycopg.DataError as error:
+        if len(rows) == 1:
+            log.error(
+                "message %s not published, the team database refuses it: %s", rows[0][0].id, error
+            )
+            return 0
+    half = len(rows) // 2
+    return _publish_part(conn, rows[:half], sent) + _publish_part(conn, rows[half:], sent)
 
 
 def _publish_batch(
@@ -111,6 +135,9 @@ def _publish_batch(
                         body,
                     )
                 )
+        # Without statistics the planner takes the temporary table for large and hashes the
+        # whole `messages` table at every batch; counted, it looks each row up by its key.
+        cursor.execute("ANALYZE incoming")
         cursor.execute(_UNCHANGED)
         written = 0
         if cursor.rowcount < len(rows):  # else all known as they are: no NOTIFY either
@@ -125,13 +152,20 @@ def body_json(message: Message) -> str:
     """`Message.to_dict()` as the JSON a `jsonb` column takes. PostgreSQL refuses the NUL
     character and unpaired surrogates in JSON text; hostile text may hold either, so such
     strings are published with U+FFFD in their place rather than holding up the batch."""
+    return _body(message)[0]
+
+
+def _body(message: Message) -> tuple[str, bytes]:
+    """`body_json`, and the same in UTF-8 (encoding it is the check for surrogates)."""
     body = message.to_dict()
-    text = json.dumps(body, ensure_ascii=False)
+    text = _ENCODER.encode(body)
     try:
-        text.encode("utf-8")
+        if "\\u0000" not in text:
+            return text, text.encode()
     except UnicodeEncodeError:
-        return json.dumps(_cleaned(body), ensure_ascii=False)
-    return json.dumps(_cleaned(body), ensure_ascii=False) if "\\u0000" in text else text
+        pass
+    text = _ENCODER.encode(_cleaned(body))
+    return text, text.encode()
 
 
 def _cleaned(value: Any) -> Any:

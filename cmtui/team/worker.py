@@ -434,22 +434,21 @@ class TeamWorker:
 
     def check(self) -> None:
         """TeamError when the worker must not start: team mode off, the schema behind (or
-        ahead), the member unknown. An unreachable database is no reason: it is said, and
-        the backlog waits for it."""
+        ahead), the member unknown. An unreachable database is no reason: the publisher says
+        so once it runs, and the backlog waits for the database."""
         if self.team.database is None:
             raise TeamError(_("team mode is off: there is no [team] database in the config"))
         try:
             conn = connect(self.team, password=self._password, application="cmtui sync --team")
-        except TeamUnavailable as error:
-            self._say(_("{reason}; syncing into the local cache meanwhile").format(reason=error))
+        except TeamUnavailable:
             return
         with conn:
             check_database(conn, self.team)
 
     def engine(self, on_event: Callable[[SyncEvent], None]) -> SyncEngine:
-        """The worker's sync engine. The one place it is built: the team's shared outbox
-        (`cmtui.team.outbox.TeamOutbox`) is handed to it here, so this worker delivers the
-        replies the team queued."""
+        """The worker's sync engine. The one place it is built, so the one place the team's
+        shared outbox (`cmtui.team.outbox`) is to be handed to it for this worker to deliver
+        the replies the team queued; until then it delivers its data folder's own outbox."""
         return self.session.engine(on_event)
 
     async def run(self, *, once: bool = False) -> None:

@@ -517,3 +517,21 @@ def test_a_record_the_database_refuses_holds_back_none_after_it(
     ]
     assert "team triage record r1 not pushed" in caplog.text
     assert lea.status().connected
+
+
+def test_a_local_change_merged_by_the_rule_keeps_a_teammates_change_made_meanwhile(
+    store: Store,
+) -> None:
+    """How the TUI should store its own triage in team mode: the records through the rule,
+    at `record_time`, so a stale copy of the conversation loses nothing a teammate did."""
+    store.add_messages([msg(1)], brand="Acme")
+    stale = store.conversation("acct:c1")
+    assert stale is not None
+    theirs = TriageRecord(
+        "acct:c1", TriageAction.LABEL, "vip", "tom", T0 + timedelta(hours=9), id="t1"
+    )
+    store.merge_triage([theirs], triage.resolve)
+    at = triage.record_time(store.triage_history("acct:c1"), T0)  # lea's clock is behind
+    mine = triage.apply([stale], triage.star(True), who="lea", at=at)
+    _, changed = store.merge_triage(mine.records, triage.resolve)
+    assert [(c.starred, c.labels) for c in changed] == [(True, ["vip"])]

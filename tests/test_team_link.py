@@ -409,9 +409,11 @@ def test_a_shared_draft_reaches_the_teammate_and_never_replaces_their_own(
     (draft,) = tom.of(DraftsChanged)[-1].drafts
     assert (draft.member, draft.conversation_id) == ("lea", "acct:c1")
     assert tom.store.drafts() == {"acct:c1": "tom's own words"}
-    assert not lea.of(DraftsChanged)
+    assert tom.link.shared_drafts("acct:c1") == {"lea": "Hello Ana"}
+    assert not lea.of(DraftsChanged) and lea.link.shared_drafts("acct:c1") == {}
     lea.link.share_draft("acct:c1", "")
     until(lambda: tom.of(DraftsChanged)[-1].drafts[-1].text == "", "the draft withdrawn")
+    assert tom.link.shared_drafts("acct:c1") == {}
     assert tom.store.drafts() == {"acct:c1": "tom's own words"}
 
 

@@ -131,6 +131,8 @@ class TeamLink:
         self._commands: deque[Command] = deque()
         self._dirty: set[str] = set()
         self._drafts_seq = 0
+        self._shared: dict[str, dict[str, str]] = {}  # conversation -> member -> text
+        self._shared_lock = threading.Lock()
         self._presence: tuple[Presence, ...] | None = None
         self._presence_ends: datetime | None = None
         self._status: TeamStatus | None = None
@@ -149,8 +151,9 @@ class TeamLink:
         self._wake()
         if self._thread.is_alive():
             self._thread.join(timeout)
-        self._waker.close()
-        self._wakee.close()
+        if not self._thread.is_alive():  # else it still selects on them: left to the GC
+            self._waker.close()
+            self._wakee.close()
 
     def push(self) -> None:
         """Triage records were added to the local history: push them now (they are pushed
@@ -184,6 +187,12 @@ class TeamLink:
     def withdraw_draft(self, conversation_id: str) -> None:
         """Take back this member's shared draft on a conversation."""
         self._queue(lambda conn: drafts.withdraw(conn, self.member, conversation_id))
+
+    def shared_drafts(self, conversation_id: str) -> dict[str, str]:
+        """The drafts teammates share on a conversation now, by member, as last heard (this
+        member's own left out); nothing waits on the database."""
+        with self._shared_lock:
+            return dict(self._shared.get(conversation_id, {}))
 
     def _queue(self, command: Command) -> None:
         self._commands.append(command)
@@ -381,6 +390,13 @@ class TeamLink:
                 break
             self._drafts_seq = rows[-1][0]
             changed += [draft for _seq, draft in rows if draft.member != self.member]
+        with self._shared_lock:
+            for draft in changed:
+                texts = self._shared.setdefault(draft.conversation_id, {})
+                if draft.text:
+                    texts[draft.member] = draft.text
+                else:
+                    texts.pop(draft.member, None)
         if changed:
             self._report(DraftsChanged(tuple(changed)))
 

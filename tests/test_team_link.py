@@ -537,3 +537,24 @@ def test_a_local_change_merged_by_the_rule_keeps_a_teammates_change_made_meanwhi
     mine = triage.apply([stale], triage.star(True), who="lea", at=at)
     _, changed = store.merge_triage(mine.records, triage.resolve)
     assert [(c.starred, c.labels) for c in changed] == [(True, ["vip"])]
+
+
+def test_a_listener_that_fails_does_not_stop_the_link(
+    db: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    heard: list[TeamEvent] = []
+
+    def clumsy(event: TeamEvent) -> None:
+        heard.append(event)
+        if isinstance(event, TeamChanged):
+            raise RuntimeError("the screen tripped")
+
+    with Store.open(tmp_path / "tom") as store:
+        link = TeamLink(team(db, "tom"), store, clumsy, timing=FAST)
+        link.start()
+        try:
+            publish(db, [msg(1)])
+            until(lambda: store.conversation("acct:c1") is not None, "the message after the trip")
+        finally:
+            link.stop()
+    assert "the team link's listener failed" in caplog.text

@@ -77,6 +77,7 @@ APPLICATION = "cmtui link:"  # + the member: how `pg_stat_activity` tells who is
 ONLINE = "online"  # the payload a link sends when it connects, so others count it at once
 ANNOUNCED = ("outbox", "approvals", "workers")
 PULLED = ("messages", "triage", "drafts", "presence", ONLINE)
+FIRST = {"messages": 0, "triage": 1}  # pulled before the others, in this order
 TRIAGE_COLUMNS = ("id", "conversation_id", "action", "value", "who", "at")
 _REFUSED = (psycopg.DataError, psycopg.IntegrityError)
 """What the database says of values it will never take (not of being away, nor of rights:
@@ -216,6 +217,9 @@ class TeamLink:
                 return
             except (TeamError, psycopg.Error, StoreError, OSError) as error:
                 reason = _reason(error)
+            except Exception as error:  # a bug must not leave the screen silently unlinked
+                log.exception("the team link failed")
+                reason = _("the team link failed: {error}").format(error=_reason(error))
             if self._stopping.is_set():
                 return
             log.warning("team database: %s (trying again in %.1f s)", reason, delay)
@@ -230,10 +234,10 @@ class TeamLink:
 
     def _serve(self, conn: Connection) -> None:
         """Follow the database until the link stops (or the connection fails: it raises)."""
-        conn.execute(
-            sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL))
-        )  # before catching up: nothing slips in between
+        # LISTEN before catching up: nothing committed in between slips through.
+        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
         schema.require_current(conn)
+        self._report(TeamStatus(True, online=_online(conn)))
         self._dirty.update(PULLED)
         self._dirty.update(ANNOUNCED)  # what changed while away is for their readers to see
         self._drafts_seq = 0  # drafts and presence are told whole again after a reconnect
@@ -308,7 +312,7 @@ class TeamLink:
         """Read every table a notification named since the last pull."""
         while self._dirty:
             # Messages before triage: a record then finds its conversation stored.
-            table = min(self._dirty, key=lambda name: (name != "messages", name))
+            table = min(self._dirty, key=lambda name: (FIRST.get(name, len(FIRST)), name))
             self._dirty.discard(table)
             if table == "messages":
                 self._pull_messages(conn)

@@ -557,3 +557,12 @@ def test_a_listener_that_fails_does_not_stop_the_link(
         finally:
             link.stop()
     assert "the team link's listener failed" in caplog.text
+
+
+def test_a_history_begun_again_is_read_from_its_start(store: Store) -> None:
+    store.triage([], [record(1), record(2)])
+    _, position = store.triage_after(0)
+    (store.data_dir / "triage.jsonl").unlink()  # set aside: the position is past its end
+    assert store.triage_after(position) == ([], 0)
+    store.triage([], [record(3)])
+    assert [r.id for r in store.triage_after(position)[0]] == ["r3"]

@@ -84,19 +84,19 @@ class TriageLog:
         one past the end (the file set aside and begun again) reads from the start. A torn
         last line waits for its end; an unreadable line is skipped (`_load` reported it)."""
         tail = self._tail(position)
-        if position > 0 and tail is None:  # a file begun again, shorter than the position
-            position, tail = 0, self._tail(0)
-        end = (tail or b"").rfind(b"\n") + 1
+        if tail is None:  # a file begun again, shorter than the position
+            position, tail = 0, self._tail(0) or b""
+        end = tail.rfind(b"\n") + 1
         records = []
-        for line in (tail or b"")[:end].split(b"\n"):
+        for line in tail[:end].split(b"\n"):
             with contextlib.suppress(*_UNREADABLE):
                 if line.strip():
                     records.append(TriageRecord.from_dict(json.loads(line)))
         return records, position + end
 
     def _tail(self, position: int) -> bytes | None:
-        """The file's bytes from `position` on (b"" for a missing file), None when it is
-        shorter than that."""
+        """The file's bytes from `position` on, None when it is shorter than that (a missing
+        file is empty)."""
         try:
             with self.path.open("rb") as file:
                 if file.seek(0, os.SEEK_END) < position:
@@ -104,7 +104,7 @@ class TriageLog:
                 file.seek(position)
                 return file.read()
         except FileNotFoundError:
-            return b""
+            return None if position > 0 else b""
         except OSError as exc:
             raise StoreError(f"could not read {self.path}: {exc.strerror}") from exc
 

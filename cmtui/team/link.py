@@ -25,6 +25,11 @@ back, and a record carried twice is stored once (`ON CONFLICT (id) DO NOTHING`).
 The connection is opened again with a capped backoff when it is lost; every change of state
 (connected, or not and why, and who is connected) is told by a `TeamStatus` event. Events go
 to `on_event`, called from the link's thread.
+
+The screen stores its own triage in team mode as it stores a teammate's: records made at
+`triage.record_time(history, now)` (after the latest record it has seen, whatever the
+clocks say), stored with `store.merge_triage(records, triage.resolve)` (the rule applied to
+the stored conversation, so a stale copy loses no teammate's change), then `push()`.
 """
 
 from __future__ import annotations
@@ -72,6 +77,7 @@ APPLICATION = "cmtui link:"  # + the member: how `pg_stat_activity` tells who is
 ONLINE = "online"  # the payload a link sends when it connects, so others count it at once
 ANNOUNCED = ("outbox", "approvals", "workers")
 PULLED = ("messages", "triage", "drafts", "presence", ONLINE)
+FIRST = {"messages": 0, "triage": 1}  # pulled before the others, in this order
 TRIAGE_COLUMNS = ("id", "conversation_id", "action", "value", "who", "at")
 _REFUSED = (psycopg.DataError, psycopg.IntegrityError)
 """What the database says of values it will never take (not of being away, nor of rights:
@@ -126,6 +132,8 @@ class TeamLink:
         self._commands: deque[Command] = deque()
         self._dirty: set[str] = set()
         self._drafts_seq = 0
+        self._shared: dict[str, dict[str, str]] = {}  # conversation -> member -> text
+        self._shared_lock = threading.Lock()
         self._presence: tuple[Presence, ...] | None = None
         self._presence_ends: datetime | None = None
         self._status: TeamStatus | None = None
@@ -144,8 +152,9 @@ class TeamLink:
         self._wake()
         if self._thread.is_alive():
             self._thread.join(timeout)
-        self._waker.close()
-        self._wakee.close()
+        if not self._thread.is_alive():  # else it still selects on them: left to the GC
+            self._waker.close()
+            self._wakee.close()
 
     def push(self) -> None:
         """Triage records were added to the local history: push them now (they are pushed
@@ -180,6 +189,12 @@ class TeamLink:
         """Take back this member's shared draft on a conversation."""
         self._queue(lambda conn: drafts.withdraw(conn, self.member, conversation_id))
 
+    def shared_drafts(self, conversation_id: str) -> dict[str, str]:
+        """The drafts teammates share on a conversation now, by member, as last heard (this
+        member's own left out); nothing waits on the database."""
+        with self._shared_lock:
+            return dict(self._shared.get(conversation_id, {}))
+
     def _queue(self, command: Command) -> None:
         self._commands.append(command)
         self._wake()
@@ -202,6 +217,9 @@ class TeamLink:
                 return
             except (TeamError, psycopg.Error, StoreError, OSError) as error:
                 reason = _reason(error)
+            except Exception as error:  # a bug must not leave the screen silently unlinked
+                log.exception("the team link failed")
+                reason = _("the team link failed: {error}").format(error=_reason(error))
             if self._stopping.is_set():
                 return
             log.warning("team database: %s (trying again in %.1f s)", reason, delay)
@@ -216,10 +234,10 @@ class TeamLink:
 
     def _serve(self, conn: Connection) -> None:
         """Follow the database until the link stops (or the connection fails: it raises)."""
-        conn.execute(
-            sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL))
-        )  # before catching up: nothing slips in between
+        # LISTEN before catching up: nothing committed in between slips through.
+        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
         schema.require_current(conn)
+        self._report(TeamStatus(True, online=_online(conn)))
         self._dirty.update(PULLED)
         self._dirty.update(ANNOUNCED)  # what changed while away is for their readers to see
         self._drafts_seq = 0  # drafts and presence are told whole again after a reconnect
@@ -294,7 +312,7 @@ class TeamLink:
         """Read every table a notification named since the last pull."""
         while self._dirty:
             # Messages before triage: a record then finds its conversation stored.
-            table = min(self._dirty, key=lambda name: (name != "messages", name))
+            table = min(self._dirty, key=lambda name: (FIRST.get(name, len(FIRST)), name))
             self._dirty.discard(table)
             if table == "messages":
                 self._pull_messages(conn)
@@ -376,6 +394,13 @@ class TeamLink:
                 break
             self._drafts_seq = rows[-1][0]
             changed += [draft for _seq, draft in rows if draft.member != self.member]
+        with self._shared_lock:
+            for draft in changed:
+                texts = self._shared.setdefault(draft.conversation_id, {})
+                if draft.text:
+                    texts[draft.member] = draft.text
+                else:
+                    texts.pop(draft.member, None)
         if changed:
             self._report(DraftsChanged(tuple(changed)))
 

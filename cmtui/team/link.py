@@ -147,7 +147,8 @@ class TeamLink:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop following (clearing this member's presence if connected) and close the
-        connection; waits for the thread up to `timeout` seconds."""
+        connection; waits for the thread up to `timeout` seconds. Call it before closing
+        the store: the link writes to it until it stops."""
         self._stopping.set()
         self._wake()
         if self._thread.is_alive():

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
     from cmtui.sync.engine import SyncEngine
+    from cmtui.team.events import TeamEvent
     from cmtui.ui.screens.monitor import MonitorScreen
 
 SyncMode = Literal["live", "once", "off"]
@@ -287,7 +288,11 @@ class CmtuiApp(ThemedApp):
 
     @work(group="sync", exclusive=True, exit_on_error=False)
     async def run_sync(self) -> None:
-        """Run the sync engine for as long as the app lives (or one round, in "once" mode)."""
+        """Run the sync engine for as long as the app lives (or one round, in "once" mode);
+        in team mode, the team's worker syncs: follow the team database instead."""
+        if self.session.team_mode:
+            await self._follow_team()
+            return
         try:
             await self._first_screen_shown()
             # Building the adapters loads the HTTP stack and may run token commands: not here.
@@ -302,6 +307,22 @@ class CmtuiApp(ThemedApp):
         finally:
             self.sync_done.set()
         await self.engine.run()
+
+    async def _follow_team(self) -> None:
+        """Start the link to the team database (team mode): teammates' messages, triage and
+        presence reach this screen through it."""
+        from cmtui.ui.screens.inbox import TeamUpdate
+
+        def told(event: TeamEvent) -> None:  # on the link's thread: post_message is safe
+            self.inbox.post_message(TeamUpdate(event))
+
+        try:
+            await self._first_screen_shown()
+            link = await asyncio.to_thread(self.session.team_link, told)
+            self.inbox.link = link
+            link.start()
+        finally:
+            self.sync_done.set()
 
     async def _first_screen_shown(self) -> None:
         """Wait until the inbox's first screen (read at mount) is drawn: the HTTP stack the
@@ -332,6 +353,9 @@ class CmtuiApp(ThemedApp):
         loop = asyncio.get_running_loop()
         await loop.shutdown_default_executor()
         with ThreadPoolExecutor(1, thread_name_prefix="cmtui-close") as closer:
+            if self.inbox.link is not None:  # it writes into the cache: stopped first
+                await loop.run_in_executor(closer, self.inbox.link.stop)
+            await loop.run_in_executor(closer, self.session.close_team)
             await loop.run_in_executor(closer, partial(store.close, fold=not self.signalled))
 
 

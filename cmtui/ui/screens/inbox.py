@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -28,7 +29,7 @@ from cmtui import notify, triage
 from cmtui.analysis.advocates import Advocate, AdvocateTally
 from cmtui.analysis.responses import Timeline, thread_line
 from cmtui.config import ViewSettings, add_view
-from cmtui.i18n import N_, _
+from cmtui.i18n import N_, _, ngettext
 from cmtui.model import (
     READ_ONLY_PLATFORMS,
     Conversation,
@@ -38,6 +39,7 @@ from cmtui.model import (
     OutboxState,
     Platform,
     Status,
+    TriageAction,
     TriageRecord,
 )
 from cmtui.query import Match, Query, QueryError, compile_query, parse
@@ -60,11 +62,13 @@ from cmtui.sync.events import (
     StoreProblem,
     SyncEvent,
 )
-from cmtui.ui.format import NetworkNames
+from cmtui.text import safe_text
+from cmtui.ui.format import NetworkNames, format_age
 from cmtui.ui.screens.name_prompt import NamePrompt
 from cmtui.ui.widgets.advocate_list import AdvocateList
 from cmtui.ui.widgets.alert_banner import AlertBanner
 from cmtui.ui.widgets.alert_list import AlertList
+from cmtui.ui.widgets.approval_list import ApprovalList
 from cmtui.ui.widgets.conversation_list import ConversationList
 from cmtui.ui.widgets.key_hints import KeyHints
 from cmtui.ui.widgets.line_list import LineList
@@ -86,6 +90,10 @@ from cmtui.views import (
 if TYPE_CHECKING:
     from cmtui.analysis.crisis import Alert
     from cmtui.sync.engine import SyncEngine
+    from cmtui.team.approvals import Approval
+    from cmtui.team.events import Presence, TeamEvent, TeamStatus
+    from cmtui.team.link import TeamLink
+    from cmtui.team.outbox import Answer
     from cmtui.ui.screens.outbox import OutboxRequest
     from cmtui.ui.widgets.composer import Composer
 
@@ -96,7 +104,12 @@ PANE_FOCUS = {"sources": "#sources", "list-pane": "#conversations", "thread-pane
 """The widget that takes the focus when its pane is chosen (a container cannot)."""
 CONVERSATIONS = "conversations"
 """The list pane's own list; the others are the sources pane's `PANELS`."""
-PANEL_LISTS = {CONVERSATIONS: "#conversations", "alerts": "#alerts", "advocates": "#advocates"}
+PANEL_LISTS = {
+    CONVERSATIONS: "#conversations",
+    "alerts": "#alerts",
+    "advocates": "#advocates",
+    "approvals": "#approvals",
+}
 """The list each panel shows in the list pane."""
 SOURCES_SHOWN_FROM = 140
 """From this many columns the sources pane shows by default; below, the list takes its room
@@ -159,6 +172,31 @@ class SyncUpdate(TextualMessage):
     def __init__(self, event: SyncEvent) -> None:
         super().__init__()
         self.event = event
+
+
+class TeamUpdate(TextualMessage):
+    """Something the team link told (team mode), delivered to the screen that owns the state."""
+
+    def __init__(self, event: TeamEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+PRESENCE_SECONDS = 60.0
+"""How long "Léa is replying" lasts after her last keystroke."""
+PRESENCE_RENEW_SECONDS = 20.0
+"""How often a member still typing says so again."""
+ANSWER_WORDS = {
+    "queued": N_("queued"),
+    "sending": N_("on its way"),
+    "unknown": N_("on its way"),
+    "sent": N_("sent"),
+    "approval": N_("waiting for a senior's approval"),
+    "posted": N_("posted"),
+}
+"""How a teammate's answer stands (`cmtui.team.outbox.Answer.what`), in words."""
+TEAM_TOLD = 3
+"""Teammates' triage changes told one by one; more at once are told as a count."""
 
 
 class InboxScreen(Screen[None]):
@@ -244,6 +282,14 @@ class InboxScreen(Screen[None]):
         super().__init__()
         self.session = session
         self.engine: SyncEngine | None = None
+        self.link: TeamLink | None = None  # team mode: the link to the team database
+        self.team_status: TeamStatus | None = None
+        self.presence: tuple[Presence, ...] = ()  # teammates doing something somewhere
+        self._presence_said: tuple[str, float] | None = None  # (conversation, monotonic)
+        self._composing_since: dict[str, datetime] = {}  # conversation -> composer opened at
+        self._confirmed_send: str | None = None  # a conversation answered meanwhile: send anyway
+        self._approving: dict[str, str] = {}  # conversation -> approval edited in the composer
+        self._shared: set[str] = set()  # conversations whose draft this member shares
         self.conversations: dict[str, Conversation] = {}
         self.counts = ViewCounts(views_for(session.config))  # of `conversations`, per view
         # Summaries from sync or saves while the cache loads: newer than what it delivers.
@@ -341,14 +387,17 @@ class InboxScreen(Screen[None]):
         no disk; the rest of the cache follows after the first paint (`load_rest`)."""
         store = self.session.store
         self.drafts = store.drafts()
-        self._cache_loaded(store.recent_conversations(FIRST_SCREEN), store.outbox())
+        # The team's outbox is in its database: read after the first paint (`load_outbox`).
+        items = [] if self.session.team_mode else store.outbox()
+        self._cache_loaded(store.recent_conversations(FIRST_SCREEN), items)
 
     @work(thread=True, group="cache-rest", exclusive=True, exit_on_error=False)
     def load_rest(self) -> None:
         """Build the search and thread indexes, read every summary, then apply retention."""
         store = self.session.store
         store.warm()
-        self.app.call_from_thread(self._cache_loaded, store.conversations(), store.outbox(), True)
+        items = [] if self.session.team_mode else store.outbox()
+        self.app.call_from_thread(self._cache_loaded, store.conversations(), items, True)
         self.app.call_from_thread(self._put_views, self._built_saved_views())
         if not store.read_only:
             retention = self.session.config.retention
@@ -375,6 +424,18 @@ class InboxScreen(Screen[None]):
             for notice in self.session.store.notices:
                 self.notify(notice, title="cmtui", severity="warning", timeout=10, markup=False)
 
+    @work(thread=True, group="outbox-read", exclusive=True, exit_on_error=False)
+    def load_outbox(self) -> None:
+        """Read the team's outbox (team mode), at start and whenever a teammate changed it."""
+        items = self.session.book.outbox()
+        self.app.call_from_thread(self._outbox_read, items)
+
+    def _outbox_read(self, items: list[OutboxItem]) -> None:
+        self.outbox_items = {i.id: i for i in outbox.pending(items)}
+        self._refresh_status()
+        if self.open_id is not None:
+            self.show_thread(self.open_id, keep_position=True)
+
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         """The one error policy of the screen's workers: a failure is shown, never fatal.
@@ -385,7 +446,7 @@ class InboxScreen(Screen[None]):
         error = worker.error
         if worker.name == "save":
             self._last_triage = None  # not saved: U has nothing of it to undo
-        if not isinstance(error, StoreError | outbox.OutboxError):
+        if not isinstance(error, StoreError | outbox.OutboxError | outbox.BookUnavailable):
             log.error("worker %s failed", worker.name, exc_info=error)
         title = _(FAILURE_TITLES.get(worker.name, N_("Something went wrong")))
         self.notify(str(error), title=title, severity="error", markup=False)
@@ -394,12 +455,7 @@ class InboxScreen(Screen[None]):
     def _on_sync(self, message: SyncUpdate) -> None:
         event = message.event
         if isinstance(event, Ingested):
-            self._put_conversations(event.conversations, live=True)
-            self._refresh_list()
-            if self.session.config.views:  # their words may be in the new messages
-                self.refresh_saved_views()
-            if self.open_id in {c.id for c in event.conversations}:
-                self.show_thread(self.open_id, keep_position=True)
+            self._conversations_came(event.conversations)
             if self._advocates_asked:
                 self.feed_advocates(event.messages)
         elif isinstance(event, AlertsChanged):
@@ -413,6 +469,90 @@ class InboxScreen(Screen[None]):
             if event.detail:
                 self.notify(event.detail, title=_("Cache"), severity="error", markup=False)
             self._refresh_status()
+
+    def _conversations_came(self, conversations: Sequence[Conversation]) -> None:
+        """New or changed summaries from sync or from teammates: listed, counted, and the
+        open thread shown again if it is one of them."""
+        self._put_conversations(conversations, live=True)
+        self._refresh_list()
+        if self.session.config.views:  # their words may be in the new messages
+            self.refresh_saved_views()
+        if self.open_id in {c.id for c in conversations}:
+            self.show_thread(self.open_id, keep_position=True)
+
+    @on(TeamUpdate)
+    def _on_team(self, message: TeamUpdate) -> None:
+        from cmtui.team.events import (
+            DraftsChanged,
+            PresenceChanged,
+            TeamChanged,
+            TeamMessages,
+            TeamStatus,
+            TeamTriage,
+        )
+
+        event = message.event
+        if isinstance(event, TeamStatus):
+            self._team_status(event)
+        elif isinstance(event, TeamMessages | TeamTriage):
+            self._conversations_came(event.conversations)
+            if isinstance(event, TeamTriage):
+                self._tell_triage(event.records)
+        elif isinstance(event, TeamChanged):
+            if event.table == "outbox":
+                self.load_outbox()
+            elif event.table == "approvals":
+                self.load_approvals()
+        elif isinstance(event, PresenceChanged):
+            self.presence = event.presence
+            self._show_presence()
+        elif isinstance(event, DraftsChanged) and self.open_id in {
+            draft.conversation_id for draft in event.drafts
+        }:
+            self.show_thread(self.open_id, keep_position=True)
+
+    def _team_status(self, status: TeamStatus) -> None:
+        was = self.team_status
+        self.team_status = status
+        self._refresh_status()
+        if status.connected and (was is None or not was.connected):
+            self.load_outbox()  # what changed while the link was away
+            self.load_approvals()
+
+    def _tell_triage(self, records: Sequence[TriageRecord]) -> None:
+        """Say what teammates changed that concerns this member: the conversation open, or
+        one assigned to them; many changes at once are told as a count."""
+        me = self.session.config.team.member
+        theirs = [r for r in records if r.who != me]
+        concerning = [
+            r
+            for r in theirs
+            if r.conversation_id == self.open_id
+            or (r.action is TriageAction.ASSIGN and r.value == me)
+        ]
+        if len(concerning) > TEAM_TOLD:
+            said = _("Teammates changed {count} conversations you follow.").format(
+                count=len(concerning)
+            )
+            self.notify(said, title=_("Team"), markup=False)
+            return
+        now = self.session.clock()
+        for record in concerning:
+            conversation = self.conversations.get(record.conversation_id)
+            subject = "" if conversation is None else conversation.subject or conversation.snippet
+            line = triage.describe(record, now, self.tz)
+            title = safe_text(subject, single_line=True, max_chars=60) or _("Team")
+            self.notify(line, title=title, markup=False)
+
+    def _show_presence(self) -> None:
+        """Who else is writing in the open conversation, under its thread."""
+        writing = sorted({p.member for p in self.presence if p.conversation_id == self.open_id})
+        words = ""
+        if writing:
+            words = ngettext("{names} is replying", "{names} are replying", len(writing)).format(
+                names=", ".join(writing)
+            )
+        self.query_one(ThreadView).border_subtitle = Text(safe_text(words, single_line=True))
 
     def _outbox_changed(self, item: OutboxItem) -> None:
         if item.state in (OutboxState.SENT, OutboxState.CANCELLED):
@@ -504,7 +644,11 @@ class InboxScreen(Screen[None]):
         if self.session.read_only:
             problem = _("read-only: another cmtui uses this data folder")
         self.query_one(StatusBar).show(
-            states, queued=len(self.outbox_items), problem=problem, alerts=self.active_alerts
+            states,
+            queued=len(self.outbox_items),
+            problem=problem,
+            alerts=self.active_alerts,
+            team=self.team_status,
         )
 
     # --- the thread pane -------------------------------------------------------------------
@@ -634,6 +778,8 @@ class InboxScreen(Screen[None]):
             return
         if panel == "alerts":
             self._refresh_alerts()
+        elif panel == "approvals":
+            self.load_approvals()
         else:
             self._advocates_asked = True
             self.load_advocates()
@@ -657,10 +803,12 @@ class InboxScreen(Screen[None]):
         found = self._mounted_list(panel)
         if found is not None:
             return found
-        widget: AlertList | AdvocateList
+        widget: AlertList | AdvocateList | ApprovalList
         if panel == "alerts":
             widget = AlertList(now=self.session.clock, id="alerts")
             widget.tz = self.tz
+        elif panel == "approvals":
+            widget = ApprovalList(now=self.session.clock, id="approvals")
         else:
             widget = AdvocateList(now=self.session.clock, id="advocates")
         widget.data_bind(InboxScreen.tick)
@@ -703,6 +851,94 @@ class InboxScreen(Screen[None]):
         conversation_id = message.advocate.last_conversation_id
         self.show_thread(conversation_id)
         self.focus_pane("thread-pane")
+
+    # --- approvals (team mode) --------------------------------------------------------------
+
+    @work(thread=True, group="approvals", exclusive=True, exit_on_error=False)
+    def load_approvals(self) -> None:
+        """Read the replies that wait for a senior, and this member's own as decided."""
+        if not self.session.team_mode:
+            return
+        from cmtui.team import approvals
+
+        book = self.session.team_book
+        waiting = approvals.pending(book)
+        shown = {a.id: a for a in waiting}
+        for approval in approvals.mine(book):
+            shown.setdefault(approval.id, approval)
+        self.app.call_from_thread(self._approvals_read, list(shown.values()), len(waiting))
+
+    def _approvals_read(self, found: list[Approval], waiting: int) -> None:
+        senior = self.session.config.team.role(self.who) == "senior"
+        for sources in self.query(SourcesTree):
+            sources.show_panel_count("approvals", waiting, loud=senior)
+        if approval_list := self._mounted_list("approvals"):
+            cast("ApprovalList", approval_list).show_approvals(found)
+            if self.panel == "approvals":
+                self._panel_header()
+
+    @on(ApprovalList.Selected)
+    def _approval_selected(self, message: ApprovalList.Selected) -> None:
+        """Open the conversation the reply answers."""
+        self.show_thread(message.approval.item.conversation_id)
+        self.focus_pane("thread-pane")
+
+    @on(ApprovalList.Decide)
+    def _approval_decided(self, message: ApprovalList.Decide) -> None:
+        approval, decision = message.approval, message.decision
+        if decision == "edit":
+            conversation_id = approval.item.conversation_id
+            self._approving[conversation_id] = approval.id
+            self._keep_draft(conversation_id, approval.item.text)
+            self.open_composer(conversation_id)
+        elif decision == "reject":
+
+            def rejected(note: str | None) -> None:
+                if note:
+                    self.decide_approval(approval, "reject", note)
+
+            excerpt = safe_text(approval.item.text, single_line=True, max_chars=200)
+            question = _("Reject {author}'s reply: a note for them").format(
+                author=approval.requested_by
+            )
+            self.app.push_screen(NamePrompt(question, excerpt), rejected)
+        else:
+            self.decide_approval(approval, decision)
+
+    @work(thread=True, group="cache-write", exit_on_error=False)
+    def decide_approval(self, approval: Approval, decision: str, text: str = "") -> None:
+        """Approve (with `text` in place of the author's, if given), reject (`text`: the
+        note) or withdraw a reply that waits; a withdrawn reply's text becomes the draft."""
+        from cmtui.team import approvals
+
+        book = self.session.team_book
+        if decision == "approve":
+            item = self._approve(approval.id, text or None)
+            said = _("Approved: the reply is in the outbox.")
+            self.app.call_from_thread(self._outbox_changed, item)
+        elif decision == "reject":
+            approvals.reject(book, approval.id, text)
+            said = _("Rejected; {author} reads your note.").format(author=approval.requested_by)
+        else:
+            withdrawn = approvals.withdraw(book, approval.id)
+            conversation_id = withdrawn.item.conversation_id
+            self.app.call_from_thread(self._draft_back, conversation_id, withdrawn.item.text)
+            said = _("Withdrawn; its text is the conversation's draft again.")
+        self.app.call_from_thread(self.notify, said, markup=False)
+        self.load_approvals()
+
+    def _approve(self, approval_id: str, text: str | None) -> OutboxItem:
+        """Approve a reply that waits (with `text` in place of its author's, if given): it
+        enters the team's outbox with this screen's undo window. Off the UI thread."""
+        from cmtui.team import approvals
+
+        book = self.session.team_book
+        undo = self.session.config.outbox.undo_seconds
+        return approvals.approve(book, approval_id, text=text, undo_seconds=undo, wall=book.wall())
+
+    def _draft_back(self, conversation_id: str, text: str) -> None:
+        self._keep_draft(conversation_id, _with_draft(self.drafts.get(conversation_id, ""), text))
+        self._write_drafts()
 
     # --- search ----------------------------------------------------------------------------
 
@@ -946,10 +1182,24 @@ class InboxScreen(Screen[None]):
         done_at = None if conversation is None else conversation.done_at
         answerable = conversation is None or conversation.platform not in READ_ONLY_PLATFORMS
         times = thread_line(Timeline.of(messages), done_at) if answerable else ""
-        header = "\n".join(filter(None, [times, *self._history(history)]))
+        header = "\n".join(filter(None, [times, *self._history(history), *self._drafts_shared()]))
         thread.show(messages, pending, keep_position=keep and same, header=header)
+        self._show_presence()
         self._answered = next((m for m in reversed(messages) if not m.is_own), None)
         self._show_suggestions()
+
+    def _drafts_shared(self) -> list[str]:
+        """Teammates' drafts shared on the open conversation, one line each."""
+        if self.link is None or self.open_id is None:
+            return []
+        shared = self.link.shared_drafts(self.open_id)
+        return [
+            _("✎ {member}'s draft: {text}").format(
+                member=member, text=safe_text(text, single_line=True, max_chars=200)
+            )
+            for member, text in sorted(shared.items())
+            if text
+        ]
 
     def _history(self, history: Sequence[TriageRecord]) -> list[str]:
         """The triage history's lines (the latest `HISTORY_SHOWN`), oldest first."""
@@ -1020,6 +1270,21 @@ class InboxScreen(Screen[None]):
             self.call_later, self._open_composer, conversation_id, thread, target, insert
         )
 
+    def _say_presence(self, conversation_id: str) -> None:
+        """Tell the team this member is writing here (again every so often while typing)."""
+        if self.link is None:
+            return
+        now = time.monotonic()
+        said = self._presence_said
+        if said is None or said[0] != conversation_id or now - said[1] > PRESENCE_RENEW_SECONDS:
+            self.link.set_presence(conversation_id, seconds=PRESENCE_SECONDS)
+            self._presence_said = (conversation_id, now)
+
+    def _stop_presence(self) -> None:
+        if self.link is not None and self._presence_said is not None:
+            self.link.clear_presence()
+        self._presence_said = None
+
     def _composer_mounted(self) -> Composer | None:
         """The composer, if it was ever opened."""
         found = self.query("#composer")
@@ -1068,9 +1333,11 @@ class InboxScreen(Screen[None]):
             link=target.url,
             mention=mention,
             values=variables(target.author, brand),
+            team=self.link is not None,
         )
         if self._narrow:
             self._show_pane("thread-pane")
+        self._composing_since.setdefault(conversation_id, self.session.clock())
         composer = await self._composer()
         composer.open(context)
         if insert:
@@ -1176,6 +1443,9 @@ class InboxScreen(Screen[None]):
 
     def on_composer_draft_changed(self, message: Composer.DraftChanged) -> None:
         conversation_id, text = message.conversation_id, message.text
+        self._say_presence(conversation_id)
+        if self.link is not None and conversation_id in self._shared:
+            self.link.share_draft(conversation_id, text)  # "" withdraws it
         if self.drafts.get(conversation_id, "") == text:
             return
         self._keep_draft(conversation_id, text)
@@ -1222,6 +1492,20 @@ class InboxScreen(Screen[None]):
     def _limits(self, account_id: str) -> Limits:
         return self.engine.limits(account_id) if self.engine else DEFAULT_LIMITS
 
+    def on_composer_share(self, message: Composer.Share) -> None:
+        """Share the draft with teammates (team mode); shared already, stop sharing it."""
+        if self.link is None:
+            return
+        cid = message.conversation_id
+        if cid in self._shared:
+            self._shared.discard(cid)
+            self.link.withdraw_draft(cid)
+            self.notify(_("This draft is yours alone again."), markup=False)
+        elif message.text.strip():
+            self._shared.add(cid)
+            self.link.share_draft(cid, message.text)
+            self.notify(_("Draft shared: teammates see it under the thread."), markup=False)
+
     def on_composer_next_account(self) -> None:
         """Answer from the next account that saw the message, in the order they saw it."""
         composer = self._composer_mounted()
@@ -1239,15 +1523,64 @@ class InboxScreen(Screen[None]):
     @work(thread=True, group="cache-write", exit_on_error=False)
     def queue(self, conversation_id: str, text: str, account_id: str = "") -> None:
         """Write the reply to the outbox (durable), drop its draft, let the engine deliver it.
-        On failure the text stays in the composer and in the drafts."""
-        item = self.session.queue_reply(conversation_id, text, account_id=account_id or None)
-        self.app.call_from_thread(self._queued, item)
+        On failure the text stays in the composer and in the drafts. In team mode, first
+        make sure nobody else answered meanwhile (else ask), and a reply that needs a
+        senior's approval waits for it."""
+        approval_id = self._approving.pop(conversation_id, None)
+        if approval_id is not None:  # a senior's edit of an agent's reply: approve it so
+            self.app.call_from_thread(self._queued, self._approve(approval_id, text))
+            self.load_approvals()
+            return
+        since = self._composing_since.get(conversation_id)
+        if since is not None and self._confirmed_send != conversation_id:
+            answers = self.session.answered_since(conversation_id, since)
+            if answers:
+                self.app.call_from_thread(self._answered_meanwhile, conversation_id, answers)
+                return
+        self._confirmed_send = None
+        queued = self.session.queue_reply(conversation_id, text, account_id=account_id or None)
+        self.app.call_from_thread(self._queued, queued)
 
-    def _queued(self, item: OutboxItem) -> None:
+    def _answered_meanwhile(self, conversation_id: str, answers: Sequence[Answer]) -> None:
+        """Someone answered since the composer opened: say who and how; the next send goes."""
+        now = self.session.clock()
+        said = "; ".join(
+            _("{who}: {what}, {age}").format(
+                who=answer.who,
+                what=_(ANSWER_WORDS.get(answer.what, answer.what)),
+                age=format_age(answer.at, now),
+            )
+            for answer in answers[:3]
+        )
+        self._confirmed_send = conversation_id
+        self.notify(
+            safe_text(said, single_line=True) + "\n" + _("Send again to send yours anyway."),
+            title=_("Answered meanwhile"),
+            severity="warning",
+            timeout=15,
+            markup=False,
+        )
+
+    def _queued(self, queued: OutboxItem | Approval) -> None:
+        item = queued if isinstance(queued, OutboxItem) else queued.item
         if composer := self._composer_mounted():
             composer.discard()
         self._keep_draft(item.conversation_id, "")
         self._write_drafts()
+        self._composing_since.pop(item.conversation_id, None)
+        self._stop_presence()
+        if self.link is not None and item.conversation_id in self._shared:
+            self._shared.discard(item.conversation_id)
+            self.link.withdraw_draft(item.conversation_id)
+        if not isinstance(queued, OutboxItem):
+            self.notify(
+                _("Your reply waits for a senior's approval (Approvals)."),
+                title=_("Sent for approval"),
+                markup=False,
+            )
+            self.load_approvals()
+            self.focus_pane("list-pane")
+            return
         self._outbox_changed(item)
         # Answered: back to the list, where the next conversation is one key away.
         self.focus_pane("list-pane")
@@ -1271,7 +1604,7 @@ class InboxScreen(Screen[None]):
     def undo(self, item: OutboxItem, *, edit: bool) -> None:
         """Cancel `item`; its text becomes the conversation's draft (after any draft already
         there), and with `edit` the composer opens on it."""
-        cancelled = outbox.cancel(self.session.store, item.id)
+        cancelled = outbox.cancel(self.session.book, item.id)
         self.app.call_from_thread(self._undone, cancelled, edit)
 
     def _undone(self, item: OutboxItem, edit: bool) -> None:
@@ -1314,7 +1647,7 @@ class InboxScreen(Screen[None]):
         """Read the whole outbox (off the UI thread), then list it."""
         from cmtui.ui.screens.outbox import OutboxScreen
 
-        items = self.session.store.outbox()
+        items = self.session.book.outbox()
         screen = OutboxScreen(items, self.session.clock, self.session.wall)
         self.app.call_from_thread(self.app.push_screen, screen, self._outbox_request)
 
@@ -1333,7 +1666,7 @@ class InboxScreen(Screen[None]):
     @work(thread=True, group="cache-write", exit_on_error=False)
     def retry(self, item: OutboxItem) -> None:
         """Queue a failed or cancelled reply again."""
-        queued = outbox.retry(self.session.store, item.id)
+        queued = outbox.retry(self.session.book, item.id)
         self.app.call_from_thread(self._outbox_changed, queued)
         self.app.call_from_thread(
             self.notify, _("Reply queued again; it goes out at the next delivery."), markup=False
@@ -1511,10 +1844,25 @@ class InboxScreen(Screen[None]):
             self._refresh_list()
             self.wake(outcome)
 
+    def _store_triage(self, outcome: triage.Outcome) -> list[Conversation]:
+        """Store a triage change. In team mode by the team's rule, each record dated after
+        the latest its conversation holds (a change made after seeing a teammate's wins on
+        every screen, whatever the clocks say), then pushed by the link."""
+        store = self.session.store
+        if self.link is None:
+            return store.triage(outcome.conversations, outcome.records)
+        records = [
+            replace(r, at=triage.record_time(store.triage_history(r.conversation_id), r.at))
+            for r in outcome.records
+        ]
+        _added, saved = store.merge_triage(records, triage.resolve)
+        self.link.push()
+        return saved
+
     @work(thread=True, group="cache-write", exit_on_error=False)
     def wake(self, outcome: triage.Outcome) -> None:
         """Write the snoozes that ended: the conversations back, with their records."""
-        saved = self.session.store.triage(outcome.conversations, outcome.records)
+        saved = self._store_triage(outcome)
         self.app.call_from_thread(self._triage_saved, saved, "")
 
     @work(thread=True, group="cache-write", exit_on_error=False)
@@ -1527,7 +1875,7 @@ class InboxScreen(Screen[None]):
         undone: bool = False,
     ) -> None:
         """Write a triage change (records first, then the conversations) to the cache."""
-        saved = self.session.store.triage(outcome.conversations, outcome.records)
+        saved = self._store_triage(outcome)
         if done:  # read now: nothing in a closed conversation waits for the eye
             saved = [replace(c, unread=0) if c.status is Status.DONE else c for c in saved]
         if undone:
@@ -1558,6 +1906,7 @@ class InboxScreen(Screen[None]):
         composer = self._composer_mounted()
         if composer is not None and composer.has_class("-open"):
             composer.close()
+            self._stop_presence()
             self.focus_pane("thread-pane")
         elif self.active_pane != "list-pane":
             self.focus_pane("list-pane")

@@ -84,6 +84,7 @@ class ReplyContext:
     link: str = ""  # the answered message's address, offered where no reply can be sent
     mention: str = ""  # how the prefill starts ("@handle "), kept when a saved reply fills it
     values: Mapping[str, str] = field(default_factory=dict)  # a saved reply's variables
+    team: bool = False  # team mode: the draft may be shared with teammates
 
 
 # Who sees a reply that keeps the answered message's visibility (`reply_target["visibility"]`,
@@ -130,6 +131,7 @@ class Composer(Vertical):
     | f2 | Send from the next account that saw the message. |
     | ctrl+o | Write the reply in your editor ($VISUAL or $EDITOR). |
     | ctrl+r | Pick a saved reply to insert. |
+    | ctrl+g | Team mode: share this draft with teammates (again: stop sharing it). |
     | escape | Leave the composer; the draft stays. |
     """
 
@@ -138,6 +140,7 @@ class Composer(Vertical):
         Binding("f2", "next_account", _("From"), id="composer.account"),
         Binding("ctrl+o", "external_editor", _("Editor"), id="composer.editor"),
         Binding("ctrl+r", "pick_reply", _("Saved replies"), id="composer.replies"),
+        Binding("ctrl+g", "share", _("Share draft"), id="composer.share"),
     ]
 
     DEFAULT_CSS = """
@@ -186,6 +189,14 @@ class Composer(Vertical):
         def __init__(self, conversation_id: str) -> None:
             super().__init__()
             self.conversation_id = conversation_id
+
+    class Share(Message):
+        """Team mode: the user asked to share this draft with teammates, or to stop."""
+
+        def __init__(self, conversation_id: str, text: str) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+            self.text = text
 
     class NextAccount(Message):
         """The user asked to send from the next account that saw the message; the screen
@@ -265,6 +276,16 @@ class Composer(Vertical):
         area.load_text(text)  # the draft is kept as for typed text (on_text_area_changed)
         self.app.refresh(repaint=True, layout=True)
         area.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Sharing a draft is for team mode only (hidden from the hints otherwise)."""
+        if action == "share":
+            return self.context is not None and self.context.team
+        return True
+
+    def action_share(self) -> None:
+        if self.context is not None and self.context.team:
+            self.post_message(self.Share(self.context.conversation_id, self.text_area.text))
 
     def action_pick_reply(self) -> None:
         if self.context is not None and self.context.limits.read_only is None:

@@ -26,7 +26,11 @@ from cmtui.views import (
 )
 
 NETWORK_SEPARATOR = " · "
-PANELS: dict[str, str] = {"alerts": N_("Alerts"), "advocates": N_("Advocates")}
+PANELS: dict[str, str] = {
+    "alerts": N_("Alerts"),
+    "advocates": N_("Advocates"),
+    "approvals": N_("Approvals"),  # team mode only
+}
 """Sources that are not views of conversations: the list pane shows their own list."""
 _PANEL = "panel:"  # their node data: "panel:alerts"
 _PLACES = ("brand:", "account:")  # ids of the views listed under the brands, after the panels
@@ -92,6 +96,8 @@ class SourcesTree(Tree[str]):
             if not view.id.startswith(_PLACES):  # built in, Mine and the saved views
                 self._view_nodes[view.id] = self.root.add_leaf(self._label(view.id), data=view.id)
         for panel, label in PANELS.items():
+            if panel == "approvals" and config.team.database is None:
+                continue
             leaf = self.root.add_leaf(Text(_(label)), data=_PANEL + panel)
             self._panel_nodes[panel] = leaf
         for brand in config.brands:

@@ -16,6 +16,7 @@ from cmtui.ui.widgets.line_list import component_style
 
 if TYPE_CHECKING:
     from cmtui.analysis.crisis import Alert
+    from cmtui.team.events import TeamStatus
 
 _MARKS: dict[AccountStatus, tuple[str, str]] = {
     AccountStatus.STARTING: ("○", "status-bar--muted"),
@@ -53,6 +54,16 @@ def first_sync(state: AccountState) -> int | None:
     with nothing wrong; else None (a trouble says more)."""
     healthy = state.status in (AccountStatus.SYNCING, AccountStatus.LIVE)
     return state.first_sync if healthy else None
+
+
+def team_words(status: TeamStatus) -> str:
+    """The team link's state, e.g. "team: lea, tom online" or "team database unreachable
+    (again in 8 s): …"."""
+    if status.connected:
+        return _("team: {members} online").format(members=", ".join(status.online) or "—")
+    return _("team database unreachable (again in {seconds:.0f} s): {problem}").format(
+        seconds=status.retry_in, problem=status.problem
+    )
 
 
 def describe(state: AccountState, now: datetime, tz: tzinfo | None = None) -> str:
@@ -108,6 +119,7 @@ class StatusBar(Static):
         self.queued = 0
         self.problem = ""  # a store or outbox problem the user must see
         self.alerts: tuple[Alert, ...] = ()  # the active crisis alerts
+        self.team: TeamStatus | None = None  # team mode: the link to the team database
 
     def show(
         self,
@@ -116,9 +128,13 @@ class StatusBar(Static):
         queued: int | None = None,
         problem: str | None = None,
         alerts: Sequence[Alert] | None = None,
+        team: TeamStatus | None = None,
     ) -> None:
-        """Redraw with new states (and optionally the outbox count, a problem, the alerts)."""
+        """Redraw with new states (and optionally the outbox count, a problem, the alerts,
+        the team link's state)."""
         self.states = dict(states)
+        if team is not None:
+            self.team = team
         if alerts is not None:
             self.alerts = tuple(alerts)
         if queued is not None:
@@ -143,6 +159,11 @@ class StatusBar(Static):
             line.append(words + _GAP, error)
         if self.problem:
             line.append(self.problem + _GAP, error)
+        if self.team is not None:
+            mark, part = (
+                ("●", "status-bar--ok") if self.team.connected else ("○", "status-bar--warn")
+            )
+            line.append(f"{mark} {team_words(self.team)}{_GAP}", component_style(self, part))
         if self.queued:
             queued = ngettext("✉ {count} in outbox", "✉ {count} in outbox", self.queued)
             warn = component_style(self, "status-bar--warn")

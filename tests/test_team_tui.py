@@ -1,0 +1,223 @@
+"""Team mode in the TUI: two teammates' screens (Pilot) on one real PostgreSQL. What one
+does reaches the other's screen; an agent's reply waits for a senior, who approves it; two
+people answering the same conversation are told."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from psycopg.types.json import Jsonb
+from textual.pilot import Pilot
+
+from cmtui.config import Account, Brand, Config, TeamSettings
+from cmtui.model import Author, Kind, Message, OutboxState, Platform, Status
+from cmtui.session import open_session
+from cmtui.team.db import connect
+from cmtui.team.init import init_team
+from cmtui.ui.app import CmtuiApp
+from cmtui.ui.screens.inbox import InboxScreen
+from cmtui.ui.widgets.approval_list import ApprovalList
+from cmtui.ui.widgets.conversation_list import ConversationList
+from cmtui.ui.widgets.sources import SourcesTree
+from cmtui.ui.widgets.status_bar import StatusBar
+from cmtui.ui.widgets.thread_view import ThreadView
+
+ACME = Brand(name="Acme", approval=True)
+ACCOUNT = Account(
+    id="acct", brand="Acme", platform=Platform.MASTODON, base_url="https://example.social"
+)
+ANA = Author(handle="@ana@example.social", display_name="Ana")
+T0 = datetime.now(UTC) - timedelta(hours=2)
+CAP = 60.0  # seconds before a change that never came is reported (a loaded machine is slow)
+
+
+def team(url: str, member: str) -> TeamSettings:
+    return TeamSettings(member=member, members=("lea", "tom"), seniors=("lea",), database=url)
+
+
+def message(n: int) -> Message:
+    """A customer's question, as the team's sync worker publishes it."""
+    return Message(
+        id=Message.make_id("acct", str(n)),
+        account_id="acct",
+        platform=Platform.MASTODON,
+        kind=Kind.MENTION,
+        native_id=str(n),
+        conversation_id=f"acct:c{n}",
+        parent_id=None,
+        author=ANA,
+        text=f"Where is my order number {n}?",
+        url=f"https://example.social/@ana/{n}",
+        created_at=T0 + timedelta(minutes=n),
+        sentiment=-0.1,
+        intent="question",
+        urgent=(),
+        names_brand=True,
+        reply_target={"in_reply_to_id": str(n)},
+    )
+
+
+def database(url: str) -> str:
+    """The team database as `cmtui team init` leaves it, with two customers' questions."""
+    with connect(team(url, "lea")) as conn:
+        init_team(conn, team(url, "lea"))
+        conn.cursor().executemany(
+            "INSERT INTO messages (id, conversation_id, account_id, created_at, body)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            [
+                (m.id, m.conversation_id, m.account_id, m.created_at, Jsonb(m.to_dict()))
+                for m in (message(1), message(2))
+            ],
+        )
+    return url
+
+
+def screen_of(folder: Path, url: str, member: str) -> CmtuiApp:
+    config = Config(brands=(ACME,), accounts=(ACCOUNT,), team=team(url, member))
+    session = open_session(config, folder / member)
+    session.config = replace(session.config, outbox=replace(session.config.outbox, undo_seconds=0))
+    return CmtuiApp(session)
+
+
+def inbox(app: CmtuiApp) -> InboxScreen:
+    return app.inbox
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], object], what: str) -> None:
+    """Let the app run until `condition()` holds; AssertionError naming `what` after CAP s."""
+    deadline = time.monotonic() + CAP
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not after {CAP:.0f} s")
+        await pilot.pause(0.05)
+
+
+def highlighted(app: CmtuiApp) -> str:
+    conversation_id = inbox(app).query_one(ConversationList).highlighted_id
+    assert conversation_id is not None
+    return conversation_id
+
+
+async def test_a_teammates_triage_and_writing_reach_the_other_screen(
+    team_db: str, tmp_path: Path
+) -> None:
+    url = database(team_db)
+    lea, tom = screen_of(tmp_path, url, "lea"), screen_of(tmp_path, url, "tom")
+    async with lea.run_test(size=(120, 36)) as lp, tom.run_test(size=(120, 36)) as tp:
+        for app, pilot in ((lea, lp), (tom, tp)):
+            await until(pilot, lambda app=app: len(inbox(app).conversations) == 2, "messages")
+        await until(
+            lp,
+            lambda: "lea, tom" in str(inbox(lea).query_one(StatusBar).render()),
+            "both online in the status bar",
+        )
+        cid = highlighted(lea)
+        await lp.press("d")  # lea marks it done
+        await until(
+            tp,
+            lambda: inbox(tom).conversations[cid].status is Status.DONE,
+            "lea's done on tom's screen",
+        )
+        history = tom.session.store.triage_history(cid)
+        assert [(r.who, r.value) for r in history] == [("lea", "done")]
+        # Tom opens the other conversation and writes: lea, reading it, sees him writing.
+        other = next(c for c in inbox(tom).conversations if c != cid)
+        inbox(tom).query_one(ConversationList).select_id(other)
+        inbox(lea).query_one(ConversationList).select_id(other)
+        await lp.press("enter")
+        await tp.press("r")
+        await until(tp, lambda: tom.screen.focused is not None, "the composer")
+        await tp.press("o", "k")
+        await until(
+            lp,
+            lambda: "tom is replying" in str(inbox(lea).query_one(ThreadView).border_subtitle),
+            "tom is replying, on lea's screen",
+        )
+        await tp.press("escape")
+        await until(
+            lp,
+            lambda: not str(inbox(lea).query_one(ThreadView).border_subtitle),
+            "tom stopped replying",
+        )
+
+
+async def test_an_agents_reply_waits_for_a_senior_who_approves_it(
+    team_db: str, tmp_path: Path
+) -> None:
+    url = database(team_db)
+    lea, tom = screen_of(tmp_path, url, "lea"), screen_of(tmp_path, url, "tom")
+    async with lea.run_test(size=(120, 36)) as lp, tom.run_test(size=(120, 36)) as tp:
+        for app, pilot in ((lea, lp), (tom, tp)):
+            await until(pilot, lambda app=app: len(inbox(app).conversations) == 2, "messages")
+        cid = highlighted(tom)
+        await tp.press("r")
+        await until(tp, lambda: inbox(tom).drafts.get(cid) is None, "composer open")
+        await tp.press(*"Sorry Ana", "ctrl+s")
+        book = lea.session.team_book
+        await until(lp, lambda: not book.outbox() and _pending(lea), "tom's reply waits")
+        inbox(lea).post_message(SourcesTree.PanelChosen("approvals"))
+        await until(lp, lambda: inbox(lea).query(ApprovalList), "the Approvals view")
+        approvals = inbox(lea).query_one(ApprovalList)
+        await until(lp, lambda: approvals.row_count == 1, "the Approvals view lists it")
+        approvals.focus()
+        await lp.press("y")
+        await until(lp, lambda: len(book.outbox()) == 1, "approved into the outbox")
+        [item] = book.outbox()
+        assert item.state is OutboxState.QUEUED and "Sorry Ana" in item.text
+        assert book.authorship([item.id])[item.id].created_by == "tom"
+
+
+def _pending(app: CmtuiApp) -> bool:
+    from cmtui.team import approvals
+
+    return bool(approvals.pending(app.session.team_book))
+
+
+async def test_two_teammates_answering_one_conversation_are_told(
+    team_db: str, tmp_path: Path
+) -> None:
+    """Lea sends first; Tom's send is held with who answered and how, and goes only when he
+    sends again (to a senior: he is an agent). A draft Tom shares shows under the thread on
+    Lea's screen until his reply leaves."""
+    url = database(team_db)
+    lea, tom = screen_of(tmp_path, url, "lea"), screen_of(tmp_path, url, "tom")
+    async with lea.run_test(size=(120, 36)) as lp, tom.run_test(size=(120, 36)) as tp:
+        for app, pilot in ((lea, lp), (tom, tp)):
+            await until(pilot, lambda app=app: len(inbox(app).conversations) == 2, "messages")
+        cid = highlighted(lea)
+        inbox(tom).query_one(ConversationList).select_id(cid)
+        await tp.press("r")
+        await tp.press(*"We are on it", "ctrl+g")
+        await lp.press("enter")
+        await until(
+            lp,
+            lambda: "tom's draft: @ana@example.social We are on it"
+            in inbox(lea).query_one(ThreadView)._header,
+            "tom's shared draft under lea's thread",
+        )
+        await lp.press("r")
+        await lp.press(*"Lea here", "ctrl+s")
+        book = tom.session.team_book
+        await until(tp, lambda: len(book.outbox()) == 1, "lea's reply queued")
+        await tp.press("ctrl+s")
+        await until(
+            tp,
+            lambda: any(n.title == "Answered meanwhile" for n in tom._notifications),
+            "tom told that lea answered",
+        )
+        said = next(n.message for n in tom._notifications if n.title == "Answered meanwhile")
+        assert "lea: queued" in said
+        assert len(book.outbox()) == 1  # his is held
+        await tp.press("ctrl+s")  # sent anyway, knowingly: an agent's, so for approval
+        await until(tp, lambda: _pending(tom), "tom's reply waits for a senior after all")
+        [item] = book.outbox()
+        assert book.authorship([item.id])[item.id].created_by == "lea"
+        await until(
+            lp,
+            lambda: "tom's draft" not in inbox(lea).query_one(ThreadView)._header,
+            "the shared draft gone once sent",
+        )

@@ -344,7 +344,7 @@ def _setup_logging(folder: Path) -> None:
 @contextmanager
 def _session(args: argparse.Namespace) -> Iterator[Session]:
     from cmtui.replies import library_path
-    from cmtui.session import open_session
+    from cmtui.session import open_session, team_copy_dir
 
     if args.demo:
         with _demo_session(args) as session:
@@ -357,6 +357,15 @@ def _session(args: argparse.Namespace) -> Iterator[Session]:
             "or try `cmtui --demo` (`make demo`)"
         )
     data_dir = args.data_dir or locations.data_dir()
+    if config.team.database is not None and not (args.command == "sync" and args.team):
+        if args.command == "sync":
+            raise UsageError(
+                _(
+                    "in team mode the team's worker syncs the networks for everyone: run"
+                    " `cmtui sync --team` to be that worker"
+                )
+            )
+        data_dir = team_copy_dir(data_dir, config.team)  # apart from the worker's own cache
     _setup_logging(locations.log_dir())
     session = open_session(config, data_dir, replies_path=library_path(config_path))
     try:

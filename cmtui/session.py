@@ -7,6 +7,7 @@ the sandbox network. Adapters (and so tokens, and the HTTP stack) come on first 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cmtui import locations
-from cmtui.config import TOKENLESS_PLATFORMS, Account, Brand, Config, ToneRules
+from cmtui.config import TOKENLESS_PLATFORMS, Account, Brand, Config, TeamSettings, ToneRules
 from cmtui.i18n import _
 from cmtui.model import OutboxItem, Platform, utcnow
 from cmtui.secrets import Token, find_token
@@ -232,6 +233,13 @@ class Session:
     def brand(self, name: str) -> Brand:
         """The brand called `name` (an empty one when the config has none by that name)."""
         return self.config.brand(name) or Brand(name=name, tone=ToneRules())
+
+
+def team_copy_dir(data_dir: Path, team: TeamSettings) -> Path:
+    """Where a member's screen keeps its read-through copy of a team's inbox: apart from the
+    solo cache and from a sync worker's, one folder per team database and member."""
+    digest = hashlib.sha256((team.database or "").encode()).hexdigest()[:12]
+    return data_dir / "team" / f"{team.member or 'member'}-{digest}"
 
 
 def open_store(data_dir: Path) -> Store:

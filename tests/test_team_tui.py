@@ -195,8 +195,10 @@ async def test_two_teammates_answering_one_conversation_are_told(
         await lp.press("enter")
         await until(
             lp,
-            lambda: "tom's draft: @ana@example.social We are on it"
-            in inbox(lea).query_one(ThreadView)._header,
+            lambda: (
+                "tom's draft: @ana@example.social We are on it"
+                in inbox(lea).query_one(ThreadView)._header
+            ),
             "tom's shared draft under lea's thread",
         )
         await lp.press("r")

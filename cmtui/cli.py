@@ -12,6 +12,7 @@ import dataclasses
 import json
 import logging
 import os
+import shlex
 import shutil
 import signal
 import sys
@@ -177,6 +178,24 @@ def _add_team_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
             "check team mode: database, password source, schema, your membership, live"
             " updates, sync workers, leases, approvals"
         ),
+    )
+    demo = actions.add_parser(
+        "demo",
+        help=_(
+            "try team mode: a throwaway PostgreSQL, the sandbox and its sync worker; then"
+            " --as lea and --as tom open two teammates' screens (side by side inside tmux)"
+        ),
+    )
+    demo.add_argument(
+        "--as",
+        dest="member",
+        metavar="MEMBER",
+        help=_("open this teammate's screen (lea, a senior; tom, an agent) on a running demo"),
+    )
+    demo.add_argument(
+        "--folder",
+        type=Path,
+        help=_("the demo's folder (default: a throwaway one; give it to --as)"),
     )
 
 
@@ -483,7 +502,10 @@ def _say(line: str) -> None:
 
 
 def _team(args: argparse.Namespace, out: TextIO) -> int:
-    """`cmtui team init|doctor`, on the config's `[team]` settings (no cache is opened)."""
+    """`cmtui team init|doctor`, on the config's `[team]` settings (no cache is opened);
+    `cmtui team demo` on its own throwaway database."""
+    if args.team_command == "demo":
+        return _team_demo(args, out)
     config, config_path = _load_config(args)
     team = config.team
     if args.team_command == "doctor":
@@ -505,6 +527,45 @@ def _team(args: argparse.Namespace, out: TextIO) -> int:
     for line in report.lines(team):
         print(line, file=out)
     return 0
+
+
+def _team_demo(args: argparse.Namespace, out: TextIO) -> int:
+    """`cmtui team demo`: the database and the worker in the foreground (until ctrl+c);
+    with `--as`, a teammate's screen on the demo in `--folder`."""
+    from cmtui.team import demo
+
+    if args.member is not None:
+        if args.folder is None:
+            raise UsageError(_("--as opens a screen on a running demo: give its --folder"))
+        return _run_tui(demo.member_session(args.folder, args.member))
+    from cmtui.sandbox.network import DEMO_START
+    from cmtui.session import sandbox_session
+
+    throwaway = args.folder is None
+    folder = Path(tempfile.mkdtemp(prefix="cmtui-team-demo-")) if throwaway else args.folder
+    locations.ensure_private_dir(folder)
+    _setup_logging(folder)
+    server = None
+    try:
+        server, state = demo.prepare(folder, speed=1.0, start=DEMO_START)
+        clock = state.clock()
+        session = sandbox_session(folder / "worker", clock=clock, log_dir=folder)
+        session.config = demo.team_config(session.config, state.database, demo.MEMBERS[0])
+        print(_("Team demo: database and sync worker running (ctrl+c stops them)."), file=out)
+        if not demo.open_screens(folder):
+            print(_("Open the two teammates' screens, each in its own terminal:"), file=out)
+            for member in demo.MEMBERS:
+                print("  " + shlex.join(demo.screen_command(folder, member)), file=out)
+        out.flush()
+        try:
+            return asyncio.run(_sync_team(session, session.config.team, once=False, name="demo"))
+        finally:
+            session.store.close()
+    finally:
+        if server is not None:
+            server.cleanup()  # stops the database (and deletes it)
+        if throwaway:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 async def _watch(session: Session) -> int:

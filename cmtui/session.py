@@ -304,19 +304,7 @@ def sandbox_session(
     from cmtui.sandbox.network import SandboxNetwork  # the scenario is only built for the demo
 
     network = network or SandboxNetwork(seed=seed, clock=clock)
-    accounts = tuple(
-        Account(
-            id=account.id,
-            brand=account.brand,
-            platform=Platform(account.platform),
-            base_url=account.base_url,
-            streams=account.streams,
-            poll_seconds=SANDBOX_POLL_SECONDS,
-            handle=account.handle or None,
-        )
-        for account in network.served_accounts
-    )
-    config = Config(brands=(network.brand,), accounts=accounts)
+    config = sandbox_config(network)
     tokens = {account.id: account.token for account in network.served_accounts}
     return open_session(
         config,
@@ -330,3 +318,20 @@ def sandbox_session(
         log_dir=log_dir or data_dir,
         replies_path=replies_path,
     )
+
+
+def sandbox_config(network: SandboxNetwork) -> Config:
+    """The config of the sandbox's brand and its accounts (their tokens are the sandbox's)."""
+    accounts = tuple(
+        Account(
+            id=account.id,
+            brand=account.brand,
+            platform=Platform(account.platform),
+            base_url=account.base_url,
+            streams=account.streams,
+            poll_seconds=SANDBOX_POLL_SECONDS,
+            handle=account.handle or None,
+        )
+        for account in network.served_accounts
+    )
+    return Config(brands=(network.brand,), accounts=accounts)

@@ -134,13 +134,13 @@ async def test_a_teammates_triage_and_writing_reach_the_other_screen(
         await tp.press("o", "k")
         await until(
             lp,
-            lambda: "tom is replying" in str(inbox(lea).query_one(ThreadView).border_subtitle),
+            lambda: "tom is replying" in str(inbox(lea).query_one(ThreadView).border_title),
             "tom is replying, on lea's screen",
         )
         await tp.press("escape")
         await until(
             lp,
-            lambda: not str(inbox(lea).query_one(ThreadView).border_subtitle),
+            lambda: "replying" not in str(inbox(lea).query_one(ThreadView).border_title),
             "tom stopped replying",
         )
 

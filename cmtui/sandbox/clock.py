@@ -89,3 +89,24 @@ class RealClock:
 
     def _elapsed(self) -> float:
         return self._ticks() - self._origin
+
+
+class SharedClock:
+    """The sandbox world's time as several processes read it alike: `start` at the real
+    moment `since`, running `speed` times faster than the wall clock (the team demo's worker
+    and its teammates' screens, each in its own process, see the same world)."""
+
+    def __init__(self, start: datetime, since: datetime, speed: float = 1.0) -> None:
+        if speed <= 0:
+            raise ValueError(f"speed must be positive, got {speed}")
+        self.start = _aware_utc(start)
+        self.since = _aware_utc(since)
+        self.speed = speed
+
+    def now(self) -> datetime:
+        """`start` plus the real time since `since`, scaled by `speed`."""
+        return self.start + (self.wall() - self.since) * self.speed
+
+    def wall(self) -> datetime:
+        """The real time."""
+        return datetime.now(UTC)

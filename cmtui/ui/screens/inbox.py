@@ -290,6 +290,7 @@ class InboxScreen(Screen[None]):
         self._confirmed_send: str | None = None  # a conversation answered meanwhile: send anyway
         self._approving: dict[str, str] = {}  # conversation -> approval edited in the composer
         self._shared: set[str] = set()  # conversations whose draft this member shares
+        self.approvals_waiting = 0  # replies waiting for a senior (the Approvals count)
         self.conversations: dict[str, Conversation] = {}
         self.counts = ViewCounts(views_for(session.config))  # of `conversations`, per view
         # Summaries from sync or saves while the cache loads: newer than what it delivers.
@@ -545,14 +546,19 @@ class InboxScreen(Screen[None]):
             self.notify(line, title=title, markup=False)
 
     def _show_presence(self) -> None:
-        """Who else is writing in the open conversation, under its thread."""
+        """The open conversation's subject over its thread, and who else is writing in it."""
+        conversation = self.conversations.get(self.open_id or "")
+        if conversation is None:
+            return
+        title = Text()
         writing = sorted({p.member for p in self.presence if p.conversation_id == self.open_id})
-        words = ""
-        if writing:
+        if writing:  # first: a long subject is cut at the pane's edge
             words = ngettext("{names} is replying", "{names} are replying", len(writing)).format(
                 names=", ".join(writing)
             )
-        self.query_one(ThreadView).border_subtitle = Text(safe_text(words, single_line=True))
+            title.append("✎ " + safe_text(words, single_line=True) + " · ", "italic")
+        title.append(conversation.subject or conversation.snippet)
+        self.query_one(ThreadView).border_title = title
 
     def _outbox_changed(self, item: OutboxItem) -> None:
         if item.state in (OutboxState.SENT, OutboxState.CANCELLED):
@@ -868,10 +874,21 @@ class InboxScreen(Screen[None]):
             shown.setdefault(approval.id, approval)
         self.app.call_from_thread(self._approvals_read, list(shown.values()), len(waiting))
 
+    @property
+    def _senior(self) -> bool:
+        return self.session.config.team.role(self.who) == "senior"
+
     def _approvals_read(self, found: list[Approval], waiting: int) -> None:
-        senior = self.session.config.team.role(self.who) == "senior"
+        if self._senior and waiting > self.approvals_waiting:
+            said = ngettext(
+                "{count} reply waits for your approval (Approvals).",
+                "{count} replies wait for your approval (Approvals).",
+                waiting,
+            )
+            self.notify(said.format(count=waiting), title=_("Approvals"), markup=False)
+        self.approvals_waiting = waiting
         for sources in self.query(SourcesTree):
-            sources.show_panel_count("approvals", waiting, loud=senior)
+            sources.show_panel_count("approvals", waiting, loud=self._senior)
         if approval_list := self._mounted_list("approvals"):
             cast("ApprovalList", approval_list).show_approvals(found)
             if self.panel == "approvals":
@@ -1175,8 +1192,6 @@ class InboxScreen(Screen[None]):
         self.open_id = conversation_id
         conversation = self.conversations.get(conversation_id)
         thread = self.query_one(ThreadView)
-        if conversation is not None:
-            thread.border_title = Text(conversation.subject or conversation.snippet)
         pending = [i for i in self.outbox_items.values() if i.conversation_id == conversation_id]
         pending.sort(key=lambda i: i.created_at)
         done_at = None if conversation is None else conversation.done_at
@@ -1948,6 +1963,8 @@ class InboxScreen(Screen[None]):
             sources.put_view(view)
         sources.show_counts(self.counts)
         sources.show_panel_count("alerts", len(self.active_alerts), loud=True)
+        if self.session.team_mode:
+            sources.show_panel_count("approvals", self.approvals_waiting, loud=self._senior)
         return sources
 
     def _reachable_panes(self) -> tuple[str, ...]:

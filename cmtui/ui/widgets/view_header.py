@@ -32,7 +32,7 @@ class ViewHeader(Widget):
     """How many of them have unread messages."""
 
     noun: reactive[str] = reactive("conversations")
-    """What the rows are: "conversations", "alerts" or "advocates"."""
+    """What the rows are: "conversations", "alerts", "advocates" or "approvals"."""
 
     def render(self) -> Text:
         header = Text(self.label, style="bold", no_wrap=True, overflow="ellipsis")
@@ -48,6 +48,8 @@ class ViewHeader(Widget):
             words = ngettext("{count} alert", "{count} alerts", count)
         elif self.noun == "advocates":
             words = ngettext("{count} advocate", "{count} advocates", count)
+        elif self.noun == "approvals":
+            words = ngettext("{count} reply", "{count} replies", count)
         else:
             words = ngettext("{count} conversation", "{count} conversations", count)
         return words.format(count=count)

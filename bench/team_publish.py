@@ -9,6 +9,9 @@ A throwaway PostgreSQL (the `pgserver` wheel of the test extra, on a Unix socket
 (b) `publish` alone of the same 100,000 messages already read (COPY into a temporary table,
     one upsert per batch of 5,000), and 10% of them edited.
 (c) For comparison, the upsert sent row by row with `executemany` in a pipeline, 20,000 rows.
+(d) The worker as it runs: 100,000 messages cloned from the sandbox's (as bench/sync.py (b)
+    makes them) ingested by the sync engine in batches of a poll, read, scored and stored,
+    with a `Publisher` listening: from the first batch to the last message published.
 
 Target (issue #16): 100k messages ingested by the worker at least 3,000/s, so publishing
 must stay well above that to leave the engine its share. Run: .venv/bin/python bench/team_publish.py
@@ -16,6 +19,7 @@ must stay well above that to leave the engine its share. Run: .venv/bin/python b
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 import time
 from dataclasses import replace
@@ -25,9 +29,12 @@ from typing import Any
 import pgserver  # type: ignore[import-untyped]
 import psycopg
 from _cache import bench_session, data_dir
+from sync import INGEST_BATCH, clones, sandbox_messages
 
 from cmtui.config import TeamSettings
 from cmtui.model import Message
+from cmtui.store import Store
+from cmtui.sync.engine import SyncEngine
 from cmtui.team import schema
 from cmtui.team.db import connect
 from cmtui.team.init import init_team
@@ -36,6 +43,7 @@ from cmtui.team.worker import Publisher
 
 TARGET = 3_000
 PIPELINED = 20_000
+WORKER_RUNS = 5  # of bench/sync.py's 20,000 clones each
 
 
 def main() -> None:
@@ -50,6 +58,7 @@ def main() -> None:
             messages = full_comparison(folder, team)
             publish_alone(team, messages)
             pipelined(team, messages[:PIPELINED])
+            asyncio.run(worker_ingest(team))
         finally:
             server.cleanup()
 
@@ -120,6 +129,33 @@ def pipelined(team: TeamSettings, messages: list[Message]) -> None:
                 f"(c) executemany in a pipeline, {label}: {len(rows):,} in {elapsed:.2f} s,"
                 f" {len(rows) / elapsed:,.0f}/s"
             )
+
+
+async def worker_ingest(team: TeamSettings) -> None:
+    originals, accounts = await sandbox_messages()
+    messages = [clone for run in range(WORKER_RUNS) for clone in clones(originals, run)]
+    with connect(team) as conn:
+        conn.execute("TRUNCATE messages")
+    with tempfile.TemporaryDirectory() as folder, Store.open(Path(folder) / "data") as store:
+        publisher = Publisher(store, team, name="bench-worker")
+        publisher.start()
+        engine = SyncEngine(store, accounts, processes=True, on_event=publisher.note)
+        await engine.learn_alerts()
+        while not await engine.analysis_shared():
+            await asyncio.sleep(0.05)
+        started = time.perf_counter()
+        for first in range(0, len(messages), INGEST_BATCH):
+            await engine.ingest(accounts[0], messages[first : first + INGEST_BATCH])
+        ingested = time.perf_counter() - started
+        await engine.close()
+        await asyncio.to_thread(publisher.stop, drain_seconds=None)
+        elapsed = time.perf_counter() - started
+    rate = len(messages) / elapsed
+    verdict = "ok" if rate >= TARGET else "BELOW TARGET"
+    print(
+        f"(d) worker: {len(messages):,} messages ingested in {ingested:.1f} s and published"
+        f" {elapsed:.1f} s after the first batch: {rate:,.0f}/s ({verdict})"
+    )
 
 
 if __name__ == "__main__":

@@ -460,6 +460,11 @@ def _worker_team(args: argparse.Namespace) -> TeamSettings | None:
             raise UsageError(_("--name names a team worker, so it needs --team"))
         return None
     config, config_path = _load_config(args)
+    return _team_on(config, config_path)
+
+
+def _team_on(config: Config, config_path: Path) -> TeamSettings:
+    """The config's `[team]` settings; TeamError when team mode is off."""
     if config.team.database is None:
         raise TeamError(
             _(
@@ -487,14 +492,12 @@ async def _sync_team(session: Session, team: TeamSettings, *, once: bool, name: 
     await _until_signalled(worker.run(once=once))
     status = _failing_accounts(worker.states.values())
     waiting = None if worker.publisher is None else worker.publisher.waiting()
-    if waiting != 0:
-        _say(
-            _("{count} messages wait to be published; the next `cmtui sync --team` does it").format(
-                count=_("all") if waiting is None else waiting
-            )
-        )
-        return 1
-    return status
+    if waiting is None:
+        _say(_("the cache is still to compare with the team database: run again when it answers"))
+    elif waiting:
+        line = _("{count} messages wait to be published: run again when the database answers")
+        _say(line.format(count=waiting))
+    return 1 if waiting != 0 else status
 
 
 def _say(line: str) -> None:
@@ -515,12 +518,7 @@ def _team(args: argparse.Namespace, out: TextIO) -> int:
     from cmtui.team.db import connect
     from cmtui.team.init import init_team
 
-    if team.database is None:
-        raise TeamError(
-            _(
-                "team mode is off: {config} has no [team] database (see the README, Team mode)"
-            ).format(config=config_path)
-        )
+    team = _team_on(config, config_path)
     with connect(team, password=_team_password(team), application="cmtui team init") as conn:
         report = init_team(conn, team, prune=args.prune)
     print(_("team database {url}").format(url=team.database), file=out)

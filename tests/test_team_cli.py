@@ -231,6 +231,20 @@ def test_sync_team_refuses_to_start_and_says_why(
     assert status == 2 and "--name names a team worker, so it needs --team" in err
 
 
+def test_sync_team_once_with_the_database_away_syncs_and_says_what_waits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(config_file(tmp_path, f"postgresql://cm@/cmtui?host={tmp_path}"))
+    data = tmp_path / "data"
+    args = ("--demo", "--config", config, "--data-dir", str(data), "sync", "--team", "--once")
+    status, _, err = run(capsys, *args)
+    assert status == 1
+    assert err.count("sync goes on into the local cache") == 1
+    assert "the cache is still to compare with the team database" in err
+    with Store.open(data, read_only=True) as store:
+        assert next(store.iter_messages(), None) is not None
+
+
 def worker_command(config: Path, data: Path, *more: str) -> list[str]:
     return [
         sys.executable,

@@ -269,6 +269,24 @@ async def test_a_stop_while_the_database_is_away_saves_what_waits_for_the_next_r
         session.store.close()
 
 
+def test_the_heartbeat_keeps_the_worker_row_fresh(session: Session, team_db: str) -> None:
+    publisher = Publisher(session.store, ready(team_db), name="srv:7")
+    publisher.HEARTBEAT_SECONDS = 0.05
+
+    def seen() -> tuple[object, ...]:
+        with connect(team(team_db)) as conn:
+            return conn.execute("SELECT started_at, seen_at FROM workers").fetchone() or ()
+
+    publisher.start()
+    try:
+        until(lambda: seen(), "the worker's row")
+        started, first = seen()
+        until(lambda: seen()[1] != first, "a later heartbeat")
+        assert seen()[0] == started
+    finally:
+        publisher.stop(drain_seconds=1)
+
+
 # --- refusing to start ------------------------------------------------------------------------
 
 

@@ -192,6 +192,7 @@ class Publisher:
         self.link = Link.STARTING
         self._delay = 0.0
         self._beat_at = 0.0
+        self._registered = False  # the worker's row written by this run
         self._sent = Sent()  # what this run published: a thread seen again costs no round trip
         self._tried_last = False  # stopping: the database, away, was tried once more
         self._thread = threading.Thread(target=self._run, name="cmtui-publish", daemon=True)
@@ -281,11 +282,14 @@ class Publisher:
         return conn
 
     def _first_beat(self, conn: psycopg.Connection[Any]) -> None:
+        """The worker's row, (re)written at each connection: its start is this run's first."""
         conn.execute(
             "INSERT INTO workers (name, host) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE"
-            " SET host = EXCLUDED.host, started_at = now(), seen_at = now()",
-            (self.name, socket.gethostname()),
+            " SET host = EXCLUDED.host, seen_at = now(), started_at = CASE WHEN %s"
+            " THEN now() ELSE workers.started_at END",
+            (self.name, socket.gethostname(), not self._registered),
         )
+        self._registered = True
         self._beat_at = time.monotonic()
 
     def _beat(self, conn: psycopg.Connection[Any]) -> None:

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test check bench screenshots catalogs clean mutants
+.PHONY: demo team-demo serve test check bench screenshots catalogs clean mutants
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,12 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/cmtui --demo
+
+# Team mode, tried: a throwaway PostgreSQL (pgserver, from the test extra), the sandbox and its
+# sync worker here; two teammates' screens (Léa, a senior; Tom, an agent) side by side inside
+# tmux, else the commands to open them in two other terminals.
+team-demo: $(STAMP)
+	$(BIN)/cmtui team demo
 
 # The inbox in a web page on http://localhost:8000 (ARGS are cmtui's: make serve ARGS=--demo).
 ARGS ?=

@@ -122,9 +122,16 @@ class Session:
         """True when another cmtui holds this data folder."""
         return self.store.read_only
 
-    def engine(self, on_event: Callable[[SyncEvent], None] = lambda event: None) -> SyncEngine:
+    def engine(
+        self,
+        on_event: Callable[[SyncEvent], None] = lambda event: None,
+        *,
+        book: TeamOutbox | None = None,
+    ) -> SyncEngine:
         """A sync engine over this session's accounts (imported here: the TUI draws its first
-        screen before it loads the engine and the analysers behind it)."""
+        screen before it loads the engine and the analysers behind it). With the team's
+        `book` (a sync worker), it delivers the team's outbox, its undo windows read on the
+        database's clock."""
         from cmtui.sync.engine import SyncEngine
 
         return SyncEngine(
@@ -132,7 +139,8 @@ class Session:
             self.accounts,
             on_event=on_event,
             clock=self.clock,
-            wall=self.wall,
+            wall=self.wall if book is None else book.wall,
+            book=book,
             processes=True,  # reading messages on a second core (`cmtui.sync.analyst`)
             alerts=self.config.alerts,
         )

@@ -31,20 +31,21 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+import psycopg
+
 from cmtui.i18n import _
 from cmtui.model import Message
 from cmtui.sync.events import AccountState, Ingested, SyncEvent
 from cmtui.team import schema
-from cmtui.team.db import TeamError, TeamUnavailable, connect
+from cmtui.team.db import CHANNEL, TeamError, TeamUnavailable, connect
 from cmtui.team.publish import BATCH, Sent, publish
 
 if TYPE_CHECKING:
-    import psycopg
-
     from cmtui.config import TeamSettings
     from cmtui.session import Session
     from cmtui.store import Store
     from cmtui.sync.engine import SyncEngine
+    from cmtui.team.outbox import TeamOutbox
 
 log = logging.getLogger(__name__)
 
@@ -413,6 +414,51 @@ def _chunks(messages: Iterator[Message], size: int) -> Iterator[list[Message]]:
         yield chunk
 
 
+class OutboxWaker:
+    """Wakes the worker's outbox delivery as soon as a teammate queues, edits, cancels or
+    approves a reply (a notification on the team's channel), rather than at the engine's
+    next look; reconnects with a capped backoff, quietly (the publisher says when the
+    database is away)."""
+
+    def __init__(
+        self,
+        connected: Callable[[], psycopg.Connection[Any]],
+        wake: Callable[[], object],
+        *,
+        retry_most: float = 30.0,
+    ) -> None:
+        self._connected = connected
+        self._wake = wake
+        self._retry_most = retry_most
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cmtui outbox waker", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop listening (within a second)."""
+        self._stopping.set()
+        self._thread.join(5.0)
+
+    def _run(self) -> None:
+        delay = 0.5
+        while not self._stopping.is_set():
+            try:
+                with self._connected() as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    delay = 0.5
+                    self._wake()  # what was queued while it was not listening
+                    while not self._stopping.is_set():
+                        heard = {n.payload for n in conn.notifies(timeout=1.0)}
+                        if heard & {"outbox", "approvals"}:
+                            self._wake()
+            except (TeamError, psycopg.Error) as error:
+                log.debug("outbox waker: %s", error)
+                self._stopping.wait(delay)
+                delay = min(delay * 2, self._retry_most)
+
+
 class TeamWorker:
     """`cmtui sync --team`: the sync engine on this data folder, and a `Publisher` of what it
     ingests. `check()` first (it refuses what cannot work), then `run()`."""
@@ -434,7 +480,9 @@ class TeamWorker:
         self._password = password
         self._say = say
         self.publisher: Publisher | None = None
+        self.book: TeamOutbox | None = None  # the team's outbox, once the engine is built
         self.states: dict[str, AccountState] = {}  # the engine's, once it runs
+        self._application = f"cmtui sync --team {self.name}"
 
     def check(self) -> None:
         """TeamError when the worker must not start: team mode off, the schema behind (or
@@ -450,10 +498,16 @@ class TeamWorker:
             check_database(conn, self.team)
 
     def engine(self, on_event: Callable[[SyncEvent], None]) -> SyncEngine:
-        """The worker's sync engine. The one place it is built, so the one place the team's
-        shared outbox (`cmtui.team.outbox`) is to be handed to it for this worker to deliver
-        the replies the team queued; until then it delivers its data folder's own outbox."""
-        return self.session.engine(on_event)
+        """The worker's sync engine, delivering the team's outbox (`cmtui.team.outbox`):
+        replies are claimed under a lease in this worker's name, so another worker never
+        sends them too, and one this worker leaves half-sent is taken over."""
+        from cmtui.team.outbox import TeamOutbox
+
+        def connected() -> psycopg.Connection[Any]:
+            return connect(self.team, password=self._password, application=self._application)
+
+        self.book = TeamOutbox(connected, self.team.member or self.name, worker=self.name)
+        return self.session.engine(on_event, book=self.book)
 
     async def run(self, *, once: bool = False) -> None:
         """Sync (one round with `once`, else until cancelled) and publish what it brings;
@@ -477,11 +531,20 @@ class TeamWorker:
         publisher.start()
         engine = self.engine(publisher.note)
         self.states = engine.states
+        loop = asyncio.get_running_loop()
+        waker = OutboxWaker(
+            lambda: connect(self.team, password=self._password, application=self._application),
+            lambda: loop.call_soon_threadsafe(engine.wake_outbox),
+        )
+        waker.start()
         complete = False
         try:
             await (engine.run_once() if once else engine.run())
             complete = True
         finally:
             await engine.close()
+            await asyncio.to_thread(waker.stop)
+            if self.book is not None:
+                await asyncio.to_thread(self.book.close)
             drain = None if once else self.STOP_DRAIN_SECONDS
             await asyncio.to_thread(publisher.stop, drain_seconds=drain, complete=complete)

@@ -643,16 +643,28 @@ def _reply(session: Session, conversation_id: str, text: str) -> int:
     from cmtui.sync.outbox import OutboxError
 
     _refuse_read_only(session)
+    from cmtui.model import OutboxItem
+
     try:
-        item = session.queue_reply(conversation_id, text)
+        queued = session.queue_reply(conversation_id, text)
     except OutboxError as error:
         raise UsageError(str(error)) from error
-    print(
-        _(
-            "queued {id}: after its undo window ({seconds:g} s), the next `cmtui sync` "
-            "or the running app sends it"
-        ).format(id=item.id, seconds=session.config.outbox.undo_seconds)
-    )
+    if not isinstance(queued, OutboxItem):
+        print(_("{id} waits for a senior's approval").format(id=queued.id))
+    elif session.team_mode:
+        print(
+            _(
+                "queued {id} in the team's outbox: after its undo window ({seconds:g} s), the"
+                " team's sync worker sends it"
+            ).format(id=queued.id, seconds=session.config.outbox.undo_seconds)
+        )
+    else:
+        print(
+            _(
+                "queued {id}: after its undo window ({seconds:g} s), the next `cmtui sync` "
+                "or the running app sends it"
+            ).format(id=queued.id, seconds=session.config.outbox.undo_seconds)
+        )
     return 0
 
 

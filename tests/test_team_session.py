@@ -55,3 +55,39 @@ def test_commands_in_team_mode_read_the_members_copy(
     assert status == 0, capsys.readouterr().err
     [copy] = (data / "team").iterdir()
     assert copy.name.startswith("lea-") and any(copy.iterdir())
+
+
+def test_cmtui_reply_in_team_mode_queues_in_the_teams_outbox_or_for_approval(
+    tmp_path: Path, team_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from test_team_tui import database, message
+
+    from cmtui.store import Store
+    from cmtui.team.db import connect
+    from cmtui.team.outbox import TeamOutbox
+
+    url = database(team_db)
+    data = tmp_path / "data"
+    for member in ("lea", "tom"):
+        team = TeamSettings(member=member, members=("lea", "tom"), seniors=("lea",), database=url)
+        with Store.open(team_copy_dir(data, team)) as store:  # as the member's screen left it
+            store.add_messages([message(1)], brand="Acme")
+        path = tmp_path / f"{member}.toml"
+        path.write_text(
+            '[[brands]]\nname = "Acme"\napproval = true\n'
+            '[[accounts]]\nid = "acct"\nbrand = "Acme"\nplatform = "mastodon"\n'
+            'base_url = "https://example.social"\n'
+            f'[team]\nmember = "{member}"\nmembers = ["lea", "tom"]\nseniors = ["lea"]\n'
+            f'database = "{url}"\n',
+            encoding="utf-8",
+        )
+        cid = message(1).conversation_id
+        args = ["--config", str(path), "--data-dir", str(data), "reply", cid, f"from {member}"]
+        assert main(args) == 0, capsys.readouterr().err
+        said = capsys.readouterr().out
+        assert ("team's sync worker" in said) if member == "lea" else ("approval" in said)
+    book = TeamOutbox(lambda: connect(TeamSettings(database=url)), "lea")
+    try:
+        assert [item.text for item in book.outbox()] == ["from lea"]
+    finally:
+        book.close()

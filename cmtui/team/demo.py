@@ -154,14 +154,24 @@ def screen_command(folder: Path, member: str) -> list[str]:
     return [sys.executable, "-m", "cmtui", "team", "demo", "--as", member, "--folder", str(folder)]
 
 
+SIDE_BY_SIDE_FROM = 160
+"""From this many columns tmux shows both screens side by side; below, one window each."""
+
+
 def open_screens(folder: Path) -> bool:
-    """Inside tmux: a new window with both teammates' screens side by side. False outside
-    tmux (the caller then says what to run)."""
+    """Inside tmux: both teammates' screens, side by side in a new window when the terminal
+    is wide enough for two inboxes, else in a window each. False outside tmux (the caller
+    then says what to run)."""
     tmux = shutil.which("tmux")
     if not os.environ.get("TMUX") or tmux is None:
         return False
     lea, tom = (shlex.join(screen_command(folder, member)) for member in MEMBERS)
-    # Both commands come from this program (its interpreter, its folder): no user input.
-    subprocess.run([tmux, "new-window", "-n", "cmtui team", lea], check=True)  # noqa: S603
-    subprocess.run([tmux, "split-window", "-h", "-t", "cmtui team", tom], check=True)  # noqa: S603
+    # Every argument comes from this program (its interpreter, its folder): no user input.
+    width = subprocess.run(  # noqa: S603
+        [tmux, "display-message", "-p", "#{window_width}"], capture_output=True, text=True
+    ).stdout.strip()
+    wide = width.isdigit() and int(width) >= SIDE_BY_SIDE_FROM
+    subprocess.run([tmux, "new-window", "-n", "cmtui lea", lea], check=True)  # noqa: S603
+    split = ["split-window", "-h", "-t", "cmtui lea"] if wide else ["new-window", "-n", "cmtui tom"]
+    subprocess.run([tmux, *split, tom], check=True)  # noqa: S603
     return True

@@ -15,11 +15,18 @@ import logging
 import os
 import signal
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cmtui.analysis.crisis import Alert, CrisisDetector, CrisisSettings, Observation, detect
+from cmtui.analysis.crisis import (
+    Alert,
+    CrisisDetector,
+    CrisisSettings,
+    Observation,
+    alert_order,
+    detect,
+)
 from cmtui.analysis.intent import NEUTRAL_BAND
 from cmtui.config import Config
 from cmtui.i18n import _
@@ -87,6 +94,7 @@ class AlertWatch:
         self._learnt = False
         self._pending: list[Observation] = []
         self._held: list[Observation] = []  # a first sync's history, until `release`
+        self._fed: dict[str, Alert] = {}  # alerts `feed` changed since `fed`, by id
         self._began: datetime | None = None
         self._standing: dict[str, Alert] = {}  # the detector's alerts at the last change
         self.notified: set[str] = set()  # alerts already sent to on_alert (or from before)
@@ -109,7 +117,7 @@ class AlertWatch:
         self.detector.feed(self._pending)
         self._pending.clear()
         self.notified.update(alert.id for alert in self.detector.alerts())
-        return self._changed([], always=True)
+        return self._changed({}, always=True)
 
     @property
     def learnt(self) -> bool:
@@ -118,11 +126,25 @@ class AlertWatch:
 
     def take(self, messages: Iterable[Message]) -> AlertsChanged | None:
         """Feed a stored batch; the change when alerts fired, grew or ended."""
+        self.feed(messages)
+        return self.fed()
+
+    def feed(self, messages: Iterable[Message]) -> None:
+        """Feed part of a stored batch (the detector gives the same alerts for a batch fed in
+        parts, in order, as for it whole): ingest feeds each part as soon as it is stored,
+        while the analysis worker reads the next ones. `fed` then tells what changed."""
         observations = self._observations(messages)
         if not self._learnt:
             self._pending.extend(observations)
-            return None
-        return self._changed(self.detector.feed(observations))
+            return
+        for alert in self.detector.feed(observations):
+            self._fed.pop(alert.id, None)  # the latest version, in the order it changed
+            self._fed[alert.id] = alert
+
+    def fed(self) -> AlertsChanged | None:
+        """The change since the last call when alerts fired, grew or ended."""
+        fed, self._fed = self._fed, {}
+        return self._changed(fed)
 
     def hold(self, messages: Iterable[Message]) -> None:
         """Keep a stored page of a first sync's walk back in time for `release`: each page
@@ -136,7 +158,7 @@ class AlertWatch:
         if not self._learnt:
             self._pending.extend(held)
             return None
-        return self._changed(self.detector.feed(held))
+        return self._changed({alert.id: alert for alert in self.detector.feed(held)})
 
     def mark_live(self, now: datetime) -> None:
         """A poll succeeded at `now`: this run has been live since its first good poll."""
@@ -151,13 +173,18 @@ class AlertWatch:
         self.notified.update(a.id for a in fresh)
         return fresh
 
-    def _changed(self, changed: Sequence[Alert], *, always: bool = False) -> AlertsChanged | None:
-        """The event for what fed alerts did, or None when nothing changed; an alert that a
-        replay moved (its spike starts earlier, so its id changes) is withdrawn, and is not
-        sent to on_alert a second time under its new id."""
+    def _changed(self, fed: Mapping[str, Alert], *, always: bool = False) -> AlertsChanged | None:
+        """The event for what fed alerts did (`fed`: the alerts feeds changed, by id, the
+        latest version), or None when nothing changed; an alert that a replay moved (its
+        spike starts earlier, so its id changes) is withdrawn, and is not sent to on_alert a
+        second time under its new id."""
         standing = {alert.id: alert for alert in self.detector.alerts()}
         withdrawn = [self._standing[i] for i in self._standing if i not in standing]
         self._standing = standing
+        # One feed's alerts stand as it gave them; of several, an alert a later part moved
+        # (withdrawn, a new id) is not news.
+        changed = [alert for alert in fed.values() if standing.get(alert.id) == alert]
+        changed.sort(key=alert_order)
         if not (changed or withdrawn or always):
             return None
         sent = [a for a in withdrawn if a.id in self.notified]

@@ -656,13 +656,14 @@ class SyncEngine:
     def _store_and_watch(
         self, account: AccountRuntime, messages: list[Message], stream: str | None, history: bool
     ) -> tuple[list[Conversation], list[Message], AlertsChanged | None]:
-        """`_score_and_store`, then the crisis detector fed what was stored (or, for
-        `history`, given it to keep)."""
-        changed, scored = self._score_and_store(account, messages, stream)
-        if history:
-            self._alert_watch.hold(scored)
-            return changed, scored, None
-        return changed, scored, self._alert_watch.take(scored)
+        """`_score_and_store`, the crisis detector fed each part as it is stored (or, for
+        `history`, given it to keep): its share of the work is done while the analysis
+        worker reads the next parts."""
+        watch = self._alert_watch
+        changed, scored = self._score_and_store(
+            account, messages, stream, watch.hold if history else watch.feed
+        )
+        return changed, scored, None if history else watch.fed()
 
     async def _release_history(self) -> None:
         """Feed the crisis detector what first syncs walked back so far, in one go."""
@@ -689,10 +690,16 @@ class SyncEngine:
             self._on_alert.send(alert)
 
     def _score_and_store(
-        self, account: AccountRuntime, messages: list[Message], stream: str | None
+        self,
+        account: AccountRuntime,
+        messages: list[Message],
+        stream: str | None,
+        watch: Callable[[list[Message]], None],
     ) -> tuple[list[Conversation], list[Message]]:
         """Store a batch, oldest first, reading its customers' messages on the way: each part
-        is stored as soon as it is read (`Analyst.read`), and the whole is written once."""
+        is stored as soon as it is read (`Analyst.read`), and the whole is written once.
+        Returns the summaries changed and the messages stored as sent (not merged into
+        another account's copy of their post), which `watch` is given part by part."""
         own = self._own_handles(account.brand)
         seen_by = None if stream is None else f"{account.account_id} {stream}"
         batch = sorted(messages, key=lambda m: m.created_at)  # a reply after its parent
@@ -705,6 +712,7 @@ class SyncEngine:
         items = [(batch[i].text, batch[i].lang, account.language, account.brand) for i in todo]
         changed: dict[str, Conversation] = {}
         words: dict[str, frozenset[str]] = {}  # the texts' words, read with them
+        kept: list[Message] = []
         stored = read = 0
         for analyses in self._analyst.read(items):
             for i, reading in zip(todo[read:], analyses, strict=False):
@@ -712,26 +720,29 @@ class SyncEngine:
                 words[batch[i].text] = reading.words
             read += len(analyses)
             end = todo[read] if read < len(todo) else len(batch)
-            self._store_part(account, batch, changes, range(stored, end), changed, words)
+            part = range(stored, end)
+            kept += self._store_part(account, (batch, changes, part), changed, words, watch)
             stored = end
-        self._store_part(account, batch, changes, range(stored, len(batch)), changed, words)
+        part = range(stored, len(batch))
+        kept += self._store_part(account, (batch, changes, part), changed, words, watch)
         self.store.flush()
-        copies = self.store.merged(m.id for m in batch)
-        return list(changed.values()), [m for m in batch if m.id not in copies]
+        return list(changed.values()), kept
 
     def _store_part(
         self,
         account: AccountRuntime,
-        batch: list[Message],
-        changes: list[dict[str, object]],
-        part: range,
+        where: tuple[list[Message], list[dict[str, object]], range],
         changed: dict[str, Conversation],
         words: dict[str, frozenset[str]],
-    ) -> None:
-        """Store `batch[part]` with its `changes` (kept in `batch`) and the `words` of the
-        texts read, unwritten; the summaries it changed go to `changed`."""
+        watch: Callable[[list[Message]], None],
+    ) -> list[Message]:
+        """Store `batch[part]` with its `changes` (`where`; kept in `batch`) and the `words`
+        of the texts read, unwritten; the summaries it changed go to `changed`. Returns the
+        part's messages stored as sent, given to `watch` too: not those merged into another
+        account's copy of their post (merged as it is stored, it stays merged)."""
+        batch, changes, part = where
         if not part:
-            return
+            return []
         for i in part:
             if changes[i]:
                 batch[i] = copied(batch[i], changes[i])
@@ -740,6 +751,10 @@ class SyncEngine:
             part_messages, brand=account.brand, write=False, words=words
         )
         changed.update((summary.id, summary) for summary in summaries)
+        copies = self.store.merged(m.id for m in part_messages)
+        kept = [m for m in part_messages if m.id not in copies]
+        watch(kept)
+        return kept
 
     def _own_handles(self, brand: str) -> frozenset[str]:
         """The handles of the brand's accounts known so far, case-folded."""

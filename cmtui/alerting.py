@@ -38,6 +38,7 @@ from cmtui.sync.events import AlertsChanged
 log = logging.getLogger(__name__)
 
 LEARN_CHUNK = 1000  # messages learnt per turn of the writer thread at start-up
+FEED_PART = 200  # messages of a batch fed to the detector at a time (`AlertWatch.feed`)
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -94,6 +95,7 @@ class AlertWatch:
         self._learnt = False
         self._pending: list[Observation] = []
         self._held: list[Observation] = []  # a first sync's history, until `release`
+        self._unfed: list[Observation] = []  # what `feed` was given since it last fed
         self._fed: dict[str, Alert] = {}  # alerts `feed` changed since `fed`, by id
         self._began: datetime | None = None
         self._standing: dict[str, Alert] = {}  # the detector's alerts at the last change
@@ -131,20 +133,27 @@ class AlertWatch:
 
     def feed(self, messages: Iterable[Message]) -> None:
         """Feed part of a stored batch (the detector gives the same alerts for a batch fed in
-        parts, in order, as for it whole): ingest feeds each part as soon as it is stored,
-        while the analysis worker reads the next ones. `fed` then tells what changed."""
+        parts, in order, as for it whole): ingest feeds the parts as they are stored, while
+        the analysis worker reads the next ones, `FEED_PART` messages at a time (each feed
+        reads the alerts before and after). `fed` then tells what changed."""
         observations = self._observations(messages)
         if not self._learnt:
             self._pending.extend(observations)
             return
-        for alert in self.detector.feed(observations):
-            self._fed.pop(alert.id, None)  # the latest version, in the order it changed
-            self._fed[alert.id] = alert
+        self._unfed.extend(observations)
+        if len(self._unfed) >= FEED_PART:
+            self._feed_unfed()
 
     def fed(self) -> AlertsChanged | None:
-        """The change since the last call when alerts fired, grew or ended."""
+        """What the parts fed since the last call changed, when alerts fired, grew or ended."""
+        self._feed_unfed()
         fed, self._fed = self._fed, {}
         return self._changed(fed)
+
+    def _feed_unfed(self) -> None:
+        unfed, self._unfed = self._unfed, []
+        if unfed:
+            self._fed.update((alert.id, alert) for alert in self.detector.feed(unfed))
 
     def hold(self, messages: Iterable[Message]) -> None:
         """Keep a stored page of a first sync's walk back in time for `release`: each page

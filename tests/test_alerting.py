@@ -289,12 +289,17 @@ def test_a_spike_that_late_messages_move_is_withdrawn_and_not_sent_again(store: 
     assert watch.take([]) is None  # nothing changed, nothing told
 
 
-def test_a_batch_fed_in_parts_tells_what_it_tells_taken_whole(store: Store) -> None:
-    """Ingest feeds the detector each part of a batch as it is stored: the change told at
-    the end is the one the whole batch gives, even when a later part moves the alert an
+def test_a_batch_fed_in_parts_tells_what_it_tells_taken_whole(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ingest feeds the detector the parts of a batch as they are stored: the change told
+    at the end is the one the whole batch gives, even when a later part moves the alert an
     earlier part fired (it was never told, so it is not withdrawn, and only the moved one
     is new)."""
+    from cmtui import alerting
     from cmtui.alerting import AlertWatch
+
+    monkeypatch.setattr(alerting, "FEED_PART", 15)  # each part fed on its own
 
     now = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
     calm = [

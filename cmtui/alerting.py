@@ -27,7 +27,7 @@ from cmtui.analysis.crisis import (
     alert_order,
     detect,
 )
-from cmtui.analysis.intent import NEUTRAL_BAND
+from cmtui.analysis.intent import reads_negative
 from cmtui.config import Config
 from cmtui.i18n import _
 from cmtui.model import Message
@@ -40,16 +40,21 @@ log = logging.getLogger(__name__)
 LEARN_CHUNK = 1000  # messages learnt per turn of the writer thread at start-up
 FEED_PART = 200  # messages of a batch fed to the detector at a time (`AlertWatch.feed`)
 Sleep = Callable[[float], Awaitable[None]]
+Terms = Mapping[str, tuple[str, ...]]
+"""Texts' `crisis.terms`, by text, read with their sentiment (a pure function of the text)."""
 
 
 def is_negative(message: Message) -> bool:
     """A complaint, or a score below the neutral band."""
-    score = message.sentiment
-    return message.intent == "complaint" or (score is not None and score < -NEUTRAL_BAND)
+    return reads_negative(message.sentiment, message.intent)
 
 
-def observation(message: Message, brand: str) -> Observation | None:
-    """What the detector needs of a stored message; None for the brand's own."""
+def observation(
+    message: Message, brand: str, terms: tuple[str, ...] | None = None
+) -> Observation | None:
+    """What the detector needs of a stored message; None for the brand's own. `terms`: the
+    text's `crisis.terms` when already read (by ingest's analysis worker), else the text is
+    kept for the detector to read them if the message joins an alert."""
     if message.is_own:
         return None
     negative = is_negative(message)
@@ -61,7 +66,8 @@ def observation(message: Message, brand: str) -> Observation | None:
         author=message.author.handle.casefold(),
         negative=negative,
         network=str(message.platform),
-        text=message.text if negative else "",  # terms are read only for alerts
+        terms=terms or (),
+        text=message.text if negative and terms is None else "",  # terms read only for alerts
     )
 
 
@@ -131,12 +137,13 @@ class AlertWatch:
         self.feed(messages)
         return self.fed()
 
-    def feed(self, messages: Iterable[Message]) -> None:
+    def feed(self, messages: Iterable[Message], terms: Terms | None = None) -> None:
         """Feed part of a stored batch (the detector gives the same alerts for a batch fed in
         parts, in order, as for it whole): ingest feeds the parts as they are stored, while
         the analysis worker reads the next ones, `FEED_PART` messages at a time (each feed
-        reads the alerts before and after). `fed` then tells what changed."""
-        observations = self._observations(messages)
+        reads the alerts before and after). `fed` then tells what changed. `terms`: the
+        `crisis.terms` of texts already read, by text (`observation`)."""
+        observations = self._observations(messages, terms)
         if not self._learnt:
             self._pending.extend(observations)
             return
@@ -155,11 +162,12 @@ class AlertWatch:
         if unfed:
             self._fed.update((alert.id, alert) for alert in self.detector.feed(unfed))
 
-    def hold(self, messages: Iterable[Message]) -> None:
+    def hold(self, messages: Iterable[Message], terms: Terms | None = None) -> None:
         """Keep a stored page of a first sync's walk back in time for `release`: each page
         goes further back than all the detector has seen, so feeding them one by one would
-        replay its history at every page; fed together, it replays it once."""
-        self._held.extend(self._observations(messages))
+        replay its history at every page; fed together, it replays it once. `terms`: as
+        `feed` takes them."""
+        self._held.extend(self._observations(messages, terms))
 
     def release(self) -> AlertsChanged | None:
         """Feed what `hold` kept; the change when alerts fired, grew or ended."""
@@ -203,8 +211,13 @@ class AlertWatch:
             active=active, new=tuple(changed), withdrawn=tuple(a.id for a in withdrawn)
         )
 
-    def _observations(self, messages: Iterable[Message]) -> list[Observation]:
-        found = (observation(m, self._brand.get(m.account_id, "")) for m in messages)
+    def _observations(
+        self, messages: Iterable[Message], terms: Terms | None = None
+    ) -> list[Observation]:
+        known = terms or {}
+        found = (
+            observation(m, self._brand.get(m.account_id, ""), known.get(m.text)) for m in messages
+        )
         return [obs for obs in found if obs is not None and obs.brand]
 
 

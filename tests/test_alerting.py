@@ -327,3 +327,33 @@ def test_a_batch_fed_in_parts_tells_what_it_tells_taken_whole(
     assert told is not None and not told.withdrawn and len(told.new) == 1
     assert told.new[0].window_start < now + timedelta(minutes=10)  # the moved alert
     assert in_parts.fed() is None  # told once
+
+
+def test_terms_read_at_ingest_give_the_alert_the_texts_give(store: Store) -> None:
+    """Ingest hands the detector the crisis terms its analysis worker read: the alert is
+    the one the texts themselves give, top terms included."""
+    from cmtui.alerting import AlertWatch
+    from cmtui.analysis.crisis import terms
+
+    now = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
+    calm = [
+        _said(n, now - timedelta(days=3) + n * timedelta(minutes=6), f"c{n % 300}", complaint=False)
+        for n in range(720)
+    ]
+    store.add_messages(calm, brand="Brand")
+    spike = [
+        replace(
+            _said(1000 + n, now + timedelta(seconds=20 * n), f"angry{n}", complaint=True),
+            text=f"Lot {42 + n % 3} candles leak wax everywhere, order {n}",
+        )
+        for n in range(15)
+    ]
+    watches = [AlertWatch(store, AlertSettings().crisis(), {"acct": "Brand"}) for _ in range(2)]
+    for watch in watches:
+        while not watch.learnt:
+            watch.learn_step(now)
+    from_texts, read_ahead = watches
+    told = from_texts.take(spike)
+    read_ahead.feed(spike, {m.text: terms(m.text) for m in spike})
+    assert read_ahead.fed() == told
+    assert told is not None and {"candles", "lot"} <= set(told.new[0].top_terms)

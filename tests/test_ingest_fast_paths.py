@@ -140,3 +140,16 @@ def test_a_message_read_at_ingest_is_keyed_once(monkeypatch: pytest.MonkeyPatch)
             monkeypatch.setattr(module, "match_key", counted)
     read_item(SentimentAnalyzer(), (text, None, None, "Maison Lumière"))
     assert keyed.count(text) == 1
+
+
+def test_a_reading_carries_the_crisis_terms_of_a_negative_message_only() -> None:
+    """The worker reads the terms a crisis alert shows (`crisis.terms`) beside the score,
+    for the messages the alerts count: off the store's thread, which only looks them up."""
+    from cmtui.analysis.crisis import terms
+
+    analyzer = SentimentAnalyzer()
+    angry = "Charged twice for lot 42 and still no refund. Fix this now!"
+    reading = read_item(analyzer, (angry, "en", None, "Maison Lumière"))
+    assert reading.intent == "complaint" and reading.terms == terms(angry) != ()
+    happy = "Lovely candle, the lot 42 scent is wonderful, thank you!"
+    assert read_item(analyzer, (happy, "en", None, "Maison Lumière")).terms == ()

@@ -15,12 +15,19 @@ import logging
 import os
 import signal
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cmtui.analysis.crisis import Alert, CrisisDetector, CrisisSettings, Observation, detect
-from cmtui.analysis.intent import NEUTRAL_BAND
+from cmtui.analysis.crisis import (
+    Alert,
+    CrisisDetector,
+    CrisisSettings,
+    Observation,
+    alert_order,
+    detect,
+)
+from cmtui.analysis.intent import reads_negative
 from cmtui.config import Config
 from cmtui.i18n import _
 from cmtui.model import Message
@@ -31,17 +38,23 @@ from cmtui.sync.events import AlertsChanged
 log = logging.getLogger(__name__)
 
 LEARN_CHUNK = 1000  # messages learnt per turn of the writer thread at start-up
+FEED_PART = 200  # messages of a batch fed to the detector at a time (`AlertWatch.feed`)
 Sleep = Callable[[float], Awaitable[None]]
+Terms = Mapping[str, tuple[str, ...]]
+"""Texts' `crisis.terms`, by text, read with their sentiment (a pure function of the text)."""
 
 
 def is_negative(message: Message) -> bool:
     """A complaint, or a score below the neutral band."""
-    score = message.sentiment
-    return message.intent == "complaint" or (score is not None and score < -NEUTRAL_BAND)
+    return reads_negative(message.sentiment, message.intent)
 
 
-def observation(message: Message, brand: str) -> Observation | None:
-    """What the detector needs of a stored message; None for the brand's own."""
+def observation(
+    message: Message, brand: str, terms: tuple[str, ...] | None = None
+) -> Observation | None:
+    """What the detector needs of a stored message; None for the brand's own. `terms`: the
+    text's `crisis.terms` when already read (by ingest's analysis worker), else the text is
+    kept for the detector to read them if the message joins an alert."""
     if message.is_own:
         return None
     negative = is_negative(message)
@@ -53,7 +66,8 @@ def observation(message: Message, brand: str) -> Observation | None:
         author=message.author.handle.casefold(),
         negative=negative,
         network=str(message.platform),
-        text=message.text if negative else "",  # terms are read only for alerts
+        terms=terms or (),
+        text=message.text if negative and terms is None else "",  # terms read only for alerts
     )
 
 
@@ -87,6 +101,8 @@ class AlertWatch:
         self._learnt = False
         self._pending: list[Observation] = []
         self._held: list[Observation] = []  # a first sync's history, until `release`
+        self._unfed: list[Observation] = []  # what `feed` was given since it last fed
+        self._fed: dict[str, Alert] = {}  # alerts `feed` changed since `fed`, by id
         self._began: datetime | None = None
         self._standing: dict[str, Alert] = {}  # the detector's alerts at the last change
         self.notified: set[str] = set()  # alerts already sent to on_alert (or from before)
@@ -109,7 +125,7 @@ class AlertWatch:
         self.detector.feed(self._pending)
         self._pending.clear()
         self.notified.update(alert.id for alert in self.detector.alerts())
-        return self._changed([], always=True)
+        return self._changed({}, always=True)
 
     @property
     def learnt(self) -> bool:
@@ -118,17 +134,40 @@ class AlertWatch:
 
     def take(self, messages: Iterable[Message]) -> AlertsChanged | None:
         """Feed a stored batch; the change when alerts fired, grew or ended."""
-        observations = self._observations(messages)
+        self.feed(messages)
+        return self.fed()
+
+    def feed(self, messages: Iterable[Message], terms: Terms | None = None) -> None:
+        """Feed part of a stored batch (the detector gives the same alerts for a batch fed in
+        parts, in order, as for it whole): ingest feeds the parts as they are stored, while
+        the analysis worker reads the next ones, `FEED_PART` messages at a time (each feed
+        reads the alerts before and after). `fed` then tells what changed. `terms`: the
+        `crisis.terms` of texts already read, by text (`observation`)."""
+        observations = self._observations(messages, terms)
         if not self._learnt:
             self._pending.extend(observations)
-            return None
-        return self._changed(self.detector.feed(observations))
+            return
+        self._unfed.extend(observations)
+        if len(self._unfed) >= FEED_PART:
+            self._feed_unfed()
 
-    def hold(self, messages: Iterable[Message]) -> None:
+    def fed(self) -> AlertsChanged | None:
+        """What the parts fed since the last call changed, when alerts fired, grew or ended."""
+        self._feed_unfed()
+        fed, self._fed = self._fed, {}
+        return self._changed(fed)
+
+    def _feed_unfed(self) -> None:
+        unfed, self._unfed = self._unfed, []
+        if unfed:
+            self._fed.update((alert.id, alert) for alert in self.detector.feed(unfed))
+
+    def hold(self, messages: Iterable[Message], terms: Terms | None = None) -> None:
         """Keep a stored page of a first sync's walk back in time for `release`: each page
         goes further back than all the detector has seen, so feeding them one by one would
-        replay its history at every page; fed together, it replays it once."""
-        self._held.extend(self._observations(messages))
+        replay its history at every page; fed together, it replays it once. `terms`: as
+        `feed` takes them."""
+        self._held.extend(self._observations(messages, terms))
 
     def release(self) -> AlertsChanged | None:
         """Feed what `hold` kept; the change when alerts fired, grew or ended."""
@@ -136,7 +175,7 @@ class AlertWatch:
         if not self._learnt:
             self._pending.extend(held)
             return None
-        return self._changed(self.detector.feed(held))
+        return self._changed({alert.id: alert for alert in self.detector.feed(held)})
 
     def mark_live(self, now: datetime) -> None:
         """A poll succeeded at `now`: this run has been live since its first good poll."""
@@ -151,13 +190,18 @@ class AlertWatch:
         self.notified.update(a.id for a in fresh)
         return fresh
 
-    def _changed(self, changed: Sequence[Alert], *, always: bool = False) -> AlertsChanged | None:
-        """The event for what fed alerts did, or None when nothing changed; an alert that a
-        replay moved (its spike starts earlier, so its id changes) is withdrawn, and is not
-        sent to on_alert a second time under its new id."""
+    def _changed(self, fed: Mapping[str, Alert], *, always: bool = False) -> AlertsChanged | None:
+        """The event for what fed alerts did (`fed`: the alerts feeds changed, by id, the
+        latest version), or None when nothing changed; an alert that a replay moved (its
+        spike starts earlier, so its id changes) is withdrawn, and is not sent to on_alert a
+        second time under its new id."""
         standing = {alert.id: alert for alert in self.detector.alerts()}
         withdrawn = [self._standing[i] for i in self._standing if i not in standing]
         self._standing = standing
+        # One feed's alerts stand as it gave them; of several, an alert a later part moved
+        # (withdrawn, a new id) is not news.
+        changed = [alert for alert in fed.values() if standing.get(alert.id) == alert]
+        changed.sort(key=alert_order)
         if not (changed or withdrawn or always):
             return None
         sent = [a for a in withdrawn if a.id in self.notified]
@@ -167,8 +211,13 @@ class AlertWatch:
             active=active, new=tuple(changed), withdrawn=tuple(a.id for a in withdrawn)
         )
 
-    def _observations(self, messages: Iterable[Message]) -> list[Observation]:
-        found = (observation(m, self._brand.get(m.account_id, "")) for m in messages)
+    def _observations(
+        self, messages: Iterable[Message], terms: Terms | None = None
+    ) -> list[Observation]:
+        known = terms or {}
+        found = (
+            observation(m, self._brand.get(m.account_id, ""), known.get(m.text)) for m in messages
+        )
         return [obs for obs in found if obs is not None and obs.brand]
 
 

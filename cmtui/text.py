@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -264,6 +265,13 @@ def match_key(text: str) -> str:
     and "ＣＲＩＳＩＳ" both match "crisis".
     """
     return _IGNORABLE.sub("", unicodedata.normalize("NFKC", text)).casefold()
+
+
+@lru_cache(maxsize=8)
+def recent_match_key(text: str) -> str:
+    """`match_key(text)`, remembered for the last few texts: ingest asks for the same post's
+    key one step after the other (language, sentiment, priority, the search index's words)."""
+    return match_key(text)
 
 
 def is_mixed_script(name: str) -> bool:

@@ -287,3 +287,73 @@ def test_a_spike_that_late_messages_move_is_withdrawn_and_not_sent_again(store: 
     assert alert in moved.new
     assert watch.to_notify(moved) == []  # the same spike: on_alert ran for it already
     assert watch.take([]) is None  # nothing changed, nothing told
+
+
+def test_a_batch_fed_in_parts_tells_what_it_tells_taken_whole(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ingest feeds the detector the parts of a batch as they are stored: the change told
+    at the end is the one the whole batch gives, even when a later part moves the alert an
+    earlier part fired (it was never told, so it is not withdrawn, and only the moved one
+    is new)."""
+    from cmtui import alerting
+    from cmtui.alerting import AlertWatch
+
+    monkeypatch.setattr(alerting, "FEED_PART", 15)  # each part fed on its own
+
+    now = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
+    calm = [
+        _said(n, now - timedelta(days=3) + n * timedelta(minutes=6), f"c{n % 300}", complaint=False)
+        for n in range(720)
+    ]
+    store.add_messages(calm, brand="Brand")
+
+    def complaints(first: int, start: datetime) -> list[Message]:
+        return [
+            _said(first + n, start + timedelta(seconds=20 * n), f"angry{first + n}", complaint=True)
+            for n in range(15)
+        ]
+
+    parts = [complaints(1000, now + timedelta(minutes=10)), complaints(2000, now)]
+    watches = [AlertWatch(store, AlertSettings().crisis(), {"acct": "Brand"}) for _ in range(2)]
+    for watch in watches:
+        while not watch.learnt:
+            watch.learn_step(now)
+    whole, in_parts = watches
+    told = whole.take(parts[0] + parts[1])
+    for part in parts:
+        in_parts.feed(part)
+    assert in_parts.fed() == told
+    assert told is not None and not told.withdrawn and len(told.new) == 1
+    assert told.new[0].window_start < now + timedelta(minutes=10)  # the moved alert
+    assert in_parts.fed() is None  # told once
+
+
+def test_terms_read_at_ingest_give_the_alert_the_texts_give(store: Store) -> None:
+    """Ingest hands the detector the crisis terms its analysis worker read: the alert is
+    the one the texts themselves give, top terms included."""
+    from cmtui.alerting import AlertWatch
+    from cmtui.analysis.crisis import terms
+
+    now = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
+    calm = [
+        _said(n, now - timedelta(days=3) + n * timedelta(minutes=6), f"c{n % 300}", complaint=False)
+        for n in range(720)
+    ]
+    store.add_messages(calm, brand="Brand")
+    spike = [
+        replace(
+            _said(1000 + n, now + timedelta(seconds=20 * n), f"angry{n}", complaint=True),
+            text=f"Lot {42 + n % 3} candles leak wax everywhere, order {n}",
+        )
+        for n in range(15)
+    ]
+    watches = [AlertWatch(store, AlertSettings().crisis(), {"acct": "Brand"}) for _ in range(2)]
+    for watch in watches:
+        while not watch.learnt:
+            watch.learn_step(now)
+    from_texts, read_ahead = watches
+    told = from_texts.take(spike)
+    read_ahead.feed(spike, {m.text: terms(m.text) for m in spike})
+    assert read_ahead.fed() == told
+    assert told is not None and {"candles", "lot"} <= set(told.new[0].top_terms)

@@ -4,10 +4,12 @@ measures how much faster): on many generated inputs, hostile Unicode included.""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -116,3 +118,38 @@ def test_fold_drops_control_characters_from_ascii_text_too() -> None:
     # As it does once any character is not ASCII: a text's words must not depend on whether
     # its author's name has an accent (the search index reads them apart now).
     assert fold("0\x1f0 OK\x7f") == fold("0\x1f0 OK\x7fé")[:-1] == "00 ok"
+
+
+def test_a_message_read_at_ingest_is_keyed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Language, sentiment, priority signals and the search index's words all start from
+    the text's `match_key` (NFKC, invisibles out, casefolded): worked out once a message."""
+    import cmtui.analysis.language
+    import cmtui.store.index
+    import cmtui.text
+
+    text = "Toujours pas remboursée, 3 semaines après 😡 @maisonlumiere"
+    keyed: list[str] = []
+    for module in (cmtui.text, cmtui.analysis.language, cmtui.store.index):
+        match_key = getattr(module, "match_key", None)
+        if match_key is not None:
+
+            def counted(value: str, match_key: Callable[[str], str] = match_key) -> str:
+                keyed.append(value)
+                return match_key(value)
+
+            monkeypatch.setattr(module, "match_key", counted)
+    read_item(SentimentAnalyzer(), (text, None, None, "Maison Lumière"))
+    assert keyed.count(text) == 1
+
+
+def test_a_reading_carries_the_crisis_terms_of_a_negative_message_only() -> None:
+    """The worker reads the terms a crisis alert shows (`crisis.terms`) beside the score,
+    for the messages the alerts count: off the store's thread, which only looks them up."""
+    from cmtui.analysis.crisis import terms
+
+    analyzer = SentimentAnalyzer()
+    angry = "Charged twice for lot 42 and still no refund. Fix this now!"
+    reading = read_item(analyzer, (angry, "en", None, "Maison Lumière"))
+    assert reading.intent == "complaint" and reading.terms == terms(angry) != ()
+    happy = "Lovely candle, the lot 42 scent is wonderful, thank you!"
+    assert read_item(analyzer, (happy, "en", None, "Maison Lumière")).terms == ()

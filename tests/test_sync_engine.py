@@ -8,12 +8,21 @@ import os
 import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 import pytest
 
-from cmtui.model import Author, Kind, Limits, Message, OutboxItem, OutboxState, Platform
+from cmtui.model import (
+    Author,
+    Conversation,
+    Kind,
+    Limits,
+    Message,
+    OutboxItem,
+    OutboxState,
+    Platform,
+)
 from cmtui.platforms.base import (
     Adapter,
     Ambiguous,
@@ -965,3 +974,36 @@ async def test_a_page_of_bad_items_says_the_first_few_reasons_only(
     assert caplog.records[0].getMessage() == (
         f"acct mentions: skipped 8 items: {reasons} (and 3 more)"
     )
+
+
+async def test_no_cycle_collection_while_a_batch_is_stored(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The collector's passes would walk the cache's new documents again and again: it is
+    paused while a batch is stored, and resumed after, even when storing fails."""
+    import gc
+
+    adapter = ScriptedAdapter()
+    engine, _ = make_engine(store, adapter, Clock())
+    account = engine.accounts["acct"]
+    collecting: list[bool] = []
+    add_messages = store.add_messages
+
+    def spy(*args: Any, **kwargs: Any) -> list[Conversation]:
+        collecting.append(gc.isenabled())
+        return add_messages(*args, **kwargs)
+
+    monkeypatch.setattr(store, "add_messages", spy)
+    try:
+        await engine.ingest(account, [message("1"), message("2")])
+        assert collecting == [False] and gc.isenabled()
+
+        def fail(*args: Any, **kwargs: Any) -> list[Conversation]:
+            raise StoreWriteError("disk full")
+
+        monkeypatch.setattr(store, "add_messages", fail)
+        with pytest.raises(StoreWriteError):
+            await engine.ingest(account, [message("3")])
+        assert gc.isenabled()
+    finally:
+        await engine.close()

@@ -927,7 +927,7 @@ class CrisisDetector:
             scope.take(batch)
             if self._reported(key):
                 changed.extend(alert for alert in scope.alerts() if alert not in before)
-        return sorted(changed, key=_order)
+        return sorted(changed, key=alert_order)
 
     def alerts(self) -> list[Alert]:
         """Every alert so far, oldest first."""
@@ -938,7 +938,7 @@ class CrisisDetector:
                 if self._reported(key)
                 for alert in scope.alerts()
             ),
-            key=_order,
+            key=alert_order,
         )
 
     def usual_rate(self, brand: str, account_id: str | None, at: datetime) -> float:
@@ -961,7 +961,8 @@ def _event(obs: Observation) -> _Event:
     return obs.at.timestamp(), obs.author, obs
 
 
-def _order(alert: Alert) -> tuple[datetime, str, str, str]:
+def alert_order(alert: Alert) -> tuple[datetime, str, str, str]:
+    """The alerts' order: by firing time, then scope."""
     return alert.fired_at, alert.brand, alert.account_id or "", alert.id
 
 

@@ -89,6 +89,12 @@ _RECOMMENDATION = Cue([
 ])  # fmt: skip
 
 
+def reads_negative(score: float | None, intent: str | None) -> bool:
+    """A complaint, or a score below the neutral band: a voice the crisis alerts count
+    (`alerting.is_negative`)."""
+    return intent == "complaint" or (score is not None and score < -NEUTRAL_BAND)
+
+
 def intent_of(text: str, score: float | None) -> Intent:
     """The intent of a customer's `text` given its sentiment `score` (see the module
     docstring for the order the cues are read in)."""

@@ -16,7 +16,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from cmtui.text import match_key
+from cmtui.text import recent_match_key
 
 _SCORED = ("en", "fr")
 FRENCH_ELISIONS = frozenset({"c", "d", "j", "l", "m", "n", "qu", "s", "t"})
@@ -110,8 +110,9 @@ _MAX_WORDS_KEPT = 50_000
 def fold(text: str) -> str:
     """`cmtui.text.match_key` (NFKC, invisibles removed, casefolded) without accents or
     ligatures: "Éclaté", "e\u200bclate" and "ECLATE" all fold to "eclate". The key of a
-    text just read (`recent_match_key`) is not worked out again."""
-    return _unaccented(recent_match_key(text))
+    text just read (`recent_match_key`, `recent_fold`) is not worked out again: ingest reads
+    a post's language, sentiment and priority signals one after the other."""
+    return recent_fold(recent_match_key(text))
 
 
 def _unaccented(key: str) -> str:
@@ -121,13 +122,6 @@ def _unaccented(key: str) -> str:
     for ligature, letters in _LIGATURES.items():
         key = key.replace(ligature, letters)
     return unicodedata.normalize("NFC", _COMBINING.sub("", unicodedata.normalize("NFD", key)))
-
-
-@lru_cache(maxsize=8)
-def recent_match_key(text: str) -> str:
-    """`cmtui.text.match_key(text)`, remembered for the last few texts: language detection and
-    sentiment scoring ask for the same post's key one after the other."""
-    return match_key(text)
 
 
 @lru_cache(maxsize=8)

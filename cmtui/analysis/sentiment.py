@@ -51,10 +51,10 @@ from cmtui.analysis.language import (
     fold,
     primary_subtag,
     recent_fold,
-    recent_match_key,
     social_key,
 )
 from cmtui.i18n import N_, _
+from cmtui.text import recent_match_key
 
 SCORED_LANGUAGES = ("en", "fr")
 

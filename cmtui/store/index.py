@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from cmtui.model import Message
-from cmtui.text import match_key
+from cmtui.text import recent_match_key
 
 _WORD = re.compile(r"\w+")
 INTENT_OPERATOR = "intent:"
@@ -46,9 +46,10 @@ def _keep_unless_mark(match: re.Match[str]) -> str:
 
 def fold(text: str) -> str:
     """`match_key` without accents: "Crème", "CREME" and "cr\u200beme" fold alike."""
+    key = recent_match_key(text)  # ingest's analysis worker has just read it
     if text.isascii():  # nothing to decompose: control characters are all it may drop
-        return match_key(text)
-    decomposed = _marks()[0].sub("", unicodedata.normalize("NFKD", match_key(text)))
+        return key
+    decomposed = _marks()[0].sub("", unicodedata.normalize("NFKD", key))
     # A class of astral ranges is tested range by range; emoji are common, their marks rare.
     return _ASTRAL.sub(_keep_unless_mark, decomposed)
 

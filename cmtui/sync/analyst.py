@@ -30,6 +30,8 @@ from multiprocessing.sharedctypes import SynchronizedArray
 from pathlib import Path
 from typing import NamedTuple
 
+from cmtui.analysis.crisis import terms
+from cmtui.analysis.intent import reads_negative
 from cmtui.analysis.priority import message_signals
 from cmtui.analysis.sentiment import SentimentAnalyzer
 from cmtui.store.index import text_words
@@ -51,6 +53,7 @@ class Reading(NamedTuple):
     urgent: tuple[str, ...]  # the urgent keywords it names (`analysis.priority`)
     names_brand: bool
     words: frozenset[str]  # `store.index.text_words`: read here, off the store's thread
+    terms: tuple[str, ...]  # `crisis.terms` of a message the crisis alerts count, else ()
 
     def fields(self) -> dict[str, object]:
         """The fields of `Message` it sets."""
@@ -64,11 +67,12 @@ class Reading(NamedTuple):
 
 
 def read_item(analyzer: SentimentAnalyzer, item: Item) -> Reading:
-    """One message read: `SentimentAnalyzer.analyse`, its lasting priority signals and its
-    words for the search index."""
+    """One message read: `SentimentAnalyzer.analyse`, its lasting priority signals, its
+    words for the search index and, when it is negative, its terms for the crisis alerts."""
     text, hint, language, brand = item
     lang, score, intent = analyzer.analyse(text, hint, language)
-    return Reading(lang, score, intent, *message_signals(text, brand), text_words(text))
+    negative = terms(text) if reads_negative(score, intent) else ()
+    return Reading(lang, score, intent, *message_signals(text, brand), text_words(text), negative)
 
 
 CHUNK = 25  # messages per chunk: ~5 ms of reading, what the writer thread reads itself while

@@ -31,7 +31,7 @@ CONFIG = Config(
         Account("ml-masto", "Maison Lumière", Platform.MASTODON, "https://a.example"),
         Account("an-masto", "Atelier Nord", Platform.MASTODON, "https://b.example"),
     ),
-    team=TeamSettings(me="lea", members=("lea", "max")),
+    team=TeamSettings(member="lea", members=("lea", "max")),
     views=(ViewSettings("Billing", "label:billing -status:done"),),
 )
 

@@ -232,7 +232,7 @@ class SyncEngine:
                 for stream in account.streams
             ),
         )
-        await self.deliver_due()
+        await self._deliver_reachable()
         await self._on_alert.drain()
 
     async def close(self) -> None:
@@ -834,18 +834,23 @@ class SyncEngine:
     async def _deliver_forever(self) -> None:
         while True:
             try:
-                delay = await self.deliver_due()
+                delay = await self._deliver_reachable()
             except StoreError as error:
                 # An item that cannot be marked `sending` is not sent: it waits, still queued.
                 self._store_failed(error)
                 delay = self.STORE_RETRY_SECONDS
-            except outbox.BookUnavailable as error:
-                # The shared outbox's database is down: what is queued there waits for it.
-                log.warning("cannot reach the outbox: %s", error)
-                delay = self.STORE_RETRY_SECONDS
             self._outbox_wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._outbox_wakeup.wait(), timeout=delay)
+
+    async def _deliver_reachable(self) -> float:
+        """`deliver_due`; a shared outbox whose database is down is told and waited out
+        (what is queued there waits for it), never a failure of the round."""
+        try:
+            return await self.deliver_due()
+        except outbox.BookUnavailable as error:
+            log.warning("cannot reach the outbox: %s", error)
+            return self.STORE_RETRY_SECONDS
 
     async def deliver_due(self) -> float:
         """Send every reply that is due, in order per conversation; return seconds to the next.

@@ -196,6 +196,13 @@ class Brand:
     approval: bool = False
     """Team mode: the replies an `agent` writes in this brand's name wait for a senior's
     approval before they enter the outbox."""
+    team: tuple[str, ...] = ()
+    """The members of `[team] members` who answer for this brand: whom its conversations are
+    assigned to, and the seniors who approve its replies. Empty: every member."""
+
+    def answered_by(self, member: str | None) -> bool:
+        """Whether `member` is in the brand's team (everyone is, when it names none)."""
+        return not self.team or member in self.team
 
 
 @dataclass(frozen=True)
@@ -964,7 +971,8 @@ def _check_bluesky_handle(handle: str | None, where: _Where) -> None:
 
 
 def _check_config(config: Config, where: _Where) -> None:
-    """Checks across tables: unique brand names and account ids, accounts naming a brand."""
+    """Checks across tables: unique brand names and account ids, accounts naming a brand,
+    brands' teams naming members."""
     _check_unique([brand.name for brand in config.brands], where.child("brands"), "name")
     _check_unique([account.id for account in config.accounts], where.child("accounts"), "id")
     names = [brand.name for brand in config.brands]
@@ -976,6 +984,29 @@ def _check_config(config: Config, where: _Where) -> None:
                 .child(index)
                 .child("brand")
                 .error(f"names no declared brand ({account.brand!r})", declared)
+            )
+    members = config.team.members
+    for index, brand in enumerate(config.brands):
+        for position, name in enumerate(brand.team):
+            if name not in members:
+                expected = f"one of [team] members: {', '.join(members) or '(none yet)'}"
+                raise (
+                    where.child("brands")
+                    .child(index)
+                    .child("team")
+                    .child(position)
+                    .error(f"{name!r} is not a member", expected)
+                )
+        seniors = [name for name in brand.team if name in config.team.seniors]
+        if brand.approval and brand.team and not seniors:
+            raise (
+                where.child("brands")
+                .child(index)
+                .child("team")
+                .error(
+                    "has no senior, so nobody could approve its agents' replies",
+                    _("at least one of [team] seniors"),
+                )
             )
 
 
@@ -1009,6 +1040,7 @@ _BRAND = _table(
         "timezone": _string(),
         "language": _LANGUAGE,
         "approval": _BOOLEAN,
+        "team": _strings(),
     },
     check=_check_brand,
 )

@@ -223,3 +223,26 @@ def insert_triage(record_id: str) -> Any:
         "INSERT INTO triage (id, conversation_id, action, value, who, at)"
         " VALUES ({}, 'c1', 'status', 'done', 'lea', now())"
     ).format(psycopg.sql.Literal(record_id))
+
+
+def test_a_brand_names_its_team_among_the_members() -> None:
+    text = (
+        '[[brands]]\nname = "Acme"\nteam = ["lea"]\n[[brands]]\nname = "Other"\n'
+        '[team]\nmembers = ["lea", "tom"]\n'
+    )
+    acme, other = parse_config(text, path=PATH).brands
+    assert acme.team == ("lea",) and acme.answered_by("lea") and not acme.answered_by("tom")
+    assert other.answered_by("tom") and other.answered_by(None)
+    error = error_of(text.replace('team = ["lea"]', 'team = ["lea", "zoe"]'))
+    assert error.key == "brands[0].team[1]" and "'zoe' is not a member" in error.problem
+    assert "lea, tom" in error.expected
+
+
+def test_a_brand_that_needs_approval_needs_a_senior_in_its_team() -> None:
+    text = (
+        '[[brands]]\nname = "Acme"\napproval = true\nteam = ["tom"]\n'
+        '[team]\nmembers = ["lea", "tom"]\nseniors = ["lea"]\n'
+    )
+    error = error_of(text)
+    assert error.key == "brands[0].team" and "no senior" in error.problem
+    assert parse_config(text.replace('["tom"]', '["tom", "lea"]'), path=PATH).brands[0].team

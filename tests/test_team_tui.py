@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from psycopg.types.json import Jsonb
 from textual.pilot import Pilot
 
@@ -223,3 +224,31 @@ async def test_two_teammates_answering_one_conversation_are_told(
             lambda: "tom's draft" not in inbox(lea).query_one(ThreadView)._header,
             "the shared draft gone once sent",
         )
+
+
+async def test_a_senior_approves_only_for_the_brands_they_answer_for(
+    team_db: str, tmp_path: Path
+) -> None:
+    """Acme's team is Tom alone: Léa, a senior elsewhere, is not shown its replies waiting,
+    and cannot approve one."""
+    from cmtui.team import approvals
+
+    url = database(team_db)
+    lea, tom = screen_of(tmp_path, url, "lea"), screen_of(tmp_path, url, "tom")
+    for app in (lea, tom):
+        config = app.session.config
+        app.session.config = replace(config, brands=(replace(ACME, team=("tom",)),))
+    async with lea.run_test(size=(120, 36)) as lp, tom.run_test(size=(120, 36)) as tp:
+        for app, pilot in ((lea, lp), (tom, tp)):
+            await until(pilot, lambda app=app: len(inbox(app).conversations) == 2, "messages")
+        await tp.press("r")
+        await tp.press(*"Sorry Ana", "ctrl+s")
+        await until(lp, lambda: _pending(lea), "tom's reply waits")
+        [waiting] = approvals.pending(lea.session.team_book)
+        inbox(lea).post_message(SourcesTree.PanelChosen("approvals"))
+        await until(lp, lambda: inbox(lea).query(ApprovalList), "the Approvals view")
+        await lp.pause(0.5)
+        assert inbox(lea).approvals_waiting == 0
+        with pytest.raises(approvals.NotAllowed, match="not in Acme's team"):
+            inbox(lea)._approve(waiting.id, None)
+        assert not lea.session.team_book.outbox()

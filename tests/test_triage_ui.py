@@ -395,3 +395,21 @@ async def test_a_triage_change_the_disk_refuses_is_reported_and_not_undoable(
         await pilot.press("U")
         await settle(pilot)
         assert "No triage change to undo." in notices(app)
+
+
+async def test_assignment_offers_the_brands_own_team(tmp_path: Path) -> None:
+    """A brand that names its team (`[[brands]] team`) is assigned among its members only;
+    a brand that names none, among every teammate."""
+    team = TeamSettings(member="lea", members=("lea", "bob", "zoe"))
+    app = make_app(tmp_path / "data", team=team)
+    config = app.session.config
+    brands = tuple(replace(brand, team=("lea", "zoe")) for brand in config.brands)
+    app.session.config = replace(config, brands=brands)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, AssignScreen)
+        options = app.screen.query_one(OptionList)
+        offered = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert any("zoe" in o for o in offered) and not any("bob" in o for o in offered)

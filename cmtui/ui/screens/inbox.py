@@ -868,7 +868,10 @@ class InboxScreen(Screen[None]):
         from cmtui.team import approvals
 
         book = self.session.team_book
-        waiting = approvals.pending(book)
+        # A senior sees the replies of the brands they answer for (`[[brands]] team`).
+        waiting = [
+            a for a in approvals.pending(book) if self.session.brand(a.brand).answered_by(self.who)
+        ]
         shown = {a.id: a for a in waiting}
         for approval in approvals.mine(book):
             shown.setdefault(approval.id, approval)
@@ -951,6 +954,14 @@ class InboxScreen(Screen[None]):
 
         book = self.session.team_book
         undo = self.session.config.outbox.undo_seconds
+        for approval in approvals.pending(book):
+            brand = self.session.brand(approval.brand)
+            if approval.id == approval_id and not brand.answered_by(self.who):
+                raise approvals.NotAllowed(
+                    _("{member} is not in {brand}'s team: its seniors approve its replies.").format(
+                        member=self.who, brand=brand.name
+                    )
+                )
         return approvals.approve(book, approval_id, text=text, undo_seconds=undo, wall=book.wall())
 
     def _draft_back(self, conversation_id: str, text: str) -> None:
@@ -1822,7 +1833,9 @@ class InboxScreen(Screen[None]):
             )
             return
         if targets := self._writable_targets():
-            screen = AssignScreen(team.members, team.member, count=len(targets))
+            brands = {self.session.brand(c.brand) for c in targets}
+            members = [m for m in team.members if all(b.answered_by(m) for b in brands)]
+            screen = AssignScreen(members or team.members, team.member, count=len(targets))
             self.app.push_screen(screen, lambda name: self._assignee_chosen(targets, name))
 
     def _assignee_chosen(self, targets: list[Conversation], name: str | None) -> None:

@@ -5,7 +5,8 @@ people answering the same conversation are told."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -77,11 +78,25 @@ def database(url: str) -> str:
     return url
 
 
-def screen_of(folder: Path, url: str, member: str) -> CmtuiApp:
-    config = Config(brands=(ACME,), accounts=(ACCOUNT,), team=team(url, member))
+def screen_of(folder: Path, url: str, member: str, brand: Brand = ACME) -> CmtuiApp:
+    config = Config(brands=(brand,), accounts=(ACCOUNT,), team=team(url, member))
     session = open_session(config, folder / member)
     session.config = replace(session.config, outbox=replace(session.config.outbox, undo_seconds=0))
     return CmtuiApp(session)
+
+
+@asynccontextmanager
+async def two_screens(
+    url: str, folder: Path, brand: Brand = ACME
+) -> AsyncIterator[tuple[CmtuiApp, Pilot[None], CmtuiApp, Pilot[None]]]:
+    """Léa's and Tom's screens on the team database `url` (set up by `database`), each with
+    the team's two conversations pulled into its copy."""
+    url = database(url)
+    lea, tom = screen_of(folder, url, "lea", brand), screen_of(folder, url, "tom", brand)
+    async with lea.run_test(size=(120, 36)) as lp, tom.run_test(size=(120, 36)) as tp:
+        for app, pilot in ((lea, lp), (tom, tp)):
+            await until(pilot, lambda app=app: len(inbox(app).conversations) == 2, "messages")
+        yield lea, lp, tom, tp
 
 
 def inbox(app: CmtuiApp) -> InboxScreen:
@@ -106,11 +121,7 @@ def highlighted(app: CmtuiApp) -> str:
 async def test_a_teammates_triage_and_writing_reach_the_other_screen(
     team_db: str, tmp_path: Path
 ) -> None:
-    url = database(team_db)
-    lea, tom = screen_of(tmp_path, url, "lea"), screen_of(tmp_path, url, "tom")
-    async with lea.run_test(size=(120, 36)) as lp, tom.run_test(size=(120, 36)) as tp:
-        for app, pilot in ((lea, lp), (tom, tp)):
-            await until(pilot, lambda app=app: len(inbox(app).conversations) == 2, "messages")
+    async with two_screens(team_db, tmp_path) as (lea, lp, tom, tp):
         await until(
             lp,
             lambda: "lea, tom" in str(inbox(lea).query_one(StatusBar).render()),
@@ -149,11 +160,7 @@ async def test_a_teammates_triage_and_writing_reach_the_other_screen(
 async def test_an_agents_reply_waits_for_a_senior_who_approves_it(
     team_db: str, tmp_path: Path
 ) -> None:
-    url = database(team_db)
-    lea, tom = screen_of(tmp_path, url, "lea"), screen_of(tmp_path, url, "tom")
-    async with lea.run_test(size=(120, 36)) as lp, tom.run_test(size=(120, 36)) as tp:
-        for app, pilot in ((lea, lp), (tom, tp)):
-            await until(pilot, lambda app=app: len(inbox(app).conversations) == 2, "messages")
+    async with two_screens(team_db, tmp_path) as (lea, lp, tom, tp):
         cid = highlighted(tom)
         await tp.press("r")
         await until(tp, lambda: inbox(tom).drafts.get(cid) is None, "composer open")
@@ -184,11 +191,7 @@ async def test_two_teammates_answering_one_conversation_are_told(
     """Lea sends first; Tom's send is held with who answered and how, and goes only when he
     sends again (to a senior: he is an agent). A draft Tom shares shows under the thread on
     Lea's screen until his reply leaves."""
-    url = database(team_db)
-    lea, tom = screen_of(tmp_path, url, "lea"), screen_of(tmp_path, url, "tom")
-    async with lea.run_test(size=(120, 36)) as lp, tom.run_test(size=(120, 36)) as tp:
-        for app, pilot in ((lea, lp), (tom, tp)):
-            await until(pilot, lambda app=app: len(inbox(app).conversations) == 2, "messages")
+    async with two_screens(team_db, tmp_path) as (lea, lp, tom, tp):
         cid = highlighted(lea)
         inbox(tom).query_one(ConversationList).select_id(cid)
         await tp.press("r")
@@ -233,14 +236,8 @@ async def test_a_senior_approves_only_for_the_brands_they_answer_for(
     and cannot approve one."""
     from cmtui.team import approvals
 
-    url = database(team_db)
-    lea, tom = screen_of(tmp_path, url, "lea"), screen_of(tmp_path, url, "tom")
-    for app in (lea, tom):
-        config = app.session.config
-        app.session.config = replace(config, brands=(replace(ACME, team=("tom",)),))
-    async with lea.run_test(size=(120, 36)) as lp, tom.run_test(size=(120, 36)) as tp:
-        for app, pilot in ((lea, lp), (tom, tp)):
-            await until(pilot, lambda app=app: len(inbox(app).conversations) == 2, "messages")
+    acme = replace(ACME, team=("tom",))
+    async with two_screens(team_db, tmp_path, brand=acme) as (lea, lp, _tom, tp):
         await tp.press("r")
         await tp.press(*"Sorry Ana", "ctrl+s")
         await until(lp, lambda: _pending(lea), "tom's reply waits")

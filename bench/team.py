@@ -28,8 +28,9 @@ Starts its own throwaway PostgreSQL (the `pgserver` wheel of the test extra, `te
     implies at its peak hour. The simulation writes with `synchronous_commit = off` (the sizes
     and statement counts are the day's; its speed is not measured).
 
-The machine's load is printed first. On the 2-core machine it was written on, with other work
-running, the whole bench takes about 5 minutes (a: 1, b: 3, c: 1). Run:
+The machine's load is printed first and last. On the 2-core machine it was written on, with
+other work running (load average 2 to 3), the whole bench took 9 minutes (a: 1, b: 6.5, c: 1.5).
+Run:
 .venv/bin/python bench/team.py [a] [b] [c]   (the parts named, all by default)
 """
 

@@ -264,11 +264,22 @@ def spread(cluster: Cluster, screens: int) -> tuple[list[float], list[float], in
     url = team_database(cluster, members)
     with connect(TeamSettings(database=url)) as conn:
         publish(conn, [message(n) for n in range(CONVERSATIONS)])
+    with tempfile.TemporaryDirectory(prefix="cmtui-team-bench-") as folder:
+        slowest, every = changes(url, members, folder)
+    with connect(TeamSettings(database=url)) as conn:
+        row = conn.execute("SELECT count(*) FROM messages").fetchone()
+    cluster.drop_database(url)
+    return slowest, every, (row[0] if row else 0) - CONVERSATIONS
+
+
+def changes(url: str, members: tuple[str, ...], folder: str) -> tuple[list[float], list[float]]:
+    """The screens' and the worker's processes, their caches in `folder`, and the changes
+    timed (see `spread`)."""
+    screens = len(members)
     context = multiprocessing.get_context("spawn")
     results: Queue[tuple[Any, ...]] = context.Queue()
     orders: list[Queue[str | None]] = [context.Queue() for _ in members]
     stop = context.Event()
-    folder = tempfile.mkdtemp(prefix="cmtui-team-bench-")
     worker = context.Process(target=trickle, args=(url, members[0], f"{folder}/worker", stop))
     processes = [
         context.Process(
@@ -294,10 +305,7 @@ def spread(cluster: Cluster, screens: int) -> tuple[list[float], list[float], in
             queue.put(None)
         for process in [*processes, worker]:
             process.join(30)
-    with connect(TeamSettings(database=url)) as conn:
-        row = conn.execute("SELECT count(*) FROM messages").fetchone()
-    cluster.drop_database(url)
-    return slowest, every, (row[0] if row else 0) - CONVERSATIONS
+    return slowest, every
 
 
 def delivered(results: Queue[tuple[Any, ...]], others: int) -> list[float]:

@@ -144,14 +144,14 @@ def frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-def clones(originals: list[Message], run: int) -> list[Message]:
-    """INGEST_MESSAGES copies of `originals` with fresh ids and unique texts, unscored, one
+def clones(originals: list[Message], run: int, count: int = INGEST_MESSAGES) -> list[Message]:
+    """`count` copies of `originals` with fresh ids and unique texts, unscored, one
     every CLONE_STEP from the earliest original on: in time order, as a catch-up brings them
     (copies keeping the originals' times would send every batch days back, and make the
     crisis detector replay its history at each one, which no real sync does)."""
     start = min(m.created_at for m in originals)
     copies = []
-    for n in range(INGEST_MESSAGES):
+    for n in range(count):
         source = originals[n % len(originals)]
         native = str(10**12 * (run + 1) + n)
         message_id = Message.make_id(source.account_id, native)

@@ -7,11 +7,11 @@ screens pull nothing), while an edit, a deletion or a message moved to another c
 is published again with a new `seq`. Everything happens in one transaction per batch: a
 batch is published whole or not at all.
 
-Measured (bench/team_publish.py, two cores shared with other work, load about 5): 6,400
-messages/s into the table, 8,500/s seen again unchanged, for 100,000 messages; the same upsert
-sent row by row (`executemany`, pipelined) did 5,200/s and 7,000/s on 20,000, and fires the
-table's statement trigger, so a NOTIFY, for every row, unchanged or not. The comparison looks
-each row up by its key (a join let the planner hash the whole table at every batch).
+Measured (bench/team.py part b, two busy cores): about 6,100 messages/s into the table for
+100,000 messages, as many seen again unchanged. The same upsert sent row by row (`executemany`,
+pipelined) was no faster when this was chosen, and fires the table's statement trigger, so a
+NOTIFY, for every row, unchanged or not. The comparison looks each row up by its key (a join
+let the planner hash the whole table at every batch).
 """
 
 from __future__ import annotations

@@ -86,3 +86,15 @@ async def test_live_accounts_are_summed_up_when_they_do_not_fit() -> None:
         bar.show({"ml-0": live["ml-0"], "ml-x": states["ml-x"]})
         await pilot.pause()
         assert bar.render_line(0).text.strip() == "● ml-0 live   ○ ml-x offline"
+
+
+def test_the_team_link_says_who_is_online_or_what_keeps_it_away() -> None:
+    from cmtui.team.events import TeamStatus
+    from cmtui.ui.widgets.status_bar import team_words
+
+    assert team_words(TeamStatus(True, online=("lea", "tom"))) == "team: lea, tom online"
+    schema = "the team database's schema is at version 1, this cmtui needs 3"
+    assert team_words(TeamStatus(False, schema, retry_in=8)) == f"{schema} (again in 8 s)"
+    assert team_words(TeamStatus(False, retry_in=0.5)) == (
+        "team database unreachable (again in 1 s)"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
@@ -57,12 +58,12 @@ def first_sync(state: AccountState) -> int | None:
 
 
 def team_words(status: TeamStatus) -> str:
-    """The team link's state, e.g. "team: lea, tom online" or "team database unreachable
-    (again in 8 s): …"."""
+    """The team link's state, e.g. "team: lea, tom online", or what keeps it from the
+    database (unreachable, a schema to bring up to date...) and when it tries again."""
     if status.connected:
         return _("team: {members} online").format(members=", ".join(status.online) or "—")
-    return _("team database unreachable (again in {seconds:.0f} s): {problem}").format(
-        seconds=status.retry_in, problem=status.problem
+    return _("{problem} (again in {seconds} s)").format(
+        seconds=math.ceil(status.retry_in), problem=status.problem or _("team database unreachable")
     )
 
 

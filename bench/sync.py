@@ -192,16 +192,24 @@ async def ingest_rate(
         # As `Session.engine` makes it: the accounts' brand watched for crisis alerts, the
         # analysis worker started (as in a session, whose first polls take longer).
         engine = SyncEngine(store, accounts, processes=True)
-        await engine.learn_alerts()
-        while not await engine.analysis_shared():
-            await asyncio.sleep(0.05)
-        start = time.perf_counter()
-        for first in range(0, len(messages), INGEST_BATCH):
-            await engine.ingest(accounts[0], messages[first : first + INGEST_BATCH])
-        await engine.close()
+        start = await ingest_all(engine, accounts[0], messages)
         store.close()  # the deferred share: journals folded into their files
         elapsed = time.perf_counter() - start
     return len(messages) / elapsed
+
+
+async def ingest_all(engine: SyncEngine, account: AccountRuntime, messages: list[Message]) -> float:
+    """Ingest `messages` one poll's batch at a time, once the engine is as a session's is (the
+    brand watched for alerts, the analysis worker up), then close the engine; returns the
+    `time.perf_counter()` at which the first batch went in."""
+    await engine.learn_alerts()
+    while not await engine.analysis_shared():
+        await asyncio.sleep(0.05)
+    start = time.perf_counter()
+    for first in range(0, len(messages), INGEST_BATCH):
+        await engine.ingest(account, messages[first : first + INGEST_BATCH])
+    await engine.close()
+    return start
 
 
 def textblob_rate(originals: list[Message], run: int) -> float:

@@ -363,7 +363,7 @@ async def worker_rate(
     """Messages per second through the worker's engine into a fresh cache, and with `url`
     published there by its `Publisher` too (the clock stops at the last commit); and the
     messages as the cache holds them (scored), read after the clock stopped."""
-    from sync import clones, frozen
+    from sync import clones, frozen, ingest_all
 
     from cmtui.sync.engine import SyncEngine
 
@@ -387,13 +387,7 @@ async def worker_rate(
             processes=True,
             on_event=publisher.note if publisher else lambda event: None,
         )
-        await engine.learn_alerts()
-        while not await engine.analysis_shared():
-            await asyncio.sleep(0.05)
-        start = time.perf_counter()
-        for first in range(0, len(messages), INGEST_BATCH):
-            await engine.ingest(accounts[0], messages[first : first + INGEST_BATCH])
-        await engine.close()
+        start = await ingest_all(engine, accounts[0], messages)
         if publisher is not None:
             await asyncio.to_thread(publisher.stop, drain_seconds=None)
         elapsed = time.perf_counter() - start

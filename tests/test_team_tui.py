@@ -247,5 +247,5 @@ async def test_a_senior_approves_only_for_the_brands_they_answer_for(
         await lp.pause(0.5)
         assert inbox(lea).approvals_waiting == 0
         with pytest.raises(approvals.NotAllowed, match="not in Acme's team"):
-            inbox(lea)._approve(waiting.id, None)
+            inbox(lea)._approve(waiting, None)
         assert not lea.session.team_book.outbox()

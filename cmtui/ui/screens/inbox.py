@@ -288,7 +288,7 @@ class InboxScreen(Screen[None]):
         self._presence_said: tuple[str, float] | None = None  # (conversation, monotonic)
         self._composing_since: dict[str, datetime] = {}  # conversation -> composer opened at
         self._confirmed_send: str | None = None  # a conversation answered meanwhile: send anyway
-        self._approving: dict[str, str] = {}  # conversation -> approval edited in the composer
+        self._approving: dict[str, Approval] = {}  # conversation -> approval being edited
         self._shared: set[str] = set()  # conversations whose draft this member shares
         self.approvals_waiting = 0  # replies waiting for a senior (the Approvals count)
         self.conversations: dict[str, Conversation] = {}
@@ -908,7 +908,7 @@ class InboxScreen(Screen[None]):
         approval, decision = message.approval, message.decision
         if decision == "edit":
             conversation_id = approval.item.conversation_id
-            self._approving[conversation_id] = approval.id
+            self._approving[conversation_id] = approval
             self._keep_draft(conversation_id, approval.item.text)
             self.open_composer(conversation_id)
         elif decision == "reject":
@@ -933,7 +933,7 @@ class InboxScreen(Screen[None]):
 
         book = self.session.team_book
         if decision == "approve":
-            item = self._approve(approval.id, text or None)
+            item = self._approve(approval, text or None)
             said = _("Approved: the reply is in the outbox.")
             self.app.call_from_thread(self._outbox_changed, item)
         elif decision == "reject":
@@ -947,22 +947,21 @@ class InboxScreen(Screen[None]):
         self.app.call_from_thread(self.notify, said, markup=False)
         self.load_approvals()
 
-    def _approve(self, approval_id: str, text: str | None) -> OutboxItem:
+    def _approve(self, approval: Approval, text: str | None) -> OutboxItem:
         """Approve a reply that waits (with `text` in place of its author's, if given): it
         enters the team's outbox with this screen's undo window. Off the UI thread."""
         from cmtui.team import approvals
 
+        brand = self.session.brand(approval.brand)
+        if not brand.answered_by(self.who):
+            raise approvals.NotAllowed(
+                _("{member} is not in {brand}'s team: its seniors approve its replies.").format(
+                    member=self.who, brand=brand.name
+                )
+            )
         book = self.session.team_book
         undo = self.session.config.outbox.undo_seconds
-        for approval in approvals.pending(book):
-            brand = self.session.brand(approval.brand)
-            if approval.id == approval_id and not brand.answered_by(self.who):
-                raise approvals.NotAllowed(
-                    _("{member} is not in {brand}'s team: its seniors approve its replies.").format(
-                        member=self.who, brand=brand.name
-                    )
-                )
-        return approvals.approve(book, approval_id, text=text, undo_seconds=undo, wall=book.wall())
+        return approvals.approve(book, approval.id, text=text, undo_seconds=undo, wall=book.wall())
 
     def _draft_back(self, conversation_id: str, text: str) -> None:
         self._keep_draft(conversation_id, _with_draft(self.drafts.get(conversation_id, ""), text))
@@ -1552,9 +1551,9 @@ class InboxScreen(Screen[None]):
         On failure the text stays in the composer and in the drafts. In team mode, first
         make sure nobody else answered meanwhile (else ask), and a reply that needs a
         senior's approval waits for it."""
-        approval_id = self._approving.pop(conversation_id, None)
-        if approval_id is not None:  # a senior's edit of an agent's reply: approve it so
-            self.app.call_from_thread(self._queued, self._approve(approval_id, text))
+        editing = self._approving.pop(conversation_id, None)
+        if editing is not None:  # a senior's edit of an agent's reply: approve it so
+            self.app.call_from_thread(self._queued, self._approve(editing, text))
             self.load_approvals()
             return
         since = self._composing_since.get(conversation_id)

@@ -154,28 +154,21 @@ class Session:
 
         In team mode it goes to the team's outbox, or, written by an agent for a brand whose
         replies need approval, to the seniors as an `Approval`. Call it off the UI thread."""
-        if not self.team_mode:
-            return outbox.queue_reply(
-                self.store,
-                conversation_id,
-                text,
-                undo_seconds=self.config.outbox.undo_seconds,
-                now=self.clock(),
-                wall=self.wall(),
-                account_id=account_id,
-            )
-        from cmtui.team import approvals
-
-        book = self.team_book
         item = outbox.prepare_reply(
             self.store,
             conversation_id,
             text,
             undo_seconds=self.config.outbox.undo_seconds,
             now=self.clock(),
-            wall=book.wall(),
+            wall=self.team_book.wall() if self.team_mode else self.wall(),
             account_id=account_id,
         )
+        if not self.team_mode:
+            self.store.put_outbox(item)
+            return item
+        from cmtui.team import approvals
+
+        book = self.team_book
         conversation = self.store.conversation(conversation_id)
         brand = self.brand(conversation.brand if conversation is not None else "")
         return approvals.submit(book, item, brand=brand, team=self.config.team)

@@ -54,10 +54,12 @@ async def until(condition: Callable[[], bool], what: str) -> None:
 
 
 async def fast_sleep(seconds: float) -> None:
-    """Reconnection delays pass at once; a poll interval never ends by itself."""
+    """Reconnection delays pass in a hundredth of a second; a poll interval never ends by
+    itself. (Not at once: a feed refused in a loop that never sleeps starves the store's
+    writer thread of the GIL, and the poll it serves stalls for seconds.)"""
     if seconds >= FOREVER:
         await asyncio.Event().wait()
-    await asyncio.sleep(0)
+    await asyncio.sleep(0.01)
 
 
 # --- the parser ------------------------------------------------------------------------------

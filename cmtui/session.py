@@ -212,11 +212,19 @@ class Session:
     def team_link(self, on_event: Callable[[TeamEvent], None]) -> TeamLink:
         """The link that keeps this screen's cache and the team database in step (not
         started). Call it off the UI thread: the password's source may run a command."""
+        from cmtui.alerting import AlertWatch
         from cmtui.team.link import TeamLink
 
         brands = {account.id: account.brand for account in self.config.accounts}
+        crisis = self.config.alerts.crisis()
         return TeamLink(
-            self.config.team, self.store, on_event, password=self.team_password(), brands=brands
+            self.config.team,
+            self.store,
+            on_event,
+            password=self.team_password(),
+            brands=brands,
+            alerts=AlertWatch(self.store, crisis, brands),
+            clock=self.clock,
         )
 
     def answered_since(self, conversation_id: str, since: datetime) -> list[Answer]:

@@ -4,6 +4,7 @@ database is away is pushed when it comes back; replays are resolved by the confl
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,9 +16,11 @@ from postgres import Cluster
 from psycopg.types.json import Jsonb
 
 from cmtui import triage
-from cmtui.config import TeamSettings
+from cmtui.alerting import AlertWatch
+from cmtui.config import AlertSettings, TeamSettings
 from cmtui.model import Author, Kind, Message, Platform, Status, TriageAction, TriageRecord
 from cmtui.store import Store
+from cmtui.sync.events import AlertsChanged, Ingested
 from cmtui.team import drafts, presence, schema
 from cmtui.team.db import TeamError, connect
 from cmtui.team.events import (
@@ -25,13 +28,13 @@ from cmtui.team.events import (
     PresenceChanged,
     TeamChanged,
     TeamEvent,
-    TeamMessages,
     TeamStatus,
     TeamTriage,
 )
 from cmtui.team.link import TeamLink, Timing
 
 T0 = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+NOW = T0 + timedelta(hours=1)  # the screens' clock, where they have one
 ANA = Author("ana@example.social", "Ana")
 FAST = Timing(batch=3, retry_first=0.05, retry_most=0.5, tick=1.0)
 E = TypeVar("E", bound=TeamEvent)
@@ -93,16 +96,29 @@ def database_rows(url: str, query: str) -> list[tuple[Any, ...]]:
 class Screen:
     """One teammate's cmtui: a local cache and its link (started by `start`)."""
 
-    def __init__(self, folder: Path, url: str, member: str, timing: Timing = FAST) -> None:
+    def __init__(
+        self, folder: Path, url: str, member: str, timing: Timing = FAST, *, alerts: bool = False
+    ) -> None:
+        """`alerts`: with the crisis alerts of a session's link, on a clock at `NOW`."""
         self.folder, self.url, self.member, self.timing = folder, url, member, timing
         self.store = Store.open(folder)
         self.events: list[TeamEvent] = []
+        self.alerts = alerts
         self.link = self._link()
 
     def _link(self) -> TeamLink:
         brands = {"acct": "Acme"}
         settings = team(self.url, self.member)
-        return TeamLink(settings, self.store, self.events.append, brands=brands, timing=self.timing)
+        watch = AlertWatch(self.store, AlertSettings().crisis(), brands) if self.alerts else None
+        return TeamLink(
+            settings,
+            self.store,
+            self.events.append,
+            brands=brands,
+            alerts=watch,
+            clock=lambda: NOW,
+            timing=self.timing,
+        )
 
     def start(self) -> Screen:
         self.link.start()
@@ -270,8 +286,8 @@ def test_triage_for_a_conversation_not_here_yet_applies_when_it_arrives(
     until(lambda: len(tom.store.triage_history("acct:c5")) == 1, "tom to keep the record")
     assert tom.shows("acct:c5") is None
     publish(lea.url, [msg(5, conv="acct:c5")])
-    until(lambda: tom.of(TeamMessages), "c5's messages to be told")
-    (told,) = [c for e in tom.of(TeamMessages) for c in e.conversations]
+    until(lambda: tom.of(Ingested), "c5's messages to be told")
+    (told,) = [c for e in tom.of(Ingested) for c in e.conversations]
     assert told.id == "acct:c5" and told.assignee == "lea"
     assert tom.shows("acct:c5").assignee == "lea"
 
@@ -292,6 +308,54 @@ def test_published_messages_reach_both_caches_once(screens: Callable[[str], Scre
         assert [m.id for m in one.store.thread("acct:c1")] == ["acct:1", "acct:2", "acct:4"]
         assert one.shows().brand == "Acme" and one.shows("acct:c3").message_count == 1
         assert one.store.message("acct:2").sentiment == 0.2  # as scored by the worker
+
+
+def said(n: int, at: datetime, *, complaint: bool) -> Message:
+    """A message of its own author, published scored: a complaint, or praise."""
+    author = Author(f"customer{n}@example.social", f"Customer {n}")
+    text = "Charged twice, refund me now" if complaint else "Lovely candle, thank you"
+    return dataclasses.replace(
+        msg(n, conv=f"acct:c{n}"),
+        author=author,
+        created_at=at,
+        text=text,
+        sentiment=-0.8 if complaint else 0.6,
+        intent="complaint" if complaint else "praise",
+    )
+
+
+def test_the_teams_messages_are_told_as_sync_tells_them_and_raise_the_alerts(
+    db: str, tmp_path: Path
+) -> None:
+    """Three calm days in Léa's cache; the worker publishes fifteen complainers in five
+    minutes: her screen is told the messages themselves (what the monitor, the bell and the
+    Advocates view read), and the crisis alert they make, live, not past."""
+    lea = Screen(tmp_path / "lea", db, "lea", alerts=True)
+    try:
+        calm = [
+            said(1000 + n, T0 - timedelta(days=3) + n * timedelta(minutes=6), complaint=False)
+            for n in range(720)
+        ]
+        lea.store.add_messages(calm, brand="Acme")
+        lea.start()
+        until(lambda: lea.of(AlertsChanged), "the alerts learnt from the cache")
+        assert lea.of(AlertsChanged)[0].active == ()
+        complaints = [
+            said(n, NOW + n * timedelta(seconds=20), complaint=True) for n in range(1, 16)
+        ]
+        publish(lea.url, complaints)
+
+        def told() -> list[str]:
+            return sorted(m.id for e in lea.of(Ingested) for m in e.messages)
+
+        until(lambda: len(told()) == len(complaints), "every complaint told")
+        assert told() == sorted(m.id for m in complaints)  # each once
+        fired = [a for e in lea.of(AlertsChanged) for a in e.new]
+        assert fired and {a.brand for a in fired} == {"Acme"}
+        (alert,) = lea.of(AlertsChanged)[-1].active
+        assert alert.count >= 5 and not alert.past
+    finally:
+        lea.close()
 
 
 def test_a_row_that_does_not_parse_is_skipped_and_the_rest_arrives(
@@ -324,8 +388,8 @@ def test_a_restarted_link_pulls_only_what_is_new(screens: Callable[[str], Screen
     tom.link.stop()
     publish(tom.url, [msg(3, conv="acct:c3")])
     tom.restart()
-    until(lambda: tom.of(TeamMessages), "the new message to be told")
-    told = {c.id for e in tom.of(TeamMessages) for c in e.conversations}
+    until(lambda: tom.of(Ingested), "the new message to be told")
+    told = {c.id for e in tom.of(Ingested) for c in e.conversations}
     assert told == {"acct:c3"} and tom.shows("acct:c3") is not None
 
 

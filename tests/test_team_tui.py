@@ -249,3 +249,66 @@ async def test_a_senior_approves_only_for_the_brands_they_answer_for(
         with pytest.raises(approvals.NotAllowed, match="not in Acme's team"):
             inbox(lea)._approve(waiting, None)
         assert not lea.session.team_book.outbox()
+
+
+def said(n: int, at: datetime, *, complaint: bool) -> Message:
+    """A message of its own author, as the worker publishes it: a complaint, or praise."""
+    author = Author(handle=f"@customer{n}@example.social", display_name=f"Customer {n}")
+    text = "Charged twice, refund me now" if complaint else "Lovely candle, thank you"
+    return replace(
+        message(n),
+        author=author,
+        created_at=at,
+        text=text,
+        sentiment=-0.8 if complaint else 0.6,
+        intent="complaint" if complaint else "praise",
+    )
+
+
+def publish(url: str, messages: list[Message]) -> None:
+    """What the team's sync worker does with what it fetched."""
+    with connect(team(url, "lea")) as conn:
+        conn.cursor().executemany(
+            "INSERT INTO messages (id, conversation_id, account_id, created_at, body)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            [
+                (m.id, m.conversation_id, m.account_id, m.created_at, Jsonb(m.to_dict()))
+                for m in messages
+            ],
+        )
+
+
+async def test_a_crisis_in_the_teams_messages_reaches_the_banner_and_the_monitor(
+    team_db: str, tmp_path: Path
+) -> None:
+    """Three calm days published, then fifteen complainers in five minutes: Léa's screen,
+    which syncs nothing itself, raises the crisis banner, and her monitor counts them live."""
+    url = database(team_db)
+    start = datetime.now(UTC)
+    calm = start - timedelta(days=3)
+    publish(
+        url, [said(1000 + n, calm + n * timedelta(minutes=6), complaint=False) for n in range(720)]
+    )
+    lea = screen_of(tmp_path, url, "lea")
+    async with lea.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: len(inbox(lea).conversations) == 722, "the calm days")
+        await pilot.press("m")
+        monitor = lea.monitor
+        await until(pilot, lambda: monitor is not None and monitor.feed.monitor, "the monitor")
+        assert monitor is not None and monitor.feed.monitor is not None
+        before = monitor.feed.monitor.snapshot(lea.session.clock()).day_total
+        complaints = [
+            said(n, start + n * timedelta(seconds=20), complaint=True) for n in range(100, 115)
+        ]
+        publish(url, complaints)
+        await until(pilot, lambda: inbox(lea).active_alerts, "the crisis alert")
+        (alert,) = inbox(lea).active_alerts
+        assert alert.brand == "Acme" and not alert.past
+        figures = monitor.feed.monitor
+        await until(
+            pilot,
+            lambda: figures.snapshot(lea.session.clock()).day_total == before + 15,
+            "the complaints counted on the monitor",
+        )
+        await pilot.press("escape")
+        assert "Crisis alert · Acme: 15 voices" in str(inbox(lea).query_one("AlertBanner").render())

@@ -1,4 +1,5 @@
-"""What the team link tells the screen: its state, and what teammates changed.
+"""What the team link tells the screen: its state, and what teammates changed (the team's
+messages as the sync engine tells its own: `Ingested` and `AlertsChanged`).
 
 Apart from the link so that the TUI can show them without importing psycopg. Every event is
 sent from the link's thread; the TUI hops to its own before touching a widget.
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cmtui.model import Conversation, TriageRecord
+from cmtui.sync.events import AlertsChanged, Ingested
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,14 +24,6 @@ class TeamStatus:
     problem: str = ""
     retry_in: float = 0.0
     online: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class TeamMessages:
-    """Messages the team's sync worker published are in the local cache: the conversations
-    they changed, as stored now."""
-
-    conversations: tuple[Conversation, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,4 +79,15 @@ class DraftsChanged:
     drafts: tuple[SharedDraft, ...]
 
 
-TeamEvent = TeamStatus | TeamMessages | TeamTriage | TeamChanged | PresenceChanged | DraftsChanged
+TeamEvent = (
+    TeamStatus
+    | Ingested
+    | AlertsChanged
+    | TeamTriage
+    | TeamChanged
+    | PresenceChanged
+    | DraftsChanged
+)
+"""What the link tells. The team's messages arrive as the sync engine's do: `Ingested` once
+they are stored, `AlertsChanged` when the crisis alerts this screen computes from them
+changed."""

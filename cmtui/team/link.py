@@ -5,7 +5,10 @@ connection that LISTENs on the team's channel. At start, after every reconnect, 
 notification it pulls what is new since the last `seq` it applied, table by table:
 
 - `messages` (what the team's sync worker published, already read and scored) into the local
-  cache as the sync engine stores them; a row that does not parse is logged and skipped;
+  cache as the sync engine stores them, told as it tells its own (`Ingested`), and fed to
+  this screen's crisis alerts (`AlertsChanged` when they change: the banner, the bell and
+  the desktop notifications follow the team's messages; the `on_alert` command is the sync
+  worker's to run); a row that does not parse is logged and skipped;
 - `triage` (every teammate's triage records) into the local history, applied to the
   conversations by the team's conflict rule (`cmtui.triage.resolve`); records of a
   conversation whose messages have not arrived yet wait in the history and are applied
@@ -48,8 +51,9 @@ import psycopg
 from psycopg import sql
 
 from cmtui.i18n import _
-from cmtui.model import Conversation, Message, TriageRecord
+from cmtui.model import Conversation, Message, TriageRecord, utcnow
 from cmtui.store.errors import StoreError
+from cmtui.sync.events import Ingested
 from cmtui.team import drafts, presence, schema
 from cmtui.team.db import CHANNEL, TeamError, connect
 from cmtui.team.events import (
@@ -58,13 +62,13 @@ from cmtui.team.events import (
     PresenceChanged,
     TeamChanged,
     TeamEvent,
-    TeamMessages,
     TeamStatus,
     TeamTriage,
 )
 from cmtui.triage import resolve
 
 if TYPE_CHECKING:
+    from cmtui.alerting import AlertWatch
     from cmtui.config import TeamSettings
     from cmtui.store import Store
 
@@ -109,11 +113,14 @@ class TeamLink:
         *,
         password: str | None = None,
         brands: Mapping[str, str] | None = None,
+        alerts: AlertWatch | None = None,
+        clock: Callable[[], datetime] = utcnow,
         timing: Timing = Timing(),
     ) -> None:
         """`brands`: the brand of each account id (`Account.brand`), given to the
-        conversations the team's messages create. TeamError when team mode is off or the
-        config names no `[team] member`."""
+        conversations the team's messages create. `alerts`: the crisis bookkeeping of this
+        screen over `store` (`alerting.AlertWatch`), which the link alone then uses, dated
+        on `clock`. TeamError when team mode is off or the config names no `[team] member`."""
         if team.database is None:
             raise TeamError(_("team mode is off: there is no [team] database in the config"))
         if not team.member:
@@ -124,6 +131,8 @@ class TeamLink:
         self._on_event = on_event
         self._password = password
         self._brands = dict(brands or {})
+        self._alerts = alerts
+        self._clock = clock
         self._timing = timing
         self._keys = {name: f"team {team.database} {name}" for name in ("messages", "triage")}
         self._pushed_key = f"team {team.database} pushed"
@@ -209,6 +218,7 @@ class TeamLink:
     # -- the link's thread -------------------------------------------------------------------
 
     def _run(self) -> None:
+        self._learn_alerts()
         delay = self._timing.retry_first
         while not self._stopping.is_set():
             try:
@@ -227,6 +237,26 @@ class TeamLink:
             self._report(TeamStatus(False, reason, retry_in=delay))
             self._stopping.wait(delay)
             delay = min(delay * 2, self._timing.retry_most)
+
+    def _learn_alerts(self) -> None:
+        """Learn the cache's history for the crisis alerts, a chunk at a time (a stop is
+        heard in between), then say which alerts are on. Unreadable, the alerts wait for the
+        next start, as the sync engine's do."""
+        watch = self._alerts
+        if watch is None:
+            return
+        alerts = None
+        try:
+            while not watch.learnt:
+                if self._stopping.is_set():
+                    return
+                alerts = watch.learn_step(self._clock())
+        except StoreError as error:
+            log.error("cannot read the cache's history for crisis alerts: %s", error)
+            self._alerts = None  # nothing more is kept for it
+            return
+        if alerts is not None:
+            self._report(alerts)
 
     def _connect(self) -> Connection:
         conn = connect(self.team, password=self._password, application=APPLICATION + self.member)
@@ -248,6 +278,8 @@ class TeamLink:
             self._run_commands(conn)
             self._push_triage(conn)
             self._pull(conn)
+            if self._alerts is not None:  # the team's messages reach this screen live
+                self._alerts.mark_live(self._clock())
             self._wait(conn)
         presence.clear(conn, self.member)
 
@@ -356,7 +388,11 @@ class TeamLink:
                     log.warning("team message at seq %s skipped: %s: %s", seq, _kind(error), error)
             changed = self._store_messages(messages)
             if changed:
-                self._report(TeamMessages(tuple(changed)))
+                self._report(Ingested(changed, messages))
+            if self._alerts is not None and messages:
+                alerts = self._alerts.take(messages)
+                if alerts is not None:
+                    self._report(alerts)
 
     def _store_messages(self, messages: list[Message]) -> list[Conversation]:
         """Store messages already read and scored by the worker, as the sync engine stores

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -313,8 +314,14 @@ class CmtuiApp(ThemedApp):
         presence reach this screen through it."""
         from cmtui.ui.screens.inbox import TeamUpdate
 
+        loop = asyncio.get_running_loop()
+
         def told(event: TeamEvent) -> None:  # on the link's thread: post_message is safe
-            self.inbox.post_message(TeamUpdate(event))
+            if isinstance(event, Ingested | AlertsChanged):  # as the sync engine's own
+                with contextlib.suppress(RuntimeError):  # the app has ended meanwhile
+                    loop.call_soon_threadsafe(self._on_sync_event, event)
+            else:
+                self.inbox.post_message(TeamUpdate(event))
 
         try:
             await self._first_screen_shown()

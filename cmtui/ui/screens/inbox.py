@@ -487,7 +487,6 @@ class InboxScreen(Screen[None]):
             DraftsChanged,
             PresenceChanged,
             TeamChanged,
-            TeamMessages,
             TeamStatus,
             TeamTriage,
         )
@@ -495,10 +494,9 @@ class InboxScreen(Screen[None]):
         event = message.event
         if isinstance(event, TeamStatus):
             self._team_status(event)
-        elif isinstance(event, TeamMessages | TeamTriage):
+        elif isinstance(event, TeamTriage):
             self._conversations_came(event.conversations)
-            if isinstance(event, TeamTriage):
-                self._tell_triage(event.records)
+            self._tell_triage(event.records)
         elif isinstance(event, TeamChanged):
             if event.table == "outbox":
                 self.load_outbox()

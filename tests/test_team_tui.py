@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from postgres import Cluster
 from psycopg.types.json import Jsonb
 from textual.pilot import Pilot
 
@@ -312,3 +313,50 @@ async def test_a_crisis_in_the_teams_messages_reaches_the_banner_and_the_monitor
         )
         await pilot.press("escape")
         assert "Crisis alert · Acme: 15 voices" in str(inbox(lea).query_one("AlertBanner").render())
+
+
+async def test_a_reply_sent_while_the_team_database_is_away_stays_a_draft(
+    pg_cluster: Cluster, team_db: str, tmp_path: Path
+) -> None:
+    """The team's outbox is in the database: while it is away a send says so and the text
+    stays the conversation's draft (nothing typed is lost); once it is back, the same send
+    goes to the team's outbox (Léa is a senior: no approval)."""
+    url = database(team_db)
+    lea = screen_of(tmp_path, url, "lea")
+    async with lea.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: len(inbox(lea).conversations) == 2, "messages")
+        cid = highlighted(lea)
+        pg_cluster.stop()
+        try:
+            await until(
+                pilot,
+                lambda: "cannot reach" in str(inbox(lea).query_one(StatusBar).render()),
+                "the status bar to say the database is away",
+            )
+            await pilot.press("r")
+            await until(pilot, lambda: lea.screen.focused is not None, "the composer")
+            await pilot.press(*"Back soon", "ctrl+s")
+            await until(
+                pilot,
+                lambda: "Reply not queued" in [n.title for n in lea._notifications],
+                "the send refused, saying why",
+            )
+            await until(
+                pilot, lambda: inbox(lea).drafts.get(cid, "").endswith(" Back soon"), "the draft"
+            )
+        finally:
+            pg_cluster.start()
+        await until(  # kept on disk too, after the mention the composer starts with
+            pilot,
+            lambda: lea.session.store.drafts().get(cid, "").endswith(" Back soon"),
+            "the draft saved",
+        )
+        await until(
+            pilot,
+            lambda: "lea online" in str(inbox(lea).query_one(StatusBar).render()),
+            "the link back",
+        )
+        await pilot.press("ctrl+s")  # the composer stayed open on the text
+        book = lea.session.team_book
+        await until(pilot, lambda: len(book.outbox()) == 1, "the reply in the team's outbox")
+        assert book.outbox()[0].text.endswith(" Back soon")

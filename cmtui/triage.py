@@ -279,6 +279,23 @@ def record_time(history: Iterable[TriageRecord], now: datetime) -> datetime:
     return now if latest is None or latest < now else latest + timedelta(microseconds=1)
 
 
+WAKE_SUFFIX = ".wake"
+"""A team's wake record's id: the snooze's own, with this after it (`for_team`)."""
+
+
+def for_team(record: TriageRecord, history: Sequence[TriageRecord]) -> TriageRecord:
+    """`record` as a team's screen stores it, given its conversation's `history`: dated by
+    `record_time`; and a wake from a snooze under an id made from the id of the snooze it
+    ends. Every teammate's screen open at that time wakes the conversation: the team's
+    history keeps one wake (a record carried twice is stored once), not one per screen."""
+    at = record_time(history, record.at)
+    if record.action is TriageAction.WAKE:
+        snoozes = [r for r in history if r.action is TriageAction.SNOOZE]
+        if snoozes:
+            return replace(record, at=at, id=max(snoozes, key=_order).id + WAKE_SUFFIX)
+    return replace(record, at=at)
+
+
 _UNRECORDED: tuple[datetime, str] = (datetime.min.replace(tzinfo=UTC), "")
 
 

@@ -178,6 +178,17 @@ def screens(db: str, tmp_path: Path) -> Iterator[Callable[[str], Screen]]:
         one.close()
 
 
+def pushed_all(one: Screen) -> bool:
+    """Whether the link pushed every record of the screen's history."""
+    position = int(one.store.setting(f"team {one.url} pushed") or 0)
+    return one.store.triage_after(position)[1] == position
+
+
+def pulled(one: Screen) -> int:
+    """The `seq` of the last triage row the screen's link applied."""
+    return int(one.store.setting(f"team {one.url} triage") or 0)
+
+
 def both_know_c1(lea: Screen, tom: Screen) -> None:
     for one in (lea, tom):
         one.store.add_messages([msg(1)], brand="Acme")
@@ -260,6 +271,33 @@ def test_a_replay_after_a_partition_does_not_undo_a_newer_change(
     assert lea.shows().status is Status.DONE
     assert {r.who for r in tom.store.triage_history("acct:c1")} == {"lea", "tom"}
     assert database_rows(lea.url, "SELECT count(*) FROM triage")[0][0] == 2
+
+
+def test_a_snooze_both_screens_wake_is_woken_once_in_the_teams_history(
+    screens: Callable[[str], Screen],
+) -> None:
+    lea, tom = screens("lea"), screens("tom")
+    both_know_c1(lea, tom)
+    lea.start(), tom.start()
+    lea.act(triage.snooze(T0 + timedelta(hours=1)), at=T0)
+    until(lambda: tom.shows().status is Status.SNOOZED, "the snooze on tom's screen")
+    for one in (lea, tom):  # each screen's tick, as the TUI's: its team records, merged
+        woken = triage.wake_due([one.shows()], T0 + timedelta(hours=1), who=one.member)
+        history = one.store.triage_history("acct:c1")
+        records = [triage.for_team(r, history) for r in woken.records]
+        one.store.merge_triage(records, triage.resolve)
+        one.link.push()
+    until(lambda: all(map(pushed_all, (lea, tom))), "both screens' pushes")
+    query = "SELECT action, count(*) FROM triage GROUP BY action ORDER BY action"
+    assert database_rows(lea.url, query) == [("snooze", 1), ("wake", 1)]
+    last = database_rows(lea.url, "SELECT max(seq) FROM triage")[0][0]
+    until(lambda: all(pulled(one) == last for one in (lea, tom)), "both screens' pulls")
+    for one in (lea, tom):
+        assert one.shows().status is Status.OPEN
+        assert [r.action for r in one.store.triage_history("acct:c1")] == [
+            TriageAction.SNOOZE,
+            TriageAction.WAKE,
+        ]
 
 
 def test_a_record_carried_twice_is_stored_once(screens: Callable[[str], Screen]) -> None:

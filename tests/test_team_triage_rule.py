@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from cmtui.model import Conversation, Platform, Status, TriageAction, TriageRecord
 from cmtui.store.summary import TRIAGE_FIELDS
-from cmtui.triage import record_time, resolve
+from cmtui.triage import WAKE_SUFFIX, for_team, record_time, resolve
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 A = TriageAction
@@ -203,3 +203,25 @@ def test_a_change_made_after_seeing_a_teammates_is_recorded_after_it() -> None:
     assert record_time([], now) == now
     mine = TriageRecord("c1", A.STATUS, "open", "lea", at, id="r0")  # a smaller id, even
     assert resolve(conversation(), [ahead], [mine]).status is Status.OPEN
+
+
+def test_every_screen_that_wakes_a_snooze_makes_the_same_record() -> None:
+    until = (T0 + timedelta(minutes=30)).isoformat()
+    history = [
+        rec(A.SNOOZE, (T0 + timedelta(minutes=5)).isoformat(), 1, "s1"),
+        rec(A.SNOOZE, until, 2, "s2", who="tom"),  # snoozed again: this one ends now
+    ]
+    woken = [
+        for_team(TriageRecord("c1", A.WAKE, until, who, T0 + timedelta(minutes=m)), history)
+        for who, m in (("lea", 30), ("tom", 31))
+    ]
+    assert {record.id for record in woken} == {"s2" + WAKE_SUFFIX}  # stored once by the team
+    assert all(record.at > history[-1].at for record in woken)
+    snoozed = resolve(conversation(), [], history)
+    assert resolve(snoozed, history, woken[:1]).status is Status.OPEN
+    done = rec(A.STATUS, "done", 40, "d1")
+    assert for_team(done, history) == done  # anything else keeps its id and its time
+    ahead = [rec(A.STATUS, "open", 50, "o1", who="tom")]  # a clock ahead
+    assert for_team(done, ahead).at > ahead[0].at and for_team(done, ahead).id == "d1"
+    lone = TriageRecord("c1", A.WAKE, until, "lea", T0, id="w1")  # no snooze known here
+    assert for_team(lone, []).id == "w1"

@@ -29,10 +29,11 @@ The connection is opened again with a capped backoff when it is lost; every chan
 (connected, or not and why, and who is connected) is told by a `TeamStatus` event. Events go
 to `on_event`, called from the link's thread.
 
-The screen stores its own triage in team mode as it stores a teammate's: records made at
-`triage.record_time(history, now)` (after the latest record it has seen, whatever the
-clocks say), stored with `store.merge_triage(records, triage.resolve)` (the rule applied to
-the stored conversation, so a stale copy loses no teammate's change), then `push()`.
+The screen stores its own triage in team mode as it stores a teammate's: records made by
+`triage.for_team(record, history)` (after the latest record it has seen, whatever the clocks
+say; a wake from a snooze under the snooze's id, so the team keeps one), stored with
+`store.merge_triage(records, triage.resolve)` (the rule applied to the stored conversation,
+so a stale copy loses no teammate's change), then `push()`.
 """
 
 from __future__ import annotations

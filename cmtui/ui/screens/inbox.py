@@ -1870,15 +1870,15 @@ class InboxScreen(Screen[None]):
             self.wake(outcome)
 
     def _store_triage(self, outcome: triage.Outcome) -> list[Conversation]:
-        """Store a triage change. In team mode by the team's rule, each record dated after
-        the latest its conversation holds (a change made after seeing a teammate's wins on
-        every screen, whatever the clocks say), then pushed by the link."""
+        """Store a triage change. In team mode by the team's rule, each record as a team's
+        screen makes it (`triage.for_team`: dated after the latest its conversation holds,
+        so a change made after seeing a teammate's wins on every screen whatever the clocks
+        say), then pushed by the link."""
         store = self.session.store
         if self.link is None:
             return store.triage(outcome.conversations, outcome.records)
         records = [
-            replace(r, at=triage.record_time(store.triage_history(r.conversation_id), r.at))
-            for r in outcome.records
+            triage.for_team(r, store.triage_history(r.conversation_id)) for r in outcome.records
         ]
         _added, saved = store.merge_triage(records, triage.resolve)
         self.link.push()

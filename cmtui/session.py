@@ -190,14 +190,12 @@ class Session:
     def team_book(self) -> TeamOutbox:
         """The team's outbox, as this member writes in it (team mode only)."""
         if self._team_book is None:
-            from cmtui.team.db import connect
+            from cmtui.team.db import connector
             from cmtui.team.outbox import TeamOutbox
 
-            team, password = self.config.team, self.team_password()
-            member = team.member or ""
-            self._team_book = TeamOutbox(
-                lambda: connect(team, password=password, application=f"cmtui {member}"), member
-            )
+            team, member = self.config.team, self.config.team.member or ""
+            connect = connector(team, password=self.team_password(), application=f"cmtui {member}")
+            self._team_book = TeamOutbox(connect, member)
         return self._team_book
 
     def team_password(self) -> str | None:

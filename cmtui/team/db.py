@@ -8,6 +8,8 @@ without colliding with them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from cmtui.i18n import _
@@ -62,6 +64,14 @@ def connect(
                 url=team.database, reason=_first_line(error)
             )
         ) from None
+
+
+def connector(
+    team: TeamSettings, *, password: str | None, application: str
+) -> Callable[[], psycopg.Connection[Any]]:
+    """What opens a connection as `connect` does, each time it is called (for a book that
+    opens its connection again after the database went away)."""
+    return partial(connect, team, password=password, application=application)
 
 
 def _first_line(error: BaseException) -> str:

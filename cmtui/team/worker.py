@@ -37,7 +37,7 @@ from cmtui.i18n import _
 from cmtui.model import Message
 from cmtui.sync.events import AccountState, Ingested, SyncEvent
 from cmtui.team import schema
-from cmtui.team.db import CHANNEL, TeamError, TeamUnavailable, connect
+from cmtui.team.db import CHANNEL, TeamError, TeamUnavailable, connect, connector
 from cmtui.team.publish import BATCH, Sent, publish
 
 if TYPE_CHECKING:
@@ -503,9 +503,7 @@ class TeamWorker:
         sends them too, and one this worker leaves half-sent is taken over."""
         from cmtui.team.outbox import TeamOutbox
 
-        def connected() -> psycopg.Connection[Any]:
-            return connect(self.team, password=self._password, application=self._application)
-
+        connected = connector(self.team, password=self._password, application=self._application)
         self.book = TeamOutbox(connected, self.team.member or self.name, worker=self.name)
         return self.session.engine(on_event, book=self.book)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from demo_rows import newest_on
+from test_store import search
 from textual import events
 from textual.pilot import Pilot
 from waits import until
@@ -179,7 +180,7 @@ async def test_hostile_sandbox_post_renders_literally_and_runs_nothing(app: Cmtu
     async with app.run_test(size=(120, 36)) as pilot:
         conversations = await ready(app, pilot)
         store = app.session.store
-        hostile_ids = store.search("click=app.quit")
+        hostile_ids = search(store, "click=app.quit")
         assert hostile_ids, "the sandbox troll post should be in the cache"
         assert conversations.select_id(hostile_ids[0])
         await pilot.press("enter")

@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_store import ANA, BRAND, OWN, T0, msg
+from test_store import ANA, BRAND, OWN, T0, msg, search
 
 from cmtui.model import Author, Copy, Kind, Message, Platform
 from cmtui.store import Store
@@ -258,7 +258,7 @@ def test_copies_an_older_cmtui_stored_twice_are_merged_on_upgrade(
         assert (row.id, row.unread, row.awaiting_reply_since) == ("masto:111", 0, None)
         assert [m.id for m in store.thread(row.id)] == ["masto:111", "piaille:290"]
         assert store.message("piaille:222") is not None
-        assert store.search("lampe") == ["masto:111"]
+        assert search(store, "lampe") == ["masto:111"]
     assert (data / "cache.json.bak-v3").exists()
     with Store.open(data) as store:  # once only
         assert store.notices == []

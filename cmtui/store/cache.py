@@ -427,21 +427,12 @@ class Store:
             self._check_open()
             return {i for i in message_ids if self._index.resolve(i) not in (None, i)}
 
-    def search(self, query: str, *, limit: int = 1000) -> list[str]:
-        """Ids of conversations whose messages' text, author handles and display names hold
-        every word of `query` (case- and accent-insensitive; the last word may be the start of
-        one, for search-as-you-type), newest activity first. `intent:complaint` is a word of
-        the conversations where someone else's message has that intent."""
-        with self._mutex:
-            self._check_open()
-            self._index_all()
-            return self._summaries.newest(self._words.matching(query), limit)
-
     def conversations_using(self, text: str, prefix: bool) -> set[str]:
-        """`search` for the query language (`cmtui.query`): every conversation using each
-        word of `text`, unsorted and unbounded; the last word may be the start of one only
-        with `prefix`. `lang:fr` is a word of the conversations where someone else wrote in
-        that language."""
+        """The search index for the query language (`cmtui.query`): every conversation whose
+        messages' text, author handles and display names use each word of `text` (case- and
+        accent-insensitive), unsorted; the last word may be the start of one only with
+        `prefix` (search-as-you-type). `intent:complaint` and `lang:fr` are words of the
+        conversations where someone else's message has that intent, or that language."""
         with self._mutex:
             self._check_open()
             self._index_all()

@@ -18,13 +18,11 @@ Every file is a TinyDB database written atomically (`storage`).
 
 from __future__ import annotations
 
-import heapq
 import logging
 import re
 import sys
 import threading
-from collections.abc import Iterable, Mapping, Set
-from itertools import islice
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +56,6 @@ RECENT = 200
 BACKUPS = 3
 _COMPACT_MIN = 2_000  # journal entries below which compaction never starts
 _COMPACT_FILES = 100
-_WALK_SHARE = 4  # `newest` walks the activity order when given a quarter of the ids or more
 _CONVERSATIONS, _REMOVED = "conversations", "removed"
 _JOURNAL_FILE = re.compile(r"journal-(\d+)\.json")
 
@@ -115,15 +112,6 @@ class Summaries:
         """One summary (an internal object), or None."""
         self.load()
         return self._by_id.get(conversation_id)
-
-    def newest(self, conversation_ids: Set[str], limit: int) -> list[str]:
-        """Up to `limit` of the given conversations that have a summary, newest first."""
-        self.load()
-        if len(conversation_ids) * _WALK_SHARE < len(self._order):
-            keyed = [(self._keys[c], c) for c in conversation_ids if c in self._keys]
-            return [c for _, c in heapq.nsmallest(limit, keyed)]
-        # Many of them (a short search word): the first `limit` in activity order are met early.
-        return list(islice((c for _, c in self._order if c in conversation_ids), limit))
 
     def load(self) -> None:
         """Read the whole table (base, then journal) if only the first screen was read."""

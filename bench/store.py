@@ -48,7 +48,7 @@ with Store.open(Path(sys.argv[1])) as store:
     store.warm()
     store.recent_conversations(200)
     store.conversations()
-    store.search("remboursement lampe")
+    store.conversations_using("remboursement lampe", True)
     store.thread(store.recent_conversations(1)[0].id)
     print(json.dumps({"before": before, "after": rss(), "peak": rss("VmHWM")}))
 """
@@ -121,8 +121,10 @@ def search_ms(folder: Path) -> tuple[float, float, float]:
     """Warm-up time, first search after it, and the median over QUERIES x RUNS."""
     with Store.open(folder) as store:
         [warm] = timings_ms(store.warm, runs=1)
-        [first] = timings_ms(lambda: store.search(QUERIES[0]), runs=1)
-        timings = [t for q in QUERIES for t in timings_ms(lambda q=q: store.search(q))]
+        [first] = timings_ms(lambda: store.conversations_using(QUERIES[0], True), runs=1)
+        timings = [
+            t for q in QUERIES for t in timings_ms(lambda q=q: store.conversations_using(q, True))
+        ]
     return warm, first, statistics.median(timings)
 
 

@@ -75,6 +75,22 @@ class Session:
             self._accounts = [runtime for runtime in runtimes if runtime is not None]
         return self._accounts
 
+    def account_anew(self, account_id: str) -> AccountRuntime:
+        """The account's adapter built anew, its token looked up again: after its network
+        refused the token, the user may have put a new one where cmtui finds it (the
+        environment is the one cmtui started with; a secrets file, a file or a command is
+        read again). LookupError says why it cannot be built. Call it off the UI thread."""
+        account = next((a for a in self.config.accounts if a.id == account_id), None)
+        if account is None or not account.enabled:
+            raise LookupError(_("account {id} is not in the config").format(id=account_id))
+        told = len(self.problems)
+        runtime = self._runtime(account)
+        if runtime is None:
+            raise LookupError(self.problems.pop(told))
+        if self._accounts is not None:
+            self._accounts = [runtime if r.account_id == account_id else r for r in self._accounts]
+        return runtime
+
     def _runtime(self, account: Account) -> AccountRuntime | None:
         """The account's adapter; None (with a sentence in `problems`) when it cannot start."""
         from cmtui.platforms.registry import build_adapter  # the HTTP stack, only when needed

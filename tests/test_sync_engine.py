@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import os
 import random
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -179,6 +181,42 @@ async def test_auth_failure_stops_the_account(store: Store) -> None:
     await engine.run_once()
     assert engine.states["acct"].status is AccountStatus.NEEDS_LOGIN
     assert adapter.cursors_seen == [None]  # no second request after the 401
+
+
+async def test_an_account_signed_in_again_syncs_with_its_new_adapter(store: Store) -> None:
+    """A refused token stops the account; signed in again (its adapter built anew on the
+    token as it is now), it syncs through the new adapter; the old one's loops end and its
+    client is closed."""
+    refused = ScriptedAdapter()
+    refused.fetches = [AuthFailed("token refused")]
+    engine, _ = make_engine(store, refused, Clock())
+    running = asyncio.create_task(engine.run())
+    try:
+        await wait_for(lambda: engine.signed_out() == ["acct"], "the account stopped")
+        assert engine.states["acct"].status is AccountStatus.NEEDS_LOGIN
+        renewed = ScriptedAdapter()
+        renewed.fetches = [Batch([message("1")], "c1")]
+        runtime = AccountRuntime("acct", "Brand", renewed, ("mentions",), 60.0)
+        assert await engine.sign_in_again(runtime)
+        await wait_for(lambda: store.message("acct:1") is not None, "the new adapter's message")
+        await wait_for(lambda: engine.states["acct"].status is AccountStatus.LIVE, "live again")
+        assert engine.signed_out() == [] and engine.accounts["acct"] is runtime
+        assert refused.cursors_seen == [None] and refused.client.is_closed
+        assert not await engine.sign_in_again(runtime)  # not stopped: nothing to do
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await engine.close()
+
+
+async def wait_for(condition: Callable[[], object], what: str) -> None:
+    """Let the engine run until `condition()` holds (a generous bound, not a sleep)."""
+    for _ in range(2000):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"never happened: {what}")
 
 
 async def test_transient_failure_is_offline_and_cache_still_reads(store: Store) -> None:

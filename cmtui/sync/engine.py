@@ -173,6 +173,7 @@ class SyncEngine:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmtui-store")
         self._outbox_wakeup = asyncio.Event()
         self._stopped_accounts: set[str] = set()
+        self._group: asyncio.TaskGroup | None = None  # while `run` runs
         self._store_problem = ""
         self._paused_until: dict[str, datetime] = {}
         # account -> (stream, walking back?) of the requests whose last try failed
@@ -207,18 +208,55 @@ class SyncEngine:
     async def run(self) -> None:
         """Poll every stream and deliver the outbox until cancelled."""
         async with asyncio.TaskGroup() as group:
+            self._group = group
             group.create_task(self.learn_alerts())
             for account in self.accounts.values():
-                for stream in account.streams:
-                    group.create_task(self._poll_forever(account, stream))
-                    group.create_task(self._walk_forever(account, stream))
-                    feed = account.adapter.live_feed(stream)
-                    if feed is not None:
-                        self._feeds[account.account_id, stream] = feed
-                        group.create_task(self._live_forever(account, stream, feed))
-                if any(key[0] == account.account_id for key in self._feeds):
-                    self._show_streaming(account.account_id)
+                self._follow(account)
             group.create_task(self._deliver_forever())
+
+    def _follow(self, account: AccountRuntime) -> None:
+        """Start polling, walking back and following live each stream of the account."""
+        assert self._group is not None
+        for stream in account.streams:
+            self._group.create_task(self._poll_forever(account, stream))
+            self._group.create_task(self._walk_forever(account, stream))
+            feed = account.adapter.live_feed(stream)
+            if feed is not None:
+                self._feeds[account.account_id, stream] = feed
+                self._group.create_task(self._live_forever(account, stream, feed))
+        if any(key[0] == account.account_id for key in self._feeds):
+            self._show_streaming(account.account_id)
+
+    def signed_out(self) -> list[str]:
+        """The accounts stopped because their network refused the token."""
+        return sorted(self._stopped_accounts)
+
+    async def sign_in_again(self, account: AccountRuntime) -> bool:
+        """Sync again an account its network stopped (a refused token), through `account`:
+        the same account with its adapter built anew, on the token as it is now. The old
+        adapter's loops end at their next turn and its client is closed. False when the
+        account was not stopped, or the engine does not run."""
+        account_id = account.account_id
+        if account_id not in self._stopped_accounts or self._group is None:
+            return False
+        old = self.accounts[account_id]
+        self.accounts[account_id] = account
+        self._stopped_accounts.discard(account_id)
+        self._failing.pop(account_id, None)
+        for key in [key for key in self._feeds if key[0] == account_id]:
+            del self._feeds[key]
+            self._live.discard(key)
+        self._set_state(account_id, AccountStatus.SYNCING, detail="")
+        self._follow(account)
+        self._outbox_wakeup.set()  # replies that waited for the account
+        await old.adapter.aclose()
+        return True
+
+    def _current(self, account: AccountRuntime) -> bool:
+        """Whether `account` is the account's runtime now and may sync (a loop of one that
+        stopped, or that a new sign-in replaced, ends)."""
+        account_id = account.account_id
+        return self.accounts.get(account_id) is account and account_id not in self._stopped_accounts
 
     async def run_once(self) -> None:
         """One round: every stream once (a first sync walked back to its end, or until a
@@ -251,7 +289,7 @@ class SyncEngine:
     async def _poll_forever(self, account: AccountRuntime, stream: str) -> None:
         backoff = _Backoff()
         wake = self._poll_now.setdefault((account.account_id, stream), asyncio.Event())
-        while account.account_id not in self._stopped_accounts:
+        while self._current(account):
             wake.clear()  # a wake-up from here on asks for a poll that starts after it
             delay = await self._poll(account, stream, backoff)
             await self._nap(wake, delay)
@@ -280,7 +318,7 @@ class SyncEngine:
     async def _poll(self, account: AccountRuntime, stream: str, backoff: _Backoff) -> float:
         """Fetch one stream once; return how long to wait before the next poll."""
         account_id = account.account_id
-        if account_id in self._stopped_accounts:
+        if not self._current(account):
             return account.poll_seconds
         paused = self._pause_left(account_id)
         if paused > 0:
@@ -374,7 +412,7 @@ class SyncEngine:
         account_id = account.account_id
         key = (account_id, stream)
         backoff = _Backoff()
-        while account_id not in self._stopped_accounts:
+        while self._current(account):
             paused = self._pause_left(account_id)
             if paused > 0:
                 await self._sleep(paused)
@@ -480,7 +518,7 @@ class SyncEngine:
         earlier run left one under way, else when the newest page says so."""
         wake = self._walks.setdefault((account.account_id, stream), asyncio.Event())
         wake.set()
-        while account.account_id not in self._stopped_accounts:
+        while self._current(account):
             await wake.wait()
             wake.clear()
             await self._walk_back(account, stream, once=False)
@@ -492,7 +530,7 @@ class SyncEngine:
         detector takes what was walked."""
         account_id = account.account_id
         backoff = _Backoff()
-        while account_id not in self._stopped_accounts:
+        while self._current(account):
             walk = await self._stored_walk(account_id, stream)
             if walk is None:
                 break

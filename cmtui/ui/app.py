@@ -309,6 +309,23 @@ class CmtuiApp(ThemedApp):
             self.sync_done.set()
         await self.engine.run()
 
+    @work(group="sign-in", exit_on_error=False)
+    async def sign_in_again(self, account_id: str) -> None:
+        """Sync again an account whose token its network refused, its adapter built anew on
+        the token as it is now (the user replaced it): no restart needed. Refused again, the
+        status bar says so again."""
+        engine = self.engine
+        if engine is None:
+            return
+        try:
+            account = await asyncio.to_thread(self.session.account_anew, account_id)
+        except LookupError as error:
+            self.notify(str(error), title=_("Still signed out"), severity="error", markup=False)
+            return
+        if await engine.sign_in_again(account):
+            said = _("{account}: syncing again with its token as it is now.")
+            self.notify(said.format(account=account_id), markup=False)
+
     async def _follow_team(self) -> None:
         """Start the link to the team database (team mode): teammates' messages, triage and
         presence reach this screen through it."""

@@ -18,7 +18,8 @@ from cmtui.views import views_for
 
 class CmtuiCommands(Provider):
     """From ctrl+p: what a key does here (each binding that applies where the palette was
-    opened, by its description, with its key), go to a view, switch themes, or show the keys."""
+    opened, by its description, with its key), go to a view, switch themes, show the keys,
+    or sign an account in again once its network refused its token."""
 
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
         app = self.app
@@ -29,6 +30,9 @@ class CmtuiCommands(Provider):
             for theme in app.theme_names:
                 name = _("Theme: {name}").format(name=theme)
                 commands.append((name, partial(setattr, app, "theme", theme), _("theme")))
+            for account_id in app.engine.signed_out() if app.engine is not None else ():
+                name = _("Sign in again: {account}").format(account=account_id)
+                commands.append((name, partial(app.sign_in_again, account_id), _("account")))
         screen = self.screen  # the screen the palette was opened from
         commands.extend(self._key_commands())
         if isinstance(screen, InboxScreen):

@@ -198,10 +198,13 @@ async def test_an_account_signed_in_again_syncs_with_its_new_adapter(store: Stor
         renewed.fetches = [Batch([message("1")], "c1")]
         runtime = AccountRuntime("acct", "Brand", renewed, ("mentions",), 60.0)
         assert await engine.sign_in_again(runtime)
+        assert engine.states["acct"].status is AccountStatus.SYNCING
+        assert engine.states["acct"].detail == ""  # "token refused" is over
         await wait_for(lambda: store.message("acct:1") is not None, "the new adapter's message")
         await wait_for(lambda: engine.states["acct"].status is AccountStatus.LIVE, "live again")
         assert engine.signed_out() == [] and engine.accounts["acct"] is runtime
         assert refused.cursors_seen == [None] and refused.client.is_closed
+        assert renewed.streams_seen[:1] == ["mentions"]
         assert not await engine.sign_in_again(runtime)  # not stopped: nothing to do
     finally:
         running.cancel()

@@ -243,9 +243,6 @@ class SyncEngine:
         self.accounts[account_id] = account
         self._stopped_accounts.discard(account_id)
         self._failing.pop(account_id, None)
-        for key in [key for key in self._feeds if key[0] == account_id]:
-            del self._feeds[key]
-            self._live.discard(key)
         self._set_state(account_id, AccountStatus.SYNCING, detail="")
         self._follow(account)
         self._outbox_wakeup.set()  # replies that waited for the account

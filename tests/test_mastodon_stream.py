@@ -369,6 +369,18 @@ async def test_stream_then_poll_then_stream_without_gap_or_duplicate(store: Stor
     assert len(fake.connections) == 2
 
 
+async def test_the_account_says_polling_until_its_feed_first_opens(store: Store) -> None:
+    fake = LiveMastodon()
+    async with Rig(fake, store) as rig:
+        await until(lambda: rig.streaming is True, "live")
+    said = [
+        event.state.streaming
+        for event in rig.events
+        if isinstance(event, StateChanged) and event.state.streaming is not None
+    ]
+    assert said[0] is False and said[-1] is True  # from the start, not once it first opens
+
+
 def test_watch_says_whether_an_account_streams() -> None:
     for streaming in (True, False, None):
         state = AccountState(ACCOUNT, AccountStatus.LIVE, streaming=streaming)

@@ -181,7 +181,7 @@ class SyncEngine:
         self._identifying: dict[str, asyncio.Future[str | None]] = {}  # by account id
         self._walks: dict[tuple[str, str], asyncio.Event] = {}  # wakes a stream's walk back
         self._walked: dict[str, dict[str, int]] = {}  # account -> stream -> first sync's count
-        self._feeds: dict[tuple[str, str], LiveFeed] = {}  # (account, stream) -> real-time feed
+        self._feeds: set[tuple[str, str]] = set()  # (account, stream) of the real-time feeds
         self._live: set[tuple[str, str]] = set()  # the feeds open now
         self._poll_now: dict[tuple[str, str], asyncio.Event] = {}  # wakes a stream's polls
         # What each feed pushed that no poll brought yet: a poll after a switch leaves it out
@@ -222,7 +222,7 @@ class SyncEngine:
             self._group.create_task(self._walk_forever(account, stream))
             feed = account.adapter.live_feed(stream)
             if feed is not None:
-                self._feeds[account.account_id, stream] = feed
+                self._feeds.add((account.account_id, stream))
                 self._group.create_task(self._live_forever(account, stream, feed))
         if any(key[0] == account.account_id for key in self._feeds):
             self._show_streaming(account.account_id)

@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from test_mastodon import ACCOUNT, BASE, FakeMastodon, fixture
+from waits import eventually as until
 
 from cmtui.cli import _watch_lines
 from cmtui.config import Account
@@ -42,15 +43,6 @@ from cmtui.ui.widgets.status_bar import describe
 NOTIFICATION_PATH = "/api/v1/streaming/user/notification"
 STREAMING_ELSEWHERE = {"configuration": {"urls": {"streaming": "wss://evil.example"}}}
 FOREVER = 1000.0  # a poll interval the tests never reach: polls happen only when woken
-
-
-async def until(condition: Callable[[], bool], what: str) -> None:
-    """Wait for `condition` (a generous bound, so a broken engine fails instead of hanging)."""
-    for _ in range(2000):
-        if condition():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"never happened: {what}")
 
 
 async def fast_sleep(seconds: float) -> None:

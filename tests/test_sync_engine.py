@@ -7,13 +7,13 @@ import contextlib
 import errno
 import os
 import random
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
 import pytest
+from waits import eventually
 
 from cmtui.model import (
     Author,
@@ -192,7 +192,7 @@ async def test_an_account_signed_in_again_syncs_with_its_new_adapter(store: Stor
     engine, _ = make_engine(store, refused, Clock())
     running = asyncio.create_task(engine.run())
     try:
-        await wait_for(lambda: engine.signed_out() == ["acct"], "the account stopped")
+        await eventually(lambda: engine.signed_out() == ["acct"], "the account stopped")
         assert engine.states["acct"].status is AccountStatus.NEEDS_LOGIN
         renewed = ScriptedAdapter()
         renewed.fetches = [Batch([message("1")], "c1")]
@@ -200,8 +200,8 @@ async def test_an_account_signed_in_again_syncs_with_its_new_adapter(store: Stor
         assert await engine.sign_in_again(runtime)
         assert engine.states["acct"].status is AccountStatus.SYNCING
         assert engine.states["acct"].detail == ""  # "token refused" is over
-        await wait_for(lambda: store.message("acct:1") is not None, "the new adapter's message")
-        await wait_for(lambda: engine.states["acct"].status is AccountStatus.LIVE, "live again")
+        await eventually(lambda: store.message("acct:1") is not None, "the new adapter's message")
+        await eventually(lambda: engine.states["acct"].status is AccountStatus.LIVE, "live again")
         assert engine.signed_out() == [] and engine.accounts["acct"] is runtime
         assert refused.cursors_seen == [None] and refused.client.is_closed
         assert renewed.streams_seen[:1] == ["mentions"]
@@ -211,15 +211,6 @@ async def test_an_account_signed_in_again_syncs_with_its_new_adapter(store: Stor
         with contextlib.suppress(asyncio.CancelledError):
             await running
         await engine.close()
-
-
-async def wait_for(condition: Callable[[], object], what: str) -> None:
-    """Let the engine run until `condition()` holds (a generous bound, not a sleep)."""
-    for _ in range(2000):
-        if condition():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"never happened: {what}")
 
 
 async def test_transient_failure_is_offline_and_cache_still_reads(store: Store) -> None:

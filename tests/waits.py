@@ -22,3 +22,13 @@ async def until(
             raise AssertionError(f"{what}: not after {cap:.0f} s")
         await pilot.pause()
         await asyncio.sleep(0.01)  # let timers and workers run between two looks
+
+
+async def eventually(condition: Callable[[], object], what: str) -> None:
+    """Let the event loop run until `condition()` holds, without an app: a sync engine's
+    tasks (a generous bound, so a broken engine fails instead of hanging)."""
+    for _ in range(2000):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"never happened: {what}")

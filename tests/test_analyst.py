@@ -4,6 +4,7 @@ and read all the same when the worker is slow, cold, broken or hung."""
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -76,6 +77,14 @@ def test_a_worker_reads_like_the_thread(count: int) -> None:
         analyst.close()
 
 
+def test_chunks_are_claimed_in_order_each_once() -> None:
+    claims = multiprocessing.get_context("spawn").Array("i", 2)
+    claims[0], claims[1] = 0, 3  # next, end
+    assert [analyst_module._claim(claims) for _ in range(5)] == [0, 1, 2, None, None]
+    claims[0], claims[1] = 0, 0  # an empty batch
+    assert analyst_module._claim(claims) is None
+
+
 def test_a_worker_not_started_yet_is_not_waited_for() -> None:
     analyst = Analyst(SentimentAnalyzer(), processes=True)
     try:
@@ -111,6 +120,37 @@ def test_a_hung_worker_is_given_up(monkeypatch: pytest.MonkeyPatch) -> None:
     finally:
         if process.is_alive():
             os.kill(process.pid, signal.SIGKILL)
+
+
+def test_what_the_writer_reads_itself_is_what_it_stores_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Behind a worker that reads nothing, each chunk read here is handed on at once: the
+    writer takes the next chunk in order, not the last (which would hold every part back
+    until all were read, the writer then storing alone while the worker idles)."""
+    monkeypatch.setattr(analyst_module, "WORKER_TIMEOUT", 0.2)
+    analyst = ready(Analyst(SentimentAnalyzer(), processes=True))
+    assert analyst._worker is not None
+    process = analyst._worker.process
+    assert process.pid is not None
+    batch = items(3 * CHUNK)
+    events: list[str] = []
+    read_here = analyst._here
+
+    def here(chunk: list[Item]) -> list[Reading]:
+        events.append(f"read {batch.index(chunk[0]) // CHUNK}")
+        return read_here(chunk)
+
+    monkeypatch.setattr(analyst, "_here", here)
+    os.kill(process.pid, signal.SIGSTOP)
+    try:
+        for _ in analyst.read(batch):
+            events.append("stored")
+    finally:
+        if process.is_alive():
+            os.kill(process.pid, signal.SIGKILL)
+    assert events == ["read 0", "stored", "read 1", "stored", "read 2", "stored"]
+    assert analyst._worker is None  # and the stopped worker was given up, after its time
 
 
 def test_a_worker_that_cannot_start_leaves_reading_here(monkeypatch: pytest.MonkeyPatch) -> None:

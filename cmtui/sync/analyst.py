@@ -2,12 +2,16 @@
 
 Reading a message costs about as much CPU as storing it (bench/sync.py), and the GIL keeps two
 threads from sharing that work, so a worker process reads a batch while the store's writer
-thread stores what is read already. The batch goes to the worker in chunks it takes from the
-front, one at a time, sending each one back as soon as it is read; the writer thread, when the
-chunk it needs next is not back yet, reads one itself from the back (work stealing), so a slow
-or still-starting worker costs nothing but its help. The two share out the chunks through two
-counters in shared memory; everything else goes through one pipe, read by the writer thread
-itself: no thread of ours in between, which the GIL would keep waiting while the writer works.
+thread stores what is read already. The batch goes to the worker in chunks it takes in order,
+one at a time, sending each one back as soon as it is read; the writer thread, when the chunk
+it needs next is not back yet, takes the next one nobody took and reads it itself, so a slow or
+still-starting worker costs nothing but its help. Both take from the same end: a chunk the
+writer reads is stored a moment later, where one taken from the far end (as work stealing
+does) waited for all the others, and the writer ended each batch storing them alone while the
+worker sat idle (bench/sync.py: about 7% fewer messages a second). The two share out the chunks
+through two counters in shared memory; everything else goes through one pipe, read by the
+writer thread itself: no thread of ours in between, which the GIL would keep waiting while the
+writer works.
 
 A worker that dies, hangs or cannot start is given up for the rest of the session (logged):
 the writer thread then reads everything, as it would on one core.
@@ -78,14 +82,14 @@ def read_item(analyzer: SentimentAnalyzer, item: Item) -> Reading:
 CHUNK = 25  # messages per chunk: ~5 ms of reading, what the writer thread reads itself while
 # the worker reads the first chunk of a poll (it has nothing to store before that)
 WORKER_TIMEOUT = 30.0  # seconds without a word from a busy worker before it counts as hung
-_FRONT, _BACK = 0, 1  # the shared counters: the worker's next chunk, one past the writer's
+_NEXT, _END = 0, 1  # the shared counters: the next chunk nobody took, one past the last
 _DONE = None  # what the worker sends once no chunk is left for it
 _READY = "ready"  # what it sends first, once it can read: not waited for before that
 
 
 def _serve(conn: Connection, claims: SynchronizedArray[int]) -> None:
-    """The worker: read the chunks of each batch it is sent, from the front, until none is
-    left, sending each back as `(number, analyses)`, then `_DONE`."""
+    """The worker: read the chunks of each batch it is sent, in order, until none is left,
+    sending each back as `(number, analyses)`, then `_DONE`."""
     _settle()
     analyzer = SentimentAnalyzer()
     read_item(analyzer, ("warm-up", None, None, ""))  # TextBlob's word lists load on first use
@@ -95,7 +99,7 @@ def _serve(conn: Connection, claims: SynchronizedArray[int]) -> None:
             chunks: list[list[Item]] = conn.recv()
         except (EOFError, OSError):  # the parent closed the pipe, or is gone
             return
-        while (number := _claim_front(claims)) is not None:
+        while (number := _claim(claims)) is not None:
             conn.send((number, [read_item(analyzer, item) for item in chunks[number]]))
         conn.send(_DONE)
 
@@ -117,22 +121,14 @@ def _end_with(sentinel: int) -> None:
     os._exit(0)
 
 
-def _claim_front(claims: SynchronizedArray[int]) -> int | None:
+def _claim(claims: SynchronizedArray[int]) -> int | None:
+    """The number of the next chunk nobody took, now taken; None when all are."""
     with claims.get_lock():
-        front, back = claims[_FRONT], claims[_BACK]
-        if front >= back:
+        number = claims[_NEXT]
+        if number >= claims[_END]:
             return None
-        claims[_FRONT] = front + 1
-        return front
-
-
-def _claim_back(claims: SynchronizedArray[int]) -> int | None:
-    with claims.get_lock():
-        front, back = claims[_FRONT], claims[_BACK]
-        if front >= back:
-            return None
-        claims[_BACK] = back - 1
-        return back - 1
+        claims[_NEXT] = number + 1
+        return number
 
 
 class _Worker:
@@ -187,7 +183,7 @@ class Analyst:
             yield from map(self._here, chunks)
             return
         with worker.claims.get_lock():
-            worker.claims[_FRONT], worker.claims[_BACK] = 0, len(chunks)
+            worker.claims[_NEXT], worker.claims[_END] = 0, len(chunks)
         try:
             worker.conn.send(chunks)
         except (OSError, ValueError) as error:  # the worker is gone
@@ -230,7 +226,7 @@ class Analyst:
             return None
 
     def _shared(self, worker: _Worker, chunks: list[list[Item]]) -> Iterator[list[Reading]]:
-        """The chunks in order, read by the worker from the front and here from the back."""
+        """The chunks in order, read by the worker and, when it is behind, here."""
         results: dict[int, list[Reading]] = {}
         finished = False  # the worker said it has no chunk left in this batch
         for number in range(len(chunks)):
@@ -239,9 +235,9 @@ class Analyst:
                     finished = self._collect(worker, results, wait=False)
                 if number in results:
                     break
-                stolen = _claim_back(worker.claims)
-                if stolen is not None:
-                    results[stolen] = self._here(chunks[stolen])
+                taken = _claim(worker.claims)
+                if taken is not None:
+                    results[taken] = self._here(chunks[taken])
                 elif finished or self._worker is None:  # the worker failed: read it here
                     results[number] = self._here(chunks[number])
                 else:  # the worker reads it now

@@ -390,6 +390,7 @@ async def test_an_edit_and_a_deletion_pushed_update_the_cached_message(store: St
         message_id = f"{ACCOUNT}:{raw['status']['id']}"
         edited = copy.deepcopy(raw)
         edited["status"]["content"] = "<p>mention number 1, edited</p>"
+        edited["status"]["edited_at"] = "2026-03-02T10:05:00.000Z"  # as Mastodon's edits say
         fake.connections[-1].put_nowait(event("notification", edited))
         await until(
             lambda: "edited" in (store.message(message_id) or raw).text,  # type: ignore[union-attr]

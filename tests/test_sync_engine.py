@@ -623,6 +623,25 @@ async def test_a_failed_cache_write_is_reported_and_nothing_is_lost(
     assert [e.detail for e in events if isinstance(e, StoreProblem)] == [problems[0], ""]
 
 
+def test_a_poll_never_puts_back_what_a_feed_pushed_an_edit_of(store: Store) -> None:
+    """A poll's answer on its way while a feed pushed an edit holds the old text: it is left
+    out (it would stay, the next polls asking only for newer posts). A later edit is kept."""
+    engine, _ = make_engine(store, ScriptedAdapter(), Clock())
+    key = ("acct", "mentions")
+    original = message("1")
+    edited = replace(original, text="edited", edited_at=T0 + timedelta(minutes=5))
+    engine._remember_pushed(key, [edited])
+    assert engine._not_pushed(key, [original]) == []
+    engine._remember_pushed(key, [edited])
+    older_edit = replace(original, text="first edit", edited_at=T0 + timedelta(minutes=1))
+    assert engine._not_pushed(key, [older_edit]) == []
+    engine._remember_pushed(key, [edited])
+    later = replace(original, text="edited again", edited_at=T0 + timedelta(minutes=9))
+    assert engine._not_pushed(key, [later]) == [later]
+    engine._remember_pushed(key, [original])  # no edit time on either: the poll's is kept
+    assert engine._not_pushed(key, [replace(original, text="changed")]) != []
+
+
 def on_disk(store: Store) -> tuple[list[str], str | None]:
     """The messages and the cursor of `acct` as a second reader of the folder finds them."""
     with Store.open(store.data_dir, read_only=True) as reader:

@@ -499,13 +499,15 @@ class SyncEngine:
 
     def _not_pushed(self, key: tuple[str, str], messages: list[Message]) -> list[Message]:
         """The polled `messages` less those a feed already pushed as they are now (an edit
-        since is kept)."""
+        since is kept), and less those the feed pushed a later edit of: the poll's answer was
+        on its way when the edit came, and would put the old text back for good."""
         pushed = self._pushed.get(key)
         if not pushed:
             return messages
         fresh = []
         for message in messages:
-            if pushed.pop(message.id, None) != message:
+            known = pushed.pop(message.id, None)
+            if known != message and not _edited_before(message, known):
                 fresh.append(message)
         return fresh
 
@@ -1115,6 +1117,13 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _edited_before(message: Message, other: Message | None) -> bool:
+    """Whether `other` is a later edit of the same post than `message` (by `edited_at`)."""
+    if other is None or other.edited_at is None:
+        return False
+    return message.edited_at is None or message.edited_at < other.edited_at
 
 
 def _retry_delay(attempts: int) -> float:

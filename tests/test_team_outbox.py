@@ -235,6 +235,39 @@ def test_a_cancel_in_the_undo_window_wins_over_a_worker_which_skips_the_held_row
     assert [i.state for i in lea.outbox()] == [OutboxState.CANCELLED]
 
 
+def test_a_worker_waits_for_the_row_of_a_reply_it_is_sending_rather_than_leave_it_sending(
+    db: str,
+) -> None:
+    """Another worker looks at the row (it will be refused) just as the sender marks the reply
+    sent: the sender waits for the row instead of skipping it, which would leave the reply in
+    `sending`, and its conversation waiting, until the lease ran out."""
+    item = queued()
+    book(db, "lea").put_outbox(item)
+    sender = book(db, "w", worker="w1")
+    sending = outbox.advance(sender, item, item.moved(OutboxState.SENDING, attempts=1))
+    assert sending is not None
+    results: list[OutboxItem | None] = []
+    with connect(team(db)) as other, other.transaction():
+        other.execute(b"SELECT 1 FROM outbox WHERE id = %s FOR UPDATE", (item.id,))
+        marking = threading.Thread(
+            target=lambda: results.append(
+                outbox.advance(sender, sending, sending.moved(OutboxState.SENT, remote_id="r"))
+            )
+        )
+        marking.start()
+        wait_for(lambda: waiting_on_a_lock(db), "the sender waiting for the row")
+    marking.join(CAP)
+    assert [r.state if r else None for r in results] == [OutboxState.SENT]
+    assert sql(db, "SELECT state, lease_owner FROM outbox") == [("sent", None)]
+    # A reply it does not hold is still skipped, not waited for.
+    other_item = queued(conversation="acct:2")
+    book(db, "lea").put_outbox(other_item)
+    with connect(team(db)) as other, other.transaction():
+        other.execute(b"SELECT 1 FROM outbox WHERE id = %s FOR UPDATE", (other_item.id,))
+        claim = other_item.moved(OutboxState.SENDING)
+        assert outbox.advance(sender, other_item, claim) is None
+
+
 # --- leases -----------------------------------------------------------------------------------
 
 
@@ -307,9 +340,9 @@ async def test_two_workers_delivering_one_outbox_send_each_reply_once_and_in_ord
         worker(local_store(tmp_path, name, *conversations), adapter, clock, together)
         for name, adapter, together in zip(("w1", "w2"), adapters, books, strict=True)
     ]
-    # Twenty replies raced for by two workers on a real database take ~5 s here; CI's loaded
-    # machine twice took more than CAP: this cap only guards against a hang.
-    deadline = time.monotonic() + 4 * CAP
+    # Twenty replies raced for by two workers on a real database take ~5 s here. (A reply
+    # left `sending` until its lease ran out, 2 minutes, once made this loop run past its cap.)
+    deadline = time.monotonic() + CAP
     while {i.state for i in shared.outbox()} != {OutboxState.SENT}:
         assert time.monotonic() < deadline, "the replies were not all sent"
         await asyncio.gather(*(engine.deliver_due() for engine in engines))

@@ -54,6 +54,8 @@ _HOLD = (
     " WHERE id = %s FOR UPDATE"
 )
 _HOLD_OR_SKIP = _HOLD + " SKIP LOCKED"
+# An item's lease, read without waiting for its row.
+_LEASE = "SELECT lease_owner, coalesce(lease_until > now(), false) FROM outbox WHERE id = %s"
 _ANSWERING = frozenset({OutboxState.QUEUED, OutboxState.SENDING, OutboxState.UNKNOWN})
 
 
@@ -92,8 +94,9 @@ class TeamOutbox:
     `member` is who writes the replies queued through this book (`created_by`). A sync
     worker's book names the `worker`: its claims take leases lasting `lease` in the name of
     `owner` (the worker's name, host and process), and it skips rows another transaction
-    holds rather than wait; a member's book waits its turn, so the person is told how the
-    reply stands. `outbox()` lists what is pending and what finished within `kept`.
+    holds rather than wait (but for the replies it holds under a lease); a member's book
+    waits its turn, so the person is told how the reply stands. `outbox()` lists what is
+    pending and what finished within `kept`.
     """
 
     def __init__(
@@ -141,7 +144,8 @@ class TeamOutbox:
         when there is none. A move to `sending` takes the lease; any other move drops it.
 
         `Stale` (nothing written) when another worker's lease on it still runs, and, for a
-        worker's book, when another transaction holds the row now."""
+        worker's book, when another transaction holds the row now (unless this worker's lease
+        on it runs: then it waits for the row)."""
         return self.run(lambda cur: self._update(cur, item_id, change))
 
     def interrupted(self) -> list[OutboxItem]:
@@ -249,9 +253,15 @@ class TeamOutbox:
         # changing it): the engine looks again in a moment. A person waits for the answer.
         skip = self.worker is not None
         row = cur.execute(_HOLD_OR_SKIP if skip else _HOLD, (item_id,)).fetchone()
-        if row is None:
-            if skip and cur.execute("SELECT 1 FROM outbox WHERE id = %s", (item_id,)).fetchone():
+        if row is None and skip:
+            lease = cur.execute(_LEASE, (item_id,)).fetchone()
+            if lease is not None and lease != (self.owner, True):
                 raise Stale
+            # A reply this worker is sending: whoever holds its row now will be refused, and
+            # skipping would leave the reply in `sending`, and its conversation waiting, until
+            # the lease runs out. Waiting is short: that holder does not wait on this one.
+            row = cur.execute(_HOLD, (item_id,)).fetchone()
+        if row is None:
             raise LookupError(f"no outbox item {item_id!r}")
         current = OutboxItem.from_dict(row[0])
         changed = change(current)  # its refusals first: the user is told why, not "busy"

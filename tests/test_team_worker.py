@@ -126,6 +126,18 @@ def test_the_position_is_trusted_only_after_a_clean_stop_on_the_same_database() 
     assert Backlog.from_json("{not json", "postgresql://db/a").everything
 
 
+def test_the_backlog_holds_the_posts_another_accounts_copy_changed() -> None:
+    backlog = Backlog()
+    backlog.add(Ingested([], [message(1)]))
+    backlog.add(Ingested([], [], merged_into=("ml-masto:0", "ml-masto:1")))
+    assert backlog.messages == {"ml-masto:1": 2, "ml-masto:0": 2}
+    # An older worker's position naming whole threads: the cache is compared whole.
+    old = '{"database": "postgresql://db/a", "clean": true, "messages": [], "threads": ["c"]}'
+    assert Backlog.from_json(old, "postgresql://db/a").everything
+    old = '{"database": "postgresql://db/a", "clean": true, "messages": ["m"], "threads": []}'
+    assert Backlog.from_json(old, "postgresql://db/a").messages == {"m": 0}
+
+
 def test_a_long_backlog_becomes_a_comparison_of_the_whole_cache() -> None:
     backlog = Backlog()
     backlog.LIMIT = 3

@@ -421,11 +421,13 @@ class Store:
             copy = next((c for c in found.copies if c.id == message_id), None)
             return found if copy is None else found.as_seen_by(copy.account_id)
 
-    def merged(self, message_ids: Iterable[str]) -> set[str]:
-        """Those of the ids that are stored as another account's copy of a stored post."""
+    def holders(self, message_ids: Iterable[str]) -> dict[str, str]:
+        """Those of the ids that are stored as another account's copy of a stored post, each
+        with the id of that post."""
         with self._mutex:
             self._check_open()
-            return {i for i in message_ids if self._index.resolve(i) not in (None, i)}
+            resolved = ((i, self._index.resolve(i)) for i in message_ids)
+            return {i: held for i, held in resolved if held is not None and held != i}
 
     def conversations_using(self, text: str, prefix: bool) -> set[str]:
         """The search index for the query language (`cmtui.query`): every conversation whose

@@ -688,11 +688,11 @@ class SyncEngine:
         which the crisis detector takes together once the walk stops (`_release_history`)."""
         if not messages:
             return
-        changed, scored, alerts = await self._on_writer(
+        stored, alerts = await self._on_writer(
             self._store_and_watch, account, messages, stream, history
         )
-        if changed:
-            self._on_event(Ingested(changed, scored))
+        if stored.conversations:
+            self._on_event(stored)
         if alerts is not None:
             self._alerts_changed(alerts)
 
@@ -700,16 +700,16 @@ class SyncEngine:
 
     def _store_and_watch(
         self, account: AccountRuntime, messages: list[Message], stream: str | None, history: bool
-    ) -> tuple[list[Conversation], list[Message], AlertsChanged | None]:
+    ) -> tuple[Ingested, AlertsChanged | None]:
         """`_score_and_store`, the crisis detector fed the parts as they are stored (or, for
         `history`, given them to keep): its share of the work is done while the analysis
         worker reads the next parts."""
         watch = self._alert_watch
         with _collector_paused():
-            changed, scored = self._score_and_store(
+            stored = self._score_and_store(
                 account, messages, stream, watch.hold if history else watch.feed
             )
-            return changed, scored, None if history else watch.fed()
+            return stored, None if history else watch.fed()
 
     async def _release_history(self) -> None:
         """Feed the crisis detector what first syncs walked back so far, in one go."""
@@ -741,12 +741,12 @@ class SyncEngine:
         messages: list[Message],
         stream: str | None,
         watch: Callable[[list[Message], Terms], None],
-    ) -> tuple[list[Conversation], list[Message]]:
+    ) -> Ingested:
         """Store a batch, oldest first, reading its customers' messages on the way: each part
         is stored as soon as it is read (`Analyst.read`), and the whole is written once.
-        Returns the summaries changed and the messages stored as sent (not merged into
+        Returns what changed: the summaries, the messages stored as sent (not merged into
         another account's copy of their post), which `watch` is given part by part, with
-        the crisis terms read (`AlertWatch.feed`)."""
+        the crisis terms read (`AlertWatch.feed`), and the posts copies were merged into."""
         own = self._own_handles(account.brand)
         seen_by = None if stream is None else f"{account.account_id} {stream}"
         batch = sorted(messages, key=lambda m: m.created_at)  # a reply after its parent
@@ -761,6 +761,7 @@ class SyncEngine:
         words: dict[str, frozenset[str]] = {}  # the texts' words, read with them
         terms: dict[str, tuple[str, ...]] = {}  # and the crisis terms of the negative ones
         kept: list[Message] = []
+        holders: dict[str, str] = {}  # copy id -> the stored post it was merged into
 
         def watched(part: list[Message]) -> None:
             watch(part, terms)
@@ -774,12 +775,14 @@ class SyncEngine:
             read += len(analyses)
             end = todo[read] if read < len(todo) else len(batch)
             part = range(stored, end)
-            kept += self._store_part(account, batch, changes, part, changed, words, watched)
+            kept += self._store_part(
+                account, batch, changes, part, changed, words, watched, holders
+            )
             stored = end
         part = range(stored, len(batch))
-        kept += self._store_part(account, batch, changes, part, changed, words, watched)
+        kept += self._store_part(account, batch, changes, part, changed, words, watched, holders)
         self.store.flush()
-        return list(changed.values()), kept
+        return Ingested(list(changed.values()), kept, tuple(dict.fromkeys(holders.values())))
 
     def _store_part(
         self,
@@ -790,11 +793,13 @@ class SyncEngine:
         changed: dict[str, Conversation],
         words: dict[str, frozenset[str]],
         watch: Callable[[list[Message]], None],
+        holders: dict[str, str],
     ) -> list[Message]:
         """Store `batch[part]` with its `changes` (kept in `batch`) and the `words` of the
         texts read, unwritten; the summaries it changed go to `changed`. Returns the part's
         messages stored as sent, given to `watch` too: not those merged into another
-        account's copy of their post (merged as it is stored, it stays merged)."""
+        account's copy of their post (merged as it is stored, it stays merged), which go to
+        `holders` with the id of that post."""
         if not part:
             return []
         for i in part:
@@ -805,7 +810,8 @@ class SyncEngine:
             part_messages, brand=account.brand, write=False, words=words
         )
         changed.update((summary.id, summary) for summary in summaries)
-        copies = self.store.merged(m.id for m in part_messages)
+        copies = self.store.holders(m.id for m in part_messages)
+        holders.update(copies)
         kept = [m for m in part_messages if m.id not in copies]
         watch(kept)
         return kept

@@ -47,10 +47,12 @@ class AccountState:
 @dataclass(frozen=True, slots=True)
 class Ingested:
     """Conversations changed by new or edited messages (`messages`: those fetched, less the
-    copies of posts another account of the brand had already brought in)."""
+    copies of posts another account of the brand had already brought in; `merged_into`: the
+    ids of the stored posts those copies were merged into, whose `copies` changed)."""
 
     conversations: list[Conversation]
     messages: list[Message]
+    merged_into: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,7 +60,7 @@ _UPSERT = (
 
 class Sent:
     """A digest of each body a publisher sent and the database took, by id: a message read
-    again unchanged (a thread published again for its one new reply) is not sent again.
+    again unchanged (a poll that brings back what it brought before) is not sent again.
     Memory only, and bounded: forgotten past `LIMIT`, the database's comparison remains."""
 
     LIMIT = 200_000

@@ -82,13 +82,12 @@ def check_database(conn: psycopg.Connection[Any], team: TeamSettings) -> None:
 
 @dataclass
 class Backlog:
-    """What is ingested and not yet published: message ids, conversations whose whole thread
-    is to publish, or everything the cache holds (`everything`). Each id maps to the number
-    it was added under, so publishing one takes it off only if it was not ingested again
+    """What is ingested and not yet published: the ids of the messages whose stored copy
+    changed, or everything the cache holds (`everything`). Each id maps to the number it
+    was added under, so publishing one takes it off only if it was not ingested again
     meanwhile."""
 
     messages: dict[str, int] = field(default_factory=dict)
-    threads: dict[str, int] = field(default_factory=dict)
     everything: bool = False
     added: int = 0
 
@@ -97,23 +96,20 @@ class Backlog:
 
     def add(self, event: Ingested) -> None:
         """Note what an `Ingested` event says changed in the cache: its messages, and the
-        conversations they changed, whole (a post stored as another account's copy changes
-        the message that holds it; the brand's own post alone in its conversation has no
-        conversation summary, so the ids are kept too)."""
+        posts that took another account's copy of themselves (their `copies` changed)."""
         if self.everything:
             return
         self.added += 1
         for message in event.messages:
             self.messages[message.id] = self.added
-        for conversation in event.conversations:
-            self.threads[conversation.id] = self.added
-        if len(self.messages) + len(self.threads) > self.LIMIT:
+        for message_id in event.merged_into:
+            self.messages[message_id] = self.added
+        if len(self.messages) > self.LIMIT:
             self.whole_cache()
 
     def whole_cache(self) -> None:
         """From now on, compare the whole cache with the database."""
         self.messages.clear()
-        self.threads.clear()
         self.everything = True
 
     def done(self, taken: dict[str, int], table: dict[str, int]) -> None:
@@ -123,10 +119,10 @@ class Backlog:
                 del table[key]
 
     def __len__(self) -> int:
-        return len(self.messages) + len(self.threads)
+        return len(self.messages)
 
     def __bool__(self) -> bool:
-        return self.everything or bool(self.messages) or bool(self.threads)
+        return self.everything or bool(self.messages)
 
     def to_json(self, database: str, *, clean: bool) -> str:
         """The position saved in the cache; `clean`: the run stopped as it should."""
@@ -136,7 +132,6 @@ class Backlog:
                 "clean": clean,
                 "everything": self.everything,
                 "messages": list(self.messages),
-                "threads": list(self.threads),
             }
         )
 
@@ -149,11 +144,12 @@ class Backlog:
         except ValueError:
             loaded = None
         saved: dict[str, Any] = loaded if isinstance(loaded, dict) else {}
-        if saved.get("database") != database or not saved.get("clean") or saved.get("everything"):
+        # An older worker's position may name whole threads to publish: compared whole.
+        unclear = saved.get("everything") or saved.get("threads")
+        if saved.get("database") != database or not saved.get("clean") or unclear:
             backlog.everything = True
         else:
             backlog.messages = dict.fromkeys(map(str, saved.get("messages", [])), 0)
-            backlog.threads = dict.fromkeys(map(str, saved.get("threads", [])), 0)
         return backlog
 
 
@@ -194,7 +190,7 @@ class Publisher:
         self._delay = 0.0
         self._beat_at = 0.0
         self._registered = False  # the worker's row written by this run
-        self._sent = Sent()  # what this run published: a thread seen again costs no round trip
+        self._sent = Sent()  # what this run published: a message seen again costs no round trip
         self._tried_last = False  # stopping: the database, away, was tried once more
         self._thread = threading.Thread(target=self._run, name="cmtui-publish", daemon=True)
 
@@ -305,25 +301,19 @@ class Publisher:
             everything = self._backlog.everything
             if not everything:
                 messages = dict(list(self._backlog.messages.items())[:BATCH])
-                threads = dict(list(self._backlog.threads.items())[:BATCH])
         if everything:
             self._publish_everything(conn)
             return True
-        if not messages and not threads:
+        if not messages:
             return False
-        self.published += publish(conn, self._read(messages, threads), sent=self._sent)
+        # As the cache holds them now: one deleted meanwhile by retention is left out (the
+        # database keeps its last version). One store read each: the engine's writer waits
+        # for one message at most.
+        found = [m for m in map(self.store.message, messages) if m is not None]
+        self.published += publish(conn, found, sent=self._sent)
         with self._wake:
             self._backlog.done(messages, self._backlog.messages)
-            self._backlog.done(threads, self._backlog.threads)
         return True
-
-    def _read(self, messages: dict[str, int], threads: dict[str, int]) -> list[Message]:
-        """The messages as the cache holds them now (one deleted meanwhile by retention is
-        left out: the database keeps its last version), and the threads' messages."""
-        found = [m for m in map(self.store.message, messages) if m is not None]
-        for conversation_id in threads:
-            found.extend(self.store.thread(conversation_id))
-        return found
 
     def _publish_everything(self, conn: psycopg.Connection[Any]) -> None:
         """Compare the whole cache with the database, a batch at a time, heartbeat kept.

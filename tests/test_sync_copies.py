@@ -344,3 +344,36 @@ async def test_a_poll_that_succeeds_while_its_account_got_a_429_leaves_it_rate_l
     assert (state.status, state.detail) == (AccountStatus.RATE_LIMITED, "rate limited (reply)")
     await engine.run_once()
     assert polling.cursors_seen == [None]  # half a second of pause left: no second fetch
+
+
+class SlowToAnswer(BrandAccount):
+    """A brand account whose fetches answer after the event loop went round a few times."""
+
+    async def fetch(self, stream: str, cursor: str | None) -> Batch:
+        for _ in range(20):
+            await asyncio.sleep(0)
+        return await super().fetch(stream, cursor)
+
+
+@pytest.mark.parametrize("in_turn", [True, False])
+async def test_a_round_in_turn_leaves_a_post_both_accounts_see_with_the_first(
+    store: Store, in_turn: bool
+) -> None:
+    """All at once, the account whose poll answers first stores the post and holds it; in
+    turn (the screenshots' scenes), the first account does, however its network answers."""
+    masto, piaille = SlowToAnswer("masto"), BrandAccount("piaille")
+    runtimes = [
+        AccountRuntime("masto", BRAND, masto, ("mentions",), 60.0),
+        AccountRuntime("piaille", BRAND, piaille, ("mentions",), 60.0),
+    ]
+    engine = SyncEngine(store, runtimes, clock=Clock())
+    masto.fetches.append(Batch([seen("masto", "111")], "c1"))
+    piaille.fetches.append(Batch([seen("piaille", "222")], "c2"))
+    try:
+        await engine.run_once(in_turn=in_turn)
+    finally:
+        await engine.close()
+    [row] = store.conversations()
+    [post] = store.thread(row.id)
+    assert post.account_id == ("masto" if in_turn else "piaille")
+    assert [c.account_id for c in post.copies] == (["piaille"] if in_turn else ["masto"])

@@ -255,18 +255,20 @@ class SyncEngine:
         account_id = account.account_id
         return self.accounts.get(account_id) is account and account_id not in self._stopped_accounts
 
-    async def run_once(self) -> None:
+    async def run_once(self, *, in_turn: bool = False) -> None:
         """One round: every stream once (a first sync walked back to its end, or until a
         page fails), then every reply that is due, and the alerts it fired sent to
-        `on_alert`."""
-        await asyncio.gather(
-            self.learn_alerts(),
-            *(
-                self._sync_once(account, stream)
-                for account in self.accounts.values()
-                for stream in account.streams
-            ),
-        )
+        `on_alert`. `in_turn`: the streams one after another, in the accounts' order, not
+        all at once; which of a brand's accounts first stores a post both see (and holds
+        it) is then the same at every run."""
+        streams = [(a, stream) for a in self.accounts.values() for stream in a.streams]
+        if in_turn:
+            await self.learn_alerts()
+            for account, stream in streams:
+                await self._sync_once(account, stream)
+        else:
+            syncs = (self._sync_once(account, stream) for account, stream in streams)
+            await asyncio.gather(self.learn_alerts(), *syncs)
         await self._deliver_reachable()
         await self._on_alert.drain()
 

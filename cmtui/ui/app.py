@@ -40,7 +40,10 @@ if TYPE_CHECKING:
     from cmtui.team.events import TeamEvent
     from cmtui.ui.screens.monitor import MonitorScreen
 
-SyncMode = Literal["live", "once", "off"]
+SyncMode = Literal["live", "once", "in-turn", "off"]
+"""How the app syncs: on and on ("live"), one round ("once"), one round with the streams one
+after another ("in-turn": the screenshots' scenes, which must show the same cache at every
+run), or not at all ("off")."""
 THEME_SETTING, THEME_SETTING_FROM = "ui.theme", "ui.theme.configured"
 
 log = logging.getLogger(__name__)
@@ -86,7 +89,7 @@ class CmtuiApp(ThemedApp):
         self.monitor_mode = monitor  # `cmtui --monitor`: the monitor is the only screen
         self.monitor: MonitorScreen | None = None  # built when first shown, then kept
         self.sync_mode: SyncMode = "off" if session.read_only else sync
-        self.sync_done = asyncio.Event()  # the engine is built (and, in "once" mode, has synced)
+        self.sync_done = asyncio.Event()  # the engine is built (and, for one round, has synced)
         self.engine: SyncEngine | None = None
         self.signalled = False  # a hangup or SIGTERM asked to leave: leave quickly
         self.inbox = InboxScreen(session)
@@ -289,7 +292,7 @@ class CmtuiApp(ThemedApp):
 
     @work(group="sync", exclusive=True, exit_on_error=False)
     async def run_sync(self) -> None:
-        """Run the sync engine for as long as the app lives (or one round, in "once" mode);
+        """Run the sync engine for as long as the app lives (or one round: "once", "in-turn");
         in team mode, the team's worker syncs: follow the team database instead."""
         if self.session.team_mode:
             await self._follow_team()
@@ -302,8 +305,8 @@ class CmtuiApp(ThemedApp):
                 self.notify(problem, title="Account left out", severity="warning", markup=False)
             self.engine = self.session.engine(self._on_sync_event)
             self.inbox.engine = self.engine
-            if self.sync_mode == "once":
-                await self.engine.run_once()
+            if self.sync_mode != "live":
+                await self.engine.run_once(in_turn=self.sync_mode == "in-turn")
                 return
         finally:
             self.sync_done.set()

@@ -78,7 +78,9 @@ def scene_app(data_dir: Path, theme: str | None = None) -> CmtuiApp:
     session: Session = sandbox_session(data_dir, clock=clock, replies_path=DEMO_LIBRARY)
     if theme is not None:
         session.config = replace(session.config, ui=replace(session.config.ui, theme=theme))
-    return CmtuiApp(session, sync="once")
+    # In turn: which of a brand's accounts first stores a post both see must not depend on
+    # how two concurrent polls happen to interleave on the writer thread.
+    return CmtuiApp(session, sync="in-turn")
 
 
 async def settle(pilot: Pilot[None]) -> None:

@@ -44,7 +44,8 @@ def add_and_report(messages, **options):
 
 def flush_and_report():
     flush()
-    report()
+    if unwritten:  # a write of nothing (the sync's writes are coalesced) reports nothing
+        report()
 
 store.add_messages = add_and_report
 store.flush = flush_and_report

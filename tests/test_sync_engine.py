@@ -34,7 +34,7 @@ from cmtui.platforms.base import (
     RateLimited,
     Transient,
 )
-from cmtui.store import Store, StoreWriteError
+from cmtui.store import Store, StoreWriteError, partitions
 from cmtui.sync import engine as engine_module
 from cmtui.sync import outbox
 from cmtui.sync.engine import (
@@ -640,6 +640,46 @@ def test_a_poll_never_puts_back_what_a_feed_pushed_an_edit_of(store: Store) -> N
     assert engine._not_pushed(key, [later]) == [later]
     engine._remember_pushed(key, [original])  # no edit time on either: the poll's is kept
     assert engine._not_pushed(key, [replace(original, text="changed")]) != []
+
+
+def on_disk(store: Store) -> tuple[list[str], str | None]:
+    """The messages and the cursor of `acct` as a second reader of the folder finds them."""
+    with Store.open(store.data_dir, read_only=True) as reader:
+        return [m.id for m in reader.iter_messages(None)], reader.get_cursor("acct", "mentions")
+
+
+async def test_a_poll_reaches_the_disk_soon_without_another_batch(store: Store) -> None:
+    adapter = ScriptedAdapter()
+    adapter.fetches = [Batch([message("1")], "c1")]
+    engine, _ = make_engine(store, adapter, Clock())
+    await engine.run_once()
+    # Coalesced (WRITE_DELAY), not left for the next batch or the engine's end.
+    await eventually(lambda: on_disk(store) == (["acct:1"], "c1"), "the poll written")
+    await engine.close()
+
+
+async def test_a_cursor_never_reaches_the_disk_before_its_messages(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    adapter = ScriptedAdapter()
+    adapter.fetches = [Batch([message("1")], "c1"), Batch([message("2")], "c2")]
+    engine, events = make_engine(store, adapter, Clock())
+
+    def disk_full(*args: object) -> None:
+        raise StoreWriteError("cannot write messages: No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(partitions, "atomic_write", disk_full)  # the messages' files only
+        await engine.run_once()
+        await eventually(lambda: any(isinstance(e, StoreProblem) for e in events), "shown")
+        assert on_disk(store) == ([], None)  # the cursor waits with its messages
+        # The next poll stores its batch all the same, but fails (the disk refuses still):
+        # its cursor does not move.
+        await engine.run_once()
+        assert [m.id for m in store.iter_messages(None)] == ["acct:1", "acct:2"]
+        assert store.get_cursor("acct", "mentions") == "c1"
+    await engine.close()
+    assert on_disk(store) == (["acct:1", "acct:2"], "c1")
 
 
 async def test_a_reply_that_cannot_be_marked_sending_is_not_sent(

@@ -532,10 +532,13 @@ class Store:
             cursor = None if doc is None else doc.get("cursor")
             return cursor if isinstance(cursor, str) else None
 
-    def set_cursor(self, account_id: str, stream: str, cursor: str | None) -> None:
+    def set_cursor(
+        self, account_id: str, stream: str, cursor: str | None, *, write: bool = True
+    ) -> None:
         """Remember (or forget, with None) where a stream's last fetch ended; a first sync
-        under way goes on where it was."""
-        self._update_cursor(account_id, stream, {"cursor": cursor})
+        under way goes on where it was. With `write=False` it waits for the next `flush()`,
+        which writes the messages before it: a crash never keeps a cursor past them."""
+        self._update_cursor(account_id, stream, {"cursor": cursor}, write)
 
     def walk_back(self, account_id: str, stream: str) -> WalkBack | None:
         """Where a stream's first sync goes on back in time; None when none is under way."""
@@ -550,18 +553,30 @@ class Store:
             return None
         return WalkBack(older, since, count)
 
-    def set_walk_back(self, account_id: str, stream: str, walk: WalkBack | None) -> None:
-        """Remember where a stream's first sync goes on back in time (None: it is over)."""
-        self._update_cursor(account_id, stream, _walk_fields(walk))
+    def set_walk_back(
+        self, account_id: str, stream: str, walk: WalkBack | None, *, write: bool = True
+    ) -> None:
+        """Remember where a stream's first sync goes on back in time (None: it is over);
+        `write` as for `set_cursor`."""
+        self._update_cursor(account_id, stream, _walk_fields(walk), write)
 
     def set_first_page(
-        self, account_id: str, stream: str, cursor: str | None, walk: WalkBack | None
+        self,
+        account_id: str,
+        stream: str,
+        cursor: str | None,
+        walk: WalkBack | None,
+        *,
+        write: bool = True,
     ) -> None:
         """A first sync's newest page is in: the stream's cursor and where its walk back
-        goes on, in one write (a crash keeps both or neither)."""
-        self._update_cursor(account_id, stream, {"cursor": cursor, **_walk_fields(walk)})
+        goes on, in one write (a crash keeps both or neither); `write` as for `set_cursor`."""
+        changes = {"cursor": cursor, **_walk_fields(walk)}
+        self._update_cursor(account_id, stream, changes, write)
 
-    def _update_cursor(self, account_id: str, stream: str, changes: dict[str, object]) -> None:
+    def _update_cursor(
+        self, account_id: str, stream: str, changes: dict[str, object], write: bool
+    ) -> None:
         """Change fields of a stream's cursor record (None removes one); a record left with
         no cursor and no walk back is removed."""
         with self._mutex:
@@ -574,7 +589,8 @@ class Store:
                 table.put({**doc, "key": key, "account_id": account_id, "stream": stream})
             else:
                 table.remove(key)
-            self._flush()
+            if write:
+                self._flush()
 
     def outbox(self) -> list[OutboxItem]:
         """Every outbox item, whatever its state, oldest first."""

@@ -176,21 +176,25 @@ class Analyst:
 
     def read(self, items: Sequence[Item]) -> Iterator[list[Reading]]:
         """The analyses of `items`, `CHUNK` at a time, in order (the last chunk may be short).
-        Call from one thread at a time (the store's writer), and read to the end."""
+        The worker has the batch once this returns: the caller may do other work before it
+        reads the first chunk. Call from one thread at a time (the store's writer), and read
+        to the end."""
         chunks = [list(items[i : i + CHUNK]) for i in range(0, len(items), CHUNK)]
         worker = self._started() if len(chunks) > 1 else None
-        if worker is None:
-            yield from map(self._here, chunks)
-            return
+        if worker is not None and self._send(worker, chunks):
+            return self._shared(worker, chunks)
+        return map(self._here, chunks)
+
+    def _send(self, worker: _Worker, chunks: list[list[Item]]) -> bool:
+        """Give the worker a batch; False (and the worker given up) when it is gone."""
         with worker.claims.get_lock():
             worker.claims[_NEXT], worker.claims[_END] = 0, len(chunks)
         try:
             worker.conn.send(chunks)
-        except (OSError, ValueError) as error:  # the worker is gone
+        except (OSError, ValueError) as error:
             self._give_up(error)
-            yield from map(self._here, chunks)
-            return
-        yield from self._shared(worker, chunks)
+            return False
+        return True
 
     def close(self) -> None:
         """Stop the worker process."""

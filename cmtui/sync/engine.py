@@ -22,6 +22,12 @@ API), the engine follows that feed beside the stream's polls (`_live_forever`): 
 through `ingest` as a poll's messages do, the polls slow down while it is up, and a poll runs
 at once when it opens and when it drops. The feed moves no cursor, so nothing falls between
 the two; what it brought is not stored or announced again by the next poll (`_not_pushed`).
+
+Writes to disk are coalesced (SAFETY.md): what a batch stores, and the cursor after it, go to
+disk when the next batch starts, while the analysis worker reads that batch, or `WRITE_DELAY`
+after the last one (`_write_soon`). A crash loses that much at most, and nothing for good: a
+position is written after the messages it follows, so they are fetched again. The outbox is
+not coalesced: each of its changes is on disk before the call returns.
 """
 
 from __future__ import annotations
@@ -171,6 +177,8 @@ class SyncEngine:
         self._analyst = Analyst(analyzer or SentimentAnalyzer(), processes=processes)
         self._analyst.start()  # ready by the time the first polls come back
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmtui-store")
+        self._write_timer: asyncio.TimerHandle | None = None  # `_write_soon`
+        self._writing: asyncio.Future[None] | None = None
         self._outbox_wakeup = asyncio.Event()
         self._stopped_accounts: set[str] = set()
         self._group: asyncio.TaskGroup | None = None  # while `run` runs
@@ -270,6 +278,8 @@ class SyncEngine:
             syncs = (self._sync_once(account, stream) for account, stream in streams)
             await asyncio.gather(self.learn_alerts(), *syncs)
         await self._deliver_reachable()
+        await self._settle_writes()
+        await self._write()  # a round ends on disk
         await self._on_alert.drain()
 
     async def close(self) -> None:
@@ -279,6 +289,7 @@ class SyncEngine:
         for task in self._identifying.values():
             task.cancel()
         await asyncio.gather(*(a.adapter.aclose() for a in self.accounts.values()))
+        await self._settle_writes()
         await self._on_writer(self.store.flush)
         self._writer.shutdown(wait=True)
         self._analyst.close()
@@ -353,11 +364,12 @@ class SyncEngine:
             account, self._not_pushed((account_id, stream), batch.messages), stream=stream
         )
         if cursor is not None:
-            await self._on_writer(self.store.set_cursor, account_id, stream, batch.cursor)
+            await self._save_position(self.store.set_cursor, account_id, stream, batch.cursor)
         else:
             count = len(batch.messages)
             walk = None if batch.older is None else WalkBack(batch.older, since, count)
-            await self._on_writer(self.store.set_first_page, account_id, stream, batch.cursor, walk)
+            first_page = self.store.set_first_page
+            await self._save_position(first_page, account_id, stream, batch.cursor, walk)
             if walk is not None:
                 self._walk_progress(account_id, stream, walk.count)
                 self._walks.setdefault((account_id, stream), asyncio.Event()).set()
@@ -593,7 +605,7 @@ class SyncEngine:
     ) -> None:
         """Store pages a first sync walked back, then where it goes on (None: it is over)."""
         await self.ingest(account, messages, stream=stream, history=True)
-        await self._on_writer(self.store.set_walk_back, account.account_id, stream, after)
+        await self._save_position(self.store.set_walk_back, account.account_id, stream, after)
         self._walk_progress(account.account_id, stream, None if after is None else count)
 
     def _walk_progress(self, account_id: str, stream: str, count: int | None) -> None:
@@ -687,12 +699,15 @@ class SyncEngine:
     ) -> None:
         """Score and store messages (fetched from `stream`, when they were), then tell the
         listener which conversations changed. `history`: pages a first sync walked back,
-        which the crisis detector takes together once the walk stops (`_release_history`)."""
+        which the crisis detector takes together once the walk stops (`_release_history`).
+        They are written to disk by the next batch or `WRITE_DELAY` later (`_write_soon`);
+        StoreError when what an earlier batch left could not be written, nor retried."""
         if not messages:
             return
         stored, alerts = await self._on_writer(
             self._store_and_watch, account, messages, stream, history
         )
+        self._write_soon()
         if stored.conversations:
             self._on_event(stored)
         if alerts is not None:
@@ -769,7 +784,9 @@ class SyncEngine:
             watch(part, terms)
 
         stored = read = 0
-        for analyses in self._analyst.read(items):
+        analysed = self._analyst.read(items)  # the worker reads while the last writes go out
+        unwritten = self._write_pending()
+        for analyses in analysed:
             for i, reading in zip(todo[read:], analyses, strict=False):
                 changes[i].update(reading.fields())
                 words[batch[i].text] = reading.words
@@ -783,7 +800,8 @@ class SyncEngine:
             stored = end
         part = range(stored, len(batch))
         kept += self._store_part(account, batch, changes, part, changed, words, watched, holders)
-        self.store.flush()
+        if unwritten:  # said now that the batch is read: the disk refuses still, or not
+            self.store.flush()
         return Ingested(list(changed.values()), kept, tuple(dict.fromkeys(holders.values())))
 
     def _store_part(
@@ -1036,6 +1054,53 @@ class SyncEngine:
     async def _on_writer(self, function: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._writer, function, *args)
 
+    # --- writes to disk, coalesced (SAFETY.md: a debounce, its loss window documented) ------
+
+    async def _save_position(self, update: Callable[..., None], *args: object) -> None:
+        """A stream's cursor or walk back (`update`, a `Store` method), written to disk with
+        the messages it follows (`_write_soon`): after them, so a crash never keeps a
+        position past messages it lost."""
+        await self._on_writer(partial(update, write=False), *args)
+        self._write_soon()
+
+    def _write_soon(self) -> None:
+        """Write what the cache holds unwritten `WRITE_DELAY` from now, unless a batch comes
+        first: it writes it while the analysis worker reads the batch, instead of leaving the
+        worker idle while the writer thread writes (bench/sync.py)."""
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+        self._write_timer = asyncio.get_running_loop().call_later(WRITE_DELAY, self._write_now)
+
+    async def _settle_writes(self) -> None:
+        """Cancel `_write_soon`'s timer, and wait for a write under way."""
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
+        if self._writing is not None and not self._writing.done():
+            await self._writing
+
+    def _write_now(self) -> None:
+        self._write_timer = None
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.ensure_future(self._write())
+
+    async def _write(self) -> None:
+        """Write what is unwritten; a failure is shown, and the next write tries again."""
+        try:
+            await self._on_writer(self.store.flush)
+        except StoreError as error:
+            self._store_failed(error)
+
+    def _write_pending(self) -> bool:
+        """On the writer thread: write what earlier batches left unwritten; True when the
+        disk refused (it stays pending: the batch retries once it is stored)."""
+        try:
+            self.store.flush()
+        except StoreError as error:
+            log.warning("cannot write the cache yet, retried after this batch: %s", error)
+            return True
+        return False
+
     def _set_state(self, account_id: str, status: AccountStatus, **changes: object) -> None:
         old = self.states[account_id]
         new = replace(old, status=status, **changes)  # type: ignore[arg-type]
@@ -1090,6 +1155,8 @@ def _log_skipped(account_id: str, stream: str, skipped: list[str]) -> None:
 
 
 SKIPPED_LOGGED = 5
+WRITE_DELAY = 0.25  # seconds: how long new messages and positions may wait for the disk when
+# no other batch comes (SAFETY.md: writes coalesced; a crash loses that much, fetched again)
 PUSHED_KEPT = 1000  # per stream: far more than a feed pushes between two polls
 
 

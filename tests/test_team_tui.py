@@ -24,6 +24,7 @@ from cmtui.team.init import init_team
 from cmtui.ui.app import CmtuiApp
 from cmtui.ui.screens.inbox import InboxScreen
 from cmtui.ui.widgets.approval_list import ApprovalList
+from cmtui.ui.widgets.composer import Composer
 from cmtui.ui.widgets.conversation_list import ConversationList
 from cmtui.ui.widgets.sources import SourcesTree
 from cmtui.ui.widgets.status_bar import StatusBar
@@ -113,6 +114,18 @@ async def until(pilot: Pilot[None], condition: Callable[[], object], what: str) 
         await pilot.pause(0.05)
 
 
+async def reply(pilot: Pilot[None], app: CmtuiApp) -> None:
+    """Press "r" and wait until the composer has the keys (typed before, they would be
+    the inbox's own: "s" sorts, "o" opens the outbox...)."""
+    await pilot.press("r")
+
+    def composing() -> bool:
+        focused = app.screen.focused
+        return focused is not None and any(isinstance(n, Composer) for n in focused.ancestors)
+
+    await until(pilot, composing, "the composer")
+
+
 def highlighted(app: CmtuiApp) -> str:
     conversation_id = inbox(app).query_one(ConversationList).highlighted_id
     assert conversation_id is not None
@@ -142,8 +155,7 @@ async def test_a_teammates_triage_and_writing_reach_the_other_screen(
         inbox(tom).query_one(ConversationList).select_id(other)
         inbox(lea).query_one(ConversationList).select_id(other)
         await lp.press("enter")
-        await tp.press("r")
-        await until(tp, lambda: tom.screen.focused is not None, "the composer")
+        await reply(tp, tom)
         await tp.press("o", "k")
         await until(
             lp,
@@ -162,9 +174,7 @@ async def test_an_agents_reply_waits_for_a_senior_who_approves_it(
     team_db: str, tmp_path: Path
 ) -> None:
     async with two_screens(team_db, tmp_path) as (lea, lp, tom, tp):
-        cid = highlighted(tom)
-        await tp.press("r")
-        await until(tp, lambda: inbox(tom).drafts.get(cid) is None, "composer open")
+        await reply(tp, tom)
         await tp.press(*"Sorry Ana", "ctrl+s")
         book = lea.session.team_book
         await until(lp, lambda: not book.outbox() and _pending(lea), "tom's reply waits")
@@ -195,7 +205,7 @@ async def test_two_teammates_answering_one_conversation_are_told(
     async with two_screens(team_db, tmp_path) as (lea, lp, tom, tp):
         cid = highlighted(lea)
         inbox(tom).query_one(ConversationList).select_id(cid)
-        await tp.press("r")
+        await reply(tp, tom)
         await tp.press(*"We are on it", "ctrl+g")
         await lp.press("enter")
         await until(
@@ -206,7 +216,7 @@ async def test_two_teammates_answering_one_conversation_are_told(
             ),
             "tom's shared draft under lea's thread",
         )
-        await lp.press("r")
+        await reply(lp, lea)
         await lp.press(*"Lea here", "ctrl+s")
         book = tom.session.team_book
         await until(tp, lambda: len(book.outbox()) == 1, "lea's reply queued")
@@ -238,8 +248,8 @@ async def test_a_senior_approves_only_for_the_brands_they_answer_for(
     from cmtui.team import approvals
 
     acme = replace(ACME, team=("tom",))
-    async with two_screens(team_db, tmp_path, brand=acme) as (lea, lp, _tom, tp):
-        await tp.press("r")
+    async with two_screens(team_db, tmp_path, brand=acme) as (lea, lp, tom, tp):
+        await reply(tp, tom)
         await tp.press(*"Sorry Ana", "ctrl+s")
         await until(lp, lambda: _pending(lea), "tom's reply waits")
         [waiting] = approvals.pending(lea.session.team_book)
@@ -336,8 +346,7 @@ async def test_a_reply_sent_while_the_team_database_is_away_stays_a_draft(
                 lambda: "cannot reach" in str(inbox(lea).query_one(StatusBar).render()),
                 "the status bar to say the database is away",
             )
-            await pilot.press("r")
-            await until(pilot, lambda: lea.screen.focused is not None, "the composer")
+            await reply(pilot, lea)
             await pilot.press(*"Back soon", "ctrl+s")
             await until(
                 pilot,

@@ -379,12 +379,14 @@ async def worker_rate(
             publisher.start()
             while publisher.waiting() != 0:  # its first pass over the (empty) cache
                 await asyncio.sleep(0.05)
-        # As `Session.engine` makes it (see bench/sync.py), the publisher listening.
+        # As `Session.engine` makes it for the worker (see bench/sync.py): each batch written
+        # before it is announced, the publisher listening.
         engine = SyncEngine(
             store,
             accounts,
             processes=True,
             on_event=publisher.note if publisher else lambda event: None,
+            coalesce=False,
         )
         start = await ingest_all(engine, accounts[0], messages)
         if publisher is not None:

@@ -147,7 +147,7 @@ class Session:
         """A sync engine over this session's accounts (imported here: the TUI draws its first
         screen before it loads the engine and the analysers behind it). With the team's
         `book` (a sync worker), it delivers the team's outbox, its undo windows read on the
-        database's clock."""
+        database's clock, and writes each batch to disk before it announces (publishes) it."""
         from cmtui.sync.engine import SyncEngine
 
         return SyncEngine(
@@ -159,6 +159,7 @@ class Session:
             book=book,
             processes=True,  # reading messages on a second core (`cmtui.sync.analyst`)
             alerts=self.config.alerts,
+            coalesce=book is None,
         )
 
     def queue_reply(

@@ -648,13 +648,42 @@ def on_disk(store: Store) -> tuple[list[str], str | None]:
         return [m.id for m in reader.iter_messages(None)], reader.get_cursor("acct", "mentions")
 
 
-async def test_a_poll_reaches_the_disk_soon_without_another_batch(store: Store) -> None:
+async def test_a_batch_reaches_the_disk_soon_without_another_batch(store: Store) -> None:
+    engine, _ = make_engine(store, ScriptedAdapter(), Clock())
+    await engine.ingest(engine.accounts["acct"], [message("1")])
+    assert on_disk(store) == ([], None)  # not yet: coalesced
+    # WRITE_DELAY later, not left for the next batch or the engine's end.
+    await eventually(lambda: on_disk(store) == (["acct:1"], None), "the batch written")
+    await engine.close()
+
+
+async def test_a_round_ends_on_disk(store: Store) -> None:
     adapter = ScriptedAdapter()
     adapter.fetches = [Batch([message("1")], "c1")]
     engine, _ = make_engine(store, adapter, Clock())
     await engine.run_once()
-    # Coalesced (WRITE_DELAY), not left for the next batch or the engine's end.
-    await eventually(lambda: on_disk(store) == (["acct:1"], "c1"), "the poll written")
+    assert on_disk(store) == (["acct:1"], "c1")
+    await engine.close()
+
+
+async def test_without_coalescing_a_batch_is_on_disk_when_it_is_announced(
+    store: Store,
+) -> None:
+    """A team worker publishes what its engine announces: a crash must not leave its cache
+    older than what teammates were shown."""
+    found: list[tuple[list[str], str | None]] = []
+
+    def announced(event: SyncEvent) -> None:
+        if isinstance(event, Ingested):
+            found.append(on_disk(store))
+
+    adapter = ScriptedAdapter()
+    adapter.fetches = [Batch([message("1")], "c1")]
+    runtime = AccountRuntime("acct", "Brand", adapter, ("mentions",), 60.0)
+    engine = SyncEngine(store, [runtime], on_event=announced, clock=Clock(), coalesce=False)
+    await engine.run_once()
+    assert found == [(["acct:1"], None)]  # the cursor is written after the messages
+    assert on_disk(store) == (["acct:1"], "c1")
     await engine.close()
 
 

@@ -127,7 +127,12 @@ class SyncEngine:
 
     The replies it delivers are the store's, or those of `book` (team mode: the team's
     outbox in PostgreSQL, `cmtui.team.outbox.TeamOutbox`, which other workers deliver from
-    too)."""
+    too).
+
+    With `coalesce` (the default), what a batch stores reaches the disk a moment later (see
+    the module's docstring); without, before the batch is announced (`Ingested`): a team
+    worker publishes what it announces, which must not be newer than its own cache after a
+    crash."""
 
     MAX_SEND_ATTEMPTS = 8
     IDLE_SECONDS = 30.0  # the outbox's look-again interval when nothing is due
@@ -160,8 +165,10 @@ class SyncEngine:
         sleep: Sleep = asyncio.sleep,
         alerts: AlertSettings | None = None,
         book: outbox.OutboxBook | None = None,
+        coalesce: bool = True,
     ) -> None:
         self.store = store
+        self.coalesce = coalesce
         # Where the replies to deliver are kept: the store, or the team's shared outbox.
         self.book: outbox.OutboxBook = book if book is not None else store
         self.accounts = {account.account_id: account for account in accounts}
@@ -707,7 +714,8 @@ class SyncEngine:
         stored, alerts = await self._on_writer(
             self._store_and_watch, account, messages, stream, history
         )
-        self._write_soon()
+        if self.coalesce:
+            self._write_soon()
         if stored.conversations:
             self._on_event(stored)
         if alerts is not None:
@@ -800,7 +808,7 @@ class SyncEngine:
             stored = end
         part = range(stored, len(batch))
         kept += self._store_part(account, batch, changes, part, changed, words, watched, holders)
-        if unwritten:  # said now that the batch is read: the disk refuses still, or not
+        if unwritten or not self.coalesce:  # (unwritten: the disk refuses still, or not)
             self.store.flush()
         return Ingested(list(changed.values()), kept, tuple(dict.fromkeys(holders.values())))
 
@@ -1060,8 +1068,9 @@ class SyncEngine:
         """A stream's cursor or walk back (`update`, a `Store` method), written to disk with
         the messages it follows (`_write_soon`): after them, so a crash never keeps a
         position past messages it lost."""
-        await self._on_writer(partial(update, write=False), *args)
-        self._write_soon()
+        await self._on_writer(partial(update, write=not self.coalesce), *args)
+        if self.coalesce:
+            self._write_soon()
 
     def _write_soon(self) -> None:
         """Write what the cache holds unwritten `WRITE_DELAY` from now, unless a batch comes

@@ -263,3 +263,26 @@ def test_copies_an_older_cmtui_stored_twice_are_merged_on_upgrade(
     with Store.open(data) as store:  # once only
         assert store.notices == []
         assert len(store.conversations()) == 1
+
+
+def test_a_post_that_addressed_an_account_stays_so_when_a_search_finds_it_again(
+    store: Store,
+) -> None:
+    """A mention the brand's hashtag search brings back too (two streams of one account,
+    polled in turn) stays a mention, and a second look changes nothing: the kind turning
+    with each poll was an edit each time, which a team worker published again."""
+    mention = copy_of("masto", "111", seen_by=("masto mentions",))
+    hit = copy_of("masto", "111", kind=Kind.SEARCH_HIT, seen_by=("masto tag:ml",))
+    store.add_messages([mention], brand=BRAND)
+    assert store.add_messages([hit], brand=BRAND) != []  # a new stream: `seen_by` grows
+    assert store.add_messages([mention], brand=BRAND) == []
+    assert store.add_messages([hit], brand=BRAND) == []
+    [post] = store.iter_messages()
+    assert (post.kind, post.seen_by) == (Kind.MENTION, ["masto mentions", "masto tag:ml"])
+    # Another account's copy keeps its own the same way; a search hit later seen as a
+    # mention becomes one.
+    store.add_messages([copy_of("piaille", "222", kind=Kind.SEARCH_HIT)], brand=BRAND)
+    store.add_messages([copy_of("piaille", "222", kind=Kind.REPLY)], brand=BRAND)
+    store.add_messages([copy_of("piaille", "222", kind=Kind.SEARCH_HIT)], brand=BRAND)
+    [post] = store.iter_messages()
+    assert [c.kind for c in post.copies] == [Kind.REPLY]

@@ -53,8 +53,10 @@ from types import TracebackType
 from typing import Any, Self
 
 from cmtui.model import (
+    DIRECT_KINDS,
     Conversation,
     Copy,
+    Kind,
     Message,
     OutboxItem,
     TriageRecord,
@@ -1037,18 +1039,32 @@ def _merged(old: dict[str, Any], message: Message) -> dict[str, Any]:
     The same account's copy brings the post's fields (an edit); another account's copy only
     adds itself to `copies`: the first account's text stays, so two instances rendering a
     post a little differently do not rewrite it on every poll. Streams add up in `seen_by`,
-    and a post the brand sent stays its own whichever copy says so."""
+    a post the brand sent stays its own whichever copy says so, and a post that addressed
+    an account stays so (`_kind_kept`)."""
     if old["id"] == message.id:
         doc = message.to_dict()
         doc["copies"] = old.get("copies") or []
+        doc["kind"] = str(_kind_kept(old.get("kind"), message.kind))
     else:
         doc = dict(old)
         copies = [c for c in old.get("copies") or [] if c["account_id"] != message.account_id]
-        mine = Copy(message.account_id, message.native_id, message.kind, message.reply_target)
+        before = next((c["kind"] for c in old.get("copies") or [] if c not in copies), None)
+        kind = _kind_kept(before, message.kind)
+        mine = Copy(message.account_id, message.native_id, kind, message.reply_target)
         doc["copies"] = [*copies, mine.to_dict()]
     doc["seen_by"] = list(dict.fromkeys([*(old.get("seen_by") or []), *message.seen_by]))
     doc["is_own"] = bool(old.get("is_own")) or message.is_own
     return doc
+
+
+def _kind_kept(stored: str | None, new: Kind) -> Kind:
+    """The kind of an account's copy of a post seen again (`new`): a post that addressed the
+    account (`DIRECT_KINDS`) stays so when another of its streams finds it again (a search
+    for the brand's hashtag, a feed). Else the kind would turn with whichever stream polled
+    last, and each turn be an edit: a team worker would publish the post again and again."""
+    if stored in DIRECT_KINDS and new not in DIRECT_KINDS:
+        return Kind(stored)
+    return new
 
 
 def _check_messages(data: Tables) -> bool:

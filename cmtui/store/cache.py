@@ -1047,9 +1047,13 @@ def _merged(old: dict[str, Any], message: Message) -> dict[str, Any]:
         doc["kind"] = str(_kind_kept(old.get("kind"), message.kind))
     else:
         doc = dict(old)
-        copies = [c for c in old.get("copies") or [] if c["account_id"] != message.account_id]
-        before = next((c["kind"] for c in old.get("copies") or [] if c not in copies), None)
-        kind = _kind_kept(before, message.kind)
+        copies, theirs = [], None
+        for c in old.get("copies") or []:
+            if c["account_id"] == message.account_id:
+                theirs = c["kind"]
+            else:
+                copies.append(c)
+        kind = _kind_kept(theirs, message.kind)
         mine = Copy(message.account_id, message.native_id, kind, message.reply_target)
         doc["copies"] = [*copies, mine.to_dict()]
     doc["seen_by"] = list(dict.fromkeys([*(old.get("seen_by") or []), *message.seen_by]))

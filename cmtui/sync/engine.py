@@ -714,8 +714,7 @@ class SyncEngine:
         stored, alerts = await self._on_writer(
             self._store_and_watch, account, messages, stream, history
         )
-        if self.coalesce:
-            self._write_soon()
+        self._write_soon()
         if stored.conversations:
             self._on_event(stored)
         if alerts is not None:
@@ -1069,13 +1068,15 @@ class SyncEngine:
         the messages it follows (`_write_soon`): after them, so a crash never keeps a
         position past messages it lost."""
         await self._on_writer(partial(update, write=not self.coalesce), *args)
-        if self.coalesce:
-            self._write_soon()
+        self._write_soon()
 
     def _write_soon(self) -> None:
         """Write what the cache holds unwritten `WRITE_DELAY` from now, unless a batch comes
         first: it writes it while the analysis worker reads the batch, instead of leaving the
-        worker idle while the writer thread writes (bench/sync.py)."""
+        worker idle while the writer thread writes (bench/sync.py). Without `coalesce`,
+        everything is written already: nothing to do."""
+        if not self.coalesce:
+            return
         if self._write_timer is not None:
             self._write_timer.cancel()
         self._write_timer = asyncio.get_running_loop().call_later(WRITE_DELAY, self._write_now)

@@ -3,6 +3,7 @@ fixture for the tests that work on an open cache; a real PostgreSQL for team mod
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Iterator
@@ -27,6 +28,15 @@ def english(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("LANG", "C.UTF-8")
     yield
     i18n.setup("en")
+
+
+@pytest.fixture(autouse=True)
+def collecting() -> Iterator[None]:
+    """The cycle collector on after each test: a sync engine pauses it while batches come
+    and resumes it with the write that follows them, which a test that stops its event loop
+    before then never reaches (the rest of the suite would run without it)."""
+    yield
+    gc.enable()
 
 
 @pytest.fixture

@@ -1096,34 +1096,55 @@ async def test_a_page_of_bad_items_says_the_first_few_reasons_only(
     )
 
 
-async def test_no_cycle_collection_while_a_batch_is_stored(
+async def test_the_collector_pauses_while_batches_come_and_resumes_with_their_write(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The collector's passes would walk the cache's new documents again and again: it is
-    paused while a batch is stored, and resumed after, even when storing fails."""
+    paused while a batch is stored and while batches come (the pass a batch owes is run by
+    the next one, before it stores anything), and resumes with the write that follows the
+    last one; at once without coalescing, and when storing fails."""
     import gc
 
     adapter = ScriptedAdapter()
     engine, _ = make_engine(store, adapter, Clock())
     account = engine.accounts["acct"]
-    collecting: list[bool] = []
+    seen: list[tuple[str, object]] = []  # ("pass", generation) and ("store", collecting)
     add_messages = store.add_messages
 
     def spy(*args: Any, **kwargs: Any) -> list[Conversation]:
-        collecting.append(gc.isenabled())
+        seen.append(("store", gc.isenabled()))
         return add_messages(*args, **kwargs)
 
+    def passes(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            seen.append(("pass", info["generation"]))
+
     monkeypatch.setattr(store, "add_messages", spy)
+    gc.callbacks.append(passes)
     try:
         await engine.ingest(account, [message("1"), message("2")])
-        assert collecting == [False] and gc.isenabled()
+        assert seen == [("store", False)] and not gc.isenabled()  # more may come
+        owed = [[] for _ in range(gc.get_threshold()[0] + 1)]  # young objects past the bar
+        seen.clear()
+        await engine.ingest(account, [message("3")])
+        assert [kind for kind, _ in seen] == ["pass", "store"] and len(owed) > 1
+        assert seen[0][1] in (0, 1) and seen[1] == ("store", False)
+        await eventually(gc.isenabled, "the collector resumed with the write")
+        assert on_disk(store)[0] == ["acct:1", "acct:2", "acct:3"]
 
         def fail(*args: Any, **kwargs: Any) -> list[Conversation]:
             raise StoreWriteError("disk full")
 
         monkeypatch.setattr(store, "add_messages", fail)
         with pytest.raises(StoreWriteError):
-            await engine.ingest(account, [message("3")])
+            await engine.ingest(account, [message("4")])
         assert gc.isenabled()
+        monkeypatch.setattr(store, "add_messages", spy)
+        engine.coalesce = False
+        seen.clear()
+        await engine.ingest(account, [message("5")])
+        assert seen[-1] == ("store", False) and gc.isenabled()  # written: nothing to wait for
     finally:
+        gc.callbacks.remove(passes)
         await engine.close()
+        gc.enable()

@@ -38,7 +38,7 @@ import gc
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -184,6 +184,7 @@ class SyncEngine:
         self._analyst = Analyst(analyzer or SentimentAnalyzer(), processes=processes)
         self._analyst.start()  # ready by the time the first polls come back
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cmtui-store")
+        self._collector = _Collector()  # on the writer thread
         self._write_timer: asyncio.TimerHandle | None = None  # `_write_soon`
         self._writing: asyncio.Future[None] | None = None
         self._outbox_wakeup = asyncio.Event()
@@ -297,7 +298,7 @@ class SyncEngine:
             task.cancel()
         await asyncio.gather(*(a.adapter.aclose() for a in self.accounts.values()))
         await self._settle_writes()
-        await self._on_writer(self.store.flush)
+        await self._on_writer(self._write_unwritten)
         self._writer.shutdown(wait=True)
         self._analyst.close()
 
@@ -729,11 +730,18 @@ class SyncEngine:
         `history`, given them to keep): its share of the work is done while the analysis
         worker reads the next parts."""
         watch = self._alert_watch
-        with _collector_paused():
+        self._collector.pause()
+        try:
             stored = self._score_and_store(
                 account, messages, stream, watch.hold if history else watch.feed
             )
-            return stored, None if history else watch.fed()
+            alerts = None if history else watch.fed()
+        except BaseException:
+            self._collector.resume()
+            raise
+        if not self.coalesce:  # written already: no write comes to resume it
+            self._collector.resume()
+        return stored, alerts
 
     async def _release_history(self) -> None:
         """Feed the crisis detector what first syncs walked back so far, in one go."""
@@ -793,6 +801,7 @@ class SyncEngine:
         stored = read = 0
         analysed = self._analyst.read(items)  # the worker reads while the last writes go out
         unwritten = self._write_pending()
+        self._collector.collect_owed()  # and the collector takes the last batch's objects
         for analyses in analysed:
             for i, reading in zip(todo[read:], analyses, strict=False):
                 changes[i].update(reading.fields())
@@ -1097,9 +1106,17 @@ class SyncEngine:
     async def _write(self) -> None:
         """Write what is unwritten; a failure is shown, and the next write tries again."""
         try:
-            await self._on_writer(self.store.flush)
+            await self._on_writer(self._write_unwritten)
         except StoreError as error:
             self._store_failed(error)
+
+    def _write_unwritten(self) -> None:
+        """On the writer thread: write what batches left unwritten, once they stopped coming;
+        the cycle collector, paused since, resumes."""
+        try:
+            self.store.flush()
+        finally:
+            self._collector.resume()
 
     def _write_pending(self) -> bool:
         """On the writer thread: write what earlier batches left unwritten; True when the
@@ -1127,21 +1144,40 @@ _IN_FLIGHT = frozenset({OutboxState.QUEUED, OutboxState.SENDING, OutboxState.UNK
 _TARGET_GONE = "the message it answers is no longer in the cache; check the thread online"
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cycle collection while a batch is stored. What a batch allocates is the cache's
-    own long-lived, acyclic data (documents, indexes, summaries, ~10 containers a message):
-    each pass of the collector mid-batch would only move it up a generation, and the full
-    passes it triggers walk the whole cache again (1.9 s of collection in bench/sync.py's
-    20,000-message ingest, 0.8 s with the pause). Resumed after, the collector takes the
-    batch in one young pass; reference counting frees what is dropped meanwhile."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
+class _Collector:
+    """The cycle collector, paused while batches are stored, from the writer thread.
+
+    What a batch allocates is the cache's own long-lived, acyclic data (documents, indexes,
+    summaries, ~10 containers a message): each pass of the collector mid-batch would only move
+    it up a generation, and the full passes it triggers walk the whole cache again (1.9 s of
+    collection in bench/sync.py's 20,000-message ingest, 0.8 s with the pause). The young pass
+    a batch leaves owed is not run at its end, where the analysis worker would wait for it
+    (~7 ms a batch of 800, both cores but one idle), but by the next batch once the worker
+    has its messages (`collect_owed`); the collector resumes when the batches stop, with the
+    write that follows them (`resume`). Reference counting frees what is dropped meanwhile."""
+
+    def __init__(self) -> None:
+        self._was_enabled: bool | None = None  # while paused: whether it was on before
+
+    def pause(self) -> None:
+        if self._was_enabled is None:
+            self._was_enabled = gc.isenabled()
+            gc.disable()
+
+    def collect_owed(self) -> None:
+        """Run the pass the collector would have run by now: young objects past the threshold,
+        the middle generation with them when its turn came (the full passes wait for the
+        collector to resume: they walk the whole cache)."""
+        if not self._was_enabled:
+            return
+        (young, middle, _old), (threshold, every, _) = gc.get_count(), gc.get_threshold()
+        if threshold and young > threshold:
+            gc.collect(1 if middle > every else 0)
+
+    def resume(self) -> None:
+        if self._was_enabled:
             gc.enable()
+        self._was_enabled = None
 
 
 def _edited_before(message: Message, other: Message | None) -> bool:

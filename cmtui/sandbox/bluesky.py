@@ -30,7 +30,8 @@ import httpx
 
 from cmtui.sandbox.clock import Clock
 from cmtui.sandbox.limits import Quota, RateLimiter
-from cmtui.sandbox.world import Link, Mention, Person, Post, Segment, Tag, World
+from cmtui.sandbox.server import OwnedServer
+from cmtui.sandbox.world import Link, Mention, Person, Post, Segment, Tag
 from cmtui.text import grapheme_count
 
 POST = "app.bsky.feed.post"
@@ -160,27 +161,22 @@ def _limit(params: httpx.QueryParams, default: int) -> int | None:
     return int(text) if text.isdigit() and 1 <= int(text) <= 100 else None
 
 
-class BlueskyServer:
+class BlueskyServer(OwnedServer):
     """The brand's Bluesky account, served from the world; `token` is its app password."""
 
-    def __init__(self, host: str, world: World, owner: Person, token: str, clock: Clock) -> None:
-        self.host = host
-        self.world = world
-        self.owner = owner
-        self.password = token
-        self.clock = clock
-        self.did = did_of(owner)
-        self.brand_handle = owner.username  # a full handle, as every name on Bluesky
-        self._access: dict[str, datetime] = {}  # token -> when it expires
+    def setup(self) -> None:
+        self.did = did_of(self.owner)
+        self.brand_handle = self.owner.username  # a full handle, as every name on Bluesky
+        self._access: dict[str, datetime] = {}  # access token -> when it expires
         self._refresh: dict[str, datetime] = {}
         self._issued = 0
         self._records: dict[str, dict[str, Any]] = {}  # rkey -> record, as the brand sent it
         self._created: dict[str, str] = {}  # rkey -> world post id, for the brand's records
         self._rkeys: dict[str, str] = {}  # world post id -> rkey, the other way round
-        self._limiter = _Limit(clock, RATE_LIMIT, RATE_WINDOW)
-        self._sessions = _Limit(clock, SESSION_LIMIT, RATE_WINDOW)
-        self._daily_sessions = _Limit(clock, SESSION_DAILY_LIMIT, timedelta(days=1))
-        self._creates = _Limit(clock, CREATE_LIMIT, timedelta(hours=1))
+        self._limiter = _Limit(self.clock, RATE_LIMIT, RATE_WINDOW)
+        self._sessions = _Limit(self.clock, SESSION_LIMIT, RATE_WINDOW)
+        self._daily_sessions = _Limit(self.clock, SESSION_DAILY_LIMIT, timedelta(days=1))
+        self._creates = _Limit(self.clock, CREATE_LIMIT, timedelta(hours=1))
         self._routes: dict[tuple[str, str], Handler] = {
             ("GET", "app.bsky.notification.listNotifications"): self._notifications,
             ("GET", "app.bsky.feed.searchPosts"): self._search,
@@ -230,7 +226,7 @@ class BlueskyServer:
             return _invalid("Request body is not valid JSON")
         identifier = body.get("identifier")
         ours = isinstance(identifier, str) and identifier.lower() in (self.brand_handle, self.did)
-        if not ours or body.get("password") != self.password:
+        if not ours or body.get("password") != self.token:
             return xrpc_error(401, "AuthenticationRequired", "Invalid identifier or password")
         return self._session()
 
@@ -277,7 +273,7 @@ class BlueskyServer:
         }
         parts = [{"typ": "JWT", "alg": "HS256"}, claims]
         signed = ".".join(_b64url(json.dumps(part).encode()) for part in parts)
-        signature = hashlib.sha256(f"{self.password}.{signed}".encode()).digest()
+        signature = hashlib.sha256(f"{self.token}.{signed}".encode()).digest()
         return f"{signed}.{_b64url(signature)}"
 
     def _check_access(self, request: httpx.Request) -> httpx.Response | None:

@@ -30,9 +30,9 @@ from typing import Any
 
 import httpx
 
-from cmtui.sandbox.clock import Clock
 from cmtui.sandbox.limits import RateLimiter
-from cmtui.sandbox.world import Link, Mention, Person, Post, Tag, World
+from cmtui.sandbox.server import OwnedServer
+from cmtui.sandbox.world import Link, Mention, Person, Post, Tag
 
 ADMIN_API_PER_MINUTE = 60  # DISCOURSE_MAX_ADMIN_API_REQS_PER_MINUTE's default
 FIRST_CHUNK = 20  # posts a topic answer holds before its stream's ids
@@ -75,18 +75,13 @@ class _Placed:
 Handler = Callable[[httpx.Request, re.Match[str] | None], Awaitable[httpx.Response]]
 
 
-class DiscourseServer:
+class DiscourseServer(OwnedServer):
     """The brand's community forum: serves the world's posts by people of its host."""
 
-    def __init__(self, host: str, world: World, owner: Person, token: str, clock: Clock) -> None:
-        self.host = host
-        self.world = world
-        self.owner = owner
-        self.token = token
-        self.clock = clock
+    def setup(self) -> None:
         self.hidden: set[str] = set()  # post ids hidden after flags
         self.deleted: set[str] = set()  # post ids deleted since
-        self._limiter = RateLimiter(clock, ADMIN_API_PER_MINUTE, timedelta(minutes=1))
+        self._limiter = RateLimiter(self.clock, ADMIN_API_PER_MINUTE, timedelta(minutes=1))
         self._routes: tuple[tuple[str, re.Pattern[str], Handler], ...] = (
             ("GET", re.compile(r"/session/current\.json"), self._current),
             ("GET", re.compile(r"/user_actions\.json"), self._user_actions),

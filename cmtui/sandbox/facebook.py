@@ -34,9 +34,9 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from cmtui.sandbox.clock import Clock
 from cmtui.sandbox.limits import Quota, RateLimiter
-from cmtui.sandbox.world import Person, Post, World
+from cmtui.sandbox.server import OwnedServer
+from cmtui.sandbox.world import Person, Post
 
 T = TypeVar("T")
 
@@ -103,18 +103,13 @@ class _Route:
     handler: Callable[[httpx.Request, re.Match[str]], Awaitable[httpx.Response]]
 
 
-class FacebookServer:
+class FacebookServer(OwnedServer):
     """One Facebook Page (the `owner`) served over the Graph API on `host`."""
 
-    def __init__(self, host: str, world: World, owner: Person, token: str, clock: Clock) -> None:
-        self.host = host
-        self.world = world
-        self.owner = owner
-        self.token = token
-        self.clock = clock
-        self.page_id = owner.id
+    def setup(self) -> None:
+        self.page_id = self.owner.id
         self.hidden: set[str] = set()  # world ids of comments the page hid
-        self._limiter = RateLimiter(clock, RATE_LIMIT, RATE_PERIOD)
+        self._limiter = RateLimiter(self.clock, RATE_LIMIT, RATE_PERIOD)
         self._routes = (
             _Route("GET", re.compile(r"/me"), self._me),
             _Route(

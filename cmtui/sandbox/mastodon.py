@@ -28,8 +28,8 @@ from urllib.parse import parse_qsl, urlencode
 
 import httpx
 
-from cmtui.sandbox.clock import Clock
 from cmtui.sandbox.limits import Quota, RateLimiter
+from cmtui.sandbox.server import OwnedServer
 from cmtui.sandbox.world import Link, Mention, Person, Post, Segment, Tag, World
 from cmtui.text import grapheme_count
 
@@ -239,16 +239,11 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return httpx.Response(status, json={"error": message}, headers=headers)
 
 
-class MastodonServer:
+class MastodonServer(OwnedServer):
     """One Mastodon instance: serves the world to the brand account that lives on `host`."""
 
-    def __init__(self, host: str, world: World, owner: Person, token: str, clock: Clock) -> None:
-        self.host = host
-        self.world = world
-        self.owner = owner
-        self.token = token
-        self.clock = clock
-        self._limiter = RateLimiter(clock, RATE_LIMIT, RATE_PERIOD)
+    def setup(self) -> None:
+        self._limiter = RateLimiter(self.clock, RATE_LIMIT, RATE_PERIOD)
         self._idempotency: dict[str, tuple[str, datetime]] = {}
         self._accepted: set[str] = set()  # handles whose notification request was accepted
         self._dismissed: set[str] = set()  # handles whose notification request was dismissed

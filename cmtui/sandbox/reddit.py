@@ -32,9 +32,9 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from cmtui.sandbox.clock import Clock
 from cmtui.sandbox.content import SUBREDDITS
-from cmtui.sandbox.world import Person, Post, World
+from cmtui.sandbox.server import OwnedServer
+from cmtui.sandbox.world import Person, Post
 
 MAX_PER_PAGE = 100
 MAX_CHILDREN = 6  # siblings shown in a thread before the rest go into a `more` stub
@@ -69,16 +69,12 @@ def api_errors(*errors: tuple[str, str, str]) -> httpx.Response:
     return httpx.Response(200, json={"json": {"errors": [list(e) for e in errors]}})
 
 
-class RedditServer:
+class RedditServer(OwnedServer):
     """Reddit for the brand's account `owner`, whose script app's secrets are `token`
     (`client_id:client_secret:password`)."""
 
-    def __init__(self, host: str, world: World, owner: Person, token: str, clock: Clock) -> None:
-        self.host = host
-        self.world = world
-        self.owner = owner
-        self.clock = clock
-        self.client_id, self.secret, self.password = token.split(":", 2)
+    def setup(self) -> None:
+        self.client_id, self.secret, self.password = self.token.split(":", 2)
         self.tokens: set[str] = set()
         self.used = 0
         self.window = 0  # index of the current rate-limit window

@@ -28,8 +28,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from cmtui.sandbox.clock import Clock
-from cmtui.sandbox.world import Person, Post, World
+from cmtui.sandbox.server import OwnedServer
+from cmtui.sandbox.world import Person, Post
 
 SITE_TIMEZONE = ZoneInfo("Europe/Paris")
 OWNER_USER_ID = 1
@@ -88,15 +88,10 @@ def _ids(value: str | None) -> set[int] | None:
     return {int(part) for part in value.split(",") if part.strip()}
 
 
-class WordPressServer:
+class WordPressServer(OwnedServer):
     """One WordPress blog: serves the world's comments on the owner's posts."""
 
-    def __init__(self, host: str, world: World, owner: Person, token: str, clock: Clock) -> None:
-        self.host = host
-        self.world = world
-        self.owner = owner
-        self.token = token
-        self.clock = clock
+    def setup(self) -> None:
         self._status: dict[str, str] = {}  # comment id -> status changed by moderation
         self._routes = (
             _Route("GET", re.compile(r"/users/me"), self._me),

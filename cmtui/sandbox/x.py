@@ -25,9 +25,9 @@ from typing import Any
 import httpx
 
 from cmtui.model import Limits
-from cmtui.sandbox.clock import Clock
 from cmtui.sandbox.limits import Quota, RateLimiter
-from cmtui.sandbox.world import Person, Post, World
+from cmtui.sandbox.server import OwnedServer
+from cmtui.sandbox.world import Person, Post
 
 X_EPOCH_MS = 1288834974657
 MAX_LENGTH = 280
@@ -127,15 +127,10 @@ class _Route:
     limit: int
 
 
-class XServer:
+class XServer(OwnedServer):
     """The brand's X account, served from the world with `token` as its user token."""
 
-    def __init__(self, host: str, world: World, owner: Person, token: str, clock: Clock) -> None:
-        self.host = host
-        self.world = world
-        self.owner = owner
-        self.token = token
-        self.clock = clock
+    def setup(self) -> None:
         self._limiters: dict[str, RateLimiter] = {}
         self._routes = (
             _Route("GET", re.compile(r"/2/users/me"), self._me, READ_LIMIT),

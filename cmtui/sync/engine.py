@@ -38,7 +38,7 @@ import gc
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -789,14 +789,13 @@ class SyncEngine:
             if not change.get("is_own", message.is_own) and message.sentiment is None
         ]
         items = [(batch[i].text, batch[i].lang, account.language, account.brand) for i in todo]
-        changed: dict[str, Conversation] = {}
         words: dict[str, frozenset[str]] = {}  # the texts' words, read with them
         terms: dict[str, tuple[str, ...]] = {}  # and the crisis terms of the negative ones
-        kept: list[Message] = []
-        holders: dict[str, str] = {}  # copy id -> the stored post it was merged into
+        gathered = _Gathered()
 
-        def watched(part: list[Message]) -> None:
-            watch(part, terms)
+        def store(part: range) -> None:
+            marked = [copied(batch[i], changes[i]) if changes[i] else batch[i] for i in part]
+            self._store_part(account.brand, marked, words, terms, watch, gathered)
 
         stored = read = 0
         analysed = self._analyst.read(items)  # the worker reads while the last writes go out
@@ -809,48 +808,35 @@ class SyncEngine:
                 terms[batch[i].text] = reading.terms
             read += len(analyses)
             end = todo[read] if read < len(todo) else len(batch)
-            part = range(stored, end)
-            kept += self._store_part(
-                account, batch, changes, part, changed, words, watched, holders
-            )
+            store(range(stored, end))
             stored = end
-        part = range(stored, len(batch))
-        kept += self._store_part(account, batch, changes, part, changed, words, watched, holders)
+        store(range(stored, len(batch)))
         if unwritten or not self.coalesce:  # (unwritten: the disk refuses still, or not)
             self.store.flush()
-        return Ingested(list(changed.values()), kept, tuple(dict.fromkeys(holders.values())))
+        return gathered.ingested()
 
     def _store_part(
         self,
-        account: AccountRuntime,
-        batch: list[Message],
-        changes: list[dict[str, object]],
-        part: range,
-        changed: dict[str, Conversation],
-        words: dict[str, frozenset[str]],
-        watch: Callable[[list[Message]], None],
-        holders: dict[str, str],
-    ) -> list[Message]:
-        """Store `batch[part]` with its `changes` (kept in `batch`) and the `words` of the
-        texts read, unwritten; the summaries it changed go to `changed`. Returns the part's
-        messages stored as sent, given to `watch` too: not those merged into another
-        account's copy of their post (merged as it is stored, it stays merged), which go to
-        `holders` with the id of that post."""
-        if not part:
-            return []
-        for i in part:
-            if changes[i]:
-                batch[i] = copied(batch[i], changes[i])
-        part_messages = batch[part.start : part.stop]
-        summaries = self.store.add_messages(
-            part_messages, brand=account.brand, write=False, words=words
-        )
-        changed.update((summary.id, summary) for summary in summaries)
-        copies = self.store.holders(m.id for m in part_messages)
-        holders.update(copies)
-        kept = [m for m in part_messages if m.id not in copies]
-        watch(kept)
-        return kept
+        brand: str,
+        messages: list[Message],
+        words: Mapping[str, frozenset[str]],
+        terms: Terms,
+        watch: Callable[[list[Message], Terms], None],
+        gathered: _Gathered,
+    ) -> None:
+        """Store part of a batch with the `words` of the texts read, unwritten, into what
+        the batch `gathered`. The messages stored as sent are given to `watch` with the
+        crisis `terms` read; not those merged into another account's copy of their post
+        (merged as it is stored, it stays merged), which are noted with the id of that post."""
+        if not messages:
+            return
+        summaries = self.store.add_messages(messages, brand=brand, write=False, words=words)
+        gathered.conversations.update((summary.id, summary) for summary in summaries)
+        copies = self.store.holders(m.id for m in messages)
+        gathered.holders.update(copies)
+        kept = [m for m in messages if m.id not in copies]
+        gathered.kept += kept
+        watch(kept, terms)
 
     def _own_handles(self, brand: str) -> frozenset[str]:
         """The handles of the brand's accounts known so far, case-folded."""
@@ -1142,6 +1128,22 @@ class SyncEngine:
 
 _IN_FLIGHT = frozenset({OutboxState.QUEUED, OutboxState.SENDING, OutboxState.UNKNOWN})
 _TARGET_GONE = "the message it answers is no longer in the cache; check the thread online"
+
+
+@dataclass
+class _Gathered:
+    """What storing a batch part by part gathers for its `Ingested`."""
+
+    conversations: dict[str, Conversation] = field(default_factory=dict)  # by id, as stored
+    kept: list[Message] = field(default_factory=list)  # stored as sent, not merged
+    holders: dict[str, str] = field(default_factory=dict)  # copy id -> the post holding it
+
+    def ingested(self) -> Ingested:
+        return Ingested(
+            list(self.conversations.values()),
+            self.kept,
+            tuple(dict.fromkeys(self.holders.values())),
+        )
 
 
 class _Collector:
